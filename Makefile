@@ -1,0 +1,85 @@
+# camsim -- build, tests, benchmarks.  `make help' lists the targets.
+# Every target that needs Debian packages runs `make deps' first (idempotent).
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := libcjson
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+
+PROTO_SRC := $(wildcard proto/*.c)
+CONF_SRC  := $(wildcard conformance/*.c)
+LIB_SRC   := $(PROTO_SRC) $(CONF_SRC)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(wildcard tests/check_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FIXTURES  := $(wildcard fixtures/protocol/*/*.json)
+
+.PHONY: all deps run test check sanitize valgrind bench docs help clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/camsim
+
+help:
+	@echo "make deps      install missing Debian packages (apt-get; idempotent)"
+	@echo "make           build $(BUILD)/camsim with -Wall -Wextra -Werror"
+	@echo "make run       the main job: validate every protocol fixture, print the summary"
+	@echo "make test      every test, then again under ASan+UBSan (make sanitize)"
+	@echo "make valgrind  the unit tests under valgrind"
+	@echo "make bench     benchmarks (figures in docs/perf.md)"
+	@echo "make docs      regenerate docs/protocol-rules.md from the rule tables"
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/%.o: %.c $(wildcard proto/*.h conformance/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcamsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libcamsim.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcamsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a \
+	    $(LDLIBS) $(CHECK_LIBS) -o $@
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(BUILD)/camsim validate --expect $(FIXTURES)
+
+# The unit tests, then the same tests under ASan+UBSan in $(BUILD)/san.
+test: deps
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory sanitize
+
+check: $(TEST_BIN) $(BUILD)/camsim
+	@sh tests/run.sh $(TEST_BIN)
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san OPT= \
+	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" check
+
+valgrind: $(TEST_BIN)
+	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
+
+bench: all
+	@echo "bench: no benchmarks yet (the device engine and recognition core add them)"
+
+docs: $(BUILD)/camsim
+	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > docs/protocol-rules.md
+	@echo "docs/protocol-rules.md regenerated"
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,206 @@
+/* proto_json.c -- turns bytes into a cJSON tree, refusing what the
+ * protocol's peers cannot take: NUL bytes, invalid UTF-8, raw control
+ * characters and \u0000 inside strings, non-finite numbers, trailing data.
+ * Errors say where (line, column) and what.  No I/O. */
+#include "proto_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+static void where(const char *buf, size_t off, size_t *line, size_t *col)
+{
+	size_t l = 1, c = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+			c++; /* count characters, not continuation bytes */
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int fail(char *err, size_t errlen, const char *buf, size_t off,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, const char *buf, size_t off,
+		const char *fmt, ...)
+{
+	size_t line, col;
+	va_list ap;
+	int n;
+
+	if (!err || !errlen)
+		return PROTO_ENOTJSON;
+	where(buf, off, &line, &col);
+	n = snprintf(err, errlen, "line %zu, column %zu: ", line, col);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return PROTO_ENOTJSON;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, <= U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, min = 0x80, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, min = 0x800, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+static int precheck(const char *buf, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len;) {
+		unsigned c = p[i];
+		if (c == 0)
+			return fail(err, errlen, buf, i, "NUL byte (0x00) in the body");
+		if (c >= 0x80) {
+			size_t n = utf8_len(p + i, len - i);
+			if (!n)
+				return fail(err, errlen, buf, i,
+					    "invalid UTF-8 (byte 0x%02X); JSON text "
+					    "must be UTF-8",
+					    c);
+			i += n;
+			continue;
+		}
+		if (in_str) {
+			if (c < 0x20)
+				return fail(err, errlen, buf, i,
+					    "raw control character 0x%02X inside a "
+					    "string; it must be escaped",
+					    c);
+			if (c == '\\') {
+				if (i + 5 < len && p[i + 1] == 'u' &&
+				    !memcmp(p + i + 2, "0000", 4))
+					return fail(err, errlen, buf, i,
+						    "\\u0000 inside a string: a NUL "
+						    "character cuts the string short "
+						    "on the device");
+				i += 2;
+				continue;
+			}
+			if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* What probably went wrong at buf[off], from the characters around it. */
+static const char *hint(const char *buf, size_t off)
+{
+	size_t p = off;
+	char at = buf[off], before;
+
+	/* cJSON sometimes stops one past a closing bracket it rejected */
+	if (off > 0 && (buf[off - 1] == '}' || buf[off - 1] == ']') &&
+	    at != '}' && at != ']')
+		at = buf[--p];
+	while (p > 0 && strchr(" \t\r\n", buf[p - 1]))
+		p--;
+	before = p > 0 ? buf[p - 1] : '\0';
+	if ((at == '}' || at == ']') && before == ',')
+		return ": a comma before the closing bracket (trailing comma)";
+	if (at == '"' && before && strchr("\"0123456789el}]", before))
+		return ": a comma is missing before this member";
+	if (at == '\'' )
+		return ": strings take double quotes";
+	if (before == '{' || before == ',')
+		return ": a member name in double quotes was expected";
+	return "";
+}
+
+/* cJSON reads 1e999 as infinity and prints it as null. */
+static const cJSON *non_finite(const cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsNumber(j) && !isfinite(j->valuedouble))
+			return j;
+		if (j->child) {
+			const cJSON *bad = non_finite(j->child);
+			if (bad)
+				return bad;
+		}
+	}
+	return NULL;
+}
+
+int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
+		     size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *j;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) && buf[i]; i++)
+		;
+	if (i == len)
+		return fail(err, errlen, buf, i, "empty body: no JSON value");
+	rc = precheck(buf, len, err, errlen);
+	if (rc < 0)
+		return rc;
+	j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (!j) {
+		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+		if (off >= len)
+			return fail(err, errlen, buf, len,
+				    "the JSON text ends too early (truncated, or "
+				    "nested deeper than %d levels)",
+				    CJSON_NESTING_LIMIT);
+		return fail(err, errlen, buf, off, "not valid JSON here%s",
+			    hint(buf, off));
+	}
+	for (i = (size_t)(end - buf); i < len && strchr(" \t\r\n", buf[i]); i++)
+		;
+	if (i < len) {
+		cJSON_Delete(j);
+		return fail(err, errlen, buf, i,
+			    "data after the end of the JSON value (a second "
+			    "value, or a missing comma before it?)");
+	}
+	if (non_finite(j)) {
+		cJSON_Delete(j);
+		return fail(err, errlen, buf, 0,
+			    "a number is too large to represent (e.g. 1e999)");
+	}
+	*out = j;
+	return 0;
+}

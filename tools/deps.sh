@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs the Debian packages camsim builds, tests and runs with.
+# Idempotent: asks dpkg first and touches apt only for what is missing,
+# so a machine that has everything returns in well under a second.
+set -eu
+
+PKGS="build-essential pkg-config
+libcjson-dev libcivetweb-dev check libsubunit-dev
+libsdl2-dev libsdl2-ttf-dev libstb-dev
+libcurl4-openssl-dev libsqlite3-dev
+python3 valgrind"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $PKGS | wc -w) packages present"
+	exit 0
+fi
+
+echo "deps: missing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		SUDO=sudo
+	else
+		echo "deps: not root and no password-less sudo; install them with:" >&2
+		echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
+echo "deps: installed:$missing"
