@@ -154,6 +154,7 @@ oom:
 
 const proto_profile proto_profile_strict = {
 	.name = "strict",
+	.alarm_cid = true,
 };
 
 const proto_profile proto_profile_as_printed = {

@@ -67,6 +67,17 @@ typedef struct proto_profile {
 	/* §7 table: the type 8 settings report uses mode 3 (scheduled) and
 	 * 4 (idle) instead of §6's 1 and 2. */
 	bool reupload_mode_3_4;
+	/* §13: the alarm table has no cid, so a server cannot tell which
+	 * device raised it.  When set, the device adds a top-level "cid"
+	 * (which the validator knows as an optional camsim extension). */
+	bool alarm_cid;
+	/* §4/§5/§6/§9: a query result goes "at the next heartbeat".  false:
+	 * it takes that heartbeat's slot (no type 3 is sent then); true: it is
+	 * sent beside the heartbeat, right after it. */
+	bool query_beside_heartbeat;
+	/* §4: snapshot temperature in the configured unit (°F when
+	 * temperature.unit = 1) rather than always Celsius. */
+	bool temp_in_config_unit;
 } proto_profile;
 
 extern const proto_profile proto_profile_strict;
