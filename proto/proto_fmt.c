@@ -11,6 +11,10 @@
 
 void proto__fmt_double(char *buf, size_t n, double d)
 {
+	if (d == floor(d) && fabs(d) < 1e17) {
+		snprintf(buf, n, "%.0f", d); /* integers never in exponent form */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)
