@@ -20,7 +20,7 @@ LIB_SRC   := $(PROTO_SRC) $(CONF_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-FIXTURES  := $(wildcard fixtures/protocol/*/*.json)
+FIXTURES  := $(wildcard fixtures/protocol/spec/*.json fixtures/protocol/valid/*.json fixtures/protocol/invalid/*.json)
 
 .PHONY: all deps run test check sanitize valgrind bench docs help clean
 .DEFAULT_GOAL := all
@@ -34,7 +34,7 @@ help:
 	@echo "make test      every test, then again under ASan+UBSan (make sanitize)"
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
-	@echo "make docs      regenerate docs/protocol-rules.md from the rule tables"
+	@echo "make docs      regenerate the rule catalogue in docs/protocol.md"
 
 deps:
 	@sh tools/deps.sh
@@ -78,8 +78,9 @@ bench: all
 	@echo "bench: no benchmarks yet (the device engine and recognition core add them)"
 
 docs: $(BUILD)/camsim
-	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > docs/protocol-rules.md
-	@echo "docs/protocol-rules.md regenerated"
+	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
+	@mv $(BUILD)/protocol.md docs/protocol.md
+	@echo "docs/protocol.md: rule catalogue regenerated"
 
 clean:
 	rm -rf $(BUILD)

@@ -45,6 +45,15 @@ static void print_rule(const proto_rule_info *r, void *ud)
 			r->section, r->text);
 }
 
+void validate_print_rules(FILE *out, int markdown)
+{
+	void *ud[2] = {out, &markdown};
+	if (markdown)
+		fprintf(out, "| rule id | severity | section | rule |\n"
+			     "|---|---|---|---|\n");
+	proto_rules_foreach(print_rule, ud);
+}
+
 /* path with ".json" replaced by ".expect" */
 static char *expect_path(const char *path)
 {
@@ -162,11 +171,7 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 		}
 	}
 	if (list) {
-		void *ud[2] = {out, &md};
-		if (md)
-			fprintf(out, "| rule id | severity | section | rule |\n"
-				     "|---|---|---|---|\n");
-		proto_rules_foreach(print_rule, ud);
+		validate_print_rules(out, md);
 		return 0;
 	}
 	if (i >= argc) {
@@ -200,9 +205,13 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 			have_e = 1;
 		}
 		if (fx_read_file(file, FILE_LIMIT, &buf, &len, rerr, sizeof rerr) < 0) {
-			fprintf(json ? out : err, json ?
-				"{\"file\":\"%s\",\"exit\":2,\"error\":\"%s\"}\n" :
-				"%s: %s\n", file, rerr);
+			if (json) {
+				fx_result fr = {.exit_code = 2};
+				snprintf(fr.error, sizeof fr.error, "%s", rerr);
+				print_json(out, file, dir, &fr);
+			} else {
+				fprintf(err, "%s: %s\n", file, rerr);
+			}
 			worst = 2;
 			notjson++;
 			fx_expect_free(&e);

@@ -12,4 +12,8 @@
  * cannot be read, is not JSON, or the command line is wrong. */
 int validate_main(int argc, char **argv, FILE *out, FILE *err);
 
+/* Prints the rule catalogue: aligned text, or (markdown) the table that
+ * docs/protocol.md holds between its rules:begin/end markers. */
+void validate_print_rules(FILE *out, int markdown);
+
 #endif

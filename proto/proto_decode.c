@@ -23,7 +23,7 @@ void proto__vpush_key(proto_vctx *v, const char *key, size_t *save)
 		ident = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			(*p >= '0' && *p <= '9') || *p == '_';
 	int n = ident ? snprintf(v->path + v->plen, sizeof v->path - v->plen,
-				 ".%s", key)
+				 ".%.64s", key)
 		      : snprintf(v->path + v->plen, sizeof v->path - v->plen,
 				 "[\"%.40s\"]", key);
 	if (n > 0)
@@ -57,6 +57,10 @@ static void vviol(proto_vctx *v, proto_severity sev, const char *rule,
 		v->n_must++;
 	if (!v->rep)
 		return;
+	if (v->rep->n >= PROTO_REPORT_MAX) { /* counted, not formatted */
+		proto_report_add(v->rep, sev, rule, v->path, "%s", "");
+		return;
+	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (proto_report_add(v->rep, sev, rule, v->path, "%s", msg) < 0)
 		v->oom = 1;

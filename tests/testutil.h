@@ -1,0 +1,106 @@
+/* testutil.h -- shared helpers for the Check suites: reading fixture files
+ * and listing fixture folders.  Header-only, test code only. */
+#ifndef CAMSIM_TESTUTIL_H
+#define CAMSIM_TESTUTIL_H
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fixtures live under the repository root; tests run from there (make
+ * test) unless CAMSIM_ROOT says otherwise. */
+static inline const char *tu_root(void)
+{
+	const char *r = getenv("CAMSIM_ROOT");
+	return r && *r ? r : ".";
+}
+
+/* The whole file, NUL-terminated; NULL when it cannot be read. */
+static inline char *tu_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (len)
+		*len = 0;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		if (len)
+			*len = (size_t)n;
+	}
+	return buf;
+}
+
+typedef struct tu_list {
+	char **path;
+	size_t n;
+} tu_list;
+
+static int tu_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted paths of the files in root/dir whose names end in suffix. */
+static inline tu_list tu_ls(const char *dir, const char *suffix)
+{
+	tu_list l = {0};
+	char full[1024];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(full, sizeof full, "%s/%s", tu_root(), dir);
+	d = opendir(full);
+	if (!d)
+		return l;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name), s = strlen(suffix);
+		if (n <= s || strcmp(e->d_name + n - s, suffix))
+			continue;
+		l.path = realloc(l.path, (l.n + 1) * sizeof *l.path);
+		l.path[l.n] = malloc(strlen(full) + n + 2);
+		sprintf(l.path[l.n], "%s/%s", full, e->d_name);
+		l.n++;
+	}
+	closedir(d);
+	if (l.n)
+		qsort(l.path, l.n, sizeof *l.path, tu_cmp);
+	return l;
+}
+
+static inline void tu_ls_free(tu_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->path[i]);
+	free(l->path);
+	l->path = NULL;
+	l->n = 0;
+}
+
+/* Runs suite s; returns the process exit status. */
+static inline int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif
