@@ -31,7 +31,7 @@ help:
 	@echo "make deps      install missing Debian packages (apt-get; idempotent)"
 	@echo "make           build $(BUILD)/camsim with -Wall -Wextra -Werror"
 	@echo "make run       the main job: validate every protocol fixture, print the summary"
-	@echo "make test      every test, then again under ASan+UBSan (make sanitize)"
+	@echo "make test      every test, again under ASan+UBSan (make sanitize), then valgrind"
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
 	@echo "make docs      regenerate the rule catalogue in docs/protocol.md"
@@ -59,10 +59,12 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@$(BUILD)/camsim validate --expect $(FIXTURES)
 
-# The unit tests, then the same tests under ASan+UBSan in $(BUILD)/san.
+# The unit tests, the same tests under ASan+UBSan in $(BUILD)/san, then
+# under valgrind.
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory valgrind
 
 check: $(TEST_BIN) $(BUILD)/camsim
 	@sh tests/run.sh $(TEST_BIN)
@@ -74,8 +76,15 @@ sanitize:
 valgrind: $(TEST_BIN)
 	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
 
-bench: all
-	@echo "bench: no benchmarks yet (the device engine and recognition core add them)"
+BENCH_BIN := $(BUILD)/tests/bench_proto
+
+$(BUILD)/tests/bench_%: tests/bench_%.c $(BUILD)/libcamsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a $(LDLIBS) -o $@
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
 
 docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md

@@ -17,6 +17,38 @@ static char *expect_path(const char *json_path)
 	return p;
 }
 
+/* A fixture file and its parsed .expect; false (reported) when either
+ * cannot be read. */
+typedef struct fixture {
+	char *buf;
+	size_t len;
+	fx_expect e;
+} fixture;
+
+static bool fixture_load(const char *path, fixture *fx)
+{
+	char *ep = expect_path(path), *eb, err[256];
+	size_t elen = 0;
+	bool ok;
+
+	fx->buf = tu_read(path, &fx->len);
+	eb = tu_read(ep, &elen);
+	ok = fx->buf && eb && fx_expect_parse(eb, elen, &fx->e, err, sizeof err) == 0;
+	if (!ok)
+		fprintf(stderr, "%s: cannot read it or its .expect%s%s\n", path,
+			eb ? ": " : "", eb ? err : "");
+	free(eb);
+	free(ep);
+	return ok;
+}
+
+static void fixture_free(fixture *fx, bool loaded)
+{
+	free(fx->buf);
+	if (loaded)
+		fx_expect_free(&fx->e);
+}
+
 /* Validates every fixture in dir against its .expect; returns mismatches. */
 static size_t run_dir(const char *dir, size_t *count, size_t min_count)
 {
@@ -27,34 +59,22 @@ static size_t run_dir(const char *dir, size_t *count, size_t min_count)
 	ck_assert_msg(l.n >= min_count, "%s holds %zu fixtures, want >= %zu", dir,
 		      l.n, min_count);
 	for (size_t i = 0; i < l.n; i++) {
-		char *ep = expect_path(l.path[i]), err[256];
-		size_t len = 0, elen = 0;
-		char *buf = tu_read(l.path[i], &len), *eb = tu_read(ep, &elen);
-		fx_expect e;
+		fixture fx;
 		fx_result r;
+		bool loaded = fixture_load(l.path[i], &fx);
 
-		if (!buf || !eb) {
-			fprintf(stderr, "%s: cannot read it or its .expect\n", l.path[i]);
+		if (!loaded) {
 			bad++;
-			goto next;
+		} else {
+			fx_validate(fx.buf, fx.len, fx.e.dir, fx.e.prof, &r);
+			if (fx_compare(&fx.e, &r, NULL)) {
+				fprintf(stderr, "%s differs from its .expect:\n", l.path[i]);
+				fx_compare(&fx.e, &r, stderr);
+				bad++;
+			}
+			fx_result_free(&r);
 		}
-		if (fx_expect_parse(eb, elen, &e, err, sizeof err) < 0) {
-			fprintf(stderr, "%s: %s\n", ep, err);
-			bad++;
-			goto next;
-		}
-		fx_validate(buf, len, e.dir, e.prof, &r);
-		if (fx_compare(&e, &r, NULL)) {
-			fprintf(stderr, "%s differs from its .expect:\n", l.path[i]);
-			fx_compare(&e, &r, stderr);
-			bad++;
-		}
-		fx_result_free(&r);
-		fx_expect_free(&e);
-	next:
-		free(buf);
-		free(eb);
-		free(ep);
+		fixture_free(&fx, loaded);
 	}
 	tu_ls_free(&l);
 	return bad;
@@ -155,33 +175,30 @@ static size_t round_trip_dir(const char *dir, size_t *tried)
 	size_t bad = 0;
 
 	for (size_t i = 0; i < l.n; i++) {
-		char *ep = expect_path(l.path[i]), err[256];
-		size_t len = 0, elen = 0;
-		char *buf = tu_read(l.path[i], &len), *eb = tu_read(ep, &elen);
 		proto_arena a1 = PROTO_ARENA_INIT, a2 = PROTO_ARENA_INIT;
 		proto_report rep = {0};
 		proto_msg m1, m2;
 		cJSON *orig = NULL, *again = NULL;
-		char *built = NULL;
-		fx_expect e;
+		char *built = NULL, err[256];
+		fixture fx;
+		bool loaded = fixture_load(l.path[i], &fx);
+		const fx_expect *e = &fx.e;
 
-		if (!buf || !eb || fx_expect_parse(eb, elen, &e, err, sizeof err) < 0) {
+		if (!loaded) {
 			bad++;
 			goto next;
 		}
-		if (e.exit_code != 0) {
-			fx_expect_free(&e);
-			goto next;
-		}
+		if (e->exit_code != 0 || strspn(fx.buf, " \t\r\n") == fx.len)
+			goto next; /* nothing to round-trip */
 		(*tried)++;
-		if (proto_json_parse(buf, len, &orig, err, sizeof err) < 0 ||
-		    proto_decode(orig, e.dir, e.prof, &a1, &m1, &rep) < 0) {
+		if (proto_json_parse(fx.buf, fx.len, &orig, err, sizeof err) < 0 ||
+		    proto_decode(orig, e->dir, e->prof, &a1, &m1, &rep) < 0) {
 			fprintf(stderr, "%s: does not decode\n", l.path[i]);
 			bad++;
-		} else if (!(built = proto_build(&m1, e.prof))) {
+		} else if (!(built = proto_build(&m1, e->prof))) {
 			fprintf(stderr, "%s: does not build\n", l.path[i]);
 			bad++;
-		} else if (proto_parse(built, strlen(built), e.dir, e.prof, &a2, &m2,
+		} else if (proto_parse(built, strlen(built), e->dir, e->prof, &a2, &m2,
 				       err, sizeof err) < 0) {
 			fprintf(stderr, "%s: built JSON does not parse: %s\n%s\n",
 				l.path[i], err, built);
@@ -198,17 +215,14 @@ static size_t round_trip_dir(const char *dir, size_t *tried)
 				l.path[i], built);
 			bad++;
 		}
-		fx_expect_free(&e);
+	next:
 		proto_report_free(&rep);
 		proto_arena_free(&a1);
 		proto_arena_free(&a2);
 		cJSON_Delete(orig);
 		cJSON_Delete(again);
 		free(built);
-	next:
-		free(buf);
-		free(eb);
-		free(ep);
+		fixture_free(&fx, loaded);
 	}
 	tu_ls_free(&l);
 	return bad;

@@ -88,42 +88,27 @@ static bool reported(const proto_report *rep, const char *path)
 	return false;
 }
 
+/* The k-th (0..4) of five values whose JSON type differs from orig's. */
 static cJSON *other_types(const cJSON *orig, int k)
 {
-	/* five replacements, each of a JSON type orig is not */
-	if (cJSON_IsString(orig)) {
-		cJSON *r[] = {cJSON_CreateNumber(1), cJSON_CreateNull(),
-			      cJSON_CreateFalse(), cJSON_CreateArray(),
-			      cJSON_CreateObject()};
-		for (int i = 0; i < 5; i++)
-			if (i != k)
-				cJSON_Delete(r[i]);
-		return r[k];
+	/* candidates by type: string, number, null, bool, array, object */
+	enum { STR, NUM, NUL, BOOL, ARR, OBJ } skip =
+		cJSON_IsString(orig) ? STR : cJSON_IsNumber(orig) ? NUM :
+		cJSON_IsArray(orig) ? ARR : OBJ;
+	int t = 0;
+	for (int i = STR; i <= OBJ; i++) {
+		if (i == (int)skip || t++ != k)
+			continue;
+		switch (i) {
+		case STR: return cJSON_CreateString("1");
+		case NUM: return cJSON_CreateNumber(1);
+		case NUL: return cJSON_CreateNull();
+		case BOOL: return cJSON_CreateTrue();
+		case ARR: return cJSON_CreateArray();
+		default: return cJSON_CreateObject();
+		}
 	}
-	if (cJSON_IsNumber(orig)) {
-		cJSON *r[] = {cJSON_CreateString("1"), cJSON_CreateNull(),
-			      cJSON_CreateTrue(), cJSON_CreateArray(),
-			      cJSON_CreateObject()};
-		for (int i = 0; i < 5; i++)
-			if (i != k)
-				cJSON_Delete(r[i]);
-		return r[k];
-	}
-	if (cJSON_IsArray(orig)) {
-		cJSON *r[] = {cJSON_CreateString("x"), cJSON_CreateNumber(2),
-			      cJSON_CreateNull(), cJSON_CreateTrue(),
-			      cJSON_CreateObject()};
-		for (int i = 0; i < 5; i++)
-			if (i != k)
-				cJSON_Delete(r[i]);
-		return r[k];
-	}
-	cJSON *r[] = {cJSON_CreateString("x"), cJSON_CreateNumber(2),
-		      cJSON_CreateNull(), cJSON_CreateTrue(), cJSON_CreateArray()};
-	for (int i = 0; i < 5; i++)
-		if (i != k)
-			cJSON_Delete(r[i]);
-	return r[k];
+	return NULL;
 }
 
 static void mutate_all(mut_ctx *c, cJSON *root, cJSON *node, char *path)
