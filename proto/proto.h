@@ -64,12 +64,15 @@ typedef struct proto_profile {
 	/* §5 examples: "2019/6/30" and "8:59:00" are accepted (SHOULD warning)
 	 * rather than breaking the printed formats 2019/01/01 and hh:mm:ss. */
 	bool lenient_datetime;
-	/* §7 table: the type 8 settings report uses mode 3 (scheduled) and
-	 * 4 (idle) instead of §6's 1 and 2. */
+	/* §7's table gives the type 8 settings report mode 3 (scheduled) and
+	 * 4 (idle) instead of §6's 1 and 2: the validator accepts 3 and 4
+	 * (SHOULD warning).  Devices write 1 and 2 in both profiles, as §6's
+	 * example does. */
 	bool reupload_mode_3_4;
 	/* §13: the alarm table has no cid, so a server cannot tell which
-	 * device raised it.  When set, the device adds a top-level "cid"
-	 * (which the validator knows as an optional camsim extension). */
+	 * device raised it.  When set, the device fills proto_alarm.cid, which
+	 * the encoder writes as a top-level "cid" and the validator knows as
+	 * an optional camsim extension. */
 	bool alarm_cid;
 	/* §4/§5/§6/§9: a query result goes "at the next heartbeat".  false:
 	 * it takes that heartbeat's slot (no type 3 is sent then); true: it is

@@ -191,9 +191,15 @@ static bool scalar_limits(proto_vctx *v, const proto_schema *s,
 		proto__fmt_double(a, sizeof a, d);
 		proto__fmt_double(b, sizeof b, f->lo);
 		proto__fmt_double(c, sizeof c, f->hi);
-		proto__viol(v, PROTO_MUST, fid(id, sizeof id, s, f), "range",
-			    "%s is %s; %s allows %s to %s (%s)", f->key, a,
-			    s->section, b, c, f->what);
+		if (f->flags & FL_OWN)
+			proto__viol(v, PROTO_MUST, fid(id, sizeof id, s, f), "range",
+				    "%s is %s; camsim accepts %s to %s (%s; the "
+				    "document gives no range)",
+				    f->key, a, b, c, f->what);
+		else
+			proto__viol(v, PROTO_MUST, fid(id, sizeof id, s, f), "range",
+				    "%s is %s; %s allows %s to %s (%s)", f->key, a,
+				    s->section, b, c, f->what);
 		return false;
 	}
 	if (f->en && (d < 0 || d > 31 || !(f->en & (1u << (int)d)))) {
@@ -223,8 +229,10 @@ static void decode_array(proto_vctx *v, const proto_schema *s,
 
 	if (n > cap) {
 		proto__viol(v, PROTO_MUST, fid(id, sizeof id, s, f), "max_items",
-			    "%s holds %zu entries; at most %zu allowed (%s)",
-			    f->key, n, cap, f->max ? f->what : "camsim's limit");
+			    "%s holds %zu entries; at most %zu allowed (%s%s)",
+			    f->key, n, cap, f->max ? f->what : "camsim's limit",
+			    f->flags & FL_OWN ? "; camsim's limit: one face per "
+						"person" : "");
 		take = cap;
 	}
 	if (n < f->min_items) {
@@ -373,10 +381,12 @@ static void decode_variant(proto_vctx *v, const proto_schema *s,
 	if (!sel) {
 		pick = f->sel_absent;
 		if (!pick) {
+			proto__vpush_key(v, f->sel, &save);
 			proto__viol(v, PROTO_MUST, id, "required",
 				    "%s has no \"%s\"; it must say which "
 				    "operation is meant (%s)",
 				    f->key, f->sel, list);
+			proto__vpop(v, save);
 			return;
 		}
 	} else {
@@ -401,18 +411,75 @@ static void decode_variant(proto_vctx *v, const proto_schema *s,
 	set_has(f, obj);
 }
 
+typedef struct keyref {
+	const char *key;
+	size_t idx;
+} keyref;
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const keyref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Marks in dup[] every member whose key an earlier member already has;
+ * O(n log n), so an object with 100,000 keys is no quadratic trap.
+ * Returns NULL (nothing is a duplicate) for 0-1 members. */
+static unsigned char *find_dups(proto_vctx *v, const cJSON *json)
+{
+	size_t n = 0, i = 0;
+	const cJSON *it;
+	keyref *refs;
+	unsigned char *dup;
+
+	cJSON_ArrayForEach(it, json) n++;
+	if (n < 2)
+		return NULL;
+	refs = malloc(n * sizeof *refs);
+	dup = calloc(n, 1);
+	if (!refs || !dup) {
+		free(refs);
+		free(dup);
+		v->oom = 1;
+		return NULL;
+	}
+	cJSON_ArrayForEach(it, json)
+	{
+		refs[i].key = it->string;
+		refs[i].idx = i;
+		i++;
+	}
+	qsort(refs, n, sizeof *refs, keyref_cmp);
+	for (i = 1; i < n; i++)
+		if (!strcmp(refs[i].key, refs[i - 1].key))
+			dup[refs[i].idx] = 1;
+	free(refs);
+	return dup;
+}
+
+static bool reserved(const proto_schema *s, const char *key)
+{
+	for (const char *const *r = s->reserved; r && *r; r++)
+		if (!strcmp(*r, key))
+			return true;
+	return false;
+}
+
 void proto__decode_obj(proto_vctx *v, const proto_schema *s, const cJSON *json,
 		       void *obj, bool deep)
 {
 	const cJSON *it;
 	uint64_t seen = 0; /* schemas have fewer than 64 fields */
+	unsigned char *dup;
+	size_t save, i = 0;
 	char id[128];
-	size_t save;
 
 	if (++v->depth > 32) { /* schemas nest 5 deep at most */
 		v->depth--;
 		return;
 	}
+	dup = find_dups(v, json);
 	cJSON_ArrayForEach(it, json)
 	{
 		const proto_field *f = NULL;
@@ -423,22 +490,26 @@ void proto__decode_obj(proto_vctx *v, const proto_schema *s, const cJSON *json,
 				break;
 			}
 		proto__vpush_key(v, it->string, &save);
-		if (!f) {
+		if (dup && dup[i]) {
+			proto__viol(v, PROTO_MUST, "json.duplicate_key", NULL,
+				    "\"%.40s\" appears twice in one object; which one "
+				    "a device takes is undefined",
+				    it->string);
+		} else if (!f && reserved(s, it->string)) {
+			/* s->check reports it under its own rule */
+		} else if (!f) {
 			proto__viol(v, PROTO_SHOULD, s->name, "unknown_key",
 				    "\"%.40s\" is not a field of %s (%s); the "
 				    "device ignores it",
 				    it->string, s->name, s->section);
-		} else if (seen & (1ull << k)) {
-			proto__viol(v, PROTO_MUST, "json.duplicate_key", NULL,
-				    "\"%s\" appears twice in one object; which one "
-				    "a device takes is undefined",
-				    it->string);
 		} else {
 			seen |= 1ull << k;
 			decode_field(v, s, &s->f[k], it, obj, deep);
 		}
 		proto__vpop(v, save);
+		i++;
 	}
+	free(dup);
 	for (size_t k = 0; k < s->nf; k++) {
 		const proto_field *f = &s->f[k];
 		bool must = f->req == PQ_MUST || (deep && !(f->flags & FL_NODEEP));
@@ -533,16 +604,14 @@ static void why_unknown(proto_vctx *v, const cJSON *json, proto_dir dir)
 		return;
 	}
 	(void)dir;
-	if (!t) {
+	size_t save;
+	proto__vpush_key(v, "type", &save);
+	if (!t)
 		proto__viol(v, PROTO_MUST, "message.type", "required",
 			    "a device message carries \"type\" (1, 3, 4, 6-12) "
 			    "or, for the alarm report, an \"alarm\" object; this "
 			    "one has neither");
-		return;
-	}
-	size_t save;
-	proto__vpush_key(v, "type", &save);
-	if (!int_is(t, &type))
+	else if (!int_is(t, &type))
 		proto__viol(v, PROTO_MUST, "message.type", "json_type",
 			    "type must be an integer; found %s",
 			    show(sh, sizeof sh, t));

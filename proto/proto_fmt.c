@@ -221,8 +221,15 @@ static const proto_fmt_rule r_version[] = {
 	{"empty", PROTO_MUST, "a version is not empty"},
 	{"format", PROTO_SHOULD, "dotted numbers, optionally after a V: 1.0.1.1, V1.2.1.2"},
 };
+static const proto_fmt_rule r_fwversion[] = {
+	{"empty", PROTO_MUST, "a version is not empty"},
+	{"format", PROTO_MUST, "dotted numbers, optionally after a V: V1.2.1.2 (the device cannot compare anything else and answers error 5)"},
+};
 static const proto_fmt_rule r_cid[] = {
 	{"format", PROTO_MUST, "1-64 printable ASCII characters, no spaces"},
+};
+static const proto_fmt_rule r_id[] = {
+	{"format", PROTO_MUST, "a person id is not empty and holds no ',' (person_ids could not name it)"},
 };
 static const proto_fmt_rule r_utc[] = {
 	{"plausible", PROTO_SHOULD, "a UTC time between 2000-01-01 and 2100-01-01"},
@@ -254,7 +261,9 @@ size_t proto__fmt_rules(px_fmt fmt, const proto_fmt_rule **out)
 	case PX_URL: return R(r_url);
 	case PX_SEX: return R(r_sex);
 	case PX_VERSION: return R(r_version);
+	case PX_FWVERSION: return R(r_fwversion);
 	case PX_CID: return R(r_cid);
+	case PX_ID: return R(r_id);
 	case PX_UTC: return R(r_utc);
 	case PX_TZ: return R(r_tz);
 	case PX_DECI: return R(r_deci);
@@ -355,11 +364,12 @@ static void check_ranges(proto_vctx *v, const proto_schema *s,
 		}
 		if (ra < 0 || rb < 0 || w.spaced) {
 			REPORT("format",
-			       "%s entry %zu \"%.*s\" is not a range hh:mm:ss-hh:mm:ss%s "
-			       "(e.g. 08:00:00-08:15:00)",
+			       "%s entry %zu \"%.*s\" is not a range hh:mm:ss-hh:mm:ss "
+			       "(e.g. 08:00:00-08:15:00; hours 00-23, minutes and "
+			       "seconds 00-59, 24:00:00 only as an end%s)",
 			       f->key, i + 1, (int)(w.len[i] > 40 ? 40 : w.len[i]), e,
-			       w.spaced ? " (spaces are not allowed)" :
-			       !lenient ? " with two-digit fields" : "");
+			       w.spaced ? "; no spaces" :
+			       !lenient ? "; two digits each" : "");
 			return;
 		}
 		if (ra || rb)
@@ -367,7 +377,7 @@ static void check_ranges(proto_vctx *v, const proto_schema *s,
 		if (a == b) {
 			REPORT("empty_range",
 			       "%s entry %zu \"%.*s\" starts where it ends: it covers "
-			       "no time (write 00:00:00-24:00:00 for a whole day)",
+			       "no time (00:00:00-23:59:59 covers a whole day)",
 			       f->key, i + 1, (int)w.len[i], e);
 			return;
 		}
@@ -499,6 +509,25 @@ static bool version_ok(const char *s)
 	}
 }
 
+/* Three groups of digits joined by sep: the shape is right, so a failure
+ * is a value that does not exist (2019/02/30, 25:00:00). */
+static bool shaped(const char *s, char sep)
+{
+	int groups = 1;
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == sep) {
+			if (p == s || p[1] == '\0' || p[1] == sep)
+				return false;
+			groups++;
+		} else if (*p < '0' || *p > '9') {
+			return false;
+		}
+	}
+	return groups == 3;
+}
+
 void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 		      const proto_field *f, const cJSON *it)
 {
@@ -513,7 +542,11 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 		return;
 	case PX_DATE:
 		r = proto_fmt_date(str, true, &a, &b, &c);
-		if (r < 0 || (r == 1 && !v->prof->lenient_datetime))
+		if (r < 0 && shaped(str, '/'))
+			REPORT("format", "%s \"%.40s\" names no calendar day (month "
+			       "01-12, a day the month has, year 1970 or later)",
+			       f->key, str);
+		else if (r < 0 || (r == 1 && !v->prof->lenient_datetime))
 			REPORT("format",
 			       "%s \"%.40s\" is not a date written YYYY/MM/DD (e.g. "
 			       "2019/01/01)%s",
@@ -527,7 +560,11 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 		return;
 	case PX_HMS:
 		r = proto_fmt_hms(str, true, &a);
-		if (r < 0 || (r == 1 && !v->prof->lenient_datetime))
+		if (r < 0 && shaped(str, ':'))
+			REPORT("format", "%s \"%.40s\" is no time of day (hours 00-23, "
+			       "minutes and seconds 00-59)",
+			       f->key, str);
+		else if (r < 0 || (r == 1 && !v->prof->lenient_datetime))
 			REPORT("format",
 			       "%s \"%.40s\" is not a time written hh:mm:ss (e.g. "
 			       "19:45:10)",
@@ -596,6 +633,7 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 		return;
 	}
 	case PX_VERSION:
+	case PX_FWVERSION:
 		if (!str[0])
 			REPORT("empty", "%s is empty", f->key);
 		else if (!version_ok(str))
@@ -614,6 +652,12 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 			       f->key, str);
 		return;
 	}
+	case PX_ID:
+		if (!str[0] || strchr(str, ','))
+			REPORT("format", "%s %s; a person id must be non-empty and "
+			       "free of ',' so that a delete's person_ids can name it",
+			       f->key, str[0] ? "contains ','" : "is empty");
+		return;
 	case PX_UTC:
 		if (d < 946684800.0 || d > 4102444800.0) {
 			proto__fmt_double(num, sizeof num, d);
@@ -642,10 +686,11 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 	case PX_SEQ:
 		if (d >= 946684800.0 && d <= 4102444800.0) {
 			proto__fmt_double(num, sizeof num, d);
-			REPORT("hazard", "%s %s looks like a UNIX time: if a heartbeat "
-			       "is ever sent at that second, its seq equals this "
-			       "one and the server reads a failed operation as a "
-			       "success (NOTES: the seq mechanism). A counter below "
+			REPORT("hazard", "%s %s looks like a UNIX time. §4's result "
+			       "mechanism compares the next heartbeat's seq with "
+			       "this one, and a heartbeat's seq is its send time: "
+			       "if one is ever sent at that second, a failed "
+			       "operation reads as a success. A counter below "
 			       "946684800 avoids it",
 			       f->key, num);
 		}

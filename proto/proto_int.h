@@ -36,8 +36,11 @@ typedef enum px_fmt {
 	PX_BASE64,   /* standard base64, padded */
 	PX_URL,      /* http:// or https:// with a host */
 	PX_SEX,      /* "male" | "female" (" male" in the as-printed profile) */
-	PX_VERSION,  /* "V1.2.1.2", "1.0.1.1" */
+	PX_VERSION,  /* "V1.2.1.2", "1.0.1.1" (a device's own: SHOULD) */
+	PX_FWVERSION, /* the same in fw_upgrade, which the device refuses
+			 otherwise (error 5): MUST */
 	PX_CID,      /* device id: printable ASCII, no spaces, <= 64 bytes */
+	PX_ID,       /* person id: not empty, no ',' (person_ids could not name it) */
 	PX_UTC,      /* UTC seconds; plausible between 2000 and 2100 */
 	PX_TZ,       /* seconds east of UTC, whole quarter hours */
 	PX_DECI,     /* a temperature "accurate to one decimal place" */
@@ -50,6 +53,7 @@ typedef enum px_fmt {
 #define FL_NODEEP 0x02    /* not required by an enclosing FL_DEEP */
 #define FL_QSEX 0x04      /* encode with the profile's sex_leading_space */
 #define FL_QF32 0x08      /* encode with the profile's confidence_float32 */
+#define FL_OWN 0x10       /* the range is camsim's: the document gives none */
 
 typedef struct proto_schema proto_schema;
 
@@ -99,6 +103,9 @@ struct proto_schema {
 	const proto_xrule *x;
 	size_t nx;
 	void (*check)(proto_vctx *v, const void *obj, const cJSON *json);
+	/* keys that are no field but that check reports under its own rule
+	 * (instead of unknown_key); NULL-terminated, may be NULL */
+	const char *const *reserved;
 };
 
 /* Decoding/validation context: the path being walked and where to put

@@ -121,15 +121,21 @@ static int precheck(const char *buf, size_t len, char *err, size_t errlen)
 }
 
 /* What probably went wrong at buf[off], from the characters around it. */
-static const char *hint(const char *buf, size_t off)
+static const char *hint(const char *buf, size_t len, size_t *offp)
 {
-	size_t p = off;
-	char at = buf[off], before;
+	size_t off = *offp, p = off;
+	char at = off < len ? buf[off] : '\0', before;
 
-	/* cJSON sometimes stops one past a closing bracket it rejected */
-	if (off > 0 && (buf[off - 1] == '}' || buf[off - 1] == ']') &&
-	    at != '}' && at != ']')
+	if (off > len)
+		return "";
+
+	/* cJSON sometimes stops one past the character it rejected */
+	if (off > 0 && (buf[off - 1] == '}' || buf[off - 1] == ']' ||
+			buf[off - 1] == '\'') &&
+	    at != '}' && at != ']') {
 		at = buf[--p];
+		*offp = p;
+	}
 	while (p > 0 && strchr(" \t\r\n", buf[p - 1]))
 		p--;
 	before = p > 0 ? buf[p - 1] : '\0';
@@ -174,19 +180,29 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 		;
 	if (i == len)
 		return fail(err, errlen, buf, i, "empty body: no JSON value");
+	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+		return fail(err, errlen, buf, 0,
+			    "a UTF-8 byte order mark before the JSON (RFC 8259 "
+			    "§8.1: senders must not add one)");
 	rc = precheck(buf, len, err, errlen);
 	if (rc < 0)
 		return rc;
 	j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!j) {
 		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+		size_t at = off;
+		const char *why = hint(buf, len, &at);
+		/* only white space after the failure: the text ends early */
+		if (at == off && off + strspn(buf + off, " \t\r\n") >= len)
+			off = len;
+		else
+			off = at;
 		if (off >= len)
 			return fail(err, errlen, buf, len,
 				    "the JSON text ends too early (truncated, or "
 				    "nested deeper than %d levels)",
 				    CJSON_NESTING_LIMIT);
-		return fail(err, errlen, buf, off, "not valid JSON here%s",
-			    hint(buf, off));
+		return fail(err, errlen, buf, off, "not valid JSON here%s", why);
 	}
 	for (i = (size_t)(end - buf); i < len && strchr(" \t\r\n", buf[i]); i++)
 		;

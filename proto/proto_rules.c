@@ -54,15 +54,37 @@ static bool deep_reach(const proto_schema *s, const proto_schema *from,
 	return false;
 }
 
-static void schema_rules(cat *c, const proto_schema *s)
+/* The key that picks s among the alternatives of a variant field (its
+ * rules are the variant's own: they can never fire inside s), or NULL. */
+static const char *selector_of(const proto_schema *s, const proto_schema **all,
+			       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < all[i]->nf; k++) {
+			const proto_field *f = &all[i]->f[k];
+			if (f->type != PT_VARIANT)
+				continue;
+			for (const proto_variant *w = f->vars; w->schema; w++)
+				if (w->schema == s)
+					return f->sel;
+		}
+	return NULL;
+}
+
+static void schema_rules(cat *c, const proto_schema *s,
+			 const proto_schema **all, size_t n)
 {
 	char text[512];
 	bool deep = deep_reach(s, proto__kind_schema(PROTO_CONFIG_REPORT), false);
+	const char *sel = selector_of(s, all, n);
 
 	for (size_t i = 0; i < s->nf; i++) {
 		const proto_field *f = &s->f[i];
 		const proto_fmt_rule *fr;
 		size_t nfr;
+
+		if (sel && !strcmp(f->key, sel))
+			continue;
 
 		if (f->req != PQ_OPT || (deep && !(f->flags & FL_NODEEP))) {
 			snprintf(text, sizeof text, "%s is present%s: %s", f->key,
@@ -77,12 +99,15 @@ static void schema_rules(cat *c, const proto_schema *s)
 			snprintf(pre, sizeof pre, "%s", f->key);
 			snprintf(text, sizeof text, "%s carries %s, which picks the "
 				 "operation", f->key, f->sel);
-			emitf(c, pre, f->sel, "required", PROTO_MUST, s->section, text);
+			/* the section of the operations it chooses between */
+			const char *sect = f->vars[0].schema->section;
+			if (!f->sel_absent)
+				emitf(c, pre, f->sel, "required", PROTO_MUST, sect, text);
 			snprintf(text, sizeof text, "%s.%s is an integer", f->key, f->sel);
-			emitf(c, pre, f->sel, "json_type", PROTO_MUST, s->section, text);
+			emitf(c, pre, f->sel, "json_type", PROTO_MUST, sect, text);
 			snprintf(text, sizeof text, "%s.%s names a known operation",
 				 f->key, f->sel);
-			emitf(c, pre, f->sel, "enum", PROTO_MUST, s->section, text);
+			emitf(c, pre, f->sel, "enum", PROTO_MUST, sect, text);
 			continue;
 		}
 		snprintf(text, sizeof text, "%s is %s", f->key,
@@ -164,6 +189,6 @@ size_t proto_rules_foreach(void (*fn)(const proto_rule_info *r, void *ud),
 	emit(&c, "json.duplicate_key", PROTO_MUST, "RFC 8259 §4",
 	     "a key appears once per object");
 	for (size_t i = 0; i < n; i++)
-		schema_rules(&c, all[i]);
+		schema_rules(&c, all[i], all, n);
 	return c.n;
 }

@@ -10,6 +10,8 @@
 #define EN2(a, b) (EN(a) | EN(b))
 #define EN3(a, b, c) (EN2(a, b) | EN(c))
 #define RANGE(l, h) .ranged = true, .lo = (l), .hi = (h)
+/* a seq comes back in a heartbeat, whose seq is a non-negative int */
+#define SEQR RANGE(0, 9007199254740991.0), .flags = FL_OWN
 
 #define FI(S, k, m, r, ...)                                                   \
 	{.key = k, .type = PT_INT, .req = r, .off = offsetof(S, m),           \
@@ -72,7 +74,8 @@
 /* ================================================================ shared */
 
 static const proto_field f_rule[] = {
-	FI(proto_rule, "ruleId", rule_id, PQ_MUST, .what = "Rule id"),
+	FI(proto_rule, "ruleId", rule_id, PQ_MUST, RANGE(0, 2147483647),
+	   .flags = FL_OWN, .what = "Rule id"),
 	FS(proto_rule, "begDate", beg_date, PQ_MUST, .fmt = PX_DATE,
 	   .what = "Start date, format 2019/01/01"),
 	FS(proto_rule, "endDate", end_date, PQ_MUST, .fmt = PX_DATE,
@@ -142,7 +145,7 @@ static const proto_field f_face_rec[] = {
 static SCHEMA(s_face_rec, "config.face_rec", S_CFG, f_face_rec);
 
 static const proto_field f_face_cap[] = {
-	FI(proto_face_cap, "interval", interval, PQ_OPT, RANGE(1, 86400),
+	FI(proto_face_cap, "interval", interval, PQ_OPT, RANGE(1, 86400), .flags = FL_OWN,
 	   .what = "Interval between captures, seconds"),
 	FN(proto_face_cap, "goodness", goodness, PQ_OPT, RANGE(0, 1),
 	   .what = "Capture quality (0-1)"),
@@ -184,12 +187,13 @@ static const proto_field f_temperature[] = {
 	FI(proto_temperature, "enable", enable, PQ_OPT, .en = EN2(0, 1),
 	   .what = "Body temperature detection switch"),
 	FN(proto_temperature, "high_threshold", high_threshold, PQ_OPT,
-	   RANGE(30, 45), .what = "High temperature threshold, Celsius"),
+	   RANGE(30, 45), .flags = FL_OWN,
+	   .what = "High temperature threshold, Celsius"),
 	FI(proto_temperature, "voice", voice, PQ_OPT, .en = EN3(0, 1, 2),
 	   .what = "0 none, 1 exceptions only, 2 value and exceptions"),
 	FI(proto_temperature, "relay", relay, PQ_OPT, .en = EN2(0, 1),
 	   .what = "1: an abnormal temperature does not open the door"),
-	FN(proto_temperature, "offset", offset, PQ_OPT, RANGE(-10, 10),
+	FN(proto_temperature, "offset", offset, PQ_OPT, RANGE(-10, 10), .flags = FL_OWN,
 	   .what = "Temperature compensation, Celsius"),
 	FI(proto_temperature, "unit", unit, PQ_OPT, .en = EN2(0, 1),
 	   .what = "0 Celsius, 1 Fahrenheit"),
@@ -231,7 +235,7 @@ static const proto_field f_heartbeat[] = {
 	   .fmt = PX_VERSION, .max = 63, .what = "Tablet camera version"),
 	FS(proto_heartbeat, "cid", cid, PQ_MUST, .fmt = PX_CID,
 	   .what = "Tablet camera identification number"),
-	FI(proto_heartbeat, "seq", seq, PQ_MUST, RANGE(0, 9007199254740991.0),
+	FI(proto_heartbeat, "seq", seq, PQ_MUST, RANGE(0, 9007199254740991.0), .flags = FL_OWN,
 	   .what = "The sending time of the heartbeat, or the seq of the last "
 		   "successful face database operation"),
 	FI(proto_heartbeat, "uptime", uptime, PQ_MUST, .fmt = PX_UTC,
@@ -246,7 +250,7 @@ static const proto_field f_upgrade_result[] = {
 	   .fmt = PX_VERSION, .max = 63, .what = "Tablet camera version"),
 	FS(proto_heartbeat, "cid", cid, PQ_MUST, .fmt = PX_CID,
 	   .what = "Tablet camera identification number"),
-	FI(proto_heartbeat, "seq", seq, PQ_MUST, RANGE(0, 9007199254740991.0),
+	FI(proto_heartbeat, "seq", seq, PQ_MUST, RANGE(0, 9007199254740991.0), .flags = FL_OWN,
 	   .what = "As in the heartbeat"),
 	FI(proto_heartbeat, "uptime", uptime, PQ_MUST, .fmt = PX_UTC,
 	   .what = "UTC time of this boot"),
@@ -271,7 +275,7 @@ static const proto_field f_snap_result[] = {
 	   .what = "Person ID, maximum length 35 bytes"),
 	FS(proto_snap_result, "person_name", person_name, PQ_OPT, .max = 63,
 	   .what = "Person's name, maximum length 63 bytes"),
-	FI(proto_snap_result, "age", age, PQ_OPT, RANGE(0, 150),
+	FI(proto_snap_result, "age", age, PQ_OPT, RANGE(0, 150), .flags = FL_OWN,
 	   .what = "Person's age"),
 	FS(proto_snap_result, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .flags = FL_QSEX, .what = "Person's gender, female/male"),
@@ -280,7 +284,7 @@ static const proto_field f_snap_result[] = {
 	FI(proto_snap_result, "person_type", person_type, PQ_MUST,
 	   .en = EN3(0, 1, 2),
 	   .what = "0 comparison failed, 1 passed, 2 interval capture"),
-	FN(proto_snap_result, "temperature", temperature, PQ_OPT, RANGE(0, 120),
+	FN(proto_snap_result, "temperature", temperature, PQ_OPT, RANGE(0, 120), .flags = FL_OWN,
 	   .fmt = PX_DECI, .what = "Temperature (one decimal place)"),
 	FI(proto_snap_result, "facemask", facemask, PQ_OPT, .en = EN2(0, 1),
 	   .what = "0 no mask, 1 mask"),
@@ -310,11 +314,11 @@ static const proto_field f_snapshot[] = {
 static SCHEMA(s_snapshot, "snapshot", S_SNAP, f_snapshot);
 
 static const proto_field f_person[] = {
-	FS(proto_person, "person_id", person_id, PQ_MUST, .max = 35,
+	FS(proto_person, "person_id", person_id, PQ_MUST, .max = 35, .fmt = PX_ID,
 	   .what = "Person ID, maximum length 35 bytes"),
 	FS(proto_person, "person_name", person_name, PQ_OPT, .max = 63,
 	   .what = "Person's name, maximum length 63 bytes"),
-	FI(proto_person, "age", age, PQ_OPT, RANGE(0, 150), .what = "Age"),
+	FI(proto_person, "age", age, PQ_OPT, RANGE(0, 150), .flags = FL_OWN, .what = "Age"),
 	FS(proto_person, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .what = "female/male"),
 	FI(proto_person, "strategyId", strategy_id, PQ_OPT,
@@ -348,7 +352,8 @@ static const proto_field f_id_result[] = {
 	FI(proto_id_result, "result", result, PQ_MUST, .en = EN2(0, 1),
 	   .what = "0 ok, 1 fail"),
 };
-static SCHEMA(s_id_result, "strategy_result.resultList", S_STR, f_id_result);
+static SCHEMA(s_id_result, "strategy_result.strategy_manage.resultList", S_STR,
+	      f_id_result);
 
 static const proto_field f_strategy_result_inner[] = {
 	FA(proto_strategy_result, "resultList", results, PQ_MUST, s_id_result,
@@ -436,7 +441,7 @@ static const proto_field f_batch_item_result[] = {
 	   .what = "0 success, 1 failed, 2 wrong parameter, 3 wrong picture, "
 		   "4 library full, 5 timeout, 6 busy"),
 };
-static SCHEMA(s_batch_item_result, "batch_result.resultList", S_BATCH,
+static SCHEMA(s_batch_item_result, "batch_result.facelib_batch.resultList", S_BATCH,
 	      f_batch_item_result);
 
 static const proto_field f_batch_result_inner[] = {
@@ -493,20 +498,21 @@ static const proto_field f_time_set[] = {
 	FI(proto_time_set, "time_stamp", time_stamp, PQ_MUST, .fmt = PX_UTC,
 	   .what = "The server set UTC time, s"),
 	FI(proto_time_set, "time_zone", time_zone, PQ_MUST, .fmt = PX_TZ,
-	   RANGE(-43200, 50400), .what = "The server set time zone, s"),
+	   RANGE(-43200, 50400), .flags = FL_OWN,
+	   .what = "The server set time zone, s"),
 };
 static SCHEMA(s_time_set, "time_set", S_TIME, f_time_set);
 
 static const proto_field f_face[] = {
-	FS(proto_face, "id", id, PQ_MUST, .max = 35,
+	FS(proto_face, "id", id, PQ_MUST, .max = 35, .fmt = PX_ID,
 	   .what = "Person id: modified when it exists, otherwise added"),
 	FS(proto_face, "name", name, PQ_OPT, .max = 35,
 	   .what = "Person's name, maximum length 35 bytes"),
-	FI(proto_face, "age", age, PQ_OPT, RANGE(0, 150), .what = "Age"),
+	FI(proto_face, "age", age, PQ_OPT, RANGE(0, 150), .flags = FL_OWN, .what = "Age"),
 	FS(proto_face, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .what = "\"male\", \"female\""),
 	FAS(proto_face, "image", image, PQ_OPT, .fmt = PX_BASE64,
-	    .min_items = 1, .max = 1,
+	    .min_items = 1, .max = 1, .flags = FL_OWN,
 	    .what = "Base64 picture in an array; required to add, optional "
 		    "to modify"),
 	FI(proto_face, "strategyId", strategy_id, PQ_OPT, RANGE(0, 2147483647),
@@ -529,7 +535,7 @@ static SCHEMA(s_face, "facelib_add.face", S_FADD, f_face,
 #define FL_HDR(T)                                                             \
 	FI(proto_facelib_cmd, "type", type, PQ_MUST, .en = EN(T),             \
 	   .what = "Operation type"),                                         \
-	FI(proto_facelib_cmd, "seq", seq, PQ_MUST, .fmt = PX_SEQ,             \
+	FI(proto_facelib_cmd, "seq", seq, PQ_MUST, .fmt = PX_SEQ, SEQR,       \
 	   .what = "Server operation serial number")
 
 static const proto_field f_facelib_add[] = {
@@ -592,7 +598,7 @@ static const proto_variant v_strategy[] = {
 static const proto_field f_reupload_set[] = {
 	FI(proto_reupload_cmd, "type", type, PQ_MUST, .en = EN(1),
 	   .what = "1 modify setting"),
-	FI(proto_reupload_cmd, "seq", seq, PQ_MUST,
+	FI(proto_reupload_cmd, "seq", seq, PQ_MUST, SEQR,
 	   .what = "Operation serial number"),
 	FS(proto_reupload_cmd, "reupload_time", reupload_time, PQ_OPT,
 	   .fmt = PX_HMS, .what = "Scheduled retransmission time, h:m:s"),
@@ -628,13 +634,13 @@ static const proto_variant v_reupload[] = {
 static const proto_field f_batch_person[] = {
 	FI(proto_batch_person, "operType", oper_type, PQ_MUST, .en = EN2(1, 3),
 	   .what = "1 add or modify, 3 delete"),
-	FS(proto_batch_person, "id", id, PQ_MUST, .max = 35,
+	FS(proto_batch_person, "id", id, PQ_MUST, .max = 35, .fmt = PX_ID,
 	   .what = "Person id (max 35)"),
 	FS(proto_batch_person, "cardNo", card_no, PQ_OPT, .max = 35,
 	   .what = "Card ID (max 35)"),
 	FS(proto_batch_person, "name", name, PQ_OPT, .max = 63,
 	   .what = "Name (max 63)"),
-	FI(proto_batch_person, "age", age, PQ_OPT, RANGE(0, 150),
+	FI(proto_batch_person, "age", age, PQ_OPT, RANGE(0, 150), .flags = FL_OWN,
 	   .what = "Age"),
 	FS(proto_batch_person, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .what = "\"male\", \"female\""),
@@ -674,7 +680,7 @@ static void check_batch(proto_vctx *v, const void *obj, const cJSON *json);
 static SCHEMA(s_batch, "batch", S_BATCH, f_batch, XRULES(x_batch, check_batch));
 
 static const proto_field f_upgrade[] = {
-	FS(proto_upgrade_cmd, "version", version, PQ_MUST, .fmt = PX_VERSION,
+	FS(proto_upgrade_cmd, "version", version, PQ_MUST, .fmt = PX_FWVERSION,
 	   .max = 63, .what = "Version number"),
 	FS(proto_upgrade_cmd, "download_url", download_url, PQ_MUST,
 	   .fmt = PX_URL, .max = 1024, .what = "Upgrade package address"),
@@ -684,7 +690,7 @@ static SCHEMA(s_upgrade, "upgrade", S_UPG, f_upgrade);
 static const proto_field f_config_set[] = {
 	FI(proto_config_cmd, "opType", op_type, PQ_MUST, .en = EN(0),
 	   .what = "0 configuration parameter"),
-	FI(proto_config_cmd, "seq", seq, PQ_MUST,
+	FI(proto_config_cmd, "seq", seq, PQ_MUST, SEQR,
 	   .what = "Operation serial number, required when opType=0"),
 	CONFIG_GROUPS(proto_config_cmd, cfg.),
 	FOH(proto_config_cmd, "misc", cfg.misc, cfg.has_misc, PQ_OPT, s_misc,
@@ -721,14 +727,14 @@ static const proto_variant v_config[] = {
 static const proto_field f_facelog[] = {
 	FI(proto_op_cmd, "opType", op_type, PQ_MUST, .en = EN(1),
 	   .what = "1 clear the log"),
-	FI(proto_op_cmd, "seq", seq, PQ_MUST, .what = "Operation serial number"),
+	FI(proto_op_cmd, "seq", seq, PQ_MUST, SEQR, .what = "Operation serial number"),
 };
 static SCHEMA(s_facelog, "facelog", S_LOG, f_facelog);
 
 static const proto_field f_control[] = {
 	FI(proto_op_cmd, "opType", op_type, PQ_MUST, .en = EN(1),
 	   .what = "1 switch the relay once"),
-	FI(proto_op_cmd, "seq", seq, PQ_MUST, .what = "Operation serial number"),
+	FI(proto_op_cmd, "seq", seq, PQ_MUST, SEQR, .what = "Operation serial number"),
 };
 static SCHEMA(s_control, "control", S_CTL, f_control);
 
@@ -741,7 +747,7 @@ static const proto_field f_reply[] = {
 	FI(proto_reply, "http_server_port", http_server_port, PQ_OPT,
 	   RANGE(1, 65535), .what = "http server port"),
 	FI(proto_reply, "time_interval", time_interval, PQ_OPT,
-	   RANGE(1, 86400), .what = "Heartbeat interval, seconds"),
+	   RANGE(1, 86400), .flags = FL_OWN, .what = "Heartbeat interval, seconds"),
 	FV(proto_reply, "config", config, PQ_OPT, "opType", v_config, NULL,
 	   .what = "Parameter configuration"),
 	FV(proto_reply, "strategy_manage", strategy, PQ_OPT, "operType",
@@ -771,9 +777,10 @@ static const proto_xrule x_reply[] = {
 };
 
 static void check_reply(proto_vctx *v, const void *obj, const cJSON *json);
+static const char *const reply_reserved[] = {"cid", "type", NULL};
 
 SCHEMA(proto__s_reply, "reply", "§3 Tablet Camera Operating", f_reply,
-       XRULES(x_reply, check_reply));
+       XRULES(x_reply, check_reply), .reserved = reply_reserved);
 
 /* ================================================================ kinds */
 
@@ -874,17 +881,19 @@ static void check_snap_result(proto_vctx *v, const void *obj, const cJSON *json)
 	size_t save;
 
 	(void)json;
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(json, "person_id");
 	if (r->has_person_type && r->person_type == 1 &&
-	    (!r->person_id || !r->person_id[0])) {
+	    (!pid || (cJSON_IsString(pid) && !pid->valuestring[0]))) {
 		proto__vpush_key(v, "person_id", &save);
 		proto__xviol(v, &s_snap_result, "snapshot.result.person_id.passed",
 			     "person_type is 1 (compare and pass) but person_id "
 			     "is %s; the server cannot tell who passed",
-			     r->person_id ? "empty" : "missing");
+			     pid ? "empty" : "missing");
 		proto__vpop(v, save);
 	}
 	if (r->has_person_type && r->person_type == 0 &&
-	    (!r->person_id || !r->person_id[0]) && r->has_confidence &&
+	    (!pid || (cJSON_IsString(pid) && !pid->valuestring[0])) &&
+	    r->has_confidence &&
 	    r->confidence != 0) {
 		proto__vpush_key(v, "confidence", &save);
 		proto__xviol(v, &s_snap_result,
@@ -994,31 +1003,37 @@ static void check_batch_person(proto_vctx *v, const void *obj,
 	(void)json;
 	if (!p->has_oper_type)
 		return;
+	size_t save;
 	if (p->oper_type == 1) {
-		if (!p->has_strategy_id && !cJSON_HasObjectItem(json, "strategyId"))
+		if (!cJSON_HasObjectItem(json, "strategyId")) {
+			proto__vpush_key(v, "strategyId", &save);
 			proto__xviol(v, &s_batch_person,
 				     "batch.person.strategyId.required",
 				     "operType 1 (add or modify) needs strategyId "
 				     "(§7: id, strategyId and image are required; "
 				     "use 0 for no strategy)");
-		if (!p->image && !cJSON_HasObjectItem(json, "image"))
+			proto__vpop(v, save);
+		}
+		if (!cJSON_HasObjectItem(json, "image")) {
+			proto__vpush_key(v, "image", &save);
 			proto__xviol(v, &s_batch_person,
 				     "batch.person.image.required",
 				     "operType 1 (add or modify) needs image (§7: "
 				     "id, strategyId and image are required)");
+			proto__vpop(v, save);
+		}
 	} else if (p->oper_type == 3) {
 		const cJSON *it;
 		cJSON_ArrayForEach(it, json)
 		{
-			if (it->string && strcmp(it->string, "id") &&
-			    strcmp(it->string, "operType")) {
-				proto__xviol(v, &s_batch_person,
-					     "batch.person.delete_extra",
-					     "operType 3 (delete) uses only id; \"%s\" "
-					     "is ignored",
-					     it->string);
-				break;
-			}
+			if (!strcmp(it->string, "id") || !strcmp(it->string, "operType"))
+				continue;
+			proto__vpush_key(v, it->string, &save);
+			proto__xviol(v, &s_batch_person, "batch.person.delete_extra",
+				     "operType 3 (delete) uses only id; \"%.40s\" is "
+				     "ignored",
+				     it->string);
+			proto__vpop(v, save);
 		}
 	}
 }
@@ -1115,20 +1130,24 @@ static void check_reply(proto_vctx *v, const void *obj, const cJSON *json)
 			proto__xviol(v, &proto__s_reply,
 				     "reply.http_server_port.conflict",
 				     "http_server_url names port %ld but "
-				     "http_server_port is %lld; the device uses "
-				     "%lld (docs/protocol.md)",
+				     "http_server_port is %lld; which wins is not "
+				     "stated (camsim's device uses %lld)",
 				     p, (long long)r->http_server_port,
 				     (long long)r->http_server_port);
 			proto__vpop(v, save);
 		}
 	}
-	if (cJSON_HasObjectItem(json, "cid") || cJSON_HasObjectItem(json, "type"))
+	for (const char *const *k = reply_reserved; *k; k++) {
+		if (!cJSON_HasObjectItem(json, *k))
+			continue;
+		proto__vpush_key(v, *k, &save);
 		proto__xviol(v, &proto__s_reply, "reply.device_message",
-			     "this object has %s, which only the device's own "
-			     "messages carry; a reply to the device carries "
-			     "commands (is it a device message validated with "
-			     "--to-device?)",
-			     cJSON_HasObjectItem(json, "cid") ? "\"cid\"" : "\"type\"");
+			     "\"%s\" belongs to the device's own messages; a reply "
+			     "to the device carries commands (is this a device "
+			     "message checked as a reply?)",
+			     *k);
+		proto__vpop(v, save);
+	}
 }
 
 /* ======================================================= catalogue walk */
