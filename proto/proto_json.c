@@ -193,10 +193,10 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 		size_t at = off;
 		const char *why = hint(buf, len, &at);
 		/* only white space after the failure: the text ends early */
-		if (at == off && off + strspn(buf + off, " \t\r\n") >= len)
-			off = len;
-		else
-			off = at;
+		size_t rest = off;
+		while (rest < len && strchr(" \t\r\n", buf[rest]) && buf[rest])
+			rest++; /* bounded: buf need not be NUL-terminated */
+		off = at == off && rest >= len ? len : at;
 		if (off >= len)
 			return fail(err, errlen, buf, len,
 				    "the JSON text ends too early (truncated, or "
