@@ -49,6 +49,13 @@ static char *tmp_with(const char *content)
 	return path;
 }
 
+/* Removes and frees a file made by tmp_with. */
+static void drop(char *path)
+{
+	unlink(path);
+	free(path);
+}
+
 #define HB "{\"app_version\":\"1.0.1.1\",\"cid\":\"0012b516a202\",\"seq\":1569497378,\"uptime\":1569497378,\"type\":3}"
 
 START_TEST(a_valid_message_exits_zero)
@@ -58,8 +65,7 @@ START_TEST(a_valid_message_exits_zero)
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, ": heartbeat: ok"));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
@@ -72,8 +78,7 @@ START_TEST(a_broken_must_rule_exits_one_and_names_rule_and_path)
 	ck_assert_ptr_nonnull(strstr(r.out, "config.face_rec.score.range at $.config.face_rec.score"));
 	ck_assert_ptr_nonnull(strstr(r.out, "score is 150; §9 Parameter configuration allows 0 to 100"));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
@@ -84,8 +89,7 @@ START_TEST(only_should_warnings_still_exit_zero)
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "SHOULD reply.unknown_key at $.extra"));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
@@ -108,10 +112,8 @@ START_TEST(unreadable_or_non_json_files_exit_two)
 	r = cli((const char *[]){g, NULL});
 	ck_assert_int_eq(r.rc, 1);
 	run_free(&r);
-	unlink(f);
-	unlink(g);
-	free(f);
-	free(g);
+	drop(f);
+	drop(g);
 }
 END_TEST
 
@@ -123,15 +125,13 @@ START_TEST(direction_flags_override_detection)
 	ck_assert_int_eq(r.rc, 1);
 	ck_assert_ptr_nonnull(strstr(r.out, "reply.device_message"));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 	f = tmp_with("{\"reboot\":1}");
 	r = cli((const char *[]){"--to-server", f, NULL});
 	ck_assert_int_eq(r.rc, 1);
 	ck_assert_ptr_nonnull(strstr(r.out, "message.type.required"));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
@@ -157,10 +157,8 @@ START_TEST(json_output_is_one_parseable_object_per_file)
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	run_free(&r);
-	unlink(f);
-	unlink(g);
-	free(f);
-	free(g);
+	drop(f);
+	drop(g);
 }
 END_TEST
 
@@ -182,8 +180,7 @@ START_TEST(the_profile_changes_what_is_accepted)
 	ck_assert_int_eq(r.rc, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "unknown profile \"loose\""));
 	run_free(&r);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
@@ -228,8 +225,7 @@ START_TEST(expect_mode_reports_mismatches)
 	ck_assert_ptr_nonnull(strstr(r.out, "exit: expected 0, got 1"));
 	run_free(&r);
 	unlink(ep);
-	unlink(f);
-	free(f);
+	drop(f);
 }
 END_TEST
 
