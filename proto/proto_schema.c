@@ -99,7 +99,7 @@ static void check_rule(proto_vctx *v, const void *obj, const cJSON *json);
 static SCHEMA(s_rule, "strategy_rule", S_STR, f_rule, XRULES(x_rule, check_rule));
 
 static const proto_field f_strategy[] = {
-	FI(proto_strategy, "strategyId", strategy_id, PQ_MUST, RANGE(0, 2147483647),
+	FI(proto_strategy, "strategyId", strategy_id, PQ_MUST, RANGE(0, 2147483647), .flags = FL_OWN,
 	   .what = "The unique ID of the strategy"),
 	FS(proto_strategy, "name", name, PQ_SHOULD, .max = 31,
 	   .what = "Strategy name (max 31)"),
@@ -211,7 +211,7 @@ static const proto_field f_relay_cfg[] = {
 static SCHEMA(s_relay_cfg, "config.relay", S_CFG, f_relay_cfg);
 
 static const proto_field f_misc[] = {
-	FI(proto_misc, "version", version, PQ_OPT, RANGE(0, 2147483647),
+	FI(proto_misc, "version", version, PQ_OPT, RANGE(0, 2147483647), .flags = FL_OWN,
 	   .what = "Configuration version (query only)"),
 };
 static SCHEMA(s_misc, "config.misc", S_CFG, f_misc);
@@ -322,7 +322,7 @@ static const proto_field f_person[] = {
 	FS(proto_person, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .what = "female/male"),
 	FI(proto_person, "strategyId", strategy_id, PQ_OPT,
-	   RANGE(0, 2147483647), .what = "Personnel strategy id"),
+	   RANGE(0, 2147483647), .flags = FL_OWN, .what = "Personnel strategy id"),
 	FS(proto_person, "cardNo", card_no, PQ_OPT, .max = 35,
 	   .what = "Card ID, maximum length 35 bytes"),
 };
@@ -331,7 +331,7 @@ static SCHEMA(s_person, "face_list.face", S_FQ, f_person);
 static const proto_field f_face_list[] = {
 	DEV_HDR(proto_face_list, 4, S_FQ),
 	FI(proto_face_list, "total_face", total_face, PQ_MUST,
-	   RANGE(0, 2147483647), .what = "Number of query results"),
+	   RANGE(0, 2147483647), .flags = FL_OWN, .what = "Number of query results"),
 	FA(proto_face_list, "face", face, PQ_MUST, s_person,
 	   .what = "The persons of the face database"),
 };
@@ -348,7 +348,7 @@ static SCHEMA(s_face_list, "face_list", S_FQ, f_face_list,
 
 static const proto_field f_id_result[] = {
 	FI(proto_id_result, "strategyId", strategy_id, PQ_MUST,
-	   RANGE(0, 2147483647), .what = "The strategy"),
+	   RANGE(0, 2147483647), .flags = FL_OWN, .what = "The strategy"),
 	FI(proto_id_result, "result", result, PQ_MUST, .en = EN2(0, 1),
 	   .what = "0 ok, 1 fail"),
 };
@@ -515,7 +515,7 @@ static const proto_field f_face[] = {
 	    .min_items = 1, .max = 1, .flags = FL_OWN,
 	    .what = "Base64 picture in an array; required to add, optional "
 		    "to modify"),
-	FI(proto_face, "strategyId", strategy_id, PQ_OPT, RANGE(0, 2147483647),
+	FI(proto_face, "strategyId", strategy_id, PQ_OPT, RANGE(0, 2147483647), .flags = FL_OWN,
 	   .what = "Personnel strategy id"),
 	FS(proto_face, "cardNo", card_no, PQ_OPT, .max = 63,
 	   .what = "Card ID, maximum length 63 bytes"),
@@ -645,7 +645,7 @@ static const proto_field f_batch_person[] = {
 	FS(proto_batch_person, "sex", sex, PQ_OPT, .fmt = PX_SEX,
 	   .what = "\"male\", \"female\""),
 	FI(proto_batch_person, "strategyId", strategy_id, PQ_OPT,
-	   RANGE(0, 2147483647), .what = "Personnel strategy id"),
+	   RANGE(0, 2147483647), .flags = FL_OWN, .what = "Personnel strategy id"),
 	FS(proto_batch_person, "image", image, PQ_OPT, .fmt = PX_BASE64,
 	   .what = "Base64 picture (a string, no brackets here)"),
 };
@@ -745,7 +745,8 @@ static const proto_field f_reply[] = {
 	FS(proto_reply, "http_server_url", http_server_url, PQ_OPT,
 	   .fmt = PX_URL, .max = 1024, .what = "http server url"),
 	FI(proto_reply, "http_server_port", http_server_port, PQ_OPT,
-	   RANGE(1, 65535), .what = "http server port"),
+	   RANGE(1, 65535), .flags = FL_OWN,
+	   .what = "http server port"),
 	FI(proto_reply, "time_interval", time_interval, PQ_OPT,
 	   RANGE(1, 86400), .flags = FL_OWN, .what = "Heartbeat interval, seconds"),
 	FV(proto_reply, "config", config, PQ_OPT, "opType", v_config, NULL,
