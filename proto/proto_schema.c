@@ -51,7 +51,6 @@
 				  .nf = sizeof fields / sizeof fields[0],     \
 				  __VA_ARGS__}
 #define XRULES(xs, fn) .x = xs, .nx = sizeof xs / sizeof xs[0], .check = fn
-#define NVARS(vs) (vs)
 
 #define S_HB "§2 Heartbeat command"
 #define S_URL "§3.1 Config http server address and port"
