@@ -128,13 +128,10 @@ void fx_validate(const char *buf, size_t len, proto_dir dir,
 	proto_arena a = PROTO_ARENA_INIT;
 	proto_msg m;
 	cJSON *j = NULL;
-	size_t i;
 	int rc;
 
 	memset(r, 0, sizeof *r);
-	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) && buf[i]; i++)
-		;
-	if (i == len && dir == PROTO_TO_DEVICE) {
+	if (proto_json_blank(buf, 0, len) && dir == PROTO_TO_DEVICE) {
 		r->kind = PROTO_REPLY; /* an empty 200 body is "nothing to do" */
 		return;
 	}

@@ -126,6 +126,10 @@ int proto_report_add(proto_report *r, proto_severity sev, const char *rule,
 int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 		     size_t errlen);
 
+/* True when buf[from..len) holds only JSON white space (or nothing): an
+ * empty 200 body, or the end of a JSON text.  Never reads past len. */
+bool proto_json_blank(const char *buf, size_t from, size_t len);
+
 /* ---------------------------------------------------------------- messages */
 
 /* Direction of a message.  TO_SERVER: what the device POSTs.  TO_DEVICE:

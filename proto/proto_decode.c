@@ -655,14 +655,11 @@ int proto_parse(const char *buf, size_t len, proto_dir dir,
 	proto_report rep = {0};
 	cJSON *j = NULL;
 	int rc;
-	size_t i;
 
 	memset(out, 0, sizeof *out);
 	if (err && errlen)
 		err[0] = '\0';
-	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) && buf[i]; i++)
-		;
-	if (i == len && dir == PROTO_TO_DEVICE) {
+	if (proto_json_blank(buf, 0, len) && dir == PROTO_TO_DEVICE) {
 		out->kind = PROTO_REPLY; /* empty 200 body: nothing to do */
 		return 0;
 	}

@@ -120,6 +120,14 @@ static int precheck(const char *buf, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+bool proto_json_blank(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n')
+			return false;
+	return true;
+}
+
 /* What probably went wrong at buf[off], from the characters around it. */
 static const char *hint(const char *buf, size_t len, size_t *offp)
 {
@@ -176,10 +184,8 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) && buf[i]; i++)
-		;
-	if (i == len)
-		return fail(err, errlen, buf, i, "empty body: no JSON value");
+	if (proto_json_blank(buf, 0, len))
+		return fail(err, errlen, buf, len, "empty body: no JSON value");
 	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
 		return fail(err, errlen, buf, 0,
 			    "a UTF-8 byte order mark before the JSON (RFC 8259 "
@@ -193,10 +199,7 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 		size_t at = off;
 		const char *why = hint(buf, len, &at);
 		/* only white space after the failure: the text ends early */
-		size_t rest = off;
-		while (rest < len && strchr(" \t\r\n", buf[rest]) && buf[rest])
-			rest++; /* bounded: buf need not be NUL-terminated */
-		off = at == off && rest >= len ? len : at;
+		off = at == off && proto_json_blank(buf, off, len) ? len : at;
 		if (off >= len)
 			return fail(err, errlen, buf, len,
 				    "the JSON text ends too early (truncated, or "
@@ -204,9 +207,9 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 				    CJSON_NESTING_LIMIT);
 		return fail(err, errlen, buf, off, "not valid JSON here%s", why);
 	}
-	for (i = (size_t)(end - buf); i < len && strchr(" \t\r\n", buf[i]); i++)
-		;
-	if (i < len) {
+	if (!proto_json_blank(buf, (size_t)(end - buf), len)) {
+		for (i = (size_t)(end - buf); strchr(" \t\r\n", buf[i]); i++)
+			; /* stops at the first non-blank, which exists */
 		cJSON_Delete(j);
 		return fail(err, errlen, buf, i,
 			    "data after the end of the JSON value (a second "
