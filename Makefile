@@ -3,12 +3,12 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libcjson
+PKGS    := libcjson libcurl sqlite3 stb libcrypto
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -16,7 +16,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PROTO_SRC := $(wildcard proto/*.c)
 CONF_SRC  := $(wildcard conformance/*.c)
-LIB_SRC   := $(PROTO_SRC) $(CONF_SRC)
+SIM_SRC   := $(wildcard sim/*.c)
+LIB_SRC   := $(PROTO_SRC) $(SIM_SRC) $(CONF_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -39,7 +40,7 @@ help:
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard proto/*.h conformance/*.h)
+$(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h conformance/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 

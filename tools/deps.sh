@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config
 libcjson-dev libcivetweb-dev check libsubunit-dev
 libsdl2-dev libsdl2-ttf-dev libstb-dev
-libcurl4-openssl-dev libsqlite3-dev
+libcurl4-openssl-dev libsqlite3-dev libssl-dev
 python3 valgrind"
 
 missing=""

@@ -1,0 +1,90 @@
+/* store.h -- the simulated devices' persistent state: one SQLite database
+ * (DIR/camsim-state.db) shared by every device of a process, each row keyed
+ * by the device's cid.  Owns the schema, transactions and crash safety;
+ * knows nothing of HTTP, the protocol's JSON or the event loop.
+ *
+ * Crash safety: WAL journal, synchronous=NORMAL, every public write is one
+ * transaction (or part of the caller's store_begin..store_commit), so a
+ * process killed with SIGKILL at any moment restarts with every committed
+ * change and nothing half-written.  All calls are for one thread. */
+#ifndef CAMSIM_STORE_H
+#define CAMSIM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+/* Opens or creates DIR/camsim-state.db (DIR is created when missing, one
+ * level).  Returns 0 and *out, or a SIM_E* code with a sentence naming the
+ * file and the cause in err (SIM_ECORRUPT when the file is not a camsim
+ * state database or fails its integrity check, SIM_EIO, SIM_EDB). */
+int store_open(const char *dir, store **out, char *err, size_t errlen);
+void store_close(store *st); /* NULL is fine */
+
+/* The last SQLite error message of st (static until the next call). */
+const char *store_errmsg(const store *st);
+
+/* Groups the writes that follow into one transaction.  Nesting is not
+ * supported (SIM_ESTATE).  store_rollback undoes everything since begin. */
+int store_begin(store *st);
+int store_commit(store *st);
+int store_rollback(store *st);
+
+/* ---- settings: one text value per (cid, key) ---- */
+
+/* *val gets a malloc'd copy (caller frees), or NULL when the key is not
+ * set (return 0 either way). */
+int store_kv_get(store *st, const char *cid, const char *key, char **val);
+/* Sets the value; val NULL deletes the key. */
+int store_kv_set(store *st, const char *cid, const char *key, const char *val);
+
+/* ---- face library ---- */
+
+typedef struct store_face {
+	const char *id;       /* person id, <= 35 bytes, required */
+	const char *name;     /* NULL when absent (likewise sex, card_no) */
+	const char *sex;
+	const char *card_no;
+	bool has_age;
+	int64_t age;
+	int64_t strategy_id;
+	const float *desc;    /* face descriptor, n_desc floats (may be 0) */
+	size_t n_desc;
+	const char *photo_sha; /* hex SHA-256 of the enrolled photo, or NULL */
+} store_face;
+
+/* Inserts the person, or replaces every field of the person with that id. */
+int store_face_put(store *st, const char *cid, const store_face *f);
+/* SIM_ENOTFOUND when no person has that id. */
+int store_face_del(store *st, const char *cid, const char *id);
+/* Deletes every person of cid; *n (may be NULL) gets how many. */
+int store_face_clear(store *st, const char *cid, int64_t *n);
+int store_face_count(store *st, const char *cid, int64_t *n);
+/* Calls fn for each person of cid in the order they were first added;
+ * the pointers in f are valid during the call only.  fn returning non-zero
+ * stops the walk and that value is returned. */
+int store_face_foreach(store *st, const char *cid,
+		       int (*fn)(const store_face *f, void *ud), void *ud);
+
+/* ---- offline snapshot records (D26) ---- */
+
+/* Appends a record (the snapshot's JSON body, its `time`), then drops the
+ * oldest records of cid beyond cap, in the same transaction.  *dropped
+ * (may be NULL) gets how many were dropped now; the running total is kept
+ * under the key "records_dropped".  *id (may be NULL) gets the new id. */
+int store_rec_add(store *st, const char *cid, int64_t time, const char *body,
+		  size_t len, int64_t cap, int64_t *id, int64_t *dropped);
+int store_rec_count(store *st, const char *cid, int64_t *n);
+/* The oldest record of cid with an id greater than after (0 = from the
+ * start): *id, *time and *body (malloc'd, NUL-terminated, *len bytes).
+ * SIM_ENOTFOUND when there is none. */
+int store_rec_next(store *st, const char *cid, int64_t after, int64_t *id,
+		   int64_t *time, char **body, size_t *len);
+/* SIM_ENOTFOUND when no record has that id. */
+int store_rec_del(store *st, const char *cid, int64_t id);
+/* Deletes every record of cid; *n (may be NULL) gets how many. */
+int store_rec_clear(store *st, const char *cid, int64_t *n);
+
+#endif
