@@ -37,9 +37,12 @@ const char *strat_why_text(strat_why w);
  * the moment.  A range whose start is after its end crosses midnight; the
  * part after midnight belongs to the day on which the range began, so
  * its date and weekday are those of the previous day (docs/protocol.md
- * D44).  An end of 24:00:00 means the end of the day.  Unpadded dates and
- * times ("2019/6/30", "8:59:00") are read as the as-printed profile
- * accepts them. */
+ * D44).  Both ends of a range are inclusive, to the second
+ * ("17:30:00-23:59:59" reaches midnight); an end of 24:00:00 means the end
+ * of the day; a range whose start equals its end covers nothing.  Unpadded
+ * dates and times ("2019/6/30", "8:59:00") are read as the as-printed
+ * profile accepts them.  Of several strategies with the same id, the last
+ * in the list counts. */
 bool strat_decide(const proto_strategy *list, size_t n, int64_t sid,
 		  int64_t local, strat_why *why);
 
@@ -47,7 +50,10 @@ bool strat_decide(const proto_strategy *list, size_t n, int64_t sid,
  * Refused when its strategyId is absent or 0 (D37), its state is absent,
  * its rule list is absent, a rule lacks a field or has endDate before
  * begDate (D21), or bad_must is true (the caller saw a MUST violation under
- * this strategy's path while decoding). */
+ * this strategy's path while decoding).  Also refused, should the caller
+ * hand over values the decoder would have dropped: a negative strategyId,
+ * a state or rule type other than 0/1, a rule field strat_decide cannot
+ * read.  A closed strategy and an empty rule list are accepted. */
 int strat_verdict(const proto_strategy *s, bool bad_must);
 
 #endif
