@@ -20,20 +20,29 @@ typedef struct img {
 
 /* Decodes data[0..len) (JPEG, PNG, BMP, GIF first frame, ...) to RGB.
  * Returns 0, or SIM_ENOTIMAGE / SIM_EIMGSIZE / SIM_ENOMEM with a sentence
- * in err naming the cause (stb_image's reason, the size and the limit). */
+ * in err naming the cause (stb_image's reason, the size and the limit).
+ * Empty input is SIM_ENOTIMAGE; len > INT_MAX is SIM_EIMGSIZE.  On failure
+ * *out is zeroed.  err may be NULL (errlen 0). */
 int img_decode(const void *data, size_t len, img *out, char *err,
 	       size_t errlen);
 /* Reads and decodes a file; SIM_EIO (err names the path and errno) when it
- * cannot be read. */
+ * cannot be read, SIM_EIMGSIZE when it is over 64 MiB; otherwise as
+ * img_decode, with err prefixed by the path. */
 int img_load_file(const char *path, img *out, char *err, size_t errlen);
 void img_free(img *im); /* frees px, zeroes the struct */
 
 /* Draws text (ASCII; others skipped) with its top-left corner at (x, y),
- * each font pixel a scale x scale block, on a dark backing box so that it
- * is legible on any picture; clipped to the image. */
+ * each font pixel a scale x scale block (scale clamped to 1..16), white on
+ * a dark backing box so that it is legible on any picture; clipped to the
+ * image, any x and y allowed.  The box is (stb_easy_font_width + 2) x
+ * (stb_easy_font_height - 1) font pixels from (x, y), of the text with the
+ * skipped characters removed; the glyphs start one font pixel in, so the
+ * box keeps a margin of one font pixel.  Only the first 4096 characters
+ * kept are drawn; nothing when none is (or when out of memory). */
 void img_draw_text(img *im, int x, int y, int scale, const char *text);
 
-/* JPEG of im at quality 1..100: *out malloc'd, *len bytes.  0 or
+/* JPEG of im at quality 1..100 (clamped): *out malloc'd, *len bytes.  0,
+ * SIM_EINVAL (no pixels, a side of 0 or over 65535, NULL out or len) or
  * SIM_ENOMEM. */
 int img_encode_jpeg(const img *im, int quality, unsigned char **out,
 		    size_t *len);
@@ -42,13 +51,15 @@ int img_encode_jpeg(const img *im, int quality, unsigned char **out,
  * malloc'd NUL-terminated string, *outlen (may be NULL) its length; NULL
  * when out of memory. */
 char *img_base64_encode(const void *data, size_t len, size_t *outlen);
-/* Decodes standard base64 (as proto_base64_valid accepts it) into a
- * malloc'd buffer; SIM_EINVAL when s is not valid base64. */
+/* Decodes standard base64 (as proto_base64_valid accepts it, and also the
+ * empty string, RFC 4648's encoding of nothing) into a malloc'd buffer,
+ * *outlen (may be NULL) its length; SIM_EINVAL when s is not valid base64,
+ * SIM_ENOMEM.  On failure *out is NULL. */
 int img_base64_decode(const char *s, size_t len, unsigned char **out,
 		      size_t *outlen);
 
 /* Lower-case hex SHA-256 of data into hex[65]; identifies a photo for the
- * descriptor cache. */
+ * descriptor cache.  hex is "" if libcrypto fails (it should not). */
 void img_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif
