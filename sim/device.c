@@ -1,0 +1,845 @@
+/* device.c -- a simulated device's life cycle (power, boot, reboot), its
+ * saved state, its control channel (heartbeat slots, query results in the
+ * slot, confirmations sent at once) and the transcript of its exchanges.
+ * Commands are applied in device_cmd.c; hardware and snapshots live in
+ * device_hw.c.  Never blocks: every exchange goes through the loop. */
+#include "device_int.h"
+#include "strategy.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static const char *const ev_names[] = {
+#define DEV_EV_NAME(e, name) name,
+	DEV_EVENT_MAP(DEV_EV_NAME)
+#undef DEV_EV_NAME
+};
+
+const char *dev_event_name(dev_event_kind k)
+{
+	return (unsigned)k < DEV_EV_COUNT ? ev_names[k] : "?";
+}
+
+void dev_env_defaults(dev_env *env)
+{
+	if (!env->prof)
+		env->prof = &proto_profile_strict;
+	if (!env->capacity)
+		env->capacity = 10000;
+	if (!env->upgrade_max)
+		env->upgrade_max = 64u << 20;
+	if (!env->http_timeout_ms)
+		env->http_timeout_ms = 10000;
+	if (!env->connect_timeout_ms)
+		env->connect_timeout_ms = 5000;
+	if (!env->idle_reupload_ms)
+		env->idle_reupload_ms = 180000;
+	if (!env->record_cap)
+		env->record_cap = 2000;
+}
+
+const char *dev_cid(const dev *d)
+{
+	return d->cid;
+}
+
+int64_t dev_now_ms(const dev *d)
+{
+	return loop_now(d->env->loop) + d->clock_off_ms;
+}
+
+int64_t dev__now_s(const dev *d)
+{
+	int64_t ms = dev_now_ms(d);
+	return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+int64_t dev__local_s(const dev *d)
+{
+	return dev__now_s(d) + d->tz_s;
+}
+
+bool dev_is_on(const dev *d)
+{
+	return d->state != DEV_OFF;
+}
+
+bool dev_relay_on(const dev *d)
+{
+	return d->relay_on;
+}
+
+bool dev_door_open(const dev *d)
+{
+	return d->door_open;
+}
+
+int64_t dev_library_size(const dev *d)
+{
+	return (int64_t)d->n_lib;
+}
+
+/* ---------------------------------------------------------------- events */
+
+void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
+{
+	dev_event ev;
+	va_list ap;
+
+	ev.t = dev_now_ms(d);
+	ev.kind = k;
+	va_start(ap, fmt);
+	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+	va_end(ap);
+	if (!d->events)
+		d->events = calloc(DEV_EVENTS, sizeof(*d->events));
+	if (d->events) {
+		d->events[(d->ev_head + d->n_ev) % DEV_EVENTS] = ev;
+		if (d->n_ev < DEV_EVENTS)
+			d->n_ev++;
+		else
+			d->ev_head = (d->ev_head + 1) % DEV_EVENTS;
+	}
+	if (d->env->on_event)
+		d->env->on_event(d->env->event_ud, d, &ev);
+}
+
+size_t dev_recent_events(const dev *d, dev_event *out, size_t max)
+{
+	size_t n = d->n_ev < max ? d->n_ev : max;
+	size_t skip = d->n_ev - n;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = d->events[(d->ev_head + skip + i) % DEV_EVENTS];
+	return n;
+}
+
+/* ---------------------------------------------------------------- state */
+
+int dev__save_kv_int(dev *d, const char *key, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return store_kv_set(d->env->store, d->cid, key, buf);
+}
+
+static int kv_int(dev *d, const char *key, int64_t *v, bool *found,
+		  char *err, size_t errlen)
+{
+	char *s = NULL, *end;
+	int rc = store_kv_get(d->env->store, d->cid, key, &s);
+
+	*found = false;
+	if (rc < 0) {
+		snprintf(err, errlen, "device %s: reading %s: %s", d->cid, key,
+			 store_errmsg(d->env->store));
+		return rc;
+	}
+	if (!s)
+		return 0;
+	long long x = strtoll(s, &end, 10);
+	if (end == s || *end) {
+		snprintf(err, errlen,
+			 "device %s: saved %s is \"%.40s\", not an integer",
+			 d->cid, key, s);
+		free(s);
+		return SIM_ECORRUPT;
+	}
+	free(s);
+	*v = x;
+	*found = true;
+	return 0;
+}
+
+/* Saved messages are kept in the protocol's own JSON and read back through
+ * the validator, so state written by a broken build cannot slip in. */
+static int kv_msg(dev *d, const char *key, proto_kind kind, proto_arena *a,
+		  proto_msg *m, bool *found, char *err, size_t errlen)
+{
+	char *s = NULL, why[256];
+	int rc = store_kv_get(d->env->store, d->cid, key, &s);
+
+	*found = false;
+	if (rc < 0) {
+		snprintf(err, errlen, "device %s: reading %s: %s", d->cid, key,
+			 store_errmsg(d->env->store));
+		return rc;
+	}
+	if (!s)
+		return 0;
+	rc = proto_parse(s, strlen(s), PROTO_TO_SERVER, &proto_profile_strict,
+			 a, m, why, sizeof(why));
+	free(s);
+	if (rc < 0 || m->kind != kind) {
+		snprintf(err, errlen, "device %s: saved %s is unreadable: %s",
+			 d->cid, key, rc < 0 ? why : "wrong kind of message");
+		return SIM_ECORRUPT;
+	}
+	*found = true;
+	return 0;
+}
+
+static int save_msg(dev *d, const char *key, const proto_msg *m)
+{
+	char *s = proto_build(m, &proto_profile_strict);
+	int rc;
+
+	if (!s)
+		return SIM_ENOMEM;
+	rc = store_kv_set(d->env->store, d->cid, key, s);
+	free(s);
+	return rc;
+}
+
+int dev__save_config(dev *d)
+{
+	proto_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = PROTO_CONFIG_REPORT;
+	m.u.config_report.cid = d->cid;
+	m.u.config_report.has_type = m.u.config_report.has_time = true;
+	m.u.config_report.type = 10;
+	m.u.config_report.time = dev__now_s(d);
+	m.u.config_report.has_config = true;
+	m.u.config_report.config = d->cfg;
+	return save_msg(d, "config", &m);
+}
+
+int dev__save_strategies(dev *d)
+{
+	proto_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = PROTO_STRATEGY_LIST;
+	m.u.strategy_list.cid = d->cid;
+	m.u.strategy_list.has_type = m.u.strategy_list.has_time = true;
+	m.u.strategy_list.type = 7;
+	m.u.strategy_list.time = dev__now_s(d);
+	m.u.strategy_list.has_total_strategy = true;
+	m.u.strategy_list.total_strategy = (int64_t)d->n_strat;
+	m.u.strategy_list.has_strategies = true;
+	m.u.strategy_list.strategies = d->strat;
+	m.u.strategy_list.n_strategies = d->n_strat;
+	return save_msg(d, "strategies", &m);
+}
+
+/* Reads everything the device keeps across power cuts. */
+static int load_state(dev *d, char *err, size_t errlen)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_msg m;
+	bool found;
+	int64_t v;
+	char *s = NULL;
+	int rc;
+
+	rc = store_kv_get(d->env->store, d->cid, "url", &s);
+	if (rc < 0)
+		goto dberr;
+	if (s) {
+		free(d->url);
+		d->url = s;
+	}
+	rc = store_kv_get(d->env->store, d->cid, "app_version", &s);
+	if (rc < 0)
+		goto dberr;
+	if (s) {
+		snprintf(d->app_version, sizeof(d->app_version), "%s", s);
+		free(s);
+	}
+	struct { const char *key; int64_t *dst; int64_t lo, hi; } ints[] = {
+		{"interval", &d->interval_s, 1, 86400},
+		{"clock_off_ms", &d->clock_off_ms, INT64_MIN / 4, INT64_MAX / 4},
+		{"tz", &d->tz_s, -43200, 50400},
+		{"alarm_seq", &d->alarm_seq, 0, INT64_MAX},
+		{"reupload_mode", &d->reupload_mode, 1, 2},
+		{"records_dropped", &d->records_dropped, 0, INT64_MAX},
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		rc = kv_int(d, ints[i].key, &v, &found, err, errlen);
+		if (rc < 0)
+			goto out;
+		if (!found)
+			continue;
+		if (v < ints[i].lo || v > ints[i].hi) {
+			snprintf(err, errlen,
+				 "device %s: saved %s is %" PRId64
+				 ", outside %" PRId64 "..%" PRId64,
+				 d->cid, ints[i].key, v, ints[i].lo, ints[i].hi);
+			rc = SIM_ECORRUPT;
+			goto out;
+		}
+		*ints[i].dst = v;
+	}
+	rc = kv_int(d, "seq_pending", &v, &found, err, errlen);
+	if (rc < 0)
+		goto out;
+	d->seq_pending = found;
+	d->seq_val = found ? v : 0;
+	rc = kv_int(d, "reupload_secs", &v, &found, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (found)
+		d->reupload_secs = (int)(v >= 0 && v < 86400 ? v : 0);
+
+	dev__config_defaults(&d->cfg);
+	rc = kv_msg(d, "config", PROTO_CONFIG_REPORT, &a, &m, &found, err,
+		    errlen);
+	if (rc < 0)
+		goto out;
+	if (found)
+		d->cfg = m.u.config_report.config;
+
+	proto_arena_free(&d->strat_arena);
+	d->strat = NULL;
+	d->n_strat = 0;
+	rc = kv_msg(d, "strategies", PROTO_STRATEGY_LIST, &d->strat_arena, &m,
+		    &found, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (found) {
+		d->strat = m.u.strategy_list.strategies;
+		d->n_strat = m.u.strategy_list.n_strategies;
+	}
+	rc = dev__library_load(d, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = store_rec_count(d->env->store, d->cid, &d->n_records);
+	if (rc < 0)
+		goto dberr;
+	rc = 0;
+	goto out;
+dberr:
+	snprintf(err, errlen, "device %s: reading saved state: %s", d->cid,
+		 store_errmsg(d->env->store));
+out:
+	proto_arena_free(&a);
+	return rc;
+}
+
+int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
+	    size_t errlen)
+{
+	dev *d;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	n = opts->cid ? strlen(opts->cid) : 0;
+	if (n < 1 || n > 64 || strspn(opts->cid,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789-_.:") != n) {
+		snprintf(err, errlen,
+			 "cid \"%s\": 1 to 64 letters, digits, '-', '_', '.' "
+			 "or ':' (docs/protocol.md D33)", opts->cid ? opts->cid : "");
+		return SIM_EINVAL;
+	}
+	if (!opts->server_url || !*opts->server_url) {
+		snprintf(err, errlen, "device %s: no server URL", opts->cid);
+		return SIM_EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return SIM_ENOMEM;
+	d->env = env;
+	memcpy(d->cid, opts->cid, n + 1);
+	d->url = strdup(opts->server_url);
+	if (!d->url) {
+		free(d);
+		return SIM_ENOMEM;
+	}
+	d->interval_s = opts->interval_s > 0 ? opts->interval_s : 3;
+	snprintf(d->app_version, sizeof(d->app_version), "%s",
+		 opts->app_version ? opts->app_version : "V1.0.0");
+	d->reupload_mode = 2; /* idle, the document's default */
+	d->reupload_secs = 2 * 3600;
+	rc = load_state(d, err, errlen);
+	if (rc < 0) {
+		dev_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+static void outbox_clear(dev *d)
+{
+	dev_out *o, *n;
+
+	for (o = d->outbox; o; o = n) {
+		n = o->next;
+		free(o->body);
+		free(o);
+	}
+	d->outbox = d->outbox_tail = NULL;
+	d->n_outbox = 0;
+}
+
+void dev_power_off(dev *d)
+{
+	if (d->state == DEV_OFF)
+		return;
+	loop *l = d->env->loop;
+	if (d->ctrl_http)
+		loop_http_cancel(l, d->ctrl_http);
+	d->ctrl_http = NULL;
+	if (d->ctrl_msg) {
+		free(d->ctrl_msg->body);
+		free(d->ctrl_msg);
+		d->ctrl_msg = NULL;
+	}
+	if (d->dl_http)
+		loop_http_cancel(l, d->dl_http);
+	d->dl_http = NULL;
+	loop_timer_stop(l, &d->hb_timer);
+	outbox_clear(d);
+	dev__hw_stop(d);
+	d->queries = 0;
+	d->hb_due = d->batch_chain = d->reboot_pending = false;
+	d->state = DEV_OFF;
+	dev__event(d, DEV_EV_OFF, "powered off");
+}
+
+void dev_free(dev *d)
+{
+	if (!d)
+		return;
+	if (d->state != DEV_OFF) {
+		d->env->on_event = NULL; /* no events from a dying device */
+		dev_power_off(d);
+	}
+	dev__library_free(d);
+	proto_arena_free(&d->strat_arena);
+	free(d->events);
+	free(d->url);
+	free(d);
+}
+
+static void hb_fire(loop_timer *t);
+static void reupload_arm_all(dev *d);
+
+int dev_power_on(dev *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if (d->state != DEV_OFF) {
+		snprintf(err, errlen, "device %s is already on", d->cid);
+		return SIM_ESTATE;
+	}
+	/* A boot reads back what was saved, as firmware does after a power
+	 * cut: whatever was not saved is gone. */
+	rc = load_state(d, err, errlen);
+	if (rc < 0)
+		return rc;
+	d->state = DEV_ON;
+	d->boot_utc = dev__now_s(d);
+	d->hb_timer.fn = hb_fire;
+	dev__event(d, DEV_EV_BOOT, "%s", d->app_version);
+	reupload_arm_all(d);
+	dev__schedule_hb(d, 0);
+	return 0;
+}
+
+void dev__reboot(dev *d, const char *why)
+{
+	char err[256];
+
+	dev_power_off(d);
+	if (dev_power_on(d, err, sizeof(err)) < 0)
+		dev__event(d, DEV_EV_ERROR, "reboot (%s) failed: %s", why, err);
+}
+
+void dev_network(dev *d, bool up)
+{
+	if (d->net_down == !up)
+		return;
+	d->net_down = !up;
+	dev__event(d, DEV_EV_NET, up ? "up" : "down");
+	if (up)
+		dev__records_changed(d);
+}
+
+void dev_set_clock(dev *d, int64_t utc_s, bool has_zone, int64_t zone_s)
+{
+	d->clock_off_ms = utc_s * 1000 - loop_now(d->env->loop);
+	if (has_zone)
+		d->tz_s = zone_s;
+	store_begin(d->env->store);
+	dev__save_kv_int(d, "clock_off_ms", d->clock_off_ms);
+	dev__save_kv_int(d, "tz", d->tz_s);
+	if (store_commit(d->env->store) < 0)
+		store_rollback(d->env->store);
+	dev__event(d, DEV_EV_CLOCK, "clock %" PRId64 " zone %" PRId64, utc_s,
+		   d->tz_s);
+	if (d->state != DEV_OFF)
+		reupload_arm_all(d);
+}
+
+static void reupload_arm_all(dev *d)
+{
+	dev__records_changed(d);
+}
+
+/* ---------------------------------------------------------------- transcript */
+
+void dev__transcript(dev *d, const char *method, const char *url,
+		     const char *kind, bool expect_100, const char *body,
+		     size_t len, const loop_http_res *r)
+{
+	FILE *f = d->env->transcript;
+	time_t t;
+	struct tm tm;
+	char when[32];
+
+	if (!f)
+		return;
+	t = (time_t)(r ? r->started / 1000 : loop_now(d->env->loop) / 1000);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "### %s %s %s %s (%s)\n", when, d->cid, method, url, kind);
+	if (body) {
+		fprintf(f, "> Content-Type: application/json\n");
+		if (expect_100)
+			fprintf(f, "> Expect: 100-continue\n");
+		fprintf(f, ">\n> %.*s\n", (int)len, body);
+	}
+	if (!r) {
+		fprintf(f, "! not sent: network down\n\n");
+	} else if (r->fail != LOOP_HTTP_OK) {
+		fprintf(f, "! %s after %.1f ms\n\n", r->error, r->t_total_ms);
+	} else {
+		fprintf(f, "< %ld%s; connect %.1f ms, first byte %.1f ms, total "
+			   "%.1f ms\n", r->status,
+			r->got_100 ? " (after 100 Continue)" : "",
+			r->t_connect_ms, r->t_first_byte_ms, r->t_total_ms);
+		if (r->headers && *r->headers) {
+			const char *p = r->headers;
+			while (*p) {
+				const char *e = strpbrk(p, "\r\n");
+				size_t n = e ? (size_t)(e - p) : strlen(p);
+				if (n)
+					fprintf(f, "< %.*s\n", (int)n, p);
+				p += n;
+				while (*p == '\r' || *p == '\n')
+					p++;
+			}
+		}
+		if (r->status == 200)
+			fprintf(f, "<\n< %.*s\n\n", (int)r->len, r->body);
+		else
+			fprintf(f, "< (body not read: status is not 200)\n\n");
+	}
+	fflush(f);
+}
+
+/* ---------------------------------------------------------------- control channel */
+
+int dev__send(dev *d, const proto_msg *m, dev_out_kind what, int64_t seq,
+	      int64_t upgrade_error)
+{
+	dev_out *o;
+
+	if (d->state == DEV_OFF)
+		return SIM_ESTATE;
+	if (d->n_outbox >= DEV_OUTBOX_MAX) {
+		/* A server that answers every message with more commands
+		 * cannot grow the queue without bound. */
+		dev__event(d, DEV_EV_ERROR, "outgoing queue full (%d): %s dropped",
+			   DEV_OUTBOX_MAX, proto_kind_name(m->kind));
+		return SIM_ENOMEM;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return SIM_ENOMEM;
+	o->body = proto_build(m, d->env->prof);
+	if (!o->body) {
+		free(o);
+		return SIM_ENOMEM;
+	}
+	o->len = strlen(o->body);
+	o->kind = m->kind;
+	o->what = what;
+	o->seq = seq;
+	o->upgrade_error = upgrade_error;
+	if (d->outbox_tail)
+		d->outbox_tail->next = o;
+	else
+		d->outbox = o;
+	d->outbox_tail = o;
+	d->n_outbox++;
+	dev__pump(d);
+	return 0;
+}
+
+void dev__schedule_hb(dev *d, int64_t delay_ms)
+{
+	d->hb_timer.fn = hb_fire;
+	loop_timer_at(d->env->loop, &d->hb_timer,
+		      loop_now(d->env->loop) + (delay_ms > 0 ? delay_ms : 0));
+}
+
+static void hb_fire(loop_timer *t)
+{
+	dev *d = container_of(t, dev, hb_timer);
+
+	if (d->state != DEV_ON)
+		return; /* paused by an upgrade; resumed when it ends */
+	/* Fixed rate: the next slot counts from this one, not from when the
+	 * exchange ends, so a slow server does not stretch the interval. */
+	loop_timer_at(d->env->loop, &d->hb_timer,
+		      t->due + d->interval_s * 1000);
+	if (d->batch_chain)
+		return; /* §7: the chain replaces heartbeats until it ends */
+	d->hb_due = true;
+	dev__pump(d);
+}
+
+static int heartbeat_msg(dev *d, proto_msg *m, int64_t *seq)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = PROTO_HEARTBEAT;
+	proto_heartbeat *h = &m->u.heartbeat;
+	h->app_version = d->app_version;
+	h->cid = d->cid;
+	h->has_seq = h->has_uptime = h->has_type = true;
+	h->seq = *seq = d->seq_pending ? d->seq_val : dev__now_s(d);
+	h->uptime = d->boot_utc;
+	h->type = 3;
+	return 0;
+}
+
+/* Fills the slot: a pending query result takes it (D9), else the
+ * heartbeat; with query_beside_heartbeat both go, heartbeat first. */
+static void fill_slot(dev *d)
+{
+	proto_msg m;
+	proto_arena a = PROTO_ARENA_INIT;
+	int64_t seq;
+	unsigned q = d->queries & (unsigned)-(int)d->queries; /* lowest bit */
+
+	d->hb_due = false;
+	if (!q || d->env->prof->query_beside_heartbeat) {
+		heartbeat_msg(d, &m, &seq);
+		dev__send(d, &m, OUT_HEARTBEAT, seq, 0);
+	}
+	if (q) {
+		d->queries &= ~q;
+		if (dev__build_query(d, q, &m, &a) == 0)
+			dev__send(d, &m, OUT_PLAIN, 0, 0);
+		else
+			dev__event(d, DEV_EV_ERROR, "could not build a query result");
+	}
+	proto_arena_free(&a);
+}
+
+static void ctrl_done(void *ud, const loop_http_res *r);
+
+void dev__pump(dev *d)
+{
+	while (d->state != DEV_OFF && !d->ctrl_http) {
+		dev_out *o = d->outbox;
+		if (!o) {
+			if (d->hb_due && d->state == DEV_ON) {
+				fill_slot(d); /* queues, and recurses into pump */
+				return;
+			}
+			if (d->reboot_pending) {
+				d->reboot_pending = false;
+				dev__reboot(d, "reboot command");
+			}
+			return;
+		}
+		d->outbox = o->next;
+		if (!d->outbox)
+			d->outbox_tail = NULL;
+		d->n_outbox--;
+		o->next = NULL;
+		d->ctrl_msg = o;
+		dev__event(d, DEV_EV_SEND, "%s", proto_kind_name(o->kind));
+		if (d->net_down) {
+			ctrl_done(d, NULL);
+			continue;
+		}
+		loop_http_req req = {
+			.url = d->url, .body = o->body, .len = o->len,
+			.timeout_ms = d->env->http_timeout_ms,
+			.connect_timeout_ms = d->env->connect_timeout_ms,
+			.max_response = 64u << 20,
+			.keep_headers = d->env->transcript != NULL,
+		};
+		if (loop_http_start(d->env->loop, &req, ctrl_done, d,
+				    &d->ctrl_http) < 0) {
+			d->ctrl_http = NULL;
+			ctrl_done(d, NULL);
+		}
+	}
+}
+
+/* The end of a control exchange: r NULL when it never left (network down
+ * or no memory). */
+static void ctrl_done(void *ud, const loop_http_res *r)
+{
+	dev *d = ud;
+	dev_out *o = d->ctrl_msg;
+	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
+
+	d->ctrl_http = NULL;
+	d->ctrl_msg = NULL;
+	dev__transcript(d, "POST", d->url, proto_kind_name(o->kind), false,
+			o->body, o->len, r);
+	if (ok) {
+		d->n_sent++;
+		dev__event(d, DEV_EV_REPLY, "200 to %s", proto_kind_name(o->kind));
+		if (o->what == OUT_HEARTBEAT && d->seq_pending &&
+		    o->seq == d->seq_val) {
+			/* D7: delivered; back to the send time. */
+			d->seq_pending = false;
+			store_kv_set(d->env->store, d->cid, "seq_pending", NULL);
+		}
+	} else {
+		d->n_failed++;
+		if (!r)
+			dev__event(d, DEV_EV_FAIL, "%s not sent: network down",
+				   proto_kind_name(o->kind));
+		else if (r->fail != LOOP_HTTP_OK)
+			dev__event(d, DEV_EV_FAIL, "%s: %s",
+				   proto_kind_name(o->kind), r->error);
+		else
+			dev__event(d, DEV_EV_FAIL, "%s: status %ld (only 200 is "
+				   "success; body not read)",
+				   proto_kind_name(o->kind), r->status);
+	}
+	if (o->what == OUT_BATCH)
+		d->batch_chain = false; /* a new batch in the body sets it */
+	if (ok)
+		dev__apply_body(d, r->body, r->len);
+	if (o->what == OUT_BATCH && !d->batch_chain && d->state == DEV_ON)
+		dev__schedule_hb(d, d->interval_s * 1000); /* §7: resume */
+	if (o->what == OUT_UPGRADE && d->state == DEV_UPGRADING) {
+		if (o->upgrade_error == 6) {
+			snprintf(d->app_version, sizeof(d->app_version), "%s",
+				 d->upgrade_version);
+			store_kv_set(d->env->store, d->cid, "app_version",
+				     d->app_version);
+			dev__event(d, DEV_EV_UPGRADE, "restarting into %s",
+				   d->app_version);
+			free(o->body);
+			free(o);
+			dev__reboot(d, "upgrade");
+			return;
+		}
+		d->state = DEV_ON;
+		dev__event(d, DEV_EV_UPGRADE, "resumed after error %" PRId64,
+			   o->upgrade_error);
+		dev__schedule_hb(d, d->interval_s * 1000);
+		dev__upload_pump(d);
+	}
+	free(o->body);
+	free(o);
+	dev__pump(d);
+}
+
+void dev__apply_body(dev *d, const char *body, size_t len)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep;
+	proto_msg m;
+	cJSON *j = NULL;
+	char why[256];
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	if (proto_json_blank(body, 0, len))
+		return; /* D3: nothing to do */
+	rc = proto_json_parse(body, len, &j, why, sizeof(why));
+	if (rc < 0) {
+		dev__event(d, DEV_EV_REJECT, "reply body is not JSON: %s", why);
+		goto out;
+	}
+	rc = proto_decode(j, PROTO_TO_DEVICE, d->env->prof, &a, &m, &rep);
+	if (m.kind != PROTO_REPLY) {
+		dev__event(d, DEV_EV_REJECT, "reply body is not a command reply%s%s",
+			   rep.n ? ": " : "", rep.n ? rep.v[0].msg : "");
+		goto out;
+	}
+	dev__apply_reply(d, &m.u.reply, &rep);
+out:
+	cJSON_Delete(j);
+	proto_report_free(&rep);
+	proto_arena_free(&a);
+}
+
+/* ---------------------------------------------------------------- status */
+
+size_t dev_mem_bytes(const dev *d)
+{
+	size_t n = sizeof(*d) + (d->url ? strlen(d->url) + 1 : 0);
+
+	if (d->events)
+		n += DEV_EVENTS * sizeof(*d->events);
+	n += d->cap_lib * (sizeof(dev_person) + sizeof(recog_desc));
+	n += d->strat_arena.bytes + d->n_outbox * sizeof(dev_out);
+	return n;
+}
+
+cJSON *dev_status_json(const dev *d)
+{
+	cJSON *o = cJSON_CreateObject(), *ev, *cfg;
+	proto_msg m;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "cid", d->cid);
+	cJSON_AddStringToObject(o, "state", d->state == DEV_OFF ? "off"
+				: d->state == DEV_UPGRADING ? "upgrading" : "on");
+	cJSON_AddBoolToObject(o, "network", !d->net_down);
+	cJSON_AddStringToObject(o, "server", d->url);
+	cJSON_AddStringToObject(o, "app_version", d->app_version);
+	cJSON_AddNumberToObject(o, "uptime", (double)d->boot_utc);
+	cJSON_AddNumberToObject(o, "clock", (double)dev__now_s(d));
+	cJSON_AddNumberToObject(o, "time_zone", (double)d->tz_s);
+	cJSON_AddNumberToObject(o, "time_interval", (double)d->interval_s);
+	if (d->seq_pending)
+		cJSON_AddNumberToObject(o, "seq_pending", (double)d->seq_val);
+	cJSON_AddNumberToObject(o, "library_size", (double)d->n_lib);
+	cJSON_AddNumberToObject(o, "library_capacity", (double)d->env->capacity);
+	cJSON_AddNumberToObject(o, "strategies", (double)d->n_strat);
+	cJSON_AddNumberToObject(o, "offline_records", (double)d->n_records);
+	cJSON_AddNumberToObject(o, "records_dropped", (double)d->records_dropped);
+	cJSON_AddNumberToObject(o, "reupload_mode", (double)d->reupload_mode);
+	cJSON_AddBoolToObject(o, "relay", d->relay_on);
+	cJSON_AddBoolToObject(o, "door_open", d->door_open);
+	cJSON_AddNumberToObject(o, "sent", (double)d->n_sent);
+	cJSON_AddNumberToObject(o, "failed", (double)d->n_failed);
+	memset(&m, 0, sizeof(m));
+	m.kind = PROTO_CONFIG_REPORT;
+	m.u.config_report.has_config = true;
+	m.u.config_report.config = d->cfg;
+	cfg = proto_encode(&m, &proto_profile_strict);
+	if (cfg) {
+		cJSON *c = cJSON_DetachItemFromObject(cfg, "config");
+		if (c)
+			cJSON_AddItemToObject(o, "config", c);
+		cJSON_Delete(cfg);
+	}
+	ev = cJSON_AddArrayToObject(o, "events");
+	for (size_t i = 0; ev && i < d->n_ev; i++) {
+		const dev_event *e = &d->events[(d->ev_head + i) % DEV_EVENTS];
+		cJSON *x = cJSON_CreateObject();
+		if (!x)
+			break;
+		cJSON_AddNumberToObject(x, "t", (double)e->t);
+		cJSON_AddStringToObject(x, "kind", dev_event_name(e->kind));
+		cJSON_AddStringToObject(x, "text", e->text);
+		cJSON_AddItemToArray(ev, x);
+	}
+	return o;
+}

@@ -1,0 +1,166 @@
+/* device.h -- one simulated tablet camera: its protocol behaviour (V1.16
+ * as decided in docs/protocol.md), its virtual hardware (thermal sensor,
+ * relay, door sensor, speaker) and its persistent state.  A device never
+ * blocks and owns no thread or socket: it runs on the shared event loop
+ * (loop.h), keeps its state in the shared store (store.h) and reaches the
+ * server only through loop_http_start.  All calls on the loop thread. */
+#ifndef CAMSIM_DEVICE_H
+#define CAMSIM_DEVICE_H
+
+#include "loop.h"
+#include "proto.h"
+#include "recog.h"
+#include "store.h"
+
+#include <stdio.h>
+
+typedef struct dev dev;
+
+/* ---- events: what a scenario, the window or a log can observe ---- */
+
+#define DEV_EVENT_MAP(X)                                                      \
+	X(BOOT, "boot")         /* powered on: text = app_version */         \
+	X(OFF, "off")           /* powered off */                            \
+	X(SEND, "send")         /* a message left: text = kind */            \
+	X(REPLY, "reply")       /* a final status arrived: text = status */  \
+	X(FAIL, "fail")         /* an exchange failed: text = why */         \
+	X(COMMAND, "command")   /* a command applied: text = what */         \
+	X(REJECT, "reject")     /* a command refused: text = why */          \
+	X(RELAY, "relay")       /* relay energised / released: on, off */    \
+	X(VOICE, "voice")       /* the speaker said text */                  \
+	X(DOOR, "door")         /* door sensor: open, closed */              \
+	X(TEMP, "temperature")  /* a body temperature was measured */        \
+	X(FACE, "face")         /* a face was seen: text = verdict */        \
+	X(RECORD, "record")     /* a snapshot record was stored offline */   \
+	X(DROP, "drop")         /* the oldest offline record was dropped */  \
+	X(RESEND, "resend")     /* retransmission of a stored record */      \
+	X(NET, "network")       /* network up / down */                      \
+	X(UPGRADE, "upgrade")   /* upgrade progress */                       \
+	X(CLOCK, "clock")       /* clock or time zone set */                 \
+	X(ERROR, "error")       /* something went wrong: text says what */
+
+typedef enum dev_event_kind {
+#define DEV_EV_ENUM(e, name) DEV_EV_##e,
+	DEV_EVENT_MAP(DEV_EV_ENUM)
+#undef DEV_EV_ENUM
+	DEV_EV_COUNT
+} dev_event_kind;
+
+const char *dev_event_name(dev_event_kind k);
+
+typedef struct dev_event {
+	int64_t t;   /* device clock, UTC ms */
+	dev_event_kind kind;
+	char text[120];
+} dev_event;
+
+/* ---- what every device of a process shares ---- */
+
+typedef struct dev_env {
+	loop *loop;
+	store *store;
+	recog *recog;
+	const proto_profile *prof;
+	FILE *transcript;          /* every exchange, or NULL */
+	/* Called for every event of every device (may be NULL). */
+	void (*on_event)(void *ud, dev *d, const dev_event *ev);
+	void *event_ud;
+	int64_t capacity;          /* face library capacity (default 10000) */
+	size_t upgrade_max;        /* package size limit, bytes (64 MiB) */
+	long http_timeout_ms;      /* per exchange (10000) */
+	long connect_timeout_ms;   /* (5000) */
+	int64_t idle_reupload_ms;  /* idle retransmission delay (180000) */
+	int64_t record_cap;        /* offline records kept (2000) */
+} dev_env;
+
+/* Fills the defaults above for the members left 0. */
+void dev_env_defaults(dev_env *env);
+
+typedef struct dev_opts {
+	const char *cid;
+	const char *server_url;   /* "http://host:port/path"; used until the
+				     server changes it (D6) */
+	int64_t interval_s;       /* heartbeat interval at first start (3) */
+	const char *app_version;  /* at first start ("V1.0.0") */
+} dev_opts;
+
+/* Creates the device and loads its saved state from env->store (the saved
+ * server URL, interval, config, library, strategies, clock, seq state and
+ * version win over opts, which only seed a device seen for the first
+ * time).  Does not power it on.  SIM_E* with a sentence in err. */
+int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
+	    size_t errlen);
+/* Powers off (if on) and frees.  Saved state stays in the store. */
+void dev_free(dev *d);
+
+const char *dev_cid(const dev *d);
+
+/* ---- power and network (the control API's buttons) ---- */
+
+/* Powers on: a new boot (uptime = now), state re-read from the store, the
+ * first heartbeat at once.  SIM_ESTATE when already on. */
+int dev_power_on(dev *d, char *err, size_t errlen);
+/* Powers off: transfers aborted, timers stopped, nothing saved that was
+ * not already saved (as a real power cut). */
+void dev_power_off(dev *d);
+bool dev_is_on(const dev *d);
+/* Network down: every exchange fails at once as a connection failure
+ * (snapshots go to the offline store); up: normal again. */
+void dev_network(dev *d, bool up);
+
+/* ---- virtual hardware ---- */
+
+typedef struct dev_face_in {
+	const void *image;        /* the camera frame: encoded image bytes */
+	size_t image_len;
+	bool has_temperature;     /* the thermal sensor's raw reading, °C */
+	double temperature;       /* (without it: the scripted queue, else 36.5) */
+	bool has_mask;
+	int mask;                 /* 1 wearing a mask, 0 not (default 0) */
+	double stay_s;            /* seconds the person stays (interval
+				     captures every face_cap.interval) */
+	bool has_liveness;        /* liveness score 0..1 (default 0.95) */
+	double liveness;
+	bool has_quality;         /* capture quality 0..1 (default 0.9) */
+	double quality;
+	bool has_blur;            /* capture blur 0..1 (default 0.1) */
+	double blur;
+} dev_face_in;
+
+/* A person steps in front of the camera.  Runs the whole chain: capture
+ * gates, recognition, temperature, mask, pass decision, relay, voice,
+ * snapshot upload or offline record.  0 when the event was handled (the
+ * verdict is in the events), or SIM_E* with a sentence in err: device
+ * off, picture not decodable, recognition core not built, ... */
+int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen);
+
+/* Door sensor: opening the door while the relay is released (nobody was
+ * let in) raises a door-sensor alarm (§13, alarmtype 1). */
+void dev_door(dev *d, bool open);
+bool dev_door_open(const dev *d);
+
+/* Queues scripted thermal readings (raw, °C), used by the next face
+ * events that carry no temperature of their own.  At most 64 queued. */
+int dev_thermal_script(dev *d, const double *readings, size_t n);
+
+/* Sets the device clock (UTC seconds) and, when has_zone, its zone
+ * (seconds east), as a person at the device's settings screen would. */
+void dev_set_clock(dev *d, int64_t utc_s, bool has_zone, int64_t zone_s);
+
+/* ---- observation ---- */
+
+int64_t dev_now_ms(const dev *d);  /* device clock, UTC ms */
+bool dev_relay_on(const dev *d);
+int64_t dev_library_size(const dev *d);
+/* The device's state as JSON (config, library size, strategies, offline
+ * queue, relay, door, network, recent events); caller deletes. */
+cJSON *dev_status_json(const dev *d);
+/* Copies up to max of the most recent events, oldest first; returns how
+ * many. */
+size_t dev_recent_events(const dev *d, dev_event *out, size_t max);
+
+/* Idle-device memory accounting for the benchmark: bytes this device holds
+ * beyond what all devices share. */
+size_t dev_mem_bytes(const dev *d);
+
+#endif

@@ -1,0 +1,631 @@
+/* device_hw.c -- a device's virtual hardware and what a face in front of
+ * it sets off: capture gates, recognition (recog.h), thermal reading, mask
+ * check, the pass decision (strategy.h), relay, speaker, the snapshot
+ * upload with Expect: 100-continue, and the offline record store with its
+ * retransmission (D26).  Sockets only through the loop. */
+#include "device_int.h"
+#include "strategy.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+/* One snapshot upload in flight: a new record (record == 0) or a stored
+ * one being retransmitted. */
+typedef struct dev_upload {
+	dev *d;
+	loop_http *http;
+	char *body;
+	size_t len;
+	int64_t time;
+	int64_t record;
+	struct dev_upload *next;
+} dev_upload;
+
+/* A person who stays in view: interval captures (person_type 2). */
+struct dev_capture {
+	dev *d;
+	loop_timer timer;
+	img frame;
+	int64_t until;       /* loop ms */
+	proto_snap_result result;
+	char person_id[36], person_name[64], sex[8];
+};
+
+/* ---------------------------------------------------------------- relay, speaker */
+
+static void relay_off(loop_timer *t)
+{
+	dev *d = container_of(t, dev, relay_timer);
+
+	d->relay_on = false;
+	dev__event(d, DEV_EV_RELAY, "off");
+}
+
+void dev__relay_pulse(dev *d, int64_t duration_100ms, const char *why)
+{
+	if (duration_100ms < 1)
+		duration_100ms = 1;
+	d->relay_on = true;
+	d->relay_timer.fn = relay_off;
+	loop_timer_at(d->env->loop, &d->relay_timer,
+		      loop_now(d->env->loop) + duration_100ms * 100);
+	dev__event(d, DEV_EV_RELAY, "on for %" PRId64 " ms (%s)",
+		   duration_100ms * 100, why);
+}
+
+void dev__say(dev *d, const char *text)
+{
+	dev__event(d, DEV_EV_VOICE, "%s", text);
+}
+
+/* ---------------------------------------------------------------- door, thermal */
+
+void dev_door(dev *d, bool open)
+{
+	proto_msg m;
+
+	if (d->door_open == open)
+		return;
+	d->door_open = open;
+	dev__event(d, DEV_EV_DOOR, open ? "open" : "closed");
+	if (!open || d->relay_on || d->state == DEV_OFF)
+		return;
+	/* Opened while the relay held it shut: forced open, §13 alarm. */
+	memset(&m, 0, sizeof(m));
+	m.kind = PROTO_ALARM;
+	proto_alarm *a = &m.u.alarm;
+	a->has_alarm = a->has_seq = a->has_time = a->has_alarmtype = true;
+	a->seq = ++d->alarm_seq;
+	a->time = dev__now_s(d);
+	a->alarmtype = 1;
+	a->alarmdata = "";
+	if (d->env->prof->alarm_cid)
+		a->cid = d->cid;
+	dev__save_kv_int(d, "alarm_seq", d->alarm_seq);
+	dev__send(d, &m, OUT_PLAIN, 0, 0);
+}
+
+int dev_thermal_script(dev *d, const double *readings, size_t n)
+{
+	if (n > DEV_THERMAL_MAX - d->n_thermal)
+		return SIM_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!(readings[i] >= 0 && readings[i] <= 120))
+			return SIM_EINVAL;
+	}
+	memcpy(d->thermal + d->n_thermal, readings, n * sizeof(*readings));
+	d->n_thermal += n;
+	return 0;
+}
+
+static double thermal_next(dev *d, const dev_face_in *in)
+{
+	double raw = 36.5;
+
+	if (in->has_temperature) {
+		raw = in->temperature;
+	} else if (d->n_thermal) {
+		raw = d->thermal[0];
+		memmove(d->thermal, d->thermal + 1, --d->n_thermal * sizeof(double));
+	}
+	/* Skin reads cold outdoors; the outdoor scene compensates (D47). */
+	if (d->cfg.temperature.environment == 1)
+		raw += 0.4;
+	raw += d->cfg.temperature.offset;
+	return round(raw * 10) / 10;
+}
+
+/* ---------------------------------------------------------------- records */
+
+static int64_t next_local_time(const dev *d, int secs_of_day)
+{
+	int64_t local = dev__local_s(d);
+	int64_t sod = ((local % 86400) + 86400) % 86400;
+	int64_t delta = secs_of_day - sod;
+
+	if (delta <= 0)
+		delta += 86400;
+	return delta * 1000;
+}
+
+void dev__records_changed(dev *d)
+{
+	loop *l = d->env->loop;
+
+	if (d->state != DEV_ON || d->resending)
+		return;
+	if (d->n_records == 0) {
+		loop_timer_stop(l, &d->reup_timer);
+		return;
+	}
+	if (d->reupload_mode == 1)
+		loop_timer_at(l, &d->reup_timer,
+			      loop_now(l) + next_local_time(d, d->reupload_secs));
+	else if (!loop_timer_armed(&d->reup_timer))
+		loop_timer_at(l, &d->reup_timer, loop_now(l) + d->env->idle_reupload_ms);
+}
+
+void dev__pass_recorded(dev *d)
+{
+	/* §6: idle means no new pass record for 3 minutes; a pass stops a
+	 * run and restarts the wait. */
+	if (d->reupload_mode != 2)
+		return;
+	d->resending = false;
+	if (d->n_records > 0)
+		loop_timer_at(d->env->loop, &d->reup_timer,
+			      loop_now(d->env->loop) + d->env->idle_reupload_ms);
+}
+
+static void reup_fire(loop_timer *t)
+{
+	dev *d = container_of(t, dev, reup_timer);
+
+	if (d->state != DEV_ON)
+		return;
+	d->resending = true;
+	d->resend_after = 0;
+	dev__event(d, DEV_EV_RESEND, "%s retransmission of %" PRId64 " records",
+		   d->reupload_mode == 1 ? "scheduled" : "idle", d->n_records);
+	dev__upload_pump(d);
+}
+
+static void store_record(dev *d, const dev_upload *u)
+{
+	int64_t dropped = 0;
+	int rc = store_rec_add(d->env->store, d->cid, u->time, u->body, u->len,
+			       d->env->record_cap, NULL, &dropped);
+
+	if (rc < 0) {
+		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " not stored: %s",
+			   u->time, store_errmsg(d->env->store));
+		return;
+	}
+	d->n_records += 1 - dropped;
+	d->records_dropped += dropped;
+	if (dropped)
+		dev__event(d, DEV_EV_DROP, "%" PRId64 " oldest dropped (%" PRId64
+			   " in all); %" PRId64 " kept", dropped,
+			   d->records_dropped, d->n_records);
+	dev__event(d, DEV_EV_RECORD, "record of %" PRId64 " stored; %" PRId64
+		   " waiting", u->time, d->n_records);
+	dev__records_changed(d);
+}
+
+static void upload_free(dev *d, dev_upload *u)
+{
+	dev_upload **pp;
+
+	for (pp = &d->uploads; *pp; pp = &(*pp)->next) {
+		if (*pp == u) {
+			*pp = u->next;
+			d->n_uploads--;
+			break;
+		}
+	}
+	free(u->body);
+	free(u);
+}
+
+static void upload_done(void *ud, const loop_http_res *r)
+{
+	dev_upload *u = ud;
+	dev *d = u->d;
+	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
+
+	u->http = NULL;
+	dev__transcript(d, "POST", d->url, u->record ? "snapshot (resend)"
+			: "snapshot", true, u->body, u->len, r);
+	if (ok) {
+		d->n_sent++;
+		dev__event(d, DEV_EV_REPLY, "200 to snapshot of %" PRId64, u->time);
+	} else {
+		d->n_failed++;
+		dev__event(d, DEV_EV_FAIL, "snapshot of %" PRId64 ": %s", u->time,
+			   !r ? "network down"
+			   : r->fail != LOOP_HTTP_OK ? r->error
+			   : "status is not 200");
+	}
+	if (u->record) {
+		d->resend_busy = false;
+		if (ok) {
+			if (store_rec_del(d->env->store, d->cid, u->record) == 0)
+				d->n_records--;
+		} else if (d->reupload_mode == 2) {
+			d->resending = false; /* idle: stop at the first failure */
+		}
+	} else if (!ok) {
+		store_record(d, u);
+	}
+	if (ok)
+		dev__apply_body(d, r->body, r->len);
+	int64_t rec = u->record;
+	upload_free(d, u);
+	if (rec)
+		dev__upload_pump(d); /* the run's next record */
+}
+
+static int upload_start(dev *d, char *body, size_t len, int64_t time,
+			int64_t record)
+{
+	dev_upload *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		free(body);
+		return SIM_ENOMEM;
+	}
+	u->d = d;
+	u->body = body;
+	u->len = len;
+	u->time = time;
+	u->record = record;
+	u->next = d->uploads;
+	d->uploads = u;
+	d->n_uploads++;
+	if (record)
+		d->resend_busy = true;
+	dev__event(d, record ? DEV_EV_RESEND : DEV_EV_SEND,
+		   "snapshot of %" PRId64, time);
+	if (d->net_down || d->state != DEV_ON) {
+		upload_done(u, NULL);
+		return 0;
+	}
+	loop_http_req req = {
+		.url = d->url, .body = body, .len = len, .expect_100 = true,
+		.timeout_ms = d->env->http_timeout_ms,
+		.connect_timeout_ms = d->env->connect_timeout_ms,
+		.max_response = 64u << 20,
+		.keep_headers = d->env->transcript != NULL,
+	};
+	if (loop_http_start(d->env->loop, &req, upload_done, u, &u->http) < 0) {
+		u->http = NULL;
+		upload_done(u, NULL);
+	}
+	return 0;
+}
+
+void dev__upload_pump(dev *d)
+{
+	int64_t id, time;
+	char *body;
+	size_t len;
+	int rc;
+
+	if (d->state != DEV_ON || !d->resending || d->resend_busy)
+		return;
+	rc = store_rec_next(d->env->store, d->cid, d->resend_after, &id, &time,
+			    &body, &len);
+	if (rc == SIM_ENOTFOUND || rc < 0) {
+		if (rc < 0 && rc != SIM_ENOTFOUND)
+			dev__event(d, DEV_EV_ERROR, "reading stored records: %s",
+				   store_errmsg(d->env->store));
+		d->resending = false;
+		dev__event(d, DEV_EV_RESEND, "run ended; %" PRId64 " records left",
+			   d->n_records);
+		loop_timer_stop(d->env->loop, &d->reup_timer);
+		dev__records_changed(d);
+		return;
+	}
+	d->resend_after = id;
+	/* Sent exactly as stored: the original `time` stays (D26). */
+	upload_start(d, body, len, time, id);
+}
+
+void dev__hw_stop(dev *d)
+{
+	loop *l = d->env->loop;
+
+	while (d->uploads) {
+		dev_upload *u = d->uploads;
+		if (u->http)
+			loop_http_cancel(l, u->http);
+		upload_free(d, u);
+	}
+	d->resending = d->resend_busy = false;
+	loop_timer_stop(l, &d->reup_timer);
+	d->reup_timer.fn = reup_fire;
+	loop_timer_stop(l, &d->relay_timer);
+	d->relay_on = false;
+	if (d->capture) {
+		loop_timer_stop(l, &d->capture->timer);
+		img_free(&d->capture->frame);
+		free(d->capture);
+		d->capture = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+/* The JSON body of a snapshot of frame with result r, taken now. */
+static char *snapshot_body(dev *d, const img *frame, const proto_snap_result *r,
+			   size_t *len, int64_t *time)
+{
+	img pic = {0};
+	unsigned char *jpg = NULL;
+	size_t jlen = 0;
+	char *b64 = NULL, *body = NULL;
+	proto_msg m;
+
+	*time = dev__now_s(d);
+	pic.w = frame->w;
+	pic.h = frame->h;
+	pic.px = malloc((size_t)frame->w * frame->h * 3);
+	if (!pic.px)
+		goto out;
+	memcpy(pic.px, frame->px, (size_t)frame->w * frame->h * 3);
+	if (d->cfg.face_cap.time_overlay == 1) {
+		int64_t l = dev__local_s(d);
+		int64_t days = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+		int64_t sod = l - days * 86400;
+		/* civil from days (H. Hinnant) */
+		int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+		int64_t doe = z - era * 146097;
+		int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		int64_t mp = (5 * doy + 2) / 153, dd = doy - (153 * mp + 2) / 5 + 1;
+		int64_t mm = mp < 10 ? mp + 3 : mp - 9, yy = yoe + era * 400 + (mm <= 2);
+		char text[80];
+		snprintf(text, sizeof(text), "%04" PRId64 "-%02" PRId64 "-%02" PRId64
+			 " %02" PRId64 ":%02" PRId64 ":%02" PRId64, yy, mm, dd,
+			 sod / 3600, sod / 60 % 60, sod % 60);
+		int scale = pic.w >= 480 ? 2 : 1;
+		img_draw_text(&pic, 4, 4, scale, text);
+	}
+	if (img_encode_jpeg(&pic, 85, &jpg, &jlen) < 0)
+		goto out;
+	b64 = img_base64_encode(jpg, jlen, NULL);
+	if (!b64)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.kind = PROTO_SNAPSHOT;
+	proto_snapshot *s = &m.u.snapshot;
+	const char *faces[1] = {b64};
+	s->cid = d->cid;
+	s->has_type = s->has_time = s->has_faces = s->has_result = true;
+	s->type = 1;
+	s->time = *time;
+	s->faces = faces;
+	s->n_faces = 1;
+	s->result = *r;
+	body = proto_build(&m, d->env->prof);
+	if (body)
+		*len = strlen(body);
+out:
+	img_free(&pic);
+	free(jpg);
+	free(b64);
+	return body;
+}
+
+static void snapshot(dev *d, const img *frame, const proto_snap_result *r)
+{
+	size_t len = 0;
+	int64_t time;
+	char *body = snapshot_body(d, frame, r, &len, &time);
+
+	if (!body) {
+		dev__event(d, DEV_EV_ERROR, "snapshot not built: out of memory");
+		return;
+	}
+	if (d->state == DEV_UPGRADING) {
+		/* §8: uploads pause; the record waits in the offline store. */
+		dev_upload u = {.d = d, .body = body, .len = len, .time = time};
+		store_record(d, &u);
+		free(body);
+		return;
+	}
+	upload_start(d, body, len, time, 0);
+}
+
+static void capture_fire(loop_timer *t)
+{
+	dev_capture *c = container_of(t, dev_capture, timer);
+	dev *d = c->d;
+	int64_t now = loop_now(d->env->loop);
+
+	if (now > c->until || d->state == DEV_OFF) {
+		img_free(&c->frame);
+		free(c);
+		d->capture = NULL;
+		return;
+	}
+	dev__event(d, DEV_EV_FACE, "interval capture");
+	snapshot(d, &c->frame, &c->result);
+	loop_timer_at(d->env->loop, &c->timer,
+		      now + d->cfg.face_cap.interval * 1000);
+}
+
+static void capture_start(dev *d, const img *frame, const proto_snap_result *r,
+			  double stay_s)
+{
+	dev_capture *c;
+	int64_t now = loop_now(d->env->loop);
+
+	if (d->capture) { /* the previous person walked away */
+		loop_timer_stop(d->env->loop, &d->capture->timer);
+		img_free(&d->capture->frame);
+		free(d->capture);
+		d->capture = NULL;
+	}
+	if (stay_s < d->cfg.face_cap.interval)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->frame.px = malloc((size_t)frame->w * frame->h * 3);
+	if (!c->frame.px) {
+		free(c);
+		return;
+	}
+	memcpy(c->frame.px, frame->px, (size_t)frame->w * frame->h * 3);
+	c->frame.w = frame->w;
+	c->frame.h = frame->h;
+	c->d = d;
+	c->until = now + (int64_t)(stay_s * 1000);
+	c->result = *r;
+	c->result.person_type = 2;
+	if (r->person_id) {
+		snprintf(c->person_id, sizeof(c->person_id), "%s", r->person_id);
+		c->result.person_id = c->person_id;
+	}
+	if (r->person_name) {
+		snprintf(c->person_name, sizeof(c->person_name), "%s", r->person_name);
+		c->result.person_name = c->person_name;
+	}
+	if (r->sex) {
+		snprintf(c->sex, sizeof(c->sex), "%s", r->sex);
+		c->result.sex = c->sex;
+	}
+	c->timer.fn = capture_fire;
+	d->capture = c;
+	loop_timer_at(d->env->loop, &c->timer, now + d->cfg.face_cap.interval * 1000);
+}
+
+/* ---------------------------------------------------------------- a face */
+
+int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
+{
+	const proto_config *c = &d->cfg;
+	proto_snap_result r;
+	recog_match match;
+	img frame = {0};
+	const dev_person *p = NULL;
+	double temp = 0;
+	bool rec = c->face_rec.enable == 1;
+	bool temp_bad = false, mask_bad = false, passed, matched = false;
+	int mask = in->has_mask ? in->mask : 0;
+	int rc;
+
+	if (d->state == DEV_OFF) {
+		snprintf(err, errlen, "device %s is off", d->cid);
+		return SIM_ESTATE;
+	}
+	rc = img_decode(in->image, in->image_len, &frame, err, errlen);
+	if (rc < 0) {
+		dev__event(d, DEV_EV_ERROR, "camera frame: %s", err);
+		return rc;
+	}
+	/* Capture gates (face_cap.goodness / blur, face_rec.liveness). */
+	double quality = in->has_quality ? in->quality : 0.9;
+	double blur = in->has_blur ? in->blur : 0.1;
+	double live = in->has_liveness ? in->liveness : 0.95;
+	if (quality < c->face_cap.goodness || blur > c->face_cap.blur) {
+		dev__event(d, DEV_EV_FACE, "frame discarded: quality %.2f (goodness "
+			   "%.2f), blur %.2f (limit %.2f)", quality,
+			   c->face_cap.goodness, blur, c->face_cap.blur);
+		goto done;
+	}
+	if (rec && live < c->face_rec.liveness) {
+		dev__event(d, DEV_EV_FACE, "not a live face: liveness %.2f below %.2f",
+			   live, c->face_rec.liveness);
+		goto done;
+	}
+	memset(&match, 0, sizeof(match));
+	if (rec) {
+		rc = recog_identify(d->env->recog, &frame, d->desc, d->n_lib,
+				    c->face_rec.score / 100.0, &match, err, errlen);
+		if (rc < 0) {
+			dev__event(d, DEV_EV_ERROR, "recognition: %s", err);
+			goto out;
+		}
+		/* Virtual camera (D48): 60° horizontal field of view, a face
+		 * 0.16 m wide; farther than face_rec.distance is ignored. */
+		double focal = frame.w / (2 * tan(M_PI / 6));
+		double meters = match.face_w > 0 ? 0.16 * focal / match.face_w : 0;
+		double limit = 0.5 + 0.5 * (double)c->face_rec.distance;
+		if (meters > limit) {
+			dev__event(d, DEV_EV_FACE, "face at %.1f m, beyond %.1f m: ignored",
+				   meters, limit);
+			goto done;
+		}
+		if (match.brightness * 100 / 255 < c->face_rec.face_expos / 2.0) {
+			dev__event(d, DEV_EV_FACE, "face too dark (exposure %.0f, "
+				   "threshold %" PRId64 ")", match.brightness * 100 / 255,
+				   c->face_rec.face_expos);
+			goto done;
+		}
+		matched = match.matched && match.index < d->n_lib;
+		if (matched)
+			p = &d->lib[match.index];
+	}
+	memset(&r, 0, sizeof(r));
+	if (c->temperature.enable == 1) {
+		temp = thermal_next(d, in);
+		temp_bad = temp > c->temperature.high_threshold;
+		double shown = c->temperature.unit == 1 ? temp * 9 / 5 + 32 : temp;
+		const char *unit = c->temperature.unit == 1 ? "°F" : "°C";
+		dev__event(d, DEV_EV_TEMP, "%.1f %s%s", shown, unit,
+			   temp_bad ? " (abnormal)" : "");
+		if (c->temperature.voice == 2) {
+			char say[32];
+			snprintf(say, sizeof(say), "%.1f %s", shown, unit);
+			dev__say(d, say);
+		}
+		if (temp_bad && c->temperature.voice >= 1)
+			dev__say(d, "temperature abnormal");
+		r.has_temperature = true;
+		r.temperature = d->env->prof->temp_in_config_unit ? round(shown * 10) / 10
+								  : temp;
+	}
+	if (c->facemask.enable == 1) {
+		mask_bad = c->facemask.mode == 0 ? mask == 0 : mask == 1;
+		if (mask_bad && c->facemask.voice == 1)
+			dev__say(d, c->facemask.mode == 0 ? "please wear mask"
+							  : "please remove mask");
+		r.has_facemask = true;
+		r.facemask = mask;
+	}
+	bool blocked = (temp_bad && c->temperature.relay == 1) ||
+		       (mask_bad && c->facemask.relay == 1);
+	strat_why why = STRAT_NO_STRATEGY;
+	bool allowed = p && strat_decide(d->strat, d->n_strat, p->strategy_id,
+					 dev__local_s(d), &why);
+	passed = rec ? allowed && !blocked : !blocked;
+	if (rec) {
+		if (c->face_rec.voice == 1 || (c->face_rec.voice == 2 && !passed))
+			dev__say(d, passed ? "authorized" : "unauthorized");
+		dev__event(d, DEV_EV_FACE, "%s%s%s: %s", p ? "person " : "stranger",
+			   p ? p->id : "", p ? (passed ? " passed" : " refused") : "",
+			   p ? strat_why_text(why) : "no library match");
+	} else {
+		dev__event(d, DEV_EV_FACE, "capture (recognition off): %s",
+			   passed ? "normal" : "abnormal");
+	}
+	/* relay.state 0: the relay closes on a normal pass; 1: on an
+	 * abnormal one.  face_rec.relay 0: recognition does not drive it. */
+	bool drive = rec ? c->face_rec.relay == 1 : true;
+	if (drive && (c->relay.state == 0 ? passed : !passed))
+		dev__relay_pulse(d, c->relay.duration, passed ? "pass" : "abnormal");
+
+	r.has_confidence = r.has_person_type = true;
+	r.confidence = matched ? match.confidence : 0;
+	r.person_type = rec ? (passed ? 1 : 0) : 2;
+	if (p) {
+		r.person_id = p->id;
+		r.person_name = p->name;
+		r.sex = p->sex;
+		r.has_age = p->has_age;
+		r.age = p->age;
+	}
+	if (passed && rec)
+		dev__pass_recorded(d);
+	/* upload_mode 1: library persons only; 2: strangers too. */
+	if (c->face_cap.upload_mode == 1 && !p) {
+		dev__event(d, DEV_EV_FACE, "not uploaded: upload_mode 1 sends "
+			   "library persons only");
+		goto done;
+	}
+	snapshot(d, &frame, &r);
+	capture_start(d, &frame, &r, in->stay_s);
+done:
+	rc = 0;
+out:
+	img_free(&frame);
+	return rc;
+}

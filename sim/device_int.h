@@ -1,0 +1,154 @@
+/* device_int.h -- internals shared by device.c (life cycle, exchanges,
+ * heartbeat, persistence), device_cmd.c (applying a reply's commands) and
+ * device_hw.c (virtual hardware, recognition events, snapshots, offline
+ * records).  Not for use outside those three files. */
+#ifndef CAMSIM_DEVICE_INT_H
+#define CAMSIM_DEVICE_INT_H
+
+#include "device.h"
+#include "image.h"
+#include "sim_err.h"
+
+#include <cjson/cJSON.h>
+
+#define DEV_EVENTS 32          /* recent events kept per device */
+#define DEV_THERMAL_MAX 64
+#define DEV_OUTBOX_MAX 64      /* confirmations waiting for the channel */
+
+/* What a queued outgoing message is, for the reply's bookkeeping. */
+typedef enum dev_out_kind {
+	OUT_PLAIN = 0,  /* any confirmation or report */
+	OUT_HEARTBEAT,  /* type 3 (seq bookkeeping, D7) */
+	OUT_UPGRADE,    /* type 6 (reboot after error 6) */
+	OUT_BATCH,      /* type 9 (batch chain, §7) */
+} dev_out_kind;
+
+typedef struct dev_out {
+	char *body;
+	size_t len;
+	proto_kind kind;
+	dev_out_kind what;
+	int64_t seq;          /* heartbeat / upgrade: the seq it carries */
+	int64_t upgrade_error;
+	struct dev_out *next;
+} dev_out;
+
+/* Query results wait for the next heartbeat slot (D9). */
+enum { Q_FACES = 1, Q_STRATEGIES = 2, Q_CONFIG = 4, Q_REUPLOAD = 8 };
+
+typedef struct dev_person {
+	char id[36];
+	char *name, *sex;      /* malloc'd or NULL */
+	bool has_age;
+	int64_t age;
+	int64_t strategy_id;
+} dev_person;
+
+typedef struct dev_capture dev_capture; /* a person staying in view */
+
+typedef enum dev_state { DEV_OFF = 0, DEV_ON, DEV_UPGRADING } dev_state;
+
+struct dev {
+	dev_env *env;
+	char cid[65];
+	dev_state state;
+	bool net_down;
+	char *url;                 /* current server URL (malloc'd) */
+	int64_t interval_s;
+	char app_version[64];
+	int64_t boot_utc;          /* uptime field: UTC s of this boot */
+	int64_t clock_off_ms;      /* device clock = loop clock + this */
+	int64_t tz_s;              /* seconds east of UTC */
+
+	proto_config cfg;          /* complete: every has_ set */
+	proto_strategy *strat;     /* stored strategies (in strat_arena) */
+	size_t n_strat;
+	proto_arena strat_arena;
+	dev_person *lib;           /* face library, insertion order */
+	recog_desc *desc;          /* descriptors, parallel to lib */
+	size_t n_lib, cap_lib;
+	int64_t n_records;         /* offline records stored */
+	int64_t records_dropped;
+	int64_t reupload_mode;     /* 1 scheduled, 2 idle */
+	int reupload_secs;         /* scheduled time of day, device local */
+	bool seq_pending;          /* D7: a facelib seq to report */
+	int64_t seq_val;
+	int64_t alarm_seq;
+
+	/* control channel: heartbeats, query results, confirmations, alarms */
+	loop_timer hb_timer;
+	bool hb_due;               /* slot reached while the channel was busy */
+	bool batch_chain;          /* §7: heartbeats wait for the chain */
+	bool reboot_pending;
+	unsigned queries;          /* Q_* waiting for the next slot */
+	dev_out *outbox, *outbox_tail;
+	size_t n_outbox;
+	loop_http *ctrl_http;
+	dev_out *ctrl_msg;         /* in flight on the control channel */
+
+	/* uploads: snapshots (each its own transfer) and retransmissions (one
+	 * at a time, oldest first) */
+	struct dev_upload *uploads;
+	size_t n_uploads;
+	loop_timer reup_timer;     /* scheduled / idle retransmission */
+	bool resending;            /* a retransmission run is going on */
+	bool resend_busy;          /* its record is in flight */
+	int64_t resend_after;      /* last record id tried in this run */
+
+	/* upgrade download */
+	loop_http *dl_http;
+	char upgrade_version[64];
+
+	/* virtual hardware */
+	bool relay_on, door_open;
+	loop_timer relay_timer;
+	double thermal[DEV_THERMAL_MAX];
+	size_t n_thermal;
+	dev_capture *capture;
+
+	dev_event *events;         /* ring, allocated on first event */
+	size_t ev_head, n_ev;
+	int64_t n_sent, n_failed;
+};
+
+/* device.c */
+void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int64_t dev__now_s(const dev *d);   /* device clock, UTC s */
+int64_t dev__local_s(const dev *d); /* device wall clock as UTC-style s */
+/* Queues a message for the control channel and starts it when idle.
+ * m is encoded here; SIM_ENOMEM or 0. */
+int dev__send(dev *d, const proto_msg *m, dev_out_kind what, int64_t seq,
+	      int64_t upgrade_error);
+/* Runs the control channel: next queued message, due heartbeat, reboot. */
+void dev__pump(dev *d);
+void dev__schedule_hb(dev *d, int64_t delay_ms);
+int dev__save_kv_int(dev *d, const char *key, int64_t v);
+int dev__save_config(dev *d);
+int dev__save_strategies(dev *d);
+void dev__reboot(dev *d, const char *why);
+/* Writes an exchange to the transcript (when there is one). */
+void dev__transcript(dev *d, const char *method, const char *url,
+		     const char *kind, bool expect_100, const char *body,
+		     size_t len, const loop_http_res *r);
+/* Applies a 200 body (D42); never fails, problems become events. */
+void dev__apply_body(dev *d, const char *body, size_t len);
+
+/* device_cmd.c */
+void dev__apply_reply(dev *d, const proto_reply *r, const proto_report *rep);
+/* A query result built from the current state (Q_* bit), for the slot. */
+int dev__build_query(dev *d, unsigned q, proto_msg *m, proto_arena *a);
+void dev__config_defaults(proto_config *c);
+int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u);
+void dev__library_free(dev *d);
+int dev__library_load(dev *d, char *err, size_t errlen);
+
+/* device_hw.c */
+void dev__relay_pulse(dev *d, int64_t duration_100ms, const char *why);
+void dev__say(dev *d, const char *text);
+void dev__records_changed(dev *d);  /* re-arms retransmission */
+void dev__upload_pump(dev *d);      /* starts the next resend if idle */
+void dev__pass_recorded(dev *d);    /* a pass stops idle resending */
+void dev__hw_stop(dev *d);          /* power off: timers, captures */
+
+#endif

@@ -1,0 +1,114 @@
+/* loop.h -- the one event loop that drives every simulated device of a
+ * process: timers on a virtual clock, HTTP transfers through one libcurl
+ * multi handle, and jobs posted from other threads (the control API).
+ * Owns the clock, sockets and timers; knows nothing of the protocol.
+ * Every function except loop_post and loop_stop runs on the loop thread. */
+#ifndef CAMSIM_LOOP_H
+#define CAMSIM_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct loop loop;
+
+/* How the virtual clock moves.  REAL: it is the system clock.  SCALED: it
+ * runs `scale` times faster than real time from the moment the loop was
+ * made.  JUMP: it runs at real speed, and whenever nothing is in flight and
+ * no job is queued it jumps straight to the next timer, so hours of device
+ * life (3-minute idle retransmission, the daily schedule) pass in
+ * milliseconds.  Times are UTC milliseconds on this clock. */
+typedef enum loop_clock { LOOP_REAL, LOOP_SCALED, LOOP_JUMP } loop_clock;
+
+/* start_ms: the virtual time at creation (0 = the system clock's now). */
+int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out);
+/* Aborts transfers in flight (their callbacks are not called), frees the
+ * loop.  Timers are not touched: their owners outlive or forget them. */
+void loop_free(loop *l);
+
+int64_t loop_now(const loop *l); /* virtual UTC ms */
+loop_clock loop_mode(const loop *l);
+
+/* ---- timers: embedded in their owner, no allocation ---- */
+
+typedef struct loop_timer loop_timer;
+struct loop_timer {
+	int64_t due;  /* virtual ms */
+	size_t slot;  /* heap position + 1; 0 when not armed */
+	uint64_t order; /* ties fire in arming order */
+	void (*fn)(loop_timer *t); /* called once when due; may re-arm */
+};
+
+/* Arms (or re-arms) t to fire at virtual time due.  SIM_ENOMEM or 0. */
+int loop_timer_at(loop *l, loop_timer *t, int64_t due);
+void loop_timer_stop(loop *l, loop_timer *t); /* disarmed is fine */
+static inline bool loop_timer_armed(const loop_timer *t) { return t->slot != 0; }
+
+/* ---- HTTP: one POST or GET, owned by the loop while in flight ---- */
+
+typedef struct loop_http loop_http;
+
+typedef struct loop_http_req {
+	const char *url;
+	const char *method;     /* "POST" (default) or "GET" */
+	const char *body;       /* copied; NULL for GET */
+	size_t len;
+	bool expect_100;        /* send Expect: 100-continue (wait <= 1 s) */
+	long connect_timeout_ms; /* 0: 5000 */
+	long timeout_ms;        /* whole transfer; 0: 10000 */
+	size_t max_response;    /* bytes kept of the body; more = error */
+	bool keep_headers;      /* collect response headers for transcripts */
+} loop_http_req;
+
+typedef enum loop_http_fail {
+	LOOP_HTTP_OK = 0,     /* a final status arrived (any code) */
+	LOOP_HTTP_CONNECT,    /* could not resolve or connect */
+	LOOP_HTTP_TIMEOUT,    /* no complete answer within the timeout */
+	LOOP_HTTP_TOO_BIG,    /* the body passed max_response */
+	LOOP_HTTP_CUT,        /* connection reset or closed mid-answer */
+	LOOP_HTTP_OTHER,      /* anything else curl reports */
+} loop_http_fail;
+
+typedef struct loop_http_res {
+	loop_http_fail fail;
+	const char *error;    /* curl's sentence when fail != OK */
+	long status;          /* HTTP status; 0 when none */
+	const char *body;     /* NUL-terminated; valid during the callback */
+	size_t len;
+	const char *headers;  /* raw response headers when keep_headers */
+	bool got_100;         /* a 100 Continue was received */
+	double t_connect_ms, t_first_byte_ms, t_total_ms;
+	int64_t started;      /* virtual ms at start */
+} loop_http_res;
+
+typedef void (*loop_http_cb)(void *ud, const loop_http_res *res);
+
+/* Starts a transfer; cb runs on the loop thread exactly once when it ends
+ * (unless loop_http_cancel or loop_free come first).  *out (may be NULL)
+ * gets a handle for cancelling, valid until cb starts.  SIM_ENOMEM,
+ * SIM_EINVAL (no URL) or 0. */
+int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
+		    void *ud, loop_http **out);
+/* Aborts a transfer in flight; its callback is never called. */
+void loop_http_cancel(loop *l, loop_http *h);
+size_t loop_http_in_flight(const loop *l);
+
+/* ---- running ---- */
+
+/* Runs until loop_stop, then returns 0. */
+int loop_run(loop *l);
+/* Runs until the virtual clock reaches t (timers due at t have fired) or
+ * loop_stop; returns 0, or 1 when stopped first. */
+int loop_run_until(loop *l, int64_t t);
+/* One round: fires due timers, drives transfers, waits at most max_ms
+ * real milliseconds for something to happen. */
+void loop_step(loop *l, int max_ms);
+
+/* Thread-safe: makes loop_run return soon. */
+void loop_stop(loop *l);
+
+/* Thread-safe: runs fn(ud) on the loop thread soon, in posting order.
+ * SIM_ENOMEM or 0. */
+int loop_post(loop *l, void (*fn)(void *ud), void *ud);
+
+#endif
