@@ -134,10 +134,13 @@ static int64_t next_local_time(const dev *d, int secs_of_day)
 	return delta * 1000;
 }
 
+static void reup_fire(loop_timer *t);
+
 void dev__records_changed(dev *d)
 {
 	loop *l = d->env->loop;
 
+	d->reup_timer.fn = reup_fire;
 	if (d->state != DEV_ON || d->resending)
 		return;
 	if (d->n_records == 0) {
@@ -158,6 +161,7 @@ void dev__pass_recorded(dev *d)
 	if (d->reupload_mode != 2)
 		return;
 	d->resending = false;
+	d->reup_timer.fn = reup_fire;
 	if (d->n_records > 0)
 		loop_timer_at(d->env->loop, &d->reup_timer,
 			      loop_now(d->env->loop) + d->env->idle_reupload_ms);

@@ -527,7 +527,8 @@ void loop_stop(loop *l)
 
 /* ---------------------------------------------------------------- run */
 
-void loop_step(loop *l, int max_ms)
+/* One round; in jump mode the clock jumps no further than limit. */
+static void step(loop *l, int max_ms, int64_t limit)
 {
 	long curl_ms = -1;
 	int wait = max_ms;
@@ -540,9 +541,10 @@ void loop_step(loop *l, int max_ms)
 		pthread_mutex_lock(&l->mu);
 		queued = l->jobs != NULL;
 		pthread_mutex_unlock(&l->mu);
-		int64_t gap = l->heap[0]->due - loop_now(l);
-		if (!queued && gap > 0)
-			l->jump_off += gap; /* nothing can happen before it */
+		int64_t now = loop_now(l);
+		int64_t to = l->heap[0]->due < limit ? l->heap[0]->due : limit;
+		if (!queued && to > now)
+			l->jump_off += to - now; /* nothing can happen before it */
 		if (!queued)
 			return;
 	}
@@ -559,6 +561,11 @@ void loop_step(loop *l, int max_ms)
 		wait = 0;
 	curl_multi_poll(l->multi, NULL, 0, wait, NULL);
 	drive(l);
+}
+
+void loop_step(loop *l, int max_ms)
+{
+	step(l, max_ms, INT64_MAX);
 }
 
 int loop_run(loop *l)
@@ -589,7 +596,7 @@ int loop_run_until(loop *l, int64_t t)
 			}
 		}
 		int64_t gap = (int64_t)((double)(t - now) / l->scale) + 1;
-		loop_step(l, gap > 1000 ? 1000 : (int)gap);
+		step(l, gap > 1000 ? 1000 : (int)gap, t);
 	}
 	atomic_store(&l->stop, false);
 	return 1;
