@@ -582,6 +582,7 @@ int dev__send(dev *d, const proto_msg *m, dev_out_kind what, int64_t seq,
 void dev__schedule_hb(dev *d, int64_t delay_ms)
 {
 	d->hb_timer.fn = hb_fire;
+	d->slot_due = loop_now(d->env->loop) + (delay_ms > 0 ? delay_ms : 0);
 	loop_timer_at(d->env->loop, &d->hb_timer,
 		      loop_now(d->env->loop) + (delay_ms > 0 ? delay_ms : 0));
 }
@@ -599,6 +600,7 @@ static void hb_fire(loop_timer *t)
 	if (d->batch_chain)
 		return; /* §7: the chain replaces heartbeats until it ends */
 	d->hb_due = true;
+	d->slot_due = t->due;
 	dev__pump(d);
 }
 
@@ -626,6 +628,9 @@ static void fill_slot(dev *d)
 	unsigned q = d->queries & (unsigned)-(int)d->queries; /* lowest bit */
 
 	d->hb_due = false;
+	if (d->env->on_slot)
+		d->env->on_slot(d->env->event_ud, d,
+				loop_now(d->env->loop) - d->slot_due);
 	if (!q || d->env->prof->query_beside_heartbeat) {
 		heartbeat_msg(d, &m, &seq);
 		dev__send(d, &m, OUT_HEARTBEAT, seq, 0);

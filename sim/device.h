@@ -65,6 +65,9 @@ typedef struct dev_env {
 	/* Called for every event of every device (may be NULL). */
 	void (*on_event)(void *ud, dev *d, const dev_event *ev);
 	void *event_ud;
+	/* Called as each heartbeat slot's message starts, with how late it
+	 * is against the slot's time (loop ms); for benchmarks (may be NULL). */
+	void (*on_slot)(void *ud, dev *d, int64_t late_ms);
 	int64_t capacity;          /* face library capacity (default 10000) */
 	size_t upgrade_max;        /* package size limit, bytes (64 MiB) */
 	long http_timeout_ms;      /* per exchange (10000) */

@@ -78,6 +78,7 @@ struct dev {
 	/* control channel: heartbeats, query results, confirmations, alarms */
 	loop_timer hb_timer;
 	bool hb_due;               /* slot reached while the channel was busy */
+	int64_t slot_due;          /* loop ms of that slot */
 	bool batch_chain;          /* §7: heartbeats wait for the chain */
 	bool reboot_pending;
 	unsigned queries;          /* Q_* waiting for the next slot */
