@@ -6,7 +6,14 @@
  * Crash safety: WAL journal, synchronous=NORMAL, every public write is one
  * transaction (or part of the caller's store_begin..store_commit), so a
  * process killed with SIGKILL at any moment restarts with every committed
- * change and nothing half-written.  All calls are for one thread. */
+ * change and nothing half-written (a power cut may lose the last commits,
+ * as synchronous=NORMAL allows, but never tears one).  All calls are for
+ * one thread.  Every call returns 0 or a SIM_E* code (SIM_EINVAL for a
+ * missing argument) and, on failure, leaves a sentence in store_errmsg.
+ *
+ * Each write on its own is a transaction and pays for a commit (tens of
+ * microseconds, mostly system calls); bulk writes grouped in
+ * store_begin..store_commit cost an order of magnitude less each. */
 #ifndef CAMSIM_STORE_H
 #define CAMSIM_STORE_H
 
@@ -17,17 +24,26 @@
 typedef struct store store;
 
 /* Opens or creates DIR/camsim-state.db (DIR is created when missing, one
- * level).  Returns 0 and *out, or a SIM_E* code with a sentence naming the
- * file and the cause in err (SIM_ECORRUPT when the file is not a camsim
- * state database or fails its integrity check, SIM_EIO, SIM_EDB). */
+ * level, mode 0777 less the umask).  Returns 0 and *out, or a SIM_E* code
+ * with a sentence naming the file and the cause in err (SIM_ECORRUPT when
+ * the file is not an SQLite database, lacks camsim's application_id, has a
+ * schema version (user_version) other than this camsim's, or fails
+ * PRAGMA quick_check; SIM_EIO, SIM_EDB).  A file refused before any write
+ * is left untouched. */
 int store_open(const char *dir, store **out, char *err, size_t errlen);
 void store_close(store *st); /* NULL is fine */
 
-/* The last SQLite error message of st (static until the next call). */
+/* The sentence describing st's last failure: "FILE: operation: cause",
+ * the cause being SQLite's own message when SQLite failed.  Valid until
+ * the next call on st. */
 const char *store_errmsg(const store *st);
 
-/* Groups the writes that follow into one transaction.  Nesting is not
- * supported (SIM_ESTATE).  store_rollback undoes everything since begin. */
+/* Groups the writes that follow into one transaction (BEGIN IMMEDIATE:
+ * the write lock is taken at once).  Nesting is not supported
+ * (SIM_ESTATE), nor are commit and rollback without begin.  store_rollback
+ * undoes everything since begin; a commit that fails rolls back too.
+ * Should SQLite abort the transaction itself (disk full, I/O error), every
+ * call but store_rollback gives SIM_ESTATE until store_rollback. */
 int store_begin(store *st);
 int store_commit(store *st);
 int store_rollback(store *st);
@@ -55,7 +71,10 @@ typedef struct store_face {
 	const char *photo_sha; /* hex SHA-256 of the enrolled photo, or NULL */
 } store_face;
 
-/* Inserts the person, or replaces every field of the person with that id. */
+/* Inserts the person, or replaces every field of the person with that id
+ * (absent fields become absent); a replaced person keeps their place in
+ * the order.  SIM_EINVAL when id is missing or over 35 bytes.  The
+ * descriptor is stored as little-endian float32 and read back bit for bit. */
 int store_face_put(store *st, const char *cid, const store_face *f);
 /* SIM_ENOTFOUND when no person has that id. */
 int store_face_del(store *st, const char *cid, const char *id);
@@ -64,16 +83,21 @@ int store_face_clear(store *st, const char *cid, int64_t *n);
 int store_face_count(store *st, const char *cid, int64_t *n);
 /* Calls fn for each person of cid in the order they were first added;
  * the pointers in f are valid during the call only.  fn returning non-zero
- * stops the walk and that value is returned. */
+ * stops the walk and that value is returned.  fn must not call store
+ * functions on st (they fail with SIM_ESTATE): collect, then write.
+ * SIM_ECORRUPT when a stored descriptor is not a whole number of floats. */
 int store_face_foreach(store *st, const char *cid,
 		       int (*fn)(const store_face *f, void *ud), void *ud);
 
 /* ---- offline snapshot records (D26) ---- */
 
 /* Appends a record (the snapshot's JSON body, its `time`), then drops the
- * oldest records of cid beyond cap, in the same transaction.  *dropped
- * (may be NULL) gets how many were dropped now; the running total is kept
- * under the key "records_dropped".  *id (may be NULL) gets the new id. */
+ * oldest records of cid beyond cap (>= 1, else SIM_EINVAL), in the same
+ * transaction (a savepoint inside store_begin: a failure undoes this
+ * record only).  *dropped (may be NULL) gets how many were dropped now;
+ * the running total is added to the key "records_dropped" (decimal text)
+ * in that transaction.  *id (may be NULL) gets the new id; ids only grow,
+ * even across deletions, so id order is the order of addition. */
 int store_rec_add(store *st, const char *cid, int64_t time, const char *body,
 		  size_t len, int64_t cap, int64_t *id, int64_t *dropped);
 int store_rec_count(store *st, const char *cid, int64_t *n);
