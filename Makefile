@@ -51,7 +51,7 @@ $(BUILD)/libcamsim.a: $(LIB_OBJ)
 $(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libcamsim.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcamsim.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a \
 	    $(LDLIBS) $(CHECK_LIBS) -o $@
