@@ -35,7 +35,7 @@ typedef struct testsrv {
 	int port;
 	char url[96];
 	pthread_mutex_t mu;
-	ts_req req[TS_MAX_REQ];
+	ts_req *req; /* TS_MAX_REQ, on the heap: test stacks stay small */
 	size_t n_req;
 	ts_reply script[TS_MAX_SCRIPT];
 	size_t n_script, next;
@@ -143,6 +143,9 @@ static inline int ts_start(testsrv *s)
 	struct mg_server_port ports[2];
 
 	memset(s, 0, sizeof(*s));
+	s->req = calloc(TS_MAX_REQ, sizeof(*s->req));
+	if (!s->req)
+		return -1;
 	pthread_mutex_init(&s->mu, NULL);
 	s->dflt.status = 200;
 	mg_init_library(0);
@@ -164,6 +167,7 @@ static inline void ts_stop(testsrv *s)
 		mg_stop(s->ctx);
 	for (size_t i = 0; i < s->n_req; i++)
 		free(s->req[i].body);
+	free(s->req);
 	for (size_t i = 0; i < s->n_script; i++)
 		free(s->script[i].body);
 	free(s->dflt.body);
