@@ -362,12 +362,42 @@ int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 	d->reupload_mode = 2; /* idle, the document's default */
 	d->reupload_secs = 2 * 3600;
 	rc = load_state(d, err, errlen);
-	if (rc < 0) {
-		dev_free(d);
-		return rc;
+	if (rc < 0)
+		goto fail;
+	/* --server is the device's web setting (§1): a new value given by the
+	 * person running camsim replaces an address the server set earlier;
+	 * the same value as last time leaves the server's choice alone. */
+	char *seed = NULL;
+	rc = store_kv_get(env->store, d->cid, "url_setting", &seed);
+	if (rc < 0)
+		goto dberr;
+	if (!seed || strcmp(seed, opts->server_url)) {
+		char *u = strdup(opts->server_url);
+		store_begin(env->store);
+		rc = store_kv_set(env->store, d->cid, "url_setting", opts->server_url);
+		if (rc == 0)
+			rc = store_kv_set(env->store, d->cid, "url", opts->server_url);
+		if (rc == 0)
+			rc = store_commit(env->store);
+		if (rc < 0 || !u) {
+			store_rollback(env->store);
+			free(u);
+			free(seed);
+			rc = rc < 0 ? rc : SIM_ENOMEM;
+			goto dberr;
+		}
+		free(d->url);
+		d->url = u;
 	}
+	free(seed);
 	*out = d;
 	return 0;
+dberr:
+	snprintf(err, errlen, "device %s: saving the server address: %s", d->cid,
+		 store_errmsg(env->store));
+fail:
+	dev_free(d);
+	return rc;
 }
 
 static void outbox_clear(dev *d)

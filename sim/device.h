@@ -88,9 +88,11 @@ typedef struct dev_opts {
 } dev_opts;
 
 /* Creates the device and loads its saved state from env->store (the saved
- * server URL, interval, config, library, strategies, clock, seq state and
- * version win over opts, which only seed a device seen for the first
- * time).  Does not power it on.  SIM_E* with a sentence in err. */
+ * interval, config, library, strategies, clock, seq state and version win
+ * over opts, which only seed a device seen for the first time).  The server
+ * URL is the saved one (a server may have moved the device, D6) unless
+ * opts->server_url differs from the one given last time: then the new
+ * setting wins.  Does not power it on.  SIM_E* with a sentence in err. */
 int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 	    size_t errlen);
 /* Powers off (if on) and frees.  Saved state stays in the store. */

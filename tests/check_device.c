@@ -517,6 +517,12 @@ START_TEST(server_address_change_takes_the_next_message)
 	ck_assert_uint_eq(ts_count(&other), 1);
 	ck_assert_uint_eq(ts_count(&f.srv), 1);
 	ck_assert_str_eq(other.req[0].uri, "/api/face");
+	/* a restart with the same --server keeps the server's choice */
+	char want[32];
+	snprintf(want, sizeof(want), ":%d/", other.port);
+	dev_free(f.d);
+	dev_make(&f);
+	ck_assert_ptr_nonnull(strstr(f.d->url, want));
 	ts_stop(&other);
 	fx_teardown(&f);
 }
