@@ -1,5 +1,6 @@
 /* camsim.c -- the camsim command: dispatches to the subcommands, each of
  * which lives with the module that owns it.  Nothing else happens here. */
+#include "device_cli.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  validate   check message files against protocol V1.16\n"
+	"  device     run simulated devices against a server (control API optional)\n"
 	"\n"
 	"camsim <command> --help describes a command.\n";
 
@@ -24,6 +26,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "validate"))
 		return validate_main(argc - 1, argv + 1, stdout, stderr);
+	if (!strcmp(argv[1], "device"))
+		return device_main(argc - 1, argv + 1, stdout, stderr);
 	fprintf(stderr, "camsim: unknown command \"%s\"\n\n%s", argv[1], usage);
 	return 2;
 }

@@ -1,0 +1,1458 @@
+/* control.c -- the control API's HTTP server.  CivetWeb threads parse and
+ * validate each request, then hand it to the loop thread as a job
+ * (loop_post) and wait for the answer; only the loop thread calls dev_*.
+ * Owns the server, the cid table and the jobs; never the devices, the loop,
+ * the store or the devices' events (it only listens, through ctl_event). */
+#include "control.h"
+
+#include "image.h"
+#include "proto.h"
+#include "sim_err.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cJSON.h>
+#include <civetweb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define THERMAL_MAX 64   /* dev_thermal_script's queue */
+#define EVENTS_DEFAULT 100
+#define EVENTS_MAX 1000
+#define TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+
+typedef struct ctl_dev {
+	char *cid; /* owned copy of dev_cid */
+	dev *d;
+} ctl_dev;
+
+typedef struct job job;
+
+struct ctl {
+	struct mg_context *mg;
+	loop *l;
+	ctl_dev *devs; /* sorted by cid */
+	size_t n;
+	int port;
+	struct sockaddr_storage addr; /* where ctl_stop pokes the server */
+	atomic_long timeout_ms;
+	bool stopping; /* under reg_mu */
+	int answering; /* handlers between posting and replying (reg_mu) */
+	job *cur;      /* the job running on the loop thread (loop thread) */
+};
+
+typedef enum job_op {
+	OP_LIST,
+	OP_STATUS,
+	OP_EVENTS,
+	OP_FACE,
+	OP_DOOR,
+	OP_NETWORK,
+	OP_POWER,
+	OP_CLOCK,
+	OP_THERMAL,
+} job_op;
+
+typedef enum job_state { J_QUEUED, J_RUNNING, J_DONE } job_state;
+
+enum { POWER_OFF, POWER_ON, POWER_CYCLE };
+
+/* One request handed to the loop thread.  Lives in the registry below from
+ * posting until the handler collects it (or gives up on it); the loop is
+ * given only its id, so a job freed before the loop reaches it is simply
+ * not found. */
+struct job {
+	uint64_t id;
+	ctl *c;
+	job *prev, *next; /* registry */
+	job_state state;  /* under reg_mu */
+	bool abandoned;   /* the handler left; whoever finishes frees */
+
+	job_op op;
+	dev *d;
+	const char *cid;
+	/* parameters, by op */
+	dev_face_in face;
+	unsigned char *image; /* owned; face.image points here */
+	bool flag;            /* door open, network up */
+	int power;
+	int64_t utc_s, zone_s;
+	bool has_zone;
+	double readings[THERMAL_MAX];
+	size_t n_readings;
+	size_t limit;
+
+	/* the answer, filled on the loop thread */
+	int status;
+	cJSON *answer;
+	cJSON *events; /* what d emitted while the job ran */
+};
+
+/* ------------------------------------------------------------ registry */
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cv;
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+static job *reg_head;
+static uint64_t reg_next = 1;
+
+static void reg_init(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&reg_cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Under reg_mu. */
+static void reg_link(job *j)
+{
+	j->id = reg_next++;
+	j->prev = NULL;
+	j->next = reg_head;
+	if (reg_head)
+		reg_head->prev = j;
+	reg_head = j;
+}
+
+/* Under reg_mu. */
+static void reg_unlink(job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else if (reg_head == j)
+		reg_head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->prev = j->next = NULL;
+}
+
+/* Under reg_mu. */
+static job *reg_find(uint64_t id)
+{
+	for (job *j = reg_head; j; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+static void job_free(job *j)
+{
+	if (!j)
+		return;
+	free(j->image);
+	cJSON_Delete(j->answer);
+	cJSON_Delete(j->events);
+	free(j);
+}
+
+/* ------------------------------------------------------------ answers */
+
+static cJSON *err_json(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static cJSON *err_json(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	cJSON *o;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	o = cJSON_CreateObject();
+	if (o && !cJSON_AddStringToObject(o, "error", msg)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	}
+	return "Error";
+}
+
+/* Writes status and body (NULL: out of memory, sent as 500) and deletes
+ * body.  allow (may be NULL) becomes the Allow header.  Returns the status
+ * for CivetWeb's log. */
+static int send_json(struct mg_connection *conn, int status, cJSON *body,
+		     const char *allow)
+{
+	static const char oom[] = "{\"error\":\"out of memory while building "
+				  "the answer\"}";
+	char *s = body ? cJSON_PrintUnformatted(body) : NULL;
+	const char *text = s;
+	size_t len;
+
+	if (!s) {
+		status = 500;
+		text = oom;
+	}
+	len = strlen(text);
+	mg_printf(conn,
+		  "HTTP/1.1 %d %s\r\n"
+		  "Content-Type: application/json\r\n"
+		  "Content-Length: %zu\r\n"
+		  "Cache-Control: no-store\r\n"
+		  "%s%s%s"
+		  "Connection: close\r\n\r\n",
+		  status, status_text(status), len + 1,
+		  allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "");
+	mg_write(conn, text, len);
+	mg_write(conn, "\n", 1);
+	cJSON_free(s);
+	cJSON_Delete(body);
+	return status;
+}
+
+static int send_err(struct mg_connection *conn, int status, const char *allow,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int send_err(struct mg_connection *conn, int status, const char *allow,
+		    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return send_json(conn, status, err_json("%s", msg), allow);
+}
+
+/* HTTP status for a SIM_E* code from the device. */
+static int sim_status(int rc)
+{
+	switch (rc) {
+	case SIM_EINVAL:
+	case SIM_ENOTIMAGE:
+	case SIM_ENOFACE:
+	case SIM_EMANYFACES:
+	case SIM_ESMALLFACE:
+		return 400;
+	case SIM_ENOTFOUND:
+		return 404;
+	case SIM_ESTATE:
+	case SIM_EFULL:
+	case SIM_EEXISTS:
+		return 409;
+	case SIM_EIMGSIZE:
+		return 413;
+	case SIM_ENOTBUILT:
+		return 501;
+	case SIM_EHTTP:
+		return 502;
+	}
+	return 500;
+}
+
+/* ------------------------------------------------------------ loop side */
+
+void ctl_event(void *ud, dev *d, const dev_event *ev)
+{
+	ctl *c = ud;
+	cJSON *o;
+
+	if (!c || !c->cur || c->cur->d != d || !c->cur->events)
+		return;
+	o = cJSON_CreateObject();
+	if (!o)
+		return;
+	cJSON_AddNumberToObject(o, "t", (double)ev->t);
+	cJSON_AddStringToObject(o, "kind", dev_event_name(ev->kind));
+	cJSON_AddStringToObject(o, "text", ev->text);
+	cJSON_AddItemToArray(c->cur->events, o);
+}
+
+static cJSON *event_json(const dev_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	if (!cJSON_AddNumberToObject(o, "t", (double)ev->t) ||
+	    !cJSON_AddStringToObject(o, "kind", dev_event_name(ev->kind)) ||
+	    !cJSON_AddStringToObject(o, "text", ev->text)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {"ok":true,"events":[...]} or {"error":...,"events":[...]}: takes the
+ * job's events. */
+static void answer_button(job *j, int rc, const char *err)
+{
+	cJSON *o;
+
+	if (rc == 0) {
+		j->status = 200;
+		o = cJSON_CreateObject();
+		if (o && !cJSON_AddTrueToObject(o, "ok")) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	} else {
+		j->status = sim_status(rc);
+		o = err_json("%s", err && *err ? err : sim_strerror(rc));
+	}
+	if (o && j->events) {
+		cJSON_AddItemToObject(o, "events", j->events);
+		j->events = NULL;
+	}
+	j->answer = o;
+}
+
+static void run_list(job *j)
+{
+	ctl *c = j->c;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = o ? cJSON_AddArrayToObject(o, "devices") : NULL;
+
+	if (!arr)
+		goto fail;
+	for (size_t i = 0; i < c->n; i++) {
+		dev *d = c->devs[i].d;
+		cJSON *e = cJSON_CreateObject();
+		if (!e)
+			goto fail;
+		cJSON_AddItemToArray(arr, e);
+		if (!cJSON_AddStringToObject(e, "cid", c->devs[i].cid) ||
+		    !cJSON_AddBoolToObject(e, "on", dev_is_on(d)) ||
+		    !cJSON_AddBoolToObject(e, "door_open", dev_door_open(d)) ||
+		    !cJSON_AddBoolToObject(e, "relay", dev_relay_on(d)) ||
+		    !cJSON_AddNumberToObject(e, "library_size",
+					     (double)dev_library_size(d)))
+			goto fail;
+	}
+	j->status = 200;
+	j->answer = o;
+	return;
+fail:
+	cJSON_Delete(o);
+	j->status = 500;
+	j->answer = NULL;
+}
+
+static void run_events(job *j)
+{
+	dev_event *ev = malloc(j->limit * sizeof *ev);
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = NULL;
+	size_t n;
+
+	if (!ev || !o || !cJSON_AddStringToObject(o, "cid", j->cid) ||
+	    !(arr = cJSON_AddArrayToObject(o, "events")))
+		goto fail;
+	n = dev_recent_events(j->d, ev, j->limit);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = event_json(&ev[i]);
+		if (!e)
+			goto fail;
+		cJSON_AddItemToArray(arr, e);
+	}
+	free(ev);
+	j->status = 200;
+	j->answer = o;
+	return;
+fail:
+	free(ev);
+	cJSON_Delete(o);
+	j->status = 500;
+	j->answer = NULL;
+}
+
+static void run_power(job *j)
+{
+	char err[512] = "";
+	int rc = 0;
+	bool on = dev_is_on(j->d);
+
+	switch (j->power) {
+	case POWER_OFF:
+		if (!on) {
+			snprintf(err, sizeof err, "device %s is already off; "
+				 "action \"off\" needs a device that is on", j->cid);
+			rc = SIM_ESTATE;
+			break;
+		}
+		dev_power_off(j->d);
+		break;
+	case POWER_ON:
+		if (on) {
+			snprintf(err, sizeof err, "device %s is already on; "
+				 "action \"on\" needs a device that is off "
+				 "(\"cycle\" restarts it)", j->cid);
+			rc = SIM_ESTATE;
+			break;
+		}
+		rc = dev_power_on(j->d, err, sizeof err);
+		break;
+	default: /* cycle: off when on, then on */
+		if (on)
+			dev_power_off(j->d);
+		rc = dev_power_on(j->d, err, sizeof err);
+		break;
+	}
+	answer_button(j, rc, err);
+}
+
+static void run_thermal(job *j)
+{
+	char err[512] = "";
+	int rc = dev_thermal_script(j->d, j->readings, j->n_readings);
+
+	/* the values were checked here: a refusal means the queue is full */
+	if (rc == SIM_EINVAL)
+		rc = SIM_EFULL;
+	if (rc)
+		snprintf(err, sizeof err, "readings: %zu more do not fit the "
+			 "thermal queue of device %s, which holds at most %d "
+			 "until faces use them up", j->n_readings, j->cid,
+			 THERMAL_MAX);
+	answer_button(j, rc, err);
+}
+
+static void run_job(job *j)
+{
+	char err[512] = "";
+	int rc = 0;
+
+	switch (j->op) {
+	case OP_LIST:
+		run_list(j);
+		return;
+	case OP_STATUS:
+		j->answer = dev_status_json(j->d);
+		j->status = j->answer ? 200 : 500;
+		return;
+	case OP_EVENTS:
+		run_events(j);
+		return;
+	case OP_FACE:
+		rc = dev_face(j->d, &j->face, err, sizeof err);
+		break;
+	case OP_DOOR:
+		dev_door(j->d, j->flag);
+		break;
+	case OP_NETWORK:
+		dev_network(j->d, j->flag);
+		break;
+	case OP_POWER:
+		run_power(j);
+		return;
+	case OP_CLOCK:
+		dev_set_clock(j->d, j->utc_s, j->has_zone, j->zone_s);
+		break;
+	case OP_THERMAL:
+		run_thermal(j);
+		return;
+	}
+	answer_button(j, rc, err);
+}
+
+/* Posted to the loop: ud is the job's id, not a pointer, so a job its
+ * handler gave up on (or ctl_stop freed) is not found and nothing runs. */
+static void job_post_cb(void *ud)
+{
+	uint64_t id = (uint64_t)(uintptr_t)ud;
+	job *j;
+	ctl *c;
+
+	pthread_mutex_lock(&reg_mu);
+	j = reg_find(id);
+	if (!j || j->state != J_QUEUED || j->abandoned) {
+		pthread_mutex_unlock(&reg_mu);
+		return;
+	}
+	j->state = J_RUNNING;
+	pthread_mutex_unlock(&reg_mu);
+
+	/* c outlives a running job: ctl_stop waits for it */
+	c = j->c;
+	j->events = cJSON_CreateArray();
+	c->cur = j;
+	run_job(j);
+	c->cur = NULL;
+
+	pthread_mutex_lock(&reg_mu);
+	j->state = J_DONE;
+	if (j->abandoned) {
+		reg_unlink(j);
+		job_free(j);
+	}
+	pthread_cond_broadcast(&reg_cv);
+	pthread_mutex_unlock(&reg_mu);
+}
+
+/* ------------------------------------------------------------ handler side */
+
+/* Posts j and waits for its answer.  Returns the HTTP status and moves the
+ * answer to *answer; on a timeout or shutdown, 503 with a sentence.  Frees
+ * j (or leaves it to the loop thread when it is running). */
+static int job_submit(ctl *c, job *j, cJSON **answer)
+{
+	struct timespec dl;
+	long ms = atomic_load(&c->timeout_ms);
+	int status = 503;
+	bool stopping;
+
+	*answer = NULL;
+	j->c = c;
+	j->state = J_QUEUED;
+	pthread_mutex_lock(&reg_mu);
+	if (c->stopping) {
+		pthread_mutex_unlock(&reg_mu);
+		job_free(j);
+		*answer = err_json("the control API is shutting down");
+		return 503;
+	}
+	reg_link(j);
+	pthread_mutex_unlock(&reg_mu);
+
+	if (loop_post(c->l, job_post_cb, (void *)(uintptr_t)j->id)) {
+		pthread_mutex_lock(&reg_mu);
+		reg_unlink(j);
+		pthread_mutex_unlock(&reg_mu);
+		job_free(j);
+		*answer = err_json("out of memory while queueing the request");
+		return 500;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&reg_mu);
+	while (j->state != J_DONE && !c->stopping)
+		if (pthread_cond_timedwait(&reg_cv, &reg_mu, &dl) == ETIMEDOUT)
+			break;
+	stopping = c->stopping;
+	if (j->state == J_DONE) {
+		reg_unlink(j);
+		status = j->status;
+		*answer = j->answer;
+		j->answer = NULL;
+		job_free(j);
+	} else if (j->state == J_QUEUED) {
+		reg_unlink(j); /* the posted callback will not find it */
+		job_free(j);
+	} else {
+		j->abandoned = true; /* the loop thread frees it when done */
+	}
+	pthread_mutex_unlock(&reg_mu);
+	if (status == 503 && !*answer)
+		*answer = err_json(stopping ? "the control API is shutting down "
+					      "before the device loop ran the "
+					      "request" :
+				   "the device loop did not run the request "
+				   "within %ld ms (is it stopped or overloaded?)",
+				   ms);
+	return status;
+}
+
+/* A short description of a JSON value for error sentences. */
+static void describe(const cJSON *v, char *out, size_t n)
+{
+	if (!v) {
+		snprintf(out, n, "missing");
+	} else if (cJSON_IsString(v)) {
+		size_t len = strlen(v->valuestring);
+		snprintf(out, n, "\"%.40s%s\", a string", v->valuestring,
+			 len > 40 ? "..." : "");
+	} else if (cJSON_IsBool(v)) {
+		snprintf(out, n, "%s, a boolean", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(out, n, "null");
+	} else if (cJSON_IsNumber(v)) {
+		/* shortest form that reads back the same: 136.6, not
+		 * 136.59999999999999 */
+		if (v->valuedouble == floor(v->valuedouble) &&
+		    fabs(v->valuedouble) < 1e15)
+			snprintf(out, n, "%.0f", v->valuedouble);
+		else for (int prec = 1; prec <= 17; prec++) {
+			snprintf(out, n, "%.*g", prec, v->valuedouble);
+			if (strtod(out, NULL) == v->valuedouble)
+				break;
+		}
+	} else if (cJSON_IsArray(v)) {
+		snprintf(out, n, "an array");
+	} else {
+		snprintf(out, n, "an object");
+	}
+}
+
+/* Every key of o must be in keys (NULL-terminated). */
+static int only_keys(const cJSON *o, const char *const *keys, char *err,
+		     size_t errlen)
+{
+	const cJSON *k;
+
+	for (k = o->child; k; k = k->next) {
+		const char *const *p;
+		for (p = keys; *p && strcmp(*p, k->string); p++)
+			;
+		if (!*p) {
+			char list[256] = "";
+			for (p = keys; *p; p++) {
+				strncat(list, list[0] ? ", " : "",
+					sizeof list - strlen(list) - 1);
+				strncat(list, *p, sizeof list - strlen(list) - 1);
+			}
+			snprintf(err, errlen, "unknown field \"%.60s\"; this "
+				 "endpoint takes %s", k->string, list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* o[key] as a number in lo..hi (integer when integral).  0 with *has set
+ * (false when absent and not required), or -1 with a sentence. */
+static int get_number(const cJSON *o, const char *key, bool required,
+		      double lo, double hi, bool integral, const char *unit,
+		      bool *has, double *v, char *err, size_t errlen)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	char what[96];
+
+	*has = false;
+	if (!it && !required)
+		return 0;
+	if (it && cJSON_IsNumber(it) && it->valuedouble >= lo &&
+	    it->valuedouble <= hi &&
+	    (!integral || it->valuedouble == floor(it->valuedouble))) {
+		*has = true;
+		*v = it->valuedouble;
+		return 0;
+	}
+	describe(it, what, sizeof what);
+	if (integral && hi - lo == 1)
+		snprintf(err, errlen, "%s is %s; it must be %.0f or %.0f%s", key,
+			 what, lo, hi, unit);
+	else
+		snprintf(err, errlen, "%s is %s; it must be %s from %.17g to "
+			 "%.17g%s", key, what, integral ? "an integer" : "a number",
+			 lo, hi, unit);
+	return -1;
+}
+
+static int get_bool(const cJSON *o, const char *key, bool *v, char *err,
+		    size_t errlen)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	char what[96];
+
+	if (cJSON_IsBool(it)) {
+		*v = cJSON_IsTrue(it);
+		return 0;
+	}
+	describe(it, what, sizeof what);
+	snprintf(err, errlen, "%s is %s; it must be true or false", key, what);
+	return -1;
+}
+
+/* Reads the picture file into j->image (handler thread).  Opened without
+ * blocking so that a FIFO or device path cannot hang the handler.  Returns
+ * 0, or the HTTP status with a sentence. */
+static int read_image(job *j, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t len = 0;
+	int fd = -1, status = 400;
+
+	if (!*path) {
+		snprintf(err, errlen, "image is \"\", an empty path; it must "
+			 "name a picture file (JPEG, PNG, BMP, GIF)");
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "image \"%.300s\" cannot be read: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "image \"%.300s\" is not a regular file",
+			 path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > CTL_IMAGE_MAX) {
+		snprintf(err, errlen, "image \"%.300s\" is %jd bytes; the "
+			 "limit is %u bytes (32 MiB)", path, (intmax_t)st.st_size,
+			 CTL_IMAGE_MAX);
+		status = 413;
+		goto out;
+	}
+	j->image = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!j->image) {
+		snprintf(err, errlen, "out of memory reading image \"%.300s\"",
+			 path);
+		status = 500;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, j->image + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "image \"%.300s\" cannot be read: %s",
+				 path, r < 0 ? strerror(errno) :
+				 "the file shrank while being read");
+			goto out;
+		}
+		len += (size_t)r;
+	}
+	j->face.image = j->image;
+	j->face.image_len = len;
+	status = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
+
+static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"image", "image_base64", "temperature",
+					   "mask", "stay", "liveness", "quality",
+					   "blur", NULL};
+	const cJSON *im = cJSON_GetObjectItemCaseSensitive(o, "image");
+	const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(o, "image_base64");
+	dev_face_in *f = &j->face;
+	bool has;
+	double v;
+
+	if (only_keys(o, keys, err, errlen))
+		return 400;
+	if (get_number(o, "temperature", false, 0, 120, false, " (°C)",
+		       &f->has_temperature, &f->temperature, err, errlen) ||
+	    get_number(o, "mask", false, 0, 1, true, " (1 wearing a mask)",
+		       &f->has_mask, &v, err, errlen))
+		return 400;
+	f->mask = f->has_mask ? (int)v : 0;
+	if (get_number(o, "stay", false, 0, 3600, false, " (seconds)", &has,
+		       &f->stay_s, err, errlen) ||
+	    get_number(o, "liveness", false, 0, 1, false, "", &f->has_liveness,
+		       &f->liveness, err, errlen) ||
+	    get_number(o, "quality", false, 0, 1, false, "", &f->has_quality,
+		       &f->quality, err, errlen) ||
+	    get_number(o, "blur", false, 0, 1, false, "", &f->has_blur,
+		       &f->blur, err, errlen))
+		return 400;
+	if (!has)
+		f->stay_s = 0;
+	if ((im != NULL) == (b64 != NULL)) {
+		snprintf(err, errlen, "%s; a face needs exactly one of \"image\" "
+			 "(a path to a picture file) and \"image_base64\" (the "
+			 "picture itself, standard base64)",
+			 im ? "both image and image_base64 are given" :
+			      "image and image_base64 are both missing");
+		return 400;
+	}
+	if (im) {
+		char what[96];
+		if (!cJSON_IsString(im)) {
+			describe(im, what, sizeof what);
+			snprintf(err, errlen, "image is %s; it must be a string "
+				 "naming a picture file", what);
+			return 400;
+		}
+		return read_image(j, im->valuestring, err, errlen);
+	}
+	if (!cJSON_IsString(b64)) {
+		char what[96];
+		describe(b64, what, sizeof what);
+		snprintf(err, errlen, "image_base64 is %s; it must be a string "
+			 "of standard base64", what);
+		return 400;
+	}
+	{
+		size_t len = strlen(b64->valuestring), n = 0;
+		int rc;
+		if (!len || !proto_base64_valid(b64->valuestring, len, &n)) {
+			snprintf(err, errlen, "image_base64 (%zu characters) is not "
+				 "standard base64 (RFC 4648: A-Z a-z 0-9 + /, '=' "
+				 "padding, no white space)%s", len,
+				 len ? "" : ": it is empty");
+			return 400;
+		}
+		if (n > CTL_IMAGE_MAX) {
+			snprintf(err, errlen, "image_base64 decodes to %zu bytes; "
+				 "the limit is %u bytes (32 MiB)", n, CTL_IMAGE_MAX);
+			return 413;
+		}
+		rc = img_base64_decode(b64->valuestring, len, &j->image,
+				       &j->face.image_len);
+		if (rc) {
+			snprintf(err, errlen, "image_base64 cannot be decoded: %s",
+				 sim_strerror(rc));
+			return rc == SIM_ENOMEM ? 500 : 400;
+		}
+		j->face.image = j->image;
+	}
+	return 0;
+}
+
+static int parse_power(const cJSON *o, job *j, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"action", NULL};
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "action");
+	char what[96];
+
+	if (only_keys(o, keys, err, errlen))
+		return 400;
+	if (cJSON_IsString(a)) {
+		if (!strcmp(a->valuestring, "on"))
+			j->power = POWER_ON;
+		else if (!strcmp(a->valuestring, "off"))
+			j->power = POWER_OFF;
+		else if (!strcmp(a->valuestring, "cycle"))
+			j->power = POWER_CYCLE;
+		else
+			goto bad;
+		return 0;
+	}
+bad:
+	describe(a, what, sizeof what);
+	snprintf(err, errlen, "action is %s; it must be \"on\", \"off\" or "
+		 "\"cycle\"", what);
+	return 400;
+}
+
+static int parse_clock(const cJSON *o, job *j, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"time", "zone", NULL};
+	bool has;
+	double t, z = 0;
+
+	if (only_keys(o, keys, err, errlen) ||
+	    get_number(o, "time", true, 0, (double)TIME_MAX, true,
+		       " (UTC seconds, 1970 to 9999)", &has, &t, err, errlen) ||
+	    get_number(o, "zone", false, -43200, 50400, true,
+		       " (seconds east of UTC, UTC-12 to UTC+14)", &j->has_zone,
+		       &z, err, errlen))
+		return 400;
+	j->utc_s = (int64_t)t;
+	j->zone_s = (int64_t)z;
+	return 0;
+}
+
+static int parse_thermal(const cJSON *o, job *j, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"readings", NULL};
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings");
+	const cJSON *e;
+	char what[96];
+	int n;
+
+	if (only_keys(o, keys, err, errlen))
+		return 400;
+	n = cJSON_IsArray(r) ? cJSON_GetArraySize(r) : -1;
+	if (n < 1 || n > THERMAL_MAX) {
+		if (n >= 0)
+			snprintf(what, sizeof what, "an array of %d", n);
+		else
+			describe(r, what, sizeof what);
+		snprintf(err, errlen, "readings is %s; it must be an array of 1 "
+			 "to %d temperatures (°C)", what, THERMAL_MAX);
+		return 400;
+	}
+	j->n_readings = 0;
+	cJSON_ArrayForEach(e, r) {
+		if (!cJSON_IsNumber(e) || e->valuedouble < 0 ||
+		    e->valuedouble > 120) {
+			describe(e, what, sizeof what);
+			snprintf(err, errlen, "readings[%zu] is %s; it must be a "
+				 "number from 0 to 120 (°C)", j->n_readings, what);
+			return 400;
+		}
+		j->readings[j->n_readings++] = e->valuedouble;
+	}
+	return 0;
+}
+
+/* Parses the body for a button; returns 0 or the HTTP status with err. */
+static int parse_body(job *j, const char *body, size_t len, char *err,
+		      size_t errlen)
+{
+	cJSON *o = NULL;
+	char jerr[256];
+	int status = 400;
+
+	if (proto_json_blank(body, 0, len)) {
+		snprintf(err, errlen, "the request body is empty; this endpoint "
+			 "takes a JSON object (docs/device.md, Control API)");
+		goto out;
+	}
+	switch (proto_json_parse(body, len, &o, jerr, sizeof jerr)) {
+	case 0:
+		break;
+	case PROTO_ENOMEM:
+		snprintf(err, errlen, "out of memory parsing the request body");
+		status = 500;
+		goto out;
+	default:
+		snprintf(err, errlen, "the request body is not JSON: %s", jerr);
+		goto out;
+	}
+	if (!cJSON_IsObject(o)) {
+		char what[96];
+		describe(o, what, sizeof what);
+		snprintf(err, errlen, "the request body is %s; it must be a JSON "
+			 "object", what);
+		goto out;
+	}
+	switch (j->op) {
+	case OP_FACE:
+		status = parse_face(o, j, err, errlen);
+		break;
+	case OP_DOOR:
+	case OP_NETWORK: {
+		const char *key = j->op == OP_DOOR ? "open" : "up";
+		const char *const keys[] = {key, NULL};
+		status = only_keys(o, keys, err, errlen) ||
+			 get_bool(o, key, &j->flag, err, errlen) ? 400 : 0;
+		break;
+	}
+	case OP_POWER:
+		status = parse_power(o, j, err, errlen);
+		break;
+	case OP_CLOCK:
+		status = parse_clock(o, j, err, errlen);
+		break;
+	case OP_THERMAL:
+		status = parse_thermal(o, j, err, errlen);
+		break;
+	default:
+		status = 0;
+		break;
+	}
+out:
+	cJSON_Delete(o);
+	return status;
+}
+
+/* Reads the whole request body (at most CTL_BODY_MAX).  0 and *out
+ * (malloc'd, NUL-terminated), or the HTTP status with err. */
+static int read_body(struct mg_connection *conn, char **out, size_t *outlen,
+		     char *err, size_t errlen)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	bool known = ri->content_length >= 0;
+	size_t cap, len = 0;
+	char *buf = NULL, *nb;
+	int status = 500, r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ri->content_length > (long long)CTL_BODY_MAX) {
+		snprintf(err, errlen, "the request body is %lld bytes; the limit "
+			 "is %u bytes (48 MiB)", ri->content_length, CTL_BODY_MAX);
+		return 413;
+	}
+	/* a known length is read into one buffer; chunked bodies grow one
+	 * byte past the limit to tell "too big" from "exactly the limit" */
+	cap = known ? (size_t)ri->content_length + 1 : 65536;
+	buf = malloc(cap);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading the request body");
+		goto fail;
+	}
+	for (;;) {
+		if (len + 1 == cap) {
+			if (known)
+				break;
+			if (cap == CTL_BODY_MAX + 2) {
+				snprintf(err, errlen, "the request body is more "
+					 "than %u bytes (48 MiB), the limit",
+					 CTL_BODY_MAX);
+				status = 413;
+				goto fail;
+			}
+			cap = cap * 2 > CTL_BODY_MAX + 2 ? CTL_BODY_MAX + 2 : cap * 2;
+			if (!(nb = realloc(buf, cap))) {
+				snprintf(err, errlen, "out of memory reading the "
+					 "request body");
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = mg_read(conn, buf + len, cap - 1 - len);
+		if (r < 0 || (r == 0 && known)) {
+			snprintf(err, errlen, "the request body ended after %zu "
+				 "bytes%s", len, known ? ", before its Content-Length" :
+				 " (connection error)");
+			status = 400;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	free(buf);
+	return status;
+}
+
+static int cid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ctl_dev *)a)->cid, ((const ctl_dev *)b)->cid);
+}
+
+static const ctl_dev *find_dev(const ctl *c, const char *cid)
+{
+	ctl_dev key = {.cid = (char *)cid};
+	return bsearch(&key, c->devs, c->n, sizeof *c->devs, cid_cmp);
+}
+
+struct endpoint {
+	const char *name; /* path segment after the cid; "" none */
+	const char *method;
+	job_op op;
+	const char *pattern; /* for error sentences */
+};
+
+static const struct endpoint list_endpoint = {
+	"", "GET", OP_LIST, "/devices"};
+
+static const struct endpoint endpoints[] = {
+	{"", "GET", OP_STATUS, "/devices/{cid}"},
+	{"events", "GET", OP_EVENTS, "/devices/{cid}/events"},
+	{"face", "POST", OP_FACE, "/devices/{cid}/face"},
+	{"door", "POST", OP_DOOR, "/devices/{cid}/door"},
+	{"network", "POST", OP_NETWORK, "/devices/{cid}/network"},
+	{"power", "POST", OP_POWER, "/devices/{cid}/power"},
+	{"clock", "POST", OP_CLOCK, "/devices/{cid}/clock"},
+	{"thermal", "POST", OP_THERMAL, "/devices/{cid}/thermal"},
+};
+
+/* Copies the URL-decoded path segment starting at *p (raw) into seg. */
+static bool next_segment(const char **p, char *seg, size_t n)
+{
+	const char *s = *p, *e;
+	int r;
+
+	if (*s != '/')
+		return false;
+	s++;
+	e = strchr(s, '/');
+	if (!e)
+		e = s + strlen(s);
+	if ((size_t)(e - s) >= n)
+		return false;
+	r = mg_url_decode(s, (int)(e - s), seg, (int)n, 0);
+	if (r < 0)
+		return false;
+	*p = e;
+	return true;
+}
+
+/* ?limit=N; 0 or -1 with a sentence. */
+static int parse_limit(const char *q, size_t *limit, char *err, size_t errlen)
+{
+	char v[32];
+	char *end;
+	long n;
+
+	*limit = EVENTS_DEFAULT;
+	if (!q || !*q)
+		return 0;
+	if (mg_get_var(q, strlen(q), "limit", v, sizeof v) < 0 ||
+	    strncmp(q, "limit=", 6) || strchr(q, '&')) {
+		snprintf(err, errlen, "unknown query \"%.60s\"; this endpoint "
+			 "takes only ?limit=N (1 to %d)", q, EVENTS_MAX);
+		return -1;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < 1 || n > EVENTS_MAX) {
+		snprintf(err, errlen, "limit is \"%.30s\"; it must be an integer "
+			 "from 1 to %d", v, EVENTS_MAX);
+		return -1;
+	}
+	*limit = (size_t)n;
+	return 0;
+}
+
+/* Routes the request and builds its job (handler thread): 0 and *out, or
+ * the HTTP status with a sentence in err (and *allow for 405). */
+static int prepare(ctl *c, struct mg_connection *conn, job **out,
+		   const char **allow, char *err, size_t errlen)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *method = ri->request_method;
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	const char *p = raw;
+	const struct endpoint *ep = NULL;
+	const ctl_dev *cd;
+	char seg0[64], cid[256], act[64];
+	char *body = NULL;
+	size_t blen = 0;
+	job *j;
+	int status = 404;
+
+	*out = NULL;
+	*allow = NULL;
+	if (!p || !next_segment(&p, seg0, sizeof seg0) || strcmp(seg0, "devices"))
+		goto no_endpoint;
+	if (!*p || !strcmp(p, "/")) {
+		ep = &list_endpoint;
+	} else {
+		if (!next_segment(&p, cid, sizeof cid) || !*cid)
+			goto no_endpoint;
+		act[0] = '\0';
+		if (*p && strcmp(p, "/") &&
+		    (!next_segment(&p, act, sizeof act) || (*p && strcmp(p, "/"))))
+			goto no_endpoint;
+		for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++)
+			if (!strcmp(endpoints[i].name, act))
+				ep = &endpoints[i];
+		if (!ep)
+			goto no_endpoint;
+	}
+	if (strcmp(method, ep->method)) {
+		*allow = ep->method;
+		snprintf(err, errlen, "%s %s is not served; use %s", method,
+			 ep->pattern, ep->method);
+		return 405;
+	}
+	cd = ep->op == OP_LIST ? NULL : find_dev(c, cid);
+	if (ep->op != OP_LIST && !cd) {
+		snprintf(err, errlen, "no device has cid \"%.200s\" (GET /devices "
+			 "lists the %zu served here)", cid, c->n);
+		return 404;
+	}
+	if (!(j = calloc(1, sizeof *j))) {
+		snprintf(err, errlen, "out of memory");
+		return 500;
+	}
+	j->op = ep->op;
+	j->d = cd ? cd->d : NULL;
+	j->cid = cd ? cd->cid : NULL;
+	if (ep->op == OP_EVENTS &&
+	    parse_limit(ri->query_string, &j->limit, err, errlen)) {
+		job_free(j);
+		return 400;
+	}
+	if (!strcmp(ep->method, "POST")) {
+		status = read_body(conn, &body, &blen, err, errlen);
+		if (!status)
+			status = parse_body(j, body, blen, err, errlen);
+		free(body);
+		if (status) {
+			job_free(j);
+			return status;
+		}
+	}
+	*out = j;
+	return 0;
+no_endpoint:
+	snprintf(err, errlen, "no such endpoint: %s %.200s; the control API "
+		 "serves GET /devices, GET /devices/{cid}, GET /devices/{cid}/"
+		 "events and POST /devices/{cid}/{face,door,network,power,"
+		 "clock,thermal}", method, raw ? raw : "?");
+	return status;
+}
+
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+	ctl *c = cbdata;
+	const char *allow;
+	char err[1024];
+	cJSON *answer = NULL;
+	job *j;
+	int status = prepare(c, conn, &j, &allow, err, sizeof err);
+
+	if (status)
+		return send_err(conn, status, allow, "%s", err);
+	/* counted until the reply is written: ctl_stop lets these answer
+	 * before mg_stop, after which CivetWeb refuses to write */
+	pthread_mutex_lock(&reg_mu);
+	c->answering++;
+	pthread_mutex_unlock(&reg_mu);
+	status = job_submit(c, j, &answer);
+	status = send_json(conn, status, answer, NULL);
+	pthread_mutex_lock(&reg_mu);
+	c->answering--;
+	pthread_cond_broadcast(&reg_cv);
+	pthread_mutex_unlock(&reg_mu);
+	return status;
+}
+
+static int quiet_log(const struct mg_connection *conn, const char *msg)
+{
+	(void)conn;
+	(void)msg;
+	return 1; /* errors reach the caller as answers, not on stderr */
+}
+
+/* "HOST:PORT" -> CivetWeb's listening_ports value in opt, and in *sa the
+ * address ctl_stop connects to (the port filled in once bound). */
+static int parse_listen(const char *listen, char *opt, size_t n,
+			struct sockaddr_storage *sa, char *err, size_t errlen)
+{
+	char host[64] = "127.0.0.1";
+	const char *port = listen, *colon;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	bool v6 = false;
+	char *end;
+	long pn;
+
+	memset(sa, 0, sizeof *sa);
+	if (!listen || !*listen)
+		goto bad;
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+		if (!close || close[1] != ':' ||
+		    (size_t)(close - listen) >= sizeof host)
+			goto bad;
+		memcpy(host, listen + 1, (size_t)(close - listen - 1));
+		host[close - listen - 1] = '\0';
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			goto bad;
+		v6 = true;
+		port = close + 2;
+	} else if ((colon = strrchr(listen, ':'))) {
+		size_t hl = (size_t)(colon - listen);
+		if (hl >= sizeof host)
+			goto bad;
+		if (hl) {
+			memcpy(host, listen, hl);
+			host[hl] = '\0';
+		}
+		if (!strcmp(host, "localhost"))
+			strcpy(host, "127.0.0.1");
+		port = colon + 1;
+	}
+	if (!v6 && inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		goto bad;
+	errno = 0;
+	pn = strtol(port, &end, 10);
+	if (!*port || *end || errno || pn < 0 || pn > 65535 || *port == '-' ||
+	    *port == '+')
+		goto bad;
+	snprintf(opt, n, v6 ? "[%s]:%ld" : "%s:%ld", host, pn);
+	if (v6) {
+		s6->sin6_family = AF_INET6;
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			s6->sin6_addr = in6addr_loopback;
+	} else {
+		s4->sin_family = AF_INET;
+		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "control address \"%.100s\" is not HOST:PORT "
+		 "(HOST an IPv4 address, [IPv6] or localhost, default "
+		 "127.0.0.1; PORT 0 to 65535)", listen ? listen : "(null)");
+	return SIM_EINVAL;
+}
+
+int ctl_start(const char *listen, loop *l, dev **devs, size_t n, ctl **out,
+	      char *err, size_t errlen)
+{
+	char ports[128], cerr[256] = "";
+	unsigned code = 0;
+	struct mg_callbacks cb = {.log_message = quiet_log};
+	const char *opts[] = {"listening_ports", ports, "num_threads", "4",
+			      "request_timeout_ms", "30000",
+			      "enable_keep_alive", "no", "decode_url", "no", NULL};
+	struct mg_error_data ed = {.code = &code, .text = cerr,
+				   .text_buffer_size = sizeof cerr};
+	struct mg_init_data id = {.callbacks = &cb, .configuration_options = opts};
+	struct mg_server_port sp;
+	bool lib = false;
+	ctl *c = NULL;
+	int rc;
+
+	*out = NULL;
+	pthread_once(&reg_once, reg_init);
+	snprintf(err, errlen, "out of memory starting the control API");
+	rc = SIM_ENOMEM;
+	c = calloc(1, sizeof *c);
+	if (!c || !(c->devs = calloc(n ? n : 1, sizeof *c->devs)))
+		goto fail;
+	if ((rc = parse_listen(listen, ports, sizeof ports, &c->addr, err,
+			       errlen)))
+		goto fail;
+	rc = SIM_ENOMEM;
+	snprintf(err, errlen, "out of memory starting the control API");
+	c->l = l;
+	atomic_init(&c->timeout_ms, CTL_JOB_TIMEOUT_MS);
+	for (size_t i = 0; i < n; i++) {
+		c->devs[i].d = devs[i];
+		if (!(c->devs[i].cid = strdup(dev_cid(devs[i]))))
+			goto fail;
+		c->n++;
+	}
+	qsort(c->devs, c->n, sizeof *c->devs, cid_cmp);
+	for (size_t i = 1; i < c->n; i++)
+		if (!strcmp(c->devs[i - 1].cid, c->devs[i].cid)) {
+			snprintf(err, errlen, "two devices have cid \"%.100s\"; "
+				 "the control API needs each cid once",
+				 c->devs[i].cid);
+			rc = SIM_EINVAL;
+			goto fail;
+		}
+	mg_init_library(0);
+	lib = true;
+	id.user_data = c;
+	c->mg = mg_start2(&id, &ed);
+	if (!c->mg) {
+		snprintf(err, errlen, "control API cannot listen on %s: %s", ports,
+			 cerr[0] ? cerr : "CivetWeb did not start");
+		rc = SIM_EIO;
+		goto fail;
+	}
+	mg_set_request_handler(c->mg, "/", on_request, c);
+	if (mg_get_server_ports(c->mg, 1, &sp) == 1)
+		c->port = sp.port;
+	if (c->addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&c->addr)->sin6_port = htons((uint16_t)c->port);
+	else
+		((struct sockaddr_in *)&c->addr)->sin_port = htons((uint16_t)c->port);
+	if (errlen)
+		err[0] = '\0';
+	*out = c;
+	return 0;
+fail:
+	if (c) {
+		for (size_t i = 0; i < c->n; i++)
+			free(c->devs[i].cid);
+		free(c->devs);
+		free(c);
+	}
+	if (lib)
+		mg_exit_library();
+	return rc;
+}
+
+int ctl_port(const ctl *c)
+{
+	return c ? c->port : 0;
+}
+
+void ctl_set_job_timeout(ctl *c, long ms)
+{
+	if (c)
+		atomic_store(&c->timeout_ms, ms > 0 ? ms : 1);
+}
+
+typedef struct poker {
+	pthread_t th;
+	atomic_bool done;
+	const struct sockaddr_storage *addr;
+} poker;
+
+/* CivetWeb's listener notices mg_stop only when its poll() returns, which
+ * without traffic takes up to two seconds; a connection every 20 ms until
+ * mg_stop returns ends that wait at once. */
+static void *poke_main(void *ud)
+{
+	poker *p = ud;
+	socklen_t len = p->addr->ss_family == AF_INET6 ?
+				sizeof(struct sockaddr_in6) :
+				sizeof(struct sockaddr_in);
+
+	while (!atomic_load(&p->done)) {
+		int fd = socket(p->addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			(void)connect(fd, (const struct sockaddr *)p->addr, len);
+			close(fd);
+		}
+		nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+	}
+	return NULL;
+}
+
+void ctl_stop(ctl *c)
+{
+	poker pk = {.addr = NULL};
+	struct timespec dl;
+	bool busy, poking;
+
+	if (!c)
+		return;
+	/* waiting handlers give up and answer 503; give them (at most 2 s)
+	 * to write it */
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 2;
+	pthread_mutex_lock(&reg_mu);
+	c->stopping = true;
+	pthread_cond_broadcast(&reg_cv);
+	while (c->answering > 0)
+		if (pthread_cond_timedwait(&reg_cv, &reg_mu, &dl) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&reg_mu);
+	pk.addr = &c->addr;
+	atomic_init(&pk.done, false);
+	poking = c->port > 0 && !pthread_create(&pk.th, NULL, poke_main, &pk);
+	mg_stop(c->mg); /* returns once every handler has returned */
+	if (poking) {
+		atomic_store(&pk.done, true);
+		pthread_join(pk.th, NULL);
+	}
+
+	/* Handlers freed their queued jobs and abandoned running ones; wait
+	 * for those, free anything of c that is still listed. */
+	pthread_mutex_lock(&reg_mu);
+	do {
+		busy = false;
+		for (job *j = reg_head, *nx; j; j = nx) {
+			nx = j->next;
+			if (j->c != c)
+				continue;
+			if (j->state == J_RUNNING) {
+				busy = true;
+			} else {
+				reg_unlink(j);
+				job_free(j);
+			}
+		}
+		if (busy)
+			pthread_cond_wait(&reg_cv, &reg_mu);
+	} while (busy);
+	pthread_mutex_unlock(&reg_mu);
+
+	for (size_t i = 0; i < c->n; i++)
+		free(c->devs[i].cid);
+	free(c->devs);
+	free(c);
+	mg_exit_library();
+}
