@@ -77,7 +77,7 @@ sanitize:
 valgrind: $(TEST_BIN)
 	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
 
-BENCH_BIN := $(BUILD)/tests/bench_proto
+BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device
 
 $(BUILD)/tests/bench_%: tests/bench_%.c $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
