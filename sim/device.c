@@ -620,17 +620,17 @@ void dev__schedule_hb(dev *d, int64_t delay_ms)
 static void hb_fire(loop_timer *t)
 {
 	dev *d = container_of(t, dev, hb_timer);
+	int64_t due = t->due; /* re-arming below moves t->due on */
 
 	if (d->state != DEV_ON)
 		return; /* paused by an upgrade; resumed when it ends */
 	/* Fixed rate: the next slot counts from this one, not from when the
 	 * exchange ends, so a slow server does not stretch the interval. */
-	loop_timer_at(d->env->loop, &d->hb_timer,
-		      t->due + d->interval_s * 1000);
+	loop_timer_at(d->env->loop, &d->hb_timer, due + d->interval_s * 1000);
 	if (d->batch_chain)
 		return; /* §7: the chain replaces heartbeats until it ends */
 	d->hb_due = true;
-	d->slot_due = t->due;
+	d->slot_due = due;
 	dev__pump(d);
 }
 
@@ -754,6 +754,16 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 	}
 	if (o->what == OUT_BATCH)
 		d->batch_chain = false; /* a new batch in the body sets it */
+	if (o->what == OUT_UPGRADE && d->state == DEV_UPGRADING &&
+	    o->upgrade_error != 6) {
+		/* Resume before the reply is applied: it may offer the next
+		 * upgrade (D42). */
+		d->state = DEV_ON;
+		dev__event(d, DEV_EV_UPGRADE, "resumed after error %" PRId64,
+			   o->upgrade_error);
+		dev__schedule_hb(d, d->interval_s * 1000);
+		dev__upload_pump(d);
+	}
 	if (ok)
 		dev__apply_body(d, r->body, r->len);
 	if (o->what == OUT_BATCH && !d->batch_chain && d->state == DEV_ON)
@@ -771,11 +781,6 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 			dev__reboot(d, "upgrade");
 			return;
 		}
-		d->state = DEV_ON;
-		dev__event(d, DEV_EV_UPGRADE, "resumed after error %" PRId64,
-			   o->upgrade_error);
-		dev__schedule_hb(d, d->interval_s * 1000);
-		dev__upload_pump(d);
 	}
 	free(o->body);
 	free(o);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #define POOL_MAX 64 /* idle easy handles kept for reuse */
+#define ACTIVE_MAX 128 /* transfers handed to curl at once; more wait */
 
 struct loop_http {
 	loop *l;
@@ -28,6 +29,12 @@ struct loop_http {
 	void *ud;
 	int64_t started;
 	loop_http *prev, *next;
+	char *url;
+	bool get, expect_100;
+	size_t len;
+	long cto, to;
+	loop_http *wnext;
+	bool waiting;
 	char err[CURL_ERROR_SIZE];
 };
 
@@ -47,6 +54,8 @@ struct loop {
 	CURLM *multi;
 	loop_http *flight;
 	size_t n_flight;
+	loop_http *wait_head, *wait_tail;
+	size_t n_active;
 	CURL *pool[POOL_MAX];
 	size_t n_pool;
 	pthread_mutex_t mu;
@@ -105,7 +114,20 @@ static void http_free(loop_http *h, bool pool_it)
 		} else {
 			curl_easy_cleanup(h->easy);
 		}
+		l->n_active--;
+	} else if (h->waiting) {
+		loop_http **pp = &l->wait_head, *prev = NULL;
+		while (*pp && *pp != h) {
+			prev = *pp;
+			pp = &(*pp)->wnext;
+		}
+		if (*pp) {
+			*pp = h->wnext;
+			if (l->wait_tail == h)
+				l->wait_tail = prev;
+		}
 	}
+	free(h->url);
 	if (h->prev)
 		h->prev->next = h->next;
 	else if (l->flight == h)
@@ -302,13 +324,65 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	return n;
 }
 
+static int activate(loop *l, loop_http *h)
+{
+	CURL *e = l->n_pool ? l->pool[--l->n_pool] : curl_easy_init();
+
+	if (!e)
+		return SIM_ENOMEM;
+	if (!h->get) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->len);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
+		curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->rmax);
+	}
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cto);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->to);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
+	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		return SIM_ENOMEM;
+	}
+	h->easy = e;
+	h->waiting = false;
+	l->n_active++;
+	return 0;
+}
+
+static void pump_waiting(loop *l)
+{
+	while (l->wait_head && l->n_active < ACTIVE_MAX) {
+		loop_http *h = l->wait_head;
+		if (activate(l, h) < 0)
+			return; /* tried again next round */
+		l->wait_head = h->wnext;
+		if (!l->wait_head)
+			l->wait_tail = NULL;
+		h->wnext = NULL;
+	}
+}
+
 int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		    void *ud, loop_http **out)
 {
 	loop_http *h;
-	CURL *e;
 	bool get = req->method && !strcmp(req->method, "GET");
-	int rc = SIM_ENOMEM;
 
 	if (out)
 		*out = NULL;
@@ -323,10 +397,12 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 	h->rmax = req->max_response ? req->max_response : 16u << 20;
 	h->keep_headers = req->keep_headers;
 	h->started = loop_now(l);
-	e = l->n_pool ? l->pool[--l->n_pool] : curl_easy_init();
-	if (!e)
+	h->get = get;
+	h->len = req->len;
+	h->cto = req->connect_timeout_ms ? req->connect_timeout_ms : 5000L;
+	h->to = req->timeout_ms ? req->timeout_ms : 10000L;
+	if (!(h->url = strdup(req->url)))
 		goto fail;
-	h->easy = e;
 	if (!get) {
 		h->body = malloc(req->len + 1);
 		if (!h->body)
@@ -337,41 +413,23 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 		if (!h->hdrs)
 			goto fail;
-		/* curl adds Expect on its own for large bodies only; say it
-		 * exactly when the protocol wants it (D4). */
 		struct curl_slist *s = curl_slist_append(
 			h->hdrs, req->expect_100 ? "Expect: 100-continue" : "Expect:");
 		if (!s)
 			goto fail;
 		h->hdrs = s;
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
-		curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
-	} else {
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->rmax);
 	}
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			 req->connect_timeout_ms ? req->connect_timeout_ms : 5000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-			 req->timeout_ms ? req->timeout_ms : 10000L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
-	if (curl_multi_add_handle(l->multi, e) != CURLM_OK)
-		goto fail;
+	if (!l->wait_head && l->n_active < ACTIVE_MAX) {
+		if (activate(l, h) < 0)
+			goto fail;
+	} else {
+		h->waiting = true;
+		if (l->wait_tail)
+			l->wait_tail->wnext = h;
+		else
+			l->wait_head = h;
+		l->wait_tail = h;
+	}
 	h->next = l->flight;
 	if (l->flight)
 		l->flight->prev = h;
@@ -381,12 +439,11 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		*out = h;
 	return 0;
 fail:
-	if (h->easy)
-		curl_easy_cleanup(h->easy);
 	curl_slist_free_all(h->hdrs);
+	free(h->url);
 	free(h->body);
 	free(h);
-	return rc;
+	return SIM_ENOMEM;
 }
 
 void loop_http_cancel(loop *l, loop_http *h)
@@ -476,6 +533,10 @@ static void drive(loop *l)
 	while ((m = curl_multi_info_read(l->multi, &left)))
 		if (m->msg == CURLMSG_DONE)
 			finish(l, m->easy_handle, m->data.result);
+	if (l->wait_head && l->n_active < ACTIVE_MAX) {
+		pump_waiting(l);
+		curl_multi_perform(l->multi, &running);
+	}
 }
 
 /* ---------------------------------------------------------------- jobs */

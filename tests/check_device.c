@@ -437,6 +437,17 @@ START_TEST(upgrade_errors_map_exactly)
 	ck_assert_int_eq(upgrade_error(&f, "V1.1", url), 3);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/pkg/cut", f.srv.port);
 	ck_assert_int_eq(upgrade_error(&f, "V1.1", url), 4);
+	/* the reply to a failed upgrade's type 6 may offer the next (D42) */
+	size_t n0 = ts_count(&f.srv);
+	char body[256];
+	snprintf(body, sizeof(body), "{\"fw_upgrade\":{\"version\":\"V1.2\","
+		 "\"download_url\":\"http://127.0.0.1:%d/pkg/404\"}}", f.srv.port);
+	ts_push(&f.srv, 200, "{\"fw_upgrade\":{\"version\":\"V1.0.0\","
+		"\"download_url\":\"http://127.0.0.1/x\"}}", 0);
+	ts_push(&f.srv, 200, body, 0);
+	run_until(&f, n0 + 3);
+	ck_assert_int_eq(req(&f, n0 + 1, &a).u.heartbeat.error, 5);
+	ck_assert_int_eq(req(&f, n0 + 2, &a).u.heartbeat.error, 2);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/pkg/ok", f.srv.port);
 	ck_assert_int_eq(upgrade_error(&f, "V0.9.5", url), 6); /* rollback ok */
 	/* rebooted into the new version: the boot heartbeat says so */
