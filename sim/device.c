@@ -186,15 +186,22 @@ static int kv_msg(dev *d, const char *key, proto_kind kind, proto_arena *a,
 	return 0;
 }
 
-static int save_msg(dev *d, const char *key, const proto_msg *m)
+/* Stores m's JSON under key; *json (may be NULL) gets that JSON to
+ * free. */
+static int save_msg(dev *d, const char *key, const proto_msg *m, char **json)
 {
 	char *s = proto_build(m, &proto_profile_strict);
 	int rc;
 
+	if (json)
+		*json = NULL;
 	if (!s)
 		return SIM_ENOMEM;
 	rc = store_kv_set(d->env->store, d->cid, key, s);
-	free(s);
+	if (rc == 0 && json)
+		*json = s;
+	else
+		free(s);
 	return rc;
 }
 
@@ -210,10 +217,10 @@ int dev__save_config(dev *d)
 	m.u.config_report.time = dev__now_s(d);
 	m.u.config_report.has_config = true;
 	m.u.config_report.config = d->cfg;
-	return save_msg(d, "config", &m);
+	return save_msg(d, "config", &m, NULL);
 }
 
-int dev__save_strategies(dev *d)
+int dev__save_strategies(dev *d, char **json)
 {
 	proto_msg m;
 
@@ -228,7 +235,7 @@ int dev__save_strategies(dev *d)
 	m.u.strategy_list.has_strategies = true;
 	m.u.strategy_list.strategies = d->strat;
 	m.u.strategy_list.n_strategies = d->n_strat;
-	return save_msg(d, "strategies", &m);
+	return save_msg(d, "strategies", &m, json);
 }
 
 /* Reads everything the device keeps across power cuts. */
@@ -454,7 +461,6 @@ void dev_free(dev *d)
 }
 
 static void hb_fire(loop_timer *t);
-static void reupload_arm_all(dev *d);
 
 int dev_power_on(dev *d, char *err, size_t errlen)
 {
@@ -473,7 +479,7 @@ int dev_power_on(dev *d, char *err, size_t errlen)
 	d->boot_utc = dev__now_s(d);
 	d->hb_timer.fn = hb_fire;
 	dev__event(d, DEV_EV_BOOT, "%s", d->app_version);
-	reupload_arm_all(d);
+	dev__records_changed(d);
 	dev__schedule_hb(d, 0);
 	return 0;
 }
@@ -510,12 +516,7 @@ void dev_set_clock(dev *d, int64_t utc_s, bool has_zone, int64_t zone_s)
 	dev__event(d, DEV_EV_CLOCK, "clock %" PRId64 " zone %" PRId64, utc_s,
 		   d->tz_s);
 	if (d->state != DEV_OFF)
-		reupload_arm_all(d);
-}
-
-static void reupload_arm_all(dev *d)
-{
-	dev__records_changed(d);
+		dev__records_changed(d);
 }
 
 /* ---------------------------------------------------------------- transcript */
@@ -634,18 +635,19 @@ static void hb_fire(loop_timer *t)
 	dev__pump(d);
 }
 
-static int heartbeat_msg(dev *d, proto_msg *m, int64_t *seq)
+void dev__heartbeat_msg(dev *d, proto_msg *m, int64_t error)
 {
 	memset(m, 0, sizeof(*m));
-	m->kind = PROTO_HEARTBEAT;
+	m->kind = error ? PROTO_UPGRADE_RESULT : PROTO_HEARTBEAT;
 	proto_heartbeat *h = &m->u.heartbeat;
 	h->app_version = d->app_version;
 	h->cid = d->cid;
 	h->has_seq = h->has_uptime = h->has_type = true;
-	h->seq = *seq = d->seq_pending ? d->seq_val : dev__now_s(d);
+	h->seq = d->seq_pending ? d->seq_val : dev__now_s(d);
 	h->uptime = d->boot_utc;
-	h->type = 3;
-	return 0;
+	h->type = error ? 6 : 3;
+	h->has_error = error != 0;
+	h->error = error;
 }
 
 /* Fills the slot: a pending query result takes it (D9), else the
@@ -654,7 +656,6 @@ static void fill_slot(dev *d)
 {
 	proto_msg m;
 	proto_arena a = PROTO_ARENA_INIT;
-	int64_t seq;
 	unsigned q = d->queries & (unsigned)-(int)d->queries; /* lowest bit */
 
 	d->hb_due = false;
@@ -662,8 +663,8 @@ static void fill_slot(dev *d)
 		d->env->on_slot(d->env->event_ud, d,
 				loop_now(d->env->loop) - d->slot_due);
 	if (!q || d->env->prof->query_beside_heartbeat) {
-		heartbeat_msg(d, &m, &seq);
-		dev__send(d, &m, OUT_HEARTBEAT, seq, 0);
+		dev__heartbeat_msg(d, &m, 0);
+		dev__send(d, &m, OUT_HEARTBEAT, m.u.heartbeat.seq, 0);
 	}
 	if (q) {
 		d->queries &= ~q;

@@ -189,14 +189,11 @@ static int strategies_replace(dev *d, proto_strategy *keep, size_t n)
 	 * exactly what a strategy query will report. */
 	d->strat = keep;
 	d->n_strat = n;
-	rc = dev__save_strategies(d);
+	rc = dev__save_strategies(d, &s);
 	d->strat = old;
 	d->n_strat = old_n;
 	if (rc < 0)
 		return rc;
-	rc = store_kv_get(d->env->store, d->cid, "strategies", &s);
-	if (rc < 0 || !s)
-		return rc < 0 ? rc : SIM_EDB;
 	rc = proto_parse(s, strlen(s), PROTO_TO_SERVER, &proto_profile_strict,
 			 &a, &m, why, sizeof(why));
 	free(s);
@@ -771,18 +768,9 @@ static void upgrade_report(dev *d, int64_t error)
 {
 	proto_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.kind = PROTO_UPGRADE_RESULT;
-	proto_heartbeat *h = &m.u.heartbeat;
-	h->app_version = d->app_version;
-	h->cid = d->cid;
-	h->has_seq = h->has_uptime = h->has_type = h->has_error = true;
-	h->seq = d->seq_pending ? d->seq_val : dev__now_s(d);
-	h->uptime = d->boot_utc;
-	h->type = 6;
-	h->error = error;
+	dev__heartbeat_msg(d, &m, error);
 	dev__event(d, DEV_EV_UPGRADE, "result %" PRId64, error);
-	dev__send(d, &m, OUT_UPGRADE, h->seq, error);
+	dev__send(d, &m, OUT_UPGRADE, m.u.heartbeat.seq, error);
 }
 
 static void dl_done(void *ud, const loop_http_res *r)

@@ -126,7 +126,11 @@ void dev__pump(dev *d);
 void dev__schedule_hb(dev *d, int64_t delay_ms);
 int dev__save_kv_int(dev *d, const char *key, int64_t v);
 int dev__save_config(dev *d);
-int dev__save_strategies(dev *d);
+/* Saves the strategies; *json (may be NULL) gets the saved JSON. */
+int dev__save_strategies(dev *d, char **json);
+/* A type 3 heartbeat, or with error 1..6 the type 6 upgrade result; seq
+ * per D7.  Strings point into d. */
+void dev__heartbeat_msg(dev *d, proto_msg *m, int64_t error);
 void dev__reboot(dev *d, const char *why);
 /* Writes an exchange to the transcript (when there is one). */
 void dev__transcript(dev *d, const char *method, const char *url,

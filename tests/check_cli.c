@@ -7,36 +7,17 @@
 #include <cJSON.h>
 #include <unistd.h>
 
-typedef struct run {
-	int rc;
-	char *out, *err;
-} run;
+typedef tu_cli_result run;
 
-/* Runs validate_main with argv (NULL-terminated), capturing both streams. */
+/* Runs validate_main with args (NULL-terminated), capturing both streams. */
 static run cli(const char **args)
 {
-	const char *argv[32];
-	int argc = 0;
-	run r;
-	size_t on, en;
-	FILE *out, *err;
-
-	argv[argc++] = "validate";
-	while (*args)
-		argv[argc++] = *args++;
-	argv[argc] = NULL;
-	out = open_memstream(&r.out, &on);
-	err = open_memstream(&r.err, &en);
-	r.rc = validate_main(argc, (char **)argv, out, err);
-	fclose(out);
-	fclose(err);
-	return r;
+	return tu_cli(validate_main, "validate", args);
 }
 
 static void run_free(run *r)
 {
-	free(r->out);
-	free(r->err);
+	tu_cli_free(r);
 }
 
 static char *tmp_with(const char *content)

@@ -767,35 +767,17 @@ START_TEST(cid_derivation)
 }
 END_TEST
 
-typedef struct run {
-	int rc;
-	char *out, *err;
-} run;
+typedef tu_cli_result run;
 
+/* Runs device_main with args (NULL-terminated), capturing both streams. */
 static run cli(const char **args)
 {
-	const char *argv[40];
-	int argc = 0;
-	run r;
-	size_t on, en;
-	FILE *out, *err;
-
-	argv[argc++] = "device";
-	while (*args)
-		argv[argc++] = *args++;
-	argv[argc] = NULL;
-	out = open_memstream(&r.out, &on);
-	err = open_memstream(&r.err, &en);
-	r.rc = device_main(argc, (char **)argv, out, err);
-	fclose(out);
-	fclose(err);
-	return r;
+	return tu_cli(device_main, "device", args);
 }
 
 static void run_free(run *r)
 {
-	free(r->out);
-	free(r->err);
+	tu_cli_free(r);
 }
 
 #define BASE "--server", DEAD_SERVER, "--cid", "cam000001", "--state", "/tmp/camsim-ctl-unused"

@@ -103,4 +103,39 @@ static inline int tu_run(Suite *s)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* What a subcommand's main printed and returned. */
+typedef struct tu_cli_result {
+	int rc;
+	char *out, *err;
+} tu_cli_result;
+
+/* Runs main_fn(argc, argv, out, err) as "NAME ARGS..." (args ends with
+ * NULL, at most 60), capturing both streams; free with tu_cli_free. */
+static inline tu_cli_result tu_cli(int (*main_fn)(int, char **, FILE *, FILE *),
+			    const char *name, const char **args)
+{
+	const char *argv[64];
+	int argc = 0;
+	tu_cli_result r;
+	size_t on, en;
+	FILE *out, *err;
+
+	argv[argc++] = name;
+	while (*args && argc < 63)
+		argv[argc++] = *args++;
+	argv[argc] = NULL;
+	out = open_memstream(&r.out, &on);
+	err = open_memstream(&r.err, &en);
+	r.rc = main_fn(argc, (char **)argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static inline void tu_cli_free(tu_cli_result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
 #endif
