@@ -530,6 +530,12 @@ void dev__transcript(dev *d, const char *method, const char *url,
 	struct tm tm;
 	char when[32];
 
+	if (d->env->on_exchange) {
+		dev_exchange x = {.method = method, .url = url, .kind = kind,
+				  .expect_100 = expect_100, .body = body,
+				  .len = len, .res = r};
+		d->env->on_exchange(d->env->exchange_ud, d, &x);
+	}
 	if (!f)
 		return;
 	t = (time_t)(r ? r->started / 1000 : loop_now(d->env->loop) / 1000);
@@ -709,7 +715,7 @@ void dev__pump(dev *d)
 			.timeout_ms = d->env->http_timeout_ms,
 			.connect_timeout_ms = d->env->connect_timeout_ms,
 			.max_response = 64u << 20,
-			.keep_headers = d->env->transcript != NULL,
+			.keep_headers = d->env->transcript || d->env->on_exchange,
 		};
 		if (loop_http_start(d->env->loop, &req, ctrl_done, d,
 				    &d->ctrl_http) < 0) {

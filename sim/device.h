@@ -54,6 +54,20 @@ typedef struct dev_event {
 	char text[120];
 } dev_event;
 
+/* ---- exchanges: what a conformance check sees ---- */
+
+/* One HTTP exchange as it ended; every pointer is valid only during the
+ * on_exchange call. */
+typedef struct dev_exchange {
+	const char *method, *url;
+	const char *kind;       /* message kind name, "snapshot (resend)",
+				   "fw_upgrade download" */
+	bool expect_100;        /* sent with Expect: 100-continue */
+	const char *body;       /* the request body (NULL for a GET) */
+	size_t len;
+	const loop_http_res *res; /* NULL: never left (network down) */
+} dev_exchange;
+
 /* ---- what every device of a process shares ---- */
 
 typedef struct dev_env {
@@ -65,6 +79,11 @@ typedef struct dev_env {
 	/* Called for every event of every device (may be NULL). */
 	void (*on_event)(void *ud, dev *d, const dev_event *ev);
 	void *event_ud;
+	/* Called as every exchange ends, before its reply is applied, so
+	 * the reply's effects (events, new messages) come after it (may be
+	 * NULL).  Headers are kept for it. */
+	void (*on_exchange)(void *ud, dev *d, const dev_exchange *x);
+	void *exchange_ud;
 	/* Called as each heartbeat slot's message starts, with how late it
 	 * is against the slot's time (loop ms); for benchmarks (may be NULL). */
 	void (*on_slot)(void *ud, dev *d, int64_t late_ms);

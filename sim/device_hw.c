@@ -285,7 +285,7 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 		.timeout_ms = d->env->http_timeout_ms,
 		.connect_timeout_ms = d->env->connect_timeout_ms,
 		.max_response = 64u << 20,
-		.keep_headers = d->env->transcript != NULL,
+		.keep_headers = d->env->transcript || d->env->on_exchange,
 	};
 	if (loop_http_start(d->env->loop, &req, upload_done, u, &u->http) < 0) {
 		u->http = NULL;

@@ -132,7 +132,8 @@ int dev__save_strategies(dev *d, char **json);
  * per D7.  Strings point into d. */
 void dev__heartbeat_msg(dev *d, proto_msg *m, int64_t error);
 void dev__reboot(dev *d, const char *why);
-/* Writes an exchange to the transcript (when there is one). */
+/* Reports an exchange to env->on_exchange and the transcript (each when
+ * there is one). */
 void dev__transcript(dev *d, const char *method, const char *url,
 		     const char *kind, bool expect_100, const char *body,
 		     size_t len, const loop_http_res *r);

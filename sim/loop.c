@@ -47,7 +47,8 @@ typedef struct job {
 struct loop {
 	loop_clock mode;
 	double scale;
-	int64_t start_v, start_mono, jump_off;
+	int64_t start_v, start_mono;
+	_Atomic int64_t jump_off; /* read by loop_now from any thread */
 	loop_timer **heap;
 	size_t n_heap, cap_heap;
 	uint64_t order;
@@ -167,7 +168,8 @@ void loop_free(loop *l)
 int64_t loop_now(const loop *l)
 {
 	int64_t mono = clock_ms(CLOCK_MONOTONIC) - l->start_mono;
-	return l->start_v + (int64_t)((double)mono * l->scale) + l->jump_off;
+	return l->start_v + (int64_t)((double)mono * l->scale) +
+	       atomic_load(&l->jump_off);
 }
 
 loop_clock loop_mode(const loop *l)
@@ -605,7 +607,8 @@ static void step(loop *l, int max_ms, int64_t limit)
 		int64_t now = loop_now(l);
 		int64_t to = l->heap[0]->due < limit ? l->heap[0]->due : limit;
 		if (!queued && to > now)
-			l->jump_off += to - now; /* nothing can happen before it */
+			atomic_fetch_add(&l->jump_off, to - now); /* nothing can happen
+							     before it */
 		if (!queued)
 			return;
 	}
@@ -652,7 +655,7 @@ int loop_run_until(loop *l, int64_t t)
 			queued = l->jobs != NULL;
 			pthread_mutex_unlock(&l->mu);
 			if (!queued) {
-				l->jump_off += t - now;
+				atomic_fetch_add(&l->jump_off, t - now);
 				continue;
 			}
 		}

@@ -2,7 +2,8 @@
  * process: timers on a virtual clock, HTTP transfers through one libcurl
  * multi handle, and jobs posted from other threads (the control API).
  * Owns the clock, sockets and timers; knows nothing of the protocol.
- * Every function except loop_post and loop_stop runs on the loop thread. */
+ * Every function except loop_now, loop_post and loop_stop runs on the loop
+ * thread. */
 #ifndef CAMSIM_LOOP_H
 #define CAMSIM_LOOP_H
 
@@ -26,7 +27,9 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out);
  * loop.  Timers are not touched: their owners outlive or forget them. */
 void loop_free(loop *l);
 
-int64_t loop_now(const loop *l); /* virtual UTC ms */
+/* Virtual UTC ms.  Thread-safe: a mock server on other threads may
+ * stamp what it receives with the devices' clock. */
+int64_t loop_now(const loop *l);
 loop_clock loop_mode(const loop *l);
 
 /* ---- timers: embedded in their owner, no allocation ---- */
