@@ -1,0 +1,102 @@
+/* mock.h -- camsim's reference mock server: a correct V1.16 server that
+ * vendors can read as the reference.  Owns its CivetWeb listener, its
+ * SQLite database and the per-device command queues; validates every
+ * device message with the protocol module.  Knows nothing of scenarios,
+ * the runner or the simulated device. */
+#ifndef CAMSIM_MOCK_H
+#define CAMSIM_MOCK_H
+
+#include "proto.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct cJSON cJSON;
+typedef struct mock mock;
+
+#define MOCK_ERRNO_MAP(X)                                                     \
+	X(NOMEM, -1, "out of memory")                                         \
+	X(INVAL, -2, "invalid argument")                                      \
+	X(BADCMD, -3, "command breaks protocol V1.16")                        \
+	X(IO, -4, "cannot listen")                                            \
+	X(DB, -5, "database error")                                           \
+	X(NOTFOUND, -6, "no such device or command")
+
+enum {
+#define MOCK_ERR_ENUM(name, code, text) MOCK_E##name = (code),
+	MOCK_ERRNO_MAP(MOCK_ERR_ENUM)
+#undef MOCK_ERR_ENUM
+};
+
+const char *mock_strerror(int rc);
+
+typedef struct mock_opts {
+	const char *listen;  /* "127.0.0.1:8080" (default); port 0 = any free */
+	const char *path;    /* device endpoint ("/api/face") */
+	const char *db;      /* SQLite file; created when missing (required) */
+	const char *token;   /* admin API bearer token; required when listen
+				is not a loopback address */
+	const proto_profile *prof; /* judging profile (strict) */
+	/* The server's clock in UTC ms (NULL: the system clock).  The runner
+	 * passes the simulated devices' virtual clock; called from CivetWeb
+	 * threads, so it must be thread-safe. */
+	int64_t (*now)(void *ud);
+	void *now_ud;
+	int64_t cmd_timeout_ms; /* sent -> timed out without an outcome (60000) */
+	FILE *log;              /* one line per exchange and violation, or NULL */
+} mock_opts;
+
+/* Opens the database (what an earlier run stored is kept: a restart loses
+ * nothing) and starts listening.  MOCK_E* with a sentence in err. */
+int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen);
+/* Stops listening (fast: no multi-second mg_stop) and closes the db. */
+void mock_stop(mock *m);
+int mock_port(const mock *m); /* the bound port */
+
+/* ---- commands: every function below is thread-safe ---- */
+
+typedef enum mock_state {
+	MOCK_PENDING,   /* queued, not yet in a reply */
+	MOCK_SENT,      /* in a 200 reply, outcome not known yet */
+	MOCK_CONFIRMED, /* the device reported success */
+	MOCK_FAILED,    /* the device reported failure (result says how) */
+	MOCK_TIMEOUT,   /* no outcome within cmd_timeout_ms of being sent */
+} mock_state;
+
+const char *mock_state_name(mock_state s); /* "pending", "sent", ... */
+
+/* Queues one command for device cid.  cmd is a reply object holding one
+ * command member, exactly as it appears in a 200 reply body, e.g.
+ * {"facelib_manage":{"type":1,"face":{...}}}; a missing or zero seq is
+ * filled in by the mock (per device, from 1).  Validated with the
+ * profile before it is accepted: MOCK_EBADCMD with the rule ids and paths
+ * in err.  Returns the command id (> 0), or MOCK_E*.  cmd is not kept. */
+int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
+		     size_t errlen);
+
+/* One command as JSON (caller deletes), NULL when there is no such id:
+ * {"id","cid","command":{...as sent},"seq","state","queued_at","sent_at",
+ *  "done_at","result":{...the device message that settled it} or null,
+ *  "detail":"sentence"} (times: UTC ms on the mock's clock). */
+cJSON *mock_command_json(mock *m, int64_t id);
+
+/* Every device seen, as a JSON array (caller deletes):
+ * [{"cid","first_seen","last_heartbeat","last_seq","messages","violations",
+ *   "pending"}], in cid order. */
+cJSON *mock_devices_json(mock *m);
+
+/* Snapshot records (type 1) received from cid (NULL: any device) with a
+ * record id > after, oldest first, at most limit; each
+ * {"id","cid","received_at","message":{...the message with face_image
+ * replaced by its length},"image_sha256","image_len","resend":bool}.
+ * Caller deletes. */
+cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
+			 size_t limit);
+
+/* The JPEG (or whatever was sent) of record id, decoded from base64,
+ * malloc'd into *out (caller frees).  MOCK_ENOTFOUND or 0. */
+int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len);
+
+#endif

@@ -1,0 +1,501 @@
+/* operator.c -- the catalogue of operator actions: for each, its members
+ * and the V1.16 reply member it becomes (docs/scenarios.md, "Operator
+ * actions").  Reads the photos a step names; no other I/O, no servers. */
+#include "operator.h"
+#include "scenario_int.h"
+
+#include "image.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef scn__member member;
+
+static const member m_none[] = {{"ref", 's', false}, {0}};
+static const member m_person[] = {
+	{"ref", 's', false}, {"id", 's', true}, {"name", 's', true},
+	{"photo", 's', false}, {"photos", 'a', false}, {"age", 'i', false},
+	{"sex", 's', false}, {"card_no", 's', false},
+	{"strategy_id", 'i', false}, {0}};
+static const member m_delete[] = {{"ref", 's', false}, {"ids", 'a', true},
+				  {0}};
+static const member m_batch[] = {{"ref", 's', false},
+				 {"persons", 'a', true}, {0}};
+static const member m_strategies[] = {{"ref", 's', false},
+				      {"strategies", 'a', true}, {0}};
+static const member m_config[] = {{"ref", 's', false}, {"config", 'o', true},
+				  {0}};
+static const member m_reupload[] = {{"ref", 's', false}, {"mode", 'i', true},
+				    {"time", 's', false}, {0}};
+static const member m_upgrade[] = {{"ref", 's', false},
+				   {"version", 's', true}, {"url", 's', false},
+				   {"package", 's', false}, {0}};
+static const member m_set_time[] = {{"ref", 's', false}, {"utc", 't', true},
+				    {"zone", 'i', false}, {0}};
+static const member m_interval[] = {{"ref", 's', false},
+				    {"seconds", 'i', true}, {0}};
+static const member m_server[] = {{"ref", 's', false}, {"url", 's', false},
+				  {"port", 'i', false}, {0}};
+static const member m_raw[] = {{"ref", 's', false}, {"reply", 'o', true},
+			       {0}};
+/* batch persons */
+static const member m_bperson[] = {
+	{"op", 's', true}, {"id", 's', true}, {"name", 's', false},
+	{"photo", 's', false}, {"age", 'i', false}, {"sex", 's', false},
+	{"card_no", 's', false}, {"strategy_id", 'i', false}, {0}};
+
+typedef struct opdef {
+	const char *name;
+	const member *m;
+	const char *summary;
+} opdef;
+
+static const opdef ops[] = {
+	{"enroll", m_person, "enrol a person with a photo (facelib_manage type 1)"},
+	{"modify", m_person, "change an enrolled person (facelib_manage type 1)"},
+	{"delete", m_delete, "delete persons by id (facelib_manage type 3)"},
+	{"delete_all", m_none, "empty the face library (facelib_manage type 4)"},
+	{"query_faces", m_none, "ask for the face library (facelib_manage type 5)"},
+	{"batch", m_batch, "batch import (facelib_batch)"},
+	{"strategies", m_strategies, "deliver pass strategies (strategy_manage)"},
+	{"query_strategies", m_none, "ask for the strategies (operType 2)"},
+	{"config", m_config, "set configuration (config opType 0)"},
+	{"query_config", m_none, "ask for the configuration (config opType 1)"},
+	{"reupload", m_reupload, "set retransmission (reupload type 1)"},
+	{"query_reupload", m_none, "ask for retransmission (reupload type 2)"},
+	{"clear_log", m_none, "clear the record log (facelog)"},
+	{"open_door", m_none, "open the door once (control)"},
+	{"upgrade", m_upgrade, "offer a firmware upgrade (fw_upgrade)"},
+	{"reboot", m_none, "reboot the device (reboot)"},
+	{"set_time", m_set_time, "set the device clock (time_set)"},
+	{"set_interval", m_interval, "set the heartbeat interval (time_interval)"},
+	{"set_server", m_server, "move the device (http_server_url/port)"},
+	{"raw", m_raw, "send reply members exactly as given"},
+};
+
+#define N_OPS (sizeof ops / sizeof *ops)
+
+static const opdef *find(const char *name)
+{
+	for (size_t i = 0; i < N_OPS; i++)
+		if (!strcmp(ops[i].name, name))
+			return &ops[i];
+	return NULL;
+}
+
+const char *op_summary(const char *action)
+{
+	const opdef *o = action ? find(action) : NULL;
+	return o ? o->summary : NULL;
+}
+
+const char *const *op_names(void)
+{
+	static const char *names[N_OPS + 1];
+	for (size_t i = 0; i < N_OPS; i++)
+		names[i] = ops[i].name;
+	return names;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+/* Upgrade packages the runner's package server offers (docs/scenarios.md):
+ * each makes the device reach one of its upgrade outcomes. */
+static const char *const packages[] = {"ok", "missing", "empty", "too-big",
+				       "cut", "unreachable", NULL};
+
+int op_check(const cJSON *step, const char *path, const char *where,
+	     char *err, size_t errlen)
+{
+	const opdef *o = find(str(step, "operator"));
+	const cJSON *e;
+	size_t i = 0;
+	int rc;
+
+	rc = scn__check_members(path, where, step, o->m, scn__common,
+				"operator", err, errlen);
+	if (rc < 0)
+		return rc;
+	if (o->m == m_person && !get(step, "photo") && !get(step, "photos"))
+		goto need_photo;
+	if (o->m == m_delete) {
+		if (!cJSON_GetArraySize(get(step, "ids")))
+			goto bad_ids;
+		cJSON_ArrayForEach(e, get(step, "ids")) if (!cJSON_IsString(e))
+			goto bad_ids;
+	}
+	if (o->m == m_batch) {
+		cJSON_ArrayForEach(e, get(step, "persons")) {
+			char w[64];
+			snprintf(w, sizeof w, "%s.persons[%zu]", where, i++);
+			if (!cJSON_IsObject(e)) {
+				snprintf(err, errlen, "%s: %s: must be an object",
+					 path, w);
+				return SCN_EINVAL;
+			}
+			rc = scn__check_members(path, w, e, m_bperson, NULL, NULL,
+						err, errlen);
+			if (rc < 0)
+				return rc;
+			if (strcmp(str(e, "op"), "add") && strcmp(str(e, "op"),
+								  "delete")) {
+				snprintf(err, errlen, "%s: %s.op: \"%s\" is not "
+					 "allowed: \"add\" or \"delete\"", path, w,
+					 str(e, "op"));
+				return SCN_EINVAL;
+			}
+		}
+	}
+	if (o->m == m_upgrade) {
+		const char *pkg = str(step, "package");
+		bool known = false;
+		if (!!pkg == !!str(step, "url")) {
+			snprintf(err, errlen, "%s: %s: an upgrade needs exactly one "
+				 "of \"url\" (any download address) and "
+				 "\"package\" (served by the runner: ok, missing, "
+				 "empty, too-big, cut, unreachable)", path, where);
+			return SCN_EINVAL;
+		}
+		for (size_t k = 0; pkg && packages[k]; k++)
+			known |= !strcmp(packages[k], pkg);
+		if (pkg && !known) {
+			snprintf(err, errlen, "%s: %s.package: \"%s\" is not one of "
+				 "ok, missing, empty, too-big, cut, unreachable",
+				 path, where, pkg);
+			return SCN_EINVAL;
+		}
+	}
+	if (o->m == m_reupload) {
+		int64_t mode = (int64_t)get(step, "mode")->valuedouble;
+		if (mode != 1 && mode != 2) {
+			snprintf(err, errlen, "%s: %s.mode: %" PRId64 " is not "
+				 "allowed: 1 scheduled, 2 idle", path, where, mode);
+			return SCN_EINVAL;
+		}
+	}
+	return 0;
+need_photo:
+	snprintf(err, errlen, "%s: %s: \"%s\" needs \"photo\" (a file) or "
+		 "\"photos\" (files)", path, where, o->name);
+	return SCN_EINVAL;
+bad_ids:
+	snprintf(err, errlen, "%s: %s.ids: must be a non-empty array of person "
+		 "id strings", path, where);
+	return SCN_EINVAL;
+}
+
+/* ---------------------------------------------------------------- build */
+
+/* Base64 of a photo file, added to arr (or as member key of obj). */
+static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
+		     cJSON *obj, const char *key, char *err, size_t errlen)
+{
+	char *p = scn_path(c->s, file), *b64 = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	FILE *f = NULL;
+	int rc = SCN_ENOMEM;
+
+	if (!p)
+		goto out;
+	if (!(f = fopen(p, "rb"))) {
+		snprintf(err, errlen, "photo \"%s\" cannot be opened: %s", p,
+			 strerror(errno));
+		rc = SCN_EIO;
+		goto out;
+	}
+	do {
+		if (len == cap) {
+			unsigned char *nb;
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20)) {
+				snprintf(err, errlen, "photo \"%s\" is larger "
+					 "than 64 MiB", p);
+				rc = SCN_EINVAL;
+				goto out;
+			}
+			if (!(nb = realloc(buf, cap)))
+				goto out;
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		snprintf(err, errlen, "photo \"%s\": read error", p);
+		rc = SCN_EIO;
+		goto out;
+	}
+	if (!(b64 = img_base64_encode(buf, len, NULL)))
+		goto out;
+	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
+		: !cJSON_AddStringToObject(obj, key, b64))
+		goto out;
+	rc = 0;
+out:
+	if (rc == SCN_ENOMEM)
+		snprintf(err, errlen, "out of memory reading a photo");
+	if (f)
+		fclose(f);
+	free(p);
+	free(buf);
+	free(b64);
+	return rc;
+}
+
+/* Copies the person members of step into the protocol's names. */
+static int person(const cJSON *step, cJSON *to, bool batch)
+{
+	static const char *const map[][2] = {
+		{"id", "id"}, {"card_no", "cardNo"}, {"name", "name"},
+		{"age", "age"}, {"sex", "sex"}, {"strategy_id", "strategyId"}};
+
+	if (batch && !cJSON_AddNumberToObject(to, "operType",
+					      strcmp(str(step, "op"), "add") ? 3 : 1))
+		return SCN_ENOMEM;
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+		const cJSON *v = get(step, map[i][0]);
+		if (v && !cJSON_AddItemToObject(to, map[i][1],
+						cJSON_Duplicate(v, true)))
+			return SCN_ENOMEM;
+	}
+	return 0;
+}
+
+static cJSON *obj_with(cJSON *root, const char *key)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && !cJSON_AddItemToObject(root, key, o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
+	       size_t errlen)
+{
+	const char *a = str(step, "operator");
+	cJSON *r = cJSON_CreateObject(), *o = NULL, *arr, *e;
+	const cJSON *v;
+	int rc = SCN_ENOMEM;
+	int64_t ms;
+
+	*out = NULL;
+	if (!r)
+		goto out;
+	if (!strcmp(a, "enroll") || !strcmp(a, "modify")) {
+		cJSON *face;
+		if (!(o = obj_with(r, "facelib_manage")) ||
+		    !cJSON_AddNumberToObject(o, "type", 1) ||
+		    !(face = obj_with(o, "face")) || person(step, face, false) < 0
+		    || !(arr = cJSON_AddArrayToObject(face, "image")))
+			goto out;
+		if ((v = get(step, "photo")) &&
+		    (rc = add_photo(c, v->valuestring, arr, NULL, NULL, err,
+				    errlen)) < 0)
+			goto out;
+		cJSON_ArrayForEach(e, get(step, "photos")) {
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "photos: every entry must "
+					 "be a file name");
+				rc = SCN_EINVAL;
+				goto out;
+			}
+			if ((rc = add_photo(c, e->valuestring, arr, NULL, NULL,
+					    err, errlen)) < 0)
+				goto out;
+		}
+		rc = SCN_ENOMEM;
+	} else if (!strcmp(a, "delete")) {
+		char ids[2048] = "";
+		size_t n = 0;
+		cJSON_ArrayForEach(e, get(step, "ids"))
+			n += (size_t)snprintf(ids + n, n < sizeof ids ?
+					      sizeof ids - n : 0, "%s%s",
+					      n ? "," : "", e->valuestring);
+		if (n >= sizeof ids) {
+			snprintf(err, errlen, "ids: longer than %zu bytes together",
+				 sizeof ids - 1);
+			rc = SCN_EINVAL;
+			goto out;
+		}
+		if (!(o = obj_with(r, "facelib_manage")) ||
+		    !cJSON_AddNumberToObject(o, "type", 3) ||
+		    !cJSON_AddStringToObject(o, "person_ids", ids))
+			goto out;
+	} else if (!strcmp(a, "delete_all") || !strcmp(a, "query_faces")) {
+		if (!(o = obj_with(r, "facelib_manage")) ||
+		    !cJSON_AddNumberToObject(o, "type", a[0] == 'd' ? 4 : 5))
+			goto out;
+	} else if (!strcmp(a, "batch")) {
+		if (!(o = obj_with(r, "facelib_batch")) ||
+		    !(arr = cJSON_AddArrayToObject(o, "personList")))
+			goto out;
+		cJSON_ArrayForEach(e, get(step, "persons")) {
+			cJSON *p = cJSON_CreateObject();
+			if (!p || !cJSON_AddItemToArray(arr, p)) {
+				cJSON_Delete(p);
+				goto out;
+			}
+			if (person(e, p, true) < 0)
+				goto out;
+			if ((v = get(e, "photo")) &&
+			    (rc = add_photo(c, v->valuestring, NULL, p, "image",
+					    err, errlen)) < 0)
+				goto out;
+			rc = SCN_ENOMEM;
+		}
+	} else if (!strcmp(a, "strategies")) {
+		if (!(o = obj_with(r, "strategy_manage")) ||
+		    !cJSON_AddItemToObject(o, "strategyList",
+					   cJSON_Duplicate(get(step, "strategies"),
+							   true)))
+			goto out;
+	} else if (!strcmp(a, "query_strategies")) {
+		if (!(o = obj_with(r, "strategy_manage")) ||
+		    !cJSON_AddNumberToObject(o, "operType", 2))
+			goto out;
+	} else if (!strcmp(a, "config")) {
+		if (!(o = cJSON_Duplicate(get(step, "config"), true)) ||
+		    !cJSON_AddItemToObject(r, "config", o))
+			goto out;
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "opType");
+		if (!cJSON_AddNumberToObject(o, "opType", 0))
+			goto out;
+	} else if (!strcmp(a, "query_config")) {
+		if (!(o = obj_with(r, "config")) ||
+		    !cJSON_AddNumberToObject(o, "opType", 1))
+			goto out;
+	} else if (!strcmp(a, "reupload")) {
+		if (!(o = obj_with(r, "reupload")) ||
+		    !cJSON_AddNumberToObject(o, "type", 1) ||
+		    (str(step, "time") &&
+		     !cJSON_AddStringToObject(o, "reupload_time", str(step, "time")))
+		    || !cJSON_AddNumberToObject(o, "mode",
+						get(step, "mode")->valuedouble))
+			goto out;
+	} else if (!strcmp(a, "query_reupload")) {
+		if (!(o = obj_with(r, "reupload")) ||
+		    !cJSON_AddNumberToObject(o, "type", 2))
+			goto out;
+	} else if (!strcmp(a, "clear_log") || !strcmp(a, "open_door")) {
+		if (!(o = obj_with(r, a[0] == 'c' ? "facelog" : "control")) ||
+		    !cJSON_AddNumberToObject(o, "opType", 1))
+			goto out;
+	} else if (!strcmp(a, "upgrade")) {
+		char url[512];
+		const char *pkg = str(step, "package");
+		if (pkg && !strcmp(pkg, "unreachable"))
+			/* a port nobody listens on: error 1 */
+			snprintf(url, sizeof url, "http://127.0.0.1:9/fw.bin");
+		else if (pkg && !c->pkg_base) {
+			snprintf(err, errlen, "package \"%s\": the runner serves "
+				 "packages only with the mock; give \"url\"", pkg);
+			rc = SCN_EINVAL;
+			goto out;
+		} else if (pkg)
+			snprintf(url, sizeof url, "%s%s", c->pkg_base, pkg);
+		else
+			snprintf(url, sizeof url, "%s", str(step, "url"));
+		if (!(o = obj_with(r, "fw_upgrade")) ||
+		    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
+		    !cJSON_AddStringToObject(o, "download_url", url))
+			goto out;
+	} else if (!strcmp(a, "reboot")) {
+		if (!cJSON_AddNumberToObject(r, "reboot", 1))
+			goto out;
+	} else if (!strcmp(a, "set_time")) {
+		scn_time(get(step, "utc"), &ms);
+		if (!(o = obj_with(r, "time_set")) ||
+		    !cJSON_AddNumberToObject(o, "time_stamp", (double)(ms / 1000)) ||
+		    ((v = get(step, "zone")) &&
+		     !cJSON_AddNumberToObject(o, "time_zone", v->valuedouble)))
+			goto out;
+	} else if (!strcmp(a, "set_interval")) {
+		if (!cJSON_AddNumberToObject(r, "time_interval",
+					     get(step, "seconds")->valuedouble))
+			goto out;
+	} else if (!strcmp(a, "set_server")) {
+		if ((str(step, "url") &&
+		     !cJSON_AddStringToObject(r, "http_server_url", str(step, "url")))
+		    || ((v = get(step, "port")) &&
+			!cJSON_AddNumberToObject(r, "http_server_port",
+						 v->valuedouble)))
+			goto out;
+	} else if (!strcmp(a, "raw")) {
+		cJSON_Delete(r);
+		if (!(r = cJSON_Duplicate(get(step, "reply"), true)))
+			goto out;
+	} else {
+		snprintf(err, errlen, "\"%s\" is not an operator action", a);
+		rc = SCN_EINVAL;
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	if (rc == SCN_ENOMEM)
+		snprintf(err, errlen, "out of memory building the %s command", a);
+	cJSON_Delete(r);
+	return rc;
+}
+
+/* Makes the file name in string item e absolute (for a vendor's command,
+ * which runs in another directory). */
+static int abs_photo(const op_ctx *c, cJSON *e)
+{
+	char *abs, *real;
+
+	if (!cJSON_IsString(e))
+		return 0;
+	if (!(abs = scn_path(c->s, e->valuestring)))
+		return SCN_ENOMEM;
+	real = realpath(abs, NULL);
+	e = cJSON_SetValuestring(e, real ? real : abs) ? e : NULL;
+	free(real);
+	free(abs);
+	return e ? 0 : SCN_ENOMEM;
+}
+
+cJSON *op_params(const cJSON *step, const op_ctx *c, const char *cid)
+{
+	static const char *const drop[] = {"operator", "at", "after", "note",
+					   "ref", "dev", NULL};
+	cJSON *p = cJSON_Duplicate(step, true), *e;
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; drop[i]; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(p, drop[i]);
+	if (!cJSON_AddStringToObject(p, "cid", cid) ||
+	    !cJSON_AddStringToObject(p, "action", str(step, "operator")))
+		goto fail;
+	if (abs_photo(c, cJSON_GetObjectItemCaseSensitive(p, "photo")) < 0)
+		goto fail;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "photos"))
+		if (abs_photo(c, e) < 0)
+			goto fail;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "persons"))
+		if (abs_photo(c, cJSON_GetObjectItemCaseSensitive(e, "photo")) < 0)
+			goto fail;
+	return p;
+fail:
+	cJSON_Delete(p);
+	return NULL;
+}
