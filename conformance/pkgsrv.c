@@ -1,0 +1,98 @@
+/* pkgsrv.c -- serves the fixed upgrade packages of docs/scenarios.md so
+ * that scenarios can drive a device into upgrade errors 2, 3 and 4 and to
+ * success without any file on disk.  Each answer is written with one
+ * mg_write (CivetWeb 1.15 otherwise sends a packet per header line). */
+#include "pkgsrv.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pkgsrv {
+	struct mg_context *mg;
+	char base[64];
+};
+
+/* Head and body in one buffer, one write. */
+static void answer(struct mg_connection *c, int status, const char *reason,
+		   size_t claim, size_t send)
+{
+	char *buf = malloc(256 + send);
+	int n;
+
+	if (!buf)
+		return;
+	n = snprintf(buf, 256, "HTTP/1.1 %d %s\r\nContent-Type: "
+		     "application/octet-stream\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n", status, reason, claim);
+	memset(buf + n, 'P', send);
+	mg_write(c, buf, (size_t)n + send);
+	free(buf);
+}
+
+static int on_pkg(struct mg_connection *c, void *ud)
+{
+	const char *uri = mg_get_request_info(c)->local_uri;
+	(void)ud;
+
+	if (!strcmp(uri, "/pkg/ok"))
+		answer(c, 200, "OK", 4096, 4096);
+	else if (!strcmp(uri, "/pkg/empty"))
+		answer(c, 200, "OK", 0, 0);
+	else if (!strcmp(uri, "/pkg/too-big"))
+		answer(c, 200, "OK", 2u << 20, 2u << 20);
+	else if (!strcmp(uri, "/pkg/cut"))
+		answer(c, 200, "OK", 100000, 1000); /* then close: cut short */
+	else
+		answer(c, 404, "Not Found", 0, 0);
+	return 200;
+}
+
+static int quiet(const struct mg_connection *c, const char *msg)
+{
+	(void)c;
+	(void)msg;
+	return 1;
+}
+
+pkgsrv *pkgsrv_start(char *err, size_t errlen)
+{
+	struct mg_callbacks cb = {.log_message = quiet};
+	const char *opts[] = {"listening_ports", "127.0.0.1:0", "num_threads",
+			      "2", "enable_keep_alive", "no", "tcp_nodelay", "1",
+			      NULL};
+	struct mg_server_port sp;
+	pkgsrv *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory starting the package server");
+		return NULL;
+	}
+	mg_init_library(0);
+	if (!(s->mg = mg_start(&cb, s, opts)) ||
+	    mg_get_server_ports(s->mg, 1, &sp) != 1) {
+		snprintf(err, errlen, "the upgrade-package server cannot listen "
+			 "on 127.0.0.1");
+		pkgsrv_stop(s);
+		return NULL;
+	}
+	mg_set_request_handler(s->mg, "/pkg/", on_pkg, s);
+	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d/pkg/", sp.port);
+	return s;
+}
+
+const char *pkgsrv_base(const pkgsrv *s)
+{
+	return s->base;
+}
+
+void pkgsrv_stop(pkgsrv *s)
+{
+	if (!s)
+		return;
+	if (s->mg)
+		mg_stop(s->mg);
+	mg_exit_library();
+	free(s);
+}
