@@ -950,7 +950,10 @@ static void run_device(srun *r, const scn_step *st)
 				in.has_blur = true;
 				in.blur = v->valuedouble;
 			}
-			rc = dev_face(d, &in, err, sizeof err);
+			v = cJSON_GetObjectItemCaseSensitive(o, "repeat");
+			for (int k = 0; k < (v ? (int)v->valuedouble : 1) && rc >= 0;
+			     k++)
+				rc = dev_face(d, &in, err, sizeof err);
 		}
 		free(buf);
 		free(path);

@@ -42,7 +42,7 @@ static const member m_power[] = {{"on", 'b', true}, {0}};
 static const member m_face[] = {
 	{"image", 's', true}, {"temperature", 'n', false}, {"mask", 'i', false},
 	{"stay", 'p', false}, {"liveness", 'n', false}, {"quality", 'n', false},
-	{"blur", 'n', false}, {0}};
+	{"blur", 'n', false}, {"repeat", 'i', false}, {0}};
 static const member m_door[] = {{"open", 'b', true}, {0}};
 static const member m_network[] = {{"up", 'b', true}, {0}};
 static const member m_clock[] = {{"utc", 't', true}, {"zone", 'i', false}, {0}};
@@ -387,6 +387,10 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 					    str(o, "state"));
 		}
 	}
+	if (st->kind == SCN_DEVICE && !strcmp(st->action, "face") &&
+	    (num(o, "repeat", 1) < 1 || num(o, "repeat", 1) > 5000))
+		return fail(c, "%s.repeat: %.0f is not allowed: 1..5000 faces",
+			    where, num(o, "repeat", 1));
 	if (st->kind == SCN_DEVICE && !strcmp(st->action, "thermal")) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings"), *e;
 		size_t k = 0;
