@@ -1,0 +1,487 @@
+/* check_run.c -- the conformance runner: scenario files refused with
+ * errors that name file, step and member (fixtures/run/bad), the subset
+ * matcher, scenarios against the in-process mock on the jump clock, the
+ * adapter's quoting, and a deliberately broken server (tests/
+ * broken_server.py, one fault per mode) caught by the matching check in
+ * every case, with JUnit XML that Python's XML parser accepts. */
+#include "testutil.h"
+
+#include "adapter.h"
+#include "runner.h"
+#include "scenario.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char camsim[PATH_MAX];
+
+/* ---------------------------------------------------------------- loading */
+
+START_TEST(bad_scenarios_are_refused_naming_file_step_and_member)
+{
+	tu_list l = tu_ls("fixtures/run/bad", ".json");
+
+	ck_assert_uint_ge(l.n, 10);
+	for (size_t i = 0; i < l.n; i++) {
+		char errp[PATH_MAX], e[1024], *want;
+		scenario *s = NULL;
+		int rc;
+		snprintf(errp, sizeof errp, "%.*s.err",
+			 (int)(strlen(l.path[i]) - 5), l.path[i]);
+		want = tu_read(errp, NULL);
+		ck_assert_msg(want, "%s is missing", errp);
+		want[strcspn(want, "\n")] = '\0';
+		rc = scn_load(l.path[i], &s, e, sizeof e);
+		ck_assert_msg(rc < 0 && !s, "%s was accepted", l.path[i]);
+		ck_assert_msg(strstr(e, want), "%s: error \"%s\" lacks \"%s\"",
+			      l.path[i], e, want);
+		ck_assert_msg(strstr(e, strrchr(l.path[i], '/') + 1),
+			      "%s: error does not name the file: %s", l.path[i], e);
+		free(want);
+	}
+	tu_ls_free(&l);
+}
+END_TEST
+
+START_TEST(suite_scenarios_all_load)
+{
+	tu_list l = tu_ls("scenarios", ".json");
+
+	ck_assert_uint_ge(l.n, 1);
+	for (size_t i = 0; i < l.n; i++) {
+		char e[1024];
+		scenario *s = NULL;
+		ck_assert_msg(scn_load(l.path[i], &s, e, sizeof e) == 0, "%s", e);
+		scn_free(s);
+	}
+	tu_ls_free(&l);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- matcher */
+
+static const struct {
+	const char *pattern, *value;
+	bool match;
+} match_cases[] = {
+	{"{\"type\":3}", "{\"type\":3,\"cid\":\"a\"}", true},
+	{"{\"type\":3}", "{\"type\":3.0}", true},
+	{"{\"type\":4}", "{\"type\":3}", false},
+	{"{\"a\":{\"b\":1}}", "{\"a\":{\"b\":1,\"c\":2}}", true},
+	{"{\"a\":{\"b\":1}}", "{\"a\":{\"c\":2}}", false},
+	{"{\"a\":[1,2]}", "{\"a\":[1,2]}", true},
+	{"{\"a\":[1,2]}", "{\"a\":[1,2,3]}", false},
+	{"{\"a\":{\"$exists\":false}}", "{\"b\":1}", true},
+	{"{\"a\":{\"$exists\":true}}", "{\"b\":1}", false},
+	{"{\"a\":{\"$gt\":5,\"$lte\":7}}", "{\"a\":7}", true},
+	{"{\"a\":{\"$gt\":5}}", "{\"a\":5}", false},
+	{"{\"a\":{\"$ne\":5}}", "{\"a\":6}", true},
+	{"{\"a\":{\"$contains\":\"lo\"}}", "{\"a\":\"hello\"}", true},
+	{"{\"a\":{\"$len\":2}}", "{\"a\":[0,0]}", true},
+	{"{\"a\":{\"$len\":2}}", "{\"a\":\"abc\"}", false},
+	{"{\"a\":{\"$in\":[1,2]}}", "{\"a\":2}", true},
+	{"{\"a\":{\"$in\":[1,2]}}", "{\"a\":3}", false},
+	{"{\"a\":{\"$some\":{\"id\":\"x\"}}}", "{\"a\":[{\"id\":\"y\"},{\"id\":\"x\"}]}", true},
+	{"{\"a\":{\"$some\":{\"id\":\"z\"}}}", "{\"a\":[{\"id\":\"y\"}]}", false},
+	{"{\"a\":{\"$bogus\":1}}", "{\"a\":1}", false},
+};
+
+START_TEST(match_is_a_subset_with_operators)
+{
+	for (size_t i = 0; i < sizeof match_cases / sizeof *match_cases; i++) {
+		cJSON *p = cJSON_Parse(match_cases[i].pattern);
+		cJSON *v = cJSON_Parse(match_cases[i].value);
+		char why[300];
+		ck_assert_ptr_nonnull(p);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_msg(scn_match(p, v, why, sizeof why) == match_cases[i].match,
+			      "case %zu: %s vs %s: %s", i, match_cases[i].pattern,
+			      match_cases[i].value, why);
+		if (!match_cases[i].match)
+			ck_assert_msg(why[0] == '$', "case %zu: why \"%s\" names no "
+				      "path", i, why);
+		cJSON_Delete(p);
+		cJSON_Delete(v);
+	}
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the mock */
+
+static cJSON *run_text(const char *text, const char *server)
+{
+	run_opts o = {.server = server, .prof = &proto_profile_strict,
+		      .jobs = 2, .slow_ms = 1000};
+	scenario *s = NULL;
+	cJSON *doc = NULL;
+	char e[1024];
+
+	ck_assert_msg(scn_parse(text, strlen(text), "scenarios/inline.json", &s,
+				e, sizeof e) == 0, "%s", e);
+	ck_assert_int_eq(run_all(&o, &s, 1, &doc, e, sizeof e), 0);
+	scn_free(s);
+	return doc;
+}
+
+static const cJSON *check_of(const cJSON *doc, const char *id)
+{
+	const cJSON *sc = cJSON_GetArrayItem(
+		cJSON_GetObjectItem(doc, "scenarios"), 0), *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(sc, "checks"))
+		if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring, id))
+			return c;
+	ck_abort_msg("no check %s", id);
+	return NULL;
+}
+
+static const char *status_of(const cJSON *doc, const char *id)
+{
+	return cJSON_GetObjectItem(check_of(doc, id), "status")->valuestring;
+}
+
+START_TEST(heartbeat_scenario_passes_against_the_mock_on_the_jump_clock)
+{
+	char *text = tu_read("scenarios/heartbeat.json", NULL);
+	cJSON *doc, *sc;
+
+	ck_assert_ptr_nonnull(text);
+	doc = run_text(text, "mock");
+	sc = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "scenarios"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "verdict")->valuestring, "pass");
+	ck_assert_str_eq(cJSON_GetObjectItem(sc, "status")->valuestring, "pass");
+	/* the 30 s "none" step passed in virtual time */
+	ck_assert_double_ge(cJSON_GetObjectItem(sc, "virtual_ms")->valuedouble,
+			    30000);
+	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(sc, "exchanges")),
+			 10);
+	ck_assert_str_eq(status_of(doc, "reply-valid"), "pass");
+	ck_assert_str_eq(status_of(doc, "reply-status"), "pass");
+	cJSON_Delete(doc);
+	free(text);
+}
+END_TEST
+
+START_TEST(an_expectation_not_met_fails_with_its_window_and_nearest_miss)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"13\"],\"steps\":["
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"heartbeat\","
+		" \"match\":{\"type\":4},\"within\":7}]}";
+	cJSON *doc = run_text(text, "mock");
+	const cJSON *c = check_of(doc, "step-01");
+
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "verdict")->valuestring, "fail");
+	ck_assert_str_eq(cJSON_GetObjectItem(c, "status")->valuestring, "fail");
+	ck_assert_msg(strstr(cJSON_GetObjectItem(c, "message")->valuestring,
+			     "not seen within 7 s") &&
+		      strstr(cJSON_GetObjectItem(c, "message")->valuestring,
+			     "$.type: expected 4, found 3"),
+		      "%s", cJSON_GetObjectItem(c, "message")->valuestring);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(a_negative_expectation_fails_at_the_first_match)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"2\"],\"steps\":["
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"heartbeat\","
+		" \"none\":true,\"for\":20}]}";
+	cJSON *doc = run_text(text, "mock");
+	const cJSON *c = check_of(doc, "step-01");
+	const cJSON *sc = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "scenarios"), 0);
+
+	ck_assert_str_eq(cJSON_GetObjectItem(c, "status")->valuestring, "fail");
+	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(c, "exchanges")), 1);
+	/* it stopped at the first heartbeat, not after 20 s */
+	ck_assert_double_lt(cJSON_GetObjectItem(sc, "virtual_ms")->valuedouble,
+			    20000);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(recognition_scenarios_are_skipped_not_passed)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"4\"],"
+		"\"requires\":[\"recognition\"],\"steps\":[{\"wait\":1}]}";
+	cJSON *doc = run_text(text, "mock");
+	const cJSON *sc = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "scenarios"), 0);
+
+	ck_assert_str_eq(cJSON_GetObjectItem(sc, "status")->valuestring, "skip");
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(sc, "reason")->valuestring,
+				     "recognition"));
+	ck_assert_double_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "summary"),
+						"skipped")->valuedouble, 1);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- adapter */
+
+START_TEST(adapter_quotes_values_for_the_shell)
+{
+	char dir[] = "/tmp/camsim-adp-XXXXXX", path[PATH_MAX], out[PATH_MAX];
+	char e[600], *ev = NULL, *got;
+	adapter *a = NULL;
+	cJSON *p = cJSON_CreateObject();
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/adapter.json", dir);
+	snprintf(out, sizeof out, "%s/out", dir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"actions\":{\"enroll\":{\"shell\":\"printf %%s {name} > "
+		   "%s\"},\"delete\":{\"shell\":\"echo {nope}\"}}}", out);
+	fclose(f);
+	ck_assert_int_eq(adp_load(path, &a, e, sizeof e), 0);
+	cJSON_AddStringToObject(p, "name", "O'Brien; touch /tmp/pwned $(id)");
+	ck_assert_msg(adp_run(a, false, "enroll", p, &ev, e, sizeof e) == 0, "%s", e);
+	free(ev);
+	got = tu_read(out, NULL);
+	ck_assert_str_eq(got, "O'Brien; touch /tmp/pwned $(id)");
+	free(got);
+	/* a placeholder the step lacks fails instead of running */
+	ck_assert_int_eq(adp_run(a, false, "delete", p, &ev, e, sizeof e),
+			 SCN_EADAPTER);
+	ck_assert_ptr_nonnull(strstr(e, "{nope}"));
+	free(ev);
+	/* no entry, not interactive: a clear failure */
+	ck_assert_int_eq(adp_run(a, false, "reboot", p, &ev, e, sizeof e),
+			 SCN_EADAPTER);
+	ck_assert_ptr_nonnull(strstr(e, "\"reboot\""));
+	free(ev);
+	adp_free(a);
+	cJSON_Delete(p);
+	remove(out);
+	remove(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the broken server */
+
+static const struct {
+	const char *mode, *scenario, *check, *status, *rule;
+	int exit_code;
+} faults[] = {
+	{"good", "double", NULL, NULL, NULL, 0},
+	{"status-500", "double", "reply-status", "fail", NULL, 1},
+	{"invalid-json", "double", "reply-valid", "fail", "json", 1},
+	{"person-ids-over-20", "double", "reply-valid", "fail",
+	 "facelib_delete.person_ids.max_items", 1},
+	{"strategies-over-16", "double", "reply-valid", "fail",
+	 "strategy_delivery.strategyList.max_items", 1},
+	{"no-100", "double", "expect-100", "fail", NULL, 1},
+	{"slow", "double-slow", "reply-time", "fail", NULL, 1},
+	{"seq-reused", "double", "seq-hazard", "warn", NULL, 0},
+};
+#define N_FAULTS (sizeof faults / sizeof *faults)
+
+static pid_t spawn(const char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+START_TEST(each_broken_server_is_caught_by_its_check)
+{
+	char dir[] = "/tmp/camsim-broken-XXXXXX";
+	pid_t srv[N_FAULTS], run[N_FAULTS];
+	char portf[N_FAULTS][PATH_MAX];
+	int status;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* every double and every run at once: they mostly wait on the clock */
+	for (size_t i = 0; i < N_FAULTS; i++) {
+		char log[PATH_MAX];
+		snprintf(portf[i], sizeof portf[i], "%s/%s.port", dir, faults[i].mode);
+		snprintf(log, sizeof log, "%s/%s.srv.log", dir, faults[i].mode);
+		const char *argv[] = {"python3", "tests/broken_server.py", "--mode",
+				      faults[i].mode, "--port-file", portf[i], NULL};
+		srv[i] = spawn(argv, log);
+		ck_assert_int_gt(srv[i], 0);
+	}
+	for (size_t i = 0; i < N_FAULTS; i++) {
+		char *port = NULL, url[128], adp[PATH_MAX], rep[PATH_MAX],
+		     scn[PATH_MAX], log[PATH_MAX];
+		FILE *f;
+		for (int k = 0; k < 500 && !(port = tu_read(portf[i], NULL)); k++)
+			usleep(20000);
+		ck_assert_msg(port, "broken_server.py --mode %s did not start",
+			      faults[i].mode);
+		snprintf(url, sizeof url, "http://127.0.0.1:%s/api/face", port);
+		snprintf(adp, sizeof adp, "%s/%s.adapter.json", dir, faults[i].mode);
+		f = fopen(adp, "w");
+		fprintf(f, "{\"actions\":{\"raw\":{\"http\":{\"method\":\"POST\","
+			   "\"url\":\"http://127.0.0.1:%s/admin/queue\","
+			   "\"body\":\"{reply}\"}}}}", port);
+		fclose(f);
+		free(port);
+		snprintf(rep, sizeof rep, "%s/%s", dir, faults[i].mode);
+		snprintf(scn, sizeof scn, "fixtures/run/%s.json", faults[i].scenario);
+		snprintf(log, sizeof log, "%s/%s.run.log", dir, faults[i].mode);
+		const char *argv[] = {camsim, "run", "--server", url, "--adapter",
+				      adp, "--report-dir", rep, "--quiet", scn,
+				      NULL};
+		run[i] = spawn(argv, log);
+		ck_assert_int_gt(run[i], 0);
+	}
+	for (size_t i = 0; i < N_FAULTS; i++) {
+		char path[PATH_MAX], *text, *log;
+		cJSON *doc;
+		waitpid(run[i], &status, 0);
+		kill(srv[i], SIGTERM);
+		waitpid(srv[i], NULL, 0);
+		snprintf(path, sizeof path, "%s/%s.run.log", dir, faults[i].mode);
+		log = tu_read(path, NULL);
+		ck_assert_msg(WIFEXITED(status) &&
+			      WEXITSTATUS(status) == faults[i].exit_code,
+			      "mode %s: exit %d, expected %d: %s", faults[i].mode,
+			      WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			      faults[i].exit_code, log ? log : "");
+		free(log);
+		snprintf(path, sizeof path, "%s/%s/report.json", dir, faults[i].mode);
+		text = tu_read(path, NULL);
+		ck_assert_msg(text, "mode %s: no report.json", faults[i].mode);
+		doc = cJSON_Parse(text);
+		ck_assert_ptr_nonnull(doc);
+		if (!faults[i].check) {
+			/* the control case: every check holds */
+			const cJSON *sc = cJSON_GetArrayItem(
+				cJSON_GetObjectItem(doc, "scenarios"), 0), *c;
+			cJSON_ArrayForEach(c, cJSON_GetObjectItem(sc, "checks"))
+				ck_assert_msg(!strcmp(cJSON_GetObjectItem(c, "status")
+							      ->valuestring, "pass"),
+					      "good server: %s is %s: %s",
+					      cJSON_GetObjectItem(c, "id")->valuestring,
+					      cJSON_GetObjectItem(c, "status")->valuestring,
+					      cJSON_GetObjectItem(c, "message")->valuestring);
+		} else {
+			const cJSON *c = check_of(doc, faults[i].check), *r;
+			bool found = !faults[i].rule;
+			ck_assert_msg(!strcmp(cJSON_GetObjectItem(c, "status")->valuestring,
+					      faults[i].status),
+				      "mode %s: %s is %s: %s", faults[i].mode,
+				      faults[i].check,
+				      cJSON_GetObjectItem(c, "status")->valuestring,
+				      cJSON_GetObjectItem(c, "message")->valuestring);
+			ck_assert_int_ge(cJSON_GetArraySize(
+						 cJSON_GetObjectItem(c, "exchanges")), 1);
+			cJSON_ArrayForEach(r, cJSON_GetObjectItem(c, "rules"))
+				found |= !strcmp(r->valuestring, faults[i].rule);
+			ck_assert_msg(found, "mode %s: rule %s not named",
+				      faults[i].mode, faults[i].rule);
+		}
+		cJSON_Delete(doc);
+		free(text);
+	}
+	/* the JUnit XML of a failing run is accepted by a standard consumer
+	 * and counts what report.json counts */
+	{
+		char cmd[PATH_MAX * 2];
+		snprintf(cmd, sizeof cmd,
+			 "python3 -c \"import json,sys,xml.etree.ElementTree as E\n"
+			 "for m in ('good','status-500','seq-reused'):\n"
+			 "  t=E.parse('%s/'+m+'/junit.xml').getroot()\n"
+			 "  d=json.load(open('%s/'+m+'/report.json'))\n"
+			 "  s=d['summary']\n"
+			 "  assert t.tag=='testsuites', t.tag\n"
+			 "  n=len(t.findall('.//testcase'))\n"
+			 "  f=len(t.findall('.//testcase/failure'))\n"
+			 "  assert n==s['checks'], (m,n,s)\n"
+			 "  assert f==s['checks_failed'], (m,f,s)\n"
+			 "  assert int(t.get('tests'))==n and int(t.get('failures'))==f\n"
+			 "\"", dir, dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	{
+		char cmd[PATH_MAX + 16];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+END_TEST
+
+START_TEST(fail_on_warning_turns_a_seq_hazard_into_a_failure)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"4\"],\"steps\":["
+		"{\"operator\":\"raw\",\"reply\":{\"facelib_manage\":{\"type\":5,"
+		"\"seq\":9}}},"
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"face_list\"},"
+		"{\"operator\":\"raw\",\"reply\":{\"config\":{\"opType\":1,"
+		"\"seq\":9}}},"
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"config_report\"}"
+		"]}";
+	run_opts o = {.server = "mock", .prof = &proto_profile_strict,
+		      .jobs = 1, .slow_ms = 1000, .fail_on_warning = true};
+	scenario *s = NULL;
+	cJSON *doc = NULL;
+	char e[1024];
+
+	ck_assert_int_eq(scn_parse(text, strlen(text), "inline.json", &s, e,
+				   sizeof e), 0);
+	ck_assert_int_eq(run_all(&o, &s, 1, &doc, e, sizeof e), 0);
+	ck_assert_msg(!strcmp(status_of(doc, "seq-hazard"), "warn"), "%s",
+		      cJSON_GetObjectItem(check_of(doc, "seq-hazard"), "message")
+			      ->valuestring);
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "verdict")->valuestring, "fail");
+	cJSON_Delete(doc);
+	scn_free(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *t = tcase_create("run");
+
+	tcase_set_timeout(t, 240);
+	tcase_add_test(t, bad_scenarios_are_refused_naming_file_step_and_member);
+	tcase_add_test(t, suite_scenarios_all_load);
+	tcase_add_test(t, match_is_a_subset_with_operators);
+	tcase_add_test(t, heartbeat_scenario_passes_against_the_mock_on_the_jump_clock);
+	tcase_add_test(t, an_expectation_not_met_fails_with_its_window_and_nearest_miss);
+	tcase_add_test(t, a_negative_expectation_fails_at_the_first_match);
+	tcase_add_test(t, recognition_scenarios_are_skipped_not_passed);
+	tcase_add_test(t, adapter_quotes_values_for_the_shell);
+	tcase_add_test(t, each_broken_server_is_caught_by_its_check);
+	tcase_add_test(t, fail_on_warning_turns_a_seq_hazard_into_a_failure);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("CAMSIM_BIN");
+	const char *slash = strrchr(argv[0], '/');
+
+	(void)argc;
+	if (env && *env)
+		snprintf(camsim, sizeof camsim, "%s", env);
+	else if (slash)
+		snprintf(camsim, sizeof camsim, "%.*s/../camsim",
+			 (int)(slash - argv[0]), argv[0]);
+	else
+		snprintf(camsim, sizeof camsim, "build/camsim");
+	return tu_run(suite());
+}
