@@ -31,7 +31,8 @@ all: $(BUILD)/camsim
 help:
 	@echo "make deps      install missing Debian packages (apt-get; idempotent)"
 	@echo "make           build $(BUILD)/camsim with -Wall -Wextra -Werror"
-	@echo "make run       the main job: validate every protocol fixture, print the summary"
+	@echo "make run       the main job: the conformance suite (scenarios/) against the"
+	@echo "               in-process mock server, reports in reports/"
 	@echo "make test      every test, again under ASan+UBSan (make sanitize), then valgrind"
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
@@ -56,9 +57,11 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a \
 	    $(LDLIBS) $(CHECK_LIBS) -o $@
 
+# The main job: every scenario against camsim's reference mock server, with
+# the JUnit, JSON and HTML reports in reports/.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@$(BUILD)/camsim validate --expect $(FIXTURES)
+	@$(BUILD)/camsim run --report-dir reports scenarios
 
 # The unit tests, the same tests under ASan+UBSan in $(BUILD)/san, then
 # under valgrind.
