@@ -82,6 +82,12 @@ int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
  *  "detail":"sentence"} (times: UTC ms on the mock's clock). */
 cJSON *mock_command_json(mock *m, int64_t id);
 
+/* The commands queued for cid (NULL: any device) with an id > after,
+ * oldest first, at most limit, each as
+ * mock_command_json.  Caller deletes; NULL when out of memory. */
+cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
+			  size_t limit);
+
 /* Every device seen, as a JSON array (caller deletes):
  * [{"cid","first_seen","last_heartbeat","last_seq","messages","violations",
  *   "pending"}], in cid order. */
@@ -94,6 +100,16 @@ cJSON *mock_devices_json(mock *m);
  * Caller deletes. */
 cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
 			 size_t limit);
+
+/* Every message received from cid (NULL: any, including those whose
+ * device is unknown) with an id > after, oldest first, at most limit;
+ * each {"id","cid","received_at","kind","status",
+ * "body":{...as received, a snapshot's pictures replaced by their
+ * lengths} or null,"raw":"first bytes of a body that is not JSON",
+ * "error","reply":{...the commands answered} or null,"must","should",
+ * "violations":[{"severity","rule","path","message"}]}.  Caller deletes. */
+cJSON *mock_messages_json(mock *m, const char *cid, int64_t after,
+			  size_t limit);
 
 /* The JPEG (or whatever was sent) of record id, decoded from base64,
  * malloc'd into *out (caller frees).  MOCK_ENOTFOUND or 0. */

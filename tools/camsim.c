@@ -1,6 +1,7 @@
 /* camsim.c -- the camsim command: dispatches to the subcommands, each of
  * which lives with the module that owns it.  Nothing else happens here. */
 #include "device_cli.h"
+#include "mock_cli.h"
 #include "runner.h"
 #include "validate.h"
 
@@ -16,6 +17,7 @@ static const char usage[] =
 	"commands:\n"
 	"  validate   check message files against protocol V1.16\n"
 	"  device     run simulated devices against a server (control API optional)\n"
+	"  mock       run the reference mock server (admin API, HTML page)\n"
 	"  run        run conformance scenarios against the mock or a real server\n"
 	"\n"
 	"camsim <command> --help describes a command.\n";
@@ -32,6 +34,8 @@ int main(int argc, char **argv)
 		return run_main(argc - 1, argv + 1, stdout, stderr);
 	if (!strcmp(argv[1], "device"))
 		return device_main(argc - 1, argv + 1, stdout, stderr);
+	if (!strcmp(argv[1], "mock"))
+		return mock_main(argc - 1, argv + 1, stdout, stderr);
 	fprintf(stderr, "camsim: unknown command \"%s\"\n\n%s", argv[1], usage);
 	return 2;
 }

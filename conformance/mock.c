@@ -1,0 +1,662 @@
+/* mock.c -- the reference mock server's HTTP side: options, the CivetWeb
+ * listener, reading bodies (with the Expect: 100-continue handshake and
+ * the size cap), routing to the device endpoint or the admin API, writing
+ * each answer in one piece, the log, and a fast stop.  The judging, the
+ * commands and the database are mock_db.c's; the admin routes
+ * mock_admin.c's. */
+#include "mock_int.h"
+
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* CivetWeb's workers have 100 KiB stacks: too small for SQLite and deep
+ * JSON under ASan.  Each request's work runs on a thread of this size. */
+#define JOB_STACK (4u << 20)
+
+const char *mock_strerror(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "success";
+#define MOCK_ERR_TEXT(name, code, text) case code: return text;
+		MOCK_ERRNO_MAP(MOCK_ERR_TEXT)
+#undef MOCK_ERR_TEXT
+	}
+	return "unknown error";
+}
+
+const char *mock_state_name(mock_state s)
+{
+	static const char *const names[] = {"pending", "sent", "confirmed",
+					    "failed", "timeout"};
+	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+void mock__sb_add(mock__sb *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap))) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+void mock__sb_printf(mock__sb *b, const char *fmt, ...)
+{
+	char small[512], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof small) {
+		mock__sb_add(b, small, (size_t)n);
+		return;
+	}
+	if (!(big = malloc((size_t)n + 1))) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	mock__sb_add(b, big, (size_t)n);
+	free(big);
+}
+
+void mock__sb_html(mock__sb *b, const char *s)
+{
+	const char *run = s;
+
+	for (; s && *s; s++) {
+		const char *ent = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
+				  *s == '>' ? "&gt;" : *s == '"' ? "&quot;" :
+				  *s == '\'' ? "&#39;" : NULL;
+		if (!ent)
+			continue;
+		mock__sb_add(b, run, (size_t)(s - run));
+		mock__sb_add(b, ent, strlen(ent));
+		run = s + 1;
+	}
+	if (s)
+		mock__sb_add(b, run, (size_t)(s - run));
+}
+
+int64_t mock__now(mock *m)
+{
+	struct timespec ts;
+
+	if (m->now)
+		return m->now(m->now_ud);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mock__iso(int64_t t, char out[32])
+{
+	time_t s = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
+	int ms = (int)(t - (int64_t)s * 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&s, &tm) ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+		snprintf(out, 32, "%lld ms", (long long)t);
+		return;
+	}
+	snprintf(out + 19, 13, ".%03uZ", (unsigned)ms % 1000u);
+}
+
+/* ---------------------------------------------------------------- answers */
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Error";
+}
+
+/* Headers and body in one mg_write: CivetWeb's header-by-header writes
+ * meet the client's delayed ACK and stall each answer ~40 ms. */
+static void send_answer(struct mg_connection *c, const mock__exchange *x,
+			const char *extra)
+{
+	char head[512];
+	int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
+			  "Content-Type: %s\r\nContent-Length: %zu\r\n"
+			  "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+			  x->status, reason(x->status),
+			  x->ctype ? x->ctype : "application/json", x->len,
+			  extra ? extra : "");
+	char *buf = malloc((size_t)hn + x->len);
+
+	if (!buf) { /* two writes rather than none */
+		mg_write(c, head, (size_t)hn);
+		if (x->len)
+			mg_write(c, x->body, x->len);
+		return;
+	}
+	memcpy(buf, head, (size_t)hn);
+	if (x->len)
+		memcpy(buf + hn, x->body, x->len);
+	mg_write(c, buf, (size_t)hn + x->len);
+	free(buf);
+}
+
+void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
+{
+	mock__sb b = {0};
+	char line[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	mock__sb_printf(&b, "%s\n", line);
+	free(x->body);
+	x->status = status;
+	x->body = b.p;
+	x->len = b.p ? b.n : 0;
+	x->ctype = "text/plain; charset=utf-8";
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+static bool expects_100(struct mg_connection *c)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *e = mg_get_header(c, "Expect");
+
+	return e && !strcasecmp(e, "100-continue") && ri->http_version &&
+	       !strcmp(ri->http_version, "1.1");
+}
+
+/* Reads the whole body (at most MOCK__BODY_MAX bytes) into *out
+ * (malloc'd, NUL-terminated).  Answers Expect: 100-continue first: CivetWeb
+ * 1.15 does not, and the device would wait a second for it.  0, or the
+ * HTTP status with a sentence in why. */
+static int read_body(struct mg_connection *c, char **out, size_t *outlen,
+		     char *why, size_t whylen)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	bool known = ri->content_length >= 0;
+	size_t cap, len = 0;
+	char *buf, *nb;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ri->content_length > (long long)MOCK__BODY_MAX) {
+		snprintf(why, whylen, "the body is %lld bytes (Content-Length); "
+			 "the mock takes at most %u bytes (64 MiB)",
+			 ri->content_length, MOCK__BODY_MAX);
+		return 413;
+	}
+	if (expects_100(c) && ri->content_length != 0)
+		mg_write(c, cont, sizeof cont - 1);
+	cap = known ? (size_t)ri->content_length + 1 : 65536;
+	if (!(buf = malloc(cap)))
+		goto oom;
+	for (;;) {
+		if (len + 1 == cap) {
+			if (known)
+				break;
+			if (cap > MOCK__BODY_MAX) {
+				free(buf);
+				snprintf(why, whylen, "the chunked body is more than "
+					 "%u bytes (64 MiB), the mock's limit",
+					 MOCK__BODY_MAX);
+				return 413;
+			}
+			cap = cap * 2 > MOCK__BODY_MAX + 2 ? MOCK__BODY_MAX + 2 :
+			      cap * 2;
+			if (!(nb = realloc(buf, cap))) {
+				free(buf);
+				goto oom;
+			}
+			buf = nb;
+		}
+		r = mg_read(c, buf + len, cap - 1 - len);
+		if (r < 0 || (r == 0 && known)) {
+			free(buf);
+			snprintf(why, whylen, "the body ended after %zu bytes%s",
+				 len, known ? ", before its Content-Length" :
+				 " (connection error)");
+			return 400;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+oom:
+	snprintf(why, whylen, "the mock ran out of memory reading the body");
+	return 500;
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+typedef struct job {
+	mock *m;
+	bool device;
+	mock__http rq;
+	mock__exchange x;
+} job;
+
+static void *job_main(void *ud)
+{
+	job *j = ud;
+
+	if (j->device)
+		mock__ingest(j->m, j->rq.body, j->rq.len, &j->x);
+	else
+		mock__admin(j->m, &j->rq, &j->x);
+	return NULL;
+}
+
+static void run_job(job *j)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	bool ok;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, JOB_STACK);
+	ok = !pthread_create(&t, &a, job_main, j);
+	pthread_attr_destroy(&a);
+	if (ok)
+		pthread_join(t, NULL);
+	else
+		mock__answer(&j->x, 503, "the mock cannot start a thread for this "
+		       "request; send again");
+}
+
+static void log_lines(mock *m, const mock__sb *b)
+{
+	if (m->log && b->p && b->n) {
+		fputs(b->p, m->log);
+		fflush(m->log);
+	}
+}
+
+static int on_device(struct mg_connection *c, mock *m)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	job j = {.m = m, .device = true};
+	char why[300];
+	char *body = NULL;
+	size_t len = 0;
+	int st;
+
+	if (strcmp(ri->request_method, "POST")) {
+		char t[32];
+		mock__iso(mock__now(m), t);
+		mock__answer(&j.x, 405, "%s %s: devices POST their messages here "
+		       "(protocol V1.16); nothing else is served at this path",
+		       ri->request_method, m->path);
+		mock__sb_printf(&j.x.log, "%s - %s %s -> 405\n", t,
+				ri->request_method, m->path);
+		send_answer(c, &j.x, "Allow: POST\r\n");
+		goto out;
+	}
+	st = read_body(c, &body, &len, why, sizeof why);
+	if (st)
+		mock__refuse(m, st, why, &j.x);
+	else {
+		j.rq.body = body;
+		j.rq.len = len;
+		run_job(&j);
+	}
+	/* mg_write's result is no evidence: CivetWeb 1.15 returns -1 at
+	 * times for answers the client received whole, so a command once
+	 * in a reply stays sent (and times out if the device never acts) */
+	send_answer(c, &j.x, NULL);
+out:
+	log_lines(m, &j.x.log);
+	st = j.x.status;
+	free(body);
+	mock__exchange_free(&j.x);
+	return st;
+}
+
+static int on_admin(struct mg_connection *c, mock *m)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	job j = {.m = m};
+	char why[300];
+	char *body = NULL;
+	int st = 0;
+
+	j.rq.method = ri->request_method;
+	j.rq.uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	j.rq.query = ri->query_string;
+	j.rq.auth = mg_get_header(c, "Authorization");
+	if (!strcmp(j.rq.method, "POST"))
+		st = read_body(c, &body, &j.rq.len, why, sizeof why);
+	if (st) {
+		mock__answer(&j.x, st, "%s", why);
+	} else {
+		j.rq.body = body;
+		run_job(&j);
+	}
+	send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: Bearer "
+		    "realm=\"camsim mock\", Basic realm=\"camsim mock\"\r\n" :
+		    j.x.status == 405 ? "Allow: GET, POST\r\n" : NULL);
+	st = j.x.status;
+	free(body);
+	mock__exchange_free(&j.x);
+	return st;
+}
+
+static int on_request(struct mg_connection *c, void *ud)
+{
+	mock *m = ud;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	mock__exchange x = {0};
+	int st;
+
+	if (uri && !strcmp(uri, m->path))
+		return on_device(c, m);
+	if (uri && (!strcmp(uri, "/") || !strncmp(uri, "/admin", 6)))
+		return on_admin(c, m);
+	mock__answer(&x, 404, "no such endpoint: %s %.200s; devices POST to %s, the "
+	       "admin API is under /admin/ (docs/mock.md)", ri->request_method,
+	       uri ? uri : "?", m->path);
+	send_answer(c, &x, NULL);
+	st = x.status;
+	mock__exchange_free(&x);
+	return st;
+}
+
+static int quiet_log(const struct mg_connection *c, const char *msg)
+{
+	(void)c;
+	(void)msg;
+	return 1; /* every error reaches the peer as an answer */
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (HOST 127.0.0.1) into
+ * CivetWeb's listening_ports, the address mock_stop pokes, and whether
+ * HOST is a loopback address. */
+static int parse_listen(mock *m, const char *s, bool *loopback, char *err,
+			size_t errlen)
+{
+	char host[64] = "127.0.0.1";
+	const char *port = s, *colon;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&m->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m->addr;
+	bool v6 = false;
+	char *end;
+	long pn;
+
+	memset(&m->addr, 0, sizeof m->addr);
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s) > sizeof host)
+			goto bad;
+		snprintf(host, sizeof host, "%.*s", (int)(close - s - 1), s + 1);
+		port = close + 2;
+		v6 = true;
+	} else if ((colon = strrchr(s, ':'))) {
+		if ((size_t)(colon - s) >= sizeof host)
+			goto bad;
+		if (colon > s)
+			snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
+		port = colon + 1;
+	}
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (v6 ? inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 :
+		 inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		goto bad;
+	pn = strtol(port, &end, 10);
+	if (!*port || *end || *port == '-' || *port == '+' || pn < 0 || pn > 65535)
+		goto bad;
+	snprintf(m->listen, sizeof m->listen, v6 ? "[%s]:%ld" : "%s:%ld", host,
+		 pn);
+	if (v6) {
+		a6->sin6_family = AF_INET6;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			a6->sin6_addr = in6addr_loopback;
+	} else {
+		a4->sin_family = AF_INET;
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+		if (a4->sin_addr.s_addr == htonl(INADDR_ANY))
+			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "listen address \"%.100s\" is not HOST:PORT (HOST "
+		 "an IPv4 address, [IPv6] or localhost, default 127.0.0.1; PORT "
+		 "0 to 65535, 0 any free port)", s);
+	return MOCK_EINVAL;
+}
+
+static bool token_ok(const char *t)
+{
+	if (!t || !*t || strlen(t) > 256)
+		return false;
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x21 || (unsigned char)*t > 0x7E)
+			return false;
+	return true;
+}
+
+static int check_opts(const mock_opts *o, char *err, size_t errlen)
+{
+	const char *p = o->path ? o->path : "/api/face";
+
+	if (!o->db || !*o->db) {
+		snprintf(err, errlen, "no database file given (mock_opts.db, "
+			 "--db FILE)");
+		return MOCK_EINVAL;
+	}
+	if (p[0] != '/' || !p[1] || !strncmp(p, "/admin", 6) ||
+	    strlen(p) > 200 || strpbrk(p, " ?#\t\r\n")) {
+		snprintf(err, errlen, "device path \"%.100s\" must start with / "
+			 "and name something other than / and /admin... (no "
+			 "spaces, ? or #; at most 200 bytes)", p);
+		return MOCK_EINVAL;
+	}
+	if (o->token && !token_ok(o->token)) {
+		snprintf(err, errlen, "the admin token must be 1 to 256 printable "
+			 "ASCII characters without spaces (it travels in an "
+			 "Authorization header)");
+		return MOCK_EINVAL;
+	}
+	if (o->cmd_timeout_ms < 0) {
+		snprintf(err, errlen, "cmd_timeout_ms is %lld; it must be > 0 (0: "
+			 "the default 60000)", (long long)o->cmd_timeout_ms);
+		return MOCK_EINVAL;
+	}
+	return 0;
+}
+
+int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
+{
+	char cerr[256] = "", threads[] = "32";
+	unsigned code = 0;
+	struct mg_callbacks cb = {.log_message = quiet_log};
+	struct mg_error_data ed = {.code = &code, .text = cerr,
+				   .text_buffer_size = sizeof cerr};
+	const char *copts[] = {"listening_ports", NULL, "num_threads", threads,
+			       "request_timeout_ms", "30000",
+			       "enable_keep_alive", "no", "tcp_nodelay", "1",
+			       "decode_url", "no", NULL};
+	struct mg_init_data id = {.callbacks = &cb,
+				  .configuration_options = copts};
+	struct mg_server_port sp;
+	bool loopback = false, lib = false, mu = false;
+	mock *m = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!o || !out) {
+		snprintf(err, errlen, "mock_start: no options");
+		return MOCK_EINVAL;
+	}
+	if ((rc = check_opts(o, err, errlen)) < 0)
+		return rc;
+	rc = MOCK_ENOMEM;
+	snprintf(err, errlen, "out of memory starting the mock");
+	if (!(m = calloc(1, sizeof *m)))
+		goto fail;
+	if ((rc = parse_listen(m, o->listen ? o->listen : "127.0.0.1:8080",
+			       &loopback, err, errlen)) < 0)
+		goto fail;
+	if (!loopback && !o->token) {
+		snprintf(err, errlen, "listening on %s, which is not a loopback "
+			 "address, needs an admin token (mock_opts.token, --token "
+			 "or --token-file): the admin API can queue commands for "
+			 "every device", m->listen);
+		rc = MOCK_EINVAL;
+		goto fail;
+	}
+	rc = MOCK_ENOMEM;
+	if (!(m->path = strdup(o->path ? o->path : "/api/face")) ||
+	    !(m->dbpath = strdup(o->db)) ||
+	    (o->token && !(m->token = strdup(o->token))))
+		goto fail;
+	m->prof = o->prof ? o->prof : &proto_profile_strict;
+	m->now = o->now;
+	m->now_ud = o->now_ud;
+	m->timeout_ms = o->cmd_timeout_ms > 0 ? o->cmd_timeout_ms : 60000;
+	m->log = o->log;
+	pthread_mutex_init(&m->mu, NULL);
+	mu = true;
+	if ((rc = mock__db_open(m, err, errlen)) < 0)
+		goto fail;
+	copts[1] = m->listen;
+	mg_init_library(0);
+	lib = true;
+	id.user_data = m;
+	if (!(m->mg = mg_start2(&id, &ed))) {
+		snprintf(err, errlen, "cannot listen on %s: %s", m->listen,
+			 cerr[0] ? cerr : "CivetWeb did not start");
+		rc = MOCK_EIO;
+		goto fail;
+	}
+	mg_set_request_handler(m->mg, "/", on_request, m);
+	if (mg_get_server_ports(m->mg, 1, &sp) == 1)
+		m->port = sp.port;
+	if (m->addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&m->addr)->sin6_port = htons((uint16_t)m->port);
+	else
+		((struct sockaddr_in *)&m->addr)->sin_port = htons((uint16_t)m->port);
+	if (errlen)
+		err[0] = '\0';
+	*out = m;
+	return 0;
+fail:
+	if (m) {
+		mock__db_close(m);
+		if (mu)
+			pthread_mutex_destroy(&m->mu);
+		free(m->path);
+		free(m->dbpath);
+		free(m->token);
+		free(m);
+	}
+	if (lib)
+		mg_exit_library();
+	return rc;
+}
+
+int mock_port(const mock *m)
+{
+	return m ? m->port : 0;
+}
+
+/* ---------------------------------------------------------------- stop */
+
+typedef struct poker {
+	pthread_t th;
+	atomic_bool done;
+	const struct sockaddr_storage *addr;
+} poker;
+
+/* mg_stop waits for CivetWeb's listener to leave poll(), up to 2 s
+ * without traffic; connecting every 10 ms ends that wait. */
+static void *poke(void *ud)
+{
+	poker *p = ud;
+	socklen_t n = p->addr->ss_family == AF_INET6 ?
+			      sizeof(struct sockaddr_in6) :
+			      sizeof(struct sockaddr_in);
+
+	while (!atomic_load(&p->done)) {
+		int fd = socket(p->addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			(void)connect(fd, (const struct sockaddr *)p->addr, n);
+			close(fd);
+		}
+		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+	}
+	return NULL;
+}
+
+void mock_stop(mock *m)
+{
+	poker pk = {.addr = NULL};
+	bool poking;
+
+	if (!m)
+		return;
+	pk.addr = &m->addr;
+	atomic_init(&pk.done, false);
+	poking = m->port > 0 && !pthread_create(&pk.th, NULL, poke, &pk);
+	mg_stop(m->mg); /* returns once every handler has returned */
+	if (poking) {
+		atomic_store(&pk.done, true);
+		pthread_join(pk.th, NULL);
+	}
+	mg_exit_library();
+	mock__db_close(m);
+	pthread_mutex_destroy(&m->mu);
+	free(m->path);
+	free(m->dbpath);
+	free(m->token);
+	free(m);
+}

@@ -1,0 +1,517 @@
+/* mock_admin.c -- the mock's admin API (JSON under /admin/) and its HTML
+ * page: the bearer token check, routing, query parameters, answers.
+ * Reads and queues through mock_db.c only; never touches a socket (mock.c
+ * writes what is filled in here). */
+#include "mock_int.h"
+
+#include "image.h"
+
+#include <cJSON.h>
+#include <civetweb.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_COMMANDS 100
+#define PAGE_RECORDS 50
+
+/* ---------------------------------------------------------------- answers */
+
+static void json_answer(mock__exchange *x, int status, cJSON *o)
+{
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	if (!s) {
+		mock__answer(x, 500, "the mock ran out of memory (or its database "
+			     "failed) building the answer");
+		return;
+	}
+	free(x->body);
+	x->status = status;
+	x->ctype = "application/json";
+	x->len = strlen(s);
+	x->body = s; /* cJSON allocates with malloc */
+}
+
+static void json_error(mock__exchange *x, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void json_error(mock__exchange *x, int status, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+	cJSON *o = cJSON_CreateObject();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (o && !cJSON_AddStringToObject(o, "error", msg)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	json_answer(x, status, o);
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static bool same(const char *a, size_t an, const char *b)
+{
+	size_t bn = strlen(b);
+	unsigned char d = an != bn;
+
+	/* time independent of where the first difference is */
+	for (size_t i = 0; i < an; i++)
+		d |= (unsigned char)(a[i] ^ b[i % (bn ? bn : 1)]);
+	return !d;
+}
+
+/* "Bearer TOKEN", or "Basic base64(any-user:TOKEN)" so that a browser's
+ * password prompt opens the page. */
+static bool authorized(const mock *m, const char *h)
+{
+	unsigned char *dec = NULL;
+	size_t n = 0;
+	bool ok = false;
+
+	if (!m->token)
+		return true;
+	if (!h)
+		return false;
+	if (!strncmp(h, "Bearer ", 7))
+		return same(h + 7, strlen(h + 7), m->token);
+	if (strncmp(h, "Basic ", 6) ||
+	    img_base64_decode(h + 6, strlen(h + 6), &dec, &n) < 0)
+		return false;
+	const char *colon = memchr(dec, ':', n);
+	if (colon)
+		ok = same(colon + 1, n - (size_t)(colon + 1 - (const char *)dec),
+			  m->token);
+	free(dec);
+	return ok;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+typedef struct listq {
+	char cid[96];
+	bool has_cid;
+	int64_t after;
+	size_t limit;
+} listq;
+
+/* ?cid=&after=&limit=; false with the answer set when one is wrong. */
+static bool parse_list(const char *q, bool allow_cid, listq *l,
+		       mock__exchange *x)
+{
+	static const char *const keys[] = {"cid", "after", "limit"};
+	char v[96];
+	size_t ql = q ? strlen(q) : 0;
+
+	*l = (listq){.limit = MOCK__LIST_DEFAULT};
+	for (size_t i = 0; i < 3 && q; i++) {
+		int n = mg_get_var(q, ql, keys[i], v, sizeof v);
+		char *end;
+		long long num;
+
+		if (n == -1)
+			continue;
+		if (n < 0 || (i == 0 && !allow_cid)) {
+			json_error(x, 400, "query parameter %s is %s", keys[i],
+				   n < 0 ? "too long" : "not taken here (the cid "
+				   "is in the path)");
+			return false;
+		}
+		if (i == 0) {
+			snprintf(l->cid, sizeof l->cid, "%s", v);
+			l->has_cid = true;
+			continue;
+		}
+		errno = 0;
+		num = strtoll(v, &end, 10);
+		if (!*v || *end || errno || num < (i == 1 ? 0 : 1) ||
+		    num > (i == 1 ? INT64_MAX : MOCK__LIST_MAX)) {
+			json_error(x, 400, "%s is \"%.40s\"; it must be an integer "
+				   "from %d to %lld", keys[i], v, i == 1 ? 0 : 1,
+				   i == 1 ? (long long)INT64_MAX :
+				   (long long)MOCK__LIST_MAX);
+			return false;
+		}
+		if (i == 1)
+			l->after = num;
+		else
+			l->limit = (size_t)num;
+	}
+	return true;
+}
+
+/* The URL-decoded path segment at *p (after its '/'); advances *p. */
+static bool segment(const char **p, char *seg, size_t n)
+{
+	const char *s = *p, *e;
+
+	if (*s != '/')
+		return false;
+	e = strchr(++s, '/');
+	if (!e)
+		e = s + strlen(s);
+	if ((size_t)(e - s) >= n ||
+	    mg_url_decode(s, (int)(e - s), seg, (int)n, 0) < 0)
+		return false;
+	*p = e;
+	return true;
+}
+
+static bool parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < 1)
+		return false;
+	*id = v;
+	return true;
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static void enqueue(mock *m, const char *cid, const mock__http *rq,
+		    mock__exchange *x)
+{
+	proto_report rep = {0};
+	cJSON *cmd = NULL, *o, *vs;
+	char err[1500];
+	int64_t id;
+
+	if (proto_json_parse(rq->body ? rq->body : "", rq->len, &cmd, err,
+			     sizeof err) < 0) {
+		json_error(x, 400, "the command is not JSON: %s", err);
+		return;
+	}
+	id = mock__enqueue(m, cid, cmd, &rep, err, sizeof err);
+	cJSON_Delete(cmd);
+	if (id > 0) {
+		json_answer(x, 201, mock_command_json(m, id));
+		goto out;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", err);
+	if (id == MOCK_EBADCMD && (vs = cJSON_AddArrayToObject(o, "violations")))
+		for (size_t i = 0; i < rep.n; i++) {
+			cJSON *v = cJSON_CreateObject();
+			cJSON_AddStringToObject(v, "severity", rep.v[i].sev ==
+						PROTO_MUST ? "MUST" : "SHOULD");
+			cJSON_AddStringToObject(v, "rule", rep.v[i].rule);
+			cJSON_AddStringToObject(v, "path", rep.v[i].path);
+			cJSON_AddStringToObject(v, "message", rep.v[i].msg);
+			cJSON_AddItemToArray(vs, v);
+		}
+	json_answer(x, id == MOCK_EBADCMD || id == MOCK_EINVAL ? 400 : 500, o);
+out:
+	proto_report_free(&rep);
+}
+
+static const char *image_type(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return "image/jpeg";
+	if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+		return "image/png";
+	return "application/octet-stream";
+}
+
+static void record_image(mock *m, int64_t id, mock__exchange *x)
+{
+	unsigned char *pic = NULL;
+	size_t n = 0;
+	int rc = mock_record_image(m, id, &pic, &n);
+
+	if (rc == MOCK_ENOTFOUND) {
+		json_error(x, 404, "record %lld does not exist, or its picture "
+			   "was not valid base64", (long long)id);
+		return;
+	}
+	if (rc < 0) {
+		json_error(x, 500, "record %lld: %s", (long long)id,
+			   mock_strerror(rc));
+		return;
+	}
+	free(x->body);
+	x->status = 200;
+	x->body = (char *)pic;
+	x->len = n;
+	x->ctype = image_type(pic, n);
+}
+
+/* The one record id, or null. */
+static cJSON *one_record(mock *m, int64_t id)
+{
+	cJSON *arr = mock_records_json(m, NULL, id - 1, 1), *o;
+
+	o = cJSON_DetachItemFromArray(arr, 0);
+	cJSON_Delete(arr);
+	if (o && cJSON_GetNumberValue(cJSON_GetObjectItem(o, "id")) != (double)id) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static void page(mock *m, mock__exchange *x);
+
+static const char routes[] =
+	"GET /admin/devices, GET|POST /admin/devices/{cid}/commands, "
+	"GET /admin/commands, GET /admin/commands/{id}, GET /admin/records, "
+	"GET /admin/records/{id}, GET /admin/records/{id}/image, "
+	"GET /admin/messages, GET / (HTML)";
+
+void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
+{
+	const char *p = rq->uri;
+	bool get = !strcmp(rq->method, "GET"), post = !strcmp(rq->method, "POST");
+	char s1[32], s2[200], s3[32];
+	listq l;
+	int64_t id;
+	int nseg = 0;
+
+	if (!authorized(m, rq->auth)) {
+		json_error(x, 401, "the admin API needs the header "
+			   "\"Authorization: Bearer TOKEN\" with the mock's token");
+		return;
+	}
+	if (!strcmp(p, "/") || !strcmp(p, "/admin") || !strcmp(p, "/admin/")) {
+		if (!get)
+			goto method;
+		page(m, x);
+		return;
+	}
+	/* /admin/s1[/s2[/s3]] */
+	if (segment(&p, s1, sizeof s1) && !strcmp(s1, "admin") &&
+	    segment(&p, s1, sizeof s1)) {
+		nseg = 1;
+		if (*p && segment(&p, s2, sizeof s2))
+			nseg = 2;
+		if (nseg == 2 && *p && segment(&p, s3, sizeof s3))
+			nseg = 3;
+		if (*p)
+			nseg = 0;
+	}
+	if (nseg == 1 && !strcmp(s1, "devices")) {
+		if (!get)
+			goto method;
+		json_answer(x, 200, mock_devices_json(m));
+	} else if (nseg == 3 && !strcmp(s1, "devices") &&
+		   !strcmp(s3, "commands")) {
+		if (post)
+			enqueue(m, s2, rq, x);
+		else if (!get)
+			goto method;
+		else if (parse_list(rq->query, false, &l, x))
+			json_answer(x, 200, mock_commands_json(m, s2, l.after,
+							       l.limit));
+	} else if ((nseg == 1 || nseg == 2) &&
+		   (!strcmp(s1, "commands") || !strcmp(s1, "records") ||
+		    !strcmp(s1, "messages"))) {
+		bool cmds = !strcmp(s1, "commands"), recs = !strcmp(s1, "records");
+		if (!get)
+			goto method;
+		if (nseg == 2) {
+			cJSON *o;
+			if (!parse_id(s2, &id) || !(cmds || recs))
+				goto none;
+			o = cmds ? mock_command_json(m, id) : one_record(m, id);
+			if (o)
+				json_answer(x, 200, o);
+			else
+				json_error(x, 404, "there is no %s %lld", cmds ?
+					   "command" : "record", (long long)id);
+		} else if (parse_list(rq->query, true, &l, x)) {
+			const char *cid = l.has_cid ? l.cid : NULL;
+			json_answer(x, 200, cmds ?
+				    mock_commands_json(m, cid, l.after, l.limit) :
+				    recs ? mock_records_json(m, cid, l.after,
+							     l.limit) :
+				    mock_messages_json(m, cid, l.after, l.limit));
+		}
+	} else if (nseg == 3 && !strcmp(s1, "records") &&
+		   !strcmp(s3, "image") && parse_id(s2, &id)) {
+		if (!get)
+			goto method;
+		record_image(m, id, x);
+	} else {
+		goto none;
+	}
+	return;
+method:
+	json_error(x, 405, "%s is not served at %.200s; the admin routes are: %s",
+		   rq->method, rq->uri, routes);
+	return;
+none:
+	json_error(x, 404, "no such admin route: %s %.200s; the routes are: %s",
+		   rq->method, rq->uri, routes);
+}
+
+/* ---------------------------------------------------------------- page */
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+	return s ? s : "";
+}
+
+static void time_cell(mock__sb *b, const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	char t[32] = "";
+
+	if (cJSON_IsNumber(v))
+		mock__iso((int64_t)v->valuedouble, t);
+	mock__sb_printf(b, "<td>%s</td>", t);
+}
+
+static void num_cell(mock__sb *b, const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	if (cJSON_IsNumber(v))
+		mock__sb_printf(b, "<td>%.0f</td>", v->valuedouble);
+	else
+		mock__sb_add(b, "<td></td>", 9);
+}
+
+static void text_cell(mock__sb *b, const char *s)
+{
+	mock__sb_add(b, "<td>", 4);
+	mock__sb_html(b, s);
+	mock__sb_add(b, "</td>", 5);
+}
+
+static void page_devices(mock *m, mock__sb *b)
+{
+	cJSON *devs = mock_devices_json(m), *d;
+
+	mock__sb_printf(b, "<h2>Devices (%d)</h2>\n<table><tr><th>cid</th>"
+			"<th>first seen</th><th>last heartbeat</th><th>seq</th>"
+			"<th>app_version</th><th>messages</th><th>violations</th>"
+			"<th>pending</th></tr>\n", cJSON_GetArraySize(devs));
+	cJSON_ArrayForEach(d, devs) {
+		mock__sb_add(b, "<tr>", 4);
+		text_cell(b, str_of(d, "cid"));
+		time_cell(b, d, "first_seen");
+		time_cell(b, d, "last_heartbeat");
+		num_cell(b, d, "last_seq");
+		text_cell(b, str_of(d, "app_version"));
+		num_cell(b, d, "messages");
+		num_cell(b, d, "violations");
+		num_cell(b, d, "pending");
+		mock__sb_add(b, "</tr>\n", 6);
+	}
+	mock__sb_add(b, "</table>\n", 9);
+	cJSON_Delete(devs);
+}
+
+static void page_commands(mock *m, mock__sb *b)
+{
+	cJSON *cmds = mock__recent_commands(m, PAGE_COMMANDS), *c;
+
+	mock__sb_printf(b, "<h2>Commands (newest %d)</h2>\n<table><tr>"
+			"<th>id</th><th>cid</th><th>kind</th><th>seq</th>"
+			"<th>state</th><th>queued</th><th>sent</th><th>done</th>"
+			"<th>detail</th></tr>\n", PAGE_COMMANDS);
+	cJSON_ArrayForEach(c, cmds) {
+		mock__sb_add(b, "<tr>", 4);
+		num_cell(b, c, "id");
+		text_cell(b, str_of(c, "cid"));
+		text_cell(b, str_of(c, "kind"));
+		num_cell(b, c, "seq");
+		mock__sb_printf(b, "<td class=\"%s\">%s</td>", str_of(c, "state"),
+				str_of(c, "state"));
+		time_cell(b, c, "queued_at");
+		time_cell(b, c, "sent_at");
+		time_cell(b, c, "done_at");
+		text_cell(b, str_of(c, "detail"));
+		mock__sb_add(b, "</tr>\n", 6);
+	}
+	mock__sb_add(b, "</table>\n", 9);
+	cJSON_Delete(cmds);
+}
+
+static void page_records(mock *m, mock__sb *b)
+{
+	cJSON *recs = mock__recent_records(m, PAGE_RECORDS), *r;
+
+	mock__sb_printf(b, "<h2>Snapshots (newest %d)</h2>\n<div class=\"snaps\">",
+			PAGE_RECORDS);
+	cJSON_ArrayForEach(r, recs) {
+		const cJSON *msg = cJSON_GetObjectItem(r, "message");
+		const cJSON *res = cJSON_GetObjectItem(msg, "result");
+		const cJSON *pt = cJSON_GetObjectItem(res, "person_type");
+		const cJSON *temp = cJSON_GetObjectItem(res, "temperature");
+		long long id = (long long)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(r, "id"));
+		char t[32] = "";
+
+		if (cJSON_IsNumber(cJSON_GetObjectItem(r, "received_at")))
+			mock__iso((int64_t)cJSON_GetNumberValue(
+					  cJSON_GetObjectItem(r, "received_at")), t);
+		mock__sb_printf(b, "<figure><img src=\"/admin/records/%lld/image\" "
+				"alt=\"record %lld\" width=\"160\"><figcaption>#%lld ",
+				id, id, id);
+		mock__sb_html(b, str_of(r, "cid"));
+		mock__sb_printf(b, "<br>%s<br>", t);
+		mock__sb_html(b, str_of(res, "person_name"));
+		mock__sb_add(b, " ", 1);
+		mock__sb_html(b, str_of(res, "person_id"));
+		if (cJSON_IsNumber(pt))
+			mock__sb_printf(b, " type %.0f", pt->valuedouble);
+		if (cJSON_IsNumber(temp))
+			mock__sb_printf(b, " %.1f &deg;C", temp->valuedouble);
+		if (cJSON_IsTrue(cJSON_GetObjectItem(r, "resend")))
+			mock__sb_add(b, " (resent)", 9);
+		mock__sb_add(b, "</figcaption></figure>\n", 23);
+	}
+	mock__sb_add(b, "</div>\n", 7);
+	cJSON_Delete(recs);
+}
+
+static void page(mock *m, mock__exchange *x)
+{
+	static const char head[] =
+		"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+		"<title>camsim mock</title><style>"
+		"body{font-family:sans-serif;margin:1em}"
+		"table{border-collapse:collapse}"
+		"td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
+		".confirmed{color:#070}.failed,.timeout{color:#a00}"
+		"figure{display:inline-block;margin:4px;font-size:80%}"
+		"</style></head><body>\n<h1>camsim mock</h1>\n";
+	mock__sb b = {0};
+	char t[32];
+
+	mock__iso(mock__now(m), t);
+	mock__sb_add(&b, head, sizeof head - 1);
+	mock__sb_add(&b, "<p>Devices POST to <code>", 25);
+	mock__sb_html(&b, m->path);
+	mock__sb_printf(&b, "</code>; the mock's clock says %s. JSON: "
+			"<a href=\"/admin/devices\">devices</a>, "
+			"<a href=\"/admin/commands\">commands</a>, "
+			"<a href=\"/admin/records\">records</a>, "
+			"<a href=\"/admin/messages\">messages</a>.</p>\n", t);
+	page_devices(m, &b);
+	page_commands(m, &b);
+	page_records(m, &b);
+	mock__sb_add(&b, "</body></html>\n", 15);
+	if (b.oom) {
+		free(b.p);
+		mock__answer(x, 500, "the mock ran out of memory building the "
+			     "page");
+		return;
+	}
+	free(x->body);
+	x->status = 200;
+	x->body = b.p;
+	x->len = b.n;
+	x->ctype = "text/html; charset=utf-8";
+}

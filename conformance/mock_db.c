@@ -1,0 +1,1608 @@
+/* mock_db.c -- the mock's SQLite file and its command state machine:
+ * schema, statements, storing each device message with its violations and
+ * snapshot, settling sent commands, packing queued ones into replies, and
+ * the JSON views.  Owns the database handle; knows no HTTP or CivetWeb. */
+#include "mock_int.h"
+
+#include "image.h"
+#include "sim_err.h"
+
+#include <cJSON.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOCK_APP_ID 1668116331 /* PRAGMA application_id: "cmok" */
+#define MOCK_VERSION 1
+#define RAW_KEEP 4096    /* bytes kept of a body that is not JSON */
+#define RESEND_AGE_S 60  /* a record this much older than its arrival */
+#define SEQ_SMALL 946684800LL /* below: a counter, not a UNIX time (D8) */
+
+/* Schema version 1.  Times are UTC ms on the mock's clock.  commands.state
+ * is enum mock_state.  sent_in is the message whose reply carried the
+ * command, result_id the one that settled it.  seqs keeps each device's
+ * seq counter apart from devices, which lists only devices seen. */
+static const char schema_sql[] =
+	"CREATE TABLE devices(cid TEXT PRIMARY KEY NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" last_heartbeat INTEGER, last_seq INTEGER, uptime INTEGER,"
+	" app_version TEXT, messages INTEGER NOT NULL,"
+	" violations INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE seqs(cid TEXT PRIMARY KEY NOT NULL,"
+	" next INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT,"
+	" received_at INTEGER NOT NULL, kind TEXT, status INTEGER NOT NULL,"
+	" body TEXT, raw BLOB, error TEXT, reply TEXT,"
+	" must INTEGER NOT NULL, should INTEGER NOT NULL);"
+	"CREATE INDEX messages_cid ON messages(cid, id);"
+	"CREATE TABLE violations(message_id INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" severity TEXT NOT NULL, rule TEXT NOT NULL, path TEXT NOT NULL,"
+	" msg TEXT NOT NULL, PRIMARY KEY(message_id, n)) WITHOUT ROWID;"
+	"CREATE TABLE records(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" message_id INTEGER NOT NULL, cid TEXT, received_at INTEGER NOT NULL,"
+	" time INTEGER, message TEXT NOT NULL, image BLOB, image_sha256 TEXT,"
+	" image_len INTEGER NOT NULL, resend INTEGER NOT NULL,"
+	" duplicate_of INTEGER);"
+	"CREATE INDEX records_cid ON records(cid, id);"
+	"CREATE INDEX records_dup ON records(cid, time, image_sha256);"
+	"CREATE TABLE commands(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" cid TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL,"
+	" command TEXT NOT NULL, seq INTEGER, state INTEGER NOT NULL,"
+	" queued_at INTEGER NOT NULL, sent_at INTEGER, done_at INTEGER,"
+	" sent_in INTEGER, result_id INTEGER, detail TEXT);"
+	"CREATE INDEX commands_cid ON commands(cid, state, id);"
+	"CREATE INDEX commands_state ON commands(state, sent_at);"
+	"PRAGMA application_id = 1668116331;" /* MOCK_APP_ID */
+	"PRAGMA user_version = 1;";
+
+#define CMD_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"    \
+		 " c.queued_at, c.sent_at, c.done_at, c.detail,"      \
+		 " (SELECT body FROM messages WHERE id = c.result_id)"
+#define REC_COLS "id, cid, received_at, message, image_sha256, image_len," \
+		 " resend, duplicate_of"
+
+enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_TIMEOUT,
+	S_DEV_UPSERT,
+	S_MSG_ADD,
+	S_MSG_REPLY,
+	S_VIO_ADD,
+	S_REC_DUP,
+	S_REC_ADD,
+	S_SENT_LIST,
+	S_SETTLE,
+	S_PENDING,
+	S_MARK_SENT,
+	S_SEQ_GET,
+	S_SEQ_SET,
+	S_CMD_ADD,
+	S_CMD_GET,
+	S_CMD_LIST,
+	S_CMD_RECENT,
+	S_DEV_LIST,
+	S_REC_LIST,
+	S_REC_RECENT,
+	S_REC_IMAGE,
+	S_MSG_LIST,
+	S_VIO_LIST,
+	S_N
+};
+
+static const char *const stmt_sql[S_N] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_TIMEOUT] = "UPDATE commands SET state = 4, done_at = sent_at + ?1,"
+		      " detail = ?2 WHERE state = 1 AND sent_at + ?1 <= ?3",
+	[S_DEV_UPSERT] = "INSERT INTO devices(cid, first_seen, last_seen,"
+			 " last_heartbeat, last_seq, uptime, app_version,"
+			 " messages, violations)"
+			 " VALUES(?1, ?2, ?2, ?3, ?4, ?5, ?6, 1, ?7)"
+			 " ON CONFLICT(cid) DO UPDATE SET"
+			 " last_seen = excluded.last_seen,"
+			 " last_heartbeat = coalesce(excluded.last_heartbeat,"
+			 " last_heartbeat),"
+			 " last_seq = coalesce(excluded.last_seq, last_seq),"
+			 " uptime = coalesce(excluded.uptime, uptime),"
+			 " app_version = coalesce(excluded.app_version,"
+			 " app_version), messages = messages + 1,"
+			 " violations = violations + excluded.violations",
+	[S_MSG_ADD] = "INSERT INTO messages(cid, received_at, kind, status,"
+		      " body, raw, error, must, should)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_MSG_REPLY] = "UPDATE messages SET reply = ?2 WHERE id = ?1",
+	[S_VIO_ADD] = "INSERT INTO violations VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_REC_DUP] = "SELECT id FROM records WHERE cid IS ?1 AND time IS ?2"
+		      " AND image_sha256 = ?3 ORDER BY id LIMIT 1",
+	[S_REC_ADD] = "INSERT INTO records(message_id, cid, received_at, time,"
+		      " message, image, image_sha256, image_len, resend,"
+		      " duplicate_of)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_SENT_LIST] = "SELECT id, kind, seq, command FROM commands"
+			" WHERE cid = ?1 AND state = 1 ORDER BY id",
+	[S_SETTLE] = "UPDATE commands SET state = ?2, done_at = ?3,"
+		     " result_id = ?4, detail = ?5 WHERE id = ?1 AND state = 1",
+	[S_PENDING] = "SELECT id, kind, rank, command FROM commands"
+		      " WHERE cid = ?1 AND state = 0 ORDER BY id LIMIT 16",
+	[S_MARK_SENT] = "UPDATE commands SET state = 1, sent_at = ?2,"
+			" sent_in = ?3 WHERE id = ?1",
+	[S_SEQ_GET] = "SELECT next FROM seqs WHERE cid = ?1",
+	[S_SEQ_SET] = "INSERT INTO seqs(cid, next) VALUES(?1, ?2)"
+		      " ON CONFLICT(cid) DO UPDATE SET next = excluded.next",
+	[S_CMD_ADD] = "INSERT INTO commands(cid, kind, rank, command, seq,"
+		      " state, queued_at) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6)",
+	[S_CMD_GET] = "SELECT " CMD_COLS " FROM commands c WHERE c.id = ?1",
+	[S_CMD_LIST] = "SELECT " CMD_COLS " FROM commands c"
+		       " WHERE (?1 IS NULL OR c.cid = ?1) AND c.id > ?2"
+		       " ORDER BY c.id LIMIT ?3",
+	[S_CMD_RECENT] = "SELECT " CMD_COLS " FROM commands c"
+			 " ORDER BY c.id DESC LIMIT ?1",
+	[S_DEV_LIST] = "SELECT d.cid, first_seen, last_seen, last_heartbeat,"
+		       " last_seq, uptime, app_version, messages, violations,"
+		       " (SELECT count(*) FROM commands c WHERE c.cid = d.cid"
+		       " AND c.state = 0) FROM devices d ORDER BY d.cid",
+	[S_REC_LIST] = "SELECT " REC_COLS " FROM records"
+		       " WHERE (?1 IS NULL OR cid = ?1) AND id > ?2"
+		       " ORDER BY id LIMIT ?3",
+	[S_REC_RECENT] = "SELECT " REC_COLS " FROM records"
+			 " ORDER BY id DESC LIMIT ?1",
+	[S_REC_IMAGE] = "SELECT image FROM records WHERE id = ?1",
+	[S_MSG_LIST] = "SELECT id, cid, received_at, kind, status, body, raw,"
+		       " error, reply, must, should FROM messages"
+		       " WHERE (?1 IS NULL OR cid = ?1) AND id > ?2"
+		       " ORDER BY id LIMIT ?3",
+	[S_VIO_LIST] = "SELECT severity, rule, path, msg FROM violations"
+		       " WHERE message_id = ?1 ORDER BY n",
+};
+
+/* ---------------------------------------------------------------- basics */
+
+/* The statement, reset and unbound: ready for binding. */
+static sqlite3_stmt *st(mock *m, int id)
+{
+	sqlite3_stmt *s = m->s[id];
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, bool has, int64_t v)
+{
+	if (has)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Steps a statement that returns no row; MOCK_EDB when it fails. */
+static int done(mock *m, sqlite3_stmt *s)
+{
+	int e = sqlite3_step(s);
+	sqlite3_reset(s);
+	(void)m;
+	return e == SQLITE_DONE ? 0 : MOCK_EDB;
+}
+
+static int exec(mock *m, int id)
+{
+	return done(m, st(m, id));
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* cJSON number or null for column i. */
+static cJSON *col_num(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return cJSON_CreateNull();
+	return cJSON_CreateNumber((double)sqlite3_column_int64(s, i));
+}
+
+static cJSON *col_str(sqlite3_stmt *s, int i)
+{
+	const char *t = col_text(s, i);
+	return t ? cJSON_CreateString(t) : cJSON_CreateNull();
+}
+
+/* The JSON text of column i parsed, or null (also for text that no
+ * longer parses: the views never fail on what was stored). */
+static cJSON *col_json(sqlite3_stmt *s, int i)
+{
+	const char *t = col_text(s, i);
+	cJSON *j = t ? cJSON_Parse(t) : NULL;
+	return j ? j : cJSON_CreateNull();
+}
+
+static void add(cJSON *o, const char *k, cJSON *v)
+{
+	if (!cJSON_AddItemToObject(o, k, v))
+		cJSON_Delete(v);
+}
+
+/* Marks every command sent longer than the timeout ago as timed out:
+ * run lazily before anything reads or changes command states, so a
+ * jumping virtual clock needs no timer. */
+static int expire(mock *m, int64_t now)
+{
+	sqlite3_stmt *s = st(m, S_TIMEOUT);
+
+	sqlite3_bind_int64(s, 1, m->timeout_ms);
+	bind_text(s, 2, m->timeout_detail);
+	sqlite3_bind_int64(s, 3, now);
+	return done(m, s);
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int db_fail(mock *m, const char *op, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "database %s: %s: %s", m->dbpath, op,
+		 m->db ? sqlite3_errmsg(m->db) : "cannot allocate a handle");
+	return MOCK_EDB;
+}
+
+/* One integer from sql into *v. */
+static int query_int(mock *m, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = MOCK_EDB;
+
+	if (sqlite3_prepare_v2(m->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* A new file gets the schema; a mock database of this version is kept;
+ * anything else is refused untouched. */
+static int setup(mock *m, char *err, size_t errlen)
+{
+	int64_t app = 0, ver = 0, tables = 0;
+	int rc;
+
+	rc = sqlite3_exec(m->db, "PRAGMA journal_mode = WAL;"
+			  "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(m, "open", err, errlen);
+	if (sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(m, "open", err, errlen);
+	if (query_int(m, "PRAGMA application_id", &app) ||
+	    query_int(m, "PRAGMA user_version", &ver) ||
+	    query_int(m, "SELECT count(*) FROM sqlite_master", &tables)) {
+		rc = db_fail(m, "open", err, errlen);
+		goto out;
+	}
+	rc = 0;
+	if (app == 0 && ver == 0 && tables == 0) {
+		if (sqlite3_exec(m->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+			rc = db_fail(m, "creating the schema", err, errlen);
+	} else if (app != MOCK_APP_ID) {
+		snprintf(err, errlen, "database %s is not a camsim mock database "
+			 "(application_id %lld, not %d); give --db a new file",
+			 m->dbpath, (long long)app, MOCK_APP_ID);
+		rc = MOCK_EDB;
+	} else if (ver != MOCK_VERSION) {
+		snprintf(err, errlen, "database %s has schema version %lld; this "
+			 "camsim reads version %d", m->dbpath, (long long)ver,
+			 MOCK_VERSION);
+		rc = MOCK_EDB;
+	}
+out:
+	if (sqlite3_exec(m->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
+			 NULL) != SQLITE_OK && !rc)
+		rc = db_fail(m, "open", err, errlen);
+	return rc;
+}
+
+int mock__db_open(mock *m, char *err, size_t errlen)
+{
+	int rc;
+
+	if (sqlite3_open_v2(m->dbpath, &m->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = db_fail(m, "open", err, errlen);
+		goto out;
+	}
+	sqlite3_busy_timeout(m->db, 5000);
+	rc = setup(m, err, errlen);
+	if (rc < 0)
+		goto out;
+	m->s = calloc(S_N, sizeof *m->s);
+	if (!m->s) {
+		snprintf(err, errlen, "out of memory opening %s", m->dbpath);
+		rc = MOCK_ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < S_N; i++)
+		if (sqlite3_prepare_v3(m->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &m->s[i],
+				       NULL) != SQLITE_OK) {
+			rc = db_fail(m, "preparing statements (not the schema "
+				     "camsim wrote?)", err, errlen);
+			goto out;
+		}
+	snprintf(m->timeout_detail, sizeof m->timeout_detail, "no outcome "
+		 "within %.3g s of being sent", (double)m->timeout_ms / 1000.0);
+out:
+	if (rc < 0)
+		mock__db_close(m);
+	return rc;
+}
+
+void mock__db_close(mock *m)
+{
+	if (m->s)
+		for (int i = 0; i < S_N; i++)
+			sqlite3_finalize(m->s[i]);
+	free(m->s);
+	m->s = NULL;
+	sqlite3_close(m->db);
+	m->db = NULL;
+}
+
+/* ---------------------------------------------------------------- kinds */
+
+/* One kind of command: its reply member, its place in the order a device
+ * applies a reply (D5), and the message that settles it (NONE: the
+ * device's next message; HEARTBEAT: the seq mechanism, D7). */
+typedef struct ckind {
+	const char *name, *member;
+	int rank;
+	proto_kind result;
+} ckind;
+
+static const ckind ckinds[] = {
+	{"time_set", "time_set", 0, PROTO_KIND_NONE},
+	{"http_server", "http_server_url", 1, PROTO_KIND_NONE},
+	{"time_interval", "time_interval", 2, PROTO_KIND_NONE},
+	{"config_set", "config", 3, PROTO_CONFIG_RESULT},
+	{"config_query", "config", 3, PROTO_CONFIG_REPORT},
+	{"strategy_delivery", "strategy_manage", 4, PROTO_STRATEGY_RESULT},
+	{"strategy_query", "strategy_manage", 4, PROTO_STRATEGY_LIST},
+	{"facelib_add", "facelib_manage", 5, PROTO_HEARTBEAT},
+	{"facelib_delete", "facelib_manage", 5, PROTO_HEARTBEAT},
+	{"facelib_clear", "facelib_manage", 5, PROTO_HEARTBEAT},
+	{"facelib_query", "facelib_manage", 5, PROTO_HEARTBEAT},
+	{"batch", "facelib_batch", 6, PROTO_BATCH_RESULT},
+	{"reupload_set", "reupload", 7, PROTO_REUPLOAD_RESULT},
+	{"reupload_query", "reupload", 7, PROTO_REUPLOAD_SETTINGS},
+	{"facelog", "facelog", 8, PROTO_LOG_RESULT},
+	{"control", "control", 9, PROTO_CONTROL_RESULT},
+	{"upgrade", "fw_upgrade", 10, PROTO_UPGRADE_RESULT},
+	{"reboot", "reboot", 11, PROTO_KIND_NONE},
+};
+#define N_CKINDS (sizeof ckinds / sizeof *ckinds)
+
+static const ckind *ckind_find(const char *name)
+{
+	for (size_t i = 0; name && i < N_CKINDS; i++)
+		if (!strcmp(ckinds[i].name, name))
+			return &ckinds[i];
+	return NULL;
+}
+
+/* The kind of a validated one-command reply. */
+static const ckind *ckind_of(const proto_reply *r)
+{
+	const char *n = NULL;
+
+	if (r->has_time_set)
+		n = "time_set";
+	else if (r->http_server_url || r->has_http_server_port)
+		n = "http_server";
+	else if (r->has_time_interval)
+		n = "time_interval";
+	else if (r->has_config)
+		n = r->config.op_type == 1 ? "config_query" : "config_set";
+	else if (r->has_strategy)
+		n = r->strategy.has_oper_type ? "strategy_query" :
+		    "strategy_delivery";
+	else if (r->has_facelib)
+		n = r->facelib.type == 1 ? "facelib_add" :
+		    r->facelib.type == 3 ? "facelib_delete" :
+		    r->facelib.type == 4 ? "facelib_clear" : "facelib_query";
+	else if (r->has_batch)
+		n = "batch";
+	else if (r->has_reupload)
+		n = r->reupload.type == 2 ? "reupload_query" : "reupload_set";
+	else if (r->has_facelog)
+		n = "facelog";
+	else if (r->has_control)
+		n = "control";
+	else if (r->upgrade.version || r->upgrade.download_url)
+		n = "upgrade";
+	else if (r->has_reboot)
+		n = "reboot";
+	return ckind_find(n);
+}
+
+/* The members that carry a server seq, which the mock numbers. */
+static bool member_has_seq(const char *member)
+{
+	return !strcmp(member, "facelib_manage") || !strcmp(member, "config") ||
+	       !strcmp(member, "reupload") || !strcmp(member, "facelog") ||
+	       !strcmp(member, "control");
+}
+
+static bool is_reply_member(const char *k)
+{
+	static const char *const keys[] = {
+		"time_set", "http_server_url", "http_server_port",
+		"time_interval", "config", "strategy_manage", "facelib_manage",
+		"facelib_batch", "reupload", "facelog", "control",
+		"fw_upgrade", "reboot"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!strcmp(keys[i], k))
+			return true;
+	return false;
+}
+
+static const char *sev_name(proto_severity s)
+{
+	return s == PROTO_MUST ? "MUST" : "SHOULD";
+}
+
+/* ---------------------------------------------------------------- enqueue */
+
+static bool cid_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7E)
+			return false;
+	return true;
+}
+
+/* Checks that cmd is one command: one reply member, or the URL and port
+ * pair of §3.1.  Returns the member that names it. */
+static const char *one_command(const cJSON *cmd, char *err, size_t errlen)
+{
+	const cJSON *c;
+	const char *first = NULL;
+	int n = 0;
+	bool server_pair = true;
+
+	if (!cJSON_IsObject(cmd)) {
+		snprintf(err, errlen, "a command is a JSON object holding one "
+			 "reply member, e.g. {\"reboot\":1}");
+		return NULL;
+	}
+	for (c = cmd->child; c; c = c->next) {
+		if (!c->string || !is_reply_member(c->string)) {
+			snprintf(err, errlen, "\"%.60s\" is not a command of "
+				 "protocol V1.16 (reply members: time_set, "
+				 "http_server_url, http_server_port, time_interval, "
+				 "config, strategy_manage, facelib_manage, "
+				 "facelib_batch, reupload, facelog, control, "
+				 "fw_upgrade, reboot)", c->string ? c->string : "");
+			return NULL;
+		}
+		if (strcmp(c->string, "http_server_url") &&
+		    strcmp(c->string, "http_server_port"))
+			server_pair = false;
+		if (!first)
+			first = c->string;
+		n++;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "the command object is empty; it must "
+			 "hold one reply member, e.g. {\"reboot\":1}");
+		return NULL;
+	}
+	if (n > 1 && !(n == 2 && server_pair)) {
+		snprintf(err, errlen, "the command object holds %d members "
+			 "(\"%.40s\", ...); enqueue one command at a time (only "
+			 "http_server_url and http_server_port go together)", n,
+			 first);
+		return NULL;
+	}
+	return first;
+}
+
+/* The seq of cmd's member, when it is an integer. */
+static bool cmd_seq(const cJSON *cmd, const char *member, int64_t *seq)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(cmd, member);
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "seq");
+
+	if (!cJSON_IsNumber(s) || s->valuedouble != (double)(int64_t)s->valuedouble)
+		return false;
+	*seq = (int64_t)s->valuedouble;
+	return true;
+}
+
+/* Writes the MUST violations of rep into err as one sentence. */
+static void must_sentence(const proto_report *rep, char *err, size_t errlen)
+{
+	size_t used = 0;
+	int w = snprintf(err, errlen, "command breaks protocol V1.16:");
+
+	used = w > 0 ? (size_t)w : 0;
+	for (size_t i = 0; i < rep->n && used < errlen; i++) {
+		const proto_violation *v = &rep->v[i];
+		if (v->sev != PROTO_MUST)
+			continue;
+		w = snprintf(err + used, errlen - used, " %s at %s: %s;", v->rule,
+			     v->path, v->msg);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (used > 0 && used < errlen && err[used - 1] == ';')
+		err[used - 1] = '\0';
+}
+
+/* Reads (and bumps past seq, when given) the device's seq counter. */
+static int seq_next(mock *m, const char *cid, int64_t *next)
+{
+	sqlite3_stmt *s = st(m, S_SEQ_GET);
+	int e;
+
+	bind_text(s, 1, cid);
+	e = sqlite3_step(s);
+	*next = e == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
+	sqlite3_reset(s);
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+}
+
+static int seq_store(mock *m, const char *cid, int64_t next)
+{
+	sqlite3_stmt *s = st(m, S_SEQ_SET);
+
+	bind_text(s, 1, cid);
+	sqlite3_bind_int64(s, 2, next);
+	return done(m, s);
+}
+
+int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
+		      proto_report *rep, char *err, size_t errlen)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report own = {0};
+	proto_msg msg;
+	cJSON *dup = NULL;
+	char *text = NULL;
+	const char *member;
+	const ckind *k = NULL;
+	int64_t rc, next = 1, seq = 0;
+	bool has_seq = false, locked = false, tx = false;
+	sqlite3_stmt *s;
+
+	if (!rep)
+		rep = &own;
+	if (!m || !cid_ok(cid)) {
+		snprintf(err, errlen, "cid \"%.80s\" is not 1 to 64 printable "
+			 "ASCII characters without spaces (docs/protocol.md D33)",
+			 cid ? cid : "(null)");
+		rc = MOCK_EINVAL;
+		goto out;
+	}
+	if (!(member = one_command(cmd, err, errlen))) {
+		rc = MOCK_EBADCMD;
+		goto out;
+	}
+	rc = MOCK_ENOMEM;
+	snprintf(err, errlen, "out of memory queuing the command");
+	if (!(dup = cJSON_Duplicate(cmd, 1)))
+		goto out;
+	pthread_mutex_lock(&m->mu);
+	locked = true;
+	if ((rc = exec(m, S_BEGIN)) < 0)
+		goto db;
+	tx = true;
+	if ((rc = seq_next(m, cid, &next)) < 0)
+		goto db;
+	if (member_has_seq(member)) {
+		cJSON *o = cJSON_GetObjectItemCaseSensitive(dup, member);
+		cJSON *sq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+		if (cJSON_IsObject(o) && (!sq || (cJSON_IsNumber(sq) &&
+						  sq->valuedouble == 0))) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, "seq");
+			if (!cJSON_AddNumberToObject(o, "seq", (double)next))
+				goto out;
+		}
+		has_seq = cmd_seq(dup, member, &seq);
+	}
+	rc = proto_decode(dup, PROTO_TO_DEVICE, m->prof, &a, &msg, rep);
+	if (rc == PROTO_ENOMEM || rep->oom) {
+		rc = MOCK_ENOMEM;
+		goto out;
+	}
+	if (rc < 0 || msg.kind != PROTO_REPLY || !(k = ckind_of(&msg.u.reply))) {
+		must_sentence(rep, err, errlen);
+		rc = MOCK_EBADCMD;
+		goto out;
+	}
+	/* the counter moves past a small seq the caller chose, so the
+	 * mock's own never repeats it */
+	if (has_seq && seq >= next && seq < SEQ_SMALL &&
+	    (rc = seq_store(m, cid, seq + 1)) < 0)
+		goto db;
+	if (!(text = cJSON_PrintUnformatted(dup))) {
+		rc = MOCK_ENOMEM;
+		goto out;
+	}
+	s = st(m, S_CMD_ADD);
+	bind_text(s, 1, cid);
+	bind_text(s, 2, k->name);
+	sqlite3_bind_int(s, 3, k->rank);
+	bind_text(s, 4, text);
+	bind_opt_int(s, 5, has_seq, seq);
+	sqlite3_bind_int64(s, 6, mock__now(m));
+	if ((rc = done(m, s)) < 0 || (rc = exec(m, S_COMMIT)) < 0)
+		goto db;
+	tx = false;
+	rc = sqlite3_last_insert_rowid(m->db);
+	if (errlen)
+		err[0] = '\0';
+	goto out;
+db:
+	snprintf(err, errlen, "database %s: %s", m->dbpath,
+		 sqlite3_errmsg(m->db));
+	rc = MOCK_EDB;
+out:
+	if (tx)
+		exec(m, S_ROLLBACK);
+	if (locked)
+		pthread_mutex_unlock(&m->mu);
+	cJSON_free(text);
+	cJSON_Delete(dup);
+	proto_arena_free(&a);
+	proto_report_free(&own);
+	return rc;
+}
+
+int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
+		     size_t errlen)
+{
+	return mock__enqueue(m, cid, cmd, NULL, err, errlen);
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+static const char *msg_cid(const proto_msg *g)
+{
+	switch (g->kind) {
+	case PROTO_SNAPSHOT: return g->u.snapshot.cid;
+	case PROTO_HEARTBEAT:
+	case PROTO_UPGRADE_RESULT: return g->u.heartbeat.cid;
+	case PROTO_FACE_LIST: return g->u.face_list.cid;
+	case PROTO_STRATEGY_RESULT: return g->u.strategy_result.cid;
+	case PROTO_STRATEGY_LIST: return g->u.strategy_list.cid;
+	case PROTO_REUPLOAD_RESULT:
+	case PROTO_CONFIG_RESULT:
+	case PROTO_LOG_RESULT:
+	case PROTO_CONTROL_RESULT: return g->u.ack.cid;
+	case PROTO_REUPLOAD_SETTINGS: return g->u.reupload_settings.cid;
+	case PROTO_BATCH_RESULT: return g->u.batch_result.cid;
+	case PROTO_CONFIG_REPORT: return g->u.config_report.cid;
+	case PROTO_ALARM: return g->u.alarm.cid;
+	default: return NULL;
+	}
+}
+
+/* A snapshot's record, prepared before the lock is taken. */
+typedef struct rec {
+	bool is;
+	char *message; /* the message, each picture replaced by its length */
+	unsigned char *image;
+	size_t image_len;
+	char sha[65];
+	bool has_time;
+	int64_t time;
+} rec;
+
+static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
+{
+	cJSON *copy = cJSON_Duplicate(json, 1);
+	cJSON *faces = cJSON_GetObjectItemCaseSensitive(copy, "faces");
+	cJSON *f;
+	int rc = MOCK_ENOMEM;
+
+	r->is = true;
+	r->has_time = g->u.snapshot.has_time;
+	r->time = g->u.snapshot.time;
+	if (!copy)
+		goto out;
+	cJSON_ArrayForEach(f, faces) {
+		if (!cJSON_IsString(f))
+			continue;
+		size_t n = strlen(f->valuestring);
+		if (f == faces->child &&
+		    img_base64_decode(f->valuestring, n, &r->image,
+				      &r->image_len) == SIM_ENOMEM)
+			goto out;
+		/* the picture is in records.image; the text keeps its size */
+		cJSON *num = cJSON_CreateNumber((double)n);
+		if (!num || !cJSON_ReplaceItemViaPointer(faces, f, num)) {
+			cJSON_Delete(num);
+			goto out;
+		}
+		f = num;
+	}
+	if (r->image)
+		img_sha256_hex(r->image, r->image_len, r->sha);
+	if (!(r->message = cJSON_PrintUnformatted(copy)))
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(copy);
+	return rc;
+}
+
+static void rec_free(rec *r)
+{
+	cJSON_free(r->message);
+	free(r->image);
+}
+
+static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
+		     rec *r, mock__sb *log)
+{
+	sqlite3_stmt *s;
+	int64_t dup = 0;
+	bool resend;
+	int e;
+
+	if (r->image) {
+		s = st(m, S_REC_DUP);
+		bind_text(s, 1, cid);
+		bind_opt_int(s, 2, r->has_time, r->time);
+		bind_text(s, 3, r->sha);
+		e = sqlite3_step(s);
+		if (e == SQLITE_ROW)
+			dup = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (e != SQLITE_ROW && e != SQLITE_DONE)
+			return MOCK_EDB;
+	}
+	resend = dup || (r->has_time && now / 1000 - r->time > RESEND_AGE_S);
+	s = st(m, S_REC_ADD);
+	sqlite3_bind_int64(s, 1, msg_id);
+	bind_text(s, 2, cid);
+	sqlite3_bind_int64(s, 3, now);
+	bind_opt_int(s, 4, r->has_time, r->time);
+	bind_text(s, 5, r->message);
+	if (r->image)
+		sqlite3_bind_blob64(s, 6, r->image, r->image_len, SQLITE_STATIC);
+	bind_text(s, 7, r->image ? r->sha : NULL);
+	sqlite3_bind_int64(s, 8, (int64_t)r->image_len);
+	sqlite3_bind_int(s, 9, resend);
+	bind_opt_int(s, 10, dup > 0, dup);
+	if (done(m, s) < 0)
+		return MOCK_EDB;
+	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
+			(long long)sqlite3_last_insert_rowid(m->db),
+			r->image_len, resend ? ", resent" : "",
+			dup ? " (a duplicate)" : "");
+	return 0;
+}
+
+/* One command in state sent, loaded for settling. */
+typedef struct sent {
+	int64_t id;
+	const ckind *k;
+	bool has_seq;
+	int64_t seq;
+	char *command;
+	bool settled;
+} sent;
+
+typedef struct settle_ctx {
+	mock *m;
+	const char *cid;
+	const proto_msg *g;
+	int64_t msg_id, now;
+	mock__sb *log;
+} settle_ctx;
+
+static int settle(settle_ctx *c, sent *x, mock_state to, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int settle(settle_ctx *c, sent *x, mock_state to, const char *fmt, ...)
+{
+	char detail[600];
+	va_list ap;
+	sqlite3_stmt *s = st(c->m, S_SETTLE);
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	sqlite3_bind_int64(s, 1, x->id);
+	sqlite3_bind_int(s, 2, (int)to);
+	sqlite3_bind_int64(s, 3, c->now);
+	sqlite3_bind_int64(s, 4, c->msg_id);
+	bind_text(s, 5, detail);
+	x->settled = true;
+	mock__sb_printf(c->log, "  command #%lld %s: %s (%s)\n",
+			(long long)x->id, x->k->name, mock_state_name(to), detail);
+	return done(c->m, s);
+}
+
+static const char *batch_text(int64_t r)
+{
+	static const char *const t[] = {
+		"success", "failed", "wrong person parameters", "wrong picture",
+		"library full", "timeout getting the import result",
+		"system busy"};
+	return r >= 0 && r <= 6 ? t[r] : "unknown result";
+}
+
+static const char *upgrade_text(int64_t e)
+{
+	static const char *const t[] = {
+		"", "upgrade server unreachable", "cannot get the file",
+		"file too large", "download interrupted",
+		"file does not match (version check failed)",
+		"ready to restart"};
+	return e >= 1 && e <= 6 ? t[e] : "unknown error";
+}
+
+static const char *errcode_text(const ckind *k, int64_t e)
+{
+	if (e == 0)
+		return "success";
+	if (!strcmp(k->name, "config_set"))
+		return e == 1 ? "bad input" : e == 2 ? "configuration failed" :
+		       "unknown errcode";
+	if (!strcmp(k->name, "reupload_set"))
+		return e == 1 ? "parameter error" : "unknown errcode";
+	return e == 1 ? "input error" : e == 2 ? "failed" : "unknown errcode";
+}
+
+/* Type 9 against the batch it answers: confirmed when every person of
+ * the batch has result 0. */
+static int settle_batch(settle_ctx *c, sent *x)
+{
+	const proto_batch_result *b = &c->g->u.batch_result;
+	cJSON *cmd = cJSON_Parse(x->command);
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cmd, "facelib_batch"),
+		"personList");
+	cJSON *p;
+	char why[500] = "";
+	size_t used = 0, bad = 0, persons = 0;
+	int rc;
+
+	cJSON_ArrayForEach(p, list) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
+		const proto_batch_item_result *hit = NULL;
+		persons++;
+		for (size_t i = 0; cJSON_IsString(id) && i < b->n_results; i++)
+			if (b->results[i].id && b->results[i].has_result &&
+			    !strcmp(b->results[i].id, id->valuestring))
+				hit = &b->results[i];
+		if (hit && hit->result == 0)
+			continue;
+		bad++;
+		if (used < sizeof why) {
+			int w = snprintf(why + used, sizeof why - used, "%s%s: %s",
+					 used ? "; " : "", cJSON_IsString(id) ?
+					 id->valuestring : "?", hit ?
+					 batch_text(hit->result) : "no result");
+			used += w > 0 ? (size_t)w : 0;
+		}
+	}
+	cJSON_Delete(cmd);
+	if (!bad)
+		rc = settle(c, x, MOCK_CONFIRMED, "type 9 #%lld: all %zu persons "
+			    "imported", (long long)c->msg_id, persons);
+	else
+		rc = settle(c, x, MOCK_FAILED, "type 9 #%lld: %zu of %zu persons "
+			    "not imported: %s", (long long)c->msg_id, bad, persons,
+			    why);
+	return rc;
+}
+
+static int settle_strategies(settle_ctx *c, sent *x)
+{
+	const proto_strategy_result *r = &c->g->u.strategy_result;
+	char why[400] = "";
+	size_t used = 0, refused = 0;
+
+	for (size_t i = 0; i < r->n_results; i++) {
+		if (r->results[i].has_result && r->results[i].result == 0)
+			continue;
+		refused++;
+		if (used < sizeof why) {
+			int w = snprintf(why + used, sizeof why - used, "%s%lld",
+					 used ? ", " : "",
+					 (long long)r->results[i].strategy_id);
+			used += w > 0 ? (size_t)w : 0;
+		}
+	}
+	if (!refused)
+		return settle(c, x, MOCK_CONFIRMED, "type 7 #%lld: %zu "
+			      "strategies accepted", (long long)c->msg_id,
+			      r->n_results);
+	return settle(c, x, MOCK_FAILED, "type 7 #%lld: %zu of %zu strategies "
+		      "refused (strategyId %s)", (long long)c->msg_id, refused,
+		      r->n_results, why);
+}
+
+/* Settles what message g (stored as msg_id) tells about the device's sent
+ * commands.  The rules are docs/mock.md's "Outcomes". */
+static int settle_all(settle_ctx *c, sent *v, size_t n)
+{
+	const proto_msg *g = c->g;
+	bool seq_carrier = (g->kind == PROTO_HEARTBEAT ||
+			    g->kind == PROTO_UPGRADE_RESULT) &&
+			   g->u.heartbeat.has_seq;
+	bool used = false; /* a result message settles one command */
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sent *x = &v[i];
+		const ckind *k = x->k;
+
+		if (k->result == PROTO_KIND_NONE) {
+			rc = settle(c, x, MOCK_CONFIRMED, "delivered: the "
+				    "device's next message (#%lld, %s) came after "
+				    "the reply; V1.16 has no confirmation for %s",
+				    (long long)c->msg_id, proto_kind_name(g->kind),
+				    k->member);
+		} else if (k->result == PROTO_HEARTBEAT) {
+			int64_t hs = g->u.heartbeat.seq;
+			if (!strcmp(k->name, "facelib_query") &&
+			    g->kind == PROTO_FACE_LIST)
+				rc = settle(c, x, MOCK_CONFIRMED, "type 4 #%lld: "
+					    "%zu persons", (long long)c->msg_id,
+					    g->u.face_list.n_face);
+			else if (seq_carrier && x->has_seq && hs == x->seq)
+				rc = settle(c, x, MOCK_CONFIRMED, "%s #%lld "
+					    "carried seq %lld (D7)",
+					    proto_kind_name(g->kind),
+					    (long long)c->msg_id, (long long)hs);
+			else if (seq_carrier)
+				rc = settle(c, x, MOCK_FAILED, "%s #%lld carried "
+					    "seq %lld, not the operation's %lld: "
+					    "it failed, or never reached the "
+					    "device (D7: the two look the same)",
+					    proto_kind_name(g->kind),
+					    (long long)c->msg_id, (long long)hs,
+					    (long long)x->seq);
+		} else if (k->result == g->kind && !used) {
+			const proto_ack *ack = &g->u.ack.ack;
+			switch (g->kind) {
+			case PROTO_CONFIG_RESULT:
+			case PROTO_REUPLOAD_RESULT:
+			case PROTO_LOG_RESULT:
+			case PROTO_CONTROL_RESULT:
+				/* the echo picks the command; without one
+				 * (unreadable seq) the oldest is meant */
+				if (!g->u.ack.has_ack || !ack->has_errcode ||
+				    (ack->has_seq && (!x->has_seq ||
+						      ack->seq != x->seq)))
+					continue;
+				used = true;
+				rc = settle(c, x, ack->errcode ? MOCK_FAILED :
+					    MOCK_CONFIRMED, "%s #%lld: errcode "
+					    "%lld, %s%s", proto_kind_name(g->kind),
+					    (long long)c->msg_id,
+					    (long long)ack->errcode,
+					    errcode_text(k, ack->errcode),
+					    ack->has_seq ? "" : " (no seq echoed)");
+				break;
+			case PROTO_UPGRADE_RESULT:
+				if (!g->u.heartbeat.has_error)
+					continue;
+				used = true;
+				rc = settle(c, x, g->u.heartbeat.error == 6 ?
+					    MOCK_CONFIRMED : MOCK_FAILED,
+					    "type 6 #%lld: error %lld, %s",
+					    (long long)c->msg_id,
+					    (long long)g->u.heartbeat.error,
+					    upgrade_text(g->u.heartbeat.error));
+				break;
+			case PROTO_BATCH_RESULT:
+				used = true;
+				rc = settle_batch(c, x);
+				break;
+			case PROTO_STRATEGY_RESULT:
+				used = true;
+				rc = settle_strategies(c, x);
+				break;
+			default: /* query results */
+				used = true;
+				rc = settle(c, x, MOCK_CONFIRMED, "%s #%lld "
+					    "answered the query",
+					    proto_kind_name(g->kind),
+					    (long long)c->msg_id);
+				break;
+			}
+		}
+	}
+	return rc;
+}
+
+static int load_sent(mock *m, const char *cid, sent **out, size_t *n)
+{
+	sqlite3_stmt *s = st(m, S_SENT_LIST);
+	sent *v = NULL, *nv;
+	size_t cap = 0;
+	int e;
+
+	*n = 0;
+	bind_text(s, 1, cid);
+	while ((e = sqlite3_step(s)) == SQLITE_ROW) {
+		const ckind *k = ckind_find(col_text(s, 1));
+		if (!k)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				break;
+			v = nv;
+		}
+		v[*n] = (sent){.id = sqlite3_column_int64(s, 0), .k = k,
+			       .has_seq = sqlite3_column_type(s, 2) != SQLITE_NULL,
+			       .seq = sqlite3_column_int64(s, 2),
+			       .command = strdup(col_text(s, 3) ? col_text(s, 3) : "")};
+		if (!v[*n].command)
+			break;
+		(*n)++;
+	}
+	sqlite3_reset(s);
+	*out = v;
+	return e == SQLITE_DONE ? 0 : e == SQLITE_ROW ? MOCK_ENOMEM : MOCK_EDB;
+}
+
+static void free_sent(sent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].command);
+	free(v);
+}
+
+/* Moves the members of command text into reply (in D5 order: the caller
+ * adds by rank). */
+static int merge(cJSON *reply, const char *text)
+{
+	cJSON *c = cJSON_Parse(text), *it;
+	int rc = c ? 0 : MOCK_ENOMEM;
+
+	while (c && (it = c->child)) {
+		cJSON_DetachItemViaPointer(c, it);
+		cJSON_AddItemToObject(reply, it->string, it);
+	}
+	cJSON_Delete(c);
+	return rc;
+}
+
+/* Chooses the queued commands this reply carries (docs/mock.md,
+ * "Replies"), marks them sent and prints the reply into *out (NULL: no
+ * command). */
+static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
+		char **out)
+{
+	mock *m = c->m;
+	bool busy_facelib = false, busy_batch = false;
+	int64_t ids[16];
+	size_t taken = 0;
+	int last_rank = -1, e, rc = 0;
+	cJSON *reply = cJSON_CreateObject();
+	sqlite3_stmt *s;
+
+	*out = NULL;
+	if (!reply)
+		return MOCK_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].settled) {
+			busy_facelib |= v[i].k->rank == 5;
+			busy_batch |= v[i].k->rank == 6;
+		}
+	s = st(m, S_PENDING);
+	bind_text(s, 1, c->cid);
+	while (rc == 0 && (e = sqlite3_step(s)) == SQLITE_ROW) {
+		const ckind *k = ckind_find(col_text(s, 1));
+		int rank = sqlite3_column_int(s, 2);
+		if (!k || (batch_only && (k->rank != 6 || taken)) ||
+		    rank <= last_rank || (rank == 5 && busy_facelib) ||
+		    (rank == 6 && busy_batch))
+			break;
+		rc = merge(reply, col_text(s, 3));
+		ids[taken++] = sqlite3_column_int64(s, 0);
+		last_rank = rank;
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < taken && rc == 0; i++) {
+		s = st(m, S_MARK_SENT);
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, c->now);
+		sqlite3_bind_int64(s, 3, c->msg_id);
+		rc = done(m, s);
+		mock__sb_printf(c->log, "  command #%lld: sent\n",
+				(long long)ids[i]);
+	}
+	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
+		rc = MOCK_ENOMEM;
+	cJSON_Delete(reply);
+	return rc;
+}
+
+static int store_violations(mock *m, int64_t msg_id, const proto_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		sqlite3_stmt *s = st(m, S_VIO_ADD);
+		sqlite3_bind_int64(s, 1, msg_id);
+		sqlite3_bind_int64(s, 2, (int64_t)i);
+		bind_text(s, 3, sev_name(rep->v[i].sev));
+		bind_text(s, 4, rep->v[i].rule);
+		bind_text(s, 5, rep->v[i].path);
+		bind_text(s, 6, rep->v[i].msg);
+		if (done(m, s) < 0)
+			return MOCK_EDB;
+	}
+	return 0;
+}
+
+static int store_device(mock *m, const char *cid, const proto_msg *g,
+			int64_t now, size_t violations)
+{
+	sqlite3_stmt *s = st(m, S_DEV_UPSERT);
+	const proto_heartbeat *h = &g->u.heartbeat;
+	bool hb = g->kind == PROTO_HEARTBEAT;
+
+	bind_text(s, 1, cid);
+	sqlite3_bind_int64(s, 2, now);
+	bind_opt_int(s, 3, hb, now);
+	bind_opt_int(s, 4, hb && h->has_seq, h->seq);
+	bind_opt_int(s, 5, hb && h->has_uptime, h->uptime);
+	bind_text(s, 6, hb ? h->app_version : NULL);
+	sqlite3_bind_int64(s, 7, (int64_t)violations);
+	return done(m, s);
+}
+
+/* What ingest judged before taking the lock. */
+typedef struct judged {
+	const char *cid, *kind;
+	const char *body; /* stored text (NULL: none) */
+	const void *raw;  /* the first bytes of a body that is not JSON */
+	size_t raw_len;
+	const char *error;
+	proto_report *rep;
+	const proto_msg *g;
+	rec *r;
+} judged;
+
+/* The locked part of ingest: one transaction. */
+static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
+			 int64_t now)
+{
+	sqlite3_stmt *s;
+	sent *v = NULL;
+	size_t n = 0;
+	char *reply = NULL;
+	settle_ctx c = {.m = m, .cid = j->cid, .g = j->g, .now = now,
+			.log = &x->log};
+	int rc;
+
+	if ((rc = exec(m, S_BEGIN)) < 0)
+		return rc;
+	if ((rc = expire(m, now)) < 0)
+		goto out;
+	s = st(m, S_MSG_ADD);
+	bind_text(s, 1, j->cid);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, j->kind);
+	sqlite3_bind_int(s, 4, x->status);
+	bind_text(s, 5, j->body);
+	if (j->raw)
+		sqlite3_bind_blob64(s, 6, j->raw, j->raw_len, SQLITE_STATIC);
+	bind_text(s, 7, j->error);
+	sqlite3_bind_int64(s, 8, j->rep ? (int64_t)j->rep->n_must : 0);
+	sqlite3_bind_int64(s, 9, j->rep ? (int64_t)j->rep->n_should : 0);
+	if ((rc = done(m, s)) < 0)
+		goto out;
+	c.msg_id = x->msg_id = sqlite3_last_insert_rowid(m->db);
+	if (j->rep && (rc = store_violations(m, x->msg_id, j->rep)) < 0)
+		goto out;
+	if (j->r && j->r->is &&
+	    (rc = rec_store(m, j->cid, x->msg_id, now, j->r, &x->log)) < 0)
+		goto out;
+	if (!j->cid || x->status != 200)
+		goto out;
+	if ((rc = store_device(m, j->cid, j->g, now,
+			       j->rep->n_must + j->rep->n_should)) < 0 ||
+	    (rc = load_sent(m, j->cid, &v, &n)) < 0 ||
+	    (rc = settle_all(&c, v, n)) < 0)
+		goto out;
+	/* commands ride on heartbeat replies, and the next batch on the
+	 * reply to a batch result (§7's chain, D42, D53) */
+	if (j->g->kind == PROTO_HEARTBEAT || j->g->kind == PROTO_BATCH_RESULT)
+		rc = pack(&c, v, n, j->g->kind == PROTO_BATCH_RESULT, &reply);
+	if (rc == 0 && reply) {
+		s = st(m, S_MSG_REPLY);
+		sqlite3_bind_int64(s, 1, x->msg_id);
+		bind_text(s, 2, reply);
+		rc = done(m, s);
+	}
+out:
+	free_sent(v, n);
+	if (rc == 0)
+		rc = exec(m, S_COMMIT);
+	if (rc < 0) {
+		exec(m, S_ROLLBACK);
+		cJSON_free(reply);
+		return rc;
+	}
+	if (reply) {
+		x->body = reply;
+		x->len = strlen(reply);
+		x->ctype = "application/json";
+	}
+	return 0;
+}
+
+static void log_exchange(const judged *j, mock__exchange *x,
+			 int64_t now)
+{
+	mock__sb head = {0};
+	char t[32];
+
+	mock__iso(now, t);
+	mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s\n", t,
+			j->cid ? j->cid : "-", j->kind ? j->kind : "(unknown)",
+			(long long)x->msg_id, x->status,
+			x->status == 200 && x->body ? " " : "",
+			x->status == 200 && x->body ? x->body : "",
+			x->status == 200 && !x->body ? " (empty)" : "");
+	if (j->error)
+		mock__sb_printf(&head, "  error: %s\n", j->error);
+	for (size_t i = 0; j->rep && i < j->rep->n; i++)
+		mock__sb_printf(&head, "  %s %s at %s: %s\n",
+				sev_name(j->rep->v[i].sev), j->rep->v[i].rule,
+				j->rep->v[i].path, j->rep->v[i].msg);
+	if (x->log.p)
+		mock__sb_add(&head, x->log.p, x->log.n);
+	free(x->log.p);
+	x->log = head;
+}
+
+void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep = {0};
+	proto_msg g = {.kind = PROTO_KIND_NONE};
+	cJSON *json = NULL;
+	rec r = {0};
+	char perr[600], why[900];
+	judged j = {.rep = &rep, .g = &g, .r = &r};
+	int64_t now = mock__now(m);
+	int rc;
+
+	memset(x, 0, sizeof *x);
+	x->status = 200;
+	rc = proto_json_parse(body, len, &json, perr, sizeof perr);
+	if (rc == PROTO_ENOMEM)
+		goto oom;
+	if (rc < 0) {
+		snprintf(why, sizeof why, "the body is not JSON: %s", perr);
+		j.error = why;
+		j.raw = body;
+		j.raw_len = len < RAW_KEEP ? len : RAW_KEEP;
+		mock__answer(x, 400, "%s", why);
+		goto store;
+	}
+	rc = proto_decode(json, PROTO_TO_SERVER, m->prof, &a, &g, &rep);
+	if (rc == PROTO_ENOMEM || rep.oom)
+		goto oom;
+	j.body = body; /* valid UTF-8 JSON: proto_json_parse checked */
+	if (rc == PROTO_EUNKNOWN || g.kind == PROTO_KIND_NONE) {
+		const proto_violation *v = rep.n ? &rep.v[0] : NULL;
+		snprintf(why, sizeof why, "not a message of protocol V1.16: %s "
+			 "at %s: %s", v ? v->rule : "message.type.enum",
+			 v ? v->path : "$", v ? v->msg : "unknown kind");
+		j.error = why;
+		mock__answer(x, 400, "%s", why);
+		goto store;
+	}
+	j.kind = proto_kind_name(g.kind);
+	j.cid = msg_cid(&g);
+	if (g.kind == PROTO_SNAPSHOT) {
+		if (rec_prepare(json, &g, &r) < 0)
+			goto oom;
+		j.body = r.message;
+	}
+store:
+	pthread_mutex_lock(&m->mu);
+	rc = ingest_locked(m, &j, x, now);
+	if (rc < 0)
+		snprintf(why, sizeof why, "%s", sqlite3_errmsg(m->db));
+	pthread_mutex_unlock(&m->mu);
+	if (rc < 0)
+		mock__answer(x, 500, "the mock's database %s failed: %s; "
+			    "nothing was stored, send again", m->dbpath, why);
+	log_exchange(&j, x, now);
+	goto out;
+oom:
+	mock__answer(x, 500, "the mock ran out of memory judging a %zu-byte "
+		    "body; send again", len);
+out:
+	rec_free(&r);
+	cJSON_Delete(json);
+	proto_arena_free(&a);
+	proto_report_free(&rep);
+}
+
+void mock__refuse(mock *m, int status, const char *why, mock__exchange *x)
+{
+	judged j = {.error = why};
+	int64_t now = mock__now(m);
+
+	memset(x, 0, sizeof *x);
+	x->status = status;
+	pthread_mutex_lock(&m->mu);
+	(void)ingest_locked(m, &j, x, now);
+	pthread_mutex_unlock(&m->mu);
+	mock__answer(x, status, "%s", why);
+	log_exchange(&j, x, now);
+}
+
+void mock__exchange_free(mock__exchange *x)
+{
+	free(x->body);
+	free(x->log.p);
+	memset(x, 0, sizeof *x);
+}
+
+/* ---------------------------------------------------------------- views */
+
+static cJSON *cmd_row(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	int state = sqlite3_column_int(s, 5);
+
+	if (!o)
+		return NULL;
+	add(o, "id", col_num(s, 0));
+	add(o, "cid", col_str(s, 1));
+	add(o, "kind", col_str(s, 2));
+	add(o, "command", col_json(s, 3));
+	add(o, "seq", col_num(s, 4));
+	add(o, "state", cJSON_CreateString(mock_state_name((mock_state)state)));
+	add(o, "queued_at", col_num(s, 6));
+	add(o, "sent_at", col_num(s, 7));
+	add(o, "done_at", col_num(s, 8));
+	add(o, "result", col_json(s, 10));
+	add(o, "detail", col_str(s, 9));
+	return o;
+}
+
+static cJSON *rec_row(sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	add(o, "id", col_num(s, 0));
+	add(o, "cid", col_str(s, 1));
+	add(o, "received_at", col_num(s, 2));
+	add(o, "message", col_json(s, 3));
+	add(o, "image_sha256", col_str(s, 4));
+	add(o, "image_len", col_num(s, 5));
+	add(o, "resend", cJSON_CreateBool(sqlite3_column_int(s, 6)));
+	add(o, "duplicate_of", col_num(s, 7));
+	return o;
+}
+
+static cJSON *dev_row(sqlite3_stmt *s)
+{
+	static const char *const names[] = {
+		"cid", "first_seen", "last_seen", "last_heartbeat", "last_seq",
+		"uptime", "app_version", "messages", "violations", "pending"};
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; o && i < 10; i++)
+		add(o, names[i], sqlite3_column_type(s, i) == SQLITE_TEXT ?
+			col_str(s, i) : col_num(s, i));
+	return o;
+}
+
+/* A printable copy of a body that is not JSON: bytes outside printable
+ * ASCII as \xNN. */
+static cJSON *raw_string(const unsigned char *p, size_t n)
+{
+	mock__sb b = {0};
+	cJSON *s;
+
+	mock__sb_add(&b, "", 0);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			mock__sb_add(&b, (const char *)&p[i], 1);
+		else
+			mock__sb_printf(&b, "\\x%02X", p[i]);
+	}
+	s = b.oom ? NULL : cJSON_CreateString(b.p);
+	free(b.p);
+	return s ? s : cJSON_CreateNull();
+}
+
+static cJSON *msg_row(mock *m, sqlite3_stmt *s)
+{
+	cJSON *o = cJSON_CreateObject(), *vs = cJSON_CreateArray();
+	sqlite3_stmt *q;
+	int64_t id = sqlite3_column_int64(s, 0);
+
+	if (!o || !vs) {
+		cJSON_Delete(o);
+		cJSON_Delete(vs);
+		return NULL;
+	}
+	add(o, "id", col_num(s, 0));
+	add(o, "cid", col_str(s, 1));
+	add(o, "received_at", col_num(s, 2));
+	add(o, "kind", col_str(s, 3));
+	add(o, "status", col_num(s, 4));
+	add(o, "body", col_json(s, 5));
+	if (sqlite3_column_type(s, 6) == SQLITE_BLOB)
+		add(o, "raw", raw_string(sqlite3_column_blob(s, 6),
+					 (size_t)sqlite3_column_bytes(s, 6)));
+	add(o, "error", col_str(s, 7));
+	add(o, "reply", col_json(s, 8));
+	add(o, "must", col_num(s, 9));
+	add(o, "should", col_num(s, 10));
+	q = st(m, S_VIO_LIST);
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		cJSON *v = cJSON_CreateObject();
+		add(v, "severity", col_str(q, 0));
+		add(v, "rule", col_str(q, 1));
+		add(v, "path", col_str(q, 2));
+		add(v, "message", col_str(q, 3));
+		if (!cJSON_AddItemToArray(vs, v))
+			cJSON_Delete(v);
+	}
+	sqlite3_reset(q);
+	add(o, "violations", vs);
+	return o;
+}
+
+typedef cJSON *(*row_fn)(mock *m, sqlite3_stmt *s);
+
+static cJSON *row_cmd(mock *m, sqlite3_stmt *s) { (void)m; return cmd_row(s); }
+static cJSON *row_rec(mock *m, sqlite3_stmt *s) { (void)m; return rec_row(s); }
+static cJSON *row_dev(mock *m, sqlite3_stmt *s) { (void)m; return dev_row(s); }
+
+/* Runs statement id (bound by the caller through cid/after/limit, or
+ * only limit when cid_bind is false) and collects one JSON per row.
+ * NULL when out of memory or the database fails. */
+static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
+		   int64_t limit, row_fn fn)
+{
+	cJSON *arr;
+	sqlite3_stmt *s;
+	int e = SQLITE_DONE;
+
+	if (!m)
+		return NULL;
+	pthread_mutex_lock(&m->mu);
+	arr = cJSON_CreateArray();
+	(void)expire(m, mock__now(m));
+	s = st(m, id);
+	if (nbind == 3) {
+		bind_text(s, 1, cid);
+		sqlite3_bind_int64(s, 2, after);
+		sqlite3_bind_int64(s, 3, limit);
+	} else if (nbind == 1) {
+		sqlite3_bind_int64(s, 1, limit);
+	}
+	while (arr && (e = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *o = fn(m, s);
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	if (arr && e != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		arr = NULL;
+	}
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&m->mu);
+	return arr;
+}
+
+static int64_t clamp_limit(size_t limit)
+{
+	return limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+cJSON *mock_command_json(mock *m, int64_t id)
+{
+	cJSON *o = NULL;
+	sqlite3_stmt *s;
+
+	if (!m)
+		return NULL;
+	pthread_mutex_lock(&m->mu);
+	(void)expire(m, mock__now(m));
+	s = st(m, S_CMD_GET);
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = cmd_row(s);
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&m->mu);
+	return o;
+}
+
+cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
+			  size_t limit)
+{
+	return rows(m, S_CMD_LIST, 3, cid, after, clamp_limit(limit), row_cmd);
+}
+
+cJSON *mock_devices_json(mock *m)
+{
+	return rows(m, S_DEV_LIST, 0, NULL, 0, 0, row_dev);
+}
+
+cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
+			 size_t limit)
+{
+	return rows(m, S_REC_LIST, 3, cid, after, clamp_limit(limit), row_rec);
+}
+
+cJSON *mock_messages_json(mock *m, const char *cid, int64_t after,
+			  size_t limit)
+{
+	return rows(m, S_MSG_LIST, 3, cid, after, clamp_limit(limit), msg_row);
+}
+
+cJSON *mock__recent_commands(mock *m, size_t n)
+{
+	return rows(m, S_CMD_RECENT, 1, NULL, 0, clamp_limit(n), row_cmd);
+}
+
+cJSON *mock__recent_records(mock *m, size_t n)
+{
+	return rows(m, S_REC_RECENT, 1, NULL, 0, clamp_limit(n), row_rec);
+}
+
+int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
+{
+	sqlite3_stmt *s;
+	int rc = MOCK_ENOTFOUND;
+
+	*out = NULL;
+	*len = 0;
+	if (!m)
+		return MOCK_EINVAL;
+	pthread_mutex_lock(&m->mu);
+	s = st(m, S_REC_IMAGE);
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		if ((*out = malloc(n ? n : 1))) {
+			memcpy(*out, sqlite3_column_blob(s, 0), n);
+			*len = n;
+			rc = 0;
+		} else {
+			rc = MOCK_ENOMEM;
+		}
+	}
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}

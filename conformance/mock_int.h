@@ -1,0 +1,115 @@
+/* mock_int.h -- what mock.c (the HTTP server), mock_db.c (the SQLite file
+ * and the command state machine) and mock_admin.c (admin API and HTML
+ * page) share.  Not for use outside conformance/mock*.c. */
+#ifndef CAMSIM_MOCK_INT_H
+#define CAMSIM_MOCK_INT_H
+
+#include "mock.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#define MOCK__BODY_MAX (64u << 20) /* a device or admin body, bytes */
+#define MOCK__LIST_DEFAULT 100
+#define MOCK__LIST_MAX 1000
+
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+struct mock {
+	struct mg_context *mg;
+	int port;
+	struct sockaddr_storage addr; /* where mock_stop pokes the listener */
+	char listen[128];             /* as CivetWeb was given it */
+	char *path;                   /* device endpoint */
+	char *token;                  /* admin bearer token, NULL: none */
+	const proto_profile *prof;
+	int64_t (*now)(void *ud);
+	void *now_ud;
+	int64_t timeout_ms;
+	FILE *log;
+
+	/* The database and every statement: one connection, used under mu
+	 * by whichever CivetWeb thread holds it. */
+	pthread_mutex_t mu;
+	sqlite3 *db;
+	char *dbpath;
+	sqlite3_stmt **s;
+	char timeout_detail[96];
+};
+
+/* A growing string: every append is a no-op after an allocation failure,
+ * which oom records; p is NUL-terminated whenever it is not NULL. */
+typedef struct mock__sb {
+	char *p;
+	size_t n, cap;
+	bool oom;
+} mock__sb;
+
+void mock__sb_add(mock__sb *b, const char *s, size_t n);
+void mock__sb_printf(mock__sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s with & < > " ' as HTML entities. */
+void mock__sb_html(mock__sb *b, const char *s);
+
+/* What one device POST became: the answer and the log lines. */
+typedef struct mock__exchange {
+	int status;
+	char *body;        /* malloc'd answer body (NULL: empty) */
+	size_t len;
+	const char *ctype; /* its Content-Type */
+	int64_t msg_id;    /* the stored message (0: none) */
+	mock__sb log;      /* lines for mock_opts.log */
+} mock__exchange;
+
+/* Sets x's answer to status with a one-line text/plain sentence. */
+void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* UTC ms on the mock's clock. */
+int64_t mock__now(mock *m);
+/* "2023-11-14T22:13:20.000Z" of UTC ms t into out[32]. */
+void mock__iso(int64_t t, char out[32]);
+
+/* ---- mock_db.c ---- */
+
+/* Opens (creating when new) the database at m->dbpath and prepares the
+ * statements.  MOCK_EDB / MOCK_ENOMEM with a sentence in err. */
+int mock__db_open(mock *m, char *err, size_t errlen);
+void mock__db_close(mock *m);
+
+/* Judges, stores and answers one device message body[0..len): the reply
+ * carries the commands due (see docs/mock.md).  Fills x (free with
+ * mock__exchange_free); never fails beyond x->status 500. */
+void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x);
+/* Stores a device POST refused before its body was read (413), with the
+ * sentence why, and fills x with that answer. */
+void mock__refuse(mock *m, int status, const char *why, mock__exchange *x);
+void mock__exchange_free(mock__exchange *x);
+
+/* mock_enqueue, with every violation of a refused command in rep (may be
+ * NULL). */
+int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
+		      proto_report *rep, char *err, size_t errlen);
+
+/* The newest n commands and snapshot records (any device), newest first,
+ * for the HTML page; the shapes of mock_commands_json / mock_records_json. */
+cJSON *mock__recent_commands(mock *m, size_t n);
+cJSON *mock__recent_records(mock *m, size_t n);
+
+/* ---- mock_admin.c ---- */
+
+/* Serves one request under /admin/ or the page at /: fills status,
+ * body (malloc'd), its length and Content-Type.  rbody is the request
+ * body (POST only). */
+typedef struct mock__http {
+	const char *method, *uri, *query;
+	const char *auth; /* the Authorization header, or NULL */
+	const char *body;
+	size_t len;
+} mock__http;
+
+void mock__admin(mock *m, const mock__http *rq, mock__exchange *x);
+
+#endif

@@ -1,0 +1,1008 @@
+/* check_mock.c -- the reference mock server through its device endpoint
+ * and admin API (libcurl and raw sockets, the mock in-process on a fake
+ * clock): delivery in heartbeat replies, outcomes through the seq
+ * mechanism, the result messages and the timeout, the batch chain,
+ * refused commands, Expect: 100-continue, bad device input, restart,
+ * the admin token, the HTML page, record images, `camsim mock', and the
+ * project's simulated device end to end. */
+#include "device.h"
+#include "image.h"
+#include "mock.h"
+#include "mock_cli.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <cJSON.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T0 1700000000000LL
+#define CID "cam000001"
+
+static _Atomic int64_t fake_now = T0;
+
+static int64_t fake_clock(void *ud)
+{
+	(void)ud;
+	return atomic_load(&fake_now);
+}
+
+typedef struct fx {
+	char dir[64], db[96];
+	mock *m;
+	int port;
+} fx;
+
+static void fx_start_opts(fx *f, mock_opts o)
+{
+	char err[512];
+
+	if (!f->dir[0]) {
+		snprintf(f->dir, sizeof f->dir, "/tmp/camsim-mock-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(f->dir));
+		snprintf(f->db, sizeof f->db, "%s/mock.db", f->dir);
+	}
+	o.db = f->db;
+	if (!o.listen)
+		o.listen = "127.0.0.1:0";
+	if (!o.now)
+		o.now = fake_clock;
+	ck_assert_msg(mock_start(&o, &f->m, err, sizeof err) == 0, "%s", err);
+	f->port = mock_port(f->m);
+	ck_assert_int_gt(f->port, 0);
+}
+
+static void fx_start(fx *f)
+{
+	atomic_store(&fake_now, T0);
+	memset(f, 0, sizeof *f);
+	fx_start_opts(f, (mock_opts){.cmd_timeout_ms = 60000});
+}
+
+static void fx_end(fx *f)
+{
+	char cmd[128];
+
+	mock_stop(f->m);
+	f->m = NULL;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+typedef struct resp {
+	long status;
+	char *body;
+	size_t len;
+	char ctype[128];
+	cJSON *json;
+} resp;
+
+static size_t sink(char *p, size_t sz, size_t n, void *ud)
+{
+	resp *r = ud;
+	char *nb = realloc(r->body, r->len + sz * n + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + r->len, p, sz * n);
+	r->len += sz * n;
+	nb[r->len] = '\0';
+	r->body = nb;
+	return sz * n;
+}
+
+static void resp_free(resp *r)
+{
+	free(r->body);
+	cJSON_Delete(r->json);
+	memset(r, 0, sizeof *r);
+}
+
+/* One request; body NULL: GET.  auth: the Authorization header value. */
+static resp http(fx *f, const char *method, const char *path, const char *body,
+		 size_t blen, const char *auth)
+{
+	resp r = {0};
+	char url[512], ah[300];
+	CURL *h = curl_easy_init();
+	struct curl_slist *hs = curl_slist_append(NULL, "Expect:");
+	char *ct = NULL;
+	CURLcode cc;
+
+	ck_assert_ptr_nonnull(h);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", f->port, path);
+	if (auth) {
+		snprintf(ah, sizeof ah, "Authorization: %s", auth);
+		hs = curl_slist_append(hs, ah);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+	}
+	if (method)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	cc = curl_easy_perform(h);
+	ck_assert_msg(cc == CURLE_OK, "%s: %s", path, curl_easy_strerror(cc));
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+	snprintf(r.ctype, sizeof r.ctype, "%s", ct ? ct : "");
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hs);
+	if (r.body && strstr(r.ctype, "json"))
+		r.json = cJSON_Parse(r.body);
+	return r;
+}
+
+static resp post(fx *f, const char *json)
+{
+	return http(f, NULL, "/api/face", json, strlen(json), NULL);
+}
+
+static resp get(fx *f, const char *path)
+{
+	return http(f, NULL, path, NULL, 0, NULL);
+}
+
+/* A heartbeat of cid carrying seq; returns the reply body (caller frees,
+ * "" when empty) after checking the 200. */
+static char *beat(fx *f, const char *cid, long long seq)
+{
+	char b[300];
+	resp r;
+	char *out;
+
+	snprintf(b, sizeof b, "{\"app_version\":\"V1.0.0\",\"cid\":\"%s\","
+		 "\"seq\":%lld,\"uptime\":1700000000,\"type\":3}", cid, seq);
+	r = post(f, b);
+	ck_assert_msg(r.status == 200, "heartbeat: %ld %s", r.status,
+		      r.body ? r.body : "");
+	out = strdup(r.body ? r.body : "");
+	resp_free(&r);
+	return out;
+}
+
+static int64_t enq(fx *f, const char *cid, const char *json)
+{
+	char err[1024];
+	cJSON *c = cJSON_Parse(json);
+	int64_t id;
+
+	ck_assert_ptr_nonnull(c);
+	id = mock_enqueue(f->m, cid, c, err, sizeof err);
+	cJSON_Delete(c);
+	ck_assert_msg(id > 0, "enqueue %s: %s", json, err);
+	return id;
+}
+
+/* The command's state name; *detail (may be NULL) gets a copy of its
+ * detail sentence (caller frees). */
+static char *state_of(fx *f, int64_t id, char **detail)
+{
+	cJSON *c = mock_command_json(f->m, id);
+	char *s;
+
+	ck_assert_ptr_nonnull(c);
+	s = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")));
+	if (detail) {
+		const char *d = cJSON_GetStringValue(cJSON_GetObjectItem(c, "detail"));
+		*detail = strdup(d ? d : "");
+	}
+	cJSON_Delete(c);
+	return s;
+}
+
+#define ck_state(f, id, want)                                                 \
+	do {                                                                  \
+		char *d_, *s_ = state_of(f, id, &d_);                         \
+		ck_assert_msg(!strcmp(s_, want), "command %lld is %s (%s), "  \
+			      "wanted %s", (long long)(id), s_, d_, want);    \
+		free(s_);                                                     \
+		free(d_);                                                     \
+	} while (0)
+
+/* A small real JPEG (the 4x3 PNG fixture re-encoded), as raw bytes. */
+static unsigned char *jpeg(size_t *len)
+{
+	char path[512], err[256];
+	img im;
+	unsigned char *out = NULL;
+
+	snprintf(path, sizeof path, "%s/fixtures/images/rgb_4x3.png", tu_root());
+	ck_assert_msg(img_load_file(path, &im, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(img_encode_jpeg(&im, 90, &out, len), 0);
+	img_free(&im);
+	return out;
+}
+
+static char *b64_photo(size_t *raw_len)
+{
+	size_t n;
+	unsigned char *raw = jpeg(&n);
+	char *b = img_base64_encode(raw, n, NULL);
+
+	free(raw);
+	if (raw_len)
+		*raw_len = n;
+	return b;
+}
+
+static char *snapshot_json(const char *cid, const char *b64, const char *name)
+{
+	size_t n = strlen(b64) + 600;
+	char *s = malloc(n);
+	snprintf(s, n, "{\"cid\":\"%s\",\"type\":1,\"time\":1700000000,"
+		 "\"faces\":[\"%s\"],\"result\":{\"person_id\":\"p1\","
+		 "\"person_name\":\"%s\",\"confidence\":0.9,\"person_type\":1,"
+		 "\"temperature\":36.5}}", cid, b64, name);
+	return s;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+START_TEST(test_empty_reply_and_device_list)
+{
+	fx f;
+	fx_start(&f);
+	char *r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, ""); /* nothing queued: an empty 200 body (D3) */
+	free(r);
+	cJSON *devs = mock_devices_json(f.m);
+	ck_assert_int_eq(cJSON_GetArraySize(devs), 1);
+	cJSON *d = cJSON_GetArrayItem(devs, 0);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(d, "cid")), CID);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(d, "last_heartbeat")),
+			    (double)T0);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(d, "last_seq")),
+			    1700000000.0);
+	cJSON_Delete(devs);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_seq_confirms)
+{
+	fx f;
+	fx_start(&f);
+	int64_t id = enq(&f, CID, "{\"facelib_manage\":{\"type\":3,"
+			 "\"person_ids\":\"p1\"}}");
+	ck_state(&f, id, "pending");
+	char *r = beat(&f, CID, 1700000000);
+	cJSON *j = cJSON_Parse(r);
+	cJSON *fm = cJSON_GetObjectItem(j, "facelib_manage");
+	ck_assert_msg(fm != NULL, "reply: %s", r);
+	/* the mock numbers facelib ops from 1 (D8) */
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(fm, "seq")), 1);
+	cJSON_Delete(j);
+	free(r);
+	ck_state(&f, id, "sent");
+	atomic_fetch_add(&fake_now, 3000);
+	r = beat(&f, CID, 1);
+	ck_assert_str_eq(r, "");
+	free(r);
+	ck_state(&f, id, "confirmed");
+	cJSON *c = mock_command_json(f.m, id);
+	cJSON *res = cJSON_GetObjectItem(c, "result");
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(res, "type")), 3);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "done_at")),
+			    (double)(T0 + 3000));
+	cJSON_Delete(c);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_seq_differs_fails)
+{
+	fx f;
+	char *d;
+	fx_start(&f);
+	int64_t id = enq(&f, CID, "{\"facelib_manage\":{\"type\":4}}");
+	free(beat(&f, CID, 1700000000));
+	free(beat(&f, CID, 1700000003)); /* its send time: the op failed */
+	char *s = state_of(&f, id, &d);
+	ck_assert_str_eq(s, "failed");
+	ck_assert_msg(strstr(d, "1700000003") && strstr(d, "not the operation's 1"),
+		      "%s", d);
+	free(s);
+	free(d);
+	fx_end(&f);
+}
+END_TEST
+
+/* One facelib op in flight per device; a reply keeps queue order, so a
+ * command the device would apply earlier (D5) waits for the next one. */
+START_TEST(test_packing_order)
+{
+	fx f;
+	fx_start(&f);
+	int64_t a = enq(&f, CID, "{\"facelib_manage\":{\"type\":3,\"person_ids\":\"a\"}}");
+	int64_t b = enq(&f, CID, "{\"facelib_manage\":{\"type\":3,\"person_ids\":\"b\"}}");
+	int64_t t = enq(&f, CID, "{\"time_interval\":5}");
+	int64_t o = enq(&f, "cam000002", "{\"facelib_manage\":{\"type\":4}}");
+	char *r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "{\"facelib_manage\":{\"type\":3,\"person_ids\":\"a\",\"seq\":1}}");
+	free(r);
+	r = beat(&f, CID, 1700000000); /* unrelated seq: a failed */
+	ck_assert_str_eq(r, "{\"facelib_manage\":{\"type\":3,\"person_ids\":\"b\",\"seq\":2}}");
+	free(r);
+	ck_state(&f, a, "failed");
+	r = beat(&f, CID, 2);
+	ck_assert_str_eq(r, "{\"time_interval\":5}");
+	free(r);
+	ck_state(&f, b, "confirmed");
+	ck_state(&f, t, "sent");
+	r = beat(&f, CID, 1700000010);
+	ck_assert_str_eq(r, "");
+	free(r);
+	/* no confirmation exists: the next message settles it */
+	ck_state(&f, t, "confirmed");
+	/* another device counts from 1 too */
+	r = beat(&f, "cam000002", 1700000000);
+	ck_assert_str_eq(r, "{\"facelib_manage\":{\"type\":4,\"seq\":1}}");
+	free(r);
+	ck_state(&f, o, "sent");
+	/* several kinds in one reply, in D5 order */
+	enq(&f, CID, "{\"time_set\":{\"time_stamp\":1700000000,\"time_zone\":0}}");
+	enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	enq(&f, CID, "{\"reboot\":1}");
+	r = beat(&f, CID, 1700000020);
+	ck_assert_str_eq(r, "{\"time_set\":{\"time_stamp\":1700000000,\"time_zone\":0},"
+			 "\"control\":{\"opType\":1,\"seq\":3},\"reboot\":1}");
+	free(r);
+	fx_end(&f);
+}
+END_TEST
+
+static void post_ok(fx *f, const char *json)
+{
+	resp r = post(f, json);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body ? r.body : "");
+	resp_free(&r);
+}
+
+START_TEST(test_result_messages)
+{
+	fx f;
+	fx_start(&f);
+	/* queued in D5 order, so that one reply carries them all */
+	int64_t cfg = enq(&f, CID, "{\"config\":{\"opType\":0,\"relay\":{\"duration\":3}}}");
+	int64_t str = enq(&f, CID, "{\"strategy_manage\":{\"strategyList\":[{"
+			  "\"strategyId\":7,\"name\":\"day\",\"state\":1,"
+			  "\"strategyRuleList\":[{\"ruleId\":1,\"begDate\":"
+			  "\"2020/01/01\",\"endDate\":\"2030/01/01\",\"timeRange\":"
+			  "\"08:00:00-18:00:00\",\"week\":\"1,2,3,4,5\",\"type\":1}]}]}}");
+	int64_t rq = enq(&f, CID, "{\"reupload\":{\"type\":2}}");
+	int64_t ctl = enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	int64_t upg = enq(&f, CID, "{\"fw_upgrade\":{\"version\":\"V2.0.0\","
+			  "\"download_url\":\"http://127.0.0.1:9/pkg\"}}");
+	char *r = beat(&f, CID, 1700000000);
+	cJSON *j = cJSON_Parse(r);
+	for (const char *const *k = (const char *const[]){"config", "strategy_manage",
+			"reupload", "control", "fw_upgrade", NULL}; *k; k++)
+		ck_assert_msg(cJSON_GetObjectItem(j, *k), "%s missing: %s", *k, r);
+	cJSON_Delete(j);
+	free(r);
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":10,\"time\":1700000000,"
+		"\"config\":{\"seq\":1,\"errcode\":0}}");
+	ck_state(&f, cfg, "confirmed");
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":12,\"time\":1700000000,"
+		"\"control\":{\"seq\":3,\"errcode\":2}}");
+	ck_state(&f, ctl, "failed");
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":7,\"time\":1700000000,"
+		"\"strategy_manage\":{\"resultList\":[{\"strategyId\":7,\"result\":0}]}}");
+	ck_state(&f, str, "confirmed");
+	ck_state(&f, rq, "sent");
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":8,\"time\":1700000000,"
+		"\"reupload\":{\"reupload_time\":\"02:00:00\",\"mode\":2,"
+		"\"recordes_num\":0}}");
+	ck_state(&f, rq, "confirmed");
+	post_ok(&f, "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\",\"seq\":1700000001,"
+		"\"uptime\":1700000000,\"type\":6,\"error\":5}");
+	char *d, *s = state_of(&f, upg, &d);
+	ck_assert_str_eq(s, "failed");
+	ck_assert_msg(strstr(d, "error 5"), "%s", d);
+	free(s);
+	free(d);
+	/* a second config result with an unknown seq settles nothing */
+	int64_t cfg2 = enq(&f, CID, "{\"config\":{\"opType\":0,\"relay\":{\"duration\":4}}}");
+	free(beat(&f, CID, 1700000002));
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":10,\"time\":1700000000,"
+		"\"config\":{\"seq\":99,\"errcode\":0}}");
+	ck_state(&f, cfg2, "sent");
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_batch_chain)
+{
+	fx f;
+	fx_start(&f);
+	int64_t b1 = enq(&f, CID, "{\"facelib_batch\":{\"personList\":[{\"operType\":3,"
+			 "\"id\":\"a\"},{\"operType\":3,\"id\":\"b\"}]}}");
+	int64_t b2 = enq(&f, CID, "{\"facelib_batch\":{\"personList\":[{\"operType\":3,"
+			 "\"id\":\"c\"}]}}");
+	int64_t t = enq(&f, CID, "{\"time_interval\":9}");
+	char *r = beat(&f, CID, 1700000000);
+	ck_assert_msg(strstr(r, "\"a\"") && !strstr(r, "\"c\""), "%s", r);
+	free(r);
+	resp x = post(&f, "{\"cid\":\"" CID "\",\"type\":9,\"time\":1700000000,"
+		      "\"facelib_batch\":{\"resultList\":[{\"operType\":3,\"id\":\"a\","
+		      "\"result\":0},{\"operType\":3,\"id\":\"b\",\"result\":0}]}}");
+	ck_assert_int_eq(x.status, 200);
+	/* the next batch rides on the reply to the type 9 (§7), alone */
+	ck_assert_msg(x.body && strstr(x.body, "\"c\"") && !strstr(x.body, "time_interval"),
+		      "%s", x.body ? x.body : "(empty)");
+	resp_free(&x);
+	ck_state(&f, b1, "confirmed");
+	x = post(&f, "{\"cid\":\"" CID "\",\"type\":9,\"time\":1700000000,"
+		 "\"facelib_batch\":{\"resultList\":[{\"operType\":3,\"id\":\"c\","
+		 "\"result\":4}]}}");
+	ck_assert_int_eq(x.status, 200);
+	ck_assert_uint_eq(x.len, 0); /* the chain ends: not a batch next */
+	resp_free(&x);
+	char *d, *s = state_of(&f, b2, &d);
+	ck_assert_str_eq(s, "failed");
+	ck_assert_msg(strstr(d, "c: library full"), "%s", d);
+	free(s);
+	free(d);
+	ck_state(&f, t, "pending");
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_timeout_on_fake_clock)
+{
+	fx f;
+	fx_start(&f);
+	int64_t id = enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	free(beat(&f, CID, 1700000000));
+	atomic_fetch_add(&fake_now, 59999);
+	ck_state(&f, id, "sent");
+	atomic_fetch_add(&fake_now, 2);
+	ck_state(&f, id, "timeout"); /* judged when asked: no timer thread */
+	cJSON *c = mock_command_json(f.m, id);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "done_at")),
+			    (double)(T0 + 60000));
+	cJSON_Delete(c);
+	/* a late result changes nothing */
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":12,\"time\":1700000000,"
+		"\"control\":{\"seq\":1,\"errcode\":0}}");
+	ck_state(&f, id, "timeout");
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_invalid_command_refused)
+{
+	fx f;
+	char err[1024];
+	fx_start(&f);
+	cJSON *c = cJSON_Parse("{\"facelib_manage\":{\"type\":1,\"face\":{\"id\":\"p1\","
+			       "\"name\":\"a name that is longer than thirty-five bytes\"}}}");
+	int64_t rc = mock_enqueue(f.m, CID, c, err, sizeof err);
+	ck_assert_int_eq(rc, MOCK_EBADCMD);
+	ck_assert_msg(strstr(err, "facelib_add.face.name.max_len") &&
+		      strstr(err, "$.facelib_manage.face.name"), "%s", err);
+	cJSON_Delete(c);
+	c = cJSON_Parse("{\"control\":{\"opType\":1},\"reboot\":1}");
+	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), MOCK_EBADCMD);
+	ck_assert_msg(strstr(err, "one command at a time"), "%s", err);
+	cJSON_Delete(c);
+	c = cJSON_Parse("{\"rebot\":1}");
+	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), MOCK_EBADCMD);
+	ck_assert_msg(strstr(err, "\"rebot\""), "%s", err);
+	ck_assert_int_eq(mock_enqueue(f.m, "has space", c, err, sizeof err), MOCK_EINVAL);
+	cJSON_Delete(c);
+	/* through the admin API: 400 naming the rule */
+	const char *bad = "{\"reboot\":2}";
+	resp r = http(&f, NULL, "/admin/devices/" CID "/commands", bad, strlen(bad), NULL);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_msg(strstr(r.body, "reply.reboot.enum"), "%s", r.body);
+	cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "violations"), 0);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(v, "rule")),
+			 "reply.reboot.enum");
+	resp_free(&r);
+	/* and a good one: 201 with the command */
+	const char *good = "{\"facelog\":{\"opType\":1}}";
+	r = http(&f, NULL, "/admin/devices/" CID "/commands", good, strlen(good), NULL);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "state")), "pending");
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "seq")), 1);
+	resp_free(&r);
+	r = get(&f, "/admin/devices/" CID "/commands");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1); /* only the good one */
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* What arrives within ms (at most n-1 bytes, NUL-terminated). */
+static size_t raw_read(int fd, char *buf, size_t n, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+
+	while (got + 1 < n && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memmem(buf, got, "\r\n\r\n", 4))
+			break;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+START_TEST(test_expect_100_continue)
+{
+	fx f;
+	char head[512], buf[4096];
+	size_t raw_len;
+	fx_start(&f);
+	char *b64 = b64_photo(&raw_len);
+	char *snap = snapshot_json(CID, b64, "Ann");
+	int fd = raw_connect(f.port);
+	int hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
+			  "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			  "Expect: 100-continue\r\n\r\n", strlen(snap));
+	ck_assert_int_eq(write(fd, head, (size_t)hn), hn);
+	/* the device waits 1 s for it (D4): it must come at once */
+	raw_read(fd, buf, sizeof buf, 500);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 100", 12), "got \"%s\"", buf);
+	ck_assert_int_eq(write(fd, snap, strlen(snap)), (ssize_t)strlen(snap));
+	raw_read(fd, buf, sizeof buf, 5000);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "got \"%s\"", buf);
+	close(fd);
+	/* too large: the final 413 instead of the 100, body never read */
+	fd = raw_connect(f.port);
+	hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
+		      "Content-Length: 70000000\r\nExpect: 100-continue\r\n\r\n");
+	ck_assert_int_eq(write(fd, head, (size_t)hn), hn);
+	raw_read(fd, buf, sizeof buf, 2000);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 413", 12), "got \"%s\"", buf);
+	close(fd);
+	cJSON *msgs = mock_messages_json(f.m, NULL, 0, 10);
+	ck_assert_int_eq(cJSON_GetArraySize(msgs), 2);
+	ck_assert_msg(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(msgs, 1), "error")), "70000000 bytes"), "413 not recorded");
+	cJSON_Delete(msgs);
+	free(snap);
+	free(b64);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_bad_device_input)
+{
+	fx f;
+	fx_start(&f);
+	resp r = post(&f, "{\"cid\":\"x\",");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "not JSON") && strstr(r.body, "line 1"), "%s", r.body);
+	resp_free(&r);
+	static const char latin1[] = "{\"cid\":\"caf\xe9\",\"type\":3}";
+	r = http(&f, NULL, "/api/face", latin1, sizeof latin1 - 1, NULL);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "UTF-8"), "%s", r.body);
+	resp_free(&r);
+	r = post(&f, "{\"cid\":\"" CID "\",\"type\":5,\"time\":1700000000}");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "message.type.enum") && strstr(r.body, "$.type"),
+		      "%s", r.body);
+	resp_free(&r);
+	r = get(&f, "/api/face");
+	ck_assert_int_eq(r.status, 405);
+	resp_free(&r);
+	r = post(&f, ""); /* an empty body is not a message */
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	r = http(&f, NULL, "/api/other", "{}", 2, NULL);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_msg(strstr(r.body, "/api/face"), "%s", r.body);
+	resp_free(&r);
+	/* a known kind with MUST violations: stored with them, still 200 */
+	r = post(&f, "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\",\"seq\":-1,"
+		 "\"uptime\":1700000000,\"type\":3}");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	cJSON *ms = mock_messages_json(f.m, NULL, 0, 100);
+	ck_assert_int_eq(cJSON_GetArraySize(ms), 5); /* the 405 and 404 are not */
+	cJSON *m0 = cJSON_GetArrayItem(ms, 0), *m1 = cJSON_GetArrayItem(ms, 1);
+	ck_assert_ptr_nonnull(cJSON_GetStringValue(cJSON_GetObjectItem(m0, "raw")));
+	ck_assert_msg(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(m1, "raw")), "\\xE9"),
+		      "non-UTF-8 bytes kept escaped");
+	cJSON *last = cJSON_GetArrayItem(ms, 4);
+	cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(last, "violations"), 0);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(v, "rule")),
+			 "heartbeat.seq.range");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(v, "path")), "$.seq");
+	cJSON_Delete(ms);
+	r = get(&f, "/admin/messages?cid=" CID);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_restart_keeps_everything)
+{
+	fx f;
+	char err[256];
+	fx_start(&f);
+	char *b64 = b64_photo(NULL);
+	char *snap = snapshot_json(CID, b64, "Ann");
+	post_ok(&f, snap);
+	int64_t a = enq(&f, CID, "{\"facelib_manage\":{\"type\":4}}");
+	char *r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "{\"facelib_manage\":{\"type\":4,\"seq\":1}}");
+	free(r);
+	ck_state(&f, a, "sent");
+	int64_t b = enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	mock_stop(f.m);
+	fx_start_opts(&f, (mock_opts){.cmd_timeout_ms = 60000});
+	cJSON *devs = mock_devices_json(f.m);
+	ck_assert_int_eq(cJSON_GetArraySize(devs), 1);
+	cJSON_Delete(devs);
+	cJSON *recs = mock_records_json(f.m, CID, 0, 10);
+	ck_assert_int_eq(cJSON_GetArraySize(recs), 1);
+	cJSON_Delete(recs);
+	ck_state(&f, a, "sent");
+	ck_state(&f, b, "pending");
+	r = beat(&f, CID, 1); /* settles a, delivers b */
+	ck_state(&f, a, "confirmed");
+	ck_assert_str_eq(r, "{\"control\":{\"opType\":1,\"seq\":2}}");
+	free(r);
+	/* the counter survived: the next seq is 3, not 1 */
+	int64_t c = enq(&f, CID, "{\"facelog\":{\"opType\":1}}");
+	cJSON *cj = mock_command_json(f.m, c);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cj, "seq")), 3);
+	cJSON_Delete(cj);
+	mock_stop(f.m);
+	/* a file that is not the mock's is refused untouched */
+	FILE *x = fopen(f.db, "w");
+	fputs("not a database", x);
+	fclose(x);
+	mock_opts o = {.db = f.db, .listen = "127.0.0.1:0"};
+	f.m = NULL;
+	ck_assert_int_eq(mock_start(&o, &f.m, err, sizeof err), MOCK_EDB);
+	ck_assert_msg(strstr(err, f.db) && strstr(err, "not a database"), "%s", err);
+	snprintf(err, sizeof err, "rm -rf %s", f.dir);
+	ck_assert_int_eq(system(err), 0);
+	free(snap);
+	free(b64);
+}
+END_TEST
+
+START_TEST(test_admin_token)
+{
+	fx f = {0};
+	char err[256];
+	mock *m = NULL;
+	mock_opts o = {.listen = "0.0.0.0:0", .db = "/tmp/never-created.db"};
+	ck_assert_int_eq(mock_start(&o, &m, err, sizeof err), MOCK_EINVAL);
+	ck_assert_msg(strstr(err, "token"), "%s", err);
+	ck_assert_ptr_null(m);
+	ck_assert_int_ne(access("/tmp/never-created.db", F_OK), 0);
+	atomic_store(&fake_now, T0);
+	fx_start_opts(&f, (mock_opts){.token = "s3cret"});
+	resp r = get(&f, "/admin/devices");
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = http(&f, NULL, "/admin/devices", NULL, 0, "Bearer wrong");
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = http(&f, NULL, "/", NULL, 0, NULL);
+	ck_assert_int_eq(r.status, 401); /* the page is admin too */
+	resp_free(&r);
+	r = http(&f, NULL, "/admin/devices", NULL, 0, "Bearer s3cret");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = http(&f, NULL, "/admin/devices", NULL, 0, "Basic dTpzM2NyZXQ="); /* u:s3cret */
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	const char *cmd = "{\"reboot\":1}";
+	r = http(&f, NULL, "/admin/devices/" CID "/commands", cmd, strlen(cmd), NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	char *b = beat(&f, CID, 1700000000); /* devices never need it */
+	ck_assert_str_eq(b, "");
+	free(b);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_html_escapes)
+{
+	fx f;
+	fx_start(&f);
+	const char *evil = "<script>alert(1)</script>";
+	char *b = beat(&f, evil, 1700000000);
+	free(b);
+	char *b64 = b64_photo(NULL);
+	char *snap = snapshot_json(evil, b64, "<img src=x onerror=alert(2)>");
+	post_ok(&f, snap);
+	enq(&f, evil, "{\"reboot\":1}");
+	resp r = get(&f, "/");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.ctype, "text/html"), "%s", r.ctype);
+	ck_assert_ptr_null(strstr(r.body, "<script>"));
+	ck_assert_ptr_null(strstr(r.body, "<img src=x"));
+	ck_assert_ptr_nonnull(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	ck_assert_ptr_nonnull(strstr(r.body, "&lt;img src=x onerror=alert(2)&gt;"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<img src=\"/admin/records/1/image\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "pending"));
+	resp_free(&r);
+	free(snap);
+	free(b64);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_record_image)
+{
+	fx f;
+	size_t raw_len, n;
+	fx_start(&f);
+	char *b64 = b64_photo(&raw_len);
+	char *snap = snapshot_json(CID, b64, "Ann");
+	post_ok(&f, snap);
+	post_ok(&f, snap); /* the same record again: a resend */
+	resp r = get(&f, "/admin/records/1/image");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "image/jpeg");
+	unsigned char *raw = jpeg(&n);
+	ck_assert_uint_eq(r.len, n);
+	ck_assert_int_eq(memcmp(r.body, raw, n), 0);
+	resp_free(&r);
+	r = get(&f, "/admin/records?cid=" CID "&after=1");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+	cJSON *rec = cJSON_GetArrayItem(r.json, 0);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(rec, "resend")));
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(rec, "duplicate_of")), 1);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(rec, "image_len")),
+			    (double)raw_len);
+	cJSON *faces = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "message"), "faces");
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetArrayItem(faces, 0)),
+			    (double)strlen(b64));
+	resp_free(&r);
+	r = get(&f, "/admin/records/9/image");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	r = get(&f, "/admin/records?limit=0");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "limit"), "%s", r.body);
+	resp_free(&r);
+	free(raw);
+	free(snap);
+	free(b64);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(test_cli)
+{
+	const char *help[] = {"--help", NULL};
+	tu_cli_result r = tu_cli(mock_main, "mock", help);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "--token-file"));
+	tu_cli_free(&r);
+	const char *unknown[] = {"--bogus", NULL};
+	r = tu_cli(mock_main, "mock", unknown);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "\"--bogus\""));
+	tu_cli_free(&r);
+	const char *open_[] = {"--listen", "0.0.0.0:0", "--db", "/tmp/x.db", NULL};
+	r = tu_cli(mock_main, "mock", open_);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "token"));
+	tu_cli_free(&r);
+	const char *both[] = {"--token", "a", "--token-file", "/dev/null", NULL};
+	r = tu_cli(mock_main, "mock", both);
+	ck_assert_int_eq(r.rc, 2);
+	tu_cli_free(&r);
+	const char *tmo[] = {"--cmd-timeout", "0", NULL};
+	r = tu_cli(mock_main, "mock", tmo);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--cmd-timeout"));
+	tu_cli_free(&r);
+}
+END_TEST
+
+/* A real run in a child: start line, one exchange logged, SIGTERM -> 0. */
+START_TEST(test_cli_run)
+{
+	char dir[] = "/tmp/camsim-mockcli-XXXXXX", db[96], line[512];
+	int pfd[2];
+	pid_t pid;
+	fx f = {0};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/m.db", dir);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		FILE *out = fdopen(pfd[1], "w");
+		char *argv[] = {"mock", "--listen", "127.0.0.1:0", "--db", db, NULL};
+		close(pfd[0]);
+		_exit(mock_main(5, argv, out, stderr));
+	}
+	close(pfd[1]);
+	FILE *in = fdopen(pfd[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+	char *p = strstr(line, "(port ");
+	ck_assert_msg(p, "%s", line);
+	f.port = atoi(p + 6);
+	char *b = beat(&f, CID, 1700000000);
+	free(b);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+	ck_assert_msg(strstr(line, CID " heartbeat #1 -> 200 (empty)"), "%s", line);
+	kill(pid, SIGTERM);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fclose(in);
+	snprintf(line, sizeof line, "rm -rf %s", dir);
+	ck_assert_int_eq(system(line), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- device */
+
+typedef struct devfx {
+	loop *l;
+	store *st;
+	recog *rg;
+	dev_env env;
+	dev *d;
+} devfx;
+
+static int64_t dev_clock(void *ud)
+{
+	return loop_now(ud);
+}
+
+/* Steps the device's loop until command id is no longer pending or sent
+ * (at most ~10 s of wall time). */
+static void run_until_settled(fx *f, devfx *d, int64_t id)
+{
+	for (int i = 0; i < 10000; i++) {
+		char *s = state_of(f, id, NULL);
+		bool open = !strcmp(s, "pending") || !strcmp(s, "sent");
+		free(s);
+		if (!open && loop_http_in_flight(d->l) == 0)
+			return;
+		loop_step(d->l, 1);
+	}
+	ck_abort_msg("command %lld never settled", (long long)id);
+}
+
+/* camsim's own device: config set confirmed by its type 10, then a
+ * capture (recognition off) uploaded with Expect: 100-continue and stored
+ * with its picture, all within the jump clock's first seconds. */
+START_TEST(test_simulated_device)
+{
+	fx f;
+	devfx d = {0};
+	char err[256], url[128];
+	memset(&f, 0, sizeof f);
+	snprintf(f.dir, sizeof f.dir, "/tmp/camsim-mock-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f.dir));
+	snprintf(f.db, sizeof f.db, "%s/mock.db", f.dir);
+	ck_assert_int_eq(loop_new(LOOP_JUMP, 1, T0, &d.l), 0);
+	fx_start_opts(&f, (mock_opts){.now = dev_clock, .now_ud = d.l});
+	ck_assert_msg(store_open(f.dir, &d.st, err, sizeof err) == 0, "%s", err);
+	d.rg = recog_open(NULL, err, sizeof err);
+	d.env.loop = d.l;
+	d.env.store = d.st;
+	d.env.recog = d.rg;
+	dev_env_defaults(&d.env);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/face", f.port);
+	dev_opts o = {.cid = CID, .server_url = url, .interval_s = 3,
+		      .app_version = "V1.0.0"};
+	int64_t id = enq(&f, CID, "{\"config\":{\"opType\":0,\"face_rec\":{\"enable\":0},"
+			 "\"face_cap\":{\"upload_mode\":2}}}");
+	ck_assert_msg(dev_new(&d.env, &o, &d.d, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(dev_power_on(d.d, err, sizeof err) == 0, "%s", err);
+	run_until_settled(&f, &d, id);
+	ck_state(&f, id, "confirmed");
+	char path[512];
+	size_t n;
+	snprintf(path, sizeof path, "%s/fixtures/images/rgb_4x3.png", tu_root());
+	char *raw = tu_read(path, &n);
+	dev_face_in in = {.image = raw, .image_len = n, .has_temperature = true,
+			  .temperature = 36.6};
+	ck_assert_msg(dev_face(d.d, &in, err, sizeof err) == 0, "%s", err);
+	free(raw);
+	cJSON *recs = NULL;
+	for (int i = 0; i < 5000; i++) {
+		cJSON_Delete(recs);
+		recs = mock_records_json(f.m, CID, 0, 10);
+		if (cJSON_GetArraySize(recs) > 0)
+			break;
+		loop_step(d.l, 1);
+	}
+	ck_assert_int_eq(cJSON_GetArraySize(recs), 1);
+	cJSON *rec = cJSON_GetArrayItem(recs, 0);
+	ck_assert_double_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(rec, "image_len")), 0);
+	cJSON_Delete(recs);
+	cJSON *ms = mock_messages_json(f.m, CID, 0, 100), *m;
+	cJSON_ArrayForEach(m, ms)
+		ck_assert_msg(cJSON_GetArraySize(cJSON_GetObjectItem(m, "violations")) == 0,
+			      "the device's %s broke a rule",
+			      cJSON_GetStringValue(cJSON_GetObjectItem(m, "kind")));
+	cJSON_Delete(ms);
+	dev_free(d.d);
+	mock_stop(f.m);
+	f.m = NULL;
+	loop_free(d.l);
+	store_close(d.st);
+	recog_close(d.rg);
+	snprintf(path, sizeof path, "rm -rf %s", f.dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("mock");
+	TCase *t = tcase_create("mock");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, test_empty_reply_and_device_list);
+	tcase_add_test(t, test_seq_confirms);
+	tcase_add_test(t, test_seq_differs_fails);
+	tcase_add_test(t, test_packing_order);
+	tcase_add_test(t, test_result_messages);
+	tcase_add_test(t, test_batch_chain);
+	tcase_add_test(t, test_timeout_on_fake_clock);
+	tcase_add_test(t, test_invalid_command_refused);
+	tcase_add_test(t, test_expect_100_continue);
+	tcase_add_test(t, test_bad_device_input);
+	tcase_add_test(t, test_restart_keeps_everything);
+	tcase_add_test(t, test_admin_token);
+	tcase_add_test(t, test_html_escapes);
+	tcase_add_test(t, test_record_image);
+	tcase_add_test(t, test_cli);
+	tcase_add_test(t, test_cli_run);
+	tcase_add_test(t, test_simulated_device);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_ALL);
+	int rc = tu_run(suite());
+	curl_global_cleanup();
+	return rc;
+}
