@@ -77,9 +77,12 @@ int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
 		     size_t errlen);
 
 /* One command as JSON (caller deletes), NULL when there is no such id:
- * {"id","cid","command":{...as sent},"seq","state","queued_at","sent_at",
+ * {"id","cid","kind" (facelib_add, config_set, ... docs/mock.md),
+ *  "command":{...as sent},"seq","state","queued_at","sent_at",
  *  "done_at","result":{...the device message that settled it} or null,
- *  "detail":"sentence"} (times: UTC ms on the mock's clock). */
+ *  "detail":"sentence"} (times: UTC ms on the mock's clock; a timed-out
+ *  command's done_at is sent_at + cmd_timeout_ms).  Outcomes are judged
+ *  lazily: this call first times out what is overdue on the clock. */
 cJSON *mock_command_json(mock *m, int64_t id);
 
 /* The commands queued for cid (NULL: any device) with an id > after,
@@ -89,15 +92,18 @@ cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
 			  size_t limit);
 
 /* Every device seen, as a JSON array (caller deletes):
- * [{"cid","first_seen","last_heartbeat","last_seq","messages","violations",
- *   "pending"}], in cid order. */
+ * [{"cid","first_seen","last_seen","last_heartbeat","last_seq","uptime",
+ *   "app_version","messages","violations","pending"}], in cid order. */
 cJSON *mock_devices_json(mock *m);
 
 /* Snapshot records (type 1) received from cid (NULL: any device) with a
  * record id > after, oldest first, at most limit; each
- * {"id","cid","received_at","message":{...the message with face_image
- * replaced by its length},"image_sha256","image_len","resend":bool}.
- * Caller deletes. */
+ * {"id","cid","received_at","message":{...the message with each string of
+ * "faces" replaced by its length in base64 characters},"image_sha256",
+ * "image_len" (bytes of the first picture, decoded; 0 when it is not
+ * base64),"resend":bool (the same cid, time and picture arrived before, or
+ * the record's time is over 60 s older than its arrival),"duplicate_of":
+ * the earlier record's id or null}.  Caller deletes. */
 cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
 			 size_t limit);
 

@@ -55,9 +55,11 @@ static const char schema_sql[] =
 	"PRAGMA application_id = 1668116331;" /* MOCK_APP_ID */
 	"PRAGMA user_version = 1;";
 
+/* The columns of the JSON views, in the order of cmd_cols / rec_cols. */
 #define CMD_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"    \
-		 " c.queued_at, c.sent_at, c.done_at, c.detail,"      \
-		 " (SELECT body FROM messages WHERE id = c.result_id)"
+		 " c.queued_at, c.sent_at, c.done_at,"                \
+		 " (SELECT body FROM messages WHERE id = c.result_id),"  \
+		 " c.detail"
 #define REC_COLS "id, cid, received_at, message, image_sha256, image_len," \
 		 " resend, duplicate_of"
 
@@ -1097,6 +1099,7 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 	mock *m = c->m;
 	bool busy_facelib = false, busy_batch = false;
 	int64_t ids[16];
+	const char *kinds[16];
 	size_t taken = 0;
 	int last_rank = -1, e, rc = 0;
 	cJSON *reply = cJSON_CreateObject();
@@ -1120,6 +1123,7 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 		    (rank == 6 && busy_batch))
 			break;
 		rc = merge(reply, col_text(s, 3));
+		kinds[taken] = k->name;
 		ids[taken++] = sqlite3_column_int64(s, 0);
 		last_rank = rank;
 	}
@@ -1130,8 +1134,8 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 		sqlite3_bind_int64(s, 2, c->now);
 		sqlite3_bind_int64(s, 3, c->msg_id);
 		rc = done(m, s);
-		mock__sb_printf(c->log, "  command #%lld: sent\n",
-				(long long)ids[i]);
+		mock__sb_printf(c->log, "  command #%lld %s: sent\n",
+				(long long)ids[i], kinds[i]);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
 		rc = MOCK_ENOMEM;
@@ -1367,54 +1371,50 @@ void mock__exchange_free(mock__exchange *x)
 
 /* ---------------------------------------------------------------- views */
 
-static cJSON *cmd_row(sqlite3_stmt *s)
+/* How a column becomes a JSON member. */
+typedef enum col_as { AS_NUM, AS_STR, AS_JSON, AS_BOOL, AS_STATE } col_as;
+
+typedef struct col {
+	const char *name;
+	col_as as;
+} col;
+
+static const col cmd_cols[] = {
+	{"id", AS_NUM}, {"cid", AS_STR}, {"kind", AS_STR},
+	{"command", AS_JSON}, {"seq", AS_NUM}, {"state", AS_STATE},
+	{"queued_at", AS_NUM}, {"sent_at", AS_NUM}, {"done_at", AS_NUM},
+	{"result", AS_JSON}, {"detail", AS_STR}, {NULL, AS_NUM}};
+
+static const col rec_cols[] = {
+	{"id", AS_NUM}, {"cid", AS_STR}, {"received_at", AS_NUM},
+	{"message", AS_JSON}, {"image_sha256", AS_STR}, {"image_len", AS_NUM},
+	{"resend", AS_BOOL}, {"duplicate_of", AS_NUM}, {NULL, AS_NUM}};
+
+static const col dev_cols[] = {
+	{"cid", AS_STR}, {"first_seen", AS_NUM}, {"last_seen", AS_NUM},
+	{"last_heartbeat", AS_NUM}, {"last_seq", AS_NUM}, {"uptime", AS_NUM},
+	{"app_version", AS_STR}, {"messages", AS_NUM}, {"violations", AS_NUM},
+	{"pending", AS_NUM}, {NULL, AS_NUM}};
+
+/* One row as an object with the members cols names. */
+static cJSON *row_json(sqlite3_stmt *s, const col *cols)
 {
 	cJSON *o = cJSON_CreateObject();
-	int state = sqlite3_column_int(s, 5);
 
-	if (!o)
-		return NULL;
-	add(o, "id", col_num(s, 0));
-	add(o, "cid", col_str(s, 1));
-	add(o, "kind", col_str(s, 2));
-	add(o, "command", col_json(s, 3));
-	add(o, "seq", col_num(s, 4));
-	add(o, "state", cJSON_CreateString(mock_state_name((mock_state)state)));
-	add(o, "queued_at", col_num(s, 6));
-	add(o, "sent_at", col_num(s, 7));
-	add(o, "done_at", col_num(s, 8));
-	add(o, "result", col_json(s, 10));
-	add(o, "detail", col_str(s, 9));
-	return o;
-}
-
-static cJSON *rec_row(sqlite3_stmt *s)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	add(o, "id", col_num(s, 0));
-	add(o, "cid", col_str(s, 1));
-	add(o, "received_at", col_num(s, 2));
-	add(o, "message", col_json(s, 3));
-	add(o, "image_sha256", col_str(s, 4));
-	add(o, "image_len", col_num(s, 5));
-	add(o, "resend", cJSON_CreateBool(sqlite3_column_int(s, 6)));
-	add(o, "duplicate_of", col_num(s, 7));
-	return o;
-}
-
-static cJSON *dev_row(sqlite3_stmt *s)
-{
-	static const char *const names[] = {
-		"cid", "first_seen", "last_seen", "last_heartbeat", "last_seq",
-		"uptime", "app_version", "messages", "violations", "pending"};
-	cJSON *o = cJSON_CreateObject();
-
-	for (int i = 0; o && i < 10; i++)
-		add(o, names[i], sqlite3_column_type(s, i) == SQLITE_TEXT ?
-			col_str(s, i) : col_num(s, i));
+	for (int i = 0; o && cols[i].name; i++) {
+		cJSON *v;
+		switch (cols[i].as) {
+		case AS_STR: v = col_str(s, i); break;
+		case AS_JSON: v = col_json(s, i); break;
+		case AS_BOOL: v = cJSON_CreateBool(sqlite3_column_int(s, i)); break;
+		case AS_STATE:
+			v = cJSON_CreateString(mock_state_name(
+				(mock_state)sqlite3_column_int(s, i)));
+			break;
+		default: v = col_num(s, i); break;
+		}
+		add(o, cols[i].name, v);
+	}
 	return o;
 }
 
@@ -1437,23 +1437,22 @@ static cJSON *raw_string(const unsigned char *p, size_t n)
 	return s ? s : cJSON_CreateNull();
 }
 
+static const col msg_cols[] = {
+	{"id", AS_NUM}, {"cid", AS_STR}, {"received_at", AS_NUM},
+	{"kind", AS_STR}, {"status", AS_NUM}, {"body", AS_JSON}, {NULL, AS_NUM}};
+
+/* A message with its violations; its columns after msg_cols: raw, error,
+ * reply, must, should. */
 static cJSON *msg_row(mock *m, sqlite3_stmt *s)
 {
-	cJSON *o = cJSON_CreateObject(), *vs = cJSON_CreateArray();
+	cJSON *o = row_json(s, msg_cols), *vs = cJSON_CreateArray();
 	sqlite3_stmt *q;
-	int64_t id = sqlite3_column_int64(s, 0);
 
 	if (!o || !vs) {
 		cJSON_Delete(o);
 		cJSON_Delete(vs);
 		return NULL;
 	}
-	add(o, "id", col_num(s, 0));
-	add(o, "cid", col_str(s, 1));
-	add(o, "received_at", col_num(s, 2));
-	add(o, "kind", col_str(s, 3));
-	add(o, "status", col_num(s, 4));
-	add(o, "body", col_json(s, 5));
 	if (sqlite3_column_type(s, 6) == SQLITE_BLOB)
 		add(o, "raw", raw_string(sqlite3_column_blob(s, 6),
 					 (size_t)sqlite3_column_bytes(s, 6)));
@@ -1462,13 +1461,12 @@ static cJSON *msg_row(mock *m, sqlite3_stmt *s)
 	add(o, "must", col_num(s, 9));
 	add(o, "should", col_num(s, 10));
 	q = st(m, S_VIO_LIST);
-	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 1, sqlite3_column_int64(s, 0));
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		cJSON *v = cJSON_CreateObject();
-		add(v, "severity", col_str(q, 0));
-		add(v, "rule", col_str(q, 1));
-		add(v, "path", col_str(q, 2));
-		add(v, "message", col_str(q, 3));
+		static const col vio_cols[] = {
+			{"severity", AS_STR}, {"rule", AS_STR}, {"path", AS_STR},
+			{"message", AS_STR}, {NULL, AS_NUM}};
+		cJSON *v = row_json(q, vio_cols);
 		if (!cJSON_AddItemToArray(vs, v))
 			cJSON_Delete(v);
 	}
@@ -1479,9 +1477,9 @@ static cJSON *msg_row(mock *m, sqlite3_stmt *s)
 
 typedef cJSON *(*row_fn)(mock *m, sqlite3_stmt *s);
 
-static cJSON *row_cmd(mock *m, sqlite3_stmt *s) { (void)m; return cmd_row(s); }
-static cJSON *row_rec(mock *m, sqlite3_stmt *s) { (void)m; return rec_row(s); }
-static cJSON *row_dev(mock *m, sqlite3_stmt *s) { (void)m; return dev_row(s); }
+static cJSON *row_cmd(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, cmd_cols); }
+static cJSON *row_rec(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, rec_cols); }
+static cJSON *row_dev(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, dev_cols); }
 
 /* Runs statement id (bound by the caller through cid/after/limit, or
  * only limit when cid_bind is false) and collects one JSON per row.
@@ -1540,7 +1538,7 @@ cJSON *mock_command_json(mock *m, int64_t id)
 	s = st(m, S_CMD_GET);
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		o = cmd_row(s);
+		o = row_json(s, cmd_cols);
 	sqlite3_reset(s);
 	pthread_mutex_unlock(&m->mu);
 	return o;
