@@ -345,13 +345,16 @@ static void exchange_line(FILE *f, const cJSON *x, const char *sep)
 	esc(f, str(x, "url"), 0, false);
 }
 
+/* "must" and "should" as the legend writes them; anything else as is. */
+static const char *sev_word(const char *sev)
+{
+	return !strcmp(sev, "must") ? "MUST" : !strcmp(sev, "should") ? "SHOULD" : sev;
+}
+
 /* "MUST rule at $.path: message" */
 static void violation_text(FILE *f, const cJSON *v)
 {
-	const char *sev = str_or(v, "severity", "must");
-
-	esc(f, !strcmp(sev, "must") ? "MUST" : !strcmp(sev, "should") ? "SHOULD" : sev,
-	    0, false);
+	esc(f, sev_word(str_or(v, "severity", "must")), 0, false);
 	fputs(" ", f);
 	esc(f, str_or(v, "rule", "?"), 0, false);
 	fputs(" at ", f);
@@ -394,19 +397,33 @@ static void count_case(junit_counts *c, tc_kind k)
 	c->skipped += k == TC_SKIP;
 }
 
-/* The testcases of a scenario are its checks; a scenario without any gets
- * one testcase "scenario" with its own status, so that a scenario that
- * failed or was skipped before its first check still shows in CI. */
-static void count_scenario(const cJSON *scn, bool fow, junit_counts *c)
+/* The testcases of a scenario are its checks, plus one testcase
+ * "scenario" with the scenario's own status and reason when no check
+ * says it: a scenario without checks, or one that failed (an adapter
+ * error, a crash) while none of its checks did.  Without it CI would show
+ * green for a scenario that made the run fail. */
+static bool scenario_case(const cJSON *scn, bool fow)
 {
 	const cJSON *checks = arr(scn, "checks"), *ck;
 
-	if (cJSON_GetArraySize(checks) == 0) {
-		count_case(c, tc_of(status_of(scn), fow));
-		return;
-	}
+	if (cJSON_GetArraySize(checks) == 0)
+		return true;
+	if (status_of(scn) != ST_FAIL)
+		return false;
 	cJSON_ArrayForEach(ck, checks)
+		if (tc_of(check_status(ck, scn), fow) == TC_FAIL)
+			return false;
+	return true;
+}
+
+static void count_scenario(const cJSON *scn, bool fow, junit_counts *c)
+{
+	const cJSON *ck;
+
+	cJSON_ArrayForEach(ck, arr(scn, "checks"))
 		count_case(c, tc_of(check_status(ck, scn), fow));
+	if (scenario_case(scn, fow))
+		count_case(c, tc_of(status_of(scn), fow));
 }
 
 static void junit_counts_attrs(FILE *f, const junit_counts *c)
@@ -452,16 +469,17 @@ static void esc_list(FILE *f, const cJSON *o, const char *key, bool attr)
 	}
 }
 
+/* A property from a string member, or (list) from an array of strings. */
 static void junit_property(FILE *f, const char *name, const cJSON *o,
-			   const char *key)
+			   const char *key, bool list)
 {
-	if (!str(o, key) && cJSON_GetArraySize(arr(o, key)) == 0)
+	if (list ? cJSON_GetArraySize(arr(o, key)) == 0 : !str(o, key))
 		return;
 	fprintf(f, "      <property name=\"%s\" value=\"", name);
-	if (str(o, key))
-		esc(f, str(o, key), 0, true);
-	else
+	if (list)
 		esc_list(f, o, key, true);
+	else
+		esc(f, str(o, key), 0, true);
 	fputs("\"/>\n", f);
 }
 
@@ -508,6 +526,8 @@ static void junit_evidence(FILE *f, const cJSON *scn, const cJSON *check,
 		junit_body(f, "reply", str(x, "reply"));
 		cJSON_ArrayForEach(v, arr(x, "violations"))
 		{
+			if (!cJSON_IsObject(v))
+				continue;
 			fputs("\n  ", f);
 			violation_text(f, v);
 		}
@@ -574,7 +594,7 @@ static void junit_case(FILE *f, const cJSON *scn, const char *sname,
 static void junit_suite(FILE *f, const cJSON *run, const cJSON *scn, int si,
 			bool fow)
 {
-	const cJSON *checks = arr(scn, "checks"), *ck;
+	const cJSON *ck;
 	junit_counts c = {0};
 	char fallback[32];
 	const char *sname = str(scn, "name");
@@ -592,19 +612,19 @@ static void junit_suite(FILE *f, const cJSON *run, const cJSON *scn, int si,
 	fprintf(f, " time=\"%.3f\"", secs(scn, "duration_ms"));
 	junit_timestamp(f, str(run, "started"));
 	fputs(">\n    <properties>\n", f);
-	junit_property(f, "title", scn, "title");
-	junit_property(f, "file", scn, "file");
-	junit_property(f, "sections", scn, "sections");
-	junit_property(f, "devices", scn, "devices");
-	junit_property(f, "status", scn, "status");
-	junit_property(f, "reason", scn, "reason");
-	junit_property(f, "server", run, "server");
-	junit_property(f, "profile", run, "profile");
+	junit_property(f, "title", scn, "title", false);
+	junit_property(f, "file", scn, "file", false);
+	junit_property(f, "sections", scn, "sections", true);
+	junit_property(f, "devices", scn, "devices", true);
+	junit_property(f, "status", scn, "status", false);
+	junit_property(f, "reason", scn, "reason", false);
+	junit_property(f, "server", run, "server", false);
+	junit_property(f, "profile", run, "profile", false);
 	fputs("    </properties>\n", f);
-	if (cJSON_GetArraySize(checks) == 0)
-		junit_case(f, scn, sname, NULL, 0, fow);
-	cJSON_ArrayForEach(ck, checks)
+	cJSON_ArrayForEach(ck, arr(scn, "checks"))
 		junit_case(f, scn, sname, ck, ci++, fow);
+	if (scenario_case(scn, fow))
+		junit_case(f, scn, sname, NULL, 0, fow);
 	fputs("  </testsuite>\n", f);
 }
 
@@ -723,6 +743,16 @@ static void html_sections(FILE *f, const cJSON *scn, bool titles)
 	}
 }
 
+/* " <code>name</code>" when the scenario has a name. */
+static void html_name(FILE *f, const cJSON *scn)
+{
+	if (!str(scn, "name"))
+		return;
+	fputs(" <code>", f);
+	esc(f, str(scn, "name"), 0, false);
+	fputs("</code>", f);
+}
+
 /* A body in <pre>, cut at REP_HTML_BODY_MAX with a note. */
 static void html_body(FILE *f, const char *label, const char *body)
 {
@@ -771,6 +801,9 @@ static void html_images(FILE *f, const cJSON *x)
 		const char *mime = str(img, "mime"), *data = str(img, "data");
 		const char *label = str_or(img, "label", "image");
 		bool ok = false;
+
+		if (!cJSON_IsObject(img))
+			continue;
 
 		for (size_t i = 0; mime && i < sizeof allowed / sizeof *allowed; i++)
 			ok |= !strcmp(mime, allowed[i]);
@@ -839,6 +872,9 @@ static void html_exchange(FILE *f, const cJSON *x, const char *ref)
 	cJSON_ArrayForEach(v, arr(x, "violations"))
 	{
 		const char *sev = str_or(v, "severity", "must");
+
+		if (!cJSON_IsObject(v))
+			continue;
 		fprintf(f, "<li class=\"viol %s\">",
 			strcmp(sev, "should") ? "must" : "should");
 		violation_text(f, v);
@@ -852,7 +888,6 @@ static void html_exchange(FILE *f, const cJSON *x, const char *ref)
 static void html_check(FILE *f, const cJSON *scn, const cJSON *ck, int ci)
 {
 	rep_status st = check_status(ck, scn);
-	const char *sev;
 	const cJSON *ref;
 	double d;
 
@@ -864,9 +899,7 @@ static void html_check(FILE *f, const cJSON *scn, const cJSON *ck, int ci)
 	else
 		fprintf(f, "check-%d", ci + 1);
 	fputs("</code></td><td>", f);
-	sev = str_or(ck, "severity", "");
-	esc(f, !strcmp(sev, "must") ? "MUST" : !strcmp(sev, "should") ? "SHOULD" : sev,
-	    0, false);
+	esc(f, sev_word(str_or(ck, "severity", "")), 0, false);
 	fputs("</td><td>", f);
 	esc(f, str(ck, "name"), 0, false);
 	if (str(ck, "message")) {
@@ -914,9 +947,8 @@ static void html_scenario(FILE *f, const cJSON *scn, int si)
 	fputs(" ", f);
 	esc(f, str_or(scn, "title", str_or(scn, "name", "(untitled scenario)")), 0,
 	    false);
-	fputs(" <code>", f);
-	esc(f, str(scn, "name"), 0, false);
-	fputs("</code></summary>\n", f);
+	html_name(f, scn);
+	fputs("</summary>\n", f);
 	if (str(scn, "description")) {
 		fputs("<p>", f);
 		esc(f, str(scn, "description"), 0, false);
@@ -963,6 +995,8 @@ static void html_scenario(FILE *f, const cJSON *scn, int si)
 		"<th>what</th></tr>\n", cJSON_GetArraySize(arr(scn, "events")));
 	cJSON_ArrayForEach(ev, arr(scn, "events"))
 	{
+		if (!cJSON_IsObject(ev))
+			continue;
 		fputs("<tr><td>", f);
 		html_num(f, ev, "at_ms", "%.0f");
 		fputs("</td><td>", f);
@@ -1068,9 +1102,9 @@ int rep_html(const cJSON *run, FILE *f)
 		fprintf(f, "</td><td><a href=\"#s%d\">", ++si);
 		esc(f, str_or(scn, "title", str_or(scn, "name", "(untitled scenario)")),
 		    0, false);
-		fputs("</a> <code>", f);
-		esc(f, str(scn, "name"), 0, false);
-		fputs("</code></td><td>", f);
+		fputs("</a>", f);
+		html_name(f, scn);
+		fputs("</td><td>", f);
 		html_sections(f, scn, false);
 		fputs("</td><td>", f);
 		html_num(f, scn, "duration_ms", "%.0f ms");
