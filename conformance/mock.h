@@ -44,7 +44,10 @@ typedef struct mock_opts {
 	 * threads, so it must be thread-safe. */
 	int64_t (*now)(void *ud);
 	void *now_ud;
-	int64_t cmd_timeout_ms; /* sent -> timed out without an outcome (60000) */
+	/* sent -> timed out without an outcome (60000); a command that only
+	 * the next heartbeat can settle gets the device's heartbeat interval
+	 * on top (docs/mock.md, Timeouts) */
+	int64_t cmd_timeout_ms;
 	FILE *log;              /* one line per exchange and violation, or NULL */
 } mock_opts;
 
@@ -81,7 +84,7 @@ int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
  *  "command":{...as sent},"seq","state","queued_at","sent_at",
  *  "done_at","result":{...the device message that settled it} or null,
  *  "detail":"sentence"} (times: UTC ms on the mock's clock; a timed-out
- *  command's done_at is sent_at + cmd_timeout_ms).  Outcomes are judged
+ *  command's done_at is its deadline).  Outcomes are judged
  *  lazily: this call first times out what is overdue on the clock. */
 cJSON *mock_command_json(mock *m, int64_t id);
 

@@ -20,13 +20,14 @@
 
 /* Schema version 1.  Times are UTC ms on the mock's clock.  commands.state
  * is enum mock_state.  sent_in is the message whose reply carried the
- * command, result_id the one that settled it.  seqs keeps each device's
+ * command, result_id the one that settled it, deadline when it times out.
+ * devices.interval_ms is the gap between its last two heartbeats.  seqs keeps each device's
  * seq counter apart from devices, which lists only devices seen. */
 static const char schema_sql[] =
 	"CREATE TABLE devices(cid TEXT PRIMARY KEY NOT NULL,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" last_heartbeat INTEGER, last_seq INTEGER, uptime INTEGER,"
-	" app_version TEXT, messages INTEGER NOT NULL,"
+	" app_version TEXT, interval_ms INTEGER, messages INTEGER NOT NULL,"
 	" violations INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE seqs(cid TEXT PRIMARY KEY NOT NULL,"
 	" next INTEGER NOT NULL) WITHOUT ROWID;"
@@ -48,10 +49,10 @@ static const char schema_sql[] =
 	"CREATE TABLE commands(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" cid TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL,"
 	" command TEXT NOT NULL, seq INTEGER, state INTEGER NOT NULL,"
-	" queued_at INTEGER NOT NULL, sent_at INTEGER, done_at INTEGER,"
-	" sent_in INTEGER, result_id INTEGER, detail TEXT);"
+	" queued_at INTEGER NOT NULL, sent_at INTEGER, deadline INTEGER,"
+	" done_at INTEGER, sent_in INTEGER, result_id INTEGER, detail TEXT);"
 	"CREATE INDEX commands_cid ON commands(cid, state, id);"
-	"CREATE INDEX commands_state ON commands(state, sent_at);"
+	"CREATE INDEX commands_state ON commands(state, deadline);"
 	"PRAGMA application_id = 1668116331;" /* MOCK_APP_ID */
 	"PRAGMA user_version = 1;";
 
@@ -78,6 +79,7 @@ enum {
 	S_SETTLE,
 	S_PENDING,
 	S_MARK_SENT,
+	S_DEV_INTERVAL,
 	S_SEQ_GET,
 	S_SEQ_SET,
 	S_CMD_ADD,
@@ -97,8 +99,10 @@ static const char *const stmt_sql[S_N] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_TIMEOUT] = "UPDATE commands SET state = 4, done_at = sent_at + ?1,"
-		      " detail = ?2 WHERE state = 1 AND sent_at + ?1 <= ?3",
+	[S_TIMEOUT] = "UPDATE commands SET state = 4, done_at = deadline,"
+		      " detail = printf('no outcome within %g s of being sent',"
+		      " (deadline - sent_at) / 1000.0)"
+		      " WHERE state = 1 AND deadline <= ?1",
 	[S_DEV_UPSERT] = "INSERT INTO devices(cid, first_seen, last_seen,"
 			 " last_heartbeat, last_seq, uptime, app_version,"
 			 " messages, violations)"
@@ -108,6 +112,9 @@ static const char *const stmt_sql[S_N] = {
 			 " last_heartbeat = coalesce(excluded.last_heartbeat,"
 			 " last_heartbeat),"
 			 " last_seq = coalesce(excluded.last_seq, last_seq),"
+			 " interval_ms = CASE WHEN excluded.last_heartbeat"
+			 " IS NULL OR last_heartbeat IS NULL THEN interval_ms"
+			 " ELSE excluded.last_heartbeat - last_heartbeat END,"
 			 " uptime = coalesce(excluded.uptime, uptime),"
 			 " app_version = coalesce(excluded.app_version,"
 			 " app_version), messages = messages + 1,"
@@ -130,7 +137,8 @@ static const char *const stmt_sql[S_N] = {
 	[S_PENDING] = "SELECT id, kind, rank, command FROM commands"
 		      " WHERE cid = ?1 AND state = 0 ORDER BY id LIMIT 16",
 	[S_MARK_SENT] = "UPDATE commands SET state = 1, sent_at = ?2,"
-			" sent_in = ?3 WHERE id = ?1",
+			" sent_in = ?3, deadline = ?4 WHERE id = ?1",
+	[S_DEV_INTERVAL] = "SELECT interval_ms FROM devices WHERE cid = ?1",
 	[S_SEQ_GET] = "SELECT next FROM seqs WHERE cid = ?1",
 	[S_SEQ_SET] = "INSERT INTO seqs(cid, next) VALUES(?1, ?2)"
 		      " ON CONFLICT(cid) DO UPDATE SET next = excluded.next",
@@ -242,9 +250,7 @@ static int expire(mock *m, int64_t now)
 {
 	sqlite3_stmt *s = st(m, S_TIMEOUT);
 
-	sqlite3_bind_int64(s, 1, m->timeout_ms);
-	bind_text(s, 2, m->timeout_detail);
-	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 1, now);
 	return done(m, s);
 }
 
@@ -341,8 +347,6 @@ int mock__db_open(mock *m, char *err, size_t errlen)
 				     "camsim wrote?)", err, errlen);
 			goto out;
 		}
-	snprintf(m->timeout_detail, sizeof m->timeout_detail, "no outcome "
-		 "within %.3g s of being sent", (double)m->timeout_ms / 1000.0);
 out:
 	if (rc < 0)
 		mock__db_close(m);
@@ -1090,6 +1094,28 @@ static int merge(cJSON *reply, const char *text)
 	return rc;
 }
 
+/* How long the device may take to send its next heartbeat, beyond which
+ * the timeout runs for commands that only a later message can settle: the
+ * gap between its last two heartbeats, or the interval this reply sets
+ * when that is longer (0 when neither is known). */
+static int heartbeat_wait(mock *m, const char *cid, const cJSON *reply,
+			  int64_t *ms)
+{
+	sqlite3_stmt *s = st(m, S_DEV_INTERVAL);
+	const cJSON *ti = cJSON_GetObjectItemCaseSensitive(reply, "time_interval");
+	int e;
+
+	*ms = 0;
+	bind_text(s, 1, cid);
+	e = sqlite3_step(s);
+	if (e == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*ms = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (cJSON_IsNumber(ti) && ti->valuedouble * 1000 > (double)*ms)
+		*ms = (int64_t)(ti->valuedouble * 1000);
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+}
+
 /* Chooses the queued commands this reply carries (docs/mock.md,
  * "Replies"), marks them sent and prints the reply into *out (NULL: no
  * command). */
@@ -1098,8 +1124,8 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 {
 	mock *m = c->m;
 	bool busy_facelib = false, busy_batch = false;
-	int64_t ids[16];
-	const char *kinds[16];
+	int64_t ids[16], wait_ms = 0;
+	const ckind *kinds[16];
 	size_t taken = 0;
 	int last_rank = -1, e, rc = 0;
 	cJSON *reply = cJSON_CreateObject();
@@ -1123,19 +1149,26 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 		    (rank == 6 && busy_batch))
 			break;
 		rc = merge(reply, col_text(s, 3));
-		kinds[taken] = k->name;
+		kinds[taken] = k;
 		ids[taken++] = sqlite3_column_int64(s, 0);
 		last_rank = rank;
 	}
 	sqlite3_reset(s);
+	if (rc == 0 && taken && (rc = heartbeat_wait(m, c->cid, reply,
+						     &wait_ms)) < 0)
+		taken = 0;
 	for (size_t i = 0; i < taken && rc == 0; i++) {
+		bool later = kinds[i]->result == PROTO_KIND_NONE ||
+			     kinds[i]->result == PROTO_HEARTBEAT;
 		s = st(m, S_MARK_SENT);
 		sqlite3_bind_int64(s, 1, ids[i]);
 		sqlite3_bind_int64(s, 2, c->now);
 		sqlite3_bind_int64(s, 3, c->msg_id);
+		sqlite3_bind_int64(s, 4, c->now + m->timeout_ms +
+				   (later ? wait_ms : 0));
 		rc = done(m, s);
 		mock__sb_printf(c->log, "  command #%lld %s: sent\n",
-				(long long)ids[i], kinds[i]);
+				(long long)ids[i], kinds[i]->name);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
 		rc = MOCK_ENOMEM;

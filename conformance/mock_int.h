@@ -36,7 +36,6 @@ struct mock {
 	sqlite3 *db;
 	char *dbpath;
 	sqlite3_stmt **s;
-	char timeout_detail[96];
 };
 
 /* A growing string: every append is a no-op after an allocation failure,

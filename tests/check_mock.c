@@ -481,6 +481,25 @@ START_TEST(test_timeout_on_fake_clock)
 	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":12,\"time\":1700000000,"
 		"\"control\":{\"seq\":1,\"errcode\":0}}");
 	ck_state(&f, id, "timeout");
+	char *d, *s = state_of(&f, id, &d);
+	ck_assert_str_eq(d, "no outcome within 60 s of being sent");
+	free(s);
+	free(d);
+	/* heartbeats 150 s apart: a seq-settled op may wait for the next */
+	int64_t fl = enq(&f, CID, "{\"facelib_manage\":{\"type\":4}}");
+	atomic_fetch_add(&fake_now, 90000);
+	free(beat(&f, CID, 1700000100)); /* gap known now; delivers fl */
+	ck_state(&f, fl, "sent");
+	atomic_fetch_add(&fake_now, 89000);
+	ck_state(&f, fl, "sent"); /* 60 s + the 150 s gap not yet over */
+	atomic_fetch_add(&fake_now, 1000);
+	free(beat(&f, CID, 2));
+	ck_state(&f, fl, "confirmed");
+	/* a result message gets the plain timeout */
+	int64_t cf = enq(&f, CID, "{\"facelog\":{\"opType\":1}}");
+	free(beat(&f, CID, 1700000300));
+	atomic_fetch_add(&fake_now, 60000);
+	ck_state(&f, cf, "timeout");
 	fx_end(&f);
 }
 END_TEST
@@ -648,6 +667,49 @@ START_TEST(test_bad_device_input)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
 	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+/* Nesting deep enough to overflow a 100 KiB stack, and a chunked body. */
+START_TEST(test_hostile_bodies)
+{
+	fx f;
+	size_t n = 200000;
+	char *deep = malloc(2 * n + 1);
+	fx_start(&f);
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	resp r = http(&f, NULL, "/api/face", deep, 2 * n, NULL);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	r = http(&f, NULL, "/admin/devices/" CID "/commands", deep, 2 * n, NULL);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	free(deep);
+	/* chunked: no Content-Length */
+	CURL *h = curl_easy_init();
+	struct curl_slist *hs = curl_slist_append(NULL, "Transfer-Encoding: chunked");
+	char url[128];
+	const char *hb = "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\","
+			 "\"seq\":1700000000,\"uptime\":1700000000,\"type\":3}";
+	long st = 0;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/face", f.port);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, hb);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	ck_assert_int_eq(curl_easy_perform(h), CURLE_OK);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hs);
+	resp_free(&r);
+	ck_assert_int_eq(st, 200);
+	cJSON *devs = mock_devices_json(f.m);
+	ck_assert_int_eq(cJSON_GetArraySize(devs), 1);
+	cJSON_Delete(devs);
 	fx_end(&f);
 }
 END_TEST
@@ -988,6 +1050,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_invalid_command_refused);
 	tcase_add_test(t, test_expect_100_continue);
 	tcase_add_test(t, test_bad_device_input);
+	tcase_add_test(t, test_hostile_bodies);
 	tcase_add_test(t, test_restart_keeps_everything);
 	tcase_add_test(t, test_admin_token);
 	tcase_add_test(t, test_html_escapes);
