@@ -1247,6 +1247,20 @@ static cJSON *scenario_json(const scenario *s, const char *status,
 	return j;
 }
 
+/* A scenario that did not run: every member present, lists empty. */
+static cJSON *skipped(const scenario *s, const char *why)
+{
+	cJSON *j = scenario_json(s, "skip", why);
+
+	cJSON_AddNumberToObject(j, "duration_ms", 0);
+	cJSON_AddNumberToObject(j, "virtual_ms", 0);
+	cJSON_AddArrayToObject(j, "devices");
+	cJSON_AddArrayToObject(j, "checks");
+	cJSON_AddArrayToObject(j, "exchanges");
+	cJSON_AddArrayToObject(j, "events");
+	return j;
+}
+
 static cJSON *run_one(shared *sh, const scenario *s)
 {
 	const run_opts *o = sh->o;
@@ -1268,8 +1282,8 @@ static cJSON *run_one(shared *sh, const scenario *s)
 	r->mock_mode = !strcmp(o->server, "mock");
 	if (s->mock_only && !r->mock_mode) {
 		free(r);
-		return scenario_json(s, "skip", "this scenario needs the mock's "
-				     "own state (\"server\": \"mock\")");
+		return skipped(s, "this scenario needs the mock's own state "
+			       "(\"server\": \"mock\")");
 	}
 	rg = recog_open(NULL, err, sizeof err);
 	if (s->needs_recognition && (!rg || !recog_available(rg))) {
@@ -1278,7 +1292,7 @@ static cJSON *run_one(shared *sh, const scenario *s)
 			 err[0] ? err : "recognition core not built");
 		recog_close(rg);
 		free(r);
-		return scenario_json(s, "skip", why);
+		return skipped(s, why);
 	}
 	r->rg = rg;
 	r->t_start.fn = on_start;
