@@ -5,6 +5,7 @@
  * commands and the database are mock_db.c's; the admin routes
  * mock_admin.c's. */
 #include "mock_int.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -611,47 +612,11 @@ int mock_port(const mock *m)
 
 /* ---------------------------------------------------------------- stop */
 
-typedef struct poker {
-	pthread_t th;
-	atomic_bool done;
-	const struct sockaddr_storage *addr;
-} poker;
-
-/* mg_stop waits for CivetWeb's listener to leave poll(), up to 2 s
- * without traffic; connecting every 10 ms ends that wait. */
-static void *poke(void *ud)
-{
-	poker *p = ud;
-	socklen_t n = p->addr->ss_family == AF_INET6 ?
-			      sizeof(struct sockaddr_in6) :
-			      sizeof(struct sockaddr_in);
-
-	while (!atomic_load(&p->done)) {
-		int fd = socket(p->addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			(void)connect(fd, (const struct sockaddr *)p->addr, n);
-			close(fd);
-		}
-		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
-	}
-	return NULL;
-}
-
 void mock_stop(mock *m)
 {
-	poker pk = {.addr = NULL};
-	bool poking;
-
 	if (!m)
 		return;
-	pk.addr = &m->addr;
-	atomic_init(&pk.done, false);
-	poking = m->port > 0 && !pthread_create(&pk.th, NULL, poke, &pk);
-	mg_stop(m->mg); /* returns once every handler has returned */
-	if (poking) {
-		atomic_store(&pk.done, true);
-		pthread_join(pk.th, NULL);
-	}
+	web_stop(m->mg, &m->addr); /* returns once every handler has returned */
 	mg_exit_library();
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);

@@ -3,7 +3,10 @@
  * success without any file on disk.  Each answer is written with one
  * mg_write (CivetWeb 1.15 otherwise sends a packet per header line). */
 #include "pkgsrv.h"
+#include "web.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <civetweb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 
 struct pkgsrv {
 	struct mg_context *mg;
+	struct sockaddr_storage addr; /* for web_stop */
 	char base[64];
 };
 
@@ -78,6 +82,12 @@ pkgsrv *pkgsrv_start(char *err, size_t errlen)
 		return NULL;
 	}
 	mg_set_request_handler(s->mg, "/pkg/", on_pkg, s);
+	{
+		struct sockaddr_in *in = (struct sockaddr_in *)&s->addr;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)sp.port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
 	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d/pkg/", sp.port);
 	return s;
 }
@@ -91,8 +101,7 @@ void pkgsrv_stop(pkgsrv *s)
 {
 	if (!s)
 		return;
-	if (s->mg)
-		mg_stop(s->mg);
+	web_stop(s->mg, &s->addr);
 	mg_exit_library();
 	free(s);
 }

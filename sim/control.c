@@ -4,6 +4,7 @@
  * Owns the server, the cid table and the jobs; never the devices, the loop,
  * the store or the devices' events (it only listens, through ctl_event). */
 #include "control.h"
+#include "web.h"
 
 #include "image.h"
 #include "proto.h"
@@ -1374,38 +1375,10 @@ void ctl_set_job_timeout(ctl *c, long ms)
 		atomic_store(&c->timeout_ms, ms > 0 ? ms : 1);
 }
 
-typedef struct poker {
-	pthread_t th;
-	atomic_bool done;
-	const struct sockaddr_storage *addr;
-} poker;
-
-/* CivetWeb's listener notices mg_stop only when its poll() returns, which
- * without traffic takes up to two seconds; a connection every 20 ms until
- * mg_stop returns ends that wait at once. */
-static void *poke_main(void *ud)
-{
-	poker *p = ud;
-	socklen_t len = p->addr->ss_family == AF_INET6 ?
-				sizeof(struct sockaddr_in6) :
-				sizeof(struct sockaddr_in);
-
-	while (!atomic_load(&p->done)) {
-		int fd = socket(p->addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			(void)connect(fd, (const struct sockaddr *)p->addr, len);
-			close(fd);
-		}
-		nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
-	}
-	return NULL;
-}
-
 void ctl_stop(ctl *c)
 {
-	poker pk = {.addr = NULL};
 	struct timespec dl;
-	bool busy, poking;
+	bool busy;
 
 	if (!c)
 		return;
@@ -1420,14 +1393,8 @@ void ctl_stop(ctl *c)
 		if (pthread_cond_timedwait(&reg_cv, &reg_mu, &dl) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&reg_mu);
-	pk.addr = &c->addr;
-	atomic_init(&pk.done, false);
-	poking = c->port > 0 && !pthread_create(&pk.th, NULL, poke_main, &pk);
-	mg_stop(c->mg); /* returns once every handler has returned */
-	if (poking) {
-		atomic_store(&pk.done, true);
-		pthread_join(pk.th, NULL);
-	}
+	web_stop(c->mg, &c->addr); /* returns once every handler has
+				      returned */
 
 	/* Handlers freed their queued jobs and abandoned running ones; wait
 	 * for those, free anything of c that is still listed. */
