@@ -713,6 +713,7 @@ static void step_result(srun *r, const char *status, const cJSON *exs,
 typedef struct verdict {
 	int64_t matches;
 	cJSON *exs;         /* indices of matching exchanges */
+	long miss;          /* the exchange that came closest (-1: none) */
 	char why[600];      /* the nearest miss, or what matched */
 } verdict;
 
@@ -751,6 +752,7 @@ static void eval(srun *r, const scn_step *st, verdict *v)
 			if (!scn_match(pat, body, why, sizeof why)) {
 				snprintf(v->why, sizeof v->why, "exchange %zu (%s) "
 					 "came closest but %s", i, x->kind, why);
+				v->miss = (long)i;
 				continue;
 			}
 			v->matches++;
@@ -848,7 +850,7 @@ static void step_done(srun *r);
 static void expect_check(srun *r, bool deadline)
 {
 	const scn_step *st = &r->s->steps[r->cur];
-	verdict v = {.exs = cJSON_CreateArray()};
+	verdict v = {.exs = cJSON_CreateArray(), .miss = -1};
 
 	eval(r, st, &v);
 	if (st->none) {
@@ -866,6 +868,8 @@ static void expect_check(srun *r, bool deadline)
 			    (double)(now(r) - r->step_t) / 1000);
 		step_done(r);
 	} else if (deadline) {
+		if (v.miss >= 0) /* the nearest miss is the evidence */
+			cJSON_AddItemToArray(v.exs, cJSON_CreateNumber((double)v.miss));
 		step_result(r, "fail", v.exs, "not seen within %.0f s (%" PRId64
 			    " of %" PRId64 " matches)%s%s", st->window_s,
 			    v.matches, st->count, v.why[0] ? "; " : "", v.why);
