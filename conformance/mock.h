@@ -79,6 +79,13 @@ const char *mock_state_name(mock_state s); /* "pending", "sent", ... */
 int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
 		     size_t errlen);
 
+/* mock_enqueue for a command that breaks MUST rules on purpose: scenarios
+ * that test how a device answers a bad command (config errcode 1, ...).
+ * Still refused when it is not a command reply at all (MOCK_EBADCMD).  The
+ * reply carrying it will break the rules; the runner's checks see that. */
+int64_t mock_enqueue_unchecked(mock *m, const char *cid, const cJSON *cmd,
+			       char *err, size_t errlen);
+
 /* One command as JSON (caller deletes), NULL when there is no such id:
  * {"id","cid","kind" (facelib_add, config_set, ... docs/mock.md),
  *  "command":{...as sent},"seq","state","queued_at","sent_at",

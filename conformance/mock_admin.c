@@ -190,7 +190,7 @@ static void enqueue(mock *m, const char *cid, const mock__http *rq,
 		json_error(x, 400, "the command is not JSON: %s", err);
 		return;
 	}
-	id = mock__enqueue(m, cid, cmd, &rep, err, sizeof err);
+	id = mock__enqueue(m, cid, cmd, false, &rep, err, sizeof err);
 	cJSON_Delete(cmd);
 	if (id > 0) {
 		json_answer(x, 201, mock_command_json(m, id));

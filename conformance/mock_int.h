@@ -87,10 +87,11 @@ void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x);
 void mock__refuse(mock *m, int status, const char *why, mock__exchange *x);
 void mock__exchange_free(mock__exchange *x);
 
-/* mock_enqueue, with every violation of a refused command in rep (may be
- * NULL). */
+/* mock_enqueue (unchecked: mock_enqueue_unchecked), with every violation
+ * of a refused command in rep (may be NULL). */
 int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
-		      proto_report *rep, char *err, size_t errlen);
+		      bool unchecked, proto_report *rep, char *err,
+		      size_t errlen);
 
 /* The newest n commands and snapshot records (any device), newest first,
  * for the HTML page; the shapes of mock_commands_json / mock_records_json. */

@@ -16,32 +16,32 @@
 
 typedef scn__member member;
 
-static const member m_none[] = {{"ref", 's', false}, {0}};
+static const member m_none[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {0}};
 static const member m_person[] = {
-	{"ref", 's', false}, {"id", 's', true}, {"name", 's', true},
+	{"ref", 's', false}, {"unchecked", 'b', false}, {"id", 's', true}, {"name", 's', true},
 	{"photo", 's', false}, {"photos", 'a', false}, {"age", 'i', false},
 	{"sex", 's', false}, {"card_no", 's', false},
 	{"strategy_id", 'i', false}, {0}};
-static const member m_delete[] = {{"ref", 's', false}, {"ids", 'a', true},
+static const member m_delete[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"ids", 'a', true},
 				  {0}};
-static const member m_batch[] = {{"ref", 's', false},
+static const member m_batch[] = {{"ref", 's', false}, {"unchecked", 'b', false},
 				 {"persons", 'a', true}, {0}};
-static const member m_strategies[] = {{"ref", 's', false},
+static const member m_strategies[] = {{"ref", 's', false}, {"unchecked", 'b', false},
 				      {"strategies", 'a', true}, {0}};
-static const member m_config[] = {{"ref", 's', false}, {"config", 'o', true},
+static const member m_config[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"config", 'o', true},
 				  {0}};
-static const member m_reupload[] = {{"ref", 's', false}, {"mode", 'i', true},
+static const member m_reupload[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"mode", 'i', true},
 				    {"time", 's', false}, {0}};
-static const member m_upgrade[] = {{"ref", 's', false},
+static const member m_upgrade[] = {{"ref", 's', false}, {"unchecked", 'b', false},
 				   {"version", 's', true}, {"url", 's', false},
 				   {"package", 's', false}, {0}};
-static const member m_set_time[] = {{"ref", 's', false}, {"utc", 't', true},
+static const member m_set_time[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"utc", 't', true},
 				    {"zone", 'i', false}, {0}};
-static const member m_interval[] = {{"ref", 's', false},
+static const member m_interval[] = {{"ref", 's', false}, {"unchecked", 'b', false},
 				    {"seconds", 'i', true}, {0}};
-static const member m_server[] = {{"ref", 's', false}, {"url", 's', false},
+static const member m_server[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"url", 's', false},
 				  {"port", 'i', false}, {0}};
-static const member m_raw[] = {{"ref", 's', false}, {"reply", 'o', true},
+static const member m_raw[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"reply", 'o', true},
 			       {0}};
 /* batch persons */
 static const member m_bperson[] = {
@@ -431,8 +431,10 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 					     get(step, "seconds")->valuedouble))
 			goto out;
 	} else if (!strcmp(a, "set_server")) {
-		if ((str(step, "url") &&
-		     !cJSON_AddStringToObject(r, "http_server_url", str(step, "url")))
+		const char *url = str(step, "url");
+		if (url && !strcmp(url, "{server}") && c->server_url)
+			url = c->server_url; /* back to the server under test */
+		if ((url && !cJSON_AddStringToObject(r, "http_server_url", url))
 		    || ((v = get(step, "port")) &&
 			!cJSON_AddNumberToObject(r, "http_server_port",
 						 v->valuedouble)))
@@ -476,7 +478,7 @@ static int abs_photo(const op_ctx *c, cJSON *e)
 cJSON *op_params(const cJSON *step, const op_ctx *c, const char *cid)
 {
 	static const char *const drop[] = {"operator", "at", "after", "note",
-					   "ref", "dev", NULL};
+					   "ref", "dev", "unchecked", NULL};
 	cJSON *p = cJSON_Duplicate(step, true), *e;
 
 	if (!p)

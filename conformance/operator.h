@@ -28,6 +28,8 @@ typedef struct op_ctx {
 	const char *pkg_base;   /* "http://127.0.0.1:PORT/pkg/": upgrade
 				   "package" names are served here (NULL:
 				   only "url" is accepted) */
+	const char *server_url; /* the server under test: set_server's
+				   "url": "{server}" stands for it */
 } op_ctx;
 
 /* The reply object the mock queues for an operator step, e.g.

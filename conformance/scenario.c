@@ -6,6 +6,8 @@
 #include "operator.h"
 #include "scenario_int.h"
 
+#include "proto.h"
+
 #include <cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -369,6 +371,50 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 			return fail(c, "%s.kind: \"%s\": a server sends only "
 				    "replies; name the command with \"command\"",
 				    where, str(o, "kind"));
+		if (str(o, "kind") && from && !strcmp(from, "device")) {
+			bool ok = false;
+			for (int k = PROTO_KIND_NONE + 1; k < PROTO_KIND_COUNT; k++)
+				ok |= k != PROTO_REPLY &&
+				      !strcmp(proto_kind_name((proto_kind)k),
+					      str(o, "kind"));
+			if (!ok)
+				return fail(c, "%s.kind: \"%s\" is not a kind of "
+					    "device message (heartbeat, snapshot, "
+					    "face_list, ... docs/scenarios.md)",
+					    where, str(o, "kind"));
+		}
+		if (str(o, "command")) {
+			static const char *const cmds[] = {
+				"time_set", "http_server_url",
+				"http_server_port", "time_interval", "config",
+				"strategy_manage", "facelib_manage",
+				"facelib_batch", "reupload", "facelog",
+				"control", "fw_upgrade", "reboot"};
+			bool ok = false;
+			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
+				ok |= !strcmp(cmds[k], str(o, "command"));
+			if (!ok)
+				return fail(c, "%s.command: \"%s\" is not a "
+					    "member of a V1.16 reply (facelib_manage, "
+					    "config, ... docs/scenarios.md)", where,
+					    str(o, "command"));
+		}
+		if (!strcmp(st->action, "event")) {
+			static const char *const evs[] = {
+				"boot", "off", "send", "reply", "fail",
+				"command", "reject", "relay", "voice", "door",
+				"temperature", "face", "record", "drop",
+				"resend", "network", "upgrade", "clock",
+				"error"};
+			bool ok = false;
+			for (size_t k = 0; k < sizeof evs / sizeof *evs; k++)
+				ok |= !strcmp(evs[k], str(o, "event"));
+			if (!ok)
+				return fail(c, "%s.event: \"%s\" is not a device "
+					    "event (boot, fail, relay, ... "
+					    "docs/scenarios.md)", where,
+					    str(o, "event"));
+		}
 		if (!strcmp(st->action, "relay") && strcmp(str(o, "state"), "on")
 		    && strcmp(str(o, "state"), "off"))
 			return fail(c, "%s.state: \"%s\" is not allowed: it must "
@@ -483,6 +529,7 @@ static const member m_top[] = {
 	{"sections", 'a', true}, {"requires", 'a', false},
 	{"server", 's', false}, {"timeout", 'p', false},
 	{"devices", 'a', false}, {"steps", 'a', true}, {"$schema", 's', false},
+	{"allow_rules", 'a', false},
 	{0}};
 
 static int parse_root(ctx *c, scenario *s)
@@ -534,6 +581,14 @@ static int parse_root(ctx *c, scenario *s)
 		else if (strcmp(str(s->root, "server"), "any"))
 			return fail(c, "server: \"%s\" is not allowed: \"any\" "
 				    "(default) or \"mock\"", str(s->root, "server"));
+	}
+	s->allow_rules = cJSON_GetObjectItemCaseSensitive(s->root, "allow_rules");
+	i = 0;
+	cJSON_ArrayForEach(e, s->allow_rules) {
+		if (!cJSON_IsString(e) || !e->valuestring[0])
+			return fail(c, "allow_rules[%zu]: must be a rule id "
+				    "(camsim validate --list-rules)", i);
+		i++;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(s->root, "devices");
 	s->n_devs = v ? (size_t)cJSON_GetArraySize(v) : 0;
@@ -686,6 +741,16 @@ void scn_free(scenario *s)
 	free(s->devs);
 	free(s->steps);
 	free(s);
+}
+
+bool scn_allowed(const scenario *s, const char *rule)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, s->allow_rules)
+		if (cJSON_IsString(e) && !strcmp(e->valuestring, rule))
+			return true;
+	return false;
 }
 
 char *scn_path(const scenario *s, const char *file)

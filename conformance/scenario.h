@@ -81,6 +81,8 @@ typedef struct scenario {
 	bool needs_recognition;  /* "requires": ["recognition"] */
 	bool mock_only;          /* "server": "mock" */
 	double timeout_s;        /* default window of expect steps (30) */
+	const cJSON *allow_rules; /* rule ids the scenario provokes on purpose
+				     (strings; may be NULL) */
 	scn_device *devs;
 	size_t n_devs;
 	scn_step *steps;
@@ -95,6 +97,9 @@ int scn_load(const char *path, scenario **out, char *err, size_t errlen);
 int scn_parse(const char *text, size_t len, const char *path, scenario **out,
 	      char *err, size_t errlen);
 void scn_free(scenario *s);
+
+/* True when rule is one of the scenario's "allow_rules". */
+bool scn_allowed(const scenario *s, const char *rule);
 
 /* Resolves a file named in a step against the scenario's directory
  * (absolute paths stay).  Returns malloc'd text or NULL (no memory). */

@@ -450,6 +450,38 @@ START_TEST(fail_on_warning_turns_a_seq_hazard_into_a_failure)
 }
 END_TEST
 
+START_TEST(allow_rules_show_a_provoked_violation_without_counting_it)
+{
+	static const char head[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"9\"],";
+	static const char steps[] =
+		"\"steps\":[{\"operator\":\"config\",\"unchecked\":true,"
+		"\"config\":{\"face_rec\":{\"score\":200}}},"
+		"{\"expect\":\"message\",\"from\":\"device\","
+		"\"kind\":\"config_result\",\"match\":{\"config\":"
+		"{\"errcode\":1}},\"within\":8}]}";
+	char text[1024];
+	cJSON *doc;
+
+	/* without allow_rules the mock's bad reply fails the server */
+	snprintf(text, sizeof text, "%s%s", head, steps);
+	doc = run_text(text, "mock");
+	ck_assert_str_eq(status_of(doc, "step-02"), "pass");
+	ck_assert_str_eq(status_of(doc, "reply-valid"), "fail");
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(
+				check_of(doc, "reply-valid"), "rules"), 0)->valuestring,
+			 "config.face_rec.score.range");
+	cJSON_Delete(doc);
+	/* with it, the violation is shown but the check holds */
+	snprintf(text, sizeof text, "%s\"allow_rules\":[\"config.face_rec."
+		 "score.range\"],%s", head, steps);
+	doc = run_text(text, "mock");
+	ck_assert_str_eq(status_of(doc, "reply-valid"), "pass");
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "verdict")->valuestring, "pass");
+	cJSON_Delete(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("run");
@@ -466,6 +498,7 @@ static Suite *suite(void)
 	tcase_add_test(t, adapter_quotes_values_for_the_shell);
 	tcase_add_test(t, each_broken_server_is_caught_by_its_check);
 	tcase_add_test(t, fail_on_warning_turns_a_seq_hazard_into_a_failure);
+	tcase_add_test(t, allow_rules_show_a_provoked_violation_without_counting_it);
 	suite_add_tcase(s, t);
 	return s;
 }
