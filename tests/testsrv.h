@@ -72,7 +72,8 @@ static int ts_handler(struct mg_connection *c, void *ud)
 	int n;
 	ts_reply r;
 
-	/* CivetWeb answers "100 Continue" itself when the body is read. */
+	/* CivetWeb 1.15 does not answer "100 Continue" (the mock writes its
+	 * own): a device posting with Expect here waits its 1 s first. */
 	while (buf && (n = mg_read(c, buf, 65536)) > 0) {
 		char *nb = realloc(body, len + (size_t)n + 1);
 		if (!nb)
