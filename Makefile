@@ -89,6 +89,9 @@ $(BUILD)/tests/bench_%: tests/bench_%.c $(BUILD)/libcamsim.a
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
+	@$(MAKE) --no-print-directory all
+	@echo "== conformance suite against the mock"
+	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
 
 docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
