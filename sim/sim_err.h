@@ -20,7 +20,8 @@
 	X(NOTFOUND, -13, "no such item")                                      \
 	X(HTTP, -14, "HTTP transfer failed")                                  \
 	X(STATE, -15, "not possible in the device's current state")           \
-	X(EXISTS, -16, "already exists")
+	X(EXISTS, -16, "already exists")                                      \
+	X(MODEL, -17, "face model files missing or invalid")
 
 enum {
 #define SIM_ERR_ENUM(name, code, text) SIM_E##name = (code),

@@ -7,8 +7,12 @@ set -eu
 PKGS="build-essential pkg-config
 libcjson-dev libcivetweb-dev check libsubunit-dev
 libsdl2-dev libsdl2-ttf-dev libstb-dev
-libcurl4-openssl-dev libsqlite3-dev libssl-dev
+libcurl4-openssl-dev libsqlite3-dev libssl-dev libopenblas-dev
 python3 valgrind"
+
+# npm fetches the face-recognition weights (make models); a machine with
+# Node.js from elsewhere already has it, so only ask Debian when it is absent.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
