@@ -63,6 +63,10 @@ $(BUILD)/libcamsim.a: $(LIB_OBJ)
 $(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libcamsim.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# tools/golden.sh: camsim's decoded pixels as PNG for the TF.js reference
+$(BUILD)/stb2png: $(BUILD)/tools/stb2png.o $(BUILD)/libcamsim.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a \

@@ -1,0 +1,40 @@
+/* ssd.h -- face detection with face-api's SSD MobileNetV1 (ssd_mobilenetv1
+ * weights): the whole image zero-padded bottom/right to a square, legacy
+ * bilinear resize to 512x512, x/127.5 - 1, MobileNetV1 + SSD heads, box
+ * decoding with the model's anchors, face-api's NMS, boxes rescaled to
+ * image pixels exactly as face-api reports detection.box.  Pure: no I/O. */
+#ifndef CAMSIM_SSD_H
+#define CAMSIM_SSD_H
+
+#include "model.h"
+#include "nn.h"
+
+#define SSD_INPUT 512
+
+/* A face as the detector reports it, in image pixels (floats, face-api's
+ * detection.box: x, y of the top-left corner, width, height). */
+typedef struct face_box {
+	float x, y, w, h;
+	float score; /* 0..1 */
+} face_box;
+
+typedef struct ssd ssd; /* weight pointers into an mdl; see ssd.c */
+
+/* Binds the tensors of m (which must outlive the ssd) and checks every
+ * shape; NULL with err naming the tensor when one is missing or wrong. */
+ssd *ssd_new(const mdl *m, char *err, size_t errlen);
+void ssd_free(ssd *s);
+
+/* Floats of arena one ssd_detect needs (every live activation and the
+ * im2col scratch at their peak). */
+size_t ssd_arena_floats(void);
+
+/* Detects faces in an RGB image (w x h pixels, stride bytes per row):
+ * boxes with score > min_score (face-api default 0.5) after NMS (IoU 0.5),
+ * score-descending, at most max of them into out.  Returns the number
+ * written (0..max), or SIM_ENOMEM when the arena is too small.  The arena
+ * is reset on entry. */
+int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
+	       int stride, float min_score, face_box *out, int max);
+
+#endif
