@@ -7,6 +7,7 @@
 #define CAMSIM_RECOG_H
 
 #include "image.h"
+#include "model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,5 +50,17 @@ int recog_enroll(recog *r, const img *im, recog_desc *out, char *err,
 int recog_identify(recog *r, const img *im, const recog_desc *lib, size_t n,
 		   double min_confidence, recog_match *out, char *err,
 		   size_t errlen);
+
+/* The face-model directory: $CAMSIM_MODELS, else models/model next to the
+ * binary or up to two levels above it (build/camsim -> build/models/model),
+ * else build/models/model under the working directory.  buf receives the
+ * path; SIM_EMODEL when none exists (buf holds the last one tried). */
+int recog_model_dir(char *buf, size_t len);
+
+/* Reads dir/name-weights_manifest.json and its shards and parses them into
+ * m (mdl_free).  dir NULL: recog_model_dir.  0, SIM_EMODEL (err names the
+ * file and says to run `make models`), SIM_ENOMEM. */
+int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
+		     size_t errlen);
 
 #endif

@@ -1,0 +1,150 @@
+/* recog_io.c -- the file edge of the recognition core: finds the model
+ * directory and reads a TF.js manifest with its shards for model.c to
+ * parse.  The core under sim/recog/ never opens a file itself. */
+#include "recog.h"
+#include "sim_err.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int recog_model_dir(char *buf, size_t len)
+{
+	const char *env = getenv("CAMSIM_MODELS");
+	char exe[PATH_MAX];
+	ssize_t n;
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return 0;
+	}
+	/* next to the binary: build/camsim finds build/models/model */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			for (int up = 0; up < 3; up++) {
+				snprintf(buf, len, "%s/models/model", exe);
+				if (is_dir(buf))
+					return 0;
+				if (!(slash = strrchr(exe, '/')))
+					break;
+				*slash = 0;
+			}
+		}
+	}
+	snprintf(buf, len, "build/models/model");
+	return is_dir(buf) ? 0 : SIM_EMODEL;
+}
+
+/* Whole file into a malloc'd buffer; SIM_EIO with err naming the path. */
+static int slurp(const char *path, char **out, size_t *len, char *err,
+		 size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	long sz;
+	*out = NULL;
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return SIM_EIO;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: cannot size the file", path);
+		fclose(f);
+		return SIM_EIO;
+	}
+	if (!(*out = malloc(sz ? (size_t)sz : 1))) {
+		fclose(f);
+		return SIM_ENOMEM;
+	}
+	if (fread(*out, 1, (size_t)sz, f) != (size_t)sz) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(*out);
+		*out = NULL;
+		fclose(f);
+		return SIM_EIO;
+	}
+	fclose(f);
+	*len = (size_t)sz;
+	return 0;
+}
+
+int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
+		     size_t errlen)
+{
+	char path[PATH_MAX], d[PATH_MAX], e[512];
+	char *man = NULL, *bin = NULL, *shard = NULL;
+	size_t mlen = 0, blen = 0, slen;
+	cJSON *root = NULL, *g, *p;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!dir) {
+		if (recog_model_dir(d, sizeof d) < 0) {
+			snprintf(err, errlen,
+				 "face models not found: set CAMSIM_MODELS or run `make models` (looked in %s)",
+				 d);
+			return SIM_EMODEL;
+		}
+		dir = d;
+	}
+	snprintf(path, sizeof path, "%s/%s-weights_manifest.json", dir, name);
+	rc = slurp(path, &man, &mlen, e, sizeof e);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s (run `make models`)", e);
+		rc = rc == SIM_EIO ? SIM_EMODEL : rc;
+		goto out;
+	}
+	root = cJSON_ParseWithLength(man, mlen);
+	/* shards in manifest order, concatenated */
+	cJSON_ArrayForEach(g, root)
+	{
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(g, "paths"))
+		{
+			if (!cJSON_IsString(p) || strchr(p->valuestring, '/')) {
+				snprintf(err, errlen, "%s: a path is not a plain file name", path);
+				rc = SIM_EMODEL;
+				goto out;
+			}
+			char sp[PATH_MAX];
+			snprintf(sp, sizeof sp, "%s/%s", dir, p->valuestring);
+			rc = slurp(sp, &shard, &slen, err, errlen);
+			if (rc < 0) {
+				rc = rc == SIM_EIO ? SIM_EMODEL : rc;
+				goto out;
+			}
+			char *nb = realloc(bin, blen + slen + 1);
+			if (!nb) {
+				rc = SIM_ENOMEM;
+				goto out;
+			}
+			bin = nb;
+			memcpy(bin + blen, shard, slen);
+			blen += slen;
+			free(shard);
+			shard = NULL;
+		}
+	}
+	rc = mdl_load(m, man, mlen, bin ? bin : "", blen, e, sizeof e);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, e);
+out:
+	cJSON_Delete(root);
+	free(man);
+	free(bin);
+	free(shard);
+	return rc;
+}
