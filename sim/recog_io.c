@@ -101,7 +101,11 @@ int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
 		}
 		dir = d;
 	}
-	snprintf(path, sizeof path, "%s/%s-weights_manifest.json", dir, name);
+	if ((size_t)snprintf(path, sizeof path, "%s/%s-weights_manifest.json",
+			     dir, name) >= sizeof path) {
+		snprintf(err, errlen, "model directory path too long");
+		return SIM_EMODEL;
+	}
 	rc = slurp(path, &man, &mlen, e, sizeof e);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s (run `make models`)", e);
@@ -119,8 +123,13 @@ int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
 				rc = SIM_EMODEL;
 				goto out;
 			}
-			char sp[PATH_MAX];
-			snprintf(sp, sizeof sp, "%s/%s", dir, p->valuestring);
+			char sp[PATH_MAX + 256];
+			if ((size_t)snprintf(sp, sizeof sp, "%s/%s", dir,
+					     p->valuestring) >= sizeof sp) {
+				snprintf(err, errlen, "%s: shard path too long", path);
+				rc = SIM_EMODEL;
+				goto out;
+			}
 			rc = slurp(sp, &shard, &slen, err, errlen);
 			if (rc < 0) {
 				rc = rc == SIM_EIO ? SIM_EMODEL : rc;
