@@ -121,6 +121,9 @@ typedef struct shared {
 	cJSON **out;            /* per scenario result */
 	struct timespec t0;
 	int failed;
+	recog *rg;              /* one recogniser for every scenario: models
+				   load once, descriptors are cached once */
+	char rg_err[600];
 } shared;
 
 typedef struct srun {
@@ -1285,7 +1288,7 @@ static cJSON *run_one(shared *sh, const scenario *s)
 	const char *status;
 	bool any_fail = false;
 	bool temp = false;
-	recog *rg = NULL;
+	recog *rg = sh->rg;
 
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	if (!r)
@@ -1299,12 +1302,10 @@ static cJSON *run_one(shared *sh, const scenario *s)
 		return skipped(s, "this scenario needs the mock's own state "
 			       "(\"server\": \"mock\")");
 	}
-	rg = recog_open(NULL, err, sizeof err);
 	if (s->needs_recognition && (!rg || !recog_available(rg))) {
 		char why[700];
 		snprintf(why, sizeof why, "needs face recognition: %s",
-			 err[0] ? err : "recognition core not built");
-		recog_close(rg);
+			 sh->rg_err[0] ? sh->rg_err : "recognition unavailable");
 		free(r);
 		return skipped(s, why);
 	}
@@ -1458,7 +1459,6 @@ done:
 	mock_stop(r->m);
 	loop_free(r->l);
 	store_close(r->st);
-	recog_close(rg);
 	if (temp)
 		nftw(r->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	for (size_t i = 0; i < r->n_xs; i++) {
@@ -1548,6 +1548,7 @@ int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 		goto out;
 	pthread_mutex_init(&sh.mu, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &sh.t0);
+	sh.rg = recog_open(NULL, sh.rg_err, sizeof sh.rg_err);
 	for (int i = 0; i < jobs && (size_t)i < n; i++)
 		if (!pthread_create(&th[started], NULL, worker, &sh))
 			started++;
@@ -1558,6 +1559,7 @@ int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 	if (o->progress && o->tty && n)
 		fprintf(o->progress, "\n");
 	pkgsrv_stop(sh.pkg);
+	recog_close(sh.rg);
 	pthread_mutex_destroy(&sh.mu);
 
 	if (!(d = cJSON_CreateObject()))
