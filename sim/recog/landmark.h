@@ -33,4 +33,18 @@ int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
  * NULL) receives the 136 outputs.  For tests and the layer comparison. */
 int lmk_forward(const lmk *l, nn_arena *a, const nn_t *in, float raw[136]);
 
+/* lmk_forward that also times its stages (ms may be NULL): ms[0..3] the
+ * four dense blocks, ms[4] avgpool + fc, in milliseconds.  For the
+ * benchmark. */
+#define LMK_STAGES 5
+int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
+		       float raw[136], double ms[LMK_STAGES]);
+
+/* face-api's detCrop of box in a w x h image (Box.clipAtImageBorders:
+ * x, y clipped to 0, width and height to the image, then each of the four
+ * floored) into crop x, y, w, h.  0, or SIM_EINVAL when a floored side is
+ * 0 (the box lies outside the image or is under a pixel) or a member of
+ * box is not finite. */
+int lmk_crop(int w, int h, const face_box *box, int crop[4]);
+
 #endif

@@ -1,0 +1,435 @@
+/* check_recog_landmark.c -- sim/recog/landmark.c against the TF.js
+ * reference (fixtures/recog/golden/demo.jsonl): the net alone on the three
+ * exact landmark-net crops of fixtures/recog/crops, the whole landmark
+ * stage (detCrop, padding, resize, net, un-padding) on all 22 faces of the
+ * six demo photos from their golden boxes, the clipping edges, the arena
+ * contract and the weight binding's refusals.  Needs `make models`. */
+#include "image.h"
+#include "landmark.h"
+#include "recog.h"
+#include "sim_err.h"
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+/* Landmarks within this of the reference, in pixels (the reference's
+ * own wasm vs cpu backends differ by 1.5e-4). */
+#define TOL_PX 0.01
+
+static mdl model;
+static lmk *net;
+static nn_arena arena;
+static float *arena_buf;
+
+static void setup(void)
+{
+	char err[256] = "";
+	int rc = recog_model_load(NULL, "face_landmark_68_model", &model, err,
+				  sizeof err);
+	ck_assert_msg(rc == 0, "model: %s (run `make models`)", err);
+	net = lmk_new(&model, err, sizeof err);
+	ck_assert_msg(net != NULL, "lmk_new: %s", err);
+	arena_buf = malloc(lmk_arena_floats() * sizeof(float));
+	ck_assert_ptr_nonnull(arena_buf);
+	nn_arena_init(&arena, arena_buf, lmk_arena_floats());
+}
+
+static void teardown(void)
+{
+	lmk_free(net);
+	net = NULL;
+	mdl_free(&model);
+	free(arena_buf);
+	arena_buf = NULL;
+}
+
+/* ------------------------------------------------------------ golden */
+
+typedef struct gface {
+	double box[4];
+	int crop[4];
+	double pts[LMK_N][2];
+} gface;
+
+typedef struct gimage {
+	char path[256];
+	int w, h, n;
+	gface face[8];
+} gimage;
+
+static int load_golden(gimage *g, int max)
+{
+	size_t len;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/fixtures/recog/golden/demo.jsonl", tu_root());
+	char *text = tu_read(path, &len);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	int n = 0;
+	for (char *line = strtok(text, "\n"); line && n < max;
+	     line = strtok(NULL, "\n")) {
+		cJSON *j = cJSON_Parse(line);
+		ck_assert_ptr_nonnull(j);
+		gimage *gi = &g[n++];
+		snprintf(gi->path, sizeof gi->path, "%s/%s", tu_root(),
+			 cJSON_GetObjectItem(j, "image")->valuestring);
+		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
+		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
+		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
+		gi->n = cJSON_GetArraySize(faces);
+		ck_assert_int_le(gi->n, 8);
+		for (int f = 0; f < gi->n; f++) {
+			const cJSON *fj = cJSON_GetArrayItem(faces, f);
+			gface *gf = &gi->face[f];
+			for (int k = 0; k < 4; k++) {
+				gf->box[k] = cJSON_GetArrayItem(cJSON_GetObjectItem(fj, "box"), k)->valuedouble;
+				gf->crop[k] = cJSON_GetArrayItem(cJSON_GetObjectItem(fj, "detCrop"), k)->valueint;
+			}
+			const cJSON *lm = cJSON_GetObjectItem(fj, "landmarks");
+			ck_assert_int_eq(cJSON_GetArraySize(lm), LMK_N);
+			for (int i = 0; i < LMK_N; i++)
+				for (int k = 0; k < 2; k++)
+					gf->pts[i][k] = cJSON_GetArrayItem(cJSON_GetArrayItem(lm, i), k)->valuedouble;
+		}
+		cJSON_Delete(j);
+	}
+	free(text);
+	return n;
+}
+
+static const gface *golden_face(const gimage *g, int n, const char *stem,
+				int k)
+{
+	for (int i = 0; i < n; i++)
+		if (strstr(g[i].path, stem))
+			return k < g[i].n ? &g[i].face[k] : NULL;
+	return NULL;
+}
+
+static double max_diff(float pts[LMK_N][2], const double want[LMK_N][2],
+		       double dx, double dy)
+{
+	double m = 0;
+	for (int i = 0; i < LMK_N; i++) {
+		double ex = fabs(pts[i][0] + dx - want[i][0]);
+		double ey = fabs(pts[i][1] + dy - want[i][1]);
+		m = fmax(m, fmax(ex, ey));
+	}
+	return m;
+}
+
+/* ------------------------------------------------------------- tests */
+
+/* The net alone: each exact det crop as a whole image with the box
+ * covering it, so the crop, padding and resize are the reference's; the
+ * crop-relative landmarks shifted by the golden box origin are the golden
+ * landmarks. */
+START_TEST(net_on_the_exact_crops_matches_the_reference)
+{
+	static gimage g[6];
+	int ng = load_golden(g, 6);
+	static const struct {
+		const char *stem;
+		int face;
+	} crops[] = {{"sample1", 0}, {"sample3", 2}, {"sample6", 3}};
+	double worst = 0;
+
+	for (size_t c = 0; c < sizeof crops / sizeof crops[0]; c++) {
+		char path[1024], err[256];
+		img im;
+		snprintf(path, sizeof path,
+			 "%s/fixtures/recog/crops/demo__%s_face%d_det.png", tu_root(),
+			 crops[c].stem, crops[c].face);
+		ck_assert_msg(img_load_file(path, &im, err, sizeof err) == 0, "%s", err);
+		const gface *gf = golden_face(g, ng, crops[c].stem, crops[c].face);
+		ck_assert_ptr_nonnull(gf);
+		ck_assert_int_eq(im.w, gf->crop[2]);
+		ck_assert_int_eq(im.h, gf->crop[3]);
+		face_box box = {0, 0, (float)im.w, (float)im.h, 1};
+		float pts[LMK_N][2];
+		int crop[4];
+		ck_assert_int_eq(lmk_detect(net, &arena, im.px, im.w, im.h, im.w * 3,
+					    &box, pts, crop), 0);
+		ck_assert_int_eq(crop[0], 0);
+		ck_assert_int_eq(crop[1], 0);
+		ck_assert_int_eq(crop[2], im.w);
+		ck_assert_int_eq(crop[3], im.h);
+		double d = max_diff(pts, gf->pts, gf->box[0], gf->box[1]);
+		printf("  crop %s_face%d: max landmark diff %.2e px\n",
+		       crops[c].stem, crops[c].face, d);
+		ck_assert_msg(d < TOL_PX, "%s face %d: %g px", crops[c].stem,
+			      crops[c].face, d);
+		worst = fmax(worst, d);
+		img_free(&im);
+	}
+	printf("  crops: max landmark diff %.2e px\n", worst);
+}
+END_TEST
+
+/* The whole stage on the six photos from the golden boxes (as floats, as
+ * the detector hands them over): detCrop exact, landmarks within TOL_PX. */
+START_TEST(all_demo_faces_match_the_reference)
+{
+	static gimage g[6];
+	int ng = load_golden(g, 6), faces = 0;
+	double worst = 0;
+
+	if (getenv("VALGRIND"))
+		return; /* the crops test covers the net under valgrind */
+	ck_assert_int_eq(ng, 6);
+	for (int i = 0; i < ng; i++) {
+		char err[256];
+		img im;
+		ck_assert_msg(img_load_file(g[i].path, &im, err, sizeof err) == 0,
+			      "%s (run `make models`)", err);
+		ck_assert_int_eq(im.w, g[i].w);
+		ck_assert_int_eq(im.h, g[i].h);
+		for (int f = 0; f < g[i].n; f++) {
+			const gface *gf = &g[i].face[f];
+			face_box box = {(float)gf->box[0], (float)gf->box[1],
+					(float)gf->box[2], (float)gf->box[3], 1};
+			float pts[LMK_N][2];
+			int crop[4];
+			ck_assert_int_eq(lmk_detect(net, &arena, im.px, im.w, im.h,
+						    im.w * 3, &box, pts, crop), 0);
+			for (int k = 0; k < 4; k++)
+				ck_assert_msg(crop[k] == gf->crop[k],
+					      "%s face %d: detCrop[%d] %d, golden %d",
+					      g[i].path, f, k, crop[k], gf->crop[k]);
+			double d = max_diff(pts, gf->pts, 0, 0);
+			ck_assert_msg(d < TOL_PX, "%s face %d: %g px", g[i].path, f, d);
+			worst = fmax(worst, d);
+			faces++;
+		}
+		img_free(&im);
+	}
+	ck_assert_int_eq(faces, 22);
+	ck_assert_msg(arena.peak <= lmk_arena_floats(), "peak %zu > %zu",
+		      arena.peak, lmk_arena_floats());
+	printf("  22 faces: detCrop exact, max landmark diff %.2e px\n", worst);
+}
+END_TEST
+
+/* A small synthetic picture for the edges. */
+static uint8_t *test_picture(int w, int h)
+{
+	uint8_t *p = malloc((size_t)w * h * 3);
+	ck_assert_ptr_nonnull(p);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t *q = p + ((size_t)y * w + x) * 3;
+			q[0] = (uint8_t)(x * 4);
+			q[1] = (uint8_t)(y * 5);
+			q[2] = (uint8_t)((x + y) * 3);
+		}
+	return p;
+}
+
+START_TEST(box_partly_outside_is_clipped_then_floored)
+{
+	int w = 64, h = 48, crop[4];
+	uint8_t *px = test_picture(w, h);
+	float pts[LMK_N][2];
+
+	/* x: clipped to 0, width -10.5 + 40.7 = 30.2 -> 30; y: 5.25 -> 5,
+	 * height min(100, 48 - 5.25) = 42.75 -> 42 */
+	face_box b = {-10.5f, 5.25f, 40.7f, 100.0f, 1};
+	ck_assert_int_eq(lmk_detect(net, &arena, px, w, h, w * 3, &b, pts, crop), 0);
+	ck_assert_int_eq(crop[0], 0);
+	ck_assert_int_eq(crop[1], 5);
+	ck_assert_int_eq(crop[2], 30);
+	ck_assert_int_eq(crop[3], 42);
+	for (int i = 0; i < LMK_N; i++)
+		ck_assert(isfinite(pts[i][0]) && isfinite(pts[i][1]));
+	/* right and bottom: 50.5 + 30 -> width 13.5 -> 13 */
+	face_box r = {50.5f, 40.9f, 30.0f, 30.0f, 1};
+	ck_assert_int_eq(lmk_crop(w, h, &r, crop), 0);
+	ck_assert_int_eq(crop[0], 50);
+	ck_assert_int_eq(crop[1], 40);
+	ck_assert_int_eq(crop[2], 13);
+	ck_assert_int_eq(crop[3], 7);
+	free(px);
+}
+END_TEST
+
+START_TEST(box_outside_or_under_a_pixel_is_einval)
+{
+	int w = 64, h = 48, crop[4] = {-7, -7, -7, -7};
+	uint8_t *px = test_picture(w, h);
+	float pts[LMK_N][2];
+	const face_box bad[] = {
+		{100, 10, 20, 20, 1},   /* right of the image */
+		{-50, 10, 20, 20, 1},   /* left of it */
+		{10, -40, 20, 20, 1},   /* above */
+		{10, 48, 20, 20, 1},    /* starts on the bottom edge */
+		{63.5f, 10, 5, 5, 1},   /* 0.5 px left inside */
+		{10, 10, 0.9f, 20, 1},  /* under a pixel wide */
+		{10, 10, 20, -3, 1},    /* negative height */
+		{NAN, 10, 20, 20, 1},
+		{10, 10, INFINITY, 20, 1},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(lmk_detect(net, &arena, px, w, h, w * 3, &bad[i], pts,
+					 crop) == SIM_EINVAL, "box %zu", i);
+		ck_assert_int_eq(crop[0], -7);
+	}
+	free(px);
+}
+END_TEST
+
+START_TEST(one_pixel_boxes_give_finite_points)
+{
+	int w = 64, h = 48, crop[4];
+	uint8_t *px = test_picture(w, h);
+	float pts[LMK_N][2];
+	const face_box one[] = {
+		{0, 0, 1, 1, 1}, {63, 47, 1, 1, 1}, {20.5f, 30.2f, 1.2f, 1.9f, 1},
+		{0, 0, 1, 48, 1}, {0, 10, 64, 1, 1},
+	};
+	for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
+		ck_assert_int_eq(lmk_detect(net, &arena, px, w, h, w * 3, &one[i],
+					    pts, crop), 0);
+		ck_assert_int_ge(crop[2], 1);
+		ck_assert_int_ge(crop[3], 1);
+		for (int k = 0; k < LMK_N; k++)
+			ck_assert(isfinite(pts[k][0]) && isfinite(pts[k][1]));
+	}
+	/* a 112 x 112 crop is fed unresized; a padded stride works */
+	int s = 112 * 3 + 5;
+	uint8_t *wide = calloc((size_t)s * 120, 1);
+	ck_assert_ptr_nonnull(wide);
+	face_box b = {0, 0, 112, 112, 1};
+	ck_assert_int_eq(lmk_detect(net, &arena, wide, 112, 120, s, &b,
+				    pts, crop), 0);
+	ck_assert_int_eq(crop[2], 112);
+	free(wide);
+	free(px);
+}
+END_TEST
+
+START_TEST(small_arena_is_enomem)
+{
+	int w = 64, h = 48, crop[4];
+	uint8_t *px = test_picture(w, h);
+	float pts[LMK_N][2];
+	face_box b = {4, 4, 40, 40, 1};
+	nn_arena small;
+
+	nn_arena_init(&small, arena_buf, lmk_arena_floats() / 2);
+	ck_assert_int_eq(lmk_detect(net, &small, px, w, h, w * 3, &b, pts, crop),
+			 SIM_ENOMEM);
+	nn_arena_init(&small, arena_buf, lmk_arena_floats());
+	ck_assert_int_eq(lmk_detect(net, &small, px, w, h, w * 3, &b, pts, crop), 0);
+	ck_assert_int_le(small.peak, lmk_arena_floats());
+	/* the contract's size is the peak, not a guess far above it */
+	ck_assert_int_ge(small.peak + 64, lmk_arena_floats());
+	free(px);
+}
+END_TEST
+
+/* ----------------------------------------------------- weight binding */
+
+/* The manifest text and the concatenated shards of the landmark model. */
+static char *read_model(char **bin, size_t *binlen, size_t *mlen)
+{
+	char dir[1024], path[2048];
+	ck_assert_int_eq(recog_model_dir(dir, sizeof dir), 0);
+	snprintf(path, sizeof path, "%s/face_landmark_68_model-weights_manifest.json", dir);
+	char *man = tu_read(path, mlen);
+	ck_assert_ptr_nonnull(man);
+	cJSON *j = cJSON_Parse(man);
+	ck_assert_ptr_nonnull(j);
+	*bin = NULL;
+	*binlen = 0;
+	const cJSON *grp;
+	cJSON_ArrayForEach(grp, j) {
+		const cJSON *p;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(grp, "paths")) {
+			size_t n;
+			snprintf(path, sizeof path, "%s/%s", dir, p->valuestring);
+			char *part = tu_read(path, &n);
+			ck_assert_ptr_nonnull(part);
+			*bin = realloc(*bin, *binlen + n);
+			memcpy(*bin + *binlen, part, n);
+			*binlen += n;
+			free(part);
+		}
+	}
+	cJSON_Delete(j);
+	return man;
+}
+
+/* lmk_new on the manifest with the first from replaced by to. */
+static lmk *new_from_edited(const char *from, const char *to, char *err,
+			    size_t errlen)
+{
+	char *bin;
+	size_t binlen, mlen;
+	char *man = read_model(&bin, &binlen, &mlen);
+	char *at = strstr(man, from);
+	ck_assert_msg(at != NULL, "%s not in the manifest", from);
+	size_t fl = strlen(from), tl = strlen(to);
+	char *ed = malloc(mlen - fl + tl + 1);
+	ck_assert_ptr_nonnull(ed);
+	memcpy(ed, man, (size_t)(at - man));
+	memcpy(ed + (at - man), to, tl);
+	strcpy(ed + (at - man) + tl, at + fl);
+	mdl m;
+	char lerr[256];
+	ck_assert_msg(mdl_load(&m, ed, strlen(ed), bin, binlen, lerr, sizeof lerr) == 0,
+		      "%s", lerr);
+	lmk *l = lmk_new(&m, err, errlen);
+	mdl_free(&m);
+	free(ed);
+	free(man);
+	free(bin);
+	return l;
+}
+
+START_TEST(missing_or_misshapen_tensors_are_named)
+{
+	char err[256] = "";
+	lmk *l = new_from_edited("\"fc/bias\"", "\"fc/biax\"", err, sizeof err);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(err, "fc/bias") && strstr(err, "missing"), "%s", err);
+
+	err[0] = '\0';
+	l = new_from_edited("\"dense2/conv1/pointwise_filter\"",
+			    "\"dense2/conv1/pointwisefilter\"", err, sizeof err);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(err, "dense2/conv1/pointwise_filter"), "%s", err);
+
+	/* same element count, transposed: a shape error naming the tensor */
+	err[0] = '\0';
+	l = new_from_edited("[256,136]", "[136,256]", err, sizeof err);
+	if (!l)
+		ck_assert_msg(strstr(err, "fc/weights") && strstr(err, "136"), "%s", err);
+	else
+		ck_abort_msg("transposed fc/weights accepted");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("recog_landmark");
+	TCase *net_tc = tcase_create("net");
+	TCase *edge = tcase_create("edges");
+	TCase *bind_tc = tcase_create("binding");
+
+	tcase_add_unchecked_fixture(net_tc, setup, teardown);
+	tcase_add_unchecked_fixture(edge, setup, teardown);
+	tcase_set_timeout(net_tc, 120);
+	tcase_set_timeout(edge, 120);
+	tcase_set_timeout(bind_tc, 60);
+	tcase_add_test(net_tc, net_on_the_exact_crops_matches_the_reference);
+	tcase_add_test(net_tc, all_demo_faces_match_the_reference);
+	tcase_add_test(edge, box_partly_outside_is_clipped_then_floored);
+	tcase_add_test(edge, box_outside_or_under_a_pixel_is_einval);
+	tcase_add_test(edge, one_pixel_boxes_give_finite_points);
+	tcase_add_test(edge, small_arena_is_enomem);
+	tcase_add_test(bind_tc, missing_or_misshapen_tensors_are_named);
+	suite_add_tcase(s, net_tc);
+	suite_add_tcase(s, edge);
+	suite_add_tcase(s, bind_tc);
+	return tu_run(s);
+}
