@@ -1,0 +1,575 @@
+/* check_recog_facenet.c -- sim/recog/facenet.c against the TF.js
+ * reference's golden data (fixtures/recog/golden/demo.jsonl, made on
+ * camsim-decoded pixels): the net alone on the exact recognition-net crops,
+ * face-api's alignment (crop rectangles and pixels, descriptors of the 22
+ * demo faces from their golden landmarks), the similarity alignment (close
+ * to face-api's on upright faces, and far less moved by a rolled head),
+ * weight binding errors, and the arena contract.  Needs `make models`.
+ * Under valgrind (VALGRIND set) only one face goes through the net per
+ * test. */
+#include "facenet.h"
+#include "image.h"
+#include "recog.h"
+#include "sim_err.h"
+#include "testutil.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdint.h>
+
+#define MAXFACES 32
+
+typedef struct gface {
+	char image[256]; /* build/models/demo/sampleN.jpg */
+	char stem[32];   /* sampleN */
+	int k;           /* face index in its image */
+	float pts[LMK_N][2];
+	float desc[FNET_DIM];
+	int crop[4];     /* alignedCrop */
+} gface;
+
+static gface gf[MAXFACES];
+static int ngf;
+
+static int under_valgrind(void)
+{
+	return getenv("VALGRIND") != NULL;
+}
+
+static double l2(const float *a, const float *b)
+{
+	double s = 0;
+	for (int i = 0; i < FNET_DIM; i++)
+		s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+	return sqrt(s);
+}
+
+/* Reads demo.jsonl into gf[]. */
+static void load_golden(void)
+{
+	char path[1024];
+	size_t len;
+	char *text, *line, *save = NULL;
+
+	if (ngf)
+		return;
+	snprintf(path, sizeof path, "%s/fixtures/recog/golden/demo.jsonl",
+		 tu_root());
+	text = tu_read(path, &len);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(line), *faces, *fc;
+		int k = 0;
+		ck_assert_ptr_nonnull(j);
+		const char *im = cJSON_GetObjectItem(j, "image")->valuestring;
+		faces = cJSON_GetObjectItem(j, "faces");
+		cJSON_ArrayForEach(fc, faces)
+		{
+			ck_assert_int_lt(ngf, MAXFACES);
+			gface *g = &gf[ngf++];
+			const char *slash = strrchr(im, '/'), *dot;
+			snprintf(g->image, sizeof g->image, "%s", im);
+			snprintf(g->stem, sizeof g->stem, "%s", slash ? slash + 1 : im);
+			if ((dot = strchr(g->stem, '.')))
+				*(char *)(g->stem + (dot - g->stem)) = 0;
+			g->k = k++;
+			cJSON *lm = cJSON_GetObjectItem(fc, "landmarks");
+			ck_assert_int_eq(cJSON_GetArraySize(lm), LMK_N);
+			for (int i = 0; i < LMK_N; i++) {
+				cJSON *p = cJSON_GetArrayItem(lm, i);
+				g->pts[i][0] = (float)cJSON_GetArrayItem(p, 0)->valuedouble;
+				g->pts[i][1] = (float)cJSON_GetArrayItem(p, 1)->valuedouble;
+			}
+			cJSON *d = cJSON_GetObjectItem(fc, "descriptor");
+			ck_assert_int_eq(cJSON_GetArraySize(d), FNET_DIM);
+			for (int i = 0; i < FNET_DIM; i++)
+				g->desc[i] = (float)cJSON_GetArrayItem(d, i)->valuedouble;
+			cJSON *c = cJSON_GetObjectItem(fc, "alignedCrop");
+			for (int i = 0; i < 4; i++)
+				g->crop[i] = cJSON_GetArrayItem(c, i)->valueint;
+		}
+		cJSON_Delete(j);
+	}
+	free(text);
+	ck_assert_int_eq(ngf, 22);
+}
+
+static const gface *golden_face(const char *stem, int k)
+{
+	load_golden();
+	for (int i = 0; i < ngf; i++)
+		if (!strcmp(gf[i].stem, stem) && gf[i].k == k)
+			return &gf[i];
+	ck_abort_msg("no golden face %s_face%d", stem, k);
+	return NULL;
+}
+
+/* The model, the net and an arena of fnet_arena_floats(). */
+typedef struct rig {
+	mdl m;
+	fnet *f;
+	float *buf;
+	nn_arena a;
+} rig;
+
+static void rig_open(rig *r)
+{
+	char err[256] = "";
+	int rc = recog_model_load(NULL, "face_recognition_model", &r->m, err,
+				  sizeof err);
+	ck_assert_msg(rc == 0, "recog_model_load: %s (run `make models`)", err);
+	r->f = fnet_new(&r->m, err, sizeof err);
+	ck_assert_msg(r->f != NULL, "fnet_new: %s", err);
+	r->buf = malloc(fnet_arena_floats() * sizeof(float));
+	ck_assert_ptr_nonnull(r->buf);
+	nn_arena_init(&r->a, r->buf, fnet_arena_floats());
+}
+
+static void rig_close(rig *r)
+{
+	fnet_free(r->f);
+	mdl_free(&r->m);
+	free(r->buf);
+}
+
+static void load_image(const char *rel, img *im)
+{
+	char path[1024], err[256] = "";
+	snprintf(path, sizeof path, "%s/%s", tu_root(), rel);
+	int rc = img_load_file(path, im, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s (run `make models`)", err);
+}
+
+/* The net alone on the reference's exact recognition-net input crops. */
+START_TEST(forward_matches_reference_on_aligned_crops)
+{
+	static const struct {
+		const char *stem;
+		int k;
+	} crops[] = {{"sample1", 0}, {"sample3", 2}, {"sample6", 3}};
+	int n = under_valgrind() ? 1 : 3;
+	double worst = 0;
+	rig r;
+
+	rig_open(&r);
+	for (int i = 0; i < n; i++) {
+		char rel[256];
+		img im;
+		float desc[FNET_DIM];
+		const gface *g = golden_face(crops[i].stem, crops[i].k);
+		snprintf(rel, sizeof rel, "fixtures/recog/crops/demo__%s_face%d_aligned.png",
+			 crops[i].stem, crops[i].k);
+		load_image(rel, &im);
+		ck_assert_int_eq(im.w, g->crop[2]);
+		ck_assert_int_eq(im.h, g->crop[3]);
+		nn_arena_reset(&r.a);
+		nn_t in = nn_tensor(&r.a, FNET_INPUT, FNET_INPUT, 3);
+		ck_assert_ptr_nonnull(in.d);
+		const float mean[3] = {122.782f, 117.001f, 104.298f};
+		nn_resize_rgb8(im.px, im.w * 3, 0, 0, im.w, im.h, 0, 0, im.w,
+			       im.h, &in, mean, 255.0f);
+		ck_assert_int_eq(fnet_forward(r.f, &r.a, &in, desc), 0);
+		double d = l2(desc, g->desc);
+		if (d > worst)
+			worst = d;
+		ck_assert_msg(d < 1e-3, "%s_face%d: L2 %g to the reference",
+			      crops[i].stem, crops[i].k, d);
+		img_free(&im);
+	}
+	printf("facenet: net alone on %d reference crops: max L2 %.3g\n", n, worst);
+	rig_close(&r);
+}
+END_TEST
+
+/* face-api's alignedCrop from the golden landmarks: the rectangle of every
+ * face, and the pixels of the three fixture crops. */
+START_TEST(aligned_crop_matches_reference)
+{
+	static const char *fixtures[] = {"sample1_face0", "sample3_face2",
+					 "sample6_face3"};
+	int n, done = 0;
+	rig r;
+	img im = {0};
+	const char *cur = "";
+
+	load_golden();
+	rig_open(&r);
+	n = under_valgrind() ? 1 : ngf;
+	for (int i = 0; i < n; i++) {
+		const gface *g = &gf[i];
+		float desc[FNET_DIM];
+		int crop[4] = {-1, -1, -1, -1};
+		char name[64];
+		if (strcmp(cur, g->image)) {
+			img_free(&im);
+			load_image(g->image, &im);
+			cur = g->image;
+		}
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h,
+						 im.w * 3, g->pts, FNET_ALIGN_FACEAPI,
+						 desc, crop), 0);
+		ck_assert_msg(!memcmp(crop, g->crop, sizeof crop),
+			      "%s_face%d: crop %d,%d %dx%d, reference %d,%d %dx%d",
+			      g->stem, g->k, crop[0], crop[1], crop[2], crop[3],
+			      g->crop[0], g->crop[1], g->crop[2], g->crop[3]);
+		snprintf(name, sizeof name, "%s_face%d", g->stem, g->k);
+		for (size_t fx = 0; fx < sizeof fixtures / sizeof *fixtures; fx++) {
+			char rel[256];
+			img c;
+			if (strcmp(name, fixtures[fx]))
+				continue;
+			snprintf(rel, sizeof rel, "fixtures/recog/crops/demo__%s_aligned.png", name);
+			load_image(rel, &c);
+			ck_assert_int_eq(c.w, crop[2]);
+			ck_assert_int_eq(c.h, crop[3]);
+			for (int y = 0; y < c.h; y++)
+				ck_assert_msg(!memcmp(c.px + (size_t)y * c.w * 3,
+						      im.px + ((size_t)(crop[1] + y) * im.w + crop[0]) * 3,
+						      (size_t)c.w * 3),
+					      "%s: crop row %d differs from the reference's", name, y);
+			img_free(&c);
+			done++;
+		}
+	}
+	if (!under_valgrind())
+		ck_assert_int_eq(done, 3);
+	img_free(&im);
+	rig_close(&r);
+}
+END_TEST
+
+/* The whole face-api path from the golden landmarks: every demo face's
+ * descriptor within 1e-3 L2 of the reference's. */
+START_TEST(descriptor_matches_reference_on_demo_faces)
+{
+	int n;
+	double worst = 0, worst_el = 0;
+	rig r;
+	img im = {0};
+	const char *cur = "";
+
+	load_golden();
+	rig_open(&r);
+	n = under_valgrind() ? 1 : ngf;
+	for (int i = 0; i < n; i++) {
+		const gface *g = &gf[i];
+		float desc[FNET_DIM];
+		if (strcmp(cur, g->image)) {
+			img_free(&im);
+			load_image(g->image, &im);
+			cur = g->image;
+		}
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h,
+						 im.w * 3, g->pts, FNET_ALIGN_FACEAPI,
+						 desc, NULL), 0);
+		double d = l2(desc, g->desc);
+		for (int j = 0; j < FNET_DIM; j++)
+			worst_el = fmax(worst_el, fabs((double)desc[j] - g->desc[j]));
+		ck_assert_msg(d < 1e-3, "%s_face%d: L2 %g to the reference",
+			      g->stem, g->k, d);
+		if (d > worst)
+			worst = d;
+	}
+	printf("facenet: face-api alignment on %d demo faces: max L2 %.3g, max element %.3g\n",
+	       n, worst, worst_el);
+	img_free(&im);
+	rig_close(&r);
+}
+END_TEST
+
+static double roll_deg(const float pts[LMK_N][2])
+{
+	double lx = 0, ly = 0, rx = 0, ry = 0;
+	for (int i = 36; i < 42; i++) {
+		lx += pts[i][0];
+		ly += pts[i][1];
+		rx += pts[i + 6][0];
+		ry += pts[i + 6][1];
+	}
+	return atan2(ry - ly, rx - lx) * 180.0 / M_PI;
+}
+
+/* On a face with little roll the similarity chip is face-api's up to the
+ * flooring of its square, so the descriptors nearly agree; its crop holds
+ * face-api's square. */
+START_TEST(similarity_is_close_to_faceapi_on_upright_faces)
+{
+	int n, upright = 0;
+	double worst_up = 0;
+	rig r;
+	img im = {0};
+	const char *cur = "";
+
+	load_golden();
+	rig_open(&r);
+	n = under_valgrind() ? 1 : ngf;
+	for (int i = 0; i < n; i++) {
+		const gface *g = &gf[i];
+		float ds[FNET_DIM], da[FNET_DIM];
+		int cs[4], ca[4];
+		if (strcmp(cur, g->image)) {
+			img_free(&im);
+			load_image(g->image, &im);
+			cur = g->image;
+		}
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h,
+						 im.w * 3, g->pts, FNET_ALIGN_FACEAPI,
+						 da, ca), 0);
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h,
+						 im.w * 3, g->pts,
+						 FNET_ALIGN_SIMILARITY, ds, cs), 0);
+		double roll = roll_deg(g->pts), d = l2(ds, da);
+		printf("facenet: %s_face%d roll %6.1f deg: similarity vs face-api L2 %.4f, crop %d,%d %dx%d vs %d,%d %dx%d\n",
+		       g->stem, g->k, roll, d, cs[0], cs[1], cs[2], cs[3], ca[0],
+		       ca[1], ca[2], ca[3]);
+		/* the rotated chip's bounds hold face-api's square, give or
+		 * take the flooring */
+		ck_assert_int_le(cs[0], ca[0] + 1);
+		ck_assert_int_le(cs[1], ca[1] + 1);
+		ck_assert_int_ge(cs[0] + cs[2], ca[0] + ca[2] - 1);
+		ck_assert_int_ge(cs[1] + cs[3], ca[1] + ca[3] - 1);
+		if (fabs(roll) < 2.0) {
+			upright++;
+			worst_up = fmax(worst_up, d);
+			ck_assert_msg(d < 0.15, "%s_face%d (roll %.1f): similarity "
+				      "vs face-api L2 %g", g->stem, g->k, roll, d);
+		}
+	}
+	printf("facenet: %d upright faces (|roll| < 2 deg): similarity vs face-api max L2 %.4f\n",
+	       upright, worst_up);
+	img_free(&im);
+	rig_close(&r);
+}
+END_TEST
+
+/* im rotated by deg around (cx, cy) (bilinear, zero outside) into out;
+ * p' = c + R (p - c) for the image's points. */
+static void rotate_image(const img *im, double cx, double cy, double deg,
+			 img *out)
+{
+	double t = deg * M_PI / 180.0, c = cos(t), s = sin(t);
+	out->w = im->w;
+	out->h = im->h;
+	out->px = calloc((size_t)im->w * im->h, 3);
+	ck_assert_ptr_nonnull(out->px);
+	for (int y = 0; y < im->h; y++)
+		for (int x = 0; x < im->w; x++) {
+			/* source = c + R^-1 (p - c) */
+			double dx = x - cx, dy = y - cy;
+			double sx = cx + c * dx + s * dy, sy = cy - s * dx + c * dy;
+			int x0 = (int)floor(sx), y0 = (int)floor(sy);
+			double ax = sx - x0, ay = sy - y0;
+			for (int ch = 0; ch < 3; ch++) {
+				double v[4];
+				for (int k = 0; k < 4; k++) {
+					int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+					v[k] = xx < 0 || yy < 0 || xx >= im->w || yy >= im->h ? 0.0 :
+						im->px[((size_t)yy * im->w + xx) * 3 + ch];
+				}
+				double top = v[0] + (v[1] - v[0]) * ax;
+				double bot = v[2] + (v[3] - v[2]) * ax;
+				double r = top + (bot - top) * ay;
+				out->px[((size_t)y * im->w + x) * 3 + ch] =
+					(uint8_t)lround(r < 0 ? 0 : r > 255 ? 255 : r);
+			}
+		}
+}
+
+/* An upright face and the same picture rolled 20 degrees around the face
+ * (landmarks rotated likewise): the similarity descriptor barely moves,
+ * face-api's moves much more. */
+START_TEST(similarity_alignment_is_rotation_invariant)
+{
+	static const struct {
+		const char *stem;
+		int k;
+	} faces[] = {{"sample6", 1}, {"sample1", 0}, {"sample5", 1}};
+	int n = under_valgrind() ? 1 : 3;
+	rig r;
+
+	rig_open(&r);
+	for (int i = 0; i < n; i++) {
+		const gface *g = golden_face(faces[i].stem, faces[i].k);
+		float rp[LMK_N][2], d0s[FNET_DIM], d1s[FNET_DIM], d0a[FNET_DIM],
+			d1a[FNET_DIM];
+		double cx = 0, cy = 0, t = 20.0 * M_PI / 180.0;
+		img im, rot;
+
+		load_image(g->image, &im);
+		for (int p = 36; p < 68; p++) {
+			cx += g->pts[p][0] / 32.0;
+			cy += g->pts[p][1] / 32.0;
+		}
+		rotate_image(&im, cx, cy, 20.0, &rot);
+		for (int p = 0; p < LMK_N; p++) {
+			double dx = g->pts[p][0] - cx, dy = g->pts[p][1] - cy;
+			rp[p][0] = (float)(cx + cos(t) * dx - sin(t) * dy);
+			rp[p][1] = (float)(cy + sin(t) * dx + cos(t) * dy);
+		}
+		ck_assert_double_lt(fabs(roll_deg(rp) - roll_deg(g->pts) - 20.0), 1e-3);
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+						 g->pts, FNET_ALIGN_SIMILARITY, d0s, NULL), 0);
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, rot.px, rot.w, rot.h,
+						 rot.w * 3, rp, FNET_ALIGN_SIMILARITY, d1s, NULL), 0);
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+						 g->pts, FNET_ALIGN_FACEAPI, d0a, NULL), 0);
+		ck_assert_int_eq(fnet_descriptor(r.f, &r.a, rot.px, rot.w, rot.h,
+						 rot.w * 3, rp, FNET_ALIGN_FACEAPI, d1a, NULL), 0);
+		double ds = l2(d0s, d1s), da = l2(d0a, d1a);
+		printf("facenet: %s_face%d rolled 20 deg: similarity moves %.4f, face-api %.4f\n",
+		       g->stem, g->k, ds, da);
+		ck_assert_msg(ds < 0.5 * da && ds < 0.15,
+			      "%s_face%d rolled 20 deg: similarity moved %g, face-api %g",
+			      g->stem, g->k, ds, da);
+		img_free(&rot);
+		img_free(&im);
+	}
+	rig_close(&r);
+}
+END_TEST
+
+/* The manifest of the recognition model with one edit, and its bin. */
+static void load_edited(const char *from, const char *to, mdl *m)
+{
+	char dir[1024], path[1100], err[256] = "";
+	size_t mlen, blen;
+	char *man, *bin, *hit, *ed;
+
+	ck_assert_int_eq(recog_model_dir(dir, sizeof dir), 0);
+	snprintf(path, sizeof path, "%s/face_recognition_model-weights_manifest.json", dir);
+	man = tu_read(path, &mlen);
+	ck_assert_ptr_nonnull(man);
+	snprintf(path, sizeof path, "%s/face_recognition_model.bin", dir);
+	bin = tu_read(path, &blen);
+	ck_assert_ptr_nonnull(bin);
+	hit = strstr(man, from);
+	ck_assert_msg(hit != NULL, "%s not in the manifest", from);
+	ed = malloc(mlen + strlen(to) + 1);
+	ck_assert_ptr_nonnull(ed);
+	size_t pre = (size_t)(hit - man);
+	memcpy(ed, man, pre);
+	strcpy(ed + pre, to);
+	strcat(ed, hit + strlen(from));
+	ck_assert_msg(mdl_load(m, ed, strlen(ed), bin, blen, err, sizeof err) == 0,
+		      "mdl_load of the edited manifest: %s", err);
+	free(ed);
+	free(man);
+	free(bin);
+}
+
+START_TEST(missing_tensor_is_named)
+{
+	mdl m;
+	char err[256] = "";
+
+	load_edited("\"conv128_1/conv2/scale/biases\"",
+		    "\"conv128_1/conv2/scale/biasez\"", &m);
+	ck_assert_ptr_null(fnet_new(&m, err, sizeof err));
+	ck_assert_msg(strstr(err, "conv128_1/conv2/scale/biases") &&
+			      strstr(err, "missing"),
+		      "error: %s", err);
+	mdl_free(&m);
+}
+END_TEST
+
+START_TEST(wrong_shape_is_named_with_both_shapes)
+{
+	mdl m;
+	char err[256] = "";
+
+	/* same element count, so the bin still fits */
+	load_edited("\"name\":\"fc\",\"shape\":[256,128]",
+		    "\"name\":\"fc\",\"shape\":[128,256]", &m);
+	ck_assert_ptr_null(fnet_new(&m, err, sizeof err));
+	ck_assert_msg(strstr(err, "fc") && strstr(err, "128") && strstr(err, "256"),
+		      "error: %s", err);
+	mdl_free(&m);
+	load_edited("\"name\":\"conv32_down/conv/filters\",\"shape\":[7,7,3,32]",
+		    "\"name\":\"conv32_down/conv/filters\",\"shape\":[7,7,32,3]", &m);
+	ck_assert_ptr_null(fnet_new(&m, err, sizeof err));
+	ck_assert_msg(strstr(err, "conv32_down/conv/filters"), "error: %s", err);
+	mdl_free(&m);
+}
+END_TEST
+
+/* fnet_arena_floats is enough (and the peak stays within it); a smaller
+ * arena is SIM_ENOMEM, not a crash; degenerate landmarks are SIM_EINVAL. */
+START_TEST(arena_and_degenerate_faces)
+{
+	rig r;
+	img im;
+	float desc[FNET_DIM], pts[LMK_N][2];
+	const gface *g = golden_face("sample1", 0);
+	size_t need = fnet_arena_floats();
+
+	rig_open(&r);
+	load_image(g->image, &im);
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 g->pts, FNET_ALIGN_SIMILARITY, desc, NULL), 0);
+	ck_assert_uint_le(r.a.peak, need);
+	printf("facenet: arena %zu floats (%.1f MiB), peak %zu\n", need,
+	       need * 4.0 / 1048576.0, r.a.peak);
+	/* any arena short of the peak fails cleanly */
+	size_t peak = r.a.peak;
+	for (size_t cap = 1000;; cap = cap * 2 < peak ? cap * 2 : peak - 1) {
+		nn_arena small;
+		nn_arena_init(&small, r.buf, cap);
+		ck_assert_int_eq(fnet_descriptor(r.f, &small, im.px, im.w, im.h,
+						 im.w * 3, g->pts, FNET_ALIGN_FACEAPI,
+						 desc, NULL), SIM_ENOMEM);
+		if (cap == peak - 1)
+			break;
+	}
+	/* every point at one spot: an empty square */
+	for (int i = 0; i < LMK_N; i++)
+		pts[i][0] = pts[i][1] = 100.0f;
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 (const float(*)[2])pts, FNET_ALIGN_FACEAPI,
+					 desc, NULL), SIM_EINVAL);
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
+					 desc, NULL), SIM_EINVAL);
+	/* the face moved far outside the picture */
+	for (int i = 0; i < LMK_N; i++) {
+		pts[i][0] = g->pts[i][0] + 5000.0f;
+		pts[i][1] = g->pts[i][1];
+	}
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 (const float(*)[2])pts, FNET_ALIGN_FACEAPI,
+					 desc, NULL), SIM_EINVAL);
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
+					 desc, NULL), SIM_EINVAL);
+	pts[0][0] = NAN;
+	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
+					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
+					 desc, NULL), SIM_EINVAL);
+	img_free(&im);
+	rig_close(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("recog_facenet");
+	TCase *net = tcase_create("net");
+	TCase *align = tcase_create("alignment");
+	TCase *bind = tcase_create("binding");
+
+	tcase_set_timeout(net, 120);
+	tcase_set_timeout(align, 120);
+	tcase_set_timeout(bind, 60);
+	tcase_add_test(net, forward_matches_reference_on_aligned_crops);
+	tcase_add_test(net, arena_and_degenerate_faces);
+	tcase_add_test(align, aligned_crop_matches_reference);
+	tcase_add_test(align, descriptor_matches_reference_on_demo_faces);
+	tcase_add_test(align, similarity_is_close_to_faceapi_on_upright_faces);
+	tcase_add_test(align, similarity_alignment_is_rotation_invariant);
+	tcase_add_test(bind, missing_tensor_is_named);
+	tcase_add_test(bind, wrong_shape_is_named_with_both_shapes);
+	suite_add_tcase(s, net);
+	suite_add_tcase(s, align);
+	suite_add_tcase(s, bind);
+	return tu_run(s);
+}
