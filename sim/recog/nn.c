@@ -301,3 +301,93 @@ void nn_resize_rgb8(const uint8_t *px, int stride, int x0, int y0, int rw,
 		}
 	}
 }
+
+/* Zeros standing in for the taps outside the image (as XNNPACK's padding
+ * does): adding 0 * f leaves a sum unchanged. */
+#define NN_DW_ZEROS 2048
+static const float nn_dw_zeros[NN_DW_ZEROS];
+
+/* o[0..C) = the sum of tap[t][c] * f[t][c] over the 9 taps, in tap order;
+ * blocks of 16 channels, a size the compiler vectorises without a scalar
+ * remainder loop. */
+static void dw_pixel9(const float *const *tap, const float *const *f, int C,
+		      float *restrict o)
+{
+	const float *restrict p0 = tap[0], *restrict p1 = tap[1];
+	const float *restrict p2 = tap[2], *restrict p3 = tap[3];
+	const float *restrict p4 = tap[4], *restrict p5 = tap[5];
+	const float *restrict p6 = tap[6], *restrict p7 = tap[7];
+	const float *restrict p8 = tap[8];
+	const float *restrict q0 = f[0], *restrict q1 = f[1];
+	const float *restrict q2 = f[2], *restrict q3 = f[3];
+	const float *restrict q4 = f[4], *restrict q5 = f[5];
+	const float *restrict q6 = f[6], *restrict q7 = f[7];
+	const float *restrict q8 = f[8];
+	int c = 0;
+
+#define NN_DW9(i)                                                           \
+	(p0[i] * q0[i] + p1[i] * q1[i] + p2[i] * q2[i] + p3[i] * q3[i] +    \
+	 p4[i] * q4[i] + p5[i] * q5[i] + p6[i] * q6[i] + p7[i] * q7[i] +    \
+	 p8[i] * q8[i])
+	for (; c + 16 <= C; c += 16)
+		for (int k = 0; k < 16; k++)
+			o[c + k] = NN_DW9(c + k);
+	for (; c < C; c++)
+		o[c] = NN_DW9(c);
+#undef NN_DW9
+}
+
+/* The same for any subset of taps (n of them), for channel counts above
+ * NN_DW_ZEROS at the borders. */
+static void dw_pixel(const float *const *tap, const float *const *f, int n,
+		     int C, float *restrict o)
+{
+	for (int c = 0; c < C; c++) {
+		float s = 0.0f;
+		for (int t = 0; t < n; t++)
+			s += tap[t][c] * f[t][c];
+		o[c] = s;
+	}
+}
+
+void nn_dw3x3_rows(const nn_t *in, const float *filt, int stride, int y0,
+		   int y1, float *out)
+{
+	int H = in->h, W = in->w, C = in->c;
+	int ow = nn_out_size(W, 3, stride, NN_SAME);
+	int pt = nn_pad_before(H, 3, stride, NN_SAME);
+	int pl = nn_pad_before(W, 3, stride, NN_SAME);
+	const float *f9[9];
+
+	for (int k = 0; k < 9; k++)
+		f9[k] = filt + (size_t)k * C;
+	for (int oy = y0; oy < y1; oy++) {
+		const float *row[3];
+		for (int k = 0; k < 3; k++) {
+			int iy = oy * stride - pt + k;
+			row[k] = iy >= 0 && iy < H ? in->d + (size_t)iy * W * C : NULL;
+		}
+		float *o = out + (size_t)(oy - y0) * ow * C;
+		for (int ox = 0; ox < ow; ox++, o += C) {
+			int ix0 = ox * stride - pl, n = 0, all = 1;
+			const float *tap[9], *ft[9];
+			for (int k = 0; k < 9; k++) {
+				int ix = ix0 + k % 3;
+				if (row[k / 3] && ix >= 0 && ix < W) {
+					tap[n] = row[k / 3] + (size_t)ix * C;
+					ft[n++] = f9[k];
+				} else if (C <= NN_DW_ZEROS) {
+					tap[n] = nn_dw_zeros;
+					ft[n++] = f9[k];
+				} else {
+					all = 0;
+				}
+			}
+			if (all)
+				dw_pixel9(tap, ft, C, o);
+			else
+				dw_pixel(tap, ft, n, C, o);
+		}
+	}
+	nn_macs += (uint64_t)(y1 - y0) * ow * C * 9;
+}

@@ -90,4 +90,14 @@ void nn_resize_rgb8(const uint8_t *px, int stride, int x0, int y0, int rw,
  * FLOP figures: each layer adds its own; reset by the caller. */
 extern _Thread_local uint64_t nn_macs;
 
+/* Output rows [y0, y1) of the 3x3 depthwise convolution of in ('same'
+ * padding, stride 1 or 2, no bias; filt is [3][3][in->c]) into out: y1 - y0
+ * rows of nn_out_size(in->w, 3, stride, NN_SAME) pixels of in->c channels,
+ * contiguous.  The same sums in the same order as nn_depthwise (the taps
+ * in row-major order; those outside the image add 0 * f, which changes no
+ * sum), computed channels innermost so that the compiler vectorises them;
+ * for a caller that works in bands of rows. */
+void nn_dw3x3_rows(const nn_t *in, const float *filt, int stride, int y0,
+		   int y1, float *out);
+
 #endif

@@ -37,4 +37,16 @@ size_t ssd_arena_floats(void);
 int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, float min_score, face_box *out, int max);
 
+/* ssd_detect that also times its stages (ms may be NULL), in
+ * milliseconds: ms[0] the resize and normalisation, ms[1] conv_0,
+ * ms[2..14] the separable pairs conv_1..conv_13, ms[15] the prediction
+ * layer's eight convolutions, ms[16] the six box predictors, ms[17] the
+ * decoding, NMS and rescaling; ssd_stage_name[k] names stage k.  For the
+ * benchmark. */
+#define SSD_STAGES 18
+extern const char *const ssd_stage_name[SSD_STAGES];
+int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
+		      int h, int stride, float min_score, face_box *out,
+		      int max, double ms[SSD_STAGES]);
+
 #endif

@@ -1,0 +1,604 @@
+/* ssd.c -- face-api's SSD MobileNetV1 face detector (ssd.h): the weight
+ * binding, the forward pass, the box decoding, face-api's NMS and the
+ * conversion to image pixels.  The weights belong to the caller's mdl and
+ * every activation to the caller's arena; no I/O, no heap use after
+ * ssd_new.
+ *
+ * The net (face-api src/ssdMobilenetv1): the 512x512x3 input in -1..1;
+ * MobileNetV1: conv_0 3x3/2 3 -> 32, then 13 depthwise-separable pairs
+ * (3x3 depthwise, batch norm, relu6; 1x1 pointwise, offset, relu6), the
+ * depthwise ones of pairs 2, 4, 6 and 12 at stride 2, everything 'same':
+ * 256 -> 128 -> 64 -> 32 -> 16 pixels, 32 -> 1024 channels.  The
+ * prediction layer adds four pairs of 1x1 and 3x3/2 convolutions (offset,
+ * relu6) on the 16x16x1024 output: 8, 4, 2, 1 pixels.  Six box predictors
+ * (1x1 convolutions with bias) on pair 11's output (32x32, 3 anchors a
+ * pixel), the MobileNet output (16x16) and the four 3x3/2 outputs (6
+ * anchors a pixel) give 5118 box encodings and class scores, in that
+ * order, pixel by pixel, anchor by anchor.
+ *
+ * Each separable pair runs in bands of output rows: the depthwise rows of
+ * a band go to a scratch block, then one sgemm makes the band's pointwise
+ * output, so no full depthwise output is ever stored; the 3x3 ordinary
+ * convolutions likewise im2col one band at a time.  Two activation
+ * regions take turns as a layer's input and output. */
+#include "ssd.h"
+#include "sim_err.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SSD_PAIRS 13
+#define SSD_EXTRA 8
+#define SSD_HEADS 6
+#define SSD_ANCHORS 5118
+/* scratch floats for one band (depthwise rows or im2col rows) */
+#define SSD_BAND (1u << 18)
+/* face-api's nonMaxSuppression: IoU above this suppresses */
+#define SSD_IOU 0.5
+/* face-api mobileNetV1.ts: batchNorm's epsilon */
+#define SSD_BN_EPS 0.0010000000474974513f
+
+/* A convolution: filters [k][k][cin][cout], the bias added after it
+ * (batch_norm_offset or biases). */
+typedef struct ssd_conv {
+	const float *w, *b;
+	int k, cin, cout, stride;
+} ssd_conv;
+
+/* A depthwise 3x3 convolution and the batch norm after it; nf[c] is
+ * sqrt(variance + epsilon), which TF.js divides by. */
+typedef struct ssd_dw {
+	const float *w, *gamma, *beta, *mean;
+	float *nf;
+	int c, stride;
+} ssd_dw;
+
+struct ssd {
+	ssd_conv conv0;
+	ssd_dw dw[SSD_PAIRS];
+	ssd_conv pw[SSD_PAIRS];
+	ssd_conv extra[SSD_EXTRA];
+	ssd_conv box[SSD_HEADS], cls[SSD_HEADS];
+	const float *anchors; /* [5118][4]: ymin, xmin, ymax, xmax */
+	float *nf;            /* every ssd_dw's nf */
+};
+
+static const int pair_cin[SSD_PAIRS] = {32, 64, 128, 128, 256, 256, 512,
+					512, 512, 512, 512, 512, 1024};
+static const int pair_cout[SSD_PAIRS] = {64, 128, 128, 256, 256, 512, 512,
+					 512, 512, 512, 512, 1024, 1024};
+/* prediction_layer conv_0..7: kernel, channels in and out, stride */
+static const int extra_k[SSD_EXTRA] = {1, 3, 1, 3, 1, 3, 1, 3};
+static const int extra_cin[SSD_EXTRA] = {1024, 256, 512, 128, 256, 128, 256, 64};
+static const int extra_cout[SSD_EXTRA] = {256, 512, 128, 256, 128, 256, 64, 128};
+/* box predictors: input channels, side of the feature map, anchors a
+ * pixel */
+static const int head_cin[SSD_HEADS] = {512, 1024, 512, 256, 256, 128};
+static const int head_side[SSD_HEADS] = {32, 16, 8, 4, 2, 1};
+static const int head_anchors[SSD_HEADS] = {3, 6, 6, 6, 6, 6};
+
+const char *const ssd_stage_name[SSD_STAGES] = {
+	"input", "conv_0", "conv_1", "conv_2", "conv_3", "conv_4", "conv_5",
+	"conv_6", "conv_7", "conv_8", "conv_9", "conv_10", "conv_11", "conv_12",
+	"conv_13", "prediction", "box heads", "decode+nms",
+};
+
+static const float *bind(const mdl *m, const char *name, int rank, int s0,
+			 int s1, int s2, int s3, char *err, size_t errlen)
+{
+	const int shape[4] = {s0, s1, s2, s3};
+	return mdl_get(m, name, rank, shape, err, errlen);
+}
+
+/* A conv with its bias: prefix/weights_name and prefix/bias_name. */
+static int bind_conv(const mdl *m, ssd_conv *c, const char *prefix,
+		     const char *wname, const char *bname, int k, int cin,
+		     int cout, int stride, char *err, size_t errlen)
+{
+	char name[128];
+
+	c->k = k;
+	c->cin = cin;
+	c->cout = cout;
+	c->stride = stride;
+	snprintf(name, sizeof name, "%s/%s", prefix, wname);
+	c->w = bind(m, name, 4, k, k, cin, cout, err, errlen);
+	if (!c->w)
+		return SIM_EMODEL;
+	snprintf(name, sizeof name, "%s/%s", prefix, bname);
+	c->b = bind(m, name, 1, cout, 0, 0, 0, err, errlen);
+	return c->b ? 0 : SIM_EMODEL;
+}
+
+static int bind_dw(const mdl *m, ssd_dw *d, int idx, float *nf, char *err,
+		   size_t errlen)
+{
+	char name[128];
+	const float *var;
+	int c = d->c;
+
+	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/depthwise_weights", idx);
+	d->w = bind(m, name, 4, 3, 3, c, 1, err, errlen);
+	if (!d->w)
+		return SIM_EMODEL;
+	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/gamma", idx);
+	d->gamma = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	if (!d->gamma)
+		return SIM_EMODEL;
+	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/beta", idx);
+	d->beta = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	if (!d->beta)
+		return SIM_EMODEL;
+	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_mean", idx);
+	d->mean = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	if (!d->mean)
+		return SIM_EMODEL;
+	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_variance", idx);
+	var = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	if (!var)
+		return SIM_EMODEL;
+	/* TF.js FusedBatchNorm: sqrt(variance + epsilon) in float */
+	for (int i = 0; i < c; i++)
+		nf[i] = sqrtf(var[i] + SSD_BN_EPS);
+	d->nf = nf;
+	return 0;
+}
+
+ssd *ssd_new(const mdl *m, char *err, size_t errlen)
+{
+	ssd *s = calloc(1, sizeof(*s));
+	char prefix[96];
+	size_t nnf = 0;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!s)
+		goto nomem;
+	for (int i = 0; i < SSD_PAIRS; i++)
+		nnf += (size_t)pair_cin[i];
+	s->nf = malloc(nnf * sizeof(float));
+	if (!s->nf)
+		goto nomem;
+	rc = bind_conv(m, &s->conv0, "MobilenetV1/Conv2d_0_pointwise", "weights",
+		       "convolution_bn_offset", 3, 3, 32, 2, err, errlen);
+	if (rc < 0)
+		goto fail;
+	nnf = 0;
+	for (int i = 0; i < SSD_PAIRS; i++) {
+		int idx = i + 1;
+		s->dw[i].c = pair_cin[i];
+		s->dw[i].stride = idx == 2 || idx == 4 || idx == 6 || idx == 12 ? 2 : 1;
+		rc = bind_dw(m, &s->dw[i], idx, s->nf + nnf, err, errlen);
+		if (rc < 0)
+			goto fail;
+		nnf += (size_t)pair_cin[i];
+		snprintf(prefix, sizeof prefix, "MobilenetV1/Conv2d_%d_pointwise", idx);
+		rc = bind_conv(m, &s->pw[i], prefix, "weights", "convolution_bn_offset",
+			       1, pair_cin[i], pair_cout[i], 1, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	for (int i = 0; i < SSD_EXTRA; i++) {
+		snprintf(prefix, sizeof prefix, "Prediction/Conv2d_%d_pointwise", i);
+		rc = bind_conv(m, &s->extra[i], prefix, "weights",
+			       "convolution_bn_offset", extra_k[i], extra_cin[i],
+			       extra_cout[i], extra_k[i] == 3 ? 2 : 1, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	for (int i = 0; i < SSD_HEADS; i++) {
+		int a = head_anchors[i];
+		snprintf(prefix, sizeof prefix, "Prediction/BoxPredictor_%d/BoxEncodingPredictor", i);
+		rc = bind_conv(m, &s->box[i], prefix, "weights", "biases", 1,
+			       head_cin[i], 4 * a, 1, err, errlen);
+		if (rc < 0)
+			goto fail;
+		snprintf(prefix, sizeof prefix, "Prediction/BoxPredictor_%d/ClassPredictor", i);
+		rc = bind_conv(m, &s->cls[i], prefix, "weights", "biases", 1,
+			       head_cin[i], 3 * a, 1, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	s->anchors = bind(m, "Output/extra_dim", 3, 1, SSD_ANCHORS, 4, 0, err,
+			  errlen);
+	if (!s->anchors)
+		goto fail;
+	return s;
+nomem:
+	if (err && errlen)
+		snprintf(err, errlen, "ssd: out of memory");
+fail:
+	ssd_free(s);
+	return NULL;
+}
+
+void ssd_free(ssd *s)
+{
+	if (!s)
+		return;
+	free(s->nf);
+	free(s);
+}
+
+/* ------------------------------------------------------------- arena */
+
+/* Floats nn_alloc takes for n, with its 64-byte rounding. */
+static size_t al(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/* The two activation regions: region 0 holds the input, then the outputs
+ * of conv_1, conv_3, ... (odd pairs); region 1 conv_0's, conv_2's, ... */
+#define SSD_R0 ((size_t)256 * 256 * 64)
+#define SSD_R1 ((size_t)256 * 256 * 32)
+
+size_t ssd_arena_floats(void)
+{
+	/* regions, band scratch, box encodings, class logits, NMS
+	 * candidates (score, index) and the selected indices, allocated in
+	 * this order (the last one unrounded: the peak is where it ends) */
+	return al(SSD_R0) + al(SSD_R1) + al(SSD_BAND) +
+	       al((size_t)SSD_ANCHORS * 4) + al((size_t)SSD_ANCHORS * 3) +
+	       al((size_t)SSD_ANCHORS * 2) + SSD_ANCHORS;
+}
+
+/* ------------------------------------------------------------ layers */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static inline float relu6(float v)
+{
+	return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+}
+
+/* p[i][c] += b[c] for npx pixels of C channels, then relu6 when clip
+ * (tf.add then tf.clipByValue(0, 6)). */
+static void bias_clip(float *p, size_t npx, int C, const float *b, int clip)
+{
+	for (size_t i = 0; i < npx; i++, p += C) {
+		float *restrict q = p;
+		int c = 0;
+		for (; c + 16 <= C; c += 16)
+			for (int k = 0; k < 16; k++) {
+				float v = q[c + k] + b[c + k];
+				q[c + k] = clip ? relu6(v) : v;
+			}
+		for (; c < C; c++) {
+			float v = q[c] + b[c];
+			q[c] = clip ? relu6(v) : v;
+		}
+	}
+}
+
+/* TF.js FusedBatchNorm then clipByValue(0, 6) on npx pixels of d->c
+ * channels: offset + (x - mean) * scale / sqrt(variance + eps). */
+static void bn_clip(float *p, size_t npx, const ssd_dw *d)
+{
+	const float *restrict mean = d->mean, *restrict sc = d->gamma;
+	const float *restrict off = d->beta, *restrict nf = d->nf;
+	int C = d->c;
+
+	for (size_t i = 0; i < npx; i++, p += C) {
+		float *restrict q = p;
+		int c = 0;
+		for (; c + 16 <= C; c += 16)
+			for (int k = 0; k < 16; k++) {
+				int j = c + k;
+				q[j] = relu6(off[j] + (q[j] - mean[j]) * sc[j] / nf[j]);
+			}
+		for (; c < C; c++)
+			q[c] = relu6(off[c] + (q[c] - mean[c]) * sc[c] / nf[c]);
+	}
+}
+
+/* out = relu6(pointwise(relu6(bn(depthwise(in))))): one separable pair,
+ * in bands of output rows through the scratch band. */
+static void sep_pair(const ssd_dw *d, const ssd_conv *pw, const nn_t *in,
+		     nn_t *out, float *band)
+{
+	int oh = nn_out_size(in->h, 3, d->stride, NN_SAME);
+	int ow = nn_out_size(in->w, 3, d->stride, NN_SAME);
+	int rows = (int)(SSD_BAND / ((size_t)ow * d->c));
+
+	if (rows < 1)
+		rows = 1;
+	out->h = oh;
+	out->w = ow;
+	out->c = pw->cout;
+	for (int y0 = 0; y0 < oh; y0 += rows) {
+		int y1 = y0 + rows < oh ? y0 + rows : oh;
+		int M = (y1 - y0) * ow;
+		float *o = out->d + (size_t)y0 * ow * pw->cout;
+		nn_dw3x3_rows(in, d->w, d->stride, y0, y1, band);
+		bn_clip(band, (size_t)M, d);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, pw->cout,
+			    pw->cin, 1.0f, band, pw->cin, pw->w, pw->cout, 0.0f, o,
+			    pw->cout);
+		nn_macs += (uint64_t)M * pw->cin * pw->cout;
+		bias_clip(o, (size_t)M, pw->cout, pw->b, 1);
+	}
+}
+
+/* out = conv(in) + bias ('same'), relu6 when clip; a k x k convolution
+ * im2cols one band of output rows at a time, a 1x1 stride-1 one is a
+ * single sgemm.  out->d is set by the caller. */
+static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
+		 int clip)
+{
+	int k = cv->k, st = cv->stride, cin = in->c;
+	int oh = nn_out_size(in->h, k, st, NN_SAME);
+	int ow = nn_out_size(in->w, k, st, NN_SAME);
+	int pt = nn_pad_before(in->h, k, st, NN_SAME);
+	int pl = nn_pad_before(in->w, k, st, NN_SAME);
+	int K = k * k * cin;
+
+	out->h = oh;
+	out->w = ow;
+	out->c = cv->cout;
+	if (k == 1 && st == 1) {
+		int M = oh * ow;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout,
+			    K, 1.0f, in->d, K, cv->w, cv->cout, 0.0f, out->d,
+			    cv->cout);
+		nn_macs += (uint64_t)M * K * cv->cout;
+		bias_clip(out->d, (size_t)M, cv->cout, cv->b, clip);
+		return;
+	}
+	int rows = (int)(SSD_BAND / ((size_t)ow * K));
+	if (rows < 1)
+		rows = 1;
+	for (int y0 = 0; y0 < oh; y0 += rows) {
+		int y1 = y0 + rows < oh ? y0 + rows : oh;
+		int M = (y1 - y0) * ow;
+		for (int oy = y0; oy < y1; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				float *r = band + ((size_t)(oy - y0) * ow + ox) * K;
+				for (int ky = 0; ky < k; ky++) {
+					int iy = oy * st - pt + ky;
+					for (int kx = 0; kx < k; kx++) {
+						int ix = ox * st - pl + kx;
+						float *dst = r + (ky * k + kx) * cin;
+						if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+							memset(dst, 0, sizeof(float) * cin);
+						else
+							memcpy(dst, in->d + ((size_t)iy * in->w + ix) * cin,
+							       sizeof(float) * cin);
+					}
+				}
+			}
+		float *o = out->d + (size_t)y0 * ow * cv->cout;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout,
+			    K, 1.0f, band, K, cv->w, cv->cout, 0.0f, o, cv->cout);
+		nn_macs += (uint64_t)M * K * cv->cout;
+		bias_clip(o, (size_t)M, cv->cout, cv->b, clip);
+	}
+}
+
+/* Anchor index of the first anchor of head i. */
+static int head_base(int i)
+{
+	int n = 0;
+	for (int j = 0; j < i; j++)
+		n += head_side[j] * head_side[j] * head_anchors[j];
+	return n;
+}
+
+/* Box predictor i on x: box encodings and class logits of its anchors,
+ * in place in the concatenated outputs. */
+static void head(const ssd *s, int i, const nn_t *x, float *box, float *cls)
+{
+	int base = head_base(i);
+	nn_t ob = {x->h, x->w, s->box[i].cout, box + (size_t)base * 4};
+	nn_t oc = {x->h, x->w, s->cls[i].cout, cls + (size_t)base * 3};
+	conv(&s->box[i], x, &ob, NULL, 0);
+	conv(&s->cls[i], x, &oc, NULL, 0);
+}
+
+/* ------------------------------------------------------------ output */
+
+/* face-api outputLayer.decodeBoxesLayer for anchor i, in float32 as TF.js
+ * computes it: enc (dy, dx, dh, dw) in place becomes ymin, xmin, ymax,
+ * xmax relative to the padded square. */
+static void decode_box(const float *anchor, float *enc)
+{
+	float sy = anchor[2] - anchor[0], sx = anchor[3] - anchor[1];
+	float cy = anchor[0] + sy / 2.0f, cx = anchor[1] + sx / 2.0f;
+	float hy = expf(enc[2] / 5.0f) * sy / 2.0f;
+	float yc = enc[0] / 10.0f * sy + cy;
+	float hx = expf(enc[3] / 5.0f) * sx / 2.0f;
+	float xc = enc[1] / 10.0f * sx + cx;
+	enc[0] = yc - hy;
+	enc[1] = xc - hx;
+	enc[2] = yc + hy;
+	enc[3] = xc + hx;
+}
+
+/* face-api nonMaxSuppression's IOU, in double on the float corners. */
+static double iou(const float *a, const float *b)
+{
+	double ay0 = fmin(a[0], a[2]), ax0 = fmin(a[1], a[3]);
+	double ay1 = fmax(a[0], a[2]), ax1 = fmax(a[1], a[3]);
+	double by0 = fmin(b[0], b[2]), bx0 = fmin(b[1], b[3]);
+	double by1 = fmax(b[0], b[2]), bx1 = fmax(b[1], b[3]);
+	double area_a = (ay1 - ay0) * (ax1 - ax0);
+	double area_b = (by1 - by0) * (bx1 - bx0);
+	if (area_a <= 0 || area_b <= 0)
+		return 0.0;
+	double iy0 = fmax(ay0, by0), ix0 = fmax(ax0, bx0);
+	double iy1 = fmin(ay1, by1), ix1 = fmin(ax1, bx1);
+	double inter = fmax(iy1 - iy0, 0.0) * fmax(ix1 - ix0, 0.0);
+	return inter / (area_a + area_b - inter);
+}
+
+/* Candidates are (score, index) float pairs; the index is exact in a
+ * float (< 2^24).  Score-descending, ties in index order (the stable
+ * Array.prototype.sort face-api relies on). */
+static int cmp_cand(const void *pa, const void *pb)
+{
+	const float *a = pa, *b = pb;
+	if (a[0] != b[0])
+		return a[0] > b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* Scores, face-api's NMS, then SsdMobilenetv1.locateFaces and
+ * FaceDetection's rescale to image pixels (in double, as JS). */
+static int postprocess(const ssd *s, float *box, const float *cls, int w,
+		       int h, float min_score, float *cand, float *sel,
+		       face_box *out, int max)
+{
+	int nc = 0, ns = 0, n = 0;
+
+	for (int i = 0; i < SSD_ANCHORS; i++) {
+		/* sigmoid of the class-1 logit */
+		float sc = 1.0f / (1.0f + expf(-cls[i * 3 + 1]));
+		if (sc > min_score) {
+			cand[2 * nc] = sc;
+			cand[2 * nc + 1] = (float)i;
+			nc++;
+		}
+	}
+	qsort(cand, (size_t)nc, 2 * sizeof(float), cmp_cand);
+	for (int c = 0; c < nc; c++)
+		decode_box(s->anchors + (size_t)cand[2 * c + 1] * 4,
+			   box + (size_t)cand[2 * c + 1] * 4);
+	for (int c = 0; c < nc && ns < max; c++) {
+		const float *bc = box + (size_t)cand[2 * c + 1] * 4;
+		double score = cand[2 * c], orig = score;
+		for (int j = ns - 1; j >= 0; j--) {
+			double v = iou(bc, box + (size_t)sel[j] * 4);
+			if (v == 0.0)
+				continue;
+			score *= v <= SSD_IOU ? 1.0 : 0.0;
+			if (score <= min_score)
+				break;
+		}
+		if (orig == score)
+			sel[ns++] = cand[2 * c + 1];
+	}
+	/* the box relative to the resized image, then times the image size:
+	 * padX = inputSize / the reshaped width (Math.round), likewise y */
+	double scale = (double)SSD_INPUT / (w > h ? w : h);
+	double rw = floor(w * scale + 0.5), rh = floor(h * scale + 0.5);
+	double pad_x = SSD_INPUT / rw, pad_y = SSD_INPUT / rh;
+	for (int j = 0; j < ns; j++) {
+		int i = (int)sel[j];
+		const float *b = box + (size_t)i * 4;
+		double top = fmax(0.0, b[0]) * pad_y;
+		double bottom = fmin(1.0, b[2]) * pad_y;
+		double left = fmax(0.0, b[1]) * pad_x;
+		double right = fmin(1.0, b[3]) * pad_x;
+		double bx = left * w, by = top * h;
+		double bw = (right - left) * w, bh = (bottom - top) * h;
+		/* face-api's Rect throws on a negative side (a box wholly
+		 * outside the square); a reshaped side of 0 makes NaNs */
+		if (!(bw >= 0 && bh >= 0) || !isfinite(bx) || !isfinite(by) ||
+		    !isfinite(bw) || !isfinite(bh))
+			continue;
+		out[n++] = (face_box){(float)bx, (float)by, (float)bw, (float)bh,
+				      1.0f / (1.0f + expf(-cls[i * 3 + 1]))};
+	}
+	return n;
+}
+
+/* ----------------------------------------------------------- forward */
+
+int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
+		      int h, int stride, float min_score, face_box *out,
+		      int max, double ms[SSD_STAGES])
+{
+	float *r0, *r1, *band, *box, *cls, *cand, *sel;
+	nn_t x, y, c11;
+	int side, rc = 0;
+	double t0 = ms ? now_ms() : 0.0;
+
+#define STAGE(k)                                                            \
+	do {                                                                \
+		if (ms) {                                                   \
+			double t1_ = now_ms();                              \
+			ms[k] += t1_ - t0;                                  \
+			t0 = t1_;                                           \
+		}                                                           \
+	} while (0)
+
+	nn_arena_reset(a);
+	if (ms)
+		for (int k = 0; k < SSD_STAGES; k++)
+			ms[k] = 0.0;
+	if (!s || !rgb || w < 1 || h < 1 || stride < 3 * w || max < 0 ||
+	    (max > 0 && !out))
+		return SIM_EINVAL;
+	r0 = nn_alloc(a, SSD_R0);
+	r1 = nn_alloc(a, SSD_R1);
+	band = nn_alloc(a, SSD_BAND);
+	box = nn_alloc(a, (size_t)SSD_ANCHORS * 4);
+	cls = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
+	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 2);
+	sel = nn_alloc(a, SSD_ANCHORS);
+	if (!sel)
+		return SIM_ENOMEM;
+	if (max > SSD_ANCHORS)
+		max = SSD_ANCHORS;
+
+	/* toBatchTensor(512, false): zeros appended to a square, legacy
+	 * resize (skipped at 512), then x / 127.5 - 1 */
+	side = w > h ? w : h;
+	x = (nn_t){SSD_INPUT, SSD_INPUT, 3, r0};
+	nn_resize_rgb8(rgb, stride, 0, 0, w, h, 0, 0, side, side, &x, NULL,
+		       127.5f);
+	for (size_t i = 0; i < (size_t)SSD_INPUT * SSD_INPUT * 3; i++)
+		x.d[i] -= 1.0f;
+	STAGE(0);
+
+	y.d = r1;
+	conv(&s->conv0, &x, &y, band, 1);
+	STAGE(1);
+	x = y;
+	for (int i = 0; i < SSD_PAIRS; i++) {
+		y.d = x.d == r0 ? r1 : r0;
+		sep_pair(&s->dw[i], &s->pw[i], &x, &y, band);
+		x = y;
+		STAGE(2 + i);
+		if (i == 10) {
+			/* conv_11's output feeds box predictor 0 */
+			c11 = x;
+			head(s, 0, &c11, box, cls);
+			STAGE(16);
+		}
+	}
+	head(s, 1, &x, box, cls);
+	STAGE(16);
+	/* prediction_layer: conv_1, 3, 5, 7 feed box predictors 2..5 */
+	for (int i = 0; i < SSD_EXTRA; i++) {
+		y.d = x.d == r0 ? r1 : r0;
+		conv(&s->extra[i], &x, &y, band, 1);
+		x = y;
+		STAGE(15);
+		if (i % 2) {
+			head(s, 2 + i / 2, &x, box, cls);
+			STAGE(16);
+		}
+	}
+	rc = postprocess(s, box, cls, w, h, min_score, cand, sel, out, max);
+	STAGE(17);
+#undef STAGE
+	return rc;
+}
+
+int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
+	       int stride, float min_score, face_box *out, int max)
+{
+	return ssd_detect_stages(s, a, rgb, w, h, stride, min_score, out, max,
+				 NULL);
+}
