@@ -134,40 +134,140 @@ size_t lmk_arena_floats(void)
 	return peak;
 }
 
-/* s (+)= separable(in): the depthwise 3x3 'same' convolution of in at
- * stride, then the 1x1 pointwise one and the bias, added to s when acc
- * (TF's separableConv2d + bias; the sum is kept by the caller).  Scratch
- * from a, given back. */
+/* Channels per step of the element-wise loops: a constant trip count
+ * GCC vectorises at -O2; every channel count of the net is a multiple. */
+#define LANES 16
+
+/* One output pixel of the depthwise 3x3 convolution at a border: the
+ * taps inside the input only (TF's zero padding), in filter order. */
+static void dw3x3_edge(const float *restrict in, int ih, int iw, int C,
+		       const float *restrict f, int y0, int x0,
+		       float *restrict o)
+{
+	int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + 3 > ih ? ih - y0 : 3;
+	int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + 3 > iw ? iw - x0 : 3;
+	for (int c0 = 0; c0 < C; c0 += LANES) {
+		float acc[LANES] = {0};
+		for (int ky = ky0; ky < ky1; ky++)
+			for (int kx = kx0; kx < kx1; kx++) {
+				const float *p = in + ((size_t)(y0 + ky) * iw + x0 + kx) * C + c0;
+				const float *w = f + (ky * 3 + kx) * C + c0;
+				for (int c = 0; c < LANES; c++)
+					acc[c] += p[c] * w[c];
+			}
+		memcpy(o + c0, acc, sizeof acc);
+	}
+}
+
+/* out = depthwise 3x3 'same' convolution of in (ih x iw x C, C a multiple
+ * of LANES) at stride, no bias: TF's depthwiseConv2d, the taps summed in
+ * filter order.  Interior pixels take all nine taps in one expression
+ * (kept in registers), border ones dw3x3_edge. */
+static void dw3x3(const float *restrict in, int ih, int iw, int C,
+		  const float *restrict f, int stride, float *restrict out,
+		  int oh, int ow)
+{
+	int pt = nn_pad_before(ih, 3, stride, NN_SAME);
+	int pl = nn_pad_before(iw, 3, stride, NN_SAME);
+	size_t row = (size_t)iw * C;
+
+	for (int oy = 0; oy < oh; oy++) {
+		int y0 = oy * stride - pt;
+		int yin = y0 >= 0 && y0 + 3 <= ih;
+		for (int ox = 0; ox < ow; ox++) {
+			int x0 = ox * stride - pl;
+			float *o = out + ((size_t)oy * ow + ox) * C;
+			if (!yin || x0 < 0 || x0 + 3 > iw) {
+				dw3x3_edge(in, ih, iw, C, f, y0, x0, o);
+				continue;
+			}
+			const float *p = in + ((size_t)y0 * iw + x0) * C;
+			for (int c0 = 0; c0 < C; c0 += LANES) {
+				const float *r0 = p + c0, *r1 = r0 + row, *r2 = r1 + row;
+				const float *w = f + c0;
+				for (int c = 0; c < LANES; c++)
+					o[c0 + c] = r0[c] * w[c] + r0[C + c] * w[C + c] +
+						    r0[2 * C + c] * w[2 * C + c] +
+						    r1[c] * w[3 * C + c] +
+						    r1[C + c] * w[4 * C + c] +
+						    r1[2 * C + c] * w[5 * C + c] +
+						    r2[c] * w[6 * C + c] +
+						    r2[C + c] * w[7 * C + c] +
+						    r2[2 * C + c] * w[8 * C + c];
+			}
+		}
+	}
+	nn_macs += (uint64_t)oh * ow * C * 9;
+}
+
+/* s = s * beta + separable(in) without the bias: the depthwise 3x3 'same'
+ * convolution of in at stride, then the 1x1 pointwise one (TF's
+ * separableConv2d); the caller adds the bias.  Scratch from a, given
+ * back. */
 static int sep_conv(nn_arena *a, const nn_t *in, const lmk_conv *c,
-		    int stride, nn_t *s, int acc)
+		    int stride, nn_t *s, float beta)
 {
 	size_t mark = a->used;
-	nn_t d = nn_depthwise(a, in, c->dw, 3, 3, NULL, stride, NN_SAME);
-	if (!d.d)
+	int M = s->h * s->w;
+	float *d = nn_alloc(a, (size_t)M * c->cin);
+	if (!d)
 		return SIM_ENOMEM;
-	int M = d.h * d.w;
+	dw3x3(in->d, in->h, in->w, c->cin, c->dw, stride, d, s->h, s->w);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, c->cout,
-		    c->cin, 1.0f, d.d, c->cin, c->pw, c->cout, acc ? 1.0f : 0.0f,
-		    s->d, c->cout);
+		    c->cin, 1.0f, d, c->cin, c->pw, c->cout, beta, s->d, c->cout);
 	nn_macs += (uint64_t)M * c->cin * c->cout;
-	for (int i = 0; i < M; i++) {
-		float *p = s->d + (size_t)i * c->cout;
-		for (int k = 0; k < c->cout; k++)
-			p[k] += c->bias[k];
-	}
 	a->used = mark;
 	return 0;
 }
 
-static void relu_to(const nn_t *s, nn_t *t)
+/* One pass over the running sum s (n pixels of C channels): t = relu(s)
+ * and s += b (the next conv's bias: face-api adds each conv's bias to its
+ * output before the sum; adding it to the sum first differs only in float
+ * rounding). */
+static void sum_pass(float *restrict s, float *restrict t, size_t n, int C,
+		     const float *restrict b)
 {
-	size_t n = (size_t)s->h * s->w * s->c;
-	for (size_t i = 0; i < n; i++)
-		t->d[i] = s->d[i] > 0.0f ? s->d[i] : 0.0f;
+	for (size_t i = 0; i < n; i++) {
+		float *sp = s + i * C, *tp = t + i * C;
+		for (int c0 = 0; c0 < C; c0 += LANES)
+			for (int c = 0; c < LANES; c++) {
+				float v = sp[c0 + c];
+				tp[c0 + c] = v > 0.0f ? v : 0.0f;
+				sp[c0 + c] = v + b[c0 + c];
+			}
+	}
+}
+
+/* out1 = relu(s + b0) into t (the next conv's input) and s, then
+ * s += b1. */
+static void first_pass(float *restrict s, float *restrict t, size_t n,
+		       int C, const float *restrict b0,
+		       const float *restrict b1)
+{
+	for (size_t i = 0; i < n; i++) {
+		float *sp = s + i * C, *tp = t + i * C;
+		for (int c0 = 0; c0 < C; c0 += LANES)
+			for (int c = 0; c < LANES; c++) {
+				float v = sp[c0 + c] + b0[c0 + c];
+				v = v > 0.0f ? v : 0.0f;
+				tp[c0 + c] = v;
+				sp[c0 + c] = v + b1[c0 + c];
+			}
+	}
+}
+
+/* s = relu(s), n a multiple of LANES. */
+static void relu(float *restrict s, size_t n)
+{
+	for (size_t i = 0; i < n; i += LANES)
+		for (int c = 0; c < LANES; c++)
+			s[i + c] = s[i + c] > 0.0f ? s[i + c] : 0.0f;
 }
 
 /* One dense block on x into *out (allocated from a below its scratch,
- * which is given back). */
+ * which is given back).  s keeps the running sum out1 + ... + out_k with
+ * the next conv's bias already added; t the relu'd input of the next
+ * conv. */
 static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 		       nn_t *out)
 {
@@ -176,10 +276,10 @@ static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 	int rc;
 
 	if (b == 0) {
-		/* conv0 is a plain convolution; nn_conv2d returns its im2col
-		 * scratch, leaving the output at the top of the arena */
-		s = nn_conv2d(a, x, cv[0].pw, 3, 3, cv[0].cout, cv[0].bias, 2,
-			      NN_SAME);
+		/* conv0 is a plain convolution (its bias added below);
+		 * nn_conv2d returns its im2col scratch, leaving s at the
+		 * arena's top */
+		s = nn_conv2d(a, x, cv[0].pw, 3, 3, cv[0].cout, NULL, 2, NN_SAME);
 		if (!s.d)
 			return SIM_ENOMEM;
 	} else {
@@ -187,28 +287,24 @@ static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 			      nn_out_size(x->w, 3, 2, NN_SAME), cv[0].cout);
 		if (!s.d)
 			return SIM_ENOMEM;
-		rc = sep_conv(a, x, &cv[0], 2, &s, 0);
+		rc = sep_conv(a, x, &cv[0], 2, &s, 0.0f);
 		if (rc < 0)
 			return rc;
 	}
-	nn_relu(&s);
-	size_t mark = a->used;
+	size_t mark = a->used, n = (size_t)s.h * s.w;
 	t = nn_tensor(a, s.h, s.w, s.c);
 	if (!t.d)
 		return SIM_ENOMEM;
+	/* out1 = relu(conv0 + b0) into t (conv1's input) and s */
+	first_pass(s.d, t.d, n, s.c, cv[0].bias, cv[1].bias);
 	for (int k = 1; k < 4; k++) {
-		/* s holds out1 + ... + out_k; conv_k's input is relu of it
-		 * (out1 itself, already relu'd, for k = 1) */
-		const nn_t *in = &s;
-		if (k > 1) {
-			relu_to(&s, &t);
-			in = &t;
-		}
-		rc = sep_conv(a, in, &cv[k], 1, &s, 1);
+		rc = sep_conv(a, &t, &cv[k], 1, &s, 1.0f);
 		if (rc < 0)
 			return rc;
+		if (k < 3)
+			sum_pass(s.d, t.d, n, s.c, cv[k + 1].bias);
 	}
-	nn_relu(&s);
+	relu(s.d, n * s.c);
 	a->used = mark;
 	*out = s;
 	return 0;
