@@ -51,6 +51,22 @@ models: deps
 	@sh tools/models.sh $(MODELS)
 
 faces: models
+	@$(MAKE) --no-print-directory faces/manifest.json
+
+# The face fixtures (docs/faces.md); manifest.json is written last, so it
+# is the stamp: rebuilt when people.json, mkfaces or a demo photo is newer.
+# mkfaces links only the code it uses (sim/image.c, fx_read_file, and the
+# proto/ they need), so that a change elsewhere in the library neither
+# rebuilds the faces nor can break `make faces'.
+$(BUILD)/mkfaces: $(BUILD)/tools/mkfaces.o $(BUILD)/sim/image.o \
+		  $(BUILD)/sim/sim_err.o $(BUILD)/conformance/fixture.o \
+		  $(PROTO_SRC:%.c=$(BUILD)/%.o)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tools/mkfaces.o: tools/vcam.h
+
+faces/manifest.json: faces/people.json $(BUILD)/mkfaces $(wildcard $(MODELS)/demo/sample*.jpg)
+	$(BUILD)/mkfaces $(MODELS)/demo faces/people.json faces
 
 $(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
 	@mkdir -p $(dir $@)
