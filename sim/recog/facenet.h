@@ -37,7 +37,26 @@ int fnet_descriptor(const fnet *f, nn_arena *a, const uint8_t *rgb, int w,
 		    int h, int stride, const float pts[LMK_N][2],
 		    fnet_align align, float desc[FNET_DIM], int crop[4]);
 
-/* The net alone on a 150x150x3 normalised input. */
+/* fnet_descriptor with the landmark crop the points came from (det_crop:
+ * lmk_detect's crop; only its w and h are used; NULL for none).  face-api's
+ * alignDlib clamps its square to (det w + x) x (det h + y), because its
+ * landmarks take the landmark crop's size for the image size; that only
+ * bites for a face at the left or top edge of the picture, and only
+ * FNET_ALIGN_FACEAPI uses it.  fnet_descriptor is this with NULL. */
+int fnet_descriptor_det(const fnet *f, nn_arena *a, const uint8_t *rgb,
+			int w, int h, int stride, const float pts[LMK_N][2],
+			const int det_crop[4], fnet_align align,
+			float desc[FNET_DIM], int crop[4]);
+
+/* The chip alone: the normalised net input of the face into in (caller's
+ * 150x150x3 tensor), crop and det_crop as above.  0 or SIM_EINVAL. */
+int fnet_chip(const uint8_t *rgb, int w, int h, int stride,
+	      const float pts[LMK_N][2], const int det_crop[4],
+	      fnet_align align, nn_t *in, int crop[4]);
+
+/* The net alone on a 150x150x3 normalised input.  The arena is not reset
+ * (in may live in it); the pass allocates above what is in use.  Returns
+ * 0, SIM_EINVAL (not a 150x150x3 input), SIM_ENOMEM. */
 int fnet_forward(const fnet *f, nn_arena *a, const nn_t *in,
 		 float desc[FNET_DIM]);
 
