@@ -316,6 +316,31 @@ START_TEST(one_pixel_boxes_give_finite_points)
 }
 END_TEST
 
+START_TEST(bad_arguments_are_einval)
+{
+	uint8_t px[8 * 8 * 3] = {0};
+	float pts[LMK_N][2], raw[136];
+	face_box b = {1, 1, 4, 4, 1};
+	nn_t in = nn_tensor(&arena, LMK_INPUT, LMK_INPUT, 3), bad = in;
+
+	ck_assert_int_eq(lmk_detect(NULL, &arena, px, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, NULL, px, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, NULL, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, NULL, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, &b, NULL, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 0, 8, 24, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 0, 24, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 23, &b, pts, NULL), SIM_EINVAL);
+	bad.w = 111;
+	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), SIM_EINVAL);
+	bad = in;
+	bad.c = 1;
+	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), SIM_EINVAL);
+	ck_assert_int_eq(lmk_forward(net, &arena, NULL, raw), SIM_EINVAL);
+	nn_arena_reset(&arena);
+}
+END_TEST
+
 START_TEST(small_arena_is_enomem)
 {
 	int w = 64, h = 48, crop[4];
@@ -439,6 +464,7 @@ int main(void)
 	tcase_add_test(edge, box_partly_outside_is_clipped_then_floored);
 	tcase_add_test(edge, box_outside_or_under_a_pixel_is_einval);
 	tcase_add_test(edge, one_pixel_boxes_give_finite_points);
+	tcase_add_test(edge, bad_arguments_are_einval);
 	tcase_add_test(edge, small_arena_is_enomem);
 	tcase_add_test(bind_tc, missing_or_misshapen_tensors_are_named);
 	suite_add_tcase(s, net_tc);

@@ -320,14 +320,17 @@ static double now_ms(void)
 int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 		       float raw[136], double ms[LMK_STAGES])
 {
-	nn_t x = *in, y;
+	nn_t x, y;
 	float pooled[LMK_FC_IN], out[LMK_OUT];
-	size_t mark = a->used;
+	size_t mark;
 	double t0 = ms ? now_ms() : 0.0, t1;
 	int rc = 0;
 
-	if (!in->d || in->h != LMK_INPUT || in->w != LMK_INPUT || in->c != 3)
+	if (!l || !a || !in || !in->d || in->h != LMK_INPUT ||
+	    in->w != LMK_INPUT || in->c != 3)
 		return SIM_EINVAL;
+	x = *in;
+	mark = a->used;
 	for (int b = 0; b < LMK_BLOCKS; b++) {
 		rc = dense_block(l, a, &x, b, &y);
 		if (rc < 0)
@@ -392,9 +395,9 @@ int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 	int c[4], rc;
 	float raw[LMK_OUT];
 
-	nn_arena_reset(a);
-	if (!rgb || !box || stride < 3 * w)
+	if (!l || !a || !rgb || !box || !pts || w < 1 || h < 1 || stride < 3 * w)
 		return SIM_EINVAL;
+	nn_arena_reset(a);
 	rc = lmk_crop(w, h, box, c);
 	if (rc < 0)
 		return rc;

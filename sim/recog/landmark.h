@@ -23,14 +23,18 @@ size_t lmk_arena_floats(void);
 
 /* The 68 points of the face in box, in image pixels, into pts; crop (may
  * be NULL) receives face-api's integer detCrop x, y, w, h.  Returns 0,
- * SIM_EINVAL when the clipped box is empty, SIM_ENOMEM when the arena is
- * too small.  The arena is reset on entry. */
+ * SIM_EINVAL when the clipped box is empty (see lmk_crop) or an argument
+ * is wrong (NULL, a side < 1, stride < 3 * w), SIM_ENOMEM when the arena
+ * is too small.  The arena is reset on entry. */
 int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, const face_box *box, float pts[LMK_N][2],
 	       int crop[4]);
 
 /* The net alone on a 112x112x3 input already normalised; raw (may be
- * NULL) receives the 136 outputs.  For tests and the layer comparison. */
+ * NULL) receives the 136 outputs.  The arena is not reset (in may live in
+ * it): the pass allocates above what is in use and gives it back.
+ * Returns 0, SIM_EINVAL (not a 112x112x3 input), SIM_ENOMEM.  For tests
+ * and the layer comparison. */
 int lmk_forward(const lmk *l, nn_arena *a, const nn_t *in, float raw[136]);
 
 /* lmk_forward that also times its stages (ms may be NULL): ms[0..3] the
