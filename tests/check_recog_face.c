@@ -1,8 +1,9 @@
 /* check_recog_face.c -- sim/recog/face.c, the whole pipeline (detector,
  * landmarks, descriptor with face-api's alignment) against the TF.js
- * reference (fixtures/recog/golden/demo.jsonl): the six demo photos as
- * camsim decodes them give the reference's 22 faces with their boxes,
- * scores, landmarks, detCrop, alignedCrop and descriptors; the options
+ * reference (fixtures/recog/golden): the six demo photos as camsim decodes
+ * them give the reference's 22 faces with their boxes, scores, landmarks,
+ * detCrop, alignedCrop and descriptors, and so do pictures cut through
+ * faces (clip.jsonl, edge.jsonl); the options
  * (face limit, no descriptor, threshold), a picture without a face, the
  * argument and arena contracts.  Under valgrind (VALGRIND set) only the
  * contracts run: one detector pass costs minutes there (each net's own
@@ -84,6 +85,7 @@ typedef struct gface {
 
 typedef struct gimage {
 	char path[256];
+	int cut[4]; /* the part of the photo the reference saw */
 	int w, h, n;
 	gface face[MAXF];
 } gimage;
@@ -102,11 +104,14 @@ static void get_doubles(const cJSON *a, double *v, int n)
 		v[k] = cJSON_GetArrayItem(a, k)->valuedouble;
 }
 
-static int load_golden(gimage *g, int max)
+/* fixtures/recog/golden/<file>; cut: the part of the photo each picture
+ * is when the file has no "cut" member (NULL: the whole photo). */
+static int load_golden_file(const char *file, const int *cut, gimage *g,
+			    int max)
 {
 	size_t len;
 	char path[1024];
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/demo.jsonl", tu_root());
+	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(), file);
 	char *text = tu_read(path, &len);
 	ck_assert_msg(text != NULL, "cannot read %s", path);
 	int n = 0;
@@ -119,6 +124,15 @@ static int load_golden(gimage *g, int max)
 			 cJSON_GetObjectItem(j, "image")->valuestring);
 		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
 		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
+		const cJSON *cj = cJSON_GetObjectItem(j, "cut");
+		if (cj)
+			get_ints(cj, gi->cut, 4);
+		else if (cut)
+			memcpy(gi->cut, cut, sizeof gi->cut);
+		else
+			memcpy(gi->cut, (int[4]){0, 0, gi->w, gi->h}, sizeof gi->cut);
+		ck_assert_int_eq(gi->cut[2], gi->w);
+		ck_assert_int_eq(gi->cut[3], gi->h);
 		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
 		gi->n = cJSON_GetArraySize(faces);
 		ck_assert_int_le(gi->n, MAXF);
@@ -141,14 +155,22 @@ static int load_golden(gimage *g, int max)
 	return n;
 }
 
-static img load_photo(const gimage *gi)
+static int load_golden(gimage *g, int max)
+{
+	return load_golden_file("demo.jsonl", NULL, g, max);
+}
+
+/* The decoded photo of gi; *px, *stride: the part the reference saw. */
+static img load_photo(const gimage *gi, const uint8_t **px, int *stride)
 {
 	char err[256];
 	img im;
 	ck_assert_msg(img_load_file(gi->path, &im, err, sizeof err) == 0,
 		      "%s (run `make models`)", err);
-	ck_assert_int_eq(im.w, gi->w);
-	ck_assert_int_eq(im.h, gi->h);
+	ck_assert_int_le(gi->cut[0] + gi->cut[2], im.w);
+	ck_assert_int_le(gi->cut[1] + gi->cut[3], im.h);
+	*stride = im.w * 3;
+	*px = im.px + (size_t)gi->cut[1] * *stride + (size_t)gi->cut[0] * 3;
 	return im;
 }
 
@@ -223,43 +245,80 @@ static face_opts faceapi_opts(void)
 
 /* ------------------------------------------------------------- tests */
 
-START_TEST(demo_photos_match_the_reference)
+/* Every picture of golden file against the pipeline with face-api's
+ * alignment; the worst differences into w. */
+static void check_file(const char *file, const int *cut, int nimages,
+		       worst *w)
 {
-	static gimage g[6];
-	int ng = load_golden(g, 6);
+	static gimage g[8];
+	int ng = load_golden_file(file, cut, g, 8);
 	face_opts o = faceapi_opts();
-	worst w = {0};
 	face_times tm;
 
-	ck_assert_int_eq(ng, 6);
-	if (valgrind())
-		return;
+	ck_assert_int_eq(ng, nimages);
 	for (int i = 0; i < ng; i++) {
-		img im = load_photo(&g[i]);
+		const uint8_t *px;
+		int stride;
+		img im = load_photo(&g[i], &px, &stride);
 		face_res r[MAXF + 4];
-		int n = face_detect_all_timed(&core, &arena, im.px, im.w, im.h,
-					      im.w * 3, &o, r, MAXF + 4, &tm);
-		ck_assert_msg(n == g[i].n, "%s: %d faces, golden %d", g[i].path, n,
-			      g[i].n);
+		int n = face_detect_all_timed(&core, &arena, px, g[i].w, g[i].h,
+					      stride, &o, r, MAXF + 4, &tm);
+		ck_assert_msg(n == g[i].n, "%s %s: %d faces, golden %d", file,
+			      g[i].path, n, g[i].n);
 		for (int f = 0; f < n; f++) {
 			char what[300];
-			snprintf(what, sizeof what, "%.200s face %d", g[i].path, f);
+			snprintf(what, sizeof what, "%s %.200s face %d", file,
+				 g[i].path, f);
 			if (f > 0)
 				ck_assert(r[f].box.score <= r[f - 1].box.score);
-			check_face(what, &r[f], nearest(&g[i], &r[f].box), &w);
+			check_face(what, &r[f], nearest(&g[i], &r[f].box), w);
 		}
-		printf("  %s: %d faces, detect %.1f ms, landmarks %.1f ms, "
-		       "descriptors %.1f ms\n", g[i].path, n, tm.detect_ms,
-		       tm.landmarks_ms, tm.descriptors_ms);
-		ck_assert(tm.detect_ms > 0 && tm.landmarks_ms > 0 && tm.descriptors_ms > 0);
+		printf("  %s %s (%dx%d): %d faces, detect %.1f ms, landmarks %.1f ms, "
+		       "descriptors %.1f ms\n", file, g[i].path, g[i].w, g[i].h, n,
+		       tm.detect_ms, tm.landmarks_ms, tm.descriptors_ms);
+		ck_assert(tm.detect_ms > 0 && tm.landmarks_ms > 0 &&
+			  tm.descriptors_ms > 0);
 		img_free(&im);
 	}
 	ck_assert_msg(arena.peak <= face_arena_floats(), "peak %zu > %zu",
 		      arena.peak, face_arena_floats());
+}
+
+static void print_worst(const char *what, const worst *w)
+{
+	printf("  %s: %d faces, crops exact, max box diff %.2e px, score %.2e, "
+	       "landmarks %.2e px, descriptor L2 %.2e\n", what, w->faces, w->box,
+	       w->score, w->pts, w->desc);
+}
+
+START_TEST(demo_photos_match_the_reference)
+{
+	worst w = {0};
+
+	if (valgrind())
+		return;
+	check_file("demo.jsonl", NULL, 6, &w);
 	ck_assert_int_eq(w.faces, 22);
-	printf("  %d faces: crops exact, max box diff %.2e px, score %.2e, "
-	       "landmarks %.2e px, descriptor L2 %.2e\n", w.faces, w.box, w.score,
-	       w.pts, w.desc);
+	print_worst("demo photos", &w);
+}
+END_TEST
+
+/* Faces the picture's border cuts: clip.jsonl (sample1's top 560 and 600
+ * rows: boxes reach below the picture, so detCrop and alignedCrop are
+ * clipped, one alignedCrop is not square) and edge.jsonl (sample6 from
+ * x = 600: alignDlib's clamp to the landmark crop). */
+START_TEST(faces_at_the_border_match_the_reference)
+{
+	static const int edge_cut[4] = {600, 0, 1320, 1537};
+	worst w = {0};
+
+	if (valgrind())
+		return;
+	check_file("clip.jsonl", NULL, 2, &w);
+	ck_assert_int_eq(w.faces, 6);
+	check_file("edge.jsonl", edge_cut, 1, &w);
+	ck_assert_int_eq(w.faces, 9);
+	print_worst("border pictures", &w);
 }
 END_TEST
 
@@ -269,8 +328,10 @@ END_TEST
 START_TEST(options_limit_and_skip_stages)
 {
 	static gimage g[1];
+	const uint8_t *px0;
+	int stride0;
 	ck_assert_int_eq(load_golden(g, 1), 1);
-	img im = load_photo(&g[0]);
+	img im = load_photo(&g[0], &px0, &stride0);
 	face_res r[MAXF];
 	face_opts o = faceapi_opts();
 	face_core nodesc = {core.det, core.lm, NULL};
@@ -281,19 +342,19 @@ START_TEST(options_limit_and_skip_stages)
 		return;
 	}
 	o.max_faces = 2;
-	ck_assert_int_eq(face_detect_all(&core, &arena, im.px, im.w, im.h, im.w * 3,
+	ck_assert_int_eq(face_detect_all(&core, &arena, px0, im.w, im.h, stride0,
 					 &o, r, MAXF), 2);
 	check_face("limit 2, face 0", &r[0], &g[0].face[0], &w);
 	check_face("limit 2, face 1", &r[1], &g[0].face[1], &w);
 	/* max below max_faces wins */
 	o.max_faces = 0;
-	ck_assert_int_eq(face_detect_all(&core, &arena, im.px, im.w, im.h, im.w * 3,
+	ck_assert_int_eq(face_detect_all(&core, &arena, px0, im.w, im.h, stride0,
 					 &o, r, 1), 1);
 	check_face("max 1", &r[0], &g[0].face[0], &w);
 
 	o.want_desc = 0;
-	ck_assert_int_eq(face_detect_all(&nodesc, &arena, im.px, im.w, im.h,
-					 im.w * 3, &o, r, MAXF), g[0].n);
+	ck_assert_int_eq(face_detect_all(&nodesc, &arena, px0, im.w, im.h,
+					 stride0, &o, r, MAXF), g[0].n);
 	for (int f = 0; f < g[0].n; f++) {
 		ck_assert_int_eq(r[f].has_desc, 0);
 		ck_assert_int_eq(r[f].det_crop[2], g[0].face[f].det_crop[2]);
@@ -301,11 +362,11 @@ START_TEST(options_limit_and_skip_stages)
 	}
 
 	o.min_score = 0.999f;
-	ck_assert_int_eq(face_detect_all(&nodesc, &arena, im.px, im.w, im.h,
-					 im.w * 3, &o, r, MAXF), 0);
+	ck_assert_int_eq(face_detect_all(&nodesc, &arena, px0, im.w, im.h,
+					 stride0, &o, r, MAXF), 0);
 
 	/* the default: similarity alignment, descriptors on */
-	ck_assert_int_eq(face_detect_all(&core, &arena, im.px, im.w, im.h, im.w * 3,
+	ck_assert_int_eq(face_detect_all(&core, &arena, px0, im.w, im.h, stride0,
 					 NULL, r, MAXF), g[0].n);
 	for (int f = 0; f < g[0].n; f++) {
 		ck_assert(r[f].has_desc);
@@ -397,6 +458,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, demo_photos_match_the_reference);
+	tcase_add_test(tc, faces_at_the_border_match_the_reference);
 	tcase_add_test(tc, options_limit_and_skip_stages);
 	tcase_add_test(tc, picture_without_a_face_gives_none);
 	tcase_add_test(tc, bad_arguments_are_einval);

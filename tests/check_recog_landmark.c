@@ -2,7 +2,8 @@
  * reference (fixtures/recog/golden/demo.jsonl): the net alone on the three
  * exact landmark-net crops of fixtures/recog/crops, the whole landmark
  * stage (detCrop, padding, resize, net, un-padding) on all 22 faces of the
- * six demo photos from their golden boxes, the clipping edges, the arena
+ * six demo photos and on 6 faces cut by the picture's border
+ * (clip.jsonl) from their golden boxes, the clipping edges, the arena
  * contract and the weight binding's refusals.  Needs `make models`. */
 #include "image.h"
 #include "landmark.h"
@@ -61,15 +62,18 @@ typedef struct gface {
 
 typedef struct gimage {
 	char path[256];
+	int rows;   /* the reference saw the photo's first rows rows */
 	int w, h, n;
 	gface face[8];
 } gimage;
 
-static int load_golden(gimage *g, int max)
+/* fixtures/recog/golden/<file>; a "cut" member (clip.jsonl) is the part
+ * of the photo the reference saw: here always its top rows. */
+static int load_golden_file(const char *file, gimage *g, int max)
 {
 	size_t len;
 	char path[1024];
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/demo.jsonl", tu_root());
+	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(), file);
 	char *text = tu_read(path, &len);
 	ck_assert_msg(text != NULL, "cannot read %s", path);
 	int n = 0;
@@ -82,6 +86,14 @@ static int load_golden(gimage *g, int max)
 			 cJSON_GetObjectItem(j, "image")->valuestring);
 		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
 		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
+		gi->rows = gi->h;
+		const cJSON *cut = cJSON_GetObjectItem(j, "cut");
+		if (cut) {
+			ck_assert_int_eq(cJSON_GetArrayItem(cut, 0)->valueint, 0);
+			ck_assert_int_eq(cJSON_GetArrayItem(cut, 1)->valueint, 0);
+			ck_assert_int_eq(cJSON_GetArrayItem(cut, 2)->valueint, gi->w);
+			gi->rows = cJSON_GetArrayItem(cut, 3)->valueint;
+		}
 		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
 		gi->n = cJSON_GetArraySize(faces);
 		ck_assert_int_le(gi->n, 8);
@@ -102,6 +114,11 @@ static int load_golden(gimage *g, int max)
 	}
 	free(text);
 	return n;
+}
+
+static int load_golden(gimage *g, int max)
+{
+	return load_golden_file("demo.jsonl", g, max);
 }
 
 static const gface *golden_face(const gimage *g, int n, const char *stem,
@@ -174,47 +191,66 @@ START_TEST(net_on_the_exact_crops_matches_the_reference)
 }
 END_TEST
 
-/* The whole stage on the six photos from the golden boxes (as floats, as
- * the detector hands them over): detCrop exact, landmarks within TOL_PX. */
-START_TEST(all_demo_faces_match_the_reference)
+/* The whole stage on the pictures of a golden file from the golden boxes
+ * (as floats, as the detector hands them over): detCrop exact, landmarks
+ * within TOL_PX.  Returns the worst difference. */
+static double check_file(const char *file, int nimages, int nfaces)
 {
-	static gimage g[6];
-	int ng = load_golden(g, 6), faces = 0;
+	static gimage g[8];
+	int ng = load_golden_file(file, g, 8), faces = 0;
 	double worst = 0;
 
-	if (valgrind())
-		return; /* the crops test covers the net under valgrind */
-	ck_assert_int_eq(ng, 6);
+	ck_assert_int_eq(ng, nimages);
 	for (int i = 0; i < ng; i++) {
 		char err[256];
 		img im;
 		ck_assert_msg(img_load_file(g[i].path, &im, err, sizeof err) == 0,
 			      "%s (run `make models`)", err);
 		ck_assert_int_eq(im.w, g[i].w);
-		ck_assert_int_eq(im.h, g[i].h);
+		ck_assert_int_le(g[i].rows, im.h);
 		for (int f = 0; f < g[i].n; f++) {
 			const gface *gf = &g[i].face[f];
 			face_box box = {(float)gf->box[0], (float)gf->box[1],
 					(float)gf->box[2], (float)gf->box[3], 1};
 			float pts[LMK_N][2];
 			int crop[4];
-			ck_assert_int_eq(lmk_detect(net, &arena, im.px, im.w, im.h,
+			ck_assert_int_eq(lmk_detect(net, &arena, im.px, im.w, g[i].rows,
 						    im.w * 3, &box, pts, crop), 0);
 			for (int k = 0; k < 4; k++)
 				ck_assert_msg(crop[k] == gf->crop[k],
-					      "%s face %d: detCrop[%d] %d, golden %d",
-					      g[i].path, f, k, crop[k], gf->crop[k]);
+					      "%s %s face %d: detCrop[%d] %d, golden %d",
+					      file, g[i].path, f, k, crop[k], gf->crop[k]);
 			double d = max_diff(pts, gf->pts, 0, 0);
-			ck_assert_msg(d < TOL_PX, "%s face %d: %g px", g[i].path, f, d);
+			ck_assert_msg(d < TOL_PX, "%s %s face %d: %g px", file,
+				      g[i].path, f, d);
 			worst = fmax(worst, d);
 			faces++;
 		}
 		img_free(&im);
 	}
-	ck_assert_int_eq(faces, 22);
+	ck_assert_int_eq(faces, nfaces);
 	ck_assert_msg(arena.peak <= lmk_arena_floats(), "peak %zu > %zu",
 		      arena.peak, lmk_arena_floats());
-	printf("  22 faces: detCrop exact, max landmark diff %.2e px\n", worst);
+	return worst;
+}
+
+START_TEST(all_demo_faces_match_the_reference)
+{
+	if (valgrind())
+		return; /* the crops test covers the net under valgrind */
+	double d = check_file("demo.jsonl", 6, 22);
+	printf("  22 faces: detCrop exact, max landmark diff %.2e px\n", d);
+}
+END_TEST
+
+/* clip.jsonl: sample1's top 560 and 600 rows, where boxes reach below the
+ * picture and detCrop is clipped. */
+START_TEST(clipped_faces_match_the_reference)
+{
+	if (valgrind())
+		return;
+	double d = check_file("clip.jsonl", 2, 6);
+	printf("  6 faces cut by the border: detCrop exact, max landmark diff %.2e px\n", d);
 }
 END_TEST
 
@@ -461,6 +497,7 @@ int main(void)
 	tcase_set_timeout(bind_tc, 60);
 	tcase_add_test(net_tc, net_on_the_exact_crops_matches_the_reference);
 	tcase_add_test(net_tc, all_demo_faces_match_the_reference);
+	tcase_add_test(net_tc, clipped_faces_match_the_reference);
 	tcase_add_test(edge, box_partly_outside_is_clipped_then_floored);
 	tcase_add_test(edge, box_outside_or_under_a_pixel_is_einval);
 	tcase_add_test(edge, one_pixel_boxes_give_finite_points);

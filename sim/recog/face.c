@@ -81,9 +81,12 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 		if (rc < 0)
 			return rc;
 		if (o->want_desc) {
-			rc = fnet_descriptor(c->fn, a, rgb, w, h, stride,
-					     (const float(*)[2])r->pts, o->align,
-					     r->desc, r->aligned_crop);
+			/* with the detCrop: face-api's alignDlib clamps
+			 * its square to the landmark crop's size */
+			rc = fnet_descriptor_det(c->fn, a, rgb, w, h, stride,
+						 (const float(*)[2])r->pts,
+						 r->det_crop, o->align, r->desc,
+						 r->aligned_crop);
 			if (t)
 				t->descriptors_ms += now_ms() - t1;
 			/* the arguments were checked: EINVAL is an empty
