@@ -265,8 +265,8 @@ static int sim_status(int rc)
 		return 409;
 	case SIM_EIMGSIZE:
 		return 413;
-	case SIM_ENOTBUILT:
-		return 501;
+	case SIM_EMODEL:
+		return 503;
 	case SIM_EHTTP:
 		return 502;
 	}

@@ -376,7 +376,7 @@ typedef struct person_in {
 } person_in;
 
 /* Adds or modifies one person.  SIM_EFULL, SIM_ENOTIMAGE (bad base64 or
- * picture), SIM_ENOFACE/MANYFACES/SMALLFACE/NOTBUILT (enrolment), or
+ * picture), SIM_ENOFACE/MANYFACES/SMALLFACE/MODEL (enrolment), or
  * SIM_ENOTFOUND (a modify without picture of an unknown id, D39). */
 static int person_put(dev *d, const person_in *p, char *err, size_t errlen)
 {

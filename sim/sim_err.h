@@ -12,7 +12,6 @@
 	X(CORRUPT, -5, "state database holds data camsim did not write")      \
 	X(NOTIMAGE, -6, "not a decodable image (JPEG, PNG, BMP, GIF)")        \
 	X(IMGSIZE, -7, "image too large")                                     \
-	X(NOTBUILT, -8, "recognition core not built")                         \
 	X(NOFACE, -9, "no face in the picture")                               \
 	X(MANYFACES, -10, "more than one face in the picture")                \
 	X(SMALLFACE, -11, "face too small to enrol")                          \

@@ -189,7 +189,10 @@ START_TEST(failed_facelib_add_leaves_heartbeat_on_send_time)
 		ck_assert_int_eq(m.u.heartbeat.seq, T0 / 1000 + 10 * (int64_t)i);
 	}
 	ck_assert(saw(&f, "not a decodable image") || saw(&f, "stb_image"));
-	ck_assert(saw(&f, "recognition core not built"));
+	/* a 4x3 picture holds no face; without models (valgrind runs) the
+	 * device says recognition is unavailable instead */
+	ck_assert(recog_available(f.rg) ? saw(&f, "no face found in the 4x3")
+					 : saw(&f, "recognition unavailable"));
 	ck_assert_int_eq(dev_library_size(f.d), 0);
 	free(png);
 	proto_arena_free(&a);
