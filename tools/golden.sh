@@ -36,7 +36,7 @@ here=$(pwd)
 (cd "$REF" && node oracle.mjs $opts $pngs) > "$tmp/out.jsonl"
 # the image member names the file given here, not the temporary PNG
 python3 - "$tmp/out.jsonl" "$here" "$@" > "$out" <<'PY'
-import json, os, sys
+import hashlib, json, os, sys
 src, here, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 names = {}
 for f in files:
@@ -47,6 +47,10 @@ for line in open(src):
     o = json.loads(line)
     stem = os.path.splitext(os.path.basename(o["image"]))[0]
     o["image"] = names.get(stem, o["image"])
+    # the bytes the golden data belongs to: a changed fixture is told apart
+    # from a changed core
+    with open(os.path.join(here, o["image"]), "rb") as fh:
+        o["sha256"] = hashlib.sha256(fh.read()).hexdigest()
     o.pop("ms", None); o.pop("timing", None)
     for fc in o.get("faces", []):
         fc.pop("descriptorMs", None)
