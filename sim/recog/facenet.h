@@ -30,9 +30,12 @@ size_t fnet_arena_floats(void);
 /* Descriptor of the face with landmarks pts (image pixels) in the RGB
  * image.  crop (may be NULL) receives, for FNET_ALIGN_FACEAPI, face-api's
  * integer alignedCrop x, y, w, h; for the similarity alignment the
- * axis-aligned bounds of the rotated chip.  Returns 0, SIM_EINVAL when the
- * alignment square is empty, SIM_ENOMEM when the arena is too small.  The
- * arena is reset on entry. */
+ * axis-aligned bounds of the rotated chip (integers, clipped to the
+ * image).  Returns 0, SIM_EINVAL when the alignment square is empty (or
+ * off the picture, or the points are not finite), SIM_ENOMEM when the
+ * arena is too small.  The arena is reset on entry.  For a face at the
+ * left or top edge face-api also needs the landmark crop:
+ * fnet_descriptor_det. */
 int fnet_descriptor(const fnet *f, nn_arena *a, const uint8_t *rgb, int w,
 		    int h, int stride, const float pts[LMK_N][2],
 		    fnet_align align, float desc[FNET_DIM], int crop[4]);
