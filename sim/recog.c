@@ -271,6 +271,11 @@ static int largest_face(recog *r, const img *im, cache_ent *e, char *err,
 	size_t slot;
 	int n;
 
+	if (!r->ok) {
+		snprintf(err, errlen, "face recognition unavailable: the models are "
+			 "not loaded (run `make models`)");
+		return SIM_EMODEL;
+	}
 	content_key(im, align, key);
 	memcpy(&slot, key, sizeof slot);
 	slot %= CACHE_SLOTS;
