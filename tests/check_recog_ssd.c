@@ -197,6 +197,39 @@ static void check_sane(const face_box *f, int n, int w, int h)
 	}
 }
 
+/* ssd_input is nn_resize_rgb8 on the padded square, then minus 1, to the
+ * bit, for every shape of square and resize. */
+START_TEST(input_is_the_legacy_resize_of_the_padded_square)
+{
+	static const int sz[][2] = {{1, 1}, {3, 2}, {2, 3}, {2000, 10},
+				    {10, 2000}, {512, 512}, {512, 300},
+				    {300, 512}, {511, 511}, {513, 200},
+				    {1920, 1280}, {1000, 1537}};
+	size_t n = (size_t)SSD_INPUT * SSD_INPUT * 3;
+	float *got = malloc(n * sizeof(float)), *want = malloc(n * sizeof(float));
+	ck_assert(got && want);
+
+	for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
+		int w = sz[i][0], h = sz[i][1], side = w > h ? w : h;
+		int stride = w * 3 + 7; /* rows with slack */
+		uint8_t *p = malloc((size_t)stride * h);
+		ck_assert_ptr_nonnull(p);
+		for (size_t k = 0; k < (size_t)stride * h; k++)
+			p[k] = (uint8_t)((k * 2654435761u) >> 13);
+		nn_t t = {SSD_INPUT, SSD_INPUT, 3, want};
+		nn_resize_rgb8(p, stride, 0, 0, w, h, 0, 0, side, side, &t, NULL,
+			       127.5f);
+		for (size_t k = 0; k < n; k++)
+			want[k] -= 1.0f;
+		ssd_input(p, w, h, stride, got);
+		ck_assert_msg(memcmp(got, want, n * sizeof(float)) == 0, "%dx%d", w, h);
+		free(p);
+	}
+	free(got);
+	free(want);
+}
+END_TEST
+
 START_TEST(tiny_and_thin_pictures)
 {
 	static const int sz[][2] = {{1, 1}, {3, 2}, {2, 3}, {2000, 10},
@@ -388,6 +421,7 @@ int main(void)
 	tcase_add_test(net_tc, sample1_matches_the_reference);
 	tcase_add_test(net_tc, all_demo_photos_match_the_reference);
 	tcase_add_test(net_tc, no_face_in_a_picture_without_one);
+	tcase_add_test(edge, input_is_the_legacy_resize_of_the_padded_square);
 	tcase_add_test(edge, tiny_and_thin_pictures);
 	tcase_add_test(edge, stride_and_exact_size);
 	tcase_add_test(edge, bad_arguments_are_einval);

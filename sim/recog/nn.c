@@ -302,10 +302,59 @@ void nn_resize_rgb8(const uint8_t *px, int stride, int x0, int y0, int rw,
 	}
 }
 
+/* 16 channels of one output pixel whose 9 taps all lie in the image: the
+ * tap pointers a0..c2 in row-major order, fp the filter of these channels
+ * packed as [9][16]; the products summed in tap order. */
+static inline void dw16(const float *restrict a0, const float *restrict a1,
+			const float *restrict a2, const float *restrict b0,
+			const float *restrict b1, const float *restrict b2,
+			const float *restrict c0, const float *restrict c1,
+			const float *restrict c2, const float *restrict fp,
+			float *restrict o)
+{
+#pragma GCC unroll 16
+	for (int k = 0; k < 16; k++)
+		o[k] = a0[k] * fp[k] + a1[k] * fp[16 + k] + a2[k] * fp[32 + k] +
+		       b0[k] * fp[48 + k] + b1[k] * fp[64 + k] +
+		       b2[k] * fp[80 + k] + c0[k] * fp[96 + k] +
+		       c1[k] * fp[112 + k] + c2[k] * fp[128 + k];
+}
+
 /* Zeros standing in for the taps outside the image (as XNNPACK's padding
  * does): adding 0 * f leaves a sum unchanged. */
 #define NN_DW_ZEROS 2048
 static const float nn_dw_zeros[NN_DW_ZEROS];
+
+/* n consecutive output pixels of one row whose taps lie inside the row:
+ * row[k] points at the first one's top-left tap in input row k, or is
+ * NULL for a padding row (zeros); C a multiple of 16 and at most
+ * NN_DW_ZEROS.  Block of 16 channels by block, the block's filter
+ * packed. */
+static void dw_run(const float *const row[3], const float *f, int n, int C,
+		   int stride, float *o)
+{
+	float fp[9 * 16];
+
+	for (int c = 0; c < C; c += 16) {
+		const float *p[3];
+		size_t off[3], step[3];
+		for (int k = 0; k < 3; k++) {
+			/* a padding row: the zeros, which do not move */
+			p[k] = row[k] ? row[k] + c : nn_dw_zeros;
+			off[k] = row[k] ? (size_t)C : 0;
+			step[k] = row[k] ? (size_t)stride * C : 0;
+		}
+		for (int t = 0; t < 9; t++)
+			memcpy(fp + 16 * t, f + (size_t)t * C + c, sizeof(float) * 16);
+		float *q = o + c;
+		for (int x = 0; x < n; x++, q += C) {
+			const float *a = p[0] + x * step[0], *b = p[1] + x * step[1];
+			const float *d = p[2] + x * step[2];
+			dw16(a, a + off[0], a + 2 * off[0], b, b + off[1],
+			     b + 2 * off[1], d, d + off[2], d + 2 * off[2], fp, q);
+		}
+	}
+}
 
 /* o[0..C) = the sum of tap[t][c] * f[t][c] over the 9 taps, in tap order;
  * blocks of 16 channels, a size the compiler vectorises without a scalar
@@ -350,44 +399,70 @@ static void dw_pixel(const float *const *tap, const float *const *f, int n,
 	}
 }
 
+void nn_dw3x3_row(const float *const rows[3], int W, int C,
+		  const float *filt, int stride, float *out)
+{
+	int ow = nn_out_size(W, 3, stride, NN_SAME);
+	int pl = nn_pad_before(W, 3, stride, NN_SAME);
+	const float *f9[9];
+	float *o = out;
+
+	for (int k = 0; k < 9; k++)
+		f9[k] = filt + (size_t)k * C;
+	/* output columns [xa, xb) have all their taps inside the row */
+	int xa = (pl + stride - 1) / stride;
+	int xb = W - 3 + pl < 0 ? 0 : (W - 3 + pl) / stride + 1;
+	if (xb > ow)
+		xb = ow;
+	if (xa > xb)
+		xa = xb;
+	int fast = C % 16 == 0 && C <= NN_DW_ZEROS;
+	if (fast && xb > xa) {
+		size_t off = (size_t)(xa * stride - pl) * C;
+		const float *r[3];
+		for (int k = 0; k < 3; k++)
+			r[k] = rows[k] ? rows[k] + off : NULL;
+		dw_run(r, filt, xb - xa, C, stride, o + (size_t)xa * C);
+	}
+	for (int ox = 0; ox < ow; ox++, o += C) {
+		int ix0 = ox * stride - pl, n = 0, all = 1;
+		if (fast && ox >= xa && ox < xb)
+			continue;
+		const float *tap[9], *ft[9];
+		for (int k = 0; k < 9; k++) {
+			int ix = ix0 + k % 3;
+			if (rows[k / 3] && ix >= 0 && ix < W) {
+				tap[n] = rows[k / 3] + (size_t)ix * C;
+				ft[n++] = f9[k];
+			} else if (C <= NN_DW_ZEROS) {
+				tap[n] = nn_dw_zeros;
+				ft[n++] = f9[k];
+			} else {
+				all = 0;
+			}
+		}
+		if (all)
+			dw_pixel9(tap, ft, C, o);
+		else
+			dw_pixel(tap, ft, n, C, o);
+	}
+	nn_macs += (uint64_t)ow * C * 9;
+}
+
 void nn_dw3x3_rows(const nn_t *in, const float *filt, int stride, int y0,
 		   int y1, float *out)
 {
 	int H = in->h, W = in->w, C = in->c;
 	int ow = nn_out_size(W, 3, stride, NN_SAME);
 	int pt = nn_pad_before(H, 3, stride, NN_SAME);
-	int pl = nn_pad_before(W, 3, stride, NN_SAME);
-	const float *f9[9];
 
-	for (int k = 0; k < 9; k++)
-		f9[k] = filt + (size_t)k * C;
 	for (int oy = y0; oy < y1; oy++) {
 		const float *row[3];
 		for (int k = 0; k < 3; k++) {
 			int iy = oy * stride - pt + k;
 			row[k] = iy >= 0 && iy < H ? in->d + (size_t)iy * W * C : NULL;
 		}
-		float *o = out + (size_t)(oy - y0) * ow * C;
-		for (int ox = 0; ox < ow; ox++, o += C) {
-			int ix0 = ox * stride - pl, n = 0, all = 1;
-			const float *tap[9], *ft[9];
-			for (int k = 0; k < 9; k++) {
-				int ix = ix0 + k % 3;
-				if (row[k / 3] && ix >= 0 && ix < W) {
-					tap[n] = row[k / 3] + (size_t)ix * C;
-					ft[n++] = f9[k];
-				} else if (C <= NN_DW_ZEROS) {
-					tap[n] = nn_dw_zeros;
-					ft[n++] = f9[k];
-				} else {
-					all = 0;
-				}
-			}
-			if (all)
-				dw_pixel9(tap, ft, C, o);
-			else
-				dw_pixel(tap, ft, n, C, o);
-		}
+		nn_dw3x3_row(row, W, C, filt, stride,
+			     out + (size_t)(oy - y0) * ow * C);
 	}
-	nn_macs += (uint64_t)(y1 - y0) * ow * C * 9;
 }

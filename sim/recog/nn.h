@@ -100,4 +100,11 @@ extern _Thread_local uint64_t nn_macs;
 void nn_dw3x3_rows(const nn_t *in, const float *filt, int stride, int y0,
 		   int y1, float *out);
 
+/* One output row of the same convolution from its three input rows:
+ * rows[k] is the input row (w pixels of c channels) that tap row k reads,
+ * NULL for a padding row; out gets nn_out_size(w, 3, stride, NN_SAME)
+ * pixels.  For a caller that streams rows through a small buffer. */
+void nn_dw3x3_row(const float *const rows[3], int w, int c,
+		  const float *filt, int stride, float *out);
+
 #endif

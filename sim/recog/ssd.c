@@ -37,6 +37,15 @@
 #define SSD_ANCHORS 5118
 /* scratch floats for one band (depthwise rows or im2col rows) */
 #define SSD_BAND (1u << 18)
+/* conv_1 and conv_2 run streamed (sep_pair2): conv_2's output rows
+ * SSD_FUSE_ROWS at a time, which read SSD_FUSE_AROWS of conv_1's (stride
+ * 2), kept in a window of 256-pixel rows of 64 channels */
+#define SSD_FUSE_ROWS 8
+#define SSD_FUSE_AROWS ((SSD_FUSE_ROWS - 1) * 2 + 3)
+#define SSD_WIN ((size_t)SSD_FUSE_AROWS * 256 * 64)
+/* both pairs' depthwise rows fit the band */
+_Static_assert((size_t)SSD_FUSE_AROWS * 256 * 32 + SSD_FUSE_ROWS * 128 * 64 <=
+		       SSD_BAND, "band too small for conv_1 + conv_2");
 /* face-api's nonMaxSuppression: IoU above this suppresses */
 #define SSD_IOU 0.5
 /* face-api mobileNetV1.ts: batchNorm's epsilon */
@@ -82,7 +91,7 @@ static const int head_side[SSD_HEADS] = {32, 16, 8, 4, 2, 1};
 static const int head_anchors[SSD_HEADS] = {3, 6, 6, 6, 6, 6};
 
 const char *const ssd_stage_name[SSD_STAGES] = {
-	"input", "conv_0", "conv_1", "conv_2", "conv_3", "conv_4", "conv_5",
+	"input", "conv_0", "conv_1+conv_2", "conv_3", "conv_4", "conv_5",
 	"conv_6", "conv_7", "conv_8", "conv_9", "conv_10", "conv_11", "conv_12",
 	"conv_13", "prediction", "box heads", "decode+nms",
 };
@@ -233,50 +242,93 @@ static size_t al(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
-/* The two activation regions: region 0 holds the input, then the outputs
- * of conv_1, conv_3, ... (odd pairs); region 1 conv_0's, conv_2's, ... */
-#define SSD_R0 ((size_t)256 * 256 * 64)
+/* The two activation regions: region 0 holds the input (512 x 512 x 3),
+ * then conv_2's output (128 x 128 x 128), conv_4's, ...; region 1
+ * conv_0's (256 x 256 x 32), conv_3's (128 x 128 x 128), ... */
+#define SSD_R0 ((size_t)128 * 128 * 128)
 #define SSD_R1 ((size_t)256 * 256 * 32)
 
 size_t ssd_arena_floats(void)
 {
-	/* regions, band scratch, box encodings, class logits, NMS
+	/* regions, band scratch, conv_1's window, box encodings, class logits, NMS
 	 * candidates (score, index) and the selected indices, allocated in
 	 * this order (the last one unrounded: the peak is where it ends) */
-	return al(SSD_R0) + al(SSD_R1) + al(SSD_BAND) +
+	return al(SSD_R0) + al(SSD_R1) + al(SSD_BAND) + al(SSD_WIN) +
 	       al((size_t)SSD_ANCHORS * 4) + al((size_t)SSD_ANCHORS * 3) +
 	       al((size_t)SSD_ANCHORS * 2) + SSD_ANCHORS;
 }
 
 /* ------------------------------------------------------------ layers */
 
+/* CPU time of the calling thread: stage times that a busy machine does
+ * not inflate (OpenBLAS runs in the caller when it has one thread) */
 static double now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static inline float relu6(float v)
+/* relu6 (tf.clipByValue(v, 0, 6)), written so that GCC vectorises it */
+#define SSD_RELU6(v)                                                        \
+	do {                                                                \
+		v = v > 0.0f ? v : 0.0f;                                    \
+		v = v < 6.0f ? v : 6.0f;                                    \
+	} while (0)
+
+/* Element-wise kernels on 16 channels: restrict parameters and a fixed
+ * count, which GCC vectorises at -O2. */
+static inline void add16(float *restrict q, const float *restrict b)
 {
-	return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+	for (int k = 0; k < 16; k++)
+		q[k] += b[k];
+}
+
+static inline void add_relu6_16(float *restrict q, const float *restrict b)
+{
+	for (int k = 0; k < 16; k++) {
+		float v = q[k] + b[k];
+		SSD_RELU6(v);
+		q[k] = v;
+	}
+}
+
+static inline void bn_relu6_16(float *restrict q, const float *restrict mean,
+			       const float *restrict sc,
+			       const float *restrict off,
+			       const float *restrict nf)
+{
+	for (int k = 0; k < 16; k++) {
+		float v = off[k] + (q[k] - mean[k]) * sc[k] / nf[k];
+		SSD_RELU6(v);
+		q[k] = v;
+	}
+}
+
+/* x / 127.5 - 1 as TF.js's div and sub, each rounded */
+static inline void norm16(float *restrict q)
+{
+	for (int k = 0; k < 16; k++)
+		q[k] = q[k] / 127.5f - 1.0f;
 }
 
 /* p[i][c] += b[c] for npx pixels of C channels, then relu6 when clip
  * (tf.add then tf.clipByValue(0, 6)). */
 static void bias_clip(float *p, size_t npx, int C, const float *b, int clip)
 {
-	for (size_t i = 0; i < npx; i++, p += C) {
-		float *restrict q = p;
+	for (size_t i = 0; i < npx; i++) {
+		float *q = p + i * C;
 		int c = 0;
 		for (; c + 16 <= C; c += 16)
-			for (int k = 0; k < 16; k++) {
-				float v = q[c + k] + b[c + k];
-				q[c + k] = clip ? relu6(v) : v;
-			}
+			if (clip)
+				add_relu6_16(q + c, b + c);
+			else
+				add16(q + c, b + c);
 		for (; c < C; c++) {
 			float v = q[c] + b[c];
-			q[c] = clip ? relu6(v) : v;
+			if (clip)
+				SSD_RELU6(v);
+			q[c] = v;
 		}
 	}
 }
@@ -285,48 +337,119 @@ static void bias_clip(float *p, size_t npx, int C, const float *b, int clip)
  * channels: offset + (x - mean) * scale / sqrt(variance + eps). */
 static void bn_clip(float *p, size_t npx, const ssd_dw *d)
 {
-	const float *restrict mean = d->mean, *restrict sc = d->gamma;
-	const float *restrict off = d->beta, *restrict nf = d->nf;
 	int C = d->c;
 
-	for (size_t i = 0; i < npx; i++, p += C) {
-		float *restrict q = p;
+	for (size_t i = 0; i < npx; i++) {
+		float *q = p + i * C;
 		int c = 0;
 		for (; c + 16 <= C; c += 16)
-			for (int k = 0; k < 16; k++) {
-				int j = c + k;
-				q[j] = relu6(off[j] + (q[j] - mean[j]) * sc[j] / nf[j]);
-			}
-		for (; c < C; c++)
-			q[c] = relu6(off[c] + (q[c] - mean[c]) * sc[c] / nf[c]);
+			bn_relu6_16(q + c, d->mean + c, d->gamma + c, d->beta + c,
+				    d->nf + c);
+		for (; c < C; c++) {
+			float v = d->beta[c] + (q[c] - d->mean[c]) * d->gamma[c] / d->nf[c];
+			SSD_RELU6(v);
+			q[c] = v;
+		}
 	}
 }
 
-/* out = relu6(pointwise(relu6(bn(depthwise(in))))): one separable pair,
- * in bands of output rows through the scratch band. */
+/* Rows [base, base + n) of an h x w x c tensor, stored from d on: a
+ * whole tensor (base 0, n = h) or the window of it a streamed layer
+ * keeps. */
+typedef struct ssd_rows {
+	const float *d;
+	int base, h, w, c;
+} ssd_rows;
+
+/* Output rows [y0, y1) of relu6(pointwise(relu6(bn(depthwise(in))))),
+ * one separable pair, into dst (contiguous rows); the depthwise rows go
+ * through band.  The input rows they read must be in the window. */
+static void pair_rows(const ssd_dw *d, const ssd_conv *pw, const ssd_rows *in,
+		      int y0, int y1, float *dst, float *band)
+{
+	int ow = nn_out_size(in->w, 3, d->stride, NN_SAME);
+	int pt = nn_pad_before(in->h, 3, d->stride, NN_SAME);
+	int M = (y1 - y0) * ow;
+	size_t row = (size_t)in->w * in->c;
+
+	/* row by row, so that the batch norm finds the row in cache */
+	for (int y = y0; y < y1; y++) {
+		const float *r[3];
+		float *o = band + (size_t)(y - y0) * ow * d->c;
+		for (int k = 0; k < 3; k++) {
+			int iy = y * d->stride - pt + k;
+			r[k] = iy >= 0 && iy < in->h ? in->d + (iy - in->base) * row : NULL;
+		}
+		nn_dw3x3_row(r, in->w, in->c, d->w, d->stride, o);
+		bn_clip(o, (size_t)ow, d);
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, pw->cout,
+		    pw->cin, 1.0f, band, pw->cin, pw->w, pw->cout, 0.0f, dst,
+		    pw->cout);
+	nn_macs += (uint64_t)M * pw->cin * pw->cout;
+	bias_clip(dst, (size_t)M, pw->cout, pw->b, 1);
+}
+
+/* One separable pair on the whole of in, in bands of output rows. */
 static void sep_pair(const ssd_dw *d, const ssd_conv *pw, const nn_t *in,
 		     nn_t *out, float *band)
 {
+	ssd_rows win = {in->d, 0, in->h, in->w, in->c};
 	int oh = nn_out_size(in->h, 3, d->stride, NN_SAME);
 	int ow = nn_out_size(in->w, 3, d->stride, NN_SAME);
 	int rows = (int)(SSD_BAND / ((size_t)ow * d->c));
 
 	if (rows < 1)
 		rows = 1;
-	out->h = oh;
-	out->w = ow;
-	out->c = pw->cout;
+	*out = (nn_t){oh, ow, pw->cout, out->d};
 	for (int y0 = 0; y0 < oh; y0 += rows) {
 		int y1 = y0 + rows < oh ? y0 + rows : oh;
-		int M = (y1 - y0) * ow;
-		float *o = out->d + (size_t)y0 * ow * pw->cout;
-		nn_dw3x3_rows(in, d->w, d->stride, y0, y1, band);
-		bn_clip(band, (size_t)M, d);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, pw->cout,
-			    pw->cin, 1.0f, band, pw->cin, pw->w, pw->cout, 0.0f, o,
-			    pw->cout);
-		nn_macs += (uint64_t)M * pw->cin * pw->cout;
-		bias_clip(o, (size_t)M, pw->cout, pw->b, 1);
+		pair_rows(d, pw, &win, y0, y1, out->d + (size_t)y0 * ow * pw->cout,
+			  band);
+	}
+}
+
+/* Two separable pairs, a (stride 1) then b, with a's output streamed
+ * through win (SSD_FUSE_ROWS of b's output rows at a time) instead of
+ * stored: the largest activation of the net (conv_1's) never exists
+ * whole.  band holds a's depthwise rows, then b's after them. */
+static void sep_pair2(const ssd *s, int a, const nn_t *in, nn_t *out,
+		      float *band, float *win)
+{
+	const ssd_dw *da = &s->dw[a], *db = &s->dw[a + 1];
+	const ssd_conv *pa = &s->pw[a], *pb = &s->pw[a + 1];
+	ssd_rows src = {in->d, 0, in->h, in->w, in->c};
+	/* a keeps the size: its output is in->h x in->w x pa->cout */
+	ssd_rows mid = {win, 0, in->h, in->w, pa->cout};
+	size_t row = (size_t)in->w * pa->cout;
+	int oh = nn_out_size(in->h, 3, db->stride, NN_SAME);
+	int ow = nn_out_size(in->w, 3, db->stride, NN_SAME);
+	int pt = nn_pad_before(in->h, 3, db->stride, NN_SAME);
+	int n = 0; /* rows of a's output in win, from mid.base on */
+	float *bband = band + SSD_FUSE_AROWS * (size_t)in->w * in->c;
+
+	*out = (nn_t){oh, ow, pb->cout, out->d};
+	for (int y0 = 0; y0 < oh; y0 += SSD_FUSE_ROWS) {
+		int y1 = y0 + SSD_FUSE_ROWS < oh ? y0 + SSD_FUSE_ROWS : oh;
+		/* b's rows [y0, y1) read a's rows [lo, hi) */
+		int lo = y0 * db->stride - pt, hi = (y1 - 1) * db->stride - pt + 3;
+		lo = lo > 0 ? lo : 0;
+		hi = hi < in->h ? hi : in->h;
+		if (lo > mid.base) {
+			int keep = mid.base + n - lo;
+			keep = keep > 0 ? keep : 0;
+			memmove(win, win + (size_t)(lo - mid.base) * row,
+				sizeof(float) * row * keep);
+			mid.base = lo;
+			n = keep;
+		}
+		if (hi > mid.base + n) {
+			pair_rows(da, pa, &src, mid.base + n, hi, win + (size_t)n * row,
+				  band);
+			n = hi - mid.base;
+		}
+		pair_rows(db, pb, &mid, y0, y1, out->d + (size_t)y0 * ow * pb->cout,
+			  bband);
 	}
 }
 
@@ -369,11 +492,19 @@ static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
 					for (int kx = 0; kx < k; kx++) {
 						int ix = ox * st - pl + kx;
 						float *dst = r + (ky * k + kx) * cin;
-						if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
-							memset(dst, 0, sizeof(float) * cin);
-						else
-							memcpy(dst, in->d + ((size_t)iy * in->w + ix) * cin,
-							       sizeof(float) * cin);
+						int inside = iy >= 0 && iy < in->h && ix >= 0 &&
+							     ix < in->w;
+						const float *src = inside ? in->d + ((size_t)iy * in->w + ix) * cin : NULL;
+						if (cin > 8) {
+							if (inside)
+								memcpy(dst, src, sizeof(float) * cin);
+							else
+								memset(dst, 0, sizeof(float) * cin);
+						} else {
+							/* conv_0's 3 channels: no calls */
+							for (int c = 0; c < cin; c++)
+								dst[c] = inside ? src[c] : 0.0f;
+						}
 					}
 				}
 			}
@@ -512,15 +643,65 @@ static int postprocess(const ssd *s, float *box, const float *cls, int w,
 	return n;
 }
 
+/* ------------------------------------------------------------- input */
+
+void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in)
+{
+	/* nn_resize_rgb8's arithmetic (TF's legacy resize: src = dst * in /
+	 * out, floor, the next pixel clamped to the square, interpolation in
+	 * float in TF's order) on the square of side S whose pixels right of
+	 * w or below h are 0, with per-column tables; then TF.js's div and
+	 * sub, each rounded */
+	int S = w > h ? w : h, same = S == SSD_INPUT;
+	float sc = (float)S / (float)SSD_INPUT;
+	int left[SSD_INPUT], right[SSD_INPUT];
+	float xl[SSD_INPUT];
+
+	for (int x = 0; x < SSD_INPUT; x++) {
+		float fx = same ? (float)x : (float)x * sc;
+		int l = (int)fx; /* floor: fx >= 0 */
+		left[x] = l;
+		right[x] = l + 1 < S ? l + 1 : S - 1;
+		xl[x] = fx - (float)l;
+	}
+	for (int y = 0; y < SSD_INPUT; y++) {
+		float fy = same ? (float)y : (float)y * sc;
+		int top = (int)fy, bot = top + 1 < S ? top + 1 : S - 1;
+		float yl = fy - (float)top;
+		const uint8_t *rt = top < h ? rgb + (size_t)top * stride : NULL;
+		const uint8_t *rb = bot < h ? rgb + (size_t)bot * stride : NULL;
+		float *o = in + (size_t)y * SSD_INPUT * 3;
+		for (int x = 0; x < SSD_INPUT; x++, o += 3) {
+			int l = left[x], r = right[x];
+			const uint8_t *ptl = rt && l < w ? rt + 3 * l : NULL;
+			const uint8_t *ptr = rt && r < w ? rt + 3 * r : NULL;
+			const uint8_t *pbl = rb && l < w ? rb + 3 * l : NULL;
+			const uint8_t *pbr = rb && r < w ? rb + 3 * r : NULL;
+			for (int c = 0; c < 3; c++) {
+				float tl = ptl ? (float)ptl[c] : 0.0f;
+				float tr = ptr ? (float)ptr[c] : 0.0f;
+				float bl = pbl ? (float)pbl[c] : 0.0f;
+				float br = pbr ? (float)pbr[c] : 0.0f;
+				float t = tl + (tr - tl) * xl[x];
+				float b = bl + (br - bl) * xl[x];
+				o[c] = t + (b - t) * yl;
+			}
+		}
+		o = in + (size_t)y * SSD_INPUT * 3;
+		for (int i = 0; i < SSD_INPUT * 3; i += 16)
+			norm16(o + i);
+	}
+}
+
 /* ----------------------------------------------------------- forward */
 
 int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 		      int h, int stride, float min_score, face_box *out,
 		      int max, double ms[SSD_STAGES])
 {
-	float *r0, *r1, *band, *box, *cls, *cand, *sel;
+	float *r0, *r1, *band, *win, *box, *cls, *cand, *sel;
 	nn_t x, y, c11;
-	int side, rc = 0;
+	int rc = 0;
 	double t0 = ms ? now_ms() : 0.0;
 
 #define STAGE(k)                                                            \
@@ -542,6 +723,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	r0 = nn_alloc(a, SSD_R0);
 	r1 = nn_alloc(a, SSD_R1);
 	band = nn_alloc(a, SSD_BAND);
+	win = nn_alloc(a, SSD_WIN);
 	box = nn_alloc(a, (size_t)SSD_ANCHORS * 4);
 	cls = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
 	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 2);
@@ -551,47 +733,46 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	if (max > SSD_ANCHORS)
 		max = SSD_ANCHORS;
 
-	/* toBatchTensor(512, false): zeros appended to a square, legacy
-	 * resize (skipped at 512), then x / 127.5 - 1 */
-	side = w > h ? w : h;
 	x = (nn_t){SSD_INPUT, SSD_INPUT, 3, r0};
-	nn_resize_rgb8(rgb, stride, 0, 0, w, h, 0, 0, side, side, &x, NULL,
-		       127.5f);
-	for (size_t i = 0; i < (size_t)SSD_INPUT * SSD_INPUT * 3; i++)
-		x.d[i] -= 1.0f;
+	ssd_input(rgb, w, h, stride, x.d);
 	STAGE(0);
 
 	y.d = r1;
 	conv(&s->conv0, &x, &y, band, 1);
 	STAGE(1);
 	x = y;
-	for (int i = 0; i < SSD_PAIRS; i++) {
+	/* conv_1 and conv_2 streamed, then conv_3 ... conv_13 */
+	y.d = r0;
+	sep_pair2(s, 0, &x, &y, band, win);
+	x = y;
+	STAGE(2);
+	for (int i = 2; i < SSD_PAIRS; i++) {
 		y.d = x.d == r0 ? r1 : r0;
 		sep_pair(&s->dw[i], &s->pw[i], &x, &y, band);
 		x = y;
-		STAGE(2 + i);
+		STAGE(1 + i);
 		if (i == 10) {
 			/* conv_11's output feeds box predictor 0 */
 			c11 = x;
 			head(s, 0, &c11, box, cls);
-			STAGE(16);
+			STAGE(15);
 		}
 	}
 	head(s, 1, &x, box, cls);
-	STAGE(16);
+	STAGE(15);
 	/* prediction_layer: conv_1, 3, 5, 7 feed box predictors 2..5 */
 	for (int i = 0; i < SSD_EXTRA; i++) {
 		y.d = x.d == r0 ? r1 : r0;
 		conv(&s->extra[i], &x, &y, band, 1);
 		x = y;
-		STAGE(15);
+		STAGE(14);
 		if (i % 2) {
 			head(s, 2 + i / 2, &x, box, cls);
-			STAGE(16);
+			STAGE(15);
 		}
 	}
 	rc = postprocess(s, box, cls, w, h, min_score, cand, sel, out, max);
-	STAGE(17);
+	STAGE(16);
 #undef STAGE
 	return rc;
 }

@@ -37,13 +37,23 @@ size_t ssd_arena_floats(void);
 int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, float min_score, face_box *out, int max);
 
+/* The net's input (in: 512 x 512 x 3 floats) from an RGB image, as
+ * face-api's toBatchTensor(512, false) and x / 127.5 - 1: the image padded
+ * with zeros at the bottom and right to a square, TF's legacy bilinear
+ * resize to 512 x 512 (none when the square is 512), in float.  Equal to
+ * nn_resize_rgb8(rgb, stride, 0, 0, w, h, 0, 0, S, S, in, NULL, 127.5)
+ * minus 1, S = max(w, h); faster.  For ssd_detect and the tests. */
+void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in);
+
 /* ssd_detect that also times its stages (ms may be NULL), in
- * milliseconds: ms[0] the resize and normalisation, ms[1] conv_0,
- * ms[2..14] the separable pairs conv_1..conv_13, ms[15] the prediction
- * layer's eight convolutions, ms[16] the six box predictors, ms[17] the
- * decoding, NMS and rescaling; ssd_stage_name[k] names stage k.  For the
+ * milliseconds of the calling thread's CPU time (all of it when OpenBLAS
+ * runs on one thread): ms[0] the resize and normalisation, ms[1] conv_0,
+ * ms[2] the separable pairs conv_1 and conv_2 (streamed together),
+ * ms[3..13] the pairs conv_3..conv_13, ms[14] the prediction layer's
+ * eight convolutions, ms[15] the six box predictors, ms[16] the decoding,
+ * NMS and rescaling; ssd_stage_name[k] names stage k.  For the
  * benchmark. */
-#define SSD_STAGES 18
+#define SSD_STAGES 17
 extern const char *const ssd_stage_name[SSD_STAGES];
 int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 		      int h, int stride, float min_score, face_box *out,
