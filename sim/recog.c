@@ -14,6 +14,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+char *openblas_get_corename(void);
+
+void recog_blas_pick_kernels(char **argv)
+{
+	const char *core = openblas_get_corename();
+	if (getenv("OPENBLAS_CORETYPE") || !core ||
+	    (strcmp(core, "Haswell") && strcmp(core, "Zen")))
+		return;
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+		return;
+	setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+	execv("/proc/self/exe", argv);
+	/* exec failed: carry on with the kernels we have */
+}
 
 #define MAX_FACES 32
 #define CACHE_SLOTS 4096 /* direct-mapped; ~2.5 MB when full */

@@ -116,6 +116,16 @@ double recog_confidence(double distance);
 /* Cache statistics: lookups that found a descriptor, and inferences run. */
 void recog_cache_stats(const recog *r, size_t *hits, size_t *misses);
 
+/* OpenBLAS 0.3.21 (Debian 12) predates AMD Zen 4/5 and gives them its AVX2
+ * Haswell kernels although the CPU has AVX-512; its SkylakeX kernels run
+ * the nets' sgemms about 1.8x faster here (docs/perf.md).  OpenBLAS reads
+ * OPENBLAS_CORETYPE once, when it is loaded, so this re-executes the
+ * program (argv, via /proc/self/exe) with it set, when the CPU has
+ * AVX-512 F/BW/DQ/VL and OpenBLAS chose Haswell or Zen.  An explicit
+ * OPENBLAS_CORETYPE is always respected.  Returns only when nothing is to
+ * be done or the exec failed.  Call first thing in main. */
+void recog_blas_pick_kernels(char **argv);
+
 /* The face-model directory: $CAMSIM_MODELS, else models/model next to the
  * binary or up to two levels above it (build/camsim -> build/models/model),
  * else build/models/model under the working directory.  buf receives the

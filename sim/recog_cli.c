@@ -559,7 +559,7 @@ static int cmd_eval(cli *c, const char *manifest)
 		}
 		fprintf(c->out, "\nEqual error rate: %.1f %% at distance %.3f.\n\n", 100 * eer, eer_t);
 		/* rank-1 identification of each variant against the 22 enrolments */
-		fprintf(c->out, "| variant | median genuine distance | identified (face found, nearest enrolment is the person, within %.2f) |\n|---|---|---|\n",
+		fprintf(c->out, "| variant | face detected | median genuine distance | identified (nearest enrolment is the person, within %.2f) |\n|---|---|---|---|\n",
 			RECOG_THRESHOLD);
 		const char *seen[64];
 		size_t nseen = 0;
@@ -570,7 +570,7 @@ static int cmd_eval(cli *c, const char *manifest)
 			if (dup || !strcmp(pr[j].variant, "enrol") || nseen == 64)
 				continue;
 			seen[nseen++] = pr[j].variant;
-			size_t tot = 0, ok = 0, ng2 = 0;
+			size_t tot = 0, ok = 0, ng2 = 0, det = 0;
 			for (size_t q = 0; q < np; q++) {
 				if (strcmp(pr[q].variant, pr[j].variant) ||
 				    !enrolled_person(pr, np, pr[q].person))
@@ -578,6 +578,7 @@ static int cmd_eval(cli *c, const char *manifest)
 				tot++;
 				if (!pr[q].found)
 					continue;
+				det++;
 				double bd = INFINITY;
 				const char *who = NULL;
 				for (size_t i = 0; i < np; i++) {
@@ -592,8 +593,8 @@ static int cmd_eval(cli *c, const char *manifest)
 				ok += who && !strcmp(who, pr[q].person) && bd <= RECOG_THRESHOLD;
 			}
 			qsort(gen, ng2, sizeof(double), cmp_f);
-			fprintf(c->out, "| %s | %.3f | %zu of %zu |\n", pr[j].variant,
-				pct(gen, ng2, 0.5), ok, tot);
+			fprintf(c->out, "| %s | %zu of %zu | %.3f | %zu of %zu |\n", pr[j].variant,
+				det, tot, pct(gen, ng2, 0.5), ok, tot);
 		}
 		fprintf(c->out, "\n");
 	}
