@@ -118,12 +118,15 @@ $(BUILD)/tests/bench_%: tests/bench_%.c $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a $(LDLIBS) -o $@
 
-bench: deps
+bench: models
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
 	@$(MAKE) --no-print-directory all
 	@echo "== conformance suite against the mock"
 	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
+	@$(MAKE) --no-print-directory faces $(BUILD)/tests/bench_recog $(BUILD)/stb2png
+	@echo "== face recognition, camsim and the TF.js reference"
+	@sh tools/bench-recog.sh $(BUILD)
 
 docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md

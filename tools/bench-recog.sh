@@ -12,8 +12,15 @@ FRAME=faces/person-a-2.jpg
 PHOTO=build/models/demo/sample1.jpg
 REF=${FACEAPI_REF:-../shared/tools/faceapi-reference}
 
-echo "-- camsim (C, OpenBLAS, one thread)"
+echo "-- camsim (C, OpenBLAS, one thread; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
 "$B/tests/bench_recog" "$FRAME" "$PHOTO"
+# A machine may pin OpenBLAS to its AVX2 kernels (this one sets
+# OPENBLAS_CORETYPE=Haswell in the environment); on an AVX-512 CPU show
+# the kernels camsim would pick by itself too.
+if grep -q avx512f /proc/cpuinfo 2>/dev/null && [ "${OPENBLAS_CORETYPE:-}" != SkylakeX ]; then
+	echo "-- camsim, the same with OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels)"
+	OPENBLAS_CORETYPE=SkylakeX "$B/tests/bench_recog" "$FRAME" "$PHOTO"
+fi
 if command -v /usr/bin/time >/dev/null 2>&1; then
 	/usr/bin/time -f "camsim recog detect $FRAME: peak RSS %M KiB (all three models loaded, one process)" \
 		"$B/camsim" recog detect "$FRAME" >/dev/null 2>"$B/bench-recog-time.txt" || true
@@ -32,11 +39,9 @@ if ! convert -version 2>/dev/null | grep -q ImageMagick; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-make -s "$B/stb2png" BUILD="$B" >/dev/null 2>&1 || make -s build/stb2png >/dev/null
-S2P=$B/stb2png; [ -x "$S2P" ] || S2P=build/stb2png
+S2P=$B/stb2png   # built by make bench
 "$S2P" "$FRAME" "$tmp/frame.png"
 "$S2P" "$PHOTO" "$tmp/photo.png"
-here=$(pwd)
 echo "-- reference (face-api 1.7.15 on TF.js 4.22.0, wasm SIMD, one thread)"
 (cd "$REF" && /usr/bin/time -f "%M" -o "$tmp/rss" node oracle.mjs --warmup \
 	--dump-crops "$tmp/crops" "$tmp/photo.png" "$tmp/frame.png" "$tmp/photo.png" \
