@@ -1080,6 +1080,22 @@ static void begin_step(srun *r)
 	r->step_t = now(r);
 	r->from_x = r->n_xs;
 	r->from_e = r->n_evs;
+	/* What a device or operator step causes at once (a relay pulse, a
+	 * voice, an event during the step) happens before the expectations
+	 * written after it begin.  A negative expectation on the relay, the
+	 * voice or the events therefore observes from the last action, like a
+	 * positive one, and so does any negative expectation written right
+	 * after the action; otherwise "no relay" after a face could never
+	 * fail.  A negative expectation on messages further down observes
+	 * from its own start ("no heartbeat for 9 s from now"). */
+	if (st->kind == SCN_EXPECT && st->none &&
+	    (!strcmp(st->action, "relay") || !strcmp(st->action, "voice") ||
+	     !strcmp(st->action, "event") ||
+	     (r->cur > 0 && (r->s->steps[r->cur - 1].kind == SCN_DEVICE ||
+			     r->s->steps[r->cur - 1].kind == SCN_OPERATOR)))) {
+		r->from_x = r->act_x;
+		r->from_e = r->act_e;
+	}
 	if (st->kind == SCN_DEVICE || st->kind == SCN_OPERATOR) {
 		r->act_x = r->n_xs;
 		r->act_e = r->n_evs;

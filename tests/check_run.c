@@ -208,6 +208,27 @@ START_TEST(a_negative_expectation_fails_at_the_first_match)
 }
 END_TEST
 
+/* A relay pulse the face step itself caused comes before the expectations
+ * written after it start; a "no relay" among them must still see it. */
+START_TEST(a_negative_relay_expectation_covers_its_action)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"9\"],\"steps\":["
+		"{\"operator\":\"config\",\"ref\":\"c\",\"at\":1,"
+		" \"config\":{\"face_rec\":{\"enable\":0}}},"
+		"{\"expect\":\"outcome\",\"ref\":\"c\",\"state\":\"confirmed\",\"within\":10},"
+		"{\"device\":\"face\",\"image\":\"../fixtures/images/frame_640x480.png\","
+		" \"temperature\":36.5},"
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"snapshot\",\"within\":2},"
+		"{\"expect\":\"relay\",\"state\":\"on\",\"none\":true,\"for\":1}]}";
+	cJSON *doc = run_text(text, "mock");
+
+	ck_assert_str_eq(status_of(doc, "step-04"), "pass");
+	ck_assert_str_eq(status_of(doc, "step-05"), "fail");
+	cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(recognition_scenarios_are_skipped_without_models)
 {
 	static const char text[] =
@@ -525,6 +546,7 @@ static Suite *suite(void)
 	tcase_add_test(t, heartbeat_scenario_passes_against_the_mock_on_the_jump_clock);
 	tcase_add_test(t, an_expectation_not_met_fails_with_its_window_and_nearest_miss);
 	tcase_add_test(t, a_negative_expectation_fails_at_the_first_match);
+	tcase_add_test(t, a_negative_relay_expectation_covers_its_action);
 	tcase_add_test(t, recognition_scenarios_are_skipped_without_models);
 	tcase_add_test(t, recognised_person_scenario_passes_with_the_core);
 	tcase_add_test(t, adapter_quotes_values_for_the_shell);
