@@ -34,7 +34,6 @@
 #define SSD_PAIRS 13
 #define SSD_EXTRA 8
 #define SSD_HEADS 6
-#define SSD_ANCHORS 5118
 /* scratch floats for one band (depthwise rows or im2col rows) */
 #define SSD_BAND (1u << 18)
 /* conv_1 and conv_2 run streamed (sep_pair2): conv_2's output rows
@@ -250,12 +249,12 @@ static size_t al(size_t n)
 
 size_t ssd_arena_floats(void)
 {
-	/* regions, band scratch, conv_1's window, box encodings, class logits, NMS
-	 * candidates (score, index) and the selected indices, allocated in
-	 * this order (the last one unrounded: the peak is where it ends) */
+	/* regions, band scratch, conv_1's window, box encodings, class
+	 * logits and ssd_decode's scratch, allocated in this order (the last
+	 * one unrounded: the peak is where it ends) */
 	return al(SSD_R0) + al(SSD_R1) + al(SSD_BAND) + al(SSD_WIN) +
 	       al((size_t)SSD_ANCHORS * 4) + al((size_t)SSD_ANCHORS * 3) +
-	       al((size_t)SSD_ANCHORS * 2) + SSD_ANCHORS;
+	       (size_t)SSD_ANCHORS * 3;
 }
 
 /* ------------------------------------------------------------ layers */
@@ -585,11 +584,17 @@ static int cmp_cand(const void *pa, const void *pb)
 
 /* Scores, face-api's NMS, then SsdMobilenetv1.locateFaces and
  * FaceDetection's rescale to image pixels (in double, as JS). */
-static int postprocess(const ssd *s, float *box, const float *cls, int w,
-		       int h, float min_score, float *cand, float *sel,
-		       face_box *out, int max)
+int ssd_decode(const ssd *s, float *box, const float *cls, int w, int h,
+	       float min_score, face_box *out, int max, float *scratch)
 {
+	float *cand = scratch, *sel = scratch + 2 * SSD_ANCHORS;
 	int nc = 0, ns = 0, n = 0;
+
+	if (!s || !box || !cls || !scratch || w < 1 || h < 1 || max < 0 ||
+	    (max > 0 && !out))
+		return SIM_EINVAL;
+	if (max > SSD_ANCHORS)
+		max = SSD_ANCHORS;
 
 	for (int i = 0; i < SSD_ANCHORS; i++) {
 		/* sigmoid of the class-1 logit */
@@ -699,7 +704,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 		      int h, int stride, float min_score, face_box *out,
 		      int max, double ms[SSD_STAGES])
 {
-	float *r0, *r1, *band, *win, *box, *cls, *cand, *sel;
+	float *r0, *r1, *band, *win, *box, *cls, *cand;
 	nn_t x, y, c11;
 	int rc = 0;
 	double t0 = ms ? now_ms() : 0.0;
@@ -726,12 +731,9 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	win = nn_alloc(a, SSD_WIN);
 	box = nn_alloc(a, (size_t)SSD_ANCHORS * 4);
 	cls = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
-	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 2);
-	sel = nn_alloc(a, SSD_ANCHORS);
-	if (!sel)
+	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
+	if (!cand)
 		return SIM_ENOMEM;
-	if (max > SSD_ANCHORS)
-		max = SSD_ANCHORS;
 
 	x = (nn_t){SSD_INPUT, SSD_INPUT, 3, r0};
 	ssd_input(rgb, w, h, stride, x.d);
@@ -771,7 +773,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 			STAGE(15);
 		}
 	}
-	rc = postprocess(s, box, cls, w, h, min_score, cand, sel, out, max);
+	rc = ssd_decode(s, box, cls, w, h, min_score, out, max, cand);
 	STAGE(16);
 #undef STAGE
 	return rc;

@@ -10,6 +10,9 @@
 #include "nn.h"
 
 #define SSD_INPUT 512
+/* Boxes the net scores: 32x32 pixels x 3 anchors + (16^2 + 8^2 + 4^2 +
+ * 2^2 + 1) pixels x 6 anchors. */
+#define SSD_ANCHORS 5118
 
 /* A face as the detector reports it, in image pixels (floats, face-api's
  * detection.box: x, y of the top-left corner, width, height). */
@@ -25,15 +28,20 @@ typedef struct ssd ssd; /* weight pointers into an mdl; see ssd.c */
 ssd *ssd_new(const mdl *m, char *err, size_t errlen);
 void ssd_free(ssd *s);
 
-/* Floats of arena one ssd_detect needs (every live activation and the
- * im2col scratch at their peak). */
+/* Floats of arena one ssd_detect needs, exactly its peak: two activation
+ * regions, the band scratch, conv_1's row window and the output buffers
+ * (about 18.3 MiB). */
 size_t ssd_arena_floats(void);
 
 /* Detects faces in an RGB image (w x h pixels, stride bytes per row):
  * boxes with score > min_score (face-api default 0.5) after NMS (IoU 0.5),
- * score-descending, at most max of them into out.  Returns the number
- * written (0..max), or SIM_ENOMEM when the arena is too small.  The arena
- * is reset on entry. */
+ * score-descending, at most max of them into out (max plays face-api's
+ * maxResults, default 100).  As in face-api, a box is clipped to the
+ * padded square, not to the image: a face that the bottom or right border
+ * cuts may get one reaching past the image.  Returns the
+ * number written (0..max), SIM_ENOMEM when the arena is too small, or
+ * SIM_EINVAL (s or rgb NULL, w or h under 1, stride under 3 * w, max
+ * negative, out NULL with max > 0).  The arena is reset on entry. */
 int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, float min_score, face_box *out, int max);
 
@@ -44,6 +52,21 @@ int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
  * nn_resize_rgb8(rgb, stride, 0, 0, w, h, 0, 0, S, S, in, NULL, 127.5)
  * minus 1, S = max(w, h); faster.  For ssd_detect and the tests. */
 void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in);
+
+/* The output stage of ssd_detect on the net's raw outputs for a w x h
+ * image: enc[SSD_ANCHORS][4] the box encodings (dy, dx, dh, dw; the
+ * candidates' are overwritten by their decoded corners), logits
+ * [SSD_ANCHORS][3] the class logits; scratch 3 * SSD_ANCHORS floats.
+ * Decoding with the anchors and variances 10, 10, 5, 5, score = sigmoid of
+ * logit 1, face-api's NMS (score > min_score, score-descending with ties
+ * in anchor order, IoU > 0.5 suppresses, at most max kept), then the box
+ * clamped to [0, 1] of the padded square and scaled to image pixels as
+ * face-api's locateFaces and FaceDetection do (in double).  A box face-api
+ * would refuse (a negative side: wholly outside the square) or whose
+ * scaling is not finite is dropped.  Returns the number written, or
+ * SIM_EINVAL.  For ssd_detect and the tests. */
+int ssd_decode(const ssd *s, float *enc, const float *logits, int w, int h,
+	       float min_score, face_box *out, int max, float *scratch);
 
 /* ssd_detect that also times its stages (ms may be NULL), in
  * milliseconds of the calling thread's CPU time (all of it when OpenBLAS
