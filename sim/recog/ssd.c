@@ -19,8 +19,12 @@
  * Each separable pair runs in bands of output rows: the depthwise rows of
  * a band go to a scratch block, then one sgemm makes the band's pointwise
  * output, so no full depthwise output is ever stored; the 3x3 ordinary
- * convolutions likewise im2col one band at a time.  Two activation
- * regions take turns as a layer's input and output. */
+ * convolutions likewise im2col one band at a time.  The largest layers,
+ * the input to conv_3 (512 down to 128 pixels a side), are never stored
+ * whole: they run as a chain that makes conv_4's output SSD_CHUNK rows at
+ * a time, each layer keeping in a window only the rows its consumer still
+ * needs (ssd_link).  From conv_4 on, two activation regions take turns as
+ * a layer's input and output. */
 #include "ssd.h"
 #include "sim_err.h"
 
@@ -34,17 +38,12 @@
 #define SSD_PAIRS 13
 #define SSD_EXTRA 8
 #define SSD_HEADS 6
-/* scratch floats for one band (depthwise rows or im2col rows) */
+/* scratch floats for one band (depthwise rows or im2col rows), at least */
 #define SSD_BAND (1u << 18)
-/* conv_1 and conv_2 run streamed (sep_pair2): conv_2's output rows
- * SSD_FUSE_ROWS at a time, which read SSD_FUSE_AROWS of conv_1's (stride
- * 2), kept in a window of 256-pixel rows of 64 channels */
-#define SSD_FUSE_ROWS 8
-#define SSD_FUSE_AROWS ((SSD_FUSE_ROWS - 1) * 2 + 3)
-#define SSD_WIN ((size_t)SSD_FUSE_AROWS * 256 * 64)
-/* both pairs' depthwise rows fit the band */
-_Static_assert((size_t)SSD_FUSE_AROWS * 256 * 32 + SSD_FUSE_ROWS * 128 * 64 <=
-		       SSD_BAND, "band too small for conv_1 + conv_2");
+/* The chain: the input, conv_0, conv_1 .. conv_4; conv_4's output rows
+ * SSD_CHUNK at a time */
+#define SSD_CHAIN 6
+#define SSD_CHUNK 4
 /* face-api's nonMaxSuppression: IoU above this suppresses */
 #define SSD_IOU 0.5
 /* face-api mobileNetV1.ts: batchNorm's epsilon */
@@ -90,7 +89,7 @@ static const int head_side[SSD_HEADS] = {32, 16, 8, 4, 2, 1};
 static const int head_anchors[SSD_HEADS] = {3, 6, 6, 6, 6, 6};
 
 const char *const ssd_stage_name[SSD_STAGES] = {
-	"input", "conv_0", "conv_1+conv_2", "conv_3", "conv_4", "conv_5",
+	"input", "conv_0", "conv_1", "conv_2", "conv_3", "conv_4", "conv_5",
 	"conv_6", "conv_7", "conv_8", "conv_9", "conv_10", "conv_11", "conv_12",
 	"conv_13", "prediction", "box heads", "decode+nms",
 };
@@ -241,20 +240,67 @@ static size_t al(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
-/* The two activation regions: region 0 holds the input (512 x 512 x 3),
- * then conv_2's output (128 x 128 x 128), conv_4's, ...; region 1
- * conv_0's (256 x 256 x 32), conv_3's (128 x 128 x 128), ... */
-#define SSD_R0 ((size_t)128 * 128 * 128)
-#define SSD_R1 ((size_t)256 * 256 * 32)
+/* The chain's layers: output side and channels, and how each reads its
+ * input (the layer before): kernel side and stride. */
+static const int chain_side[SSD_CHAIN] = {512, 256, 256, 128, 128, 64};
+static const int chain_c[SSD_CHAIN] = {3, 32, 64, 128, 128, 256};
+static const int chain_k[SSD_CHAIN] = {0, 3, 3, 3, 3, 3};
+static const int chain_stride[SSD_CHAIN] = {0, 2, 1, 2, 1, 2};
+/* input floats of one output row a chain layer's band holds: conv_0's
+ * im2col row, a pair's depthwise row */
+static const int chain_band_c[SSD_CHAIN] = {0, 27, 32, 64, 128, 128};
+
+/* The rows each chain layer's window holds (cap[0..4]; cap[5] is conv_4's
+ * chunk): what its consumer reads for its largest production, which is
+ * the consumer's whole window (its first fill) or chunk.  Returns the
+ * windows' floats (rounded as nn_alloc would) and sets *band to the
+ * scratch the layers' productions need. */
+static size_t chain_plan(int cap[SSD_CHAIN], size_t *band)
+{
+	size_t win = 0;
+
+	cap[SSD_CHAIN - 1] = SSD_CHUNK;
+	*band = 0;
+	for (int i = SSD_CHAIN - 1; i >= 0; i--) {
+		if (i < SSD_CHAIN - 1) {
+			int need = (cap[i + 1] - 1) * chain_stride[i + 1] + chain_k[i + 1];
+			cap[i] = need < chain_side[i] ? need : chain_side[i];
+			win += al((size_t)cap[i] * chain_side[i] * chain_c[i]);
+		}
+		size_t b = (size_t)cap[i] * chain_side[i] * chain_band_c[i];
+		*band = b > *band ? b : *band;
+	}
+	return win;
+}
+
+/* The two activation regions: region 0 holds conv_4's output (64 x 64 x
+ * 256), conv_6's, ...; region 1 the chain's windows, then conv_5's
+ * output (64 x 64 x 256), conv_7's, ... */
+#define SSD_R0 ((size_t)64 * 64 * 256)
+
+typedef struct ssd_layout {
+	size_t r1, band;
+	int cap[SSD_CHAIN];
+} ssd_layout;
+
+static void layout(ssd_layout *l)
+{
+	size_t win = chain_plan(l->cap, &l->band);
+	l->r1 = win > SSD_R0 ? win : SSD_R0;
+	if (l->band < SSD_BAND)
+		l->band = SSD_BAND;
+}
 
 size_t ssd_arena_floats(void)
 {
-	/* regions, band scratch, conv_1's window, box encodings, class
-	 * logits and ssd_decode's scratch, allocated in this order (the last
-	 * one unrounded: the peak is where it ends) */
-	return al(SSD_R0) + al(SSD_R1) + al(SSD_BAND) + al(SSD_WIN) +
-	       al((size_t)SSD_ANCHORS * 4) + al((size_t)SSD_ANCHORS * 3) +
-	       (size_t)SSD_ANCHORS * 3;
+	ssd_layout l;
+
+	layout(&l);
+	/* regions, band scratch, box encodings, class logits and
+	 * ssd_decode's scratch, allocated in this order (the last one
+	 * unrounded: the peak is where it ends) */
+	return al(SSD_R0) + al(l.r1) + al(l.band) + al((size_t)SSD_ANCHORS * 4) +
+	       al((size_t)SSD_ANCHORS * 3) + (size_t)SSD_ANCHORS * 3;
 }
 
 /* ------------------------------------------------------------ layers */
@@ -391,12 +437,12 @@ static void pair_rows(const ssd_dw *d, const ssd_conv *pw, const ssd_rows *in,
 
 /* One separable pair on the whole of in, in bands of output rows. */
 static void sep_pair(const ssd_dw *d, const ssd_conv *pw, const nn_t *in,
-		     nn_t *out, float *band)
+		     nn_t *out, float *band, size_t bandlen)
 {
 	ssd_rows win = {in->d, 0, in->h, in->w, in->c};
 	int oh = nn_out_size(in->h, 3, d->stride, NN_SAME);
 	int ow = nn_out_size(in->w, 3, d->stride, NN_SAME);
-	int rows = (int)(SSD_BAND / ((size_t)ow * d->c));
+	int rows = (int)(bandlen / ((size_t)ow * d->c));
 
 	if (rows < 1)
 		rows = 1;
@@ -408,66 +454,61 @@ static void sep_pair(const ssd_dw *d, const ssd_conv *pw, const nn_t *in,
 	}
 }
 
-/* Two separable pairs, a (stride 1) then b, with a's output streamed
- * through win (SSD_FUSE_ROWS of b's output rows at a time) instead of
- * stored: the largest activation of the net (conv_1's) never exists
- * whole.  band holds a's depthwise rows, then b's after them. */
-static void sep_pair2(const ssd *s, int a, const nn_t *in, nn_t *out,
-		      float *band, float *win)
-{
-	const ssd_dw *da = &s->dw[a], *db = &s->dw[a + 1];
-	const ssd_conv *pa = &s->pw[a], *pb = &s->pw[a + 1];
-	ssd_rows src = {in->d, 0, in->h, in->w, in->c};
-	/* a keeps the size: its output is in->h x in->w x pa->cout */
-	ssd_rows mid = {win, 0, in->h, in->w, pa->cout};
-	size_t row = (size_t)in->w * pa->cout;
-	int oh = nn_out_size(in->h, 3, db->stride, NN_SAME);
-	int ow = nn_out_size(in->w, 3, db->stride, NN_SAME);
-	int pt = nn_pad_before(in->h, 3, db->stride, NN_SAME);
-	int n = 0; /* rows of a's output in win, from mid.base on */
-	float *bband = band + SSD_FUSE_AROWS * (size_t)in->w * in->c;
-
-	*out = (nn_t){oh, ow, pb->cout, out->d};
-	for (int y0 = 0; y0 < oh; y0 += SSD_FUSE_ROWS) {
-		int y1 = y0 + SSD_FUSE_ROWS < oh ? y0 + SSD_FUSE_ROWS : oh;
-		/* b's rows [y0, y1) read a's rows [lo, hi) */
-		int lo = y0 * db->stride - pt, hi = (y1 - 1) * db->stride - pt + 3;
-		lo = lo > 0 ? lo : 0;
-		hi = hi < in->h ? hi : in->h;
-		if (lo > mid.base) {
-			int keep = mid.base + n - lo;
-			keep = keep > 0 ? keep : 0;
-			memmove(win, win + (size_t)(lo - mid.base) * row,
-				sizeof(float) * row * keep);
-			mid.base = lo;
-			n = keep;
-		}
-		if (hi > mid.base + n) {
-			pair_rows(da, pa, &src, mid.base + n, hi, win + (size_t)n * row,
-				  band);
-			n = hi - mid.base;
-		}
-		pair_rows(db, pb, &mid, y0, y1, out->d + (size_t)y0 * ow * pb->cout,
-			  bband);
-	}
-}
-
-/* out = conv(in) + bias ('same'), relu6 when clip; a k x k convolution
- * im2cols one band of output rows at a time, a 1x1 stride-1 one is a
- * single sgemm.  out->d is set by the caller. */
-static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
-		 int clip)
+/* Output rows [y0, y1) of conv(in) + bias ('same'), relu6 when clip,
+ * into dst: im2col of the rows into band, one sgemm.  The input rows
+ * they read must be in the window. */
+static void conv_rows(const ssd_conv *cv, const ssd_rows *in, int y0, int y1,
+		      float *dst, float *band, int clip)
 {
 	int k = cv->k, st = cv->stride, cin = in->c;
-	int oh = nn_out_size(in->h, k, st, NN_SAME);
 	int ow = nn_out_size(in->w, k, st, NN_SAME);
 	int pt = nn_pad_before(in->h, k, st, NN_SAME);
 	int pl = nn_pad_before(in->w, k, st, NN_SAME);
-	int K = k * k * cin;
+	int K = k * k * cin, M = (y1 - y0) * ow;
+	size_t row = (size_t)in->w * cin;
 
-	out->h = oh;
-	out->w = ow;
-	out->c = cv->cout;
+	for (int oy = y0; oy < y1; oy++)
+		for (int ky = 0; ky < k; ky++) {
+			int iy = oy * st - pt + ky;
+			const float *r = iy >= 0 && iy < in->h ?
+					 in->d + (size_t)(iy - in->base) * row : NULL;
+			for (int ox = 0; ox < ow; ox++)
+				for (int kx = 0; kx < k; kx++) {
+					int ix = ox * st - pl + kx;
+					float *d = band + ((size_t)(oy - y0) * ow + ox) * K +
+						   (size_t)(ky * k + kx) * cin;
+					int inside = r && ix >= 0 && ix < in->w;
+					const float *src = inside ? r + (size_t)ix * cin : NULL;
+					if (cin > 8) {
+						if (inside)
+							memcpy(d, src, sizeof(float) * cin);
+						else
+							memset(d, 0, sizeof(float) * cin);
+					} else {
+						/* conv_0's 3 channels: no calls */
+						for (int c = 0; c < cin; c++)
+							d[c] = inside ? src[c] : 0.0f;
+					}
+				}
+		}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout, K,
+		    1.0f, band, K, cv->w, cv->cout, 0.0f, dst, cv->cout);
+	nn_macs += (uint64_t)M * K * cv->cout;
+	bias_clip(dst, (size_t)M, cv->cout, cv->b, clip);
+}
+
+/* out = conv(in) + bias ('same'), relu6 when clip, on the whole of in: a
+ * k x k convolution in bands of output rows, a 1x1 stride-1 one as a
+ * single sgemm.  out->d is set by the caller. */
+static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
+		 size_t bandlen, int clip)
+{
+	int k = cv->k, st = cv->stride;
+	int oh = nn_out_size(in->h, k, st, NN_SAME);
+	int ow = nn_out_size(in->w, k, st, NN_SAME);
+	int K = k * k * in->c;
+
+	*out = (nn_t){oh, ow, cv->cout, out->d};
 	if (k == 1 && st == 1) {
 		int M = oh * ow;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout,
@@ -477,41 +518,14 @@ static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
 		bias_clip(out->d, (size_t)M, cv->cout, cv->b, clip);
 		return;
 	}
-	int rows = (int)(SSD_BAND / ((size_t)ow * K));
+	ssd_rows win = {in->d, 0, in->h, in->w, in->c};
+	int rows = (int)(bandlen / ((size_t)ow * K));
 	if (rows < 1)
 		rows = 1;
 	for (int y0 = 0; y0 < oh; y0 += rows) {
 		int y1 = y0 + rows < oh ? y0 + rows : oh;
-		int M = (y1 - y0) * ow;
-		for (int oy = y0; oy < y1; oy++)
-			for (int ox = 0; ox < ow; ox++) {
-				float *r = band + ((size_t)(oy - y0) * ow + ox) * K;
-				for (int ky = 0; ky < k; ky++) {
-					int iy = oy * st - pt + ky;
-					for (int kx = 0; kx < k; kx++) {
-						int ix = ox * st - pl + kx;
-						float *dst = r + (ky * k + kx) * cin;
-						int inside = iy >= 0 && iy < in->h && ix >= 0 &&
-							     ix < in->w;
-						const float *src = inside ? in->d + ((size_t)iy * in->w + ix) * cin : NULL;
-						if (cin > 8) {
-							if (inside)
-								memcpy(dst, src, sizeof(float) * cin);
-							else
-								memset(dst, 0, sizeof(float) * cin);
-						} else {
-							/* conv_0's 3 channels: no calls */
-							for (int c = 0; c < cin; c++)
-								dst[c] = inside ? src[c] : 0.0f;
-						}
-					}
-				}
-			}
-		float *o = out->d + (size_t)y0 * ow * cv->cout;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout,
-			    K, 1.0f, band, K, cv->w, cv->cout, 0.0f, o, cv->cout);
-		nn_macs += (uint64_t)M * K * cv->cout;
-		bias_clip(o, (size_t)M, cv->cout, cv->b, clip);
+		conv_rows(cv, &win, y0, y1, out->d + (size_t)y0 * ow * cv->cout,
+			  band, clip);
 	}
 }
 
@@ -531,8 +545,8 @@ static void head(const ssd *s, int i, const nn_t *x, float *box, float *cls)
 	int base = head_base(i);
 	nn_t ob = {x->h, x->w, s->box[i].cout, box + (size_t)base * 4};
 	nn_t oc = {x->h, x->w, s->cls[i].cout, cls + (size_t)base * 3};
-	conv(&s->box[i], x, &ob, NULL, 0);
-	conv(&s->cls[i], x, &oc, NULL, 0);
+	conv(&s->box[i], x, &ob, NULL, 0, 0);
+	conv(&s->cls[i], x, &oc, NULL, 0, 0);
 }
 
 /* ------------------------------------------------------------ output */
@@ -650,7 +664,9 @@ int ssd_decode(const ssd *s, float *box, const float *cls, int w, int h,
 
 /* ------------------------------------------------------------- input */
 
-void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in)
+/* Rows [y0, y1) of ssd_input's tensor into out. */
+static void input_rows(const uint8_t *rgb, int w, int h, int stride, int y0,
+		       int y1, float *out)
 {
 	/* nn_resize_rgb8's arithmetic (TF's legacy resize: src = dst * in /
 	 * out, floor, the next pixel clamped to the square, interpolation in
@@ -669,13 +685,13 @@ void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in)
 		right[x] = l + 1 < S ? l + 1 : S - 1;
 		xl[x] = fx - (float)l;
 	}
-	for (int y = 0; y < SSD_INPUT; y++) {
+	for (int y = y0; y < y1; y++) {
 		float fy = same ? (float)y : (float)y * sc;
 		int top = (int)fy, bot = top + 1 < S ? top + 1 : S - 1;
 		float yl = fy - (float)top;
 		const uint8_t *rt = top < h ? rgb + (size_t)top * stride : NULL;
 		const uint8_t *rb = bot < h ? rgb + (size_t)bot * stride : NULL;
-		float *o = in + (size_t)y * SSD_INPUT * 3;
+		float *o = out + (size_t)(y - y0) * SSD_INPUT * 3;
 		for (int x = 0; x < SSD_INPUT; x++, o += 3) {
 			int l = left[x], r = right[x];
 			const uint8_t *ptl = rt && l < w ? rt + 3 * l : NULL;
@@ -692,9 +708,116 @@ void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in)
 				o[c] = t + (b - t) * yl;
 			}
 		}
-		o = in + (size_t)y * SSD_INPUT * 3;
+		o = out + (size_t)(y - y0) * SSD_INPUT * 3;
 		for (int i = 0; i < SSD_INPUT * 3; i += 16)
 			norm16(o + i);
+	}
+}
+
+void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in)
+{
+	input_rows(rgb, w, h, stride, 0, SSD_INPUT, in);
+}
+
+/* ------------------------------------------------------------- chain */
+
+/* A layer of the chain: the input, conv_0 or a separable pair, with the
+ * window of its output rows that the next layer reads. */
+typedef struct ssd_link {
+	const ssd_conv *cv; /* conv_0 or the pair's pointwise half; NULL: input */
+	const ssd_dw *dw;   /* the pair's depthwise half; NULL: conv_0, input */
+	ssd_rows win;       /* rows [win.base, win.base + n) held */
+	float *buf;         /* win.d, writable */
+	int n;
+	int stage;          /* ms[] slot */
+} ssd_link;
+
+typedef struct ssd_chain {
+	ssd_link l[SSD_CHAIN];
+	const uint8_t *rgb;
+	int w, h, stride;
+	float *band;
+	double *ms;
+} ssd_chain;
+
+static void ensure(ssd_chain *ch, int i, int lo, int hi);
+
+/* Rows [r0, r1) of layer i into dst: the rows of layer i - 1 they read
+ * are brought into its window first (which may run the layers below). */
+static void produce(ssd_chain *ch, int i, int r0, int r1, float *dst)
+{
+	const ssd_link *L = &ch->l[i];
+	double t0;
+
+	if (!L->cv) {
+		t0 = ch->ms ? now_ms() : 0.0;
+		input_rows(ch->rgb, ch->w, ch->h, ch->stride, r0, r1, dst);
+	} else {
+		const ssd_link *P = &ch->l[i - 1];
+		int k = L->dw ? 3 : L->cv->k;
+		int st = L->dw ? L->dw->stride : L->cv->stride;
+		int pt = nn_pad_before(P->win.h, k, st, NN_SAME);
+		int lo = r0 * st - pt, hi = (r1 - 1) * st - pt + k;
+		ensure(ch, i - 1, lo > 0 ? lo : 0, hi < P->win.h ? hi : P->win.h);
+		t0 = ch->ms ? now_ms() : 0.0;
+		if (L->dw)
+			pair_rows(L->dw, L->cv, &P->win, r0, r1, dst, ch->band);
+		else
+			conv_rows(L->cv, &P->win, r0, r1, dst, ch->band, 1);
+	}
+	if (ch->ms)
+		ch->ms[L->stage] += now_ms() - t0;
+}
+
+/* Makes layer i's window hold rows [lo, hi): the rows below lo are
+ * dropped (the consumer has moved past them), the missing ones made. */
+static void ensure(ssd_chain *ch, int i, int lo, int hi)
+{
+	ssd_link *L = &ch->l[i];
+	size_t row = (size_t)L->win.w * L->win.c;
+
+	if (lo > L->win.base) {
+		int keep = L->win.base + L->n - lo;
+		keep = keep > 0 ? keep : 0;
+		if (keep)
+			memmove(L->buf, L->buf + (size_t)(lo - L->win.base) * row,
+				sizeof(float) * row * keep);
+		L->win.base = lo;
+		L->n = keep;
+	}
+	if (hi > L->win.base + L->n) {
+		produce(ch, i, L->win.base + L->n, hi, L->buf + (size_t)L->n * row);
+		L->n = hi - L->win.base;
+	}
+}
+
+/* conv_4's output (64 x 64 x 256) into out from the picture, through the
+ * chain, its windows carved from win. */
+static void chain_run(const ssd *s, const ssd_layout *lay, const uint8_t *rgb,
+		      int w, int h, int stride, float *win, float *band,
+		      double *ms, float *out)
+{
+	ssd_chain ch = {.rgb = rgb, .w = w, .h = h, .stride = stride,
+			.band = band, .ms = ms};
+
+	for (int i = 0; i < SSD_CHAIN; i++) {
+		ssd_link *L = &ch.l[i];
+		L->cv = i == 0 ? NULL : i == 1 ? &s->conv0 : &s->pw[i - 2];
+		L->dw = i < 2 ? NULL : &s->dw[i - 2];
+		L->win = (ssd_rows){win, 0, chain_side[i], chain_side[i], chain_c[i]};
+		L->buf = win;
+		L->n = 0;
+		/* input, conv_0, conv_1 ...: stages 0, 1, 2 ... */
+		L->stage = i;
+		if (i < SSD_CHAIN - 1)
+			win += al((size_t)lay->cap[i] * chain_side[i] * chain_c[i]);
+	}
+	size_t row = (size_t)chain_side[SSD_CHAIN - 1] * chain_c[SSD_CHAIN - 1];
+	for (int y0 = 0; y0 < chain_side[SSD_CHAIN - 1]; y0 += SSD_CHUNK) {
+		int y1 = y0 + SSD_CHUNK;
+		if (y1 > chain_side[SSD_CHAIN - 1])
+			y1 = chain_side[SSD_CHAIN - 1];
+		produce(&ch, SSD_CHAIN - 1, y0, y1, out + (size_t)y0 * row);
 	}
 }
 
@@ -704,10 +827,10 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 		      int h, int stride, float min_score, face_box *out,
 		      int max, double ms[SSD_STAGES])
 {
-	float *r0, *r1, *band, *win, *box, *cls, *cand;
-	nn_t x, y, c11;
-	int rc = 0;
-	double t0 = ms ? now_ms() : 0.0;
+	float *r0, *r1, *band, *box, *cls, *cand;
+	nn_t x, y;
+	ssd_layout lay;
+	double t0;
 
 #define STAGE(k)                                                            \
 	do {                                                                \
@@ -725,56 +848,46 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	if (!s || !rgb || w < 1 || h < 1 || stride < 3 * w || max < 0 ||
 	    (max > 0 && !out))
 		return SIM_EINVAL;
+	layout(&lay);
 	r0 = nn_alloc(a, SSD_R0);
-	r1 = nn_alloc(a, SSD_R1);
-	band = nn_alloc(a, SSD_BAND);
-	win = nn_alloc(a, SSD_WIN);
+	r1 = nn_alloc(a, lay.r1);
+	band = nn_alloc(a, lay.band);
 	box = nn_alloc(a, (size_t)SSD_ANCHORS * 4);
 	cls = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
 	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
 	if (!cand)
 		return SIM_ENOMEM;
 
-	x = (nn_t){SSD_INPUT, SSD_INPUT, 3, r0};
-	ssd_input(rgb, w, h, stride, x.d);
-	STAGE(0);
-
-	y.d = r1;
-	conv(&s->conv0, &x, &y, band, 1);
-	STAGE(1);
-	x = y;
-	/* conv_1 and conv_2 streamed, then conv_3 ... conv_13 */
-	y.d = r0;
-	sep_pair2(s, 0, &x, &y, band, win);
-	x = y;
-	STAGE(2);
-	for (int i = 2; i < SSD_PAIRS; i++) {
+	/* the input .. conv_4, streamed (timed stage by stage inside) */
+	chain_run(s, &lay, rgb, w, h, stride, r1, band, ms, r0);
+	x = (nn_t){64, 64, 256, r0};
+	t0 = ms ? now_ms() : 0.0;
+	for (int i = 4; i < SSD_PAIRS; i++) {
 		y.d = x.d == r0 ? r1 : r0;
-		sep_pair(&s->dw[i], &s->pw[i], &x, &y, band);
+		sep_pair(&s->dw[i], &s->pw[i], &x, &y, band, lay.band);
 		x = y;
-		STAGE(1 + i);
+		STAGE(2 + i);
 		if (i == 10) {
 			/* conv_11's output feeds box predictor 0 */
-			c11 = x;
-			head(s, 0, &c11, box, cls);
-			STAGE(15);
+			head(s, 0, &x, box, cls);
+			STAGE(16);
 		}
 	}
 	head(s, 1, &x, box, cls);
-	STAGE(15);
+	STAGE(16);
 	/* prediction_layer: conv_1, 3, 5, 7 feed box predictors 2..5 */
 	for (int i = 0; i < SSD_EXTRA; i++) {
 		y.d = x.d == r0 ? r1 : r0;
-		conv(&s->extra[i], &x, &y, band, 1);
+		conv(&s->extra[i], &x, &y, band, lay.band, 1);
 		x = y;
-		STAGE(14);
+		STAGE(15);
 		if (i % 2) {
 			head(s, 2 + i / 2, &x, box, cls);
-			STAGE(15);
+			STAGE(16);
 		}
 	}
-	rc = ssd_decode(s, box, cls, w, h, min_score, out, max, cand);
-	STAGE(16);
+	int rc = ssd_decode(s, box, cls, w, h, min_score, out, max, cand);
+	STAGE(17);
 #undef STAGE
 	return rc;
 }

@@ -29,8 +29,8 @@ ssd *ssd_new(const mdl *m, char *err, size_t errlen);
 void ssd_free(ssd *s);
 
 /* Floats of arena one ssd_detect needs, exactly its peak: two activation
- * regions, the band scratch, conv_1's row window and the output buffers
- * (about 18.3 MiB). */
+ * regions (the first holding the row windows of the layers that run
+ * streamed), the band scratch and the output buffers (about 9.2 MiB). */
 size_t ssd_arena_floats(void);
 
 /* Detects faces in an RGB image (w x h pixels, stride bytes per row):
@@ -71,12 +71,11 @@ int ssd_decode(const ssd *s, float *enc, const float *logits, int w, int h,
 /* ssd_detect that also times its stages (ms may be NULL), in
  * milliseconds of the calling thread's CPU time (all of it when OpenBLAS
  * runs on one thread): ms[0] the resize and normalisation, ms[1] conv_0,
- * ms[2] the separable pairs conv_1 and conv_2 (streamed together),
- * ms[3..13] the pairs conv_3..conv_13, ms[14] the prediction layer's
- * eight convolutions, ms[15] the six box predictors, ms[16] the decoding,
- * NMS and rescaling; ssd_stage_name[k] names stage k.  For the
+ * ms[2..14] the separable pairs conv_1..conv_13, ms[15] the prediction
+ * layer's eight convolutions, ms[16] the six box predictors, ms[17] the
+ * decoding, NMS and rescaling; ssd_stage_name[k] names stage k.  For the
  * benchmark. */
-#define SSD_STAGES 17
+#define SSD_STAGES 18
 extern const char *const ssd_stage_name[SSD_STAGES];
 int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 		      int h, int stride, float min_score, face_box *out,
