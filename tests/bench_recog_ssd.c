@@ -1,8 +1,10 @@
 /* bench_recog_ssd.c -- the SSD MobileNetV1 face detector (sim/recog/ssd.c)
- * on one core: milliseconds per detection (min and median of N runs) on a
- * 512x512 picture (the net's own size: no resize) with the time of each
- * stage, the multiply-accumulates of one detection and the GFLOP/s they
- * make, the arena's peak, then whole demo photos (resize included).
+ * on one core: milliseconds per detection (min and median of N runs, wall
+ * clock and the thread's CPU time, which other processes on the machine
+ * do not inflate) on a 512x512 picture (the net's own size: no resize)
+ * with the CPU time of each stage, the multiply-accumulates of one
+ * detection and the GFLOP/s they make, the arena's peak, then whole demo
+ * photos (resize included).
  * Needs `make models`; run from the repository root.  Usage:
  * bench_recog_ssd [RUNS] (default 20).  One OpenBLAS thread;
  * OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 kernels. */
