@@ -35,7 +35,7 @@ static void answer(struct mg_connection *c, int status, const char *reason,
 	free(buf);
 }
 
-static int on_pkg(struct mg_connection *c, void *ud)
+static int serve_pkg(struct mg_connection *c, void *ud)
 {
 	const char *uri = mg_get_request_info(c)->local_uri;
 	(void)ud;
@@ -51,6 +51,13 @@ static int on_pkg(struct mg_connection *c, void *ud)
 	else
 		answer(c, 404, "Not Found", 0, 0);
 	return 200;
+}
+
+/* on a thread with room on its stack (web.h) */
+static int on_pkg(struct mg_connection *c, void *ud)
+{
+	int rc = web_call(serve_pkg, c, ud);
+	return rc < 0 ? 0 : rc; /* 0: CivetWeb closes the connection */
 }
 
 static int quiet(const struct mg_connection *c, const char *msg)

@@ -1189,7 +1189,7 @@ no_endpoint:
 	return status;
 }
 
-static int on_request(struct mg_connection *conn, void *cbdata)
+static int handle_request(struct mg_connection *conn, void *cbdata)
 {
 	ctl *c = cbdata;
 	const char *allow;
@@ -1212,6 +1212,21 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 	pthread_cond_broadcast(&reg_cv);
 	pthread_mutex_unlock(&reg_mu);
 	return status;
+}
+
+/* CivetWeb's worker stacks are small (web.h): the request runs on a
+ * thread of WEB_STACK. */
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+	int rc = web_call(handle_request, conn, cbdata);
+	if (rc < 0) {
+		mg_printf(conn, "HTTP/1.1 503 Service Unavailable\r\n"
+			  "Content-Type: application/json\r\nContent-Length: 50\r\n"
+			  "Connection: close\r\n\r\n"
+			  "{\"error\":\"no thread for this request; send again\"}");
+		return 503;
+	}
+	return rc;
 }
 
 static int quiet_log(const struct mg_connection *conn, const char *msg)

@@ -61,3 +61,35 @@ void web_stop(struct mg_context *ctx, const struct sockaddr_storage *addr)
 		pthread_join(th, NULL);
 	}
 }
+
+typedef struct web_job {
+	int (*fn)(struct mg_connection *, void *);
+	struct mg_connection *conn;
+	void *ud;
+	int rc;
+} web_job;
+
+static void *web_job_main(void *arg)
+{
+	web_job *j = arg;
+	j->rc = j->fn(j->conn, j->ud);
+	return NULL;
+}
+
+int web_call(int (*fn)(struct mg_connection *, void *),
+	     struct mg_connection *conn, void *ud)
+{
+	web_job j = {fn, conn, ud, -1};
+	pthread_attr_t a;
+	pthread_t t;
+	int ok;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, WEB_STACK);
+	ok = !pthread_create(&t, &a, web_job_main, &j);
+	pthread_attr_destroy(&a);
+	if (!ok)
+		return -1;
+	pthread_join(t, NULL);
+	return j.rc;
+}
