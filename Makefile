@@ -114,7 +114,7 @@ valgrind: $(TEST_BIN)
 
 BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device
 
-$(BUILD)/tests/bench_%: tests/bench_%.c $(BUILD)/libcamsim.a
+$(BUILD)/tests/bench_%: tests/bench_%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a $(LDLIBS) -o $@
 

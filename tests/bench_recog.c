@@ -11,6 +11,7 @@
 #include "landmark.h"
 #include "nn.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "ssd.h"
 
@@ -20,32 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 char *openblas_get_corename(void);
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-typedef struct stat_ms {
-	double min, med;
-} stat_ms;
-
-static stat_ms summarise(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return (stat_ms){v[0], v[n / 2]};
-}
 
 static double peak_mb(void)
 {
@@ -67,10 +44,10 @@ static double sgemm_peak_gflops(void)
 	for (int i = 0; i < n * n; i++)
 		a[i] = (float)(i % 7), b[i] = (float)(i % 5);
 	for (int r = 0; r < 5; r++) {
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n,
 			    b, n, 0, c, n);
-		double g = 2.0 * n * n * n / ((now_ms() - t0) * 1e6);
+		double g = 2.0 * n * n * n / ((rt_now_ms() - t0) * 1e6);
 		best = g > best ? g : best;
 	}
 out:
@@ -116,11 +93,11 @@ int main(int argc, char **argv)
 	recog_face faces[8];
 	int nf = 0;
 	for (int i = 0; i < RUNS; i++) {
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		nf = recog_faces(r, &frame, true, faces, 8, NULL, err, sizeof err);
-		t[i] = now_ms() - t0;
+		t[i] = rt_now_ms() - t0;
 	}
-	stat_ms s_all = summarise(t, RUNS);
+	rt_stat s_all = rt_stat_of(t, RUNS);
 	printf("whole pipeline, %dx%d frame (%s, %d face%s): min %.1f ms, median "
 	       "%.1f ms\n", frame.w, frame.h, frame_path, nf, nf == 1 ? "" : "s",
 	       s_all.min, s_all.med);
@@ -137,11 +114,11 @@ int main(int argc, char **argv)
 			lib[i].v[k] = (float)sin((double)(i * 131 + k * 7)) * 0.12f;
 	recog_identify(r, &frame, lib, nlib, 0.7, &m, err, sizeof err); /* warm the cache */
 	for (int i = 0; i < RUNS; i++) {
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		recog_identify(r, &frame, lib, nlib, 0.7, &m, err, sizeof err);
-		t[i] = now_ms() - t0;
+		t[i] = rt_now_ms() - t0;
 	}
-	stat_ms s_id = summarise(t, RUNS);
+	rt_stat s_id = rt_stat_of(t, RUNS);
 	size_t hits, misses;
 	recog_cache_stats(r, &hits, &misses);
 	printf("identify against 10,000 persons (cached frame): min %.2f ms, median "
@@ -173,12 +150,12 @@ int main(int argc, char **argv)
 	int nb = 0;
 	for (int i = 0; i < RUNS; i++) {
 		nn_macs = 0;
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		nb = ssd_detect(det, &a, photo.px, photo.w, photo.h, photo.w * 3, 0.5f, boxes, 64);
-		t[i] = now_ms() - t0;
+		t[i] = rt_now_ms() - t0;
 	}
 	uint64_t mac_ssd = nn_macs;
-	stat_ms s_ssd = summarise(t, RUNS);
+	rt_stat s_ssd = rt_stat_of(t, RUNS);
 	if (nb <= 0) {
 		fprintf(stderr, "bench_recog: no face in %s\n", photo_path);
 		goto out;
@@ -191,31 +168,31 @@ int main(int argc, char **argv)
 	float pts[LMK_N][2];
 	for (int i = 0; i < RUNS; i++) {
 		nn_macs = 0;
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		lmk_detect(lm, &a, photo.px, photo.w, photo.h, photo.w * 3, &boxes[0], pts, NULL);
-		t[i] = now_ms() - t0;
+		t[i] = rt_now_ms() - t0;
 	}
 	uint64_t mac_lmk = nn_macs;
-	stat_ms s_lmk = summarise(t, RUNS);
+	rt_stat s_lmk = rt_stat_of(t, RUNS);
 	printf("landmarks per face: min %.2f ms, median %.2f ms; %.3f G MAC, "
 	       "%.1f GFLOP/s = %.0f %% of peak\n", s_lmk.min, s_lmk.med, mac_lmk / 1e9,
 	       2.0 * mac_lmk / (s_lmk.min * 1e6),
 	       100.0 * 2.0 * mac_lmk / (s_lmk.min * 1e6) / peak);
 
 	float desc[FNET_DIM];
-	stat_ms s_desc[2];
+	rt_stat s_desc[2];
 	uint64_t mac_desc = 0;
 	for (int al = 0; al < 2; al++) {
 		for (int i = 0; i < RUNS; i++) {
 			nn_macs = 0;
-			double t0 = now_ms();
+			double t0 = rt_now_ms();
 			fnet_descriptor(fn, &a, photo.px, photo.w, photo.h, photo.w * 3,
 					(const float(*)[2])pts, al ? FNET_ALIGN_FACEAPI
 							   : FNET_ALIGN_SIMILARITY, desc, NULL);
-			t[i] = now_ms() - t0;
+			t[i] = rt_now_ms() - t0;
 		}
 		mac_desc = nn_macs;
-		s_desc[al] = summarise(t, RUNS);
+		s_desc[al] = rt_stat_of(t, RUNS);
 	}
 	printf("descriptor per face (similarity alignment): min %.2f ms, median "
 	       "%.2f ms; (faceapi alignment): min %.2f ms, median %.2f ms; %.3f G "

@@ -9,58 +9,31 @@
 #include "facenet.h"
 #include "image.h"
 #include "recog.h"
+#include "recogtest.h"
 
-#include <cJSON.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now_ms(void)
+/* The first face of the golden file: its landmarks into pts, and the
+ * path of its picture; NULL when there is none. */
+static const char *first_face(float pts[LMK_N][2])
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
+	static rt_gimage g[1];
+	char err[3000];
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The first face of the golden file: its picture path and landmarks. */
-static int first_face(char *image, size_t len, float pts[LMK_N][2])
-{
-	FILE *f = fopen("fixtures/recog/golden/demo.jsonl", "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = -1;
-	cJSON *j = NULL;
-
-	if (!f)
-		return -1;
-	if (getline(&line, &cap, f) <= 0)
-		goto out;
-	j = cJSON_Parse(line);
-	const cJSON *im = cJSON_GetObjectItem(j, "image");
-	const cJSON *face = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "faces"), 0);
-	const cJSON *lm = cJSON_GetObjectItem(face, "landmarks");
-	if (!cJSON_IsString(im) || cJSON_GetArraySize(lm) != LMK_N)
-		goto out;
-	snprintf(image, len, "%s", im->valuestring);
-	for (int i = 0; i < LMK_N; i++) {
-		const cJSON *p = cJSON_GetArrayItem(lm, i);
-		pts[i][0] = (float)cJSON_GetArrayItem(p, 0)->valuedouble;
-		pts[i][1] = (float)cJSON_GetArrayItem(p, 1)->valuedouble;
+	if (rt_golden_read("demo.jsonl", NULL, g, 1, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return NULL;
 	}
-	rc = 0;
-out:
-	cJSON_Delete(j);
-	free(line);
-	fclose(f);
-	return rc;
+	if (g[0].n < 1)
+		return NULL;
+	for (int i = 0; i < LMK_N; i++) {
+		pts[i][0] = (float)g[0].face[0].pts[i][0];
+		pts[i][1] = (float)g[0].face[0].pts[i][1];
+	}
+	return g[0].path;
 }
 
 enum what { NET, FACEAPI, SIMILARITY };
@@ -87,12 +60,12 @@ static void run(const char *name, enum what w, const fnet *f, nn_arena *a,
 	for (int i = -3; i < runs; i++) { /* 3 warm-up runs */
 		size_t mark = a->used;
 		nn_macs = 0;
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		int rc = w == NET ? fnet_forward(f, a, &in, desc) :
 				    fnet_descriptor(f, a, im->px, im->w, im->h, im->w * 3,
 						    pts, w == FACEAPI ? FNET_ALIGN_FACEAPI :
 						    FNET_ALIGN_SIMILARITY, desc, NULL);
-		double dt = now_ms() - t0;
+		double dt = rt_now_ms() - t0;
 		if (rc < 0) {
 			fprintf(stderr, "%s: error %d\n", name, rc);
 			exit(1);
@@ -102,16 +75,17 @@ static void run(const char *name, enum what w, const fnet *f, nn_arena *a,
 		if (i >= 0)
 			t[i] = dt;
 	}
-	qsort(t, (size_t)runs, sizeof(double), cmp_double);
+	rt_stat st = rt_stat_of(t, runs);
 	printf("%-22s min %6.2f ms  median %6.2f ms  %6.1f MMAC  %6.1f GFLOP/s (at min)\n",
-	       name, t[0], t[runs / 2], macs / 1e6, 2.0 * macs / (t[0] * 1e6));
+	       name, st.min, st.med, macs / 1e6, 2.0 * macs / (st.min * 1e6));
 	free(t);
 }
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 50;
-	char err[256] = "", image[256];
+	int runs = rt_bench_runs(argc, argv, 50);
+	char err[256] = "";
+	const char *image;
 	float pts[LMK_N][2];
 	mdl m;
 	img im;
@@ -119,10 +93,7 @@ int main(int argc, char **argv)
 	fnet *f;
 	float *buf;
 
-	openblas_set_num_threads(1);
-	if (runs < 1)
-		runs = 1;
-	if (first_face(image, sizeof image, pts) < 0) {
+	if (!(image = first_face(pts))) {
 		fprintf(stderr, "cannot read fixtures/recog/golden/demo.jsonl (run from the repository root)\n");
 		return 1;
 	}

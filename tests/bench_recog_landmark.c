@@ -10,13 +10,12 @@
 #include "image.h"
 #include "landmark.h"
 #include "recog.h"
+#include "recogtest.h"
 
-#include <cJSON.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_FACES 32
 
@@ -25,61 +24,37 @@ typedef struct face {
 	face_box box;
 } face;
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The six photos and every golden box. */
+/* The photos of the golden file (at most maxim) and every golden box. */
 static int load(img *ims, int maxim, int *nim, face *faces, int *nf)
 {
-	FILE *f = fopen("fixtures/recog/golden/demo.jsonl", "r");
-	char *line = NULL, err[256];
-	size_t cap = 0;
+	static rt_gimage g[6];
+	char err[3000];
+	int ng = rt_golden_read("demo.jsonl", NULL, g, maxim < 6 ? maxim : 6,
+				err, sizeof err);
 
 	*nim = *nf = 0;
-	if (!f)
+	if (ng < 0) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
-	while (*nim < maxim && getline(&line, &cap, f) > 0) {
-		cJSON *j = cJSON_Parse(line);
-		const cJSON *im = cJSON_GetObjectItem(j, "image"), *fc;
-		if (!cJSON_IsString(im) ||
-		    img_load_file(im->valuestring, &ims[*nim], err, sizeof err) < 0) {
+	}
+	for (; *nim < ng; (*nim)++) {
+		if (img_load_file(g[*nim].path, &ims[*nim], err, sizeof err) < 0) {
 			fprintf(stderr, "%s (run `make models`)\n", err);
-			cJSON_Delete(j);
 			break;
 		}
-		cJSON_ArrayForEach(fc, cJSON_GetObjectItem(j, "faces")) {
-			const cJSON *b = cJSON_GetObjectItem(fc, "box");
-			if (*nf == MAX_FACES)
-				break;
+		for (int k = 0; k < g[*nim].n && *nf < MAX_FACES; k++, (*nf)++) {
+			const double *b = g[*nim].face[k].box;
 			faces[*nf].image = *nim;
-			faces[*nf].box = (face_box){
-				(float)cJSON_GetArrayItem(b, 0)->valuedouble,
-				(float)cJSON_GetArrayItem(b, 1)->valuedouble,
-				(float)cJSON_GetArrayItem(b, 2)->valuedouble,
-				(float)cJSON_GetArrayItem(b, 3)->valuedouble, 1};
-			(*nf)++;
+			faces[*nf].box = (face_box){(float)b[0], (float)b[1],
+						    (float)b[2], (float)b[3], 1};
 		}
-		(*nim)++;
-		cJSON_Delete(j);
 	}
-	free(line);
-	fclose(f);
 	return *nf > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 50, nim, nf;
+	int runs = rt_bench_runs(argc, argv, 50), nim, nf;
 	char err[256] = "";
 	img ims[6];
 	face faces[MAX_FACES];
@@ -90,9 +65,6 @@ int main(int argc, char **argv)
 	static const char *stage[LMK_STAGES] = {"dense0 (56x56x32)", "dense1 (28x28x64)",
 		"dense2 (14x14x128)", "dense3 (7x7x256)", "avgpool + fc"};
 
-	openblas_set_num_threads(1);
-	if (runs < 1)
-		runs = 1;
 	if (load(ims, 6, &nim, faces, &nf) < 0) {
 		fprintf(stderr, "cannot read fixtures/recog/golden/demo.jsonl and its photos\n");
 		return 1;
@@ -119,30 +91,31 @@ int main(int argc, char **argv)
 	for (int i = -3; i < runs; i++) {
 		double ms[LMK_STAGES];
 		nn_macs = 0;
-		double t0 = now_ms();
+		double t0 = rt_now_ms();
 		if (lmk_forward_stages(l, &a, &in, raw, ms) < 0) {
 			fprintf(stderr, "forward failed\n");
 			return 1;
 		}
-		double dt = now_ms() - t0;
+		double dt = rt_now_ms() - t0;
 		macs = nn_macs;
 		if (i >= 0) {
 			t[i] = dt;
 			memcpy(st[i], ms, sizeof ms);
 		}
 	}
-	qsort(t, (size_t)runs, sizeof(double), cmp_double);
+	rt_stat net_ms = rt_stat_of(t, runs);
 	printf("%-24s min %6.3f ms  median %6.3f ms  %6.1f MMAC  %6.1f GFLOP/s (at min)\n",
-	       "net alone", t[0], t[runs / 2], macs / 1e6, 2.0 * macs / (t[0] * 1e6));
+	       "net alone", net_ms.min, net_ms.med, macs / 1e6,
+	       2.0 * macs / (net_ms.min * 1e6));
 	for (int s = 0; s < LMK_STAGES; s++) {
 		double *v = malloc(sizeof(double) * (size_t)runs);
 		if (!v)
 			return 1;
 		for (int i = 0; i < runs; i++)
 			v[i] = st[i][s];
-		qsort(v, (size_t)runs, sizeof(double), cmp_double);
-		printf("  %-22s min %6.3f ms  median %6.3f ms\n", stage[s], v[0],
-		       v[runs / 2]);
+		rt_stat sm = rt_stat_of(v, runs);
+		printf("  %-22s min %6.3f ms  median %6.3f ms\n", stage[s], sm.min,
+		       sm.med);
 		free(v);
 	}
 
@@ -151,18 +124,18 @@ int main(int argc, char **argv)
 	for (int i = -1; i < runs; i++)
 		for (int k = 0; k < nf; k++) {
 			const img *im = &ims[faces[k].image];
-			double t0 = now_ms();
+			double t0 = rt_now_ms();
 			if (lmk_detect(l, &a, im->px, im->w, im->h, im->w * 3,
 				       &faces[k].box, pts, NULL) < 0) {
 				fprintf(stderr, "lmk_detect failed\n");
 				return 1;
 			}
 			if (i >= 0)
-				t[n++] = now_ms() - t0;
+				t[n++] = rt_now_ms() - t0;
 		}
-	qsort(t, (size_t)n, sizeof(double), cmp_double);
+	rt_stat face_ms = rt_stat_of(t, n);
 	printf("%-24s min %6.3f ms  median %6.3f ms  (%d faces x %d runs)\n",
-	       "crop + net per face", t[0], t[n / 2], nf, runs);
+	       "crop + net per face", face_ms.min, face_ms.med, nf, runs);
 
 	free(st);
 	free(t);

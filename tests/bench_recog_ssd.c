@@ -10,41 +10,26 @@
  * OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 kernels. */
 #include "image.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "ssd.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define NPHOTOS 6
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 /* CPU time of this thread: what a detection costs when other processes
  * share the cores (OpenBLAS has one thread, in this one) */
 static double cpu_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	return rt_clock_ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 20;
+	int runs = rt_bench_runs(argc, argv, 20);
 	char err[256] = "", path[64];
 	img ims[NPHOTOS];
 	mdl m;
@@ -52,9 +37,6 @@ int main(int argc, char **argv)
 	ssd *s;
 	face_box faces[100];
 
-	openblas_set_num_threads(1);
-	if (runs < 1)
-		runs = 1;
 	for (int i = 0; i < NPHOTOS; i++) {
 		snprintf(path, sizeof path, "build/models/demo/sample%d.jpg", i + 1);
 		if (img_load_file(path, &ims[i], err, sizeof err) < 0) {
@@ -89,10 +71,10 @@ int main(int argc, char **argv)
 	for (int i = -3; i < runs; i++) {
 		double ms[SSD_STAGES];
 		nn_macs = 0;
-		double t0 = now_ms(), c0 = cpu_ms();
+		double t0 = rt_now_ms(), c0 = cpu_ms();
 		n = ssd_detect_stages(s, &a, sq, SSD_INPUT, SSD_INPUT,
 				      SSD_INPUT * 3, 0.5f, faces, 100, ms);
-		double dt = now_ms() - t0, dc = cpu_ms() - c0;
+		double dt = rt_now_ms() - t0, dc = cpu_ms() - c0;
 		if (n < 0) {
 			fprintf(stderr, "ssd_detect failed: %d\n", n);
 			return 1;
@@ -104,13 +86,12 @@ int main(int argc, char **argv)
 			memcpy(st[i], ms, sizeof ms);
 		}
 	}
-	qsort(t, (size_t)runs, sizeof(double), cmp_double);
-	qsort(c, (size_t)runs, sizeof(double), cmp_double);
+	rt_stat wall = rt_stat_of(t, runs), cpu = rt_stat_of(c, runs);
 	printf("%-24s wall min %7.3f ms  median %7.3f ms;  cpu min %7.3f ms"
 	       "  median %7.3f ms\n%-24s %7.1f MMAC  %6.1f GFLOP/s (at the"
 	       " cpu min), %d faces, arena peak %zu KiB\n",
-	       "detect 512x512", t[0], t[runs / 2], c[0], c[runs / 2], "",
-	       macs / 1e6, 2.0 * macs / (c[0] * 1e6), n,
+	       "detect 512x512", wall.min, wall.med, cpu.min, cpu.med, "",
+	       macs / 1e6, 2.0 * macs / (cpu.min * 1e6), n,
 	       a.peak * sizeof(float) / 1024);
 	double *v = malloc(sizeof(double) * (size_t)runs);
 	if (!v)
@@ -118,9 +99,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < SSD_STAGES; k++) {
 		for (int i = 0; i < runs; i++)
 			v[i] = st[i][k];
-		qsort(v, (size_t)runs, sizeof(double), cmp_double);
+		rt_stat sc = rt_stat_of(v, runs);
 		printf("  %-22s cpu min %7.3f ms  median %7.3f ms\n", ssd_stage_name[k],
-		       v[0], v[runs / 2]);
+		       sc.min, sc.med);
 	}
 	free(v);
 
@@ -130,7 +111,7 @@ int main(int argc, char **argv)
 	for (int i = -1; i < runs; i++)
 		for (int k = 0; k < NPHOTOS; k++) {
 			double ms[SSD_STAGES];
-			double t0 = now_ms(), c0 = cpu_ms();
+			double t0 = rt_now_ms(), c0 = cpu_ms();
 			if (ssd_detect_stages(s, &a, ims[k].px, ims[k].w, ims[k].h,
 					      ims[k].w * 3, 0.5f, faces, 100, ms) < 0) {
 				fprintf(stderr, "ssd_detect failed\n");
@@ -138,18 +119,17 @@ int main(int argc, char **argv)
 			}
 			if (i >= 0) {
 				c[n] = cpu_ms() - c0;
-				t[n++] = now_ms() - t0;
+				t[n++] = rt_now_ms() - t0;
 				if (i == 0 || ms[0] < rs[k])
 					rs[k] = ms[0];
 			}
 		}
-	qsort(t, (size_t)n, sizeof(double), cmp_double);
-	qsort(c, (size_t)n, sizeof(double), cmp_double);
-	qsort(rs, NPHOTOS, sizeof(double), cmp_double);
+	wall = rt_stat_of(t, n);
+	cpu = rt_stat_of(c, n);
 	printf("%-24s wall min %7.3f ms  median %7.3f ms;  cpu min %7.3f ms"
 	       "  median %7.3f ms\n%-24s (%d photos x %d runs; resize alone cpu"
-	       " min %.3f ms)\n", "detect demo photo", t[0], t[n / 2], c[0],
-	       c[n / 2], "", NPHOTOS, runs, rs[0]);
+	       " min %.3f ms)\n", "detect demo photo", wall.min, wall.med, cpu.min,
+	       cpu.med, "", NPHOTOS, runs, rt_stat_of(rs, NPHOTOS).min);
 
 	free(sq);
 	free(st);

@@ -5,6 +5,7 @@
  * valgrind (VALGRIND set) only the paths that run no network. */
 #include "recog.h"
 #include "recog_cli.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "testutil.h"
 
@@ -294,22 +295,16 @@ END_TEST
 
 int main(void)
 {
+	const TTest *tests[] = {
+		enrolment_accepts_one_face_and_refuses_the_rest,
+		camera_photos_are_identified_as_their_person,
+		a_frame_without_a_face_is_enoface, same_picture_costs_one_inference,
+		confidence_falls_with_distance_and_is_070_at_the_threshold,
+		library_scan_finds_the_nearest_of_ten_thousand,
+		missing_models_are_named_not_guessed,
+		cli_detect_json_and_compare_verdict, NULL};
 	Suite *s = suite_create("recog");
-	TCase *tc = tcase_create("service");
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, enrolment_accepts_one_face_and_refuses_the_rest);
-	tcase_add_test(tc, camera_photos_are_identified_as_their_person);
-	tcase_add_test(tc, a_frame_without_a_face_is_enoface);
-	tcase_add_test(tc, same_picture_costs_one_inference);
-	tcase_add_test(tc, confidence_falls_with_distance_and_is_070_at_the_threshold);
-	tcase_add_test(tc, library_scan_finds_the_nearest_of_ten_thousand);
-	tcase_add_test(tc, missing_models_are_named_not_guessed);
-	tcase_add_test(tc, cli_detect_json_and_compare_verdict);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+
+	rt_tcase(s, "service", setup, teardown, 300, tests);
+	return tu_run(s);
 }

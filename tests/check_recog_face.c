@@ -12,10 +12,10 @@
 #include "face.h"
 #include "image.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "testutil.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 /* Within this of the reference: boxes and landmarks in pixels, scores,
@@ -37,28 +37,19 @@ static int valgrind(void)
 	return getenv("VALGRIND") != NULL;
 }
 
-static void load(const char *name, mdl *m)
-{
-	char err[256] = "";
-	ck_assert_msg(recog_model_load(NULL, name, m, err, sizeof err) == 0,
-		      "%s: %s (run `make models`)", name, err);
-}
-
 static void setup(void)
 {
 	char err[256] = "";
-	load("ssd_mobilenetv1_model", &m_det);
-	load("face_landmark_68_model", &m_lm);
-	load("face_recognition_model", &m_fn);
+	rt_model("ssd_mobilenetv1_model", &m_det);
+	rt_model("face_landmark_68_model", &m_lm);
+	rt_model("face_recognition_model", &m_fn);
 	core.det = ssd_new(&m_det, err, sizeof err);
 	ck_assert_msg(core.det != NULL, "ssd_new: %s", err);
 	core.lm = lmk_new(&m_lm, err, sizeof err);
 	ck_assert_msg(core.lm != NULL, "lmk_new: %s", err);
 	core.fn = fnet_new(&m_fn, err, sizeof err);
 	ck_assert_msg(core.fn != NULL, "fnet_new: %s", err);
-	arena_buf = malloc(face_arena_floats() * sizeof(float));
-	ck_assert_ptr_nonnull(arena_buf);
-	nn_arena_init(&arena, arena_buf, face_arena_floats());
+	arena_buf = rt_arena(&arena, face_arena_floats());
 }
 
 static void teardown(void)
@@ -76,127 +67,14 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ golden */
 
-typedef struct gface {
-	double box[4], score;
-	double pts[LMK_N][2];
-	int det_crop[4], aligned_crop[4];
-	double desc[FNET_DIM];
-} gface;
-
-typedef struct gimage {
-	char path[256];
-	int cut[4]; /* the part of the photo the reference saw */
-	int w, h, n;
-	gface face[MAXF];
-} gimage;
-
-static void get_ints(const cJSON *a, int *v, int n)
-{
-	ck_assert_int_eq(cJSON_GetArraySize(a), n);
-	for (int k = 0; k < n; k++)
-		v[k] = cJSON_GetArrayItem(a, k)->valueint;
-}
-
-static void get_doubles(const cJSON *a, double *v, int n)
-{
-	ck_assert_int_eq(cJSON_GetArraySize(a), n);
-	for (int k = 0; k < n; k++)
-		v[k] = cJSON_GetArrayItem(a, k)->valuedouble;
-}
-
-/* fixtures/recog/golden/<file>; cut: the part of the photo each picture
- * is when the file has no "cut" member (NULL: the whole photo). */
-static int load_golden_file(const char *file, const int *cut, gimage *g,
-			    int max)
-{
-	size_t len;
-	char path[1024];
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(), file);
-	char *text = tu_read(path, &len);
-	ck_assert_msg(text != NULL, "cannot read %s", path);
-	int n = 0;
-	for (char *line = strtok(text, "\n"); line && n < max;
-	     line = strtok(NULL, "\n")) {
-		cJSON *j = cJSON_Parse(line);
-		ck_assert_ptr_nonnull(j);
-		gimage *gi = &g[n++];
-		snprintf(gi->path, sizeof gi->path, "%s/%s", tu_root(),
-			 cJSON_GetObjectItem(j, "image")->valuestring);
-		const cJSON *sha = cJSON_GetObjectItem(j, "sha256");
-		if (cJSON_IsString(sha)) {
-			/* the golden data belongs to these bytes: a regenerated
-			 * fixture must not pass for a broken core */
-			size_t flen;
-			char hex[65], *bytes = tu_read(gi->path, &flen);
-			ck_assert_msg(bytes != NULL, "cannot read %s (run `make faces`)",
-				      gi->path);
-			img_sha256_hex(bytes, flen, hex);
-			free(bytes);
-			ck_assert_msg(!strcmp(hex, sha->valuestring),
-				      "%s changed since fixtures/recog/golden/%s was made "
-				      "(sha256 %s, golden %s): regenerate it with tools/golden.sh",
-				      gi->path, file, hex, sha->valuestring);
-		}
-		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
-		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
-		const cJSON *cj = cJSON_GetObjectItem(j, "cut");
-		if (cj)
-			get_ints(cj, gi->cut, 4);
-		else if (cut)
-			memcpy(gi->cut, cut, sizeof gi->cut);
-		else
-			memcpy(gi->cut, (int[4]){0, 0, gi->w, gi->h}, sizeof gi->cut);
-		ck_assert_int_eq(gi->cut[2], gi->w);
-		ck_assert_int_eq(gi->cut[3], gi->h);
-		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
-		gi->n = cJSON_GetArraySize(faces);
-		ck_assert_int_le(gi->n, MAXF);
-		for (int f = 0; f < gi->n; f++) {
-			const cJSON *fj = cJSON_GetArrayItem(faces, f);
-			gface *gf = &gi->face[f];
-			get_doubles(cJSON_GetObjectItem(fj, "box"), gf->box, 4);
-			gf->score = cJSON_GetObjectItem(fj, "score")->valuedouble;
-			get_ints(cJSON_GetObjectItem(fj, "detCrop"), gf->det_crop, 4);
-			get_ints(cJSON_GetObjectItem(fj, "alignedCrop"), gf->aligned_crop, 4);
-			get_doubles(cJSON_GetObjectItem(fj, "descriptor"), gf->desc, FNET_DIM);
-			const cJSON *lm = cJSON_GetObjectItem(fj, "landmarks");
-			ck_assert_int_eq(cJSON_GetArraySize(lm), LMK_N);
-			for (int i = 0; i < LMK_N; i++)
-				get_doubles(cJSON_GetArrayItem(lm, i), gf->pts[i], 2);
-		}
-		cJSON_Delete(j);
-	}
-	free(text);
-	return n;
-}
-
-static int load_golden(gimage *g, int max)
-{
-	return load_golden_file("demo.jsonl", NULL, g, max);
-}
-
-/* The decoded photo of gi; *px, *stride: the part the reference saw. */
-static img load_photo(const gimage *gi, const uint8_t **px, int *stride)
-{
-	char err[256];
-	img im;
-	ck_assert_msg(img_load_file(gi->path, &im, err, sizeof err) == 0,
-		      "%s (run `make models`)", err);
-	ck_assert_int_le(gi->cut[0] + gi->cut[2], im.w);
-	ck_assert_int_le(gi->cut[1] + gi->cut[3], im.h);
-	*stride = im.w * 3;
-	*px = im.px + (size_t)gi->cut[1] * *stride + (size_t)gi->cut[0] * 3;
-	return im;
-}
-
 typedef struct worst {
 	double box, score, pts, desc;
 	int faces;
 } worst;
 
 /* Face r against golden face gf: every member within its tolerance. */
-static void check_face(const char *what, const face_res *r, const gface *gf,
-		       worst *w)
+static void check_face(const char *what, const face_res *r,
+		       const rt_gface *gf, worst *w)
 {
 	const float box[4] = {r->box.x, r->box.y, r->box.w, r->box.h};
 	for (int k = 0; k < 4; k++) {
@@ -237,9 +115,9 @@ static void check_face(const char *what, const face_res *r, const gface *gf,
 
 /* The golden face nearest to box r (face-api's order is by score; two
  * faces of sample5 score within 1e-4 of each other). */
-static const gface *nearest(const gimage *gi, const face_box *r)
+static const rt_gface *nearest(const rt_gimage *gi, const face_box *r)
 {
-	const gface *best = NULL;
+	const rt_gface *best = NULL;
 	double bd = INFINITY;
 	for (int f = 0; f < gi->n; f++) {
 		double d = fabs(r->x - gi->face[f].box[0]) + fabs(r->y - gi->face[f].box[1]);
@@ -265,8 +143,8 @@ static face_opts faceapi_opts(void)
 static void check_file(const char *file, const int *cut, int nimages,
 		       worst *w)
 {
-	static gimage g[24];
-	int ng = load_golden_file(file, cut, g, 24);
+	static rt_gimage g[24];
+	int ng = rt_golden(file, cut, g, 24);
 	face_opts o = faceapi_opts();
 	face_times tm;
 
@@ -274,7 +152,7 @@ static void check_file(const char *file, const int *cut, int nimages,
 	for (int i = 0; i < ng; i++) {
 		const uint8_t *px;
 		int stride;
-		img im = load_photo(&g[i], &px, &stride);
+		img im = rt_golden_photo(&g[i], &px, &stride);
 		face_res r[MAXF + 4];
 		int n = face_detect_all_timed(&core, &arena, px, g[i].w, g[i].h,
 					      stride, &o, r, MAXF + 4, &tm);
@@ -357,11 +235,11 @@ END_TEST
  * similarity alignment gives another crop and descriptor. */
 START_TEST(options_limit_and_skip_stages)
 {
-	static gimage g[1];
+	static rt_gimage g[1];
 	const uint8_t *px0;
 	int stride0;
-	ck_assert_int_eq(load_golden(g, 1), 1);
-	img im = load_photo(&g[0], &px0, &stride0);
+	ck_assert_int_eq(rt_golden("demo.jsonl", NULL, g, 1), 1);
+	img im = rt_golden_photo(&g[0], &px0, &stride0);
 	face_res r[MAXF];
 	face_opts o = faceapi_opts();
 	face_core nodesc = {core.det, core.lm, NULL};
@@ -482,18 +360,14 @@ END_TEST
 
 int main(void)
 {
+	const TTest *tests[] = {
+		demo_photos_match_the_reference,
+		faces_at_the_border_match_the_reference,
+		face_fixtures_match_the_reference, options_limit_and_skip_stages,
+		picture_without_a_face_gives_none, bad_arguments_are_einval,
+		small_arena_is_enomem, NULL};
 	Suite *s = suite_create("recog_face");
-	TCase *tc = tcase_create("pipeline");
 
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, demo_photos_match_the_reference);
-	tcase_add_test(tc, faces_at_the_border_match_the_reference);
-	tcase_add_test(tc, face_fixtures_match_the_reference);
-	tcase_add_test(tc, options_limit_and_skip_stages);
-	tcase_add_test(tc, picture_without_a_face_gives_none);
-	tcase_add_test(tc, bad_arguments_are_einval);
-	tcase_add_test(tc, small_arena_is_enomem);
-	suite_add_tcase(s, tc);
+	rt_tcase(s, "pipeline", setup, teardown, 300, tests);
 	return tu_run(s);
 }

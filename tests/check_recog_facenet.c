@@ -12,10 +12,10 @@
 #include "facenet.h"
 #include "image.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "testutil.h"
 
-#include <cJSON.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -52,52 +52,29 @@ static double l2(const float *a, const float *b)
 /* Reads fixtures/recog/golden/<name> into out[0..max), *n faces. */
 static void read_golden(const char *name, gface *out, int max, int *n)
 {
-	char path[1024];
-	size_t len;
-	char *text, *line, *save = NULL;
+	static rt_gimage g[24];
+	int ng = rt_golden(name, NULL, g, 24);
 
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(),
-		 name);
-	text = tu_read(path, &len);
-	ck_assert_msg(text != NULL, "cannot read %s", path);
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		cJSON *j = cJSON_Parse(line), *faces, *fc;
-		int k = 0;
-		ck_assert_ptr_nonnull(j);
-		const char *im = cJSON_GetObjectItem(j, "image")->valuestring;
-		faces = cJSON_GetObjectItem(j, "faces");
-		cJSON_ArrayForEach(fc, faces)
-		{
+	for (int i = 0; i < ng; i++)
+		for (int k = 0; k < g[i].n; k++) {
+			const rt_gface *rf = &g[i].face[k];
+			const char *im = g[i].image, *slash = strrchr(im, '/'), *dot;
 			ck_assert_int_lt(*n, max);
-			gface *g = &out[(*n)++];
-			const char *slash = strrchr(im, '/'), *dot;
-			snprintf(g->image, sizeof g->image, "%s", im);
-			snprintf(g->stem, sizeof g->stem, "%s", slash ? slash + 1 : im);
-			if ((dot = strchr(g->stem, '.')))
-				*(char *)(g->stem + (dot - g->stem)) = 0;
-			g->k = k++;
-			cJSON *lm = cJSON_GetObjectItem(fc, "landmarks");
-			ck_assert_int_eq(cJSON_GetArraySize(lm), LMK_N);
-			for (int i = 0; i < LMK_N; i++) {
-				cJSON *p = cJSON_GetArrayItem(lm, i);
-				g->pts[i][0] = (float)cJSON_GetArrayItem(p, 0)->valuedouble;
-				g->pts[i][1] = (float)cJSON_GetArrayItem(p, 1)->valuedouble;
+			gface *o = &out[(*n)++];
+			snprintf(o->image, sizeof o->image, "%.255s", im);
+			snprintf(o->stem, sizeof o->stem, "%.31s", slash ? slash + 1 : im);
+			if ((dot = strchr(o->stem, '.')))
+				*(char *)(o->stem + (dot - o->stem)) = 0;
+			o->k = k;
+			for (int p = 0; p < LMK_N; p++) {
+				o->pts[p][0] = (float)rf->pts[p][0];
+				o->pts[p][1] = (float)rf->pts[p][1];
 			}
-			cJSON *d = cJSON_GetObjectItem(fc, "descriptor");
-			ck_assert_int_eq(cJSON_GetArraySize(d), FNET_DIM);
-			for (int i = 0; i < FNET_DIM; i++)
-				g->desc[i] = (float)cJSON_GetArrayItem(d, i)->valuedouble;
-			cJSON *c = cJSON_GetObjectItem(fc, "alignedCrop");
-			cJSON *dc = cJSON_GetObjectItem(fc, "detCrop");
-			for (int i = 0; i < 4; i++) {
-				g->crop[i] = cJSON_GetArrayItem(c, i)->valueint;
-				g->det[i] = cJSON_GetArrayItem(dc, i)->valueint;
-			}
+			for (int d = 0; d < FNET_DIM; d++)
+				o->desc[d] = (float)rf->desc[d];
+			memcpy(o->crop, rf->aligned_crop, sizeof o->crop);
+			memcpy(o->det, rf->det_crop, sizeof o->det);
 		}
-		cJSON_Delete(j);
-	}
-	free(text);
 }
 
 static void load_golden(void)
@@ -129,14 +106,10 @@ typedef struct rig {
 static void rig_open(rig *r)
 {
 	char err[256] = "";
-	int rc = recog_model_load(NULL, "face_recognition_model", &r->m, err,
-				  sizeof err);
-	ck_assert_msg(rc == 0, "recog_model_load: %s (run `make models`)", err);
+	rt_model("face_recognition_model", &r->m);
 	r->f = fnet_new(&r->m, err, sizeof err);
 	ck_assert_msg(r->f != NULL, "fnet_new: %s", err);
-	r->buf = malloc(fnet_arena_floats() * sizeof(float));
-	ck_assert_ptr_nonnull(r->buf);
-	nn_arena_init(&r->a, r->buf, fnet_arena_floats());
+	r->buf = rt_arena(&r->a, fnet_arena_floats());
 }
 
 static void rig_close(rig *r)
@@ -544,33 +517,10 @@ START_TEST(similarity_alignment_is_rotation_invariant)
 }
 END_TEST
 
-/* The manifest of the recognition model with one edit, and its bin. */
+/* The recognition model with one edit to its manifest. */
 static void load_edited(const char *from, const char *to, mdl *m)
 {
-	char dir[1024], path[1100], err[256] = "";
-	size_t mlen, blen;
-	char *man, *bin, *hit, *ed;
-
-	ck_assert_int_eq(recog_model_dir(dir, sizeof dir), 0);
-	snprintf(path, sizeof path, "%s/face_recognition_model-weights_manifest.json", dir);
-	man = tu_read(path, &mlen);
-	ck_assert_ptr_nonnull(man);
-	snprintf(path, sizeof path, "%s/face_recognition_model.bin", dir);
-	bin = tu_read(path, &blen);
-	ck_assert_ptr_nonnull(bin);
-	hit = strstr(man, from);
-	ck_assert_msg(hit != NULL, "%s not in the manifest", from);
-	ed = malloc(mlen + strlen(to) + 1);
-	ck_assert_ptr_nonnull(ed);
-	size_t pre = (size_t)(hit - man);
-	memcpy(ed, man, pre);
-	strcpy(ed + pre, to);
-	strcat(ed, hit + strlen(from));
-	ck_assert_msg(mdl_load(m, ed, strlen(ed), bin, blen, err, sizeof err) == 0,
-		      "mdl_load of the edited manifest: %s", err);
-	free(ed);
-	free(man);
-	free(bin);
+	rt_model_edited("face_recognition_model", from, to, m);
 }
 
 START_TEST(missing_tensor_is_named)
@@ -674,25 +624,20 @@ END_TEST
 
 int main(void)
 {
+	const TTest *net_tests[] = {forward_matches_reference_on_aligned_crops,
+				    arena_and_degenerate_faces, NULL};
+	const TTest *align_tests[] = {
+		aligned_crop_matches_reference,
+		descriptor_matches_reference_on_demo_faces,
+		left_edge_face_matches_reference_with_landmark_crop,
+		similarity_is_close_to_faceapi_on_upright_faces,
+		similarity_alignment_is_rotation_invariant, NULL};
+	const TTest *bind_tests[] = {missing_tensor_is_named,
+				     wrong_shape_is_named_with_both_shapes, NULL};
 	Suite *s = suite_create("recog_facenet");
-	TCase *net = tcase_create("net");
-	TCase *align = tcase_create("alignment");
-	TCase *bind = tcase_create("binding");
 
-	tcase_set_timeout(net, 120);
-	tcase_set_timeout(align, 120);
-	tcase_set_timeout(bind, 60);
-	tcase_add_test(net, forward_matches_reference_on_aligned_crops);
-	tcase_add_test(net, arena_and_degenerate_faces);
-	tcase_add_test(align, aligned_crop_matches_reference);
-	tcase_add_test(align, descriptor_matches_reference_on_demo_faces);
-	tcase_add_test(align, left_edge_face_matches_reference_with_landmark_crop);
-	tcase_add_test(align, similarity_is_close_to_faceapi_on_upright_faces);
-	tcase_add_test(align, similarity_alignment_is_rotation_invariant);
-	tcase_add_test(bind, missing_tensor_is_named);
-	tcase_add_test(bind, wrong_shape_is_named_with_both_shapes);
-	suite_add_tcase(s, net);
-	suite_add_tcase(s, align);
-	suite_add_tcase(s, bind);
+	rt_tcase(s, "net", NULL, NULL, 120, net_tests);
+	rt_tcase(s, "alignment", NULL, NULL, 120, align_tests);
+	rt_tcase(s, "binding", NULL, NULL, 60, bind_tests);
 	return tu_run(s);
 }

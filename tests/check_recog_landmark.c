@@ -8,10 +8,10 @@
 #include "image.h"
 #include "landmark.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "testutil.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 /* Landmarks within this of the reference, in pixels (the reference's
@@ -33,14 +33,10 @@ static float *arena_buf;
 static void setup(void)
 {
 	char err[256] = "";
-	int rc = recog_model_load(NULL, "face_landmark_68_model", &model, err,
-				  sizeof err);
-	ck_assert_msg(rc == 0, "model: %s (run `make models`)", err);
+	rt_model("face_landmark_68_model", &model);
 	net = lmk_new(&model, err, sizeof err);
 	ck_assert_msg(net != NULL, "lmk_new: %s", err);
-	arena_buf = malloc(lmk_arena_floats() * sizeof(float));
-	ck_assert_ptr_nonnull(arena_buf);
-	nn_arena_init(&arena, arena_buf, lmk_arena_floats());
+	arena_buf = rt_arena(&arena, lmk_arena_floats());
 }
 
 static void teardown(void)
@@ -54,75 +50,25 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ golden */
 
-typedef struct gface {
-	double box[4];
-	int crop[4];
-	double pts[LMK_N][2];
-} gface;
-
-typedef struct gimage {
-	char path[256];
-	int rows;   /* the reference saw the photo's first rows rows */
-	int w, h, n;
-	gface face[8];
-} gimage;
-
 /* fixtures/recog/golden/<file>; a "cut" member (clip.jsonl) is the part
  * of the photo the reference saw: here always its top rows. */
-static int load_golden_file(const char *file, gimage *g, int max)
+static int load_golden_file(const char *file, rt_gimage *g, int max)
 {
-	size_t len;
-	char path[1024];
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(), file);
-	char *text = tu_read(path, &len);
-	ck_assert_msg(text != NULL, "cannot read %s", path);
-	int n = 0;
-	for (char *line = strtok(text, "\n"); line && n < max;
-	     line = strtok(NULL, "\n")) {
-		cJSON *j = cJSON_Parse(line);
-		ck_assert_ptr_nonnull(j);
-		gimage *gi = &g[n++];
-		snprintf(gi->path, sizeof gi->path, "%s/%s", tu_root(),
-			 cJSON_GetObjectItem(j, "image")->valuestring);
-		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
-		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
-		gi->rows = gi->h;
-		const cJSON *cut = cJSON_GetObjectItem(j, "cut");
-		if (cut) {
-			ck_assert_int_eq(cJSON_GetArrayItem(cut, 0)->valueint, 0);
-			ck_assert_int_eq(cJSON_GetArrayItem(cut, 1)->valueint, 0);
-			ck_assert_int_eq(cJSON_GetArrayItem(cut, 2)->valueint, gi->w);
-			gi->rows = cJSON_GetArrayItem(cut, 3)->valueint;
-		}
-		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
-		gi->n = cJSON_GetArraySize(faces);
-		ck_assert_int_le(gi->n, 8);
-		for (int f = 0; f < gi->n; f++) {
-			const cJSON *fj = cJSON_GetArrayItem(faces, f);
-			gface *gf = &gi->face[f];
-			for (int k = 0; k < 4; k++) {
-				gf->box[k] = cJSON_GetArrayItem(cJSON_GetObjectItem(fj, "box"), k)->valuedouble;
-				gf->crop[k] = cJSON_GetArrayItem(cJSON_GetObjectItem(fj, "detCrop"), k)->valueint;
-			}
-			const cJSON *lm = cJSON_GetObjectItem(fj, "landmarks");
-			ck_assert_int_eq(cJSON_GetArraySize(lm), LMK_N);
-			for (int i = 0; i < LMK_N; i++)
-				for (int k = 0; k < 2; k++)
-					gf->pts[i][k] = cJSON_GetArrayItem(cJSON_GetArrayItem(lm, i), k)->valuedouble;
-		}
-		cJSON_Delete(j);
+	int n = rt_golden(file, NULL, g, max);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(g[i].cut[0], 0);
+		ck_assert_int_eq(g[i].cut[1], 0);
 	}
-	free(text);
 	return n;
 }
 
-static int load_golden(gimage *g, int max)
+static int load_golden(rt_gimage *g, int max)
 {
 	return load_golden_file("demo.jsonl", g, max);
 }
 
-static const gface *golden_face(const gimage *g, int n, const char *stem,
-				int k)
+static const rt_gface *golden_face(const rt_gimage *g, int n,
+				   const char *stem, int k)
 {
 	for (int i = 0; i < n; i++)
 		if (strstr(g[i].path, stem))
@@ -150,7 +96,7 @@ static double max_diff(float pts[LMK_N][2], const double want[LMK_N][2],
  * landmarks. */
 START_TEST(net_on_the_exact_crops_matches_the_reference)
 {
-	static gimage g[6];
+	static rt_gimage g[6];
 	int ng = load_golden(g, 6);
 	static const struct {
 		const char *stem;
@@ -166,10 +112,10 @@ START_TEST(net_on_the_exact_crops_matches_the_reference)
 			 "%s/fixtures/recog/crops/demo__%s_face%d_det.png", tu_root(),
 			 crops[c].stem, crops[c].face);
 		ck_assert_msg(img_load_file(path, &im, err, sizeof err) == 0, "%s", err);
-		const gface *gf = golden_face(g, ng, crops[c].stem, crops[c].face);
+		const rt_gface *gf = golden_face(g, ng, crops[c].stem, crops[c].face);
 		ck_assert_ptr_nonnull(gf);
-		ck_assert_int_eq(im.w, gf->crop[2]);
-		ck_assert_int_eq(im.h, gf->crop[3]);
+		ck_assert_int_eq(im.w, gf->det_crop[2]);
+		ck_assert_int_eq(im.h, gf->det_crop[3]);
 		face_box box = {0, 0, (float)im.w, (float)im.h, 1};
 		float pts[LMK_N][2];
 		int crop[4];
@@ -196,30 +142,29 @@ END_TEST
  * within TOL_PX.  Returns the worst difference. */
 static double check_file(const char *file, int nimages, int nfaces)
 {
-	static gimage g[8];
+	static rt_gimage g[8];
 	int ng = load_golden_file(file, g, 8), faces = 0;
 	double worst = 0;
 
 	ck_assert_int_eq(ng, nimages);
 	for (int i = 0; i < ng; i++) {
-		char err[256];
-		img im;
-		ck_assert_msg(img_load_file(g[i].path, &im, err, sizeof err) == 0,
-			      "%s (run `make models`)", err);
+		const uint8_t *px;
+		int stride;
+		/* the picture: the photo's top g[i].h rows */
+		img im = rt_golden_photo(&g[i], &px, &stride);
 		ck_assert_int_eq(im.w, g[i].w);
-		ck_assert_int_le(g[i].rows, im.h);
 		for (int f = 0; f < g[i].n; f++) {
-			const gface *gf = &g[i].face[f];
+			const rt_gface *gf = &g[i].face[f];
 			face_box box = {(float)gf->box[0], (float)gf->box[1],
 					(float)gf->box[2], (float)gf->box[3], 1};
 			float pts[LMK_N][2];
 			int crop[4];
-			ck_assert_int_eq(lmk_detect(net, &arena, im.px, im.w, g[i].rows,
-						    im.w * 3, &box, pts, crop), 0);
+			ck_assert_int_eq(lmk_detect(net, &arena, px, im.w, g[i].h,
+						    stride, &box, pts, crop), 0);
 			for (int k = 0; k < 4; k++)
-				ck_assert_msg(crop[k] == gf->crop[k],
+				ck_assert_msg(crop[k] == gf->det_crop[k],
 					      "%s %s face %d: detCrop[%d] %d, golden %d",
-					      file, g[i].path, f, k, crop[k], gf->crop[k]);
+					      file, g[i].path, f, k, crop[k], gf->det_crop[k]);
 			double d = max_diff(pts, gf->pts, 0, 0);
 			ck_assert_msg(d < TOL_PX, "%s %s face %d: %g px", file,
 				      g[i].path, f, d);
@@ -255,18 +200,16 @@ START_TEST(clipped_faces_match_the_reference)
 END_TEST
 
 /* A small synthetic picture for the edges. */
+static void test_pixel(int x, int y, uint8_t *q)
+{
+	q[0] = (uint8_t)(x * 4);
+	q[1] = (uint8_t)(y * 5);
+	q[2] = (uint8_t)((x + y) * 3);
+}
+
 static uint8_t *test_picture(int w, int h)
 {
-	uint8_t *p = malloc((size_t)w * h * 3);
-	ck_assert_ptr_nonnull(p);
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			uint8_t *q = p + ((size_t)y * w + x) * 3;
-			q[0] = (uint8_t)(x * 4);
-			q[1] = (uint8_t)(y * 5);
-			q[2] = (uint8_t)((x + y) * 3);
-		}
-	return p;
+	return rt_picture(w, h, test_pixel);
 }
 
 START_TEST(box_partly_outside_is_clipped_then_floored)
@@ -403,60 +346,15 @@ END_TEST
 
 /* ----------------------------------------------------- weight binding */
 
-/* The manifest text and the concatenated shards of the landmark model. */
-static char *read_model(char **bin, size_t *binlen, size_t *mlen)
-{
-	char dir[1024], path[2048];
-	ck_assert_int_eq(recog_model_dir(dir, sizeof dir), 0);
-	snprintf(path, sizeof path, "%s/face_landmark_68_model-weights_manifest.json", dir);
-	char *man = tu_read(path, mlen);
-	ck_assert_ptr_nonnull(man);
-	cJSON *j = cJSON_Parse(man);
-	ck_assert_ptr_nonnull(j);
-	*bin = NULL;
-	*binlen = 0;
-	const cJSON *grp;
-	cJSON_ArrayForEach(grp, j) {
-		const cJSON *p;
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(grp, "paths")) {
-			size_t n;
-			snprintf(path, sizeof path, "%s/%s", dir, p->valuestring);
-			char *part = tu_read(path, &n);
-			ck_assert_ptr_nonnull(part);
-			*bin = realloc(*bin, *binlen + n);
-			memcpy(*bin + *binlen, part, n);
-			*binlen += n;
-			free(part);
-		}
-	}
-	cJSON_Delete(j);
-	return man;
-}
-
-/* lmk_new on the manifest with the first from replaced by to. */
+/* lmk_new on the model with the first from in its manifest replaced by
+ * to. */
 static lmk *new_from_edited(const char *from, const char *to, char *err,
 			    size_t errlen)
 {
-	char *bin;
-	size_t binlen, mlen;
-	char *man = read_model(&bin, &binlen, &mlen);
-	char *at = strstr(man, from);
-	ck_assert_msg(at != NULL, "%s not in the manifest", from);
-	size_t fl = strlen(from), tl = strlen(to);
-	char *ed = malloc(mlen - fl + tl + 1);
-	ck_assert_ptr_nonnull(ed);
-	memcpy(ed, man, (size_t)(at - man));
-	memcpy(ed + (at - man), to, tl);
-	strcpy(ed + (at - man) + tl, at + fl);
 	mdl m;
-	char lerr[256];
-	ck_assert_msg(mdl_load(&m, ed, strlen(ed), bin, binlen, lerr, sizeof lerr) == 0,
-		      "%s", lerr);
+	rt_model_edited("face_landmark_68_model", from, to, &m);
 	lmk *l = lmk_new(&m, err, errlen);
 	mdl_free(&m);
-	free(ed);
-	free(man);
-	free(bin);
 	return l;
 }
 
@@ -485,27 +383,20 @@ END_TEST
 
 int main(void)
 {
+	const TTest *net_tests[] = {
+		net_on_the_exact_crops_matches_the_reference,
+		all_demo_faces_match_the_reference,
+		clipped_faces_match_the_reference, NULL};
+	const TTest *edge_tests[] = {
+		box_partly_outside_is_clipped_then_floored,
+		box_outside_or_under_a_pixel_is_einval,
+		one_pixel_boxes_give_finite_points, bad_arguments_are_einval,
+		small_arena_is_enomem, NULL};
+	const TTest *bind_tests[] = {missing_or_misshapen_tensors_are_named, NULL};
 	Suite *s = suite_create("recog_landmark");
-	TCase *net_tc = tcase_create("net");
-	TCase *edge = tcase_create("edges");
-	TCase *bind_tc = tcase_create("binding");
 
-	tcase_add_unchecked_fixture(net_tc, setup, teardown);
-	tcase_add_unchecked_fixture(edge, setup, teardown);
-	tcase_set_timeout(net_tc, 120);
-	tcase_set_timeout(edge, 120);
-	tcase_set_timeout(bind_tc, 60);
-	tcase_add_test(net_tc, net_on_the_exact_crops_matches_the_reference);
-	tcase_add_test(net_tc, all_demo_faces_match_the_reference);
-	tcase_add_test(net_tc, clipped_faces_match_the_reference);
-	tcase_add_test(edge, box_partly_outside_is_clipped_then_floored);
-	tcase_add_test(edge, box_outside_or_under_a_pixel_is_einval);
-	tcase_add_test(edge, one_pixel_boxes_give_finite_points);
-	tcase_add_test(edge, bad_arguments_are_einval);
-	tcase_add_test(edge, small_arena_is_enomem);
-	tcase_add_test(bind_tc, missing_or_misshapen_tensors_are_named);
-	suite_add_tcase(s, net_tc);
-	suite_add_tcase(s, edge);
-	suite_add_tcase(s, bind_tc);
+	rt_tcase(s, "net", setup, teardown, 120, net_tests);
+	rt_tcase(s, "edges", setup, teardown, 120, edge_tests);
+	rt_tcase(s, "binding", NULL, NULL, 60, bind_tests);
 	return tu_run(s);
 }

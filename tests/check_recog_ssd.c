@@ -11,11 +11,11 @@
  * `make models` (and `make faces` for faces.jsonl). */
 #include "image.h"
 #include "recog.h"
+#include "recogtest.h"
 #include "sim_err.h"
 #include "ssd.h"
 #include "testutil.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 /* Boxes within this of the reference, in pixels, scores within TOL_SCORE
@@ -33,14 +33,10 @@ static float *arena_buf;
 static void setup(void)
 {
 	char err[256] = "";
-	int rc = recog_model_load(NULL, "ssd_mobilenetv1_model", &model, err,
-				  sizeof err);
-	ck_assert_msg(rc == 0, "model: %s (run `make models`)", err);
+	rt_model("ssd_mobilenetv1_model", &model);
 	net = ssd_new(&model, err, sizeof err);
 	ck_assert_msg(net != NULL, "ssd_new: %s", err);
-	arena_buf = malloc(ssd_arena_floats() * sizeof(float));
-	ck_assert_ptr_nonnull(arena_buf);
-	nn_arena_init(&arena, arena_buf, ssd_arena_floats());
+	arena_buf = rt_arena(&arena, ssd_arena_floats());
 }
 
 static void teardown(void)
@@ -54,82 +50,30 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ golden */
 
-typedef struct gimage {
-	char path[256];
-	int w, h, n;
-	int cut[4]; /* the part of the photo the reference saw: x, y, w, h */
-	double box[MAXF][4];
-	double score[MAXF];
-} gimage;
-
-/* fixtures/recog/golden/<file>; cut: the part of each photo the pictures
- * are when a line has no "cut" member (NULL: the whole photo). */
-static int load_golden(const char *file, const int *cut, gimage *g, int max)
-{
-	size_t len;
-	char path[1024];
-	snprintf(path, sizeof path, "%s/fixtures/recog/golden/%s", tu_root(), file);
-	char *text = tu_read(path, &len);
-	ck_assert_msg(text != NULL, "cannot read %s", path);
-	int n = 0;
-	for (char *line = strtok(text, "\n"); line && n < max;
-	     line = strtok(NULL, "\n")) {
-		cJSON *j = cJSON_Parse(line);
-		ck_assert_ptr_nonnull(j);
-		gimage *gi = &g[n++];
-		snprintf(gi->path, sizeof gi->path, "%s/%s", tu_root(),
-			 cJSON_GetObjectItem(j, "image")->valuestring);
-		gi->w = cJSON_GetObjectItem(j, "width")->valueint;
-		gi->h = cJSON_GetObjectItem(j, "height")->valueint;
-		const cJSON *cj = cJSON_GetObjectItem(j, "cut");
-		for (int k = 0; k < 4; k++)
-			gi->cut[k] = cj ? cJSON_GetArrayItem(cj, k)->valueint
-			       : cut ? cut[k] : k < 2 ? 0 : k == 2 ? gi->w : gi->h;
-		ck_assert_int_eq(gi->cut[2], gi->w);
-		ck_assert_int_eq(gi->cut[3], gi->h);
-		const cJSON *faces = cJSON_GetObjectItem(j, "faces");
-		gi->n = cJSON_GetArraySize(faces);
-		ck_assert_int_le(gi->n, MAXF);
-		for (int f = 0; f < gi->n; f++) {
-			const cJSON *fj = cJSON_GetArrayItem(faces, f);
-			for (int k = 0; k < 4; k++)
-				gi->box[f][k] = cJSON_GetArrayItem(cJSON_GetObjectItem(fj, "box"), k)->valuedouble;
-			gi->score[f] = cJSON_GetObjectItem(fj, "score")->valuedouble;
-		}
-		cJSON_Delete(j);
-	}
-	free(text);
-	return n;
-}
-
 /* Detects on golden picture gi (its cut of the decoded photo, with the
  * photo's stride) and compares face by face; the largest box and score
  * differences go to *dbox, *dscore. */
-static void check_image(const gimage *gi, double *dbox, double *dscore)
+static void check_image(const rt_gimage *gi, double *dbox, double *dscore)
 {
-	char err[256];
-	img im;
+	const uint8_t *px;
+	int stride;
 	face_box f[MAXF + 4];
 
-	ck_assert_msg(img_load_file(gi->path, &im, err, sizeof err) == 0,
-		      "%s (run `make models` and `make faces`)", err);
-	ck_assert_int_le(gi->cut[0] + gi->cut[2], im.w);
-	ck_assert_int_le(gi->cut[1] + gi->cut[3], im.h);
-	const uint8_t *px = im.px + ((size_t)gi->cut[1] * im.w + gi->cut[0]) * 3;
-	int n = ssd_detect(net, &arena, px, gi->w, gi->h, im.w * 3, 0.5f, f,
+	img im = rt_golden_photo(gi, &px, &stride);
+	int n = ssd_detect(net, &arena, px, gi->w, gi->h, stride, 0.5f, f,
 			   MAXF + 4);
 	ck_assert_msg(n == gi->n, "%s: %d faces, golden %d", gi->path, n, gi->n);
 	for (int i = 0; i < n; i++) {
 		const float got[4] = {f[i].x, f[i].y, f[i].w, f[i].h};
 		for (int k = 0; k < 4; k++) {
-			double d = fabs(got[k] - gi->box[i][k]);
+			double d = fabs(got[k] - gi->face[i].box[k]);
 			ck_assert_msg(d < TOL_PX, "%s face %d box[%d]: %.6f, golden %.6f",
-				      gi->path, i, k, got[k], gi->box[i][k]);
+				      gi->path, i, k, got[k], gi->face[i].box[k]);
 			*dbox = fmax(*dbox, d);
 		}
-		double ds = fabs(f[i].score - gi->score[i]);
+		double ds = fabs(f[i].score - gi->face[i].score);
 		ck_assert_msg(ds < TOL_SCORE, "%s face %d score %.7f, golden %.7f",
-			      gi->path, i, f[i].score, gi->score[i]);
+			      gi->path, i, f[i].score, gi->face[i].score);
 		*dscore = fmax(*dscore, ds);
 		if (i > 0)
 			ck_assert(f[i].score <= f[i - 1].score);
@@ -144,11 +88,11 @@ static void check_image(const gimage *gi, double *dbox, double *dscore)
 /* One photo. */
 START_TEST(sample1_matches_the_reference)
 {
-	static gimage g[6];
+	static rt_gimage g[6];
 	double dbox = 0, dscore = 0;
 	if (getenv("VALGRIND"))
 		return; /* a detection takes minutes under valgrind */
-	ck_assert_int_ge(load_golden("demo.jsonl", NULL, g, 1), 1);
+	ck_assert_int_ge(rt_golden("demo.jsonl", NULL, g, 1), 1);
 	check_image(&g[0], &dbox, &dscore);
 	printf("  sample1: %d faces, max box diff %.2e px, max score diff %.2e\n",
 	       g[0].n, dbox, dscore);
@@ -157,13 +101,13 @@ END_TEST
 
 START_TEST(all_demo_photos_match_the_reference)
 {
-	static gimage g[6];
+	static rt_gimage g[6];
 	double dbox = 0, dscore = 0;
 	int faces = 0;
 
 	if (getenv("VALGRIND"))
 		return;
-	ck_assert_int_eq(load_golden("demo.jsonl", NULL, g, 6), 6);
+	ck_assert_int_eq(rt_golden("demo.jsonl", NULL, g, 6), 6);
 	for (int i = 0; i < 6; i++) {
 		check_image(&g[i], &dbox, &dscore);
 		faces += g[i].n;
@@ -181,7 +125,7 @@ END_TEST
  * low-quality ones (faces.jsonl; `make faces`), scores down to 0.52. */
 START_TEST(other_golden_sets_match_the_reference)
 {
-	static gimage g[24];
+	static rt_gimage g[24];
 	static const int edge_cut[4] = {600, 0, 1320, 1537};
 	static const struct {
 		const char *file;
@@ -194,7 +138,7 @@ START_TEST(other_golden_sets_match_the_reference)
 	if (getenv("VALGRIND"))
 		return;
 	for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
-		int n = load_golden(sets[k].file, sets[k].cut, g, 24), faces = 0;
+		int n = rt_golden(sets[k].file, sets[k].cut, g, 24), faces = 0;
 		ck_assert_int_eq(n, sets[k].images);
 		for (int i = 0; i < n; i++) {
 			check_image(&g[i], &dbox, &dscore);
@@ -225,18 +169,16 @@ START_TEST(no_face_in_a_picture_without_one)
 END_TEST
 
 /* A synthetic picture: stripes and a gradient. */
+static void pattern_pixel(int x, int y, uint8_t *q)
+{
+	q[0] = (uint8_t)(x * 7);
+	q[1] = (uint8_t)(y * 5);
+	q[2] = (uint8_t)((x / 3 + y / 2) % 2 ? 200 : 30);
+}
+
 static uint8_t *pattern(int w, int h)
 {
-	uint8_t *p = malloc((size_t)w * h * 3);
-	ck_assert_ptr_nonnull(p);
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			uint8_t *q = p + ((size_t)y * w + x) * 3;
-			q[0] = (uint8_t)(x * 7);
-			q[1] = (uint8_t)(y * 5);
-			q[2] = (uint8_t)((x / 3 + y / 2) % 2 ? 200 : 30);
-		}
-	return p;
+	return rt_picture(w, h, pattern_pixel);
 }
 
 static void check_sane(const face_box *f, int n, int w, int h)
@@ -307,14 +249,14 @@ END_TEST
 /* A 512 x 512 picture skips the resize; a padded stride changes nothing. */
 START_TEST(stride_and_exact_size)
 {
-	static gimage g[1];
+	static rt_gimage g[1];
 	char err[256];
 	img im;
 	face_box a[MAXF], b[MAXF];
 
 	if (getenv("VALGRIND"))
 		return;
-	ck_assert_int_eq(load_golden("demo.jsonl", NULL, g, 1), 1);
+	ck_assert_int_eq(rt_golden("demo.jsonl", NULL, g, 1), 1);
 	ck_assert_msg(img_load_file(g[0].path, &im, err, sizeof err) == 0, "%s", err);
 	/* the 512 x 512 region at (300, 250) of sample1, tight and with a
 	 * stride of the whole photo */
@@ -590,60 +532,15 @@ END_TEST
 
 /* ----------------------------------------------------- weight binding */
 
-/* The manifest text and the concatenated shards of the SSD model. */
-static char *read_model(char **bin, size_t *binlen, size_t *mlen)
-{
-	char dir[1024], path[2048];
-	ck_assert_int_eq(recog_model_dir(dir, sizeof dir), 0);
-	snprintf(path, sizeof path, "%s/ssd_mobilenetv1_model-weights_manifest.json", dir);
-	char *man = tu_read(path, mlen);
-	ck_assert_ptr_nonnull(man);
-	cJSON *j = cJSON_Parse(man);
-	ck_assert_ptr_nonnull(j);
-	*bin = NULL;
-	*binlen = 0;
-	const cJSON *grp;
-	cJSON_ArrayForEach(grp, j) {
-		const cJSON *p;
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(grp, "paths")) {
-			size_t n;
-			snprintf(path, sizeof path, "%s/%s", dir, p->valuestring);
-			char *part = tu_read(path, &n);
-			ck_assert_ptr_nonnull(part);
-			*bin = realloc(*bin, *binlen + n);
-			memcpy(*bin + *binlen, part, n);
-			*binlen += n;
-			free(part);
-		}
-	}
-	cJSON_Delete(j);
-	return man;
-}
-
-/* ssd_new on the manifest with the first from replaced by to. */
+/* ssd_new on the model with the first from in its manifest replaced by
+ * to. */
 static ssd *new_from_edited(const char *from, const char *to, char *err,
 			    size_t errlen)
 {
-	char *bin;
-	size_t binlen, mlen;
-	char *man = read_model(&bin, &binlen, &mlen);
-	char *at = strstr(man, from);
-	ck_assert_msg(at != NULL, "%s not in the manifest", from);
-	size_t fl = strlen(from), tl = strlen(to);
-	char *ed = malloc(mlen - fl + tl + 1);
-	ck_assert_ptr_nonnull(ed);
-	memcpy(ed, man, (size_t)(at - man));
-	memcpy(ed + (at - man), to, tl);
-	strcpy(ed + (at - man) + tl, at + fl);
 	mdl m;
-	char lerr[256];
-	ck_assert_msg(mdl_load(&m, ed, strlen(ed), bin, binlen, lerr, sizeof lerr) == 0,
-		      "%s", lerr);
+	rt_model_edited("ssd_mobilenetv1_model", from, to, &m);
 	ssd *s = ssd_new(&m, err, errlen);
 	mdl_free(&m);
-	free(ed);
-	free(man);
-	free(bin);
 	return s;
 }
 
@@ -675,30 +572,20 @@ END_TEST
 
 int main(void)
 {
+	const TTest *net_tests[] = {
+		sample1_matches_the_reference, all_demo_photos_match_the_reference,
+		other_golden_sets_match_the_reference,
+		no_face_in_a_picture_without_one, NULL};
+	const TTest *edge_tests[] = {
+		input_is_the_legacy_resize_of_the_padded_square,
+		tiny_and_thin_pictures, stride_and_exact_size,
+		decoding_and_nms_follow_face_api, depthwise_rows_equal_nn_depthwise,
+		bad_arguments_are_einval, small_arena_is_enomem, NULL};
+	const TTest *bind_tests[] = {missing_or_misshapen_tensors_are_named, NULL};
 	Suite *s = suite_create("recog_ssd");
-	TCase *net_tc = tcase_create("net");
-	TCase *edge = tcase_create("edges");
-	TCase *bind_tc = tcase_create("binding");
 
-	tcase_add_unchecked_fixture(net_tc, setup, teardown);
-	tcase_add_unchecked_fixture(edge, setup, teardown);
-	tcase_set_timeout(net_tc, 300);
-	tcase_set_timeout(edge, 300);
-	tcase_set_timeout(bind_tc, 120);
-	tcase_add_test(net_tc, sample1_matches_the_reference);
-	tcase_add_test(net_tc, all_demo_photos_match_the_reference);
-	tcase_add_test(net_tc, other_golden_sets_match_the_reference);
-	tcase_add_test(net_tc, no_face_in_a_picture_without_one);
-	tcase_add_test(edge, input_is_the_legacy_resize_of_the_padded_square);
-	tcase_add_test(edge, tiny_and_thin_pictures);
-	tcase_add_test(edge, stride_and_exact_size);
-	tcase_add_test(edge, decoding_and_nms_follow_face_api);
-	tcase_add_test(edge, depthwise_rows_equal_nn_depthwise);
-	tcase_add_test(edge, bad_arguments_are_einval);
-	tcase_add_test(edge, small_arena_is_enomem);
-	tcase_add_test(bind_tc, missing_or_misshapen_tensors_are_named);
-	suite_add_tcase(s, net_tc);
-	suite_add_tcase(s, edge);
-	suite_add_tcase(s, bind_tc);
+	rt_tcase(s, "net", setup, teardown, 300, net_tests);
+	rt_tcase(s, "edges", setup, teardown, 300, edge_tests);
+	rt_tcase(s, "binding", NULL, NULL, 120, bind_tests);
 	return tu_run(s);
 }
