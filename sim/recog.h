@@ -118,7 +118,8 @@ void recog_cache_stats(const recog *r, size_t *hits, size_t *misses);
 
 /* OpenBLAS 0.3.21 (Debian 12) predates AMD Zen 4/5 and gives them its AVX2
  * Haswell kernels although the CPU has AVX-512; its SkylakeX kernels run
- * the nets' sgemms about 1.8x faster here (docs/perf.md).  OpenBLAS reads
+ * the landmark and descriptor nets' sgemms about 1.3x faster here (the
+ * detector has its own AVX-512 kernel, gemm.h; docs/perf.md).  OpenBLAS reads
  * OPENBLAS_CORETYPE once, when it is loaded, so this re-executes the
  * program (argv, via /proc/self/exe) with it set, when the CPU has
  * AVX-512 F/BW/DQ/VL and OpenBLAS chose Haswell or Zen.  An explicit

@@ -17,7 +17,7 @@
  * order, pixel by pixel, anchor by anchor.
  *
  * Each separable pair runs in bands of output rows: the depthwise rows of
- * a band go to a scratch block, then one sgemm makes the band's pointwise
+ * a band go to a scratch block, then one gemm_run makes the band's pointwise
  * output, so no full depthwise output is ever stored; the 3x3 ordinary
  * convolutions likewise im2col one band at a time.  The largest layers,
  * the input to conv_3 (512 down to 128 pixels a side), are never stored
@@ -26,9 +26,9 @@
  * needs (ssd_link).  From conv_4 on, two activation regions take turns as
  * a layer's input and output. */
 #include "ssd.h"
+#include "gemm.h"
 #include "sim_err.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +48,14 @@
 #define SSD_IOU 0.5
 /* face-api mobileNetV1.ts: batchNorm's epsilon */
 #define SSD_BN_EPS 0.0010000000474974513f
+/* blocks an ssd owns: two a conv, four a depthwise, the anchors */
+#define SSD_OWN (2 * (1 + SSD_PAIRS + SSD_EXTRA + 2 * SSD_HEADS) + 4 * SSD_PAIRS + 1)
 
-/* A convolution: filters [k][k][cin][cout], the bias added after it
- * (batch_norm_offset or biases). */
+/* A convolution: filters [k][k][cin][cout] packed for gemm_run, the bias
+ * added after it (batch_norm_offset or biases). */
 typedef struct ssd_conv {
-	const float *w, *b;
+	gemm_b w;
+	const float *b;
 	int k, cin, cout, stride;
 } ssd_conv;
 
@@ -72,6 +75,10 @@ struct ssd {
 	ssd_conv box[SSD_HEADS], cls[SSD_HEADS];
 	const float *anchors; /* [5118][4]: ymin, xmin, ymax, xmax */
 	float *nf;            /* every ssd_dw's nf */
+	/* every parameter above lives in blocks the ssd owns (ssd_keep), so
+	 * that the mdl can be freed once the ssd is built */
+	void *own[SSD_OWN];
+	int nown;
 };
 
 static const int pair_cin[SSD_PAIRS] = {32, 64, 128, 128, 256, 256, 512,
@@ -94,58 +101,102 @@ const char *const ssd_stage_name[SSD_STAGES] = {
 	"conv_13", "prediction", "box heads", "decode+nms",
 };
 
-static const float *bind(const mdl *m, const char *name, int rank, int s0,
-			 int s1, int s2, int s3, char *err, size_t errlen)
+/* n floats, 64-byte aligned, owned by s until ssd_free; NULL when out of
+ * memory. */
+static float *ssd_room(ssd *s, size_t n)
 {
-	const int shape[4] = {s0, s1, s2, s3};
-	return mdl_get(m, name, rank, shape, err, errlen);
+	float *p;
+
+	if (s->nown >= SSD_OWN)
+		return NULL;
+	p = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+	if (p)
+		s->own[s->nown++] = p;
+	return p;
 }
 
-/* A conv with its bias: prefix/weights_name and prefix/bias_name. */
-static int bind_conv(const mdl *m, ssd_conv *c, const char *prefix,
+/* A copy of the tensor called name of m, checked against rank and shape,
+ * owned by s; NULL with err set (shape, or out of memory). */
+static const float *bind(ssd *s, const mdl *m, const char *name, int rank,
+			 int s0, int s1, int s2, int s3, char *err,
+			 size_t errlen)
+{
+	const int shape[4] = {s0, s1, s2, s3};
+	const float *src = mdl_get(m, name, rank, shape, err, errlen);
+	const mdl_tensor *t = src ? mdl_find(m, name) : NULL;
+	float *dst = t ? ssd_room(s, t->n) : NULL;
+
+	if (!dst) {
+		if (src && err && errlen)
+			snprintf(err, errlen, "ssd: out of memory for %s", name);
+		return NULL;
+	}
+	memcpy(dst, src, sizeof(float) * t->n);
+	return dst;
+}
+
+/* A conv with its bias: prefix/weights_name and prefix/bias_name; the
+ * weights packed for the kernel gemm_resolve(GEMM_AUTO) names now. */
+static int bind_conv(ssd *s, const mdl *m, ssd_conv *c, const char *prefix,
 		     const char *wname, const char *bname, int k, int cin,
 		     int cout, int stride, char *err, size_t errlen)
 {
 	char name[128];
+	const float *w;
+	float *p;
+	int K = k * k * cin;
 
 	c->k = k;
 	c->cin = cin;
 	c->cout = cout;
 	c->stride = stride;
 	snprintf(name, sizeof name, "%s/%s", prefix, wname);
-	c->w = bind(m, name, 4, k, k, cin, cout, err, errlen);
-	if (!c->w)
+	{
+		const int shape[4] = {k, k, cin, cout};
+		w = mdl_get(m, name, 4, shape, err, errlen);
+	}
+	if (!w)
 		return SIM_EMODEL;
+	p = ssd_room(s, gemm_pack_floats(K, cout, GEMM_AUTO));
+	if (!p) {
+		if (err && errlen)
+			snprintf(err, errlen, "ssd: out of memory for %s", name);
+		return SIM_ENOMEM;
+	}
+	gemm_pack(&c->w, p, w, K, cout, GEMM_AUTO);
 	snprintf(name, sizeof name, "%s/%s", prefix, bname);
-	c->b = bind(m, name, 1, cout, 0, 0, 0, err, errlen);
+	c->b = bind(s, m, name, 1, cout, 0, 0, 0, err, errlen);
 	return c->b ? 0 : SIM_EMODEL;
 }
 
-static int bind_dw(const mdl *m, ssd_dw *d, int idx, float *nf, char *err,
-		   size_t errlen)
+static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
+		   char *err, size_t errlen)
 {
 	char name[128];
 	const float *var;
 	int c = d->c;
 
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/depthwise_weights", idx);
-	d->w = bind(m, name, 4, 3, 3, c, 1, err, errlen);
+	d->w = bind(s, m, name, 4, 3, 3, c, 1, err, errlen);
 	if (!d->w)
 		return SIM_EMODEL;
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/gamma", idx);
-	d->gamma = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	d->gamma = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
 	if (!d->gamma)
 		return SIM_EMODEL;
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/beta", idx);
-	d->beta = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	d->beta = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
 	if (!d->beta)
 		return SIM_EMODEL;
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_mean", idx);
-	d->mean = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	d->mean = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
 	if (!d->mean)
 		return SIM_EMODEL;
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_variance", idx);
-	var = bind(m, name, 1, c, 0, 0, 0, err, errlen);
+	{
+		const int shape[4] = {c, 0, 0, 0};
+		var = mdl_get(m, name, 1, shape, err, errlen); /* folded into nf */
+	}
 	if (!var)
 		return SIM_EMODEL;
 	/* TF.js FusedBatchNorm: sqrt(variance + epsilon) in float */
@@ -171,7 +222,7 @@ ssd *ssd_new(const mdl *m, char *err, size_t errlen)
 	s->nf = malloc(nnf * sizeof(float));
 	if (!s->nf)
 		goto nomem;
-	rc = bind_conv(m, &s->conv0, "MobilenetV1/Conv2d_0_pointwise", "weights",
+	rc = bind_conv(s, m, &s->conv0, "MobilenetV1/Conv2d_0_pointwise", "weights",
 		       "convolution_bn_offset", 3, 3, 32, 2, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -180,19 +231,19 @@ ssd *ssd_new(const mdl *m, char *err, size_t errlen)
 		int idx = i + 1;
 		s->dw[i].c = pair_cin[i];
 		s->dw[i].stride = idx == 2 || idx == 4 || idx == 6 || idx == 12 ? 2 : 1;
-		rc = bind_dw(m, &s->dw[i], idx, s->nf + nnf, err, errlen);
+		rc = bind_dw(s, m, &s->dw[i], idx, s->nf + nnf, err, errlen);
 		if (rc < 0)
 			goto fail;
 		nnf += (size_t)pair_cin[i];
 		snprintf(prefix, sizeof prefix, "MobilenetV1/Conv2d_%d_pointwise", idx);
-		rc = bind_conv(m, &s->pw[i], prefix, "weights", "convolution_bn_offset",
+		rc = bind_conv(s, m, &s->pw[i], prefix, "weights", "convolution_bn_offset",
 			       1, pair_cin[i], pair_cout[i], 1, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
 	for (int i = 0; i < SSD_EXTRA; i++) {
 		snprintf(prefix, sizeof prefix, "Prediction/Conv2d_%d_pointwise", i);
-		rc = bind_conv(m, &s->extra[i], prefix, "weights",
+		rc = bind_conv(s, m, &s->extra[i], prefix, "weights",
 			       "convolution_bn_offset", extra_k[i], extra_cin[i],
 			       extra_cout[i], extra_k[i] == 3 ? 2 : 1, err, errlen);
 		if (rc < 0)
@@ -201,17 +252,17 @@ ssd *ssd_new(const mdl *m, char *err, size_t errlen)
 	for (int i = 0; i < SSD_HEADS; i++) {
 		int a = head_anchors[i];
 		snprintf(prefix, sizeof prefix, "Prediction/BoxPredictor_%d/BoxEncodingPredictor", i);
-		rc = bind_conv(m, &s->box[i], prefix, "weights", "biases", 1,
+		rc = bind_conv(s, m, &s->box[i], prefix, "weights", "biases", 1,
 			       head_cin[i], 4 * a, 1, err, errlen);
 		if (rc < 0)
 			goto fail;
 		snprintf(prefix, sizeof prefix, "Prediction/BoxPredictor_%d/ClassPredictor", i);
-		rc = bind_conv(m, &s->cls[i], prefix, "weights", "biases", 1,
+		rc = bind_conv(s, m, &s->cls[i], prefix, "weights", "biases", 1,
 			       head_cin[i], 3 * a, 1, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
-	s->anchors = bind(m, "Output/extra_dim", 3, 1, SSD_ANCHORS, 4, 0, err,
+	s->anchors = bind(s, m, "Output/extra_dim", 3, 1, SSD_ANCHORS, 4, 0, err,
 			  errlen);
 	if (!s->anchors)
 		goto fail;
@@ -228,6 +279,8 @@ void ssd_free(ssd *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; i < s->nown; i++)
+		free(s->own[i]);
 	free(s->nf);
 	free(s);
 }
@@ -321,23 +374,8 @@ static double now_ms(void)
 		v = v < 6.0f ? v : 6.0f;                                    \
 	} while (0)
 
-/* Element-wise kernels on 16 channels: restrict parameters and a fixed
+/* Element-wise kernel on 16 channels: restrict parameters and a fixed
  * count, which GCC vectorises at -O2. */
-static inline void add16(float *restrict q, const float *restrict b)
-{
-	for (int k = 0; k < 16; k++)
-		q[k] += b[k];
-}
-
-static inline void add_relu6_16(float *restrict q, const float *restrict b)
-{
-	for (int k = 0; k < 16; k++) {
-		float v = q[k] + b[k];
-		SSD_RELU6(v);
-		q[k] = v;
-	}
-}
-
 static inline void bn_relu6_16(float *restrict q, const float *restrict mean,
 			       const float *restrict sc,
 			       const float *restrict off,
@@ -355,27 +393,6 @@ static inline void norm16(float *restrict q)
 {
 	for (int k = 0; k < 16; k++)
 		q[k] = q[k] / 127.5f - 1.0f;
-}
-
-/* p[i][c] += b[c] for npx pixels of C channels, then relu6 when clip
- * (tf.add then tf.clipByValue(0, 6)). */
-static void bias_clip(float *p, size_t npx, int C, const float *b, int clip)
-{
-	for (size_t i = 0; i < npx; i++) {
-		float *q = p + i * C;
-		int c = 0;
-		for (; c + 16 <= C; c += 16)
-			if (clip)
-				add_relu6_16(q + c, b + c);
-			else
-				add16(q + c, b + c);
-		for (; c < C; c++) {
-			float v = q[c] + b[c];
-			if (clip)
-				SSD_RELU6(v);
-			q[c] = v;
-		}
-	}
 }
 
 /* TF.js FusedBatchNorm then clipByValue(0, 6) on npx pixels of d->c
@@ -428,11 +445,8 @@ static void pair_rows(const ssd_dw *d, const ssd_conv *pw, const ssd_rows *in,
 		nn_dw3x3_row(r, in->w, in->c, d->w, d->stride, o);
 		bn_clip(o, (size_t)ow, d);
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, pw->cout,
-		    pw->cin, 1.0f, band, pw->cin, pw->w, pw->cout, 0.0f, dst,
-		    pw->cout);
+	gemm_run(&pw->w, M, band, pw->cin, dst, pw->cout, pw->b, GEMM_RELU6);
 	nn_macs += (uint64_t)M * pw->cin * pw->cout;
-	bias_clip(dst, (size_t)M, pw->cout, pw->b, 1);
 }
 
 /* One separable pair on the whole of in, in bands of output rows. */
@@ -455,7 +469,7 @@ static void sep_pair(const ssd_dw *d, const ssd_conv *pw, const nn_t *in,
 }
 
 /* Output rows [y0, y1) of conv(in) + bias ('same'), relu6 when clip,
- * into dst: im2col of the rows into band, one sgemm.  The input rows
+ * into dst: im2col of the rows into band, one gemm_run.  The input rows
  * they read must be in the window. */
 static void conv_rows(const ssd_conv *cv, const ssd_rows *in, int y0, int y1,
 		      float *dst, float *band, int clip)
@@ -491,15 +505,14 @@ static void conv_rows(const ssd_conv *cv, const ssd_rows *in, int y0, int y1,
 					}
 				}
 		}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout, K,
-		    1.0f, band, K, cv->w, cv->cout, 0.0f, dst, cv->cout);
+	gemm_run(&cv->w, M, band, K, dst, cv->cout, cv->b,
+		 clip ? GEMM_RELU6 : GEMM_LINEAR);
 	nn_macs += (uint64_t)M * K * cv->cout;
-	bias_clip(dst, (size_t)M, cv->cout, cv->b, clip);
 }
 
 /* out = conv(in) + bias ('same'), relu6 when clip, on the whole of in: a
  * k x k convolution in bands of output rows, a 1x1 stride-1 one as a
- * single sgemm.  out->d is set by the caller. */
+ * single gemm_run.  out->d is set by the caller. */
 static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
 		 size_t bandlen, int clip)
 {
@@ -511,11 +524,9 @@ static void conv(const ssd_conv *cv, const nn_t *in, nn_t *out, float *band,
 	*out = (nn_t){oh, ow, cv->cout, out->d};
 	if (k == 1 && st == 1) {
 		int M = oh * ow;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, cv->cout,
-			    K, 1.0f, in->d, K, cv->w, cv->cout, 0.0f, out->d,
-			    cv->cout);
+		gemm_run(&cv->w, M, in->d, K, out->d, cv->cout, cv->b,
+			 clip ? GEMM_RELU6 : GEMM_LINEAR);
 		nn_macs += (uint64_t)M * K * cv->cout;
-		bias_clip(out->d, (size_t)M, cv->cout, cv->b, clip);
 		return;
 	}
 	ssd_rows win = {in->d, 0, in->h, in->w, in->c};

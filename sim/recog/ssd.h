@@ -21,10 +21,13 @@ typedef struct face_box {
 	float score; /* 0..1 */
 } face_box;
 
-typedef struct ssd ssd; /* weight pointers into an mdl; see ssd.c */
+typedef struct ssd ssd; /* the net's parameters; see ssd.c */
 
-/* Binds the tensors of m (which must outlive the ssd) and checks every
- * shape; NULL with err naming the tensor when one is missing or wrong. */
+/* Checks every tensor of m the net uses and copies it into the ssd, the
+ * convolution weights packed for gemm_run's kernel (gemm_resolve
+ * (GEMM_AUTO) at this call), so that m may be freed afterwards; NULL with
+ * err naming the tensor when one is missing or wrong, or when memory runs
+ * out. */
 ssd *ssd_new(const mdl *m, char *err, size_t errlen);
 void ssd_free(ssd *s);
 
