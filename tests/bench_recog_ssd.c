@@ -6,8 +6,10 @@
  * detection and the GFLOP/s they make, the arena's peak, then whole demo
  * photos (resize included).
  * Needs `make models`; run from the repository root.  Usage:
- * bench_recog_ssd [RUNS] (default 20).  One OpenBLAS thread;
- * OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 kernels. */
+ * bench_recog_ssd [RUNS] (default 20).  The matrix kernel is the one
+ * camsim picks (gemm.h); CAMSIM_GEMM=blas runs the products on OpenBLAS
+ * (one thread; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 kernels). */
+#include "gemm.h"
 #include "image.h"
 #include "recog.h"
 #include "recogtest.h"
@@ -44,6 +46,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (getenv("CAMSIM_GEMM") && !strcmp(getenv("CAMSIM_GEMM"), "blas"))
+		gemm_set_default(GEMM_BLAS);
+	printf("matrix kernel: %s\n", gemm_kernel_name(GEMM_AUTO));
 	if (recog_model_load(NULL, "ssd_mobilenetv1_model", &m, err, sizeof err) < 0 ||
 	    !(s = ssd_new(&m, err, sizeof err))) {
 		fprintf(stderr, "%s\n", err);

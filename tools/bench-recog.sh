@@ -12,11 +12,13 @@ FRAME=faces/person-a-2.jpg
 PHOTO=build/models/demo/sample1.jpg
 REF=${FACEAPI_REF:-../shared/tools/faceapi-reference}
 
-echo "-- camsim (C, OpenBLAS, one thread; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
+echo "-- camsim (C, camsim gemm + OpenBLAS, one thread; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
 "$B/tests/bench_recog" "$FRAME" "$PHOTO"
 # A machine may pin OpenBLAS to its AVX2 kernels (this one sets
-# OPENBLAS_CORETYPE=Haswell in the environment); on an AVX-512 CPU show
-# the kernels camsim would pick by itself too.
+# OPENBLAS_CORETYPE=Haswell in the environment); the detector runs on
+# camsim's own AVX-512 kernel either way, the landmark and descriptor nets
+# on OpenBLAS, so on an AVX-512 CPU show the kernels camsim would pick by
+# itself too.
 if grep -q avx512f /proc/cpuinfo 2>/dev/null && [ "${OPENBLAS_CORETYPE:-}" != SkylakeX ]; then
 	echo "-- camsim, the same with OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels)"
 	OPENBLAS_CORETYPE=SkylakeX "$B/tests/bench_recog" "$FRAME" "$PHOTO"
