@@ -3,6 +3,7 @@
  * the content cache, the confidence mapping, the library scan, and the
  * `camsim recog` command.  Needs `make models` and `make faces`; under
  * valgrind (VALGRIND set) only the paths that run no network. */
+#include "gemm.h"
 #include "recog.h"
 #include "recog_cli.h"
 #include "recogtest.h"
@@ -252,6 +253,31 @@ START_TEST(missing_models_are_named_not_guessed)
 }
 END_TEST
 
+/* A CAMSIM_GEMM that names no kernel is refused by name, not ignored;
+ * "blas" is taken.  Needs no models: the variable is read first. */
+START_TEST(bad_camsim_gemm_is_named)
+{
+	char err[600];
+	recog *r;
+
+	setenv("CAMSIM_GEMM", "fast", 1);
+	r = recog_open("/nonexistent/models", err, sizeof err);
+	unsetenv("CAMSIM_GEMM");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(!recog_available(r));
+	ck_assert_msg(strstr(err, "CAMSIM_GEMM") && strstr(err, "\"fast\"") &&
+			      strstr(err, "own"), "%s", err);
+	recog_close(r);
+	setenv("CAMSIM_GEMM", "blas", 1);
+	r = recog_open("/nonexistent/models", err, sizeof err);
+	unsetenv("CAMSIM_GEMM");
+	ck_assert_ptr_nonnull(strstr(err, "make models")); /* got past it */
+	ck_assert_int_eq(gemm_resolve(GEMM_AUTO), GEMM_BLAS);
+	gemm_set_default(GEMM_AUTO);
+	recog_close(r);
+}
+END_TEST
+
 /* camsim recog: the JSON of detect carries every face's box, score, 68
  * landmarks and 128 values; compare's exit status is the verdict. */
 START_TEST(cli_detect_json_and_compare_verdict)
@@ -301,7 +327,7 @@ int main(void)
 		a_frame_without_a_face_is_enoface, same_picture_costs_one_inference,
 		confidence_falls_with_distance_and_is_070_at_the_threshold,
 		library_scan_finds_the_nearest_of_ten_thousand,
-		missing_models_are_named_not_guessed,
+		missing_models_are_named_not_guessed, bad_camsim_gemm_is_named,
 		cli_detect_json_and_compare_verdict, NULL};
 	Suite *s = suite_create("recog");
 
