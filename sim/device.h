@@ -155,7 +155,7 @@ typedef struct dev_face_in {
  * gates, recognition, temperature, mask, pass decision, relay, voice,
  * snapshot upload or offline record.  0 when the event was handled (the
  * verdict is in the events), or SIM_E* with a sentence in err: device
- * off, picture not decodable, recognition core not built, ... */
+ * off, picture not decodable, recognition unavailable, ... */
 int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen);
 
 /* Door sensor: opening the door while the relay is released (nobody was
