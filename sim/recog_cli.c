@@ -3,6 +3,7 @@
  * simulated camera will see.  Owns argument parsing and printing only;
  * every decision is recog.c's. */
 #include "recog_cli.h"
+#include "nn.h"
 #include "recog.h"
 #include "sim_err.h"
 
@@ -55,29 +56,6 @@ typedef struct cli {
 	recog *r;
 } cli;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static cJSON *floats(const float *v, int n)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-	return a;
-}
-
-static cJSON *ints(const int *v, int n)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-	return a;
-}
-
 static void print_json(cli *c, cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
@@ -110,9 +88,9 @@ static int cmd_detect(cli *c, int n, char **files)
 			status = 1;
 			continue;
 		}
-		double t0 = now_ms();
+		double t0 = nn_clock_ms(CLOCK_MONOTONIC);
 		int k = recog_faces(c->r, &im, true, faces, CLI_MAX_FACES, &t, e, sizeof e);
-		double ms = now_ms() - t0;
+		double ms = nn_clock_ms(CLOCK_MONOTONIC) - t0;
 		if (k < 0) {
 			fprintf(c->err, "camsim recog: %s: %s\n", files[i], e);
 			img_free(&im);
@@ -127,14 +105,21 @@ static int cmd_detect(cli *c, int n, char **files)
 			cJSON_AddNumberToObject(o, "ms", ms);
 			for (int f = 0; f < k; f++) {
 				cJSON *x = cJSON_CreateObject(), *lm = cJSON_CreateArray();
-				cJSON_AddItemToObject(x, "box", floats(faces[f].box, 4));
+				cJSON_AddItemToObject(x, "box",
+						      cJSON_CreateFloatArray(faces[f].box, 4));
 				cJSON_AddNumberToObject(x, "score", faces[f].score);
 				for (int p = 0; p < 68; p++)
-					cJSON_AddItemToArray(lm, floats(faces[f].pts[p], 2));
+					cJSON_AddItemToArray(
+						lm, cJSON_CreateFloatArray(faces[f].pts[p], 2));
 				cJSON_AddItemToObject(x, "landmarks", lm);
-				cJSON_AddItemToObject(x, "descriptor", floats(faces[f].desc, RECOG_DIM));
-				cJSON_AddItemToObject(x, "detCrop", ints(faces[f].det_crop, 4));
-				cJSON_AddItemToObject(x, "alignedCrop", ints(faces[f].aligned_crop, 4));
+				cJSON_AddItemToObject(
+					x, "descriptor",
+					cJSON_CreateFloatArray(faces[f].desc, RECOG_DIM));
+				cJSON_AddItemToObject(x, "detCrop",
+						      cJSON_CreateIntArray(faces[f].det_crop, 4));
+				cJSON_AddItemToObject(
+					x, "alignedCrop",
+					cJSON_CreateIntArray(faces[f].aligned_crop, 4));
 				cJSON_AddNumberToObject(x, "brightness", faces[f].brightness);
 				cJSON_AddItemToArray(fa, x);
 			}
@@ -192,7 +177,9 @@ static int cmd_enroll(cli *c, int n, char **files)
 			cJSON_AddStringToObject(o, "image", files[i]);
 			cJSON_AddBoolToObject(o, "accepted", rc == 0);
 			if (rc == 0)
-				cJSON_AddItemToObject(o, "descriptor", floats(d.v, RECOG_DIM));
+				cJSON_AddItemToObject(
+					o, "descriptor",
+					cJSON_CreateFloatArray(d.v, RECOG_DIM));
 			else {
 				cJSON_AddStringToObject(o, "error", sim_strerror(rc));
 				cJSON_AddStringToObject(o, "reason", e);
@@ -293,9 +280,9 @@ static int cmd_identify(cli *c, int n_lib_args, char **lib_args, int n,
 			status = 1;
 			continue;
 		}
-		double t0 = now_ms();
+		double t0 = nn_clock_ms(CLOCK_MONOTONIC);
 		int rc = recog_identify(c->r, &im, descs, nl, c->min_conf, &m, e, sizeof e);
-		double ms = now_ms() - t0;
+		double ms = nn_clock_ms(CLOCK_MONOTONIC) - t0;
 		img_free(&im);
 		if (rc < 0 && rc != SIM_ENOFACE) {
 			fprintf(c->err, "camsim recog: %s: %s\n", files[i], e);

@@ -26,13 +26,6 @@ size_t face_arena_floats(void)
 	return max3(ssd_arena_floats(), lmk_arena_floats(), fnet_arena_floats());
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int face_detect_all_timed(const face_core *c, nn_arena *a,
 			  const uint8_t *rgb, int w, int h, int stride,
 			  const face_opts *o, face_res *out, int max,
@@ -58,11 +51,11 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 	if (limit == 0)
 		return 0;
 
-	t0 = now_ms();
+	t0 = nn_clock_ms(CLOCK_MONOTONIC);
 	n = ssd_detect(c->det, a, rgb, w, h, stride, o->min_score, box, limit);
 	if (n < 0)
 		return n;
-	t1 = now_ms();
+	t1 = nn_clock_ms(CLOCK_MONOTONIC);
 	if (t)
 		t->detect_ms = t1 - t0;
 
@@ -70,10 +63,10 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 		face_res *r = &out[kept];
 		memset(r, 0, sizeof(*r));
 		r->box = box[i];
-		t0 = now_ms();
+		t0 = nn_clock_ms(CLOCK_MONOTONIC);
 		rc = lmk_detect(c->lm, a, rgb, w, h, stride, &box[i], r->pts,
 				r->det_crop);
-		t1 = now_ms();
+		t1 = nn_clock_ms(CLOCK_MONOTONIC);
 		if (t)
 			t->landmarks_ms += t1 - t0;
 		if (rc == SIM_EINVAL)
@@ -88,7 +81,7 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 						 r->det_crop, o->align, r->desc,
 						 r->aligned_crop);
 			if (t)
-				t->descriptors_ms += now_ms() - t1;
+				t->descriptors_ms += nn_clock_ms(CLOCK_MONOTONIC) - t1;
 			/* the arguments were checked: EINVAL is an empty
 			 * alignment square */
 			if (rc < 0 && rc != SIM_EINVAL)

@@ -310,20 +310,13 @@ static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 	return 0;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 		       float raw[136], double ms[LMK_STAGES])
 {
 	nn_t x, y;
 	float pooled[LMK_FC_IN], out[LMK_OUT];
 	size_t mark;
-	double t0 = ms ? now_ms() : 0.0, t1;
+	double t0 = ms ? nn_clock_ms(CLOCK_MONOTONIC) : 0.0, t1;
 	int rc = 0;
 
 	if (!l || !a || !in || !in->d || in->h != LMK_INPUT ||
@@ -337,7 +330,7 @@ int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 			goto out;
 		x = y;
 		if (ms) {
-			t1 = now_ms();
+			t1 = nn_clock_ms(CLOCK_MONOTONIC);
 			ms[b] = t1 - t0;
 			t0 = t1;
 		}
@@ -353,7 +346,7 @@ int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 	if (raw)
 		memcpy(raw, out, sizeof out);
 	if (ms)
-		ms[LMK_BLOCKS] = now_ms() - t0;
+		ms[LMK_BLOCKS] = nn_clock_ms(CLOCK_MONOTONIC) - t0;
 out:
 	a->used = mark;
 	return rc;

@@ -10,6 +10,13 @@
 
 _Thread_local uint64_t nn_macs;
 
+double nn_clock_ms(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 void nn_arena_init(nn_arena *a, float *buf, size_t cap)
 {
 	a->base = buf;

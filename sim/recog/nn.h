@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* One image's activations: h rows of w pixels of c channels, row-major,
  * channels innermost (TF's NHWC with N = 1).  d points into an arena. */
@@ -85,6 +86,11 @@ void nn_fc(const float *x, int k, const float *w, int n, const float *b,
 void nn_resize_rgb8(const uint8_t *px, int stride, int x0, int y0, int rw,
 		    int rh, int pad_x, int pad_y, int pw, int ph, nn_t *out,
 		    const float *mean, float div);
+
+/* Milliseconds on clock id (CLOCK_MONOTONIC for wall time,
+ * CLOCK_THREAD_CPUTIME_ID for the calling thread's CPU time): what the
+ * nets' stage timings read. */
+double nn_clock_ms(clockid_t id);
 
 /* Multiply-accumulate count of the last operations, for the benchmark's
  * FLOP figures: each layer adds its own; reset by the caller. */

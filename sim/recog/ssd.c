@@ -360,11 +360,9 @@ size_t ssd_arena_floats(void)
 
 /* CPU time of the calling thread: stage times that a busy machine does
  * not inflate (OpenBLAS runs in the caller when it has one thread) */
-static double now_ms(void)
+static inline double cpu_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return nn_clock_ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* relu6 (tf.clipByValue(v, 0, 6)), written so that GCC vectorises it */
@@ -761,7 +759,7 @@ static void produce(ssd_chain *ch, int i, int r0, int r1, float *dst)
 	double t0;
 
 	if (!L->cv) {
-		t0 = ch->ms ? now_ms() : 0.0;
+		t0 = ch->ms ? cpu_ms() : 0.0;
 		input_rows(ch->rgb, ch->w, ch->h, ch->stride, r0, r1, dst);
 	} else {
 		const ssd_link *P = &ch->l[i - 1];
@@ -770,14 +768,14 @@ static void produce(ssd_chain *ch, int i, int r0, int r1, float *dst)
 		int pt = nn_pad_before(P->win.h, k, st, NN_SAME);
 		int lo = r0 * st - pt, hi = (r1 - 1) * st - pt + k;
 		ensure(ch, i - 1, lo > 0 ? lo : 0, hi < P->win.h ? hi : P->win.h);
-		t0 = ch->ms ? now_ms() : 0.0;
+		t0 = ch->ms ? cpu_ms() : 0.0;
 		if (L->dw)
 			pair_rows(L->dw, L->cv, &P->win, r0, r1, dst, ch->band);
 		else
 			conv_rows(L->cv, &P->win, r0, r1, dst, ch->band, 1);
 	}
 	if (ch->ms)
-		ch->ms[L->stage] += now_ms() - t0;
+		ch->ms[L->stage] += cpu_ms() - t0;
 }
 
 /* Makes layer i's window hold rows [lo, hi): the rows below lo are
@@ -846,7 +844,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 #define STAGE(k)                                                            \
 	do {                                                                \
 		if (ms) {                                                   \
-			double t1_ = now_ms();                              \
+			double t1_ = cpu_ms();                              \
 			ms[k] += t1_ - t0;                                  \
 			t0 = t1_;                                           \
 		}                                                           \
@@ -872,7 +870,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	/* the input .. conv_4, streamed (timed stage by stage inside) */
 	chain_run(s, &lay, rgb, w, h, stride, r1, band, ms, r0);
 	x = (nn_t){64, 64, 256, r0};
-	t0 = ms ? now_ms() : 0.0;
+	t0 = ms ? cpu_ms() : 0.0;
 	for (int i = 4; i < SSD_PAIRS; i++) {
 		y.d = x.d == r0 ? r1 : r0;
 		sep_pair(&s->dw[i], &s->pw[i], &x, &y, band, lay.band);
