@@ -48,8 +48,6 @@
 #define SSD_IOU 0.5
 /* face-api mobileNetV1.ts: batchNorm's epsilon */
 #define SSD_BN_EPS 0.0010000000474974513f
-/* blocks an ssd owns: two a conv, four a depthwise, the anchors */
-#define SSD_OWN (2 * (1 + SSD_PAIRS + SSD_EXTRA + 2 * SSD_HEADS) + 4 * SSD_PAIRS + 1)
 
 /* A convolution: filters [k][k][cin][cout] packed for gemm_run, the bias
  * added after it (batch_norm_offset or biases). */
@@ -75,10 +73,10 @@ struct ssd {
 	ssd_conv box[SSD_HEADS], cls[SSD_HEADS];
 	const float *anchors; /* [5118][4]: ymin, xmin, ymax, xmax */
 	float *nf;            /* every ssd_dw's nf */
-	/* every parameter above lives in blocks the ssd owns (ssd_keep), so
-	 * that the mdl can be freed once the ssd is built */
-	void *own[SSD_OWN];
-	int nown;
+	/* every parameter above lives in blocks the ssd owns (ssd_room), so
+	 * that the mdl can be freed once the ssd is built; each block starts
+	 * with the link to the next */
+	void *own;
 };
 
 static const int pair_cin[SSD_PAIRS] = {32, 64, 128, 128, 256, 256, 512,
@@ -105,14 +103,14 @@ const char *const ssd_stage_name[SSD_STAGES] = {
  * memory. */
 static float *ssd_room(ssd *s, size_t n)
 {
-	float *p;
+	/* the link takes a 64-byte header, so the floats stay aligned */
+	void **blk = aligned_alloc(64, 64 + ((n * sizeof(float) + 63) & ~(size_t)63));
 
-	if (s->nown >= SSD_OWN)
+	if (!blk)
 		return NULL;
-	p = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
-	if (p)
-		s->own[s->nown++] = p;
-	return p;
+	*blk = s->own;
+	s->own = blk;
+	return (float *)((char *)blk + 64);
 }
 
 /* A copy of the tensor called name of m, checked against rank and shape,
@@ -180,18 +178,15 @@ static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
 	d->w = bind(s, m, name, 4, 3, 3, c, 1, err, errlen);
 	if (!d->w)
 		return SIM_EMODEL;
-	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/gamma", idx);
-	d->gamma = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
-	if (!d->gamma)
-		return SIM_EMODEL;
-	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/beta", idx);
-	d->beta = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
-	if (!d->beta)
-		return SIM_EMODEL;
-	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_mean", idx);
-	d->mean = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
-	if (!d->mean)
-		return SIM_EMODEL;
+	const char *const bn[3] = {"gamma", "beta", "moving_mean"};
+	const float **to[3] = {&d->gamma, &d->beta, &d->mean};
+	for (int k = 0; k < 3; k++) {
+		snprintf(name, sizeof name,
+			 "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/%s", idx, bn[k]);
+		*to[k] = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
+		if (!*to[k])
+			return SIM_EMODEL;
+	}
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_variance", idx);
 	{
 		const int shape[4] = {c, 0, 0, 0};
@@ -279,8 +274,11 @@ void ssd_free(ssd *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->nown; i++)
-		free(s->own[i]);
+	while (s->own) {
+		void **blk = s->own;
+		s->own = *blk;
+		free(blk);
+	}
 	free(s->nf);
 	free(s);
 }
