@@ -2,12 +2,13 @@
 # Every target that needs Debian packages runs `make deps' first (idempotent).
 
 BUILD   ?= build
+VERSION := 0.6.0
 CC      ?= cc
 PKGS    := libcjson libcurl sqlite3 stb libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim -Isim/recog $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim -Isim/recog -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -23,7 +24,7 @@ TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FIXTURES  := $(wildcard fixtures/protocol/spec/*.json fixtures/protocol/valid/*.json fixtures/protocol/invalid/*.json)
 
-.PHONY: all deps models faces run test check sanitize valgrind bench docs help clean
+.PHONY: all deps models faces run test check sanitize valgrind bench docs help clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/camsim
@@ -67,6 +68,14 @@ $(BUILD)/tools/mkfaces.o: tools/vcam.h
 
 faces/manifest.json: faces/people.json $(BUILD)/mkfaces $(wildcard $(MODELS)/demo/sample*.jpg)
 	$(BUILD)/mkfaces $(MODELS)/demo faces/people.json faces
+
+# The version with the commit it was built from; rewritten only when it
+# changes, so only version.o follows a new commit.
+$(BUILD)/build_version.h: FORCE
+	@mkdir -p $(BUILD)
+	@sh tools/version.sh $(VERSION) $@
+
+$(BUILD)/conformance/version.o: $(BUILD)/build_version.h
 
 $(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
 	@mkdir -p $(dir $@)

@@ -1,8 +1,8 @@
 /* adapter.c -- runs operator actions against a vendor's server: shell
- * commands (fork/exec with a timeout, output kept as evidence), HTTP calls
- * (libcurl easy, in the caller's thread) and terminal prompts.  Values are
- * substituted into templates quoted for where they land, so a person's
- * name can never become shell syntax. */
+ * commands (fork/exec with a timeout, standard output kept as the result),
+ * HTTP calls (libcurl easy, in the caller's thread) and terminal prompts.
+ * Values are substituted into templates quoted for where they land, so a
+ * person's name can never become shell syntax.  Knows nothing of V1.16. */
 #include "adapter.h"
 #include "scenario.h"
 
@@ -20,17 +20,48 @@
 #include <time.h>
 #include <unistd.h>
 
+#define OUT_MAX (4u << 20) /* bytes kept of an action's output */
+#define ERR_MAX 16384      /* bytes kept of a shell command's stderr */
+
 struct adapter {
 	cJSON *root;
 	const cJSON *actions;
 	double timeout_s;
+	double settle_ms;
+	char *dir; /* the adapter file's directory: {adapter_dir} */
 };
+
+static const char *const queries[] = {"command_state", "records", NULL};
+
+bool adp_is_query(const char *action)
+{
+	for (size_t i = 0; action && queries[i]; i++)
+		if (!strcmp(queries[i], action))
+			return true;
+	return false;
+}
+
+double adp_settle_ms(const adapter *a)
+{
+	return a ? a->settle_ms : 0;
+}
+
+void adp_result_free(adp_result *r)
+{
+	if (!r)
+		return;
+	free(r->evidence);
+	free(r->output);
+	cJSON_Delete(r->json);
+	memset(r, 0, sizeof *r);
+}
 
 void adp_free(adapter *a)
 {
 	if (!a)
 		return;
 	cJSON_Delete(a->root);
+	free(a->dir);
 	free(a);
 }
 
@@ -57,6 +88,20 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	}
 	if (!(a = calloc(1, sizeof *a)))
 		return SCN_ENOMEM;
+	{
+		char *real = realpath(path, NULL), *slash;
+		if (!(a->dir = strdup(real ? real : path))) {
+			free(real);
+			adp_free(a);
+			return SCN_ENOMEM;
+		}
+		free(real);
+		slash = strrchr(a->dir, '/');
+		if (slash)
+			*(slash == a->dir ? slash + 1 : slash) = '\0';
+		else
+			snprintf(a->dir, strlen(a->dir) + 1, ".");
+	}
 	if (!(a->root = cJSON_ParseWithLength(buf, len))) {
 		snprintf(err, errlen, "adapter %s: not JSON", path);
 		rc = SCN_ENOTJSON;
@@ -72,6 +117,14 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	t = cJSON_GetObjectItemCaseSensitive(a->root, "timeout");
 	a->timeout_s = cJSON_IsNumber(t) && t->valuedouble > 0 ? t->valuedouble
 								: 60;
+	t = cJSON_GetObjectItemCaseSensitive(a->root, "settle_ms");
+	if (t && (!cJSON_IsNumber(t) || !(t->valuedouble >= 0) ||
+		  t->valuedouble > 60000)) {
+		snprintf(err, errlen, "adapter %s: settle_ms: must be a number of "
+			 "milliseconds, 0..60000", path);
+		goto fail;
+	}
+	a->settle_ms = t ? t->valuedouble : 0;
 	cJSON_ArrayForEach(e, a->actions) {
 		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shell");
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(e, "http");
@@ -85,6 +138,13 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 				 "{\"shell\": \"command\"}, {\"http\": {\"url\": "
 				 "..., \"method\", \"headers\", \"body\"}} or "
 				 "{\"interactive\": true}", path, e->string);
+			goto fail;
+		}
+		if (in && adp_is_query(e->string)) {
+			snprintf(err, errlen, "adapter %s: actions.%s: a query "
+				 "action's output is read by camsim: it must be a "
+				 "\"shell\" command or an \"http\" call",
+				 path, e->string);
 			goto fail;
 		}
 	}
@@ -102,7 +162,9 @@ static const cJSON *entry(const adapter *a, const char *action)
 	if (!a)
 		return NULL;
 	e = cJSON_GetObjectItemCaseSensitive(a->actions, action);
-	return e ? e : cJSON_GetObjectItemCaseSensitive(a->actions, "*");
+	if (e || adp_is_query(action))
+		return e;
+	return cJSON_GetObjectItemCaseSensitive(a->actions, "*");
 }
 
 bool adp_has(const adapter *a, const char *action)
@@ -179,39 +241,73 @@ static void put_value(sbuf *b, const cJSON *v, quoting q)
 	cJSON_free(own);
 }
 
-/* Replaces {name} by params' member name ({params}: the whole object as
- * JSON).  An unknown name is an error: a typo must not run a command with
- * a hole in it. */
-static char *expand(const char *tpl, const cJSON *params, quoting q,
-		    char *err, size_t errlen)
+/* The value a placeholder names: "params" (everything), "env.NAME" (an
+ * environment variable: *own is set to a string the caller deletes), or a
+ * member path "a.b.c" into params.  NULL when there is none. */
+static const cJSON *lookup(const adapter *a, const char *name,
+			   const cJSON *params, cJSON **own)
+{
+	const cJSON *v = params;
+	char buf[128], *tok, *save = NULL;
+
+	*own = NULL;
+	if (!strcmp(name, "params"))
+		return params;
+	if (!strcmp(name, "adapter_dir"))
+		return (*own = cJSON_CreateString(a->dir));
+	if (!strncmp(name, "env.", 4)) {
+		const char *e = getenv(name + 4);
+		return e ? (*own = cJSON_CreateString(e)) : NULL;
+	}
+	snprintf(buf, sizeof buf, "%s", name);
+	for (tok = strtok_r(buf, ".", &save); tok && v;
+	     tok = strtok_r(NULL, ".", &save))
+		v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, tok)
+				      : NULL;
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* Replaces {name} by lookup's value.  An unknown name is an error: a typo
+ * must not run a command with a hole in it.  Configuration ({env.NAME},
+ * {adapter_dir}) goes into a URL as it is: it is the URL's own text. */
+static char *expand(const adapter *a, const char *tpl, const cJSON *params,
+		    quoting q, char *err, size_t errlen)
 {
 	sbuf b = {0};
 
 	for (const char *p = tpl; *p;) {
 		const char *close;
-		char name[64];
+		char name[128];
 		const cJSON *v;
+		cJSON *own;
 		size_t k = 1;
-		while (p[0] == '{' && (isalnum((unsigned char)p[k]) || p[k] == '_'))
+		while (p[0] == '{' && (isalnum((unsigned char)p[k]) ||
+				       p[k] == '_' || (p[k] == '.' && k > 1)))
 			k++;
 		close = p + k;
-		if (*p != '{' || *close != '}' || k == 1 || k - 1 >= sizeof name) {
+		if (*p != '{' || *close != '}' || k == 1 || k - 1 >= sizeof name ||
+		    close[-1] == '.') {
 			sb_add(&b, p, 1);
 			p++;
 			continue;
 		}
 		memcpy(name, p + 1, (size_t)(close - p - 1));
 		name[close - p - 1] = '\0';
-		v = !strcmp(name, "params") ? params
-		    : cJSON_GetObjectItemCaseSensitive(params, name);
-		if (!v) {
-			snprintf(err, errlen, "the template names {%s}, which this "
-				 "step does not have (it has: {params}, and its "
-				 "members)", name);
+		if (!(v = lookup(a, name, params, &own))) {
+			if (!strncmp(name, "env.", 4))
+				snprintf(err, errlen, "the template names {%s}, but "
+					 "the environment variable %s is not set",
+					 name, name + 4);
+			else
+				snprintf(err, errlen, "the template names {%s}, "
+					 "which this step does not have (it has: "
+					 "{params}, {env.NAME} and its members)",
+					 name);
 			free(b.p);
 			return NULL;
 		}
-		put_value(&b, v, q);
+		put_value(&b, v, q == Q_URL && own ? Q_RAW : q);
+		cJSON_Delete(own);
 		p = close + 1;
 	}
 	if (b.oom || !b.p) {
@@ -223,25 +319,91 @@ static char *expand(const char *tpl, const cJSON *params, quoting q,
 	return b.p;
 }
 
+static bool cancelled(const atomic_bool *cancel)
+{
+	return cancel && atomic_load(cancel);
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Keeps what the action printed as its output, parsed when it is JSON. */
+static void keep_output(adp_result *res, char *text)
+{
+	const char *p = text;
+
+	res->output = text;
+	if (!text)
+		return;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p == '{' || *p == '[')
+		res->json = cJSON_Parse(p);
+}
+
 /* ---------------------------------------------------------------- shell */
 
-static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
-		     char **evidence, char *err, size_t errlen)
+/* params printed without the pictures (members ending in "_base64"), for
+ * CAMSIM_PARAMS. */
+static void drop_pictures(cJSON *o)
 {
-	char *cmd = expand(tpl, params, Q_SHELL, err, errlen), *json = NULL;
-	char out[4096];
-	size_t n_out = 0;
-	int fds[2] = {-1, -1}, status = 0, rc = SCN_EADAPTER;
+	cJSON *e = o ? o->child : NULL, *next;
+
+	for (; e; e = next) {
+		size_t n = e->string ? strlen(e->string) : 0;
+		next = e->next;
+		if (n > 7 && !strcmp(e->string + n - 7, "_base64"))
+			cJSON_Delete(cJSON_DetachItemViaPointer(o, e));
+		else if (cJSON_IsObject(e) || cJSON_IsArray(e))
+			drop_pictures(e);
+	}
+}
+
+static char *light_params(const cJSON *params)
+{
+	cJSON *c = cJSON_Duplicate(params, true);
+	char *s;
+
+	drop_pictures(c);
+	s = c ? cJSON_PrintUnformatted(c) : NULL;
+	cJSON_Delete(c);
+	return s;
+}
+
+static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
+		     const atomic_bool *cancel, adp_result *res, char *err,
+		     size_t errlen)
+{
+	char *cmd = expand(a, tpl, params, Q_SHELL, err, errlen), *json = NULL;
+	char infile[] = "/tmp/camsim-params-XXXXXX";
+	int in = -1;
+	sbuf out = {0}, errs = {0};
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = SCN_EADAPTER;
 	pid_t pid = -1;
-	struct timespec t0, t1;
-	bool timed_out = false;
+	struct timespec t0;
+	bool timed_out = false, stopped = false;
 
 	if (!cmd)
 		return SCN_EADAPTER;
+	/* the whole parameters, pictures included, on standard input; the
+	 * environment has a per-string limit (128 KiB) that photos pass */
 	json = cJSON_PrintUnformatted(params);
-	if (!json || pipe(fds) < 0) {
+	if (!json || (in = mkstemp(infile)) < 0 ||
+	    write(in, json, strlen(json)) != (ssize_t)strlen(json) ||
+	    lseek(in, 0, SEEK_SET) < 0 || pipe(po) < 0 || pipe(pe) < 0) {
 		snprintf(err, errlen, "cannot start the adapter command: %s",
 			 json ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	cJSON_free(json);
+	json = light_params(params);
+	if (!json) {
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	pid = fork();
@@ -255,67 +417,89 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 		const cJSON *act = cJSON_GetObjectItemCaseSensitive(params,
 								   "action");
 		setpgid(0, 0);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
+		dup2(in, 0);
+		close(in);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
 		setenv("CAMSIM_PARAMS", json, 1);
 		if (cJSON_IsString(cid))
 			setenv("CAMSIM_CID", cid->valuestring, 1);
 		if (cJSON_IsString(act))
 			setenv("CAMSIM_ACTION", act->valuestring, 1);
+		setenv("CAMSIM_ADAPTER_DIR", a->dir, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	close(fds[1]);
-	fds[1] = -1;
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
-		double left;
-		ssize_t k;
-		char tmp[1024];
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = a->timeout_s - (double)(t1.tv_sec - t0.tv_sec) -
-		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		if (left <= 0) {
-			timed_out = true;
+	while (po[0] >= 0 || pe[0] >= 0) {
+		struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN},
+				       {.fd = pe[0], .events = POLLIN}};
+		double left = a->timeout_s - since(&t0);
+		if (left <= 0 || cancelled(cancel)) {
+			timed_out = left <= 0;
+			stopped = !timed_out;
 			kill(-pid, SIGKILL);
 			break;
 		}
-		if (poll(&pf, 1, (int)(left * 1000) + 1) <= 0)
+		if (poll(pf, 2, left > 0.1 ? 100 : (int)(left * 1000) + 1) <= 0)
 			continue;
-		k = read(fds[0], tmp, sizeof tmp);
-		if (k <= 0)
-			break;
-		if (n_out < sizeof out - 1) {
-			size_t take = (size_t)k < sizeof out - 1 - n_out ? (size_t)k
-					: sizeof out - 1 - n_out;
-			memcpy(out + n_out, tmp, take);
-			n_out += take;
+		for (int k = 0; k < 2; k++) {
+			char tmp[4096];
+			ssize_t n;
+			if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP |
+							       POLLERR)))
+				continue;
+			n = read(pf[k].fd, tmp, sizeof tmp);
+			if (n <= 0) {
+				close(pf[k].fd);
+				*(k ? &pe[0] : &po[0]) = -1;
+				continue;
+			}
+			if ((k ? errs.n : out.n) + (size_t)n <= (k ? ERR_MAX : OUT_MAX))
+				sb_add(k ? &errs : &out, tmp, (size_t)n);
 		}
 	}
-	out[n_out] = '\0';
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
-	if (asprintf(evidence, "$ %s\n%s", cmd, out) < 0)
-		*evidence = NULL;
+	if (asprintf(&res->evidence, "$ %s\n%s%s%s", cmd, out.p ? out.p : "",
+		     errs.p && out.p ? "\n" : "", errs.p ? errs.p : "") < 0)
+		res->evidence = NULL;
 	if (timed_out)
 		snprintf(err, errlen, "the adapter command did not finish within "
 			 "%.0f s and was killed", a->timeout_s);
+	else if (stopped)
+		snprintf(err, errlen, "the adapter command was killed: the run "
+			 "was interrupted");
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		snprintf(err, errlen, "the adapter command failed (%s %d): %.300s",
 			 WIFEXITED(status) ? "exit status" : "signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-			 out);
+			 errs.p ? errs.p : out.p ? out.p : "");
 	else
 		rc = 0;
+	keep_output(res, out.p);
+	out.p = NULL;
 out:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	for (int k = 0; k < 2; k++) {
+		if (po[k] >= 0)
+			close(po[k]);
+		if (pe[k] >= 0)
+			close(pe[k]);
+	}
+	if (in >= 0) {
+		close(in);
+		unlink(infile);
+	}
+	free(out.p);
+	free(errs.p);
 	free(cmd);
 	cJSON_free(json);
 	return rc;
@@ -323,24 +507,29 @@ out:
 
 /* ---------------------------------------------------------------- http */
 
-typedef struct body_buf {
-	char p[4096];
-	size_t n;
-} body_buf;
-
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
-	body_buf *b = ud;
-	size_t n = sz * nm, take = n < sizeof b->p - 1 - b->n ? n
-				    : sizeof b->p - 1 - b->n;
-	memcpy(b->p + b->n, p, take);
-	b->n += take;
-	b->p[b->n] = '\0';
+	sbuf *b = ud;
+	size_t n = sz * nm;
+
+	if (b->n + n <= OUT_MAX)
+		sb_add(b, p, n);
 	return n;
 }
 
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
+		       curl_off_t d)
+{
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return cancelled(ud) ? 1 : 0; /* non-zero aborts the transfer */
+}
+
 static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
-		    char **evidence, char *err, size_t errlen)
+		    const atomic_bool *cancel, adp_result *res, char *err,
+		    size_t errlen)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(h, "method");
 	const cJSON *hd = cJSON_GetObjectItemCaseSensitive(h, "headers"), *e;
@@ -348,13 +537,13 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 	const char *method = cJSON_IsString(m) ? m->valuestring : "POST";
 	char *url = NULL, *body = NULL, *btpl = NULL;
 	struct curl_slist *hl = NULL;
-	body_buf resp = {.n = 0};
+	sbuf resp = {0};
 	CURL *c = NULL;
 	long status = 0;
 	int rc = SCN_EADAPTER;
 	CURLcode cc;
 
-	url = expand(cJSON_GetObjectItemCaseSensitive(h, "url")->valuestring,
+	url = expand(a, cJSON_GetObjectItemCaseSensitive(h, "url")->valuestring,
 		     params, Q_URL, err, errlen);
 	if (!url)
 		goto out;
@@ -363,14 +552,14 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 		 * expanded with values as JSON text */
 		btpl = cJSON_IsString(bt) ? strdup(bt->valuestring)
 					  : cJSON_PrintUnformatted(bt);
-		if (!btpl || !(body = expand(btpl, params, Q_RAW, err, errlen)))
+		if (!btpl || !(body = expand(a, btpl, params, Q_RAW, err, errlen)))
 			goto out;
 	}
 	cJSON_ArrayForEach(e, hd) {
 		char *v, *line;
 		if (!cJSON_IsString(e))
 			continue;
-		if (!(v = expand(e->valuestring, params, Q_RAW, err, errlen)))
+		if (!(v = expand(a, e->valuestring, params, Q_RAW, err, errlen)))
 			goto out;
 		if (asprintf(&line, "%s: %s", e->string, v) >= 0) {
 			hl = curl_slist_append(hl, line);
@@ -393,23 +582,33 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (asprintf(evidence, "%s %s\n%s\n-> %ld\n%s", method, url,
-		     body ? body : "", status, resp.p) < 0)
-		*evidence = NULL;
-	if (cc != CURLE_OK)
+	if (asprintf(&res->evidence, "%s %s\n%.2000s%s-> %ld\n%.4000s", method,
+		     url, body ? body : "", body ? "\n" : "", status,
+		     resp.p ? resp.p : "") < 0)
+		res->evidence = NULL;
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		snprintf(err, errlen, "adapter call %s %s abandoned: the run was "
+			 "interrupted", method, url);
+	else if (cc != CURLE_OK)
 		snprintf(err, errlen, "adapter call %s %s failed: %s", method, url,
 			 curl_easy_strerror(cc));
 	else if (status < 200 || status > 299)
 		snprintf(err, errlen, "adapter call %s %s answered %ld: %.300s",
-			 method, url, status, resp.p);
+			 method, url, status, resp.p ? resp.p : "");
 	else
 		rc = 0;
+	keep_output(res, resp.p);
+	resp.p = NULL;
 out:
 	if (c)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(hl);
+	free(resp.p);
 	free(url);
 	free(body);
 	free(btpl);
@@ -419,26 +618,37 @@ out:
 /* ---------------------------------------------------------------- prompt */
 
 static int run_prompt(const char *action, const cJSON *params,
-		      char **evidence, char *err, size_t errlen)
+		      const atomic_bool *cancel, adp_result *res, char *err,
+		      size_t errlen)
 {
-	char *p = cJSON_Print(params), line[256];
+	char *p = cJSON_Print(params), line[256] = "";
 	FILE *tty = fopen("/dev/tty", "r+");
 	FILE *in = tty ? tty : stdin, *out = tty ? tty : stderr;
-	int rc = SCN_EADAPTER;
+	int rc = SCN_EADAPTER, fd = fileno(in);
+	bool got = false;
 
 	fprintf(out, "\n== operator action: %s\n%s\nDo it on your server, then "
 		"press Enter (or type \"fail\" and Enter if it cannot be done): ",
 		action, p ? p : "");
 	fflush(out);
-	if (!fgets(line, sizeof line, in))
+	while (!cancelled(cancel)) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		got = fgets(line, sizeof line, in) != NULL;
+		break;
+	}
+	if (cancelled(cancel))
+		snprintf(err, errlen, "the run was interrupted at the prompt");
+	else if (!got)
 		snprintf(err, errlen, "no answer at the terminal");
 	else if (!strncmp(line, "fail", 4))
 		snprintf(err, errlen, "the operator could not do it");
 	else
 		rc = 0;
-	if (asprintf(evidence, "asked at the terminal: %s; answer: %s", action,
-		     rc ? "fail" : "done") < 0)
-		*evidence = NULL;
+	if (asprintf(&res->evidence, "asked at the terminal: %s; answer: %s",
+		     action, rc ? "fail" : "done") < 0)
+		res->evidence = NULL;
 	if (tty)
 		fclose(tty);
 	cJSON_free(p);
@@ -446,25 +656,28 @@ static int run_prompt(const char *action, const cJSON *params,
 }
 
 int adp_run(const adapter *a, bool interactive, const char *action,
-	    const cJSON *params, char **evidence, char *err, size_t errlen)
+	    const cJSON *params, const atomic_bool *cancel, adp_result *res,
+	    char *err, size_t errlen)
 {
 	const cJSON *e = entry(a, action);
 
-	*evidence = NULL;
-	if (!e && interactive)
-		return run_prompt(action, params, evidence, err, errlen);
+	memset(res, 0, sizeof *res);
+	if (!e && interactive && !adp_is_query(action))
+		return run_prompt(action, params, cancel, res, err, errlen);
 	if (!e) {
-		snprintf(err, errlen, "no adapter entry for operator action "
-			 "\"%s\" (give --adapter FILE with an \"actions\".\"%s\" "
-			 "entry, or --interactive)", action, action);
+		snprintf(err, errlen, "no adapter entry for %s action \"%s\" "
+			 "(give --adapter FILE with an \"actions\".\"%s\" "
+			 "entry%s)", adp_is_query(action) ? "query" : "operator",
+			 action, action,
+			 adp_is_query(action) ? "" : ", or --interactive");
 		return SCN_EADAPTER;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(e, "interactive"))
-		return run_prompt(action, params, evidence, err, errlen);
+		return run_prompt(action, params, cancel, res, err, errlen);
 	if (cJSON_GetObjectItemCaseSensitive(e, "shell"))
 		return run_shell(a, cJSON_GetObjectItemCaseSensitive(e, "shell")
-					->valuestring, params, evidence, err,
+					->valuestring, params, cancel, res, err,
 				 errlen);
 	return run_http(a, cJSON_GetObjectItemCaseSensitive(e, "http"), params,
-			evidence, err, errlen);
+			cancel, res, err, errlen);
 }

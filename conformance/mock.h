@@ -79,6 +79,16 @@ const char *mock_state_name(mock_state s); /* "pending", "sent", ... */
 int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
 		     size_t errlen);
 
+/* Flags of mock_enqueue_flags. */
+enum {
+	MOCK_Q_UNCHECKED = 1, /* accept a command that breaks MUST rules */
+	MOCK_Q_VERBATIM = 2,  /* send it exactly as given: no seq filled in */
+};
+
+/* mock_enqueue with flags (MOCK_Q_*). */
+int64_t mock_enqueue_flags(mock *m, const char *cid, const cJSON *cmd,
+			   int flags, char *err, size_t errlen);
+
 /* mock_enqueue for a command that breaks MUST rules on purpose: scenarios
  * that test how a device answers a bad command (config errcode 1, ...).
  * Still refused when it is not a command reply at all (MOCK_EBADCMD).  The

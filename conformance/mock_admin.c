@@ -3,6 +3,8 @@
  * Reads and queues through mock_db.c only; never touches a socket (mock.c
  * writes what is filled in here). */
 #include "mock_int.h"
+#include "operator.h"
+#include "outcome.h"
 
 #include "image.h"
 
@@ -213,6 +215,91 @@ out:
 	proto_report_free(&rep);
 }
 
+/* POST /admin/devices/{cid}/actions: an operator action with an adapter's
+ * parameters (docs/adapters.md), turned into its V1.16 command(s) by
+ * operator.c as the runner would, and queued.  Photos come inline
+ * (photo_base64): the mock never opens a file a request names. */
+static void action(mock *m, const char *cid, const mock__http *rq,
+		   mock__exchange *x)
+{
+	static const char *const drop[] = {"cid", "action", "photo", "photos",
+					   NULL};
+	cJSON *p = NULL, *cmd = NULL, *parts = NULL, *ids, *out, *c, *e;
+	op_ctx ctx = {0};
+	const cJSON *ref, *act;
+	char err[1500];
+	int flags;
+	int64_t id = 0, first = 0;
+
+	if (proto_json_parse(rq->body ? rq->body : "", rq->len, &p, err,
+			     sizeof err) < 0) {
+		json_error(x, 400, "the parameters are not JSON: %s", err);
+		return;
+	}
+	act = cJSON_GetObjectItemCaseSensitive(p, "action");
+	if (!cJSON_IsString(act) || !op_summary(act->valuestring) ||
+	    (!strcmp(act->valuestring, "command_state") || !strcmp(act->valuestring, "records"))) {
+		json_error(x, 400, "\"action\" must name an operator action "
+			   "(enroll, delete, config, ... docs/adapters.md)");
+		goto out;
+	}
+	flags = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "unchecked"))
+		? MOCK_Q_UNCHECKED : 0;
+	if (!strcmp(act->valuestring, "raw"))
+		flags |= MOCK_Q_VERBATIM;
+	cJSON_AddStringToObject(p, "operator", act->valuestring);
+	for (size_t i = 0; drop[i]; i++)
+		if (strcmp(drop[i], "action"))
+			cJSON_DeleteItemFromObjectCaseSensitive(p, drop[i]);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "persons"))
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "photo");
+	ref = cJSON_GetObjectItemCaseSensitive(p, "ref");
+	if (ref && !cJSON_IsString(ref))
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "ref");
+	cJSON_DeleteItemFromObjectCaseSensitive(p, "unchecked");
+	if (flags & MOCK_Q_UNCHECKED)
+		cJSON_AddTrueToObject(p, "unchecked");
+	cJSON_DeleteItemFromObjectCaseSensitive(p, "action");
+	if (op_check(p, "the request", "body", err, sizeof err) < 0 ||
+	    op_command(p, &ctx, &cmd, err, sizeof err) < 0) {
+		json_error(x, 400, "%s", err);
+		goto out;
+	}
+	if (!(parts = cJSON_CreateArray()) ||
+	    ((flags & MOCK_Q_VERBATIM) ? outcome_split(cmd, parts) < 0
+	     : !cJSON_AddItemToArray(parts, cJSON_Duplicate(cmd, true)))) {
+		json_error(x, 500, "out of memory");
+		goto out;
+	}
+	out = cJSON_CreateObject();
+	ids = cJSON_AddArrayToObject(out, "ids");
+	cJSON_ArrayForEach(c, parts) {
+		proto_report rep = {0};
+		id = mock__enqueue(m, cid, c, flags, &rep, err, sizeof err);
+		proto_report_free(&rep);
+		if (id < 0)
+			break;
+		if (!first)
+			first = id;
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+	}
+	if (id < 0) {
+		cJSON_Delete(out);
+		/* a command already queued stays: say which */
+		json_error(x, id == MOCK_EBADCMD || id == MOCK_EINVAL ? 422 : 500,
+			   "%s%s", err, first ? " (the parts before it were "
+			   "queued)" : "");
+		goto out;
+	}
+	cJSON_AddNumberToObject(out, "id", (double)first);
+	cJSON_AddItemToObject(out, "command", mock_command_json(m, first));
+	json_answer(x, 201, out);
+out:
+	cJSON_Delete(p);
+	cJSON_Delete(cmd);
+	cJSON_Delete(parts);
+}
+
 static const char *image_type(const unsigned char *p, size_t n)
 {
 	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
@@ -263,6 +350,7 @@ static void page(mock *m, mock__exchange *x);
 
 static const char routes[] =
 	"GET /admin/devices, GET|POST /admin/devices/{cid}/commands, "
+	"POST /admin/devices/{cid}/actions, "
 	"GET /admin/commands, GET /admin/commands/{id}, GET /admin/records, "
 	"GET /admin/records/{id}, GET /admin/records/{id}/image, "
 	"GET /admin/messages, GET / (HTML)";
@@ -311,6 +399,11 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 		else if (parse_list(rq->query, false, &l, x))
 			json_answer(x, 200, mock_commands_json(m, s2, l.after,
 							       l.limit));
+	} else if (nseg == 3 && !strcmp(s1, "devices") &&
+		   !strcmp(s3, "actions")) {
+		if (!post)
+			goto method;
+		action(m, s2, rq, x);
 	} else if ((nseg == 1 || nseg == 2) &&
 		   (!strcmp(s1, "commands") || !strcmp(s1, "records") ||
 		    !strcmp(s1, "messages"))) {

@@ -3,6 +3,7 @@
  * snapshot, settling sent commands, packing queued ones into replies, and
  * the JSON views.  Owns the database handle; knows no HTTP or CivetWeb. */
 #include "mock_int.h"
+#include "outcome.h"
 
 #include "image.h"
 #include "sim_err.h"
@@ -366,100 +367,13 @@ void mock__db_close(mock *m)
 
 /* ---------------------------------------------------------------- kinds */
 
-/* One kind of command: its reply member, its place in the order a device
- * applies a reply (D5), and the message that settles it (NONE: the
- * device's next message; HEARTBEAT: the seq mechanism, D7). */
-typedef struct ckind {
-	const char *name, *member;
-	int rank;
-	proto_kind result;
-} ckind;
-
-static const ckind ckinds[] = {
-	{"time_set", "time_set", 0, PROTO_KIND_NONE},
-	{"http_server", "http_server_url", 1, PROTO_KIND_NONE},
-	{"time_interval", "time_interval", 2, PROTO_KIND_NONE},
-	{"config_set", "config", 3, PROTO_CONFIG_RESULT},
-	{"config_query", "config", 3, PROTO_CONFIG_REPORT},
-	{"strategy_delivery", "strategy_manage", 4, PROTO_STRATEGY_RESULT},
-	{"strategy_query", "strategy_manage", 4, PROTO_STRATEGY_LIST},
-	{"facelib_add", "facelib_manage", 5, PROTO_HEARTBEAT},
-	{"facelib_delete", "facelib_manage", 5, PROTO_HEARTBEAT},
-	{"facelib_clear", "facelib_manage", 5, PROTO_HEARTBEAT},
-	{"facelib_query", "facelib_manage", 5, PROTO_HEARTBEAT},
-	{"batch", "facelib_batch", 6, PROTO_BATCH_RESULT},
-	{"reupload_set", "reupload", 7, PROTO_REUPLOAD_RESULT},
-	{"reupload_query", "reupload", 7, PROTO_REUPLOAD_SETTINGS},
-	{"facelog", "facelog", 8, PROTO_LOG_RESULT},
-	{"control", "control", 9, PROTO_CONTROL_RESULT},
-	{"upgrade", "fw_upgrade", 10, PROTO_UPGRADE_RESULT},
-	{"reboot", "reboot", 11, PROTO_KIND_NONE},
-};
-#define N_CKINDS (sizeof ckinds / sizeof *ckinds)
-
-static const ckind *ckind_find(const char *name)
-{
-	for (size_t i = 0; name && i < N_CKINDS; i++)
-		if (!strcmp(ckinds[i].name, name))
-			return &ckinds[i];
-	return NULL;
-}
-
-/* The kind of a validated one-command reply. */
-static const ckind *ckind_of(const proto_reply *r)
-{
-	const char *n = NULL;
-
-	if (r->has_time_set)
-		n = "time_set";
-	else if (r->http_server_url || r->has_http_server_port)
-		n = "http_server";
-	else if (r->has_time_interval)
-		n = "time_interval";
-	else if (r->has_config)
-		n = r->config.op_type == 1 ? "config_query" : "config_set";
-	else if (r->has_strategy)
-		n = r->strategy.has_oper_type ? "strategy_query" :
-		    "strategy_delivery";
-	else if (r->has_facelib)
-		n = r->facelib.type == 1 ? "facelib_add" :
-		    r->facelib.type == 3 ? "facelib_delete" :
-		    r->facelib.type == 4 ? "facelib_clear" : "facelib_query";
-	else if (r->has_batch)
-		n = "batch";
-	else if (r->has_reupload)
-		n = r->reupload.type == 2 ? "reupload_query" : "reupload_set";
-	else if (r->has_facelog)
-		n = "facelog";
-	else if (r->has_control)
-		n = "control";
-	else if (r->upgrade.version || r->upgrade.download_url)
-		n = "upgrade";
-	else if (r->has_reboot)
-		n = "reboot";
-	return ckind_find(n);
-}
-
-/* The members that carry a server seq, which the mock numbers. */
-static bool member_has_seq(const char *member)
-{
-	return !strcmp(member, "facelib_manage") || !strcmp(member, "config") ||
-	       !strcmp(member, "reupload") || !strcmp(member, "facelog") ||
-	       !strcmp(member, "control");
-}
-
-static bool is_reply_member(const char *k)
-{
-	static const char *const keys[] = {
-		"time_set", "http_server_url", "http_server_port",
-		"time_interval", "config", "strategy_manage", "facelib_manage",
-		"facelib_batch", "reupload", "facelog", "control",
-		"fw_upgrade", "reboot"};
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		if (!strcmp(keys[i], k))
-			return true;
-	return false;
-}
+/* Command kinds, their apply order and their settling messages are
+ * outcome.c's (shared with the runner's exchange tracker). */
+typedef outcome_kind ckind;
+#define ckind_find outcome_kind_find
+#define ckind_of outcome_kind_of
+#define member_has_seq outcome_member_has_seq
+#define is_reply_member outcome_is_member
 
 static const char *sev_name(proto_severity s)
 {
@@ -580,9 +494,9 @@ static int seq_store(mock *m, const char *cid, int64_t next)
 }
 
 int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
-		      bool unchecked, proto_report *rep, char *err,
-		      size_t errlen)
+		      int flags, proto_report *rep, char *err, size_t errlen)
 {
+	bool unchecked = flags & MOCK_Q_UNCHECKED;
 	proto_arena a = PROTO_ARENA_INIT;
 	proto_report own = {0};
 	proto_msg msg;
@@ -618,7 +532,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 	tx = true;
 	if ((rc = seq_next(m, cid, &next)) < 0)
 		goto db;
-	if (member_has_seq(member)) {
+	if (member_has_seq(member) && !(flags & MOCK_Q_VERBATIM)) {
 		cJSON *o = cJSON_GetObjectItemCaseSensitive(dup, member);
 		cJSON *sq = cJSON_GetObjectItemCaseSensitive(o, "seq");
 		if (cJSON_IsObject(o) && (!sq || (cJSON_IsNumber(sq) &&
@@ -627,8 +541,9 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 			if (!cJSON_AddNumberToObject(o, "seq", (double)next))
 				goto out;
 		}
-		has_seq = cmd_seq(dup, member, &seq);
 	}
+	if (member_has_seq(member))
+		has_seq = cmd_seq(dup, member, &seq);
 	rc = proto_decode(dup, PROTO_TO_DEVICE, m->prof, &a, &msg, rep);
 	if (rc == PROTO_ENOMEM || rep->oom) {
 		rc = MOCK_ENOMEM;
@@ -682,13 +597,19 @@ out:
 int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
 		     size_t errlen)
 {
-	return mock__enqueue(m, cid, cmd, false, NULL, err, errlen);
+	return mock__enqueue(m, cid, cmd, 0, NULL, err, errlen);
+}
+
+int64_t mock_enqueue_flags(mock *m, const char *cid, const cJSON *cmd,
+			   int flags, char *err, size_t errlen)
+{
+	return mock__enqueue(m, cid, cmd, flags, NULL, err, errlen);
 }
 
 int64_t mock_enqueue_unchecked(mock *m, const char *cid, const cJSON *cmd,
 			       char *err, size_t errlen)
 {
-	return mock__enqueue(m, cid, cmd, true, NULL, err, errlen);
+	return mock__enqueue(m, cid, cmd, MOCK_Q_UNCHECKED, NULL, err, errlen);
 }
 
 /* ---------------------------------------------------------------- ingest */
@@ -829,222 +750,52 @@ typedef struct settle_ctx {
 	mock__sb *log;
 } settle_ctx;
 
-static int settle(settle_ctx *c, sent *x, mock_state to, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int settle(settle_ctx *c, sent *x, mock_state to, const char *fmt, ...)
-{
-	char detail[600];
-	va_list ap;
-	sqlite3_stmt *s = st(c->m, S_SETTLE);
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	sqlite3_bind_int64(s, 1, x->id);
-	sqlite3_bind_int(s, 2, (int)to);
-	sqlite3_bind_int64(s, 3, c->now);
-	sqlite3_bind_int64(s, 4, c->msg_id);
-	bind_text(s, 5, detail);
-	x->settled = true;
-	mock__sb_printf(c->log, "  command #%lld %s: %s (%s)\n",
-			(long long)x->id, x->k->name, mock_state_name(to), detail);
-	return done(c->m, s);
-}
-
-static const char *batch_text(int64_t r)
-{
-	static const char *const t[] = {
-		"success", "failed", "wrong person parameters", "wrong picture",
-		"library full", "timeout getting the import result",
-		"system busy"};
-	return r >= 0 && r <= 6 ? t[r] : "unknown result";
-}
-
-static const char *upgrade_text(int64_t e)
-{
-	static const char *const t[] = {
-		"", "upgrade server unreachable", "cannot get the file",
-		"file too large", "download interrupted",
-		"file does not match (version check failed)",
-		"ready to restart"};
-	return e >= 1 && e <= 6 ? t[e] : "unknown error";
-}
-
-static const char *errcode_text(const ckind *k, int64_t e)
-{
-	if (e == 0)
-		return "success";
-	if (!strcmp(k->name, "config_set"))
-		return e == 1 ? "bad input" : e == 2 ? "configuration failed" :
-		       "unknown errcode";
-	if (!strcmp(k->name, "reupload_set"))
-		return e == 1 ? "parameter error" : "unknown errcode";
-	return e == 1 ? "input error" : e == 2 ? "failed" : "unknown errcode";
-}
-
-/* Type 9 against the batch it answers: confirmed when every person of
- * the batch has result 0. */
-static int settle_batch(settle_ctx *c, sent *x)
-{
-	const proto_batch_result *b = &c->g->u.batch_result;
-	cJSON *cmd = cJSON_Parse(x->command);
-	cJSON *list = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cmd, "facelib_batch"),
-		"personList");
-	cJSON *p;
-	char why[500] = "";
-	size_t used = 0, bad = 0, persons = 0;
-	int rc;
-
-	cJSON_ArrayForEach(p, list) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
-		const proto_batch_item_result *hit = NULL;
-		persons++;
-		for (size_t i = 0; cJSON_IsString(id) && i < b->n_results; i++)
-			if (b->results[i].id && b->results[i].has_result &&
-			    !strcmp(b->results[i].id, id->valuestring))
-				hit = &b->results[i];
-		if (hit && hit->result == 0)
-			continue;
-		bad++;
-		if (used < sizeof why) {
-			int w = snprintf(why + used, sizeof why - used, "%s%s: %s",
-					 used ? "; " : "", cJSON_IsString(id) ?
-					 id->valuestring : "?", hit ?
-					 batch_text(hit->result) : "no result");
-			used += w > 0 ? (size_t)w : 0;
-		}
-	}
-	cJSON_Delete(cmd);
-	if (!bad)
-		rc = settle(c, x, MOCK_CONFIRMED, "type 9 #%lld: all %zu persons "
-			    "imported", (long long)c->msg_id, persons);
-	else
-		rc = settle(c, x, MOCK_FAILED, "type 9 #%lld: %zu of %zu persons "
-			    "not imported: %s", (long long)c->msg_id, bad, persons,
-			    why);
-	return rc;
-}
-
-static int settle_strategies(settle_ctx *c, sent *x)
-{
-	const proto_strategy_result *r = &c->g->u.strategy_result;
-	char why[400] = "";
-	size_t used = 0, refused = 0;
-
-	for (size_t i = 0; i < r->n_results; i++) {
-		if (r->results[i].has_result && r->results[i].result == 0)
-			continue;
-		refused++;
-		if (used < sizeof why) {
-			int w = snprintf(why + used, sizeof why - used, "%s%lld",
-					 used ? ", " : "",
-					 (long long)r->results[i].strategy_id);
-			used += w > 0 ? (size_t)w : 0;
-		}
-	}
-	if (!refused)
-		return settle(c, x, MOCK_CONFIRMED, "type 7 #%lld: %zu "
-			      "strategies accepted", (long long)c->msg_id,
-			      r->n_results);
-	return settle(c, x, MOCK_FAILED, "type 7 #%lld: %zu of %zu strategies "
-		      "refused (strategyId %s)", (long long)c->msg_id, refused,
-		      r->n_results, why);
-}
-
 /* Settles what message g (stored as msg_id) tells about the device's sent
- * commands.  The rules are docs/mock.md's "Outcomes". */
+ * commands, by outcome.c's rules (docs/mock.md's "Outcomes"), and stores
+ * each state change. */
 static int settle_all(settle_ctx *c, sent *v, size_t n)
 {
-	const proto_msg *g = c->g;
-	bool seq_carrier = (g->kind == PROTO_HEARTBEAT ||
-			    g->kind == PROTO_UPGRADE_RESULT) &&
-			   g->u.heartbeat.has_seq;
-	bool used = false; /* a result message settles one command */
+	outcome_cmd *oc = n ? calloc(n, sizeof *oc) : NULL;
+	cJSON **cmds = n ? calloc(n, sizeof *cmds) : NULL;
+	char label[32];
 	int rc = 0;
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		sent *x = &v[i];
-		const ckind *k = x->k;
-
-		if (k->result == PROTO_KIND_NONE) {
-			rc = settle(c, x, MOCK_CONFIRMED, "delivered: the "
-				    "device's next message (#%lld, %s) came after "
-				    "the reply; V1.16 has no confirmation for %s",
-				    (long long)c->msg_id, proto_kind_name(g->kind),
-				    k->member);
-		} else if (k->result == PROTO_HEARTBEAT) {
-			int64_t hs = g->u.heartbeat.seq;
-			if (!strcmp(k->name, "facelib_query") &&
-			    g->kind == PROTO_FACE_LIST)
-				rc = settle(c, x, MOCK_CONFIRMED, "type 4 #%lld: "
-					    "%zu persons", (long long)c->msg_id,
-					    g->u.face_list.n_face);
-			else if (seq_carrier && x->has_seq && hs == x->seq)
-				rc = settle(c, x, MOCK_CONFIRMED, "%s #%lld "
-					    "carried seq %lld (D7)",
-					    proto_kind_name(g->kind),
-					    (long long)c->msg_id, (long long)hs);
-			else if (seq_carrier)
-				rc = settle(c, x, MOCK_FAILED, "%s #%lld carried "
-					    "seq %lld, not the operation's %lld: "
-					    "it failed, or never reached the "
-					    "device (D7: the two look the same)",
-					    proto_kind_name(g->kind),
-					    (long long)c->msg_id, (long long)hs,
-					    (long long)x->seq);
-		} else if (k->result == g->kind && !used) {
-			const proto_ack *ack = &g->u.ack.ack;
-			switch (g->kind) {
-			case PROTO_CONFIG_RESULT:
-			case PROTO_REUPLOAD_RESULT:
-			case PROTO_LOG_RESULT:
-			case PROTO_CONTROL_RESULT:
-				/* the echo picks the command; without one
-				 * (unreadable seq) the oldest is meant */
-				if (!g->u.ack.has_ack || !ack->has_errcode ||
-				    (ack->has_seq && (!x->has_seq ||
-						      ack->seq != x->seq)))
-					continue;
-				used = true;
-				rc = settle(c, x, ack->errcode ? MOCK_FAILED :
-					    MOCK_CONFIRMED, "%s #%lld: errcode "
-					    "%lld, %s%s", proto_kind_name(g->kind),
-					    (long long)c->msg_id,
-					    (long long)ack->errcode,
-					    errcode_text(k, ack->errcode),
-					    ack->has_seq ? "" : " (no seq echoed)");
-				break;
-			case PROTO_UPGRADE_RESULT:
-				if (!g->u.heartbeat.has_error)
-					continue;
-				used = true;
-				rc = settle(c, x, g->u.heartbeat.error == 6 ?
-					    MOCK_CONFIRMED : MOCK_FAILED,
-					    "type 6 #%lld: error %lld, %s",
-					    (long long)c->msg_id,
-					    (long long)g->u.heartbeat.error,
-					    upgrade_text(g->u.heartbeat.error));
-				break;
-			case PROTO_BATCH_RESULT:
-				used = true;
-				rc = settle_batch(c, x);
-				break;
-			case PROTO_STRATEGY_RESULT:
-				used = true;
-				rc = settle_strategies(c, x);
-				break;
-			default: /* query results */
-				used = true;
-				rc = settle(c, x, MOCK_CONFIRMED, "%s #%lld "
-					    "answered the query",
-					    proto_kind_name(g->kind),
-					    (long long)c->msg_id);
-				break;
-			}
-		}
+	if (n && (!oc || !cmds)) {
+		rc = MOCK_ENOMEM;
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(cmds[i] = cJSON_Parse(v[i].command))) {
+			rc = MOCK_ENOMEM;
+			goto out;
+		}
+		oc[i] = (outcome_cmd){.k = v[i].k, .has_seq = v[i].has_seq,
+				      .seq = v[i].seq, .command = cmds[i]};
+	}
+	snprintf(label, sizeof label, "#%lld", (long long)c->msg_id);
+	outcome_settle(oc, n, c->g, label);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_stmt *s = st(c->m, S_SETTLE);
+		mock_state to = oc[i].verdict == OUTCOME_CONFIRMED ?
+				MOCK_CONFIRMED : MOCK_FAILED;
+		if (oc[i].verdict == OUTCOME_OPEN)
+			continue;
+		sqlite3_bind_int64(s, 1, v[i].id);
+		sqlite3_bind_int(s, 2, (int)to);
+		sqlite3_bind_int64(s, 3, c->now);
+		sqlite3_bind_int64(s, 4, c->msg_id);
+		bind_text(s, 5, oc[i].detail);
+		v[i].settled = true;
+		mock__sb_printf(c->log, "  command #%lld %s: %s (%s)\n",
+				(long long)v[i].id, v[i].k->name,
+				mock_state_name(to), oc[i].detail);
+		rc = done(c->m, s);
+	}
+out:
+	for (size_t i = 0; cmds && i < n; i++)
+		cJSON_Delete(cmds[i]);
+	free(cmds);
+	free(oc);
 	return rc;
 }
 

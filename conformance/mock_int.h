@@ -12,7 +12,7 @@
 
 #define MOCK__BODY_MAX (64u << 20) /* a device or admin body, bytes */
 #define MOCK__LIST_DEFAULT 100
-#define MOCK__LIST_MAX 1000
+#define MOCK__LIST_MAX 10000
 
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
@@ -87,11 +87,10 @@ void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x);
 void mock__refuse(mock *m, int status, const char *why, mock__exchange *x);
 void mock__exchange_free(mock__exchange *x);
 
-/* mock_enqueue (unchecked: mock_enqueue_unchecked), with every violation
- * of a refused command in rep (may be NULL). */
+/* mock_enqueue_flags, with every violation of a refused command in rep
+ * (may be NULL). */
 int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
-		      bool unchecked, proto_report *rep, char *err,
-		      size_t errlen);
+		      int flags, proto_report *rep, char *err, size_t errlen);
 
 /* The newest n commands and snapshot records (any device), newest first,
  * for the HTML page; the shapes of mock_commands_json / mock_records_json. */

@@ -21,7 +21,8 @@ static const member m_person[] = {
 	{"ref", 's', false}, {"unchecked", 'b', false}, {"id", 's', true}, {"name", 's', true},
 	{"photo", 's', false}, {"photos", 'a', false}, {"age", 'i', false},
 	{"sex", 's', false}, {"card_no", 's', false},
-	{"strategy_id", 'i', false}, {0}};
+	{"strategy_id", 'i', false}, {"photo_base64", 's', false},
+	{"photos_base64", 'a', false}, {0}};
 static const member m_delete[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {"ids", 'a', true},
 				  {0}};
 static const member m_batch[] = {{"ref", 's', false}, {"unchecked", 'b', false},
@@ -47,7 +48,8 @@ static const member m_raw[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {
 static const member m_bperson[] = {
 	{"op", 's', true}, {"id", 's', true}, {"name", 's', false},
 	{"photo", 's', false}, {"age", 'i', false}, {"sex", 's', false},
-	{"card_no", 's', false}, {"strategy_id", 'i', false}, {0}};
+	{"card_no", 's', false}, {"strategy_id", 'i', false},
+	{"photo_base64", 's', false}, {0}};
 
 typedef struct opdef {
 	const char *name;
@@ -130,7 +132,8 @@ int op_check(const cJSON *step, const char *path, const char *where,
 				"operator", err, errlen);
 	if (rc < 0)
 		return rc;
-	if (o->m == m_person && !get(step, "photo") && !get(step, "photos"))
+	if (o->m == m_person && !get(step, "photo") && !get(step, "photos") &&
+	    !get(step, "photo_base64") && !get(step, "photos_base64"))
 		goto need_photo;
 	if (o->m == m_delete) {
 		if (!cJSON_GetArraySize(get(step, "ids")))
@@ -190,7 +193,8 @@ int op_check(const cJSON *step, const char *path, const char *where,
 	return 0;
 need_photo:
 	snprintf(err, errlen, "%s: %s: \"%s\" needs \"photo\" (a file) or "
-		 "\"photos\" (files)", path, where, o->name);
+		 "\"photos\" (files), or their bytes as \"photo_base64\" / "
+		 "\"photos_base64\"", path, where, o->name);
 	return SCN_EINVAL;
 bad_ids:
 	snprintf(err, errlen, "%s: %s.ids: must be a non-empty array of person "
@@ -210,6 +214,12 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 	FILE *f = NULL;
 	int rc = SCN_ENOMEM;
 
+	if (!c->s) {
+		snprintf(err, errlen, "photo \"%s\": there is no scenario to find "
+			 "it next to; give its bytes as photo_base64", file);
+		rc = SCN_EINVAL;
+		goto out;
+	}
 	if (!p)
 		goto out;
 	if (!(f = fopen(p, "rb"))) {
@@ -257,6 +267,33 @@ out:
 	return rc;
 }
 
+static int upgrade_url(const cJSON *step, const op_ctx *c, char *url,
+		       size_t n, char *err, size_t errlen);
+
+/* The inline pictures of an enroll or modify step into arr. */
+static int inline_photos(const cJSON *step, cJSON *arr, char *err,
+			 size_t errlen)
+{
+	const cJSON *v = get(step, "photo_base64"), *e;
+
+	if (cJSON_IsString(v) &&
+	    !cJSON_AddItemToArray(arr, cJSON_CreateString(v->valuestring)))
+		goto oom;
+	cJSON_ArrayForEach(e, get(step, "photos_base64")) {
+		if (!cJSON_IsString(e)) {
+			snprintf(err, errlen, "photos_base64: every entry must be "
+				 "a base64 string");
+			return SCN_EINVAL;
+		}
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring)))
+			goto oom;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return SCN_ENOMEM;
+}
+
 /* Copies the person members of step into the protocol's names. */
 static int person(const cJSON *step, cJSON *to, bool batch)
 {
@@ -299,17 +336,27 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 	if (!r)
 		goto out;
 	if (!strcmp(a, "enroll") || !strcmp(a, "modify")) {
+		const cJSON *files;
 		cJSON *face;
 		if (!(o = obj_with(r, "facelib_manage")) ||
 		    !cJSON_AddNumberToObject(o, "type", 1) ||
 		    !(face = obj_with(o, "face")) || person(step, face, false) < 0
 		    || !(arr = cJSON_AddArrayToObject(face, "image")))
 			goto out;
-		if ((v = get(step, "photo")) &&
+		/* bytes given inline (an adapter's parameters) win over
+		 * the file names beside them */
+		if (get(step, "photo_base64") || get(step, "photos_base64")) {
+			if (inline_photos(step, arr, err, errlen) < 0) {
+				rc = SCN_EINVAL;
+				goto out;
+			}
+		} else if ((v = get(step, "photo")) &&
 		    (rc = add_photo(c, v->valuestring, arr, NULL, NULL, err,
 				    errlen)) < 0)
 			goto out;
-		cJSON_ArrayForEach(e, get(step, "photos")) {
+		files = get(step, "photo_base64") || get(step, "photos_base64")
+			? NULL : get(step, "photos");
+		cJSON_ArrayForEach(e, files) {
 			if (!cJSON_IsString(e)) {
 				snprintf(err, errlen, "photos: every entry must "
 					 "be a file name");
@@ -354,7 +401,11 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 			}
 			if (person(e, p, true) < 0)
 				goto out;
-			if ((v = get(e, "photo")) &&
+			if ((v = get(e, "photo_base64"))) {
+				if (!cJSON_AddStringToObject(p, "image",
+							     v->valuestring))
+					goto out;
+			} else if ((v = get(e, "photo")) &&
 			    (rc = add_photo(c, v->valuestring, NULL, p, "image",
 					    err, errlen)) < 0)
 				goto out;
@@ -399,19 +450,9 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 			goto out;
 	} else if (!strcmp(a, "upgrade")) {
 		char url[512];
-		const char *pkg = str(step, "package");
-		if (pkg && !strcmp(pkg, "unreachable"))
-			/* a port nobody listens on: error 1 */
-			snprintf(url, sizeof url, "http://127.0.0.1:9/fw.bin");
-		else if (pkg && !c->pkg_base) {
-			snprintf(err, errlen, "package \"%s\": the runner serves "
-				 "packages only with the mock; give \"url\"", pkg);
-			rc = SCN_EINVAL;
+		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
 			goto out;
-		} else if (pkg)
-			snprintf(url, sizeof url, "%s%s", c->pkg_base, pkg);
-		else
-			snprintf(url, sizeof url, "%s", str(step, "url"));
+		rc = SCN_ENOMEM;
 		if (!(o = obj_with(r, "fw_upgrade")) ||
 		    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
 		    !cJSON_AddStringToObject(o, "download_url", url))
@@ -475,29 +516,101 @@ static int abs_photo(const op_ctx *c, cJSON *e)
 	return e ? 0 : SCN_ENOMEM;
 }
 
-cJSON *op_params(const cJSON *step, const op_ctx *c, const char *cid)
+/* The upgrade's download address: "url" as given, or where the runner's
+ * package server offers "package" (unreachable: a closed port). */
+static int upgrade_url(const cJSON *step, const op_ctx *c, char *url,
+		       size_t n, char *err, size_t errlen)
+{
+	const char *pkg = str(step, "package");
+
+	if (pkg && !strcmp(pkg, "unreachable"))
+		snprintf(url, n, "http://127.0.0.1:9/fw.bin"); /* error 1 */
+	else if (pkg && !c->pkg_base) {
+		snprintf(err, errlen, "package \"%s\": no package server is "
+			 "running; give \"url\"", pkg);
+		return SCN_EINVAL;
+	} else if (pkg)
+		snprintf(url, n, "%s%s", c->pkg_base, pkg);
+	else
+		snprintf(url, n, "%s", str(step, "url"));
+	return 0;
+}
+
+int op_params(const cJSON *step, const op_ctx *c, const char *cid,
+	      cJSON **out, char *err, size_t errlen)
 {
 	static const char *const drop[] = {"operator", "at", "after", "note",
 					   "ref", "dev", "unchecked", NULL};
-	cJSON *p = cJSON_Duplicate(step, true), *e;
+	const char *a = str(step, "operator");
+	cJSON *p = cJSON_Duplicate(step, true), *e, *arr;
+	const cJSON *v;
+	int rc = SCN_ENOMEM;
+	int64_t ms;
 
+	*out = NULL;
 	if (!p)
-		return NULL;
+		goto fail;
 	for (size_t i = 0; drop[i]; i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(p, drop[i]);
 	if (!cJSON_AddStringToObject(p, "cid", cid) ||
-	    !cJSON_AddStringToObject(p, "action", str(step, "operator")))
+	    !cJSON_AddStringToObject(p, "action", a) ||
+	    !cJSON_AddItemToObject(p, "ref", str(step, "ref")
+			? cJSON_CreateString(str(step, "ref")) : cJSON_CreateNull()) ||
+	    !cJSON_AddBoolToObject(p, "unchecked", cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(step, "unchecked"))))
 		goto fail;
-	if (abs_photo(c, cJSON_GetObjectItemCaseSensitive(p, "photo")) < 0)
+	/* photos: the absolute path, and the bytes for a server elsewhere */
+	if ((v = get(step, "photo")) && cJSON_IsString(v) &&
+	    !get(step, "photo_base64") &&
+	    ((rc = add_photo(c, v->valuestring, NULL, p, "photo_base64", err,
+			     errlen)) < 0 ||
+	     (rc = abs_photo(c, cJSON_GetObjectItemCaseSensitive(p, "photo"))) < 0))
 		goto fail;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "photos"))
-		if (abs_photo(c, e) < 0)
+	if (get(step, "photos") && !get(step, "photos_base64")) {
+		if (!(arr = cJSON_AddArrayToObject(p, "photos_base64")))
 			goto fail;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "persons"))
-		if (abs_photo(c, cJSON_GetObjectItemCaseSensitive(e, "photo")) < 0)
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "photos"))
+			if (cJSON_IsString(e) &&
+			    ((rc = add_photo(c, e->valuestring, arr, NULL, NULL,
+					     err, errlen)) < 0 ||
+			     (rc = abs_photo(c, e)) < 0))
+				goto fail;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p, "persons")) {
+		cJSON *ph = cJSON_GetObjectItemCaseSensitive(e, "photo");
+		if (cJSON_IsString(ph) &&
+		    !cJSON_GetObjectItemCaseSensitive(e, "photo_base64") &&
+		    ((rc = add_photo(c, ph->valuestring, NULL, e, "photo_base64",
+				     err, errlen)) < 0 ||
+		     (rc = abs_photo(c, ph)) < 0))
 			goto fail;
-	return p;
+	}
+	rc = SCN_ENOMEM;
+	if (!strcmp(a, "set_time")) {
+		scn_time(get(step, "utc"), &ms);
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "utc");
+		if (!cJSON_AddNumberToObject(p, "utc", (double)(ms / 1000)))
+			goto fail;
+	} else if (!strcmp(a, "upgrade")) {
+		char url[512];
+		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
+			goto fail;
+		rc = SCN_ENOMEM;
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "url");
+		if (!cJSON_AddStringToObject(p, "url", url))
+			goto fail;
+	} else if (!strcmp(a, "set_server") && str(step, "url") &&
+		   !strcmp(str(step, "url"), "{server}") && c->server_url) {
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "url");
+		if (!cJSON_AddStringToObject(p, "url", c->server_url))
+			goto fail;
+	}
+	*out = p;
+	return 0;
 fail:
+	if (rc == SCN_ENOMEM)
+		snprintf(err, errlen, "out of memory building the %s parameters",
+			 a);
 	cJSON_Delete(p);
-	return NULL;
+	return rc;
 }

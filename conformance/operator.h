@@ -40,9 +40,16 @@ typedef struct op_ctx {
 int op_command(const cJSON *step, const op_ctx *ctx, cJSON **out, char *err,
 	       size_t errlen);
 
-/* The step's parameters for an adapter: the step's members without the
- * scenario bookkeeping ("operator", "at", "after", "note", "ref", "dev",
- * "timeout"), photo paths made absolute, plus "cid".  Caller deletes. */
-cJSON *op_params(const cJSON *step, const op_ctx *ctx, const char *cid);
+/* The step's parameters for an adapter (docs/adapters.md): the step's
+ * members without the scenario bookkeeping ("operator", "at", "after",
+ * "note", "dev"), plus "action", "cid", "ref" (or null) and "unchecked";
+ * photo paths made absolute with their bytes beside them in base64
+ * ("photo_base64", "photos_base64", persons[].photo_base64); set_time's
+ * "utc" as UTC seconds; upgrade's "url" the download address (a "package"
+ * resolved against ctx->pkg_base); set_server's "{server}" resolved.
+ * *out is the caller's.  SCN_EIO (a photo cannot be read, err names it),
+ * SCN_EINVAL, SCN_ENOMEM, or 0. */
+int op_params(const cJSON *step, const op_ctx *ctx, const char *cid,
+	      cJSON **out, char *err, size_t errlen);
 
 #endif

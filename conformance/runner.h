@@ -1,18 +1,28 @@
 /* runner.h -- runs scenarios: simulated devices on their own event loop
- * against the in-process mock (on the jump clock) or a real server (on
- * the real clock, operator steps through an adapter), every exchange
- * checked against V1.16, every step judged.  Produces the run document
- * that report.h writes out; prints nothing but progress. */
+ * against the in-process mock or a real server (operator steps through an
+ * adapter), on a clock that jumps over idle time unless told otherwise;
+ * every exchange checked against V1.16, every step judged; interruption,
+ * time limits and progress watched from the calling thread.  Produces the
+ * run document that report.h writes out; prints nothing itself. */
 #ifndef CAMSIM_RUNNER_H
 #define CAMSIM_RUNNER_H
 
 #include "proto.h"
 #include "scenario.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 typedef struct adapter adapter;
+
+/* How the devices' clock moves (docs/scenarios.md, "The clock"). */
+typedef enum run_clock {
+	RUN_CLOCK_JUMP,  /* real speed, jumping over idle time (default) */
+	RUN_CLOCK_REAL,  /* the real clock */
+	RUN_CLOCK_SCALE, /* scale times faster than real time */
+} run_clock;
 
 typedef struct run_opts {
 	const char *server;        /* "mock" (in-process) or the device URL of
@@ -23,24 +33,53 @@ typedef struct run_opts {
 				      terminal (forces jobs = 1) */
 	const proto_profile *prof; /* judging profile (strict) */
 	bool fail_on_warning;      /* SHOULD checks gate too */
+	bool fail_on_skip;         /* a skipped scenario fails the run */
 	int jobs;                  /* scenarios run at once (2) */
 	double slow_ms;            /* reply-latency SHOULD limit (1000 ms) */
+	run_clock clock;
+	double scale;              /* RUN_CLOCK_SCALE's factor */
+	const char *clock_text;    /* as given ("jump"), for the report */
 	const char *cid_prefix;    /* derived cids start with it ("cs") */
-	FILE *progress;            /* progress output, or NULL */
-	bool tty;                  /* progress rewrites one line */
+	const char *run_id;        /* made part of every cid (unique per
+				      run), unless stable_cids */
+	bool stable_cids;
+	bool keep_alive;           /* devices reuse connections */
+	double timeout_s;          /* the whole run (0: none) */
+	double scenario_timeout_s; /* one scenario's hard cap, wall s (0: from
+				      its timeline) */
+	const char *version;       /* written into the document */
+	time_t started;            /* the run's start, UTC */
+	/* Set from outside (a signal handler) to STOP_INTERRUPTED (1): every
+	 * running scenario stops within about 100 ms and is reported as
+	 * interrupted, the rest as not started.  May be NULL. */
+	const atomic_int *stop;
+	/* Called from the calling thread, each may be NULL: on_done as each
+	 * scenario ends (under the run's lock: keep it short), on_tick every
+	 * 250 ms with the running scenarios' names and wall seconds,
+	 * on_checkpoint every 5 s with the document so far (the caller's to
+	 * read, not keep). */
+	void (*on_done)(void *ud, const cJSON *scenario, size_t done,
+			size_t total);
+	void (*on_tick)(void *ud, const char *const *names, const double *secs,
+			size_t n_running, size_t done, size_t total,
+			double elapsed_s);
+	void (*on_checkpoint)(void *ud, const cJSON *doc);
+	void *ud;
 } run_opts;
+
+#define RUN_STOP_INTERRUPTED 1
 
 /* Runs scenarios s[0..n) (in parallel up to o->jobs) and builds the run
  * document (docs/report.md) in *doc (caller deletes).  A scenario that
- * cannot run (its mock cannot start, say) is reported as failed with the
- * reason, never dropped.  SCN_ENOMEM, SCN_ESERVER (err says why), or 0;
- * the verdict is in the document. */
+ * cannot run is reported with the reason, never dropped; interrupted and
+ * timed-out ones are errors.  SCN_ENOMEM (err says why), or 0; the
+ * verdict is in the document. */
 int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 	    char *err, size_t errlen);
 
-/* `camsim run': argv[0] is "run".  Exit code: 0 every MUST check passed
- * (and, with --fail-on-warning, every SHOULD check), 1 one did not, 2
- * usage or input error (a scenario or adapter file that is wrong). */
+/* `camsim run': argv[0] is "run".  Exit code (docs/scenarios.md): 0 every
+ * MUST check passed, 1 one did not, 2 usage, input or preflight error,
+ * 124 the run's --timeout passed, 128+N stopped by signal N. */
 int run_main(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

@@ -49,6 +49,8 @@ static const member m_door[] = {{"open", 'b', true}, {0}};
 static const member m_network[] = {{"up", 'b', true}, {0}};
 static const member m_clock[] = {{"utc", 't', true}, {"zone", 'i', false}, {0}};
 static const member m_thermal[] = {{"readings", 'a', true}, {0}};
+static const member m_fault[] = {{"fault", 's', true}, {"kind", 's', false},
+				 {0}};
 
 /* Members every expect step may carry. */
 #define EXPECT_COMMON {"within", 'p', false}, {"none", 'b', false}, \
@@ -64,6 +66,7 @@ static const member m_record[] = {{"match", 'x', false}, EXPECT_COMMON, {0}};
 static const member m_outcome[] = {{"ref", 's', true}, {"state", 's', true},
 				   {"match", 'x', false}, EXPECT_COMMON, {0}};
 static const member m_status[] = {{"match", 'o', true}, EXPECT_COMMON, {0}};
+static const member m_retry[] = {{"ref", 's', true}, EXPECT_COMMON, {0}};
 
 static const action actions[] = {
 	{SCN_DEVICE, "power", m_power, false},
@@ -72,13 +75,15 @@ static const action actions[] = {
 	{SCN_DEVICE, "network", m_network, false},
 	{SCN_DEVICE, "clock", m_clock, false},
 	{SCN_DEVICE, "thermal", m_thermal, false},
+	{SCN_DEVICE, "fault", m_fault, false},
 	{SCN_EXPECT, "message", m_message, false},
 	{SCN_EXPECT, "relay", m_relay, false},
 	{SCN_EXPECT, "voice", m_voice, false},
 	{SCN_EXPECT, "event", m_event, false},
-	{SCN_EXPECT, "record", m_record, true},
-	{SCN_EXPECT, "outcome", m_outcome, true},
+	{SCN_EXPECT, "record", m_record, false},
+	{SCN_EXPECT, "outcome", m_outcome, false},
 	{SCN_EXPECT, "status", m_status, false},
+	{SCN_EXPECT, "retry", m_retry, false},
 };
 
 const member scn__common[] = {
@@ -437,6 +442,26 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 	    (num(o, "repeat", 1) < 1 || num(o, "repeat", 1) > 5000))
 		return fail(c, "%s.repeat: %.0f is not allowed: 1..5000 faces",
 			    where, num(o, "repeat", 1));
+	if (st->kind == SCN_DEVICE && !strcmp(st->action, "fault")) {
+		const char *f = str(o, "fault"), *k = str(o, "kind");
+		bool result = false;
+		if (strcmp(f, "drop-result") && strcmp(f, "cut-reply"))
+			return fail(c, "%s.fault: \"%s\" is not allowed: "
+				    "\"drop-result\" (the next result message is "
+				    "lost) or \"cut-reply\" (the next reply with a "
+				    "command is cut)", where, f);
+		if (k && strcmp(f, "drop-result"))
+			return fail(c, "%s.kind: only a drop-result names the kind "
+				    "of message to lose", where);
+		for (int n = PROTO_KIND_NONE + 1; k && n < PROTO_KIND_COUNT; n++)
+			result |= n != PROTO_HEARTBEAT && n != PROTO_SNAPSHOT &&
+				  n != PROTO_ALARM && n != PROTO_REPLY &&
+				  !strcmp(proto_kind_name((proto_kind)n), k);
+		if (k && !result)
+			return fail(c, "%s.kind: \"%s\" is not a result message "
+				    "(config_result, strategy_result, face_list, "
+				    "...)", where, k);
+	}
 	if (st->kind == SCN_DEVICE && !strcmp(st->action, "thermal")) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings"), *e;
 		size_t k = 0;
@@ -523,6 +548,44 @@ static int parse_device(ctx *c, scenario *s, const cJSON *o, size_t i)
 }
 
 /* ---------------------------------------------------------------- scenario */
+
+/* {"$seq": "ref"} names an earlier operator step's ref, {"$cid": "id"} a
+ * device, anywhere in a pattern (what step i's match may refer to). */
+static int check_refs(ctx *c, const scenario *s, size_t i, const cJSON *p,
+		      const char *path)
+{
+	const cJSON *e;
+	char sub[200];
+
+	cJSON_ArrayForEach(e, p) {
+		if (e->string && !strcmp(e->string, "$seq")) {
+			bool found = false;
+			for (size_t k = 0; cJSON_IsString(e) && k < i; k++)
+				found |= s->steps[k].kind == SCN_OPERATOR &&
+					 s->steps[k].ref &&
+					 !strcmp(s->steps[k].ref, e->valuestring);
+			if (!found)
+				return fail(c, "steps[%zu].%s.$seq: must name the "
+					    "ref of an earlier operator step (the "
+					    "seq the server gave that command)",
+					    i, path);
+		} else if (e->string && !strcmp(e->string, "$cid")) {
+			bool found = false;
+			for (size_t k = 0; cJSON_IsString(e) && k < s->n_devs; k++)
+				found |= !strcmp(s->devs[k].id, e->valuestring);
+			if (!found)
+				return fail(c, "steps[%zu].%s.$cid: must name one "
+					    "of the scenario's devices", i, path);
+		} else if (cJSON_IsObject(e) || cJSON_IsArray(e)) {
+			int rc;
+			snprintf(sub, sizeof sub, "%s.%s", path,
+				 e->string ? e->string : "[]");
+			if ((rc = check_refs(c, s, i, e, sub)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
 
 static const member m_top[] = {
 	{"name", 's', true}, {"title", 's', true}, {"description", 's', false},
@@ -632,7 +695,8 @@ static int parse_root(ctx *c, scenario *s)
 					return fail(c, "steps[%zu].ref: \"%s\" is "
 						    "already used by steps[%zu]",
 						    i, st->ref, k);
-		if (st->kind == SCN_EXPECT && !strcmp(st->action, "outcome")) {
+		if (st->kind == SCN_EXPECT && (!strcmp(st->action, "outcome") ||
+					       !strcmp(st->action, "retry"))) {
 			bool found = false;
 			for (size_t k = 0; k < i; k++)
 				found |= s->steps[k].kind == SCN_OPERATOR &&
@@ -643,6 +707,10 @@ static int parse_root(ctx *c, scenario *s)
 					    "earlier operator step", i,
 					    str(st->obj, "ref"));
 		}
+		if (st->kind == SCN_EXPECT &&
+		    (rc = check_refs(c, s, i, cJSON_GetObjectItemCaseSensitive(
+					     st->obj, "match"), "match")) < 0)
+			return rc;
 	}
 	return 0;
 }

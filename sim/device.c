@@ -533,7 +533,7 @@ void dev__transcript(dev *d, const char *method, const char *url,
 	if (d->env->on_exchange) {
 		dev_exchange x = {.method = method, .url = url, .kind = kind,
 				  .expect_100 = expect_100, .body = body,
-				  .len = len, .res = r};
+				  .len = len, .res = r, .fault = d->fault_text};
 		d->env->on_exchange(d->env->exchange_ud, d, &x);
 	}
 	if (!f)
@@ -548,8 +548,11 @@ void dev__transcript(dev *d, const char *method, const char *url,
 			fprintf(f, "> Expect: 100-continue\n");
 		fprintf(f, ">\n> %.*s\n", (int)len, body);
 	}
+	if (d->fault_text)
+		fprintf(f, "! fault injection: %s\n", d->fault_text);
 	if (!r) {
-		fprintf(f, "! not sent: network down\n\n");
+		fprintf(f, "! not sent: %s\n\n", d->fault_text ? "dropped"
+			: "network down");
 	} else if (r->fail != LOOP_HTTP_OK) {
 		fprintf(f, "! %s after %.1f ms\n\n", r->error, r->t_total_ms);
 	} else {
@@ -575,6 +578,37 @@ void dev__transcript(dev *d, const char *method, const char *url,
 			fprintf(f, "< (body not read: status is not 200)\n\n");
 	}
 	fflush(f);
+}
+
+/* ---------------------------------------------------------------- faults */
+
+/* The messages a device sends as the result of a command or a query. */
+static bool is_result(proto_kind k)
+{
+	return k != PROTO_HEARTBEAT && k != PROTO_SNAPSHOT && k != PROTO_ALARM &&
+	       k != PROTO_REPLY && k != PROTO_KIND_NONE;
+}
+
+int dev_fault(dev *d, dev_fault_kind f, const char *kind)
+{
+	proto_kind k = PROTO_KIND_NONE;
+
+	if (f == DEV_FAULT_CUT_REPLY) {
+		d->fault_cut = true;
+		dev__event(d, DEV_EV_ERROR, "fault armed: the next reply that "
+			   "carries a command will be cut");
+		return 0;
+	}
+	for (int i = PROTO_KIND_NONE + 1; kind && i < PROTO_KIND_COUNT; i++)
+		if (!strcmp(proto_kind_name((proto_kind)i), kind))
+			k = (proto_kind)i;
+	if (kind && !is_result(k))
+		return SIM_EINVAL;
+	d->fault_drop = true;
+	d->fault_kind = k;
+	dev__event(d, DEV_EV_ERROR, "fault armed: the next %s will be lost",
+		   kind ? kind : "result message");
+	return 0;
 }
 
 /* ---------------------------------------------------------------- control channel */
@@ -706,6 +740,14 @@ void dev__pump(dev *d)
 		o->next = NULL;
 		d->ctrl_msg = o;
 		dev__event(d, DEV_EV_SEND, "%s", proto_kind_name(o->kind));
+		if (d->fault_drop && is_result(o->kind) &&
+		    (d->fault_kind == PROTO_KIND_NONE || d->fault_kind == o->kind)) {
+			d->fault_drop = false;
+			d->fault_text = "the message was lost on its way to the "
+					"server (fault injection: drop-result)";
+			ctrl_done(d, NULL);
+			continue;
+		}
 		if (d->net_down) {
 			ctrl_done(d, NULL);
 			continue;
@@ -716,6 +758,7 @@ void dev__pump(dev *d)
 			.connect_timeout_ms = d->env->connect_timeout_ms,
 			.max_response = 64u << 20,
 			.keep_headers = d->env->transcript || d->env->on_exchange,
+			.keep_alive = d->env->keep_alive,
 		};
 		if (loop_http_start(d->env->loop, &req, ctrl_done, d,
 				    &d->ctrl_http) < 0) {
@@ -732,11 +775,22 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 	dev *d = ud;
 	dev_out *o = d->ctrl_msg;
 	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
+	bool cut = false;
 
 	d->ctrl_http = NULL;
 	d->ctrl_msg = NULL;
+	if (ok && d->fault_cut && !proto_json_blank(r->body, 0, r->len)) {
+		/* a reply with something in it: the device never reads it */
+		d->fault_cut = false;
+		cut = true;
+		ok = false;
+		d->fault_text = "the device cut the connection before reading "
+				"the reply, and applied nothing (fault "
+				"injection: cut-reply)";
+	}
 	dev__transcript(d, "POST", d->url, proto_kind_name(o->kind), false,
 			o->body, o->len, r);
+	d->fault_text = NULL;
 	if (ok) {
 		d->n_sent++;
 		dev__event(d, DEV_EV_REPLY, "200 to %s", proto_kind_name(o->kind));
@@ -748,9 +802,13 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 		}
 	} else {
 		d->n_failed++;
-		if (!r)
-			dev__event(d, DEV_EV_FAIL, "%s not sent: network down",
-				   proto_kind_name(o->kind));
+		if (cut)
+			dev__event(d, DEV_EV_FAIL, "%s: reply cut (fault "
+				   "injection)", proto_kind_name(o->kind));
+		else if (!r)
+			dev__event(d, DEV_EV_FAIL, "%s not sent: %s",
+				   proto_kind_name(o->kind), d->net_down
+				   ? "network down" : "lost (fault injection)");
 		else if (r->fail != LOOP_HTTP_OK)
 			dev__event(d, DEV_EV_FAIL, "%s: %s",
 				   proto_kind_name(o->kind), r->error);

@@ -65,7 +65,11 @@ typedef struct dev_exchange {
 	bool expect_100;        /* sent with Expect: 100-continue */
 	const char *body;       /* the request body (NULL for a GET) */
 	size_t len;
-	const loop_http_res *res; /* NULL: never left (network down) */
+	const loop_http_res *res; /* NULL: never left (network down, or
+				     dropped by fault injection) */
+	const char *fault;      /* fault injection changed this exchange (the
+				   sentence says how), else NULL: a reply
+				   cut keeps res as the server sent it */
 } dev_exchange;
 
 /* ---- what every device of a process shares ---- */
@@ -93,6 +97,8 @@ typedef struct dev_env {
 	long connect_timeout_ms;   /* (5000) */
 	int64_t idle_reupload_ms;  /* idle retransmission delay (180000) */
 	int64_t record_cap;        /* offline records kept (2000) */
+	bool keep_alive;           /* reuse connections (default: one per
+				      message, V1.16's short connection) */
 } dev_env;
 
 /* Fills the defaults above for the members left 0. */
@@ -131,6 +137,23 @@ bool dev_is_on(const dev *d);
 /* Network down: every exchange fails at once as a connection failure
  * (snapshots go to the offline store); up: normal again. */
 void dev_network(dev *d, bool up);
+
+/* ---- fault injection (a scenario's "fault" step) ---- */
+
+typedef enum dev_fault_kind {
+	DEV_FAULT_DROP_RESULT, /* the next result message (a confirmation or
+				  a query result; of kind `kind` when given)
+				  is lost on the way: never sent */
+	DEV_FAULT_CUT_REPLY,   /* the next 200 reply that carries a command is
+				  cut: the device drops the connection before
+				  it reads the body, applies nothing and
+				  counts the exchange as failed */
+} dev_fault_kind;
+
+/* Arms one fault, for one message.  kind (DROP_RESULT only, may be NULL)
+ * names a message kind ("config_result").  SIM_EINVAL for a kind that is
+ * no device result message, else 0. */
+int dev_fault(dev *d, dev_fault_kind f, const char *kind);
 
 /* ---- virtual hardware ---- */
 

@@ -286,6 +286,7 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 		.connect_timeout_ms = d->env->connect_timeout_ms,
 		.max_response = 64u << 20,
 		.keep_headers = d->env->transcript || d->env->on_exchange,
+		.keep_alive = d->env->keep_alive,
 	};
 	if (loop_http_start(d->env->loop, &req, upload_done, u, &u->http) < 0) {
 		u->http = NULL;

@@ -53,6 +53,10 @@ struct dev {
 	char cid[65];
 	dev_state state;
 	bool net_down;
+	bool fault_drop, fault_cut;  /* dev_fault: armed for one message */
+	proto_kind fault_kind;       /* fault_drop's kind (NONE: any result) */
+	const char *fault_text;      /* set while an exchange it changed is
+					reported */
 	char *url;                 /* current server URL (malloc'd) */
 	int64_t interval_s;
 	char app_version[64];

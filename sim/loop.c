@@ -30,7 +30,7 @@ struct loop_http {
 	int64_t started;
 	loop_http *prev, *next;
 	char *url;
-	bool get, expect_100;
+	bool get, expect_100, keep_alive;
 	size_t len;
 	long cto, to;
 	loop_http *wnext;
@@ -62,6 +62,7 @@ struct loop {
 	pthread_mutex_t mu;
 	job *jobs, *jobs_tail;
 	atomic_bool stop;
+	int holds; /* loop_hold: the jump clock stands still while > 0 */
 };
 
 static int64_t clock_ms(clockid_t id)
@@ -178,6 +179,11 @@ loop_clock loop_mode(const loop *l)
 }
 
 /* ---------------------------------------------------------------- timers */
+
+void loop_hold(loop *l, bool on)
+{
+	l->holds += on ? 1 : l->holds > 0 ? -1 : 0;
+}
 
 static bool before(const loop_timer *a, const loop_timer *b)
 {
@@ -357,6 +363,10 @@ static int activate(loop *l, loop_http *h)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
+	if (!h->keep_alive) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		return SIM_ENOMEM;
@@ -400,6 +410,7 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 	h->keep_headers = req->keep_headers;
 	h->started = loop_now(l);
 	h->get = get;
+	h->keep_alive = req->keep_alive;
 	h->len = req->len;
 	h->cto = req->connect_timeout_ms ? req->connect_timeout_ms : 5000L;
 	h->to = req->timeout_ms ? req->timeout_ms : 10000L;
@@ -418,6 +429,10 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		struct curl_slist *s = curl_slist_append(
 			h->hdrs, req->expect_100 ? "Expect: 100-continue" : "Expect:");
 		if (!s)
+			goto fail;
+		h->hdrs = s;
+		if (!req->keep_alive &&
+		    !(s = curl_slist_append(h->hdrs, "Connection: close")))
 			goto fail;
 		h->hdrs = s;
 	}
@@ -599,7 +614,8 @@ static void step(loop *l, int max_ms, int64_t limit)
 	run_jobs(l);
 	fire_due(l);
 	drive(l);
-	if (l->mode == LOOP_JUMP && l->n_flight == 0 && l->n_heap) {
+	if (l->mode == LOOP_JUMP && l->n_flight == 0 && l->n_heap &&
+	    !l->holds) {
 		bool queued;
 		pthread_mutex_lock(&l->mu);
 		queued = l->jobs != NULL;
@@ -648,7 +664,7 @@ int loop_run_until(loop *l, int64_t t)
 			fire_due(l);
 			return 0;
 		}
-		if (l->mode == LOOP_JUMP && l->n_flight == 0 &&
+		if (l->mode == LOOP_JUMP && l->n_flight == 0 && !l->holds &&
 		    (!l->n_heap || l->heap[0]->due > t)) {
 			bool queued;
 			pthread_mutex_lock(&l->mu);

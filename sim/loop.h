@@ -42,6 +42,11 @@ struct loop_timer {
 	void (*fn)(loop_timer *t); /* called once when due; may re-arm */
 };
 
+/* Holds the jump clock still (on) or lets it jump again (off); holds
+ * nest.  For work outside the loop that the devices must not outrun, such
+ * as an operator's call into a server under test.  Other clocks ignore it. */
+void loop_hold(loop *l, bool on);
+
 /* Arms (or re-arms) t to fire at virtual time due.  SIM_ENOMEM or 0. */
 int loop_timer_at(loop *l, loop_timer *t, int64_t due);
 void loop_timer_stop(loop *l, loop_timer *t); /* disarmed is fine */
@@ -61,6 +66,11 @@ typedef struct loop_http_req {
 	long timeout_ms;        /* whole transfer; 0: 10000 */
 	size_t max_response;    /* bytes kept of the body; more = error */
 	bool keep_headers;      /* collect response headers for transcripts */
+	bool keep_alive;        /* may reuse a connection (default: a new
+				   connection per request, closed after it,
+				   with Connection: close: V1.16's "short
+				   connection", and no client-side retry a
+				   server could not see) */
 } loop_http_req;
 
 typedef enum loop_http_fail {
