@@ -174,9 +174,17 @@ int mock_main(int argc, char **argv, FILE *out, FILE *err)
 		rc = rc == MOCK_EINVAL ? 2 : 1;
 		goto out;
 	}
-	fprintf(out, "camsim mock: devices POST to http://%s%s (port %d), admin "
-		"API and page at /admin/, database %s%s\n", c.o.listen, c.o.path,
-		mock_port(m), c.o.db, c.o.token ? ", admin token required" : "");
+	{
+		/* the address as bound: port 0 became a free one */
+		char host[128];
+		const char *colon = strrchr(c.o.listen, ':');
+		snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - c.o.listen)
+			 : (int)strlen(c.o.listen), c.o.listen);
+		fprintf(out, "camsim mock: devices POST to http://%s:%d%s (port %d), "
+			"admin API and page at /admin/, database %s%s\n", host,
+			mock_port(m), c.o.path, mock_port(m), c.o.db,
+			c.o.token ? ", admin token required" : "");
+	}
 	fflush(out);
 	for (;;) {
 		fd_set fds;

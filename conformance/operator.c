@@ -596,7 +596,9 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
 			goto fail;
 		rc = SCN_ENOMEM;
+		/* the package, served by camsim, is now the URL */
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "url");
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "package");
 		if (!cJSON_AddStringToObject(p, "url", url))
 			goto fail;
 	} else if (!strcmp(a, "set_server") && str(step, "url") &&

@@ -86,14 +86,19 @@ static const cJSON *arr(const cJSON *o, const char *key)
 	return cJSON_IsArray(v) ? v : NULL;
 }
 
-typedef enum { ST_NONE, ST_PASS, ST_FAIL, ST_WARN, ST_SKIP } rep_status;
+typedef enum {
+	ST_NONE, ST_PASS, ST_FAIL, ST_WARN, ST_SKIP, ST_NA, ST_ERROR
+} rep_status;
 static const char *const st_word[] = {"unknown", "pass", "fail", "warn",
-				      "skip"};
+				      "skip", "n/a", "error"};
+/* the CSS class of each (no slash) */
+static const char *const st_class[] = {"unknown", "pass", "fail", "warn",
+				       "skip", "na", "error"};
 
 static rep_status status_of(const cJSON *o)
 {
 	const char *s = str(o, "status");
-	for (int i = ST_PASS; s && i <= ST_SKIP; i++)
+	for (int i = ST_PASS; s && i <= ST_ERROR; i++)
 		if (!strcmp(s, st_word[i]))
 			return (rep_status)i;
 	return ST_NONE;
@@ -366,7 +371,9 @@ static void violation_text(FILE *f, const cJSON *v)
 /* ------------------------------------------------ JUnit XML */
 
 /* How one testcase is written: TC_WARN is a passing testcase that carries
- * its warning in system-out; TC_ERROR a check without a valid status. */
+ * its warning in system-out; TC_SKIP a skipped or not applicable check
+ * (never a pass: nothing was judged); TC_ERROR one that could not run to
+ * its end (interrupted, timed out) or has no valid status. */
 typedef enum { TC_PASS, TC_WARN, TC_FAIL, TC_SKIP, TC_ERROR } tc_kind;
 
 static tc_kind tc_of(rep_status st, bool fail_on_warning)
@@ -379,6 +386,7 @@ static tc_kind tc_of(rep_status st, bool fail_on_warning)
 	case ST_WARN:
 		return fail_on_warning ? TC_FAIL : TC_WARN;
 	case ST_SKIP:
+	case ST_NA:
 		return TC_SKIP;
 	default:
 		return TC_ERROR;
@@ -408,10 +416,11 @@ static bool scenario_case(const cJSON *scn, bool fow)
 
 	if (cJSON_GetArraySize(checks) == 0)
 		return true;
-	if (status_of(scn) != ST_FAIL)
+	if (status_of(scn) != ST_FAIL && status_of(scn) != ST_ERROR)
 		return false;
 	cJSON_ArrayForEach(ck, checks)
-		if (tc_of(check_status(ck, scn), fow) == TC_FAIL)
+		if (tc_of(check_status(ck, scn), fow) ==
+		    (status_of(scn) == ST_ERROR ? TC_ERROR : TC_FAIL))
 			return false;
 	return true;
 }
@@ -559,7 +568,9 @@ static void junit_case(FILE *f, const cJSON *scn, const char *sname,
 			esc(f, str(check, "name"), 0, true);
 		}
 	}
-	fprintf(f, "\" time=\"%.3f\"", secs(check ? check : scn, "duration_ms"));
+	/* wall time: what CI sums up; simulated time is report.json's */
+	fprintf(f, "\" time=\"%.3f\"", secs(check ? check : scn,
+					   check ? "wall_ms" : "duration_ms"));
 	if (k == TC_PASS) {
 		fputs("/>\n", f);
 		return;
@@ -584,8 +595,17 @@ static void junit_case(FILE *f, const cJSON *scn, const char *sname,
 		fputs("\"/>\n", f);
 		break;
 	default:
-		fputs("<error type=\"status\" message=\"the report gives this "
-		      "check no status of pass, fail, warn or skip\"/>\n", f);
+		if (st != ST_ERROR) {
+			fputs("<error type=\"status\" message=\"the report gives "
+			      "this check no status of pass, fail, warn, skip, n/a "
+			      "or error\"/>\n", f);
+			break;
+		}
+		fputs("<error type=\"unfinished\" message=\"", f);
+		esc(f, msg ? msg : "did not run to its end", 0, true);
+		fputs("\">", f);
+		junit_evidence(f, scn, check, msg ? msg : "did not run to its end");
+		fputs("</error>\n", f);
 		break;
 	}
 	fputs("    </testcase>\n", f);
@@ -620,6 +640,15 @@ static void junit_suite(FILE *f, const cJSON *run, const cJSON *scn, int si,
 	junit_property(f, "reason", scn, "reason", false);
 	junit_property(f, "server", run, "server", false);
 	junit_property(f, "profile", run, "profile", false);
+	junit_property(f, "clock", run, "clock", false);
+	junit_property(f, "camsim_version", run, "version", false);
+	junit_property(f, "interrupted", run, "interrupted", false);
+	{
+		double v;
+		if (num(scn, "virtual_ms", &v))
+			fprintf(f, "      <property name=\"simulated_ms\" "
+				"value=\"%.0f\"/>\n", v);
+	}
 	fputs("    </properties>\n", f);
 	cJSON_ArrayForEach(ck, arr(scn, "checks"))
 		junit_case(f, scn, sname, ck, ci++, fow);
@@ -665,6 +694,9 @@ static const char html_css[] =
 	"font-weight:bold;border-radius:3px;padding:0 .3em;color:#fff}"
 	".st.pass{background:#2e7d32}.st.fail{background:#c62828}"
 	".st.warn{background:#ef6c00}.st.skip{background:#757575}"
+	".st.na{background:#9e9e9e}.st.error{background:#6d1b1b}"
+	".banner{background:#fff3e0;border:2px solid #ef6c00;padding:.5em;"
+	"font-weight:bold}"
 	".st.unknown{background:#6a1b9a}"
 	".verdict{font-size:1.1em;padding:.1em .6em}"
 	"details{margin:.4em 0}details>summary{cursor:pointer}"
@@ -703,9 +735,9 @@ static const char *const section_title[] = {
 
 static void html_status(FILE *f, rep_status st)
 {
-	fprintf(f, "<span class=\"st %s\">%s</span>", st_word[st],
-		st == ST_NONE ? "?" : st == ST_PASS ? "PASS"
-		: st == ST_FAIL ? "FAIL" : st == ST_WARN ? "WARN" : "SKIP");
+	static const char *const label[] = {"?", "PASS", "FAIL", "WARN", "SKIP",
+					    "N/A", "ERROR"};
+	fprintf(f, "<span class=\"st %s\">%s</span>", st_class[st], label[st]);
 }
 
 /* A number member as text, or "–" when absent. */
@@ -917,7 +949,8 @@ static void html_check(FILE *f, const cJSON *scn, const cJSON *ck, int ci)
 		return;
 	/* The evidence of what did not hold is open; a pass keeps it folded. */
 	fprintf(f, "<tr><td></td><td colspan=\"5\"><details%s><summary>evidence: "
-		"%d exchange(s)</summary>\n", st == ST_FAIL || st == ST_WARN ? " open" : "",
+		"%d exchange(s)</summary>\n", st == ST_FAIL || st == ST_WARN ||
+		st == ST_ERROR ? " open" : "",
 		cJSON_GetArraySize(arr(ck, "exchanges")));
 	cJSON_ArrayForEach(ref, arr(ck, "exchanges"))
 	{
@@ -942,7 +975,8 @@ static void html_scenario(FILE *f, const cJSON *scn, int si)
 	int ci = 0, xi = 0;
 
 	fprintf(f, "<details class=\"scenario %s\" id=\"s%d\"%s><summary>",
-		st_word[st], si + 1, st == ST_FAIL || st == ST_NONE ? " open" : "");
+		st_class[st], si + 1, st == ST_FAIL || st == ST_ERROR ||
+		st == ST_NONE ? " open" : "");
 	html_status(f, st);
 	fputs(" ", f);
 	esc(f, str_or(scn, "title", str_or(scn, "name", "(untitled scenario)")), 0,
@@ -970,7 +1004,16 @@ static void html_scenario(FILE *f, const cJSON *scn, int si)
 	html_num(f, scn, "duration_ms", "%.0f ms wall time");
 	fputs(", ", f);
 	html_num(f, scn, "virtual_ms", "%.0f ms");
-	fputs(" simulated</td></tr></table>\n", f);
+	fputs(" simulated</td></tr>", f);
+	{
+		double om;
+		if (num(scn, "exchanges_omitted", &om) && om > 0)
+			fprintf(f, "<tr><th>Exchanges left out</th><td>%.0f, after "
+				"the first %d (the checks judged every one)</td>"
+				"</tr>", om, cJSON_GetArraySize(arr(scn,
+								  "exchanges")));
+	}
+	fputs("</table>\n", f);
 
 	fputs("<table class=\"checks\"><tr><th>status</th><th>check</th>"
 	      "<th>level</th><th>what is checked</th><th>rules</th>"
@@ -1021,7 +1064,10 @@ static const char html_legend[] =
 	"documented reading of it where the document is unclear); when it does "
 	"not hold it is a failure (FAIL). A SHOULD check tests a recommendation "
 	"or a risk; when it does not hold it is a warning (WARN). SKIP: not "
-	"run.</dd>"
+	"run, with the reason. N/A: there was nothing for the check to judge "
+	"in this scenario (no snapshot for expect-100, say): neither a pass "
+	"nor a failure. ERROR: the scenario did not run to its end (the run "
+	"was interrupted or timed out, or it could not be set up).</dd>"
 	"<dt>Exchange</dt><dd>One HTTP request that a simulated tablet camera "
 	"sent to the server and the server's answer: the JSON the camera "
 	"POSTed, whether it asked <code>Expect: 100-continue</code> and got "
@@ -1036,18 +1082,19 @@ static const char html_legend[] =
 	"(docs/protocol.md); a violation names the rule and the JSON path of "
 	"the field, e.g. <code>$.facelib_manage.face.id</code>.</dd>"
 	"<dt>Times</dt><dd>&ldquo;at&rdquo; is simulated time in milliseconds "
-	"since the scenario started; durations are wall time unless marked "
-	"simulated.</dd>"
+	"since the scenario started (whatever the device clock was set to); "
+	"durations are wall time unless marked simulated. The devices' clock "
+	"jumps over idle time unless the run was told otherwise (Clock).</dd>"
 	"</dl></details>\n";
 
 int rep_html(const cJSON *run, FILE *f)
 {
 	static const char *const sum_keys[] = {
-		"scenarios", "passed", "failed", "skipped",
-		"checks", "checks_failed", "warnings"};
+		"scenarios", "passed", "failed", "skipped", "errors",
+		"checks", "checks_failed", "warnings", "not_applicable"};
 	static const char *const sum_heads[] = {
-		"scenarios", "passed", "failed", "skipped",
-		"checks", "checks failed", "warnings"};
+		"scenarios", "passed", "failed", "skipped", "not finished",
+		"checks", "checks failed", "warnings", "n/a"};
 	const cJSON *sum = mem(run, "summary"), *scn;
 	const char *verdict = str(run, "verdict");
 	rep_status vst;
@@ -1065,12 +1112,20 @@ int rep_html(const cJSON *run, FILE *f)
 		vst == ST_PASS ? "PASS" : vst == ST_FAIL ? "FAIL" : "no verdict",
 		html_css);
 	fprintf(f, "<span class=\"st verdict %s\">%s</span></h1>\n",
-		st_word[vst],
+		st_class[vst],
 		vst == ST_PASS ? "PASS" : vst == ST_FAIL ? "FAIL" : "NO VERDICT");
+	if (str(run, "interrupted")) {
+		fputs("<p class=\"banner\">This run did not finish: ", f);
+		esc(f, str(run, "interrupted"), 0, false);
+		fputs(". Scenarios that did not run to their end are marked "
+		      "ERROR.</p>\n", f);
+	}
 	fputs("<table class=\"meta\"><tr><th>Server</th><td>", f);
 	esc(f, str(run, "server"), 0, false);
 	fputs("</td></tr><tr><th>Profile</th><td>", f);
 	esc(f, str(run, "profile"), 0, false);
+	fputs("</td></tr><tr><th>Clock</th><td>", f);
+	esc(f, str(run, "clock"), 0, false);
 	fputs("</td></tr><tr><th>Started</th><td>", f);
 	esc(f, str(run, "started"), 0, false);
 	fputs("</td></tr><tr><th>Duration</th><td>", f);
@@ -1080,6 +1135,8 @@ int rep_html(const cJSON *run, FILE *f)
 		? "yes" : "no");
 	esc(f, str(run, "tool"), 0, false);
 	fputs(" ", f);
+	esc(f, str(run, "version"), 0, false);
+	fputs(", ", f);
 	esc(f, str(run, "schema"), 0, false);
 	fputs("</td></tr></table>\n<table class=\"summary\"><tr>", f);
 	for (size_t i = 0; i < sizeof sum_keys / sizeof *sum_keys; i++)

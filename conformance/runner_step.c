@@ -56,9 +56,10 @@ static void describe(const scn_step *st, char *out, size_t n)
 				 m ? " matching " : "", m ? m : "",
 				 st->none ? "for" : "within", st->window_s);
 		else
-			snprintf(out, n, "%s %s %s%s%s%.150s %s %.0f s",
+			snprintf(out, n, "%s %s %s%s%s%s%.150s %s %.0f s",
 				 st->none ? "no" : "expect", st->action,
 				 run__str(o, "ref") ? run__str(o, "ref") : "",
+				 run__str(o, "ref") && run__str(o, "state") ? " " : "",
 				 run__str(o, "state") ? run__str(o, "state")
 				 : run__str(o, "text") ? run__str(o, "text")
 				 : run__str(o, "event") ? run__str(o, "event") : "",
@@ -168,11 +169,10 @@ static cJSON *resolve_in(srun *r, cJSON *p, char *why, size_t n)
 				return NULL;
 			}
 			if (tv.state == TRACK_PENDING || !tv.has_seq) {
-				snprintf(why, n, "{\"$seq\": \"%s\"}: the server has "
-					 "%s", v->valuestring,
-					 tv.state == TRACK_PENDING
-					 ? "not delivered that command yet"
-					 : "delivered that command without a seq");
+				snprintf(why, n, "{\"$seq\": \"%s\"}: the seq of that "
+					 "command is not known: %s", v->valuestring,
+					 tv.state == TRACK_PENDING ? tv.detail
+					 : "the server delivered it without a seq");
 				return NULL;
 			}
 			return cJSON_CreateNumber((double)tv.seq);
@@ -323,9 +323,11 @@ static void eval_message(srun *r, const scn_step *st, const cJSON *pat,
 		    !cJSON_GetObjectItemCaseSensitive(body, cmd))
 			continue;
 		if (!scn_match(pat, body, why, sizeof why)) {
-			snprintf(v->why, sizeof v->why, "exchange %zu (%s) came "
-				 "closest but %s", i, x->kind, why);
-			v->miss = (long)i;
+			if (!v->matches) { /* a match's sentence stands */
+				snprintf(v->why, sizeof v->why, "exchange %zu (%s) "
+					 "came closest but %s", i, x->kind, why);
+				v->miss = (long)i;
+			}
 			continue;
 		}
 		v->matches++;
@@ -373,7 +375,9 @@ static void eval_record(srun *r, const scn_step *st, const cJSON *pat,
 		    (cJSON_IsNumber(at) && at->valuedouble < (double)from_t))
 			continue;
 		if (!scn_match(pat, e, why, sizeof why)) {
-			snprintf(v->why, sizeof v->why, "record %d: %s", id, why);
+			if (!v->matches)
+				snprintf(v->why, sizeof v->why, "record %d came "
+					 "closest but %s", id, why);
 			continue;
 		}
 		v->matches++;
@@ -529,9 +533,10 @@ static void server_says(srun *r, const char *state, const char *why)
 				    state);
 		else if (state)
 			step_result(r, "fail", NULL, "%s, and the server's own "
-				    "state is still %s: the command is lost "
-				    "(neither re-sent nor given up)", r->phase_msg,
-				    state);
+				    "state is %s%s: the command is lost (neither "
+				    "re-sent nor given up)", r->phase_msg, state,
+				    strcmp(state, "confirmed") ? " still"
+				    : ", which the device never reported");
 		else
 			step_result(r, "fail", NULL, "%s, and %s: nothing shows "
 				    "that the server re-sent it or gave it up",
@@ -656,7 +661,7 @@ static void expect_check(srun *r, bool deadline)
 			/* not re-sent: did the server give it up visibly? */
 			snprintf(r->phase_msg, sizeof r->phase_msg, "%.800s within "
 				 "%.0f s", v.why, st->window_s);
-			ask_server(r, "failed timeout", st->window_s < 30
+			ask_server(r, "failed timeout confirmed", st->window_s < 30
 				   ? st->window_s : 30);
 			goto out;
 		}

@@ -847,10 +847,29 @@ static bool why_set(char *why, size_t n, const char *path, const char *fmt,
 	return false;
 }
 
+/* The value of a number, also of one printed as raw text (proto_encode
+ * writes numbers in their shortest form as raw items: the device's status
+ * holds those). */
+static bool number(const cJSON *v, double *d)
+{
+	char *end;
+
+	if (cJSON_IsNumber(v)) {
+		*d = v->valuedouble;
+		return true;
+	}
+	if (!cJSON_IsRaw(v) || !v->valuestring)
+		return false;
+	*d = strtod(v->valuestring, &end);
+	return end != v->valuestring && !*end;
+}
+
 static bool equal(const cJSON *a, const cJSON *b)
 {
-	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-		return a->valuedouble == b->valuedouble;
+	double x, y;
+
+	if (number(a, &x) && number(b, &y))
+		return x == y;
 	return cJSON_Compare(a, b, true);
 }
 
@@ -873,8 +892,8 @@ static bool match_ops(const cJSON *p, const cJSON *v, char *path, size_t plen,
 			ok = !equal(op, v);
 		else if (!strcmp(k, "$gt") || !strcmp(k, "$gte") ||
 			 !strcmp(k, "$lt") || !strcmp(k, "$lte")) {
-			double a = v->valuedouble, b = op->valuedouble;
-			ok = cJSON_IsNumber(v) && cJSON_IsNumber(op) &&
+			double a, b;
+			ok = number(v, &a) && number(op, &b) &&
 			     (!strcmp(k, "$gt") ? a > b : !strcmp(k, "$gte") ? a >= b
 			      : !strcmp(k, "$lt") ? a < b : a <= b);
 		} else if (!strcmp(k, "$contains"))

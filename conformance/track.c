@@ -210,6 +210,34 @@ static part *find(track *t, size_t dev, const cJSON *norm, bool has_seq,
 	return same_seq ? same_seq : any;
 }
 
+/* A command no intent asked for may be one that was asked for, changed on
+ * the way (a score of 0.7 for 70): the oldest undelivered intent of the
+ * same members says how it differs. */
+static void note_near_miss(track *t, size_t dev, size_t ex, const cJSON *c)
+{
+	cJSON *norm = normalise(c);
+	char why[400];
+
+	for (size_t i = 0; norm && i < t->n; i++) {
+		part *p = &t->p[i];
+		const cJSON *m;
+		bool members = p->dev == dev && p->expect &&
+			       p->state == TRACK_PENDING &&
+			       cJSON_GetArraySize(p->expect) ==
+			       cJSON_GetArraySize(norm);
+		for (m = members ? p->expect->child : NULL; m; m = m->next)
+			members &= cJSON_GetObjectItemCaseSensitive(norm,
+								    m->string) != NULL;
+		if (!members || scn_match(p->expect, norm, why, sizeof why))
+			continue;
+		snprintf(p->detail, sizeof p->detail, "not delivered as asked: "
+			 "exchange %zu carried a %s that differs from it: %s", ex,
+			 norm->child->string, why);
+		break;
+	}
+	cJSON_Delete(norm);
+}
+
 int track_reply(track *t, size_t dev, size_t ex, double end_ms,
 		const cJSON *reply, track_cb cb, void *ud)
 {
@@ -228,6 +256,7 @@ int track_reply(track *t, size_t dev, size_t ex, double end_ms,
 		if (!norm)
 			goto out;
 		if (!p) {
+			note_near_miss(t, dev, ex, c);
 			if (!(p = add_part(t)))
 				goto out;
 			p->key = -1;

@@ -243,6 +243,9 @@ static const proto_fmt_rule r_deci[] = {
 static const proto_fmt_rule r_seq[] = {
 	{"hazard", PROTO_SHOULD, "not in the range of current UNIX times: a heartbeat sent at that second would report a false success"},
 };
+static const proto_fmt_rule r_percent[] = {
+	{"fraction", PROTO_SHOULD, "a value on the 0-100 scale, not a fraction of 1 (70, not 0.7)"},
+};
 static const proto_fmt_rule r_reupmode[] = {
 	{"enum", PROTO_MUST, "1 (scheduled) or 2 (idle)"},
 	{"alias", PROTO_SHOULD, "§6's 1 and 2 rather than §7's table's 3 and 4"},
@@ -269,6 +272,7 @@ size_t proto__fmt_rules(px_fmt fmt, const proto_fmt_rule **out)
 	case PX_DECI: return R(r_deci);
 	case PX_SEQ: return R(r_seq);
 	case PX_REUPMODE: return R(r_reupmode);
+	case PX_PERCENT: return R(r_percent);
 	default: *out = NULL; return 0;
 	}
 #undef R
@@ -693,6 +697,14 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 			       "operation reads as a success. A counter below "
 			       "946684800 avoids it",
 			       f->key, num);
+		}
+		return;
+	case PX_PERCENT:
+		if (d > 0 && d < 1) {
+			proto__fmt_double(num, sizeof num, d);
+			REPORT("fraction", "%s %s is on the 0-100 scale (§9): %s "
+			       "means %s of 100, not %.0f %%; a threshold of 70 %% "
+			       "is written 70", f->key, num, num, num, d * 100);
 		}
 		return;
 	case PX_REUPMODE:

@@ -46,6 +46,7 @@ typedef enum px_fmt {
 	PX_DECI,     /* a temperature "accurate to one decimal place" */
 	PX_SEQ,      /* facelib seq: warn when it looks like a send time */
 	PX_REUPMODE, /* reupload report mode: 1|2 (3|4 as-printed) */
+	PX_PERCENT,  /* 0..100: warn on a fraction of 1 (0.7 for 70) */
 } px_fmt;
 
 /* Field flags */

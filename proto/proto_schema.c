@@ -133,7 +133,7 @@ static const proto_field f_face_rec[] = {
 	FN(proto_face_rec, "liveness", liveness, PQ_OPT, RANGE(0, 1),
 	   .what = "Liveness threshold (0-1)"),
 	FN(proto_face_rec, "score", score, PQ_OPT, RANGE(0, 100),
-	   .what = "Recognition score threshold (0-100)"),
+	   .fmt = PX_PERCENT, .what = "Recognition score threshold (0-100)"),
 	FI(proto_face_rec, "times", times, PQ_OPT, RANGE(1, 10),
 	   .what = "Attempts before a stranger is declared (1-10)"),
 	FI(proto_face_rec, "distance", distance, PQ_OPT, RANGE(0, 4),
