@@ -667,9 +667,14 @@ static void expect_check(srun *r, bool deadline)
 		}
 		if (v.miss >= 0) /* the nearest miss is the evidence */
 			cJSON_AddItemToArray(v.exs, cJSON_CreateNumber((double)v.miss));
+		/* a server that moved the heartbeat interval explains many a
+		 * missed window: say so where the miss is */
 		step_result(r, "fail", v.exs, "not seen within %.0f s (%" PRId64
-			    " of %" PRId64 " matches)%s%s", st->window_s,
-			    v.matches, st->count, v.why[0] ? "; " : "", v.why);
+			    " of %" PRId64 " matches)%s%s%s%.300s", st->window_s,
+			    v.matches, st->count, v.why[0] ? "; " : "", v.why,
+			    r->acc[XC_INTERVAL].n_bad ? "; note: " : "",
+			    r->acc[XC_INTERVAL].n_bad ? r->acc[XC_INTERVAL].first
+			    : "");
 		step_done(r);
 	}
 out:

@@ -19,25 +19,51 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* True (buf set) when cand is a directory; else cand is added to the
+ * list of places tried. */
+static bool try_dir(const char *cand, char *buf, size_t len, char *tried,
+		    size_t tlen, size_t *used)
+{
+	if (is_dir(cand)) {
+		snprintf(buf, len, "%s", cand);
+		return true;
+	}
+	*used += (size_t)snprintf(tried + *used, *used < tlen ? tlen - *used : 0,
+				  "%s%.400s", *used ? ", " : "", cand);
+	return false;
+}
+
 int recog_model_dir(char *buf, size_t len)
 {
 	const char *env = getenv("CAMSIM_MODELS");
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], tried[2048] = "", cand[PATH_MAX + 64];
+	size_t used = 0;
 	ssize_t n;
+
 	if (env && *env) {
+		/* an explicit choice is the only place looked in */
 		snprintf(buf, len, "%s", env);
-		return 0;
+		if (is_dir(buf))
+			return 0;
+		snprintf(buf, len, "CAMSIM_MODELS=%.400s, which is not a "
+			 "directory", env);
+		return SIM_EMODEL;
 	}
-	/* next to the binary: build/camsim finds build/models/model */
+	/* next to the binary: build/camsim finds build/models/model, an
+	 * installed bin/camsim finds share/camsim/models/model */
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
+		char *slash;
 		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
+		if ((slash = strrchr(exe, '/'))) {
 			*slash = 0;
+			snprintf(cand, sizeof cand, "%s/../share/camsim/models/model",
+				 exe);
+			if (try_dir(cand, buf, len, tried, sizeof tried, &used))
+				return 0;
 			for (int up = 0; up < 3; up++) {
-				snprintf(buf, len, "%s/models/model", exe);
-				if (is_dir(buf))
+				snprintf(cand, sizeof cand, "%s/models/model", exe);
+				if (try_dir(cand, buf, len, tried, sizeof tried, &used))
 					return 0;
 				if (!(slash = strrchr(exe, '/')))
 					break;
@@ -45,8 +71,10 @@ int recog_model_dir(char *buf, size_t len)
 			}
 		}
 	}
-	snprintf(buf, len, "build/models/model");
-	return is_dir(buf) ? 0 : SIM_EMODEL;
+	if (try_dir("build/models/model", buf, len, tried, sizeof tried, &used))
+		return 0;
+	snprintf(buf, len, "%s (CAMSIM_MODELS is not set)", tried);
+	return SIM_EMODEL;
 }
 
 /* Whole file into a malloc'd buffer; SIM_EIO with err naming the path. */
@@ -94,9 +122,9 @@ int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
 	memset(m, 0, sizeof(*m));
 	if (!dir) {
 		if (recog_model_dir(d, sizeof d) < 0) {
-			snprintf(err, errlen,
-				 "face models not found: set CAMSIM_MODELS or run `make models` (looked in %s)",
-				 d);
+			snprintf(err, errlen, "face models not found (looked in "
+				 "%s): run `make models`, or set CAMSIM_MODELS to "
+				 "the directory holding the model files", d);
 			return SIM_EMODEL;
 		}
 		dir = d;

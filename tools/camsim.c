@@ -6,6 +6,7 @@
 #include "recog_cli.h"
 #include "runner.h"
 #include "validate.h"
+#include "version.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,25 +24,44 @@ static const char usage[] =
 	"  run        run conformance scenarios against the mock or a real server\n"
 	"  recog      the face-recognition core on picture files\n"
 	"\n"
+	"  help       this text, or `camsim help COMMAND': that command's\n"
+	"  version    camsim's version (also --version)\n"
+	"\n"
 	"camsim <command> --help describes a command.\n";
+
+/* Runs subcommand argv[0] with its arguments. */
+static int dispatch(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "validate"))
+		return validate_main(argc, argv, stdout, stderr);
+	if (!strcmp(argv[0], "run"))
+		return run_main(argc, argv, stdout, stderr);
+	if (!strcmp(argv[0], "device"))
+		return device_main(argc, argv, stdout, stderr);
+	if (!strcmp(argv[0], "mock"))
+		return mock_main(argc, argv, stdout, stderr);
+	if (!strcmp(argv[0], "recog"))
+		return recog_main(argc, argv, stdout, stderr);
+	if (!strcmp(argv[0], "version") || !strcmp(argv[0], "--version")) {
+		printf("camsim %s\n", camsim_version());
+		return 0;
+	}
+	fprintf(stderr, "camsim: unknown command \"%s\"\n\n%s", argv[0], usage);
+	return 2;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	recog_blas_pick_kernels(argv);
-	if (!strcmp(argv[1], "validate"))
-		return validate_main(argc - 1, argv + 1, stdout, stderr);
-	if (!strcmp(argv[1], "run"))
-		return run_main(argc - 1, argv + 1, stdout, stderr);
-	if (!strcmp(argv[1], "device"))
-		return device_main(argc - 1, argv + 1, stdout, stderr);
-	if (!strcmp(argv[1], "mock"))
-		return mock_main(argc - 1, argv + 1, stdout, stderr);
-	if (!strcmp(argv[1], "recog"))
-		return recog_main(argc - 1, argv + 1, stdout, stderr);
-	fprintf(stderr, "camsim: unknown command \"%s\"\n\n%s", argv[1], usage);
-	return 2;
+	if (!strcmp(argv[1], "help")) { /* camsim help run = camsim run --help */
+		char help[] = "--help";
+		char *a[] = {argv[2], help, NULL};
+		return dispatch(2, a);
+	}
+	return dispatch(argc - 1, argv + 1);
 }
