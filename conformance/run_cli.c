@@ -25,7 +25,8 @@
 static const char usage[] =
 	"usage: camsim run [--server mock|URL] [--adapter FILE] [--interactive]\n"
 	"                  [--clock jump|real|scale:N] [--timeout DURATION]\n"
-	"                  [--scenario-timeout DURATION] [--report-dir DIR]\n"
+	"                  [--scenario-timeout DURATION] [--state-wait DURATION]\n"
+	"                  [--report-dir DIR]\n"
 	"                  [--fail-on-warning] [--fail-on-skip] [--jobs N]\n"
 	"                  [--profile strict|as-printed] [--slow-ms MS]\n"
 	"                  [--cid-prefix P] [--stable-cids] [--keep-alive]\n"
@@ -48,6 +49,8 @@ static const char usage[] =
 	"                        real, or scale:N (N times real speed)\n"
 	"  --timeout D           stop the whole run after D (30s, 5m, 1h)\n"
 	"  --scenario-timeout D  one scenario's hard cap of wall time\n"
+	"  --state-wait D        how long to ask a server whether it gave up a\n"
+	"                        command whose result was lost (30s)\n"
 	"  --report-dir DIR      where reports go (default reports)\n"
 	"  --fail-on-warning     SHOULD checks fail the run too\n"
 	"  --fail-on-skip        a skipped scenario fails the run\n"
@@ -574,7 +577,7 @@ int run_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	run_opts o = {.server = "mock", .prof = &proto_profile_strict,
 		      .jobs = 2, .slow_ms = 1000, .clock = RUN_CLOCK_JUMP,
-		      .scale = 1, .clock_text = "jump"};
+		      .scale = 1, .clock_text = "jump", .state_wait_s = 30};
 	const char *report_dir = "reports", *adapter_file = NULL,
 		   *color = "auto";
 	bool quiet = false, listing = false, preflight = true;
@@ -598,7 +601,8 @@ int run_main(int argc, char **argv, FILE *out, FILE *err)
 		static const char *const valued[] = {
 			"--server", "--adapter", "--report-dir", "--jobs",
 			"--profile", "--slow-ms", "--cid-prefix", "--clock",
-			"--timeout", "--scenario-timeout", "--section",
+			"--timeout", "--scenario-timeout", "--state-wait",
+			"--section",
 			"--exclude", "--color", NULL};
 		bool takes = false;
 		for (size_t k = 0; valued[k]; k++)
@@ -665,7 +669,8 @@ int run_main(int argc, char **argv, FILE *out, FILE *err)
 				goto out;
 			}
 		} else if (!strcmp(a, "--timeout") ||
-			   !strcmp(a, "--scenario-timeout")) {
+			   !strcmp(a, "--scenario-timeout") ||
+			   !strcmp(a, "--state-wait")) {
 			double s;
 			if (!duration(v, &s)) {
 				fprintf(err, "camsim run: %s \"%s\": a duration "
@@ -673,6 +678,7 @@ int run_main(int argc, char **argv, FILE *out, FILE *err)
 				goto out;
 			}
 			*(!strcmp(a, "--timeout") ? &o.timeout_s
+			  : !strcmp(a, "--state-wait") ? &o.state_wait_s
 			  : &o.scenario_timeout_s) = s;
 		} else if (!strcmp(a, "--profile")) {
 			if (!(o.prof = proto_profile_find(v))) {

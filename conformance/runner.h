@@ -47,6 +47,9 @@ typedef struct run_opts {
 	double timeout_s;          /* the whole run (0: none) */
 	double scenario_timeout_s; /* one scenario's hard cap, wall s (0: from
 				      its timeline) */
+	double state_wait_s;       /* how long a "retry" step asks the server
+				      whether it gave a lost command up, wall
+				      s (its own timeouts run on its clock) */
 	const char *version;       /* written into the document */
 	time_t started;            /* the run's start, UTC */
 	/* Set from outside (a signal handler) to STOP_INTERRUPTED (1): every

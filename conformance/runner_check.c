@@ -381,14 +381,18 @@ static void on_note(void *ud, const track_note *n)
 	    (k->result == PROTO_KIND_NONE && strcmp(k->name, "reboot")))
 		return;
 	txt = cJSON_PrintUnformatted(n->command);
-	if (n->duplicates >= LOOP_NAMED && !r->acc[XC_DUP].note[0])
-		snprintf(r->acc[XC_DUP].note, sizeof r->acc[XC_DUP].note,
-			 "request loop: %s, confirmed in exchange %ld, is "
-			 "delivered again and again", k->name, n->done_ex);
 	run__acc_fail(r, XC_DUP, (long)c->ex, NULL, "%s %.200s was confirmed "
-		      "in exchange %ld and delivered again in exchange %zu: the "
-		      "device carries it out a second time", k->name,
-		      txt ? txt : "", n->done_ex, c->ex);
+		      "by the device's message in exchange %ld and delivered "
+		      "again in the reply of exchange %zu: the device carries it "
+		      "out a second time", k->name, txt ? txt : "", n->done_ex,
+		      c->ex);
+	if (n->duplicates == LOOP_NAMED) /* the loop is the headline, once */
+		snprintf(r->acc[XC_DUP].first, sizeof r->acc[XC_DUP].first,
+			 "request loop: %s %.200s, confirmed by the device's "
+			 "message in exchange %ld, came back in %d more replies "
+			 "(so far); the device answers each, and the server "
+			 "sends it again", k->name, txt ? txt : "", n->done_ex,
+			 n->duplicates);
 	cJSON_free(txt);
 	if (n->duplicates >= LOOP_STOP)
 		run__stop(r, STOP_LOOP, "request loop: the server delivered %s "

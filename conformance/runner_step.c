@@ -661,8 +661,9 @@ static void expect_check(srun *r, bool deadline)
 			/* not re-sent: did the server give it up visibly? */
 			snprintf(r->phase_msg, sizeof r->phase_msg, "%.800s within "
 				 "%.0f s", v.why, st->window_s);
-			ask_server(r, "failed timeout confirmed", st->window_s < 30
-				   ? st->window_s : 30);
+			ask_server(r, "failed timeout confirmed",
+				   st->window_s < r->o->state_wait_s
+				   ? st->window_s : r->o->state_wait_s);
 			goto out;
 		}
 		if (v.miss >= 0) /* the nearest miss is the evidence */

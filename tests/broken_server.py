@@ -16,6 +16,9 @@ seq, Expect: 100-continue answered -- except for the one fault of --mode:
   no-100               Expect: 100-continue is never answered
   slow                 replies come 1.5 s late (device timeout set to 1 s)
   seq-reused           every command gets seq 7
+  loop                 a command, once sent, rides along in the reply to every
+                       later message, confirmations included: the request loop
+                       of a server that never marks a command done
 
 Usage: broken_server.py --mode MODE --port-file FILE
 Listens on 127.0.0.1 (a free port, written to FILE once listening) until
@@ -29,7 +32,7 @@ import os
 import threading
 import time
 
-MODES = ("good", "status-500", "invalid-json", "person-ids-over-20",
+MODES = ("good", "loop", "status-500", "invalid-json", "person-ids-over-20",
          "strategies-over-16", "no-100", "slow", "seq-reused")
 
 SEQ_MEMBERS = ("facelib_manage", "reupload", "config", "facelog", "control")
@@ -41,6 +44,7 @@ class State:
         self.lock = threading.Lock()
         self.queue = []
         self.next_seq = 1
+        self.sticky = {}
 
     def next_reply(self):
         with self.lock:
@@ -114,6 +118,10 @@ def make_handler(state):
                 self.answer(200, '{"time_interval": 3')
                 return
             reply = state.next_reply() if heartbeat else {}
+            if state.mode == "loop":
+                with state.lock:
+                    state.sticky.update(reply)
+                    reply = dict(state.sticky)
             self.answer(200, json.dumps(reply))
 
     return Handler

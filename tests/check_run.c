@@ -328,6 +328,9 @@ static const struct {
 	int exit_code;
 } faults[] = {
 	{"good", "double", NULL, NULL, NULL, 0},
+	/* a confirmed command in every reply: the request loop, named once,
+	 * the scenario stopped, the report small */
+	{"loop", "double", "duplicate-delivery", "fail", NULL, 1},
 	{"status-500", "double", "reply-status", "fail", NULL, 1},
 	{"invalid-json", "double", "reply-valid", "fail", "json", 1},
 	{"person-ids-over-20", "double", "reply-valid", "fail",
@@ -415,8 +418,11 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 			      faults[i].exit_code, log ? log : "");
 		free(log);
 		snprintf(path, sizeof path, "%s/%s/report.json", dir, faults[i].mode);
-		text = tu_read(path, NULL);
+		size_t len = 0;
+		text = tu_read(path, &len);
 		ck_assert_msg(text, "mode %s: no report.json", faults[i].mode);
+		ck_assert_msg(len < (1u << 20), "mode %s: report.json has %zu bytes",
+			      faults[i].mode, len);
 		doc = cJSON_Parse(text);
 		ck_assert_ptr_nonnull(doc);
 		if (!faults[i].check) {
@@ -448,6 +454,11 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 						 cJSON_GetObjectItem(c, "exchanges")), 1);
 			cJSON_ArrayForEach(r, cJSON_GetObjectItem(c, "rules"))
 				found |= !strcmp(r->valuestring, faults[i].rule);
+			if (!strcmp(faults[i].mode, "loop"))
+				ck_assert_msg(strstr(cJSON_GetObjectItem(c, "message")
+						     ->valuestring, "request loop"),
+					      "loop: %s", cJSON_GetObjectItem(c,
+						"message")->valuestring);
 			ck_assert_msg(found, "mode %s: rule %s not named",
 				      faults[i].mode, faults[i].rule);
 		}
