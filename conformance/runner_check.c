@@ -506,7 +506,7 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 		/* curl waits up to 1 s for a 100 Continue, then sends the
 		 * body: that wait is the device's, not the server's */
 		bool waited = x->expect_100 && !res->got_100 &&
-			      res->t_first_byte_ms >= 1000;
+			      res->t_first_byte_ms >= 900;
 		double latency = res->t_total_ms - (waited ? 1000 : 0);
 		r->acc[XC_STATUS].n++;
 		if (res->fail != LOOP_HTTP_CONNECT)
@@ -530,6 +530,8 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 				      "HTTP %ld (only 200 is success; the device "
 				      "does not read the body, D2)", x->kind, at,
 				      res->status);
+		if (latency < 0)
+			latency = 0;
 		if (final) {
 			r->acc[XC_LATENCY].n++;
 			if (latency > slow)

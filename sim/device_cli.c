@@ -27,7 +27,7 @@ static const char usage[] =
 	"                     [--interval S] [--profile strict|as-printed]\n"
 	"                     [--control HOST:PORT] [--transcript FILE]\n"
 	"                     [--time-scale X] [--clock real|jump] [--capacity N]\n"
-	"                     [--duration S]\n"
+	"                     [--duration S] [--keep-alive]\n"
 	"\n"
 	"Runs simulated tablet cameras against a server speaking protocol V1.16\n"
 	"until --duration passes or SIGINT/SIGTERM arrives.\n"
@@ -49,6 +49,8 @@ static const char usage[] =
 	"  --capacity N        face library capacity (1-10000000, default 10000)\n"
 	"  --duration S        stop after S seconds of wall time (default: run until a\n"
 	"                      signal)\n"
+	"  --keep-alive        reuse connections (default: one per message, with\n"
+	"                      Connection: close: V1.16's short connection, D57)\n"
 	"Exit: 0 stopped as asked, 1 a runtime failure, 2 a wrong command line.\n";
 
 typedef struct cli_opts {
@@ -58,7 +60,7 @@ typedef struct cli_opts {
 	bool has_count;
 	long interval, capacity;
 	double scale, duration;
-	bool jump;
+	bool jump, keep_alive;
 } cli_opts;
 
 /* ---- cid derivation ---- */
@@ -177,6 +179,10 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, out);
 			return 0;
+		}
+		if (!strcmp(a, "--keep-alive")) {
+			o->keep_alive = true;
+			continue;
 		}
 		if (strncmp(a, "--", 2) || !a[2]) {
 			fprintf(err, "camsim device: unexpected argument \"%s\"\n%s",
@@ -417,6 +423,7 @@ int device_main(int argc, char **argv, FILE *out, FILE *err)
 	env.prof = o.prof;
 	env.transcript = tr;
 	env.capacity = o.capacity;
+	env.keep_alive = o.keep_alive;
 	env.on_event = ctl_event;
 	env.event_ud = NULL; /* the ctl, once started */
 	dev_env_defaults(&env);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,6 +66,8 @@ static inline pid_t pr_spawn(const char *const argv[], const char *const env[],
 		for (size_t i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		setpgid(0, 0);
+		/* a test that fails half-way leaves no server behind */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
