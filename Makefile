@@ -133,6 +133,8 @@ bench: models
 	@$(MAKE) --no-print-directory all
 	@echo "== conformance suite against the mock"
 	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
+	@echo "== conformance suite on the real-server path"
+	@sh tools/bench-realserver.sh $(BUILD)/camsim $(BUILD)/bench-realserver
 	@$(MAKE) --no-print-directory faces $(BUILD)/tests/bench_recog $(BUILD)/stb2png
 	@echo "== face recognition, camsim and the TF.js reference"
 	@sh tools/bench-recog.sh $(BUILD)

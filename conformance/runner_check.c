@@ -522,6 +522,10 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 			run__acc_fail(r, XC_TIME, (long)i, NULL, "%s at +%.1f s: "
 				      "the server sent %ld and no final answer",
 				      x->kind, at, res->status);
+		else if (!answered && res->got_100)
+			run__acc_fail(r, XC_TIME, (long)i, NULL, "%s at +%.1f s: "
+				      "100 Continue, then no final answer (%s)",
+				      x->kind, at, res->error);
 		else if (!answered)
 			run__acc_fail(r, XC_STATUS, (long)i, NULL, "%s at +%.1f s: "
 				      "%s", x->kind, at, res->error);
@@ -654,8 +658,6 @@ void run__on_event(void *ud, dev *d, const dev_event *ev)
 	r->evs[r->n_evs].t = t;
 	r->evs[r->n_evs].ev = *ev;
 	r->n_evs++;
-	if (ev->kind == DEV_EV_CLOCK) /* a clock the scenario set is its own */
-		r->devs[run__dev_index(r, d)].bad_clock_ex = -1;
 	if (cJSON_GetArraySize(r->j_events) < 4 * XCH_KEEP) {
 		cJSON_AddNumberToObject(j, "at_ms", (double)run__rel(r, t));
 		cJSON_AddStringToObject(j, "device",

@@ -763,6 +763,7 @@ static void run_device(srun *r, const scn_step *st)
 		const cJSON *z = cJSON_GetObjectItemCaseSensitive(o, "zone");
 		scn_time(cJSON_GetObjectItemCaseSensitive(o, "utc"), &ms);
 		dev_set_clock(d, ms / 1000, z != NULL, z ? (int64_t)z->valuedouble : 0);
+		r->devs[st->dev].bad_clock_ex = -1; /* the scenario's own clock */
 	} else if (!strcmp(a, "thermal")) {
 		double rd[64];
 		size_t n = 0;

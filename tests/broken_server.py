@@ -16,6 +16,9 @@ seq, Expect: 100-continue answered -- except for the one fault of --mode:
   no-100               Expect: 100-continue is never answered
   slow                 replies come 1.5 s late (device timeout set to 1 s)
   seq-reused           every command gets seq 7
+  100-then-close       Expect: 100-continue is answered, then the connection
+                       closes with no final answer (a reply that never
+                       arrives: reply-time, not reply-status)
   loop                 a command, once sent, rides along in the reply to every
                        later message, confirmations included: the request loop
                        of a server that never marks a command done
@@ -32,7 +35,7 @@ import os
 import threading
 import time
 
-MODES = ("good", "loop", "status-500", "invalid-json", "person-ids-over-20",
+MODES = ("good", "loop", "100-then-close", "status-500", "invalid-json", "person-ids-over-20",
          "strategies-over-16", "no-100", "slow", "seq-reused")
 
 SEQ_MEMBERS = ("facelib_manage", "reupload", "config", "facelog", "control")
@@ -82,7 +85,11 @@ def make_handler(state):
         def handle_expect_100(self):
             if state.mode == "no-100":
                 return True  # say nothing; the client waits, then sends
-            return super().handle_expect_100()
+            ok = super().handle_expect_100()
+            if state.mode == "100-then-close":
+                self.close_connection = True
+                return False  # 100 sent; no final answer follows
+            return ok
 
         def answer(self, status, body):
             data = body if isinstance(body, bytes) else body.encode()

@@ -52,9 +52,11 @@ static pid_t start_mock(const char dir[PR_DIR], char *base, size_t n)
 	snprintf(log, sizeof log, "%.200s/mock.log", dir);
 	snprintf(out, sizeof out, "%.200s/mock.out", dir);
 	/* a short command timeout: a command whose result is lost is given
-	 * up within seconds of wall time (lost-config-result) */
+	 * up within seconds of wall time (lost-config-result); long enough
+	 * for a batch's recognition under ASan, or the mock gives up on a
+	 * command the device is still carrying out */
 	const char *argv[] = {pr_camsim, "mock", "--listen", "127.0.0.1:0",
-			      "--db", db, "--cmd-timeout", "3", "--quiet", NULL};
+			      "--db", db, "--cmd-timeout", "10", "--quiet", NULL};
 	pid = pr_spawn(argv, NULL, log, out);
 	line = pr_read_when(out, 20);
 	ck_assert_msg(line && (p = strstr(line, "http://")), "camsim mock did "

@@ -4,7 +4,7 @@
  * adapter's quoting, and a deliberately broken server (tests/
  * broken_server.py, one fault per mode) caught by the matching check in
  * every case, with JUnit XML that Python's XML parser accepts. */
-#include "testutil.h"
+#include "proc.h"
 
 #include "adapter.h"
 #include "runner.h"
@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char camsim[PATH_MAX];
 
 /* ---------------------------------------------------------------- loading */
 
@@ -62,6 +61,29 @@ START_TEST(suite_scenarios_all_load)
 		scn_free(s);
 	}
 	tu_ls_free(&l);
+}
+END_TEST
+
+/* docs/scenario.schema.json says what scenario.c accepts: every file of
+ * the suite follows it (Python's jsonschema, Debian's python3-jsonschema),
+ * and a file scenario.c refuses breaks it too. */
+START_TEST(suite_scenarios_follow_the_json_schema)
+{
+	int rc = system(
+		"python3 -c \"import json, glob, sys, jsonschema\n"
+		"v = jsonschema.Draft202012Validator(json.load(open("
+		"'docs/scenario.schema.json')))\n"
+		"files = sorted(glob.glob('scenarios/*.json'))\n"
+		"assert len(files) >= 60, files\n"
+		"bad = [(f, e.message) for f in files for e in "
+		"v.iter_errors(json.load(open(f)))]\n"
+		"assert not bad, bad[:3]\n"
+		"for f in ['fixtures/run/bad/unknown-member.json', "
+		"'fixtures/run/bad/bad-operator.json']:\n"
+		"    assert list(v.iter_errors(json.load(open(f)))), f\n"
+		"\"");
+
+	ck_assert_int_eq(rc, 0);
 }
 END_TEST
 
@@ -331,6 +353,9 @@ static const struct {
 	/* a confirmed command in every reply: the request loop, named once,
 	 * the scenario stopped, the report small */
 	{"loop", "double", "duplicate-delivery", "fail", NULL, 1},
+	/* 100 Continue, then nothing: an answer that never came is a
+	 * reply-time failure, not a status */
+	{"100-then-close", "double", "reply-time", "fail", NULL, 1},
 	{"status-500", "double", "reply-status", "fail", NULL, 1},
 	{"invalid-json", "double", "reply-valid", "fail", "json", 1},
 	{"person-ids-over-20", "double", "reply-valid", "fail",
@@ -343,22 +368,6 @@ static const struct {
 	{"seq-reused", "double", "seq-hazard", "warn", NULL, 0},
 };
 #define N_FAULTS (sizeof faults / sizeof *faults)
-
-static pid_t spawn(const char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
 START_TEST(each_broken_server_is_caught_by_its_check)
 {
@@ -375,7 +384,7 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 		snprintf(log, sizeof log, "%s/%s.srv.log", dir, faults[i].mode);
 		const char *argv[] = {"python3", "tests/broken_server.py", "--mode",
 				      faults[i].mode, "--port-file", portf[i], NULL};
-		srv[i] = spawn(argv, log);
+		srv[i] = pr_spawn(argv, NULL, log, NULL);
 		ck_assert_int_gt(srv[i], 0);
 	}
 	for (size_t i = 0; i < N_FAULTS; i++) {
@@ -397,10 +406,10 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 		snprintf(rep, sizeof rep, "%s/%s", dir, faults[i].mode);
 		snprintf(scn, sizeof scn, "fixtures/run/%s.json", faults[i].scenario);
 		snprintf(log, sizeof log, "%s/%s.run.log", dir, faults[i].mode);
-		const char *argv[] = {camsim, "run", "--server", url, "--adapter",
+		const char *argv[] = {pr_camsim, "run", "--server", url, "--adapter",
 				      adp, "--report-dir", rep, "--quiet", scn,
 				      NULL};
-		run[i] = spawn(argv, log);
+		run[i] = pr_spawn(argv, NULL, log, NULL);
 		ck_assert_int_gt(run[i], 0);
 	}
 	for (size_t i = 0; i < N_FAULTS; i++) {
@@ -553,6 +562,35 @@ START_TEST(allow_rules_show_a_provoked_violation_without_counting_it)
 }
 END_TEST
 
+/* A server that sets the device's clock to 1973 makes the device's own
+ * times implausible: the server's time_set is warned about, and the
+ * device's messages show the rule without counting it against camsim's
+ * device. */
+START_TEST(a_clock_the_server_set_badly_is_not_blamed_on_the_device)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"3\"],\"steps\":["
+		"{\"operator\":\"set_time\",\"utc\":100000000,\"zone\":0},"
+		"{\"operator\":\"config\",\"config\":{\"relay\":{\"duration\":3}}},"
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":"
+		"\"config_result\",\"match\":{\"time\":{\"$lt\":200000000}},"
+		"\"within\":8}]}";
+	cJSON *doc = run_text(text, "mock");
+	const cJSON *sc = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "scenarios"), 0);
+	const cJSON *x, *v;
+	bool caused = false;
+
+	ck_assert_str_eq(status_of(doc, "step-03"), "pass");
+	ck_assert_str_eq(status_of(doc, "device-valid"), "pass");
+	ck_assert_str_eq(status_of(doc, "reply-should"), "warn");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(sc, "exchanges"))
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(x, "violations"))
+			caused |= cJSON_GetObjectItem(v, "caused_by") != NULL;
+	ck_assert(caused);
+	cJSON_Delete(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("run");
@@ -561,6 +599,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 240);
 	tcase_add_test(t, bad_scenarios_are_refused_naming_file_step_and_member);
 	tcase_add_test(t, suite_scenarios_all_load);
+	tcase_add_test(t, suite_scenarios_follow_the_json_schema);
 	tcase_add_test(t, match_is_a_subset_with_operators);
 	tcase_add_test(t, heartbeat_scenario_passes_against_the_mock_on_the_jump_clock);
 	tcase_add_test(t, an_expectation_not_met_fails_with_its_window_and_nearest_miss);
@@ -572,22 +611,14 @@ static Suite *suite(void)
 	tcase_add_test(t, each_broken_server_is_caught_by_its_check);
 	tcase_add_test(t, fail_on_warning_turns_a_seq_hazard_into_a_failure);
 	tcase_add_test(t, allow_rules_show_a_provoked_violation_without_counting_it);
+	tcase_add_test(t, a_clock_the_server_set_badly_is_not_blamed_on_the_device);
 	suite_add_tcase(s, t);
 	return s;
 }
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("CAMSIM_BIN");
-	const char *slash = strrchr(argv[0], '/');
-
 	(void)argc;
-	if (env && *env)
-		snprintf(camsim, sizeof camsim, "%s", env);
-	else if (slash)
-		snprintf(camsim, sizeof camsim, "%.*s/../camsim",
-			 (int)(slash - argv[0]), argv[0]);
-	else
-		snprintf(camsim, sizeof camsim, "build/camsim");
+	pr_find_camsim(argv[0]);
 	return tu_run(suite());
 }
