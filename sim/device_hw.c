@@ -575,8 +575,10 @@ int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
 					goto out;
 				f = &look;
 			}
+			loop_pause(d->env->loop, true); /* see loop_pause */
 			rc = recog_identify(d->env->recog, f, d->desc, d->n_lib,
 					    c->face_rec.score / 100.0, &m, err, errlen);
+			loop_pause(d->env->loop, false);
 			img_free(&look);
 			if (rc == SIM_ENOFACE && k == 0) {
 				dev__event(d, DEV_EV_FACE, "no face in the frame: "

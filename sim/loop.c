@@ -63,6 +63,9 @@ struct loop {
 	job *jobs, *jobs_tail;
 	atomic_bool stop;
 	int holds; /* loop_hold: the jump clock stands still while > 0 */
+	int pauses;                /* loop_pause nesting */
+	int64_t pause_mono;        /* monotonic ms when the pause began */
+	_Atomic int64_t paused_at; /* virtual ms while paused, else 0 */
 };
 
 static int64_t clock_ms(clockid_t id)
@@ -168,6 +171,9 @@ void loop_free(loop *l)
 
 int64_t loop_now(const loop *l)
 {
+	int64_t paused = atomic_load(&l->paused_at);
+	if (paused)
+		return paused;
 	int64_t mono = clock_ms(CLOCK_MONOTONIC) - l->start_mono;
 	return l->start_v + (int64_t)((double)mono * l->scale) +
 	       atomic_load(&l->jump_off);
@@ -179,6 +185,21 @@ loop_clock loop_mode(const loop *l)
 }
 
 /* ---------------------------------------------------------------- timers */
+
+void loop_pause(loop *l, bool on)
+{
+	if (l->mode != LOOP_JUMP)
+		return;
+	if (on && l->pauses++ == 0) {
+		atomic_store(&l->paused_at, loop_now(l));
+		l->pause_mono = clock_ms(CLOCK_MONOTONIC);
+	} else if (!on && l->pauses > 0 && --l->pauses == 0) {
+		/* the time spent paused never happened to the devices */
+		atomic_fetch_sub(&l->jump_off, clock_ms(CLOCK_MONOTONIC) -
+				 l->pause_mono);
+		atomic_store(&l->paused_at, 0);
+	}
+}
 
 void loop_hold(loop *l, bool on)
 {

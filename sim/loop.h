@@ -47,6 +47,13 @@ struct loop_timer {
  * as an operator's call into a server under test.  Other clocks ignore it. */
 void loop_hold(loop *l, bool on);
 
+/* On the jump clock: stops the virtual clock (on) while the loop thread
+ * computes for a device (recognition), and lets it go on from where it
+ * stood (off), so that device time does not depend on how fast the host
+ * is (a sanitizer build, a loaded CI machine).  Pauses nest.  Other
+ * clocks ignore it: real time is real. */
+void loop_pause(loop *l, bool on);
+
 /* Arms (or re-arms) t to fire at virtual time due.  SIM_ENOMEM or 0. */
 int loop_timer_at(loop *l, loop_timer *t, int64_t due);
 void loop_timer_stop(loop *l, loop_timer *t); /* disarmed is fine */

@@ -642,6 +642,40 @@ START_TEST(state_survives_sigkill_at_any_moment)
 }
 END_TEST
 
+/* The jump clock stands still while the loop thread computes for a device
+ * (loop_pause), and goes on from there: a slow host changes no verdict.
+ * The real clock ignores the pause. */
+START_TEST(the_jump_clock_pauses_for_the_devices_own_computing)
+{
+	loop *l, *real;
+	int64_t before, during, after;
+
+	ck_assert_int_eq(loop_new(LOOP_JUMP, 1, T0, &l), 0);
+	before = loop_now(l);
+	loop_pause(l, true);
+	loop_pause(l, true); /* nests */
+	usleep(150000);
+	during = loop_now(l);
+	loop_pause(l, false);
+	ck_assert_int_eq(loop_now(l), during); /* still paused */
+	loop_pause(l, false);
+	after = loop_now(l);
+	ck_assert_int_eq(during, before);
+	ck_assert_int_lt(after - before, 50);
+	usleep(100000);
+	ck_assert_int_ge(loop_now(l) - after, 90); /* and runs again */
+	loop_free(l);
+
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &real), 0);
+	before = loop_now(real);
+	loop_pause(real, true);
+	usleep(100000);
+	ck_assert_int_ge(loop_now(real) - before, 90);
+	loop_pause(real, false);
+	loop_free(real);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("device");
@@ -661,6 +695,7 @@ int main(void)
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
+	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
