@@ -1,10 +1,12 @@
 /* adapter.c -- runs operator actions against a vendor's server: shell
  * commands (fork/exec with a timeout, standard output kept as the result),
  * HTTP calls (libcurl easy, in the caller's thread) and terminal prompts.
- * Values are substituted into templates quoted for where they land, so a
- * person's name can never become shell syntax.  Knows nothing of V1.16. */
+ * Values reach a shell command as positional parameters of sh -c, never
+ * as its text, so a person's name can never become shell syntax.  Knows nothing of V1.16. */
 #include "adapter.h"
 #include "scenario.h"
+#include "sim_err.h"
+#include "sim_file.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -67,32 +69,28 @@ void adp_free(adapter *a)
 
 int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[1 << 16];
+	char *buf = NULL;
 	size_t len;
 	adapter *a = NULL;
 	const cJSON *e, *t;
 	int rc = SCN_EINVAL;
 
 	*out = NULL;
-	if (!f) {
-		snprintf(err, errlen, "adapter %s cannot be opened: %s", path,
-			 strerror(errno));
-		return SCN_EIO;
-	}
-	len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	if (len == sizeof buf) {
-		snprintf(err, errlen, "adapter %s: larger than 64 KiB", path);
-		return SCN_EINVAL;
-	}
-	if (!(a = calloc(1, sizeof *a)))
+	rc = sim_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
+	if (rc < 0)
+		return rc == SIM_ENOMEM ? SCN_ENOMEM
+		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+	rc = SCN_EINVAL;
+	if (!(a = calloc(1, sizeof *a))) {
+		free(buf);
 		return SCN_ENOMEM;
+	}
 	{
 		char *real = realpath(path, NULL), *slash;
 		if (!(a->dir = strdup(real ? real : path))) {
 			free(real);
 			adp_free(a);
+			free(buf);
 			return SCN_ENOMEM;
 		}
 		free(real);
@@ -102,7 +100,9 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 		else
 			snprintf(a->dir, strlen(a->dir) + 1, ".");
 	}
-	if (!(a->root = cJSON_ParseWithLength(buf, len))) {
+	a->root = cJSON_ParseWithLength(buf, len);
+	free(buf);
+	if (!a->root) {
 		snprintf(err, errlen, "adapter %s: not JSON", path);
 		rc = SCN_ENOTJSON;
 		goto fail;
@@ -206,29 +206,28 @@ static void sb_str(sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* Appends value v quoted for q. */
+/* The text of value v: a string as it is, anything else as JSON.  NULL
+ * when out of memory; *own is what the caller frees (cJSON_free). */
+static const char *value_text(const cJSON *v, char **own)
+{
+	*own = NULL;
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	return (*own = cJSON_PrintUnformatted(v));
+}
+
+/* Appends value v for q (not Q_SHELL: shell values are never text of the
+ * command, see shell_ref). */
 static void put_value(sbuf *b, const cJSON *v, quoting q)
 {
-	char *own = NULL;
-	const char *s;
+	char *own;
+	const char *s = value_text(v, &own);
 
-	if (cJSON_IsString(v))
-		s = v->valuestring;
-	else
-		s = own = cJSON_PrintUnformatted(v);
 	if (!s) {
 		b->oom = true;
 		return;
 	}
-	if (q == Q_SHELL) {
-		sb_add(b, "'", 1);
-		for (const char *p = s; *p; p++)
-			if (*p == '\'')
-				sb_str(b, "'\\''");
-			else
-				sb_add(b, p, 1);
-		sb_add(b, "'", 1);
-	} else if (q == Q_URL) {
+	if (q == Q_URL) {
 		char *e = curl_easy_escape(NULL, s, 0);
 		if (e)
 			sb_str(b, e);
@@ -239,6 +238,47 @@ static void put_value(sbuf *b, const cJSON *v, quoting q)
 		sb_str(b, s);
 	}
 	cJSON_free(own);
+}
+
+/* Where a shell template stands at a placeholder; tracked so that the
+ * reference to the value is right in any quoting the author chose. */
+typedef enum shq { SH_OUT, SH_SQ, SH_DQ } shq;
+
+/* Advances the quoting state over template character c (*esc: the
+ * previous character was a backslash that escapes this one). */
+static shq sh_step(shq st, char c, bool *esc)
+{
+	if (*esc) {
+		*esc = false;
+		return st;
+	}
+	if (st == SH_SQ)
+		return c == '\'' ? SH_OUT : SH_SQ;
+	if (c == '\\') {
+		*esc = true;
+		return st;
+	}
+	if (c == '"')
+		return st == SH_DQ ? SH_OUT : SH_DQ;
+	if (c == '\'' && st == SH_OUT)
+		return SH_SQ;
+	return st;
+}
+
+/* Appends a reference to positional parameter n for quoting state st: the
+ * value itself is an argument of sh -c, so no quote, $(...) or backquote
+ * in it is ever read as syntax (docs/adapters.md). */
+static void shell_ref(sbuf *b, int n, shq st)
+{
+	char ref[32];
+
+	if (st == SH_DQ)
+		snprintf(ref, sizeof ref, "${%d}", n);
+	else if (st == SH_SQ) /* close, the value double-quoted, reopen */
+		snprintf(ref, sizeof ref, "'\"${%d}\"'", n);
+	else
+		snprintf(ref, sizeof ref, "\"${%d}\"", n);
+	sb_str(b, ref);
 }
 
 /* The value a placeholder names: "params" (everything), "env.NAME" (an
@@ -269,11 +309,17 @@ static const cJSON *lookup(const adapter *a, const char *name,
 
 /* Replaces {name} by lookup's value.  An unknown name is an error: a typo
  * must not run a command with a hole in it.  Configuration ({env.NAME},
- * {adapter_dir}) goes into a URL as it is: it is the URL's own text. */
+ * {adapter_dir}) goes into a URL as it is: it is the URL's own text.  For
+ * Q_SHELL, args (not NULL) receives the values, and the command refers to
+ * them as "${1}", "${2}", ...; *args and its strings are the caller's
+ * (free_args), also on failure. */
 static char *expand(const adapter *a, const char *tpl, const cJSON *params,
-		    quoting q, char *err, size_t errlen)
+		    quoting q, char ***args, int *nargs, char *err,
+		    size_t errlen)
 {
 	sbuf b = {0};
+	shq st = SH_OUT;
+	bool esc = false;
 
 	for (const char *p = tpl; *p;) {
 		const char *close;
@@ -287,6 +333,8 @@ static char *expand(const adapter *a, const char *tpl, const cJSON *params,
 		close = p + k;
 		if (*p != '{' || *close != '}' || k == 1 || k - 1 >= sizeof name ||
 		    close[-1] == '.') {
+			if (q == Q_SHELL)
+				st = sh_step(st, *p, &esc);
 			sb_add(&b, p, 1);
 			p++;
 			continue;
@@ -306,7 +354,25 @@ static char *expand(const adapter *a, const char *tpl, const cJSON *params,
 			free(b.p);
 			return NULL;
 		}
-		put_value(&b, v, q == Q_URL && own ? Q_RAW : q);
+		if (q == Q_SHELL) {
+			char *txt, **na;
+			const char *s = value_text(v, &txt);
+			na = s ? realloc(*args, (size_t)(*nargs + 1) * sizeof *na)
+			       : NULL;
+			if (na) {
+				*args = na;
+				if ((na[*nargs] = strdup(s)))
+					shell_ref(&b, ++*nargs, st);
+				else
+					b.oom = true;
+			} else {
+				b.oom = true;
+			}
+			cJSON_free(txt);
+			esc = false;
+		} else {
+			put_value(&b, v, q == Q_URL && own ? Q_RAW : q);
+		}
 		cJSON_Delete(own);
 		p = close + 1;
 	}
@@ -317,6 +383,13 @@ static char *expand(const adapter *a, const char *tpl, const cJSON *params,
 		return b.oom ? NULL : strdup("");
 	}
 	return b.p;
+}
+
+static void free_args(char **args, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(args[i]);
+	free(args);
 }
 
 static bool cancelled(const atomic_bool *cancel)
@@ -375,11 +448,44 @@ static char *light_params(const cJSON *params)
 	return s;
 }
 
+/* What ran, for the report: the command, each positional value, then what
+ * it printed.  NULL when out of memory. */
+static char *shell_evidence(const char *cmd, char **args, int nargs,
+			    const char *out, const char *errs)
+{
+	sbuf b = {0};
+	char num[32];
+
+	sb_str(&b, "$ ");
+	sb_str(&b, cmd);
+	sb_str(&b, "\n");
+	for (int i = 0; i < nargs; i++) {
+		snprintf(num, sizeof num, "  ${%d} = ", i + 1);
+		sb_str(&b, num);
+		sb_str(&b, args[i]);
+		sb_str(&b, "\n");
+	}
+	if (out)
+		sb_str(&b, out);
+	if (errs && out)
+		sb_str(&b, "\n");
+	if (errs)
+		sb_str(&b, errs);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
 static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 		     const atomic_bool *cancel, adp_result *res, char *err,
 		     size_t errlen)
 {
-	char *cmd = expand(a, tpl, params, Q_SHELL, err, errlen), *json = NULL;
+	char **args = NULL;
+	int nargs = 0;
+	char *cmd = expand(a, tpl, params, Q_SHELL, &args, &nargs, err, errlen);
+	char *json = NULL;
 	char infile[] = "/tmp/camsim-params-XXXXXX";
 	int in = -1;
 	sbuf out = {0}, errs = {0};
@@ -388,8 +494,10 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	struct timespec t0;
 	bool timed_out = false, stopped = false;
 
-	if (!cmd)
+	if (!cmd) {
+		free_args(args, nargs);
 		return SCN_EADAPTER;
+	}
 	/* the whole parameters, pictures included, on standard input; the
 	 * environment has a per-string limit (128 KiB) that photos pass */
 	json = cJSON_PrintUnformatted(params);
@@ -431,7 +539,19 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 		if (cJSON_IsString(act))
 			setenv("CAMSIM_ACTION", act->valuestring, 1);
 		setenv("CAMSIM_ADAPTER_DIR", a->dir, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		{
+			/* sh -c CMD NAME ARG1 ARG2 ...: $0 is NAME */
+			char **argv = calloc((size_t)nargs + 5, sizeof *argv);
+			if (!argv)
+				_exit(127);
+			argv[0] = "sh";
+			argv[1] = "-c";
+			argv[2] = cmd;
+			argv[3] = "camsim-adapter";
+			for (int i = 0; i < nargs; i++)
+				argv[4 + i] = args[i];
+			execv("/bin/sh", argv);
+		}
 		_exit(127);
 	}
 	close(po[1]);
@@ -469,9 +589,7 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
-	if (asprintf(&res->evidence, "$ %s\n%s%s%s", cmd, out.p ? out.p : "",
-		     errs.p && out.p ? "\n" : "", errs.p ? errs.p : "") < 0)
-		res->evidence = NULL;
+	res->evidence = shell_evidence(cmd, args, nargs, out.p, errs.p);
 	if (timed_out)
 		snprintf(err, errlen, "the adapter command did not finish within "
 			 "%.0f s and was killed", a->timeout_s);
@@ -501,6 +619,7 @@ out:
 	free(out.p);
 	free(errs.p);
 	free(cmd);
+	free_args(args, nargs);
 	cJSON_free(json);
 	return rc;
 }
@@ -544,7 +663,7 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 	CURLcode cc;
 
 	url = expand(a, cJSON_GetObjectItemCaseSensitive(h, "url")->valuestring,
-		     params, Q_URL, err, errlen);
+		     params, Q_URL, NULL, NULL, err, errlen);
 	if (!url)
 		goto out;
 	if (bt) {
@@ -552,14 +671,16 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 		 * expanded with values as JSON text */
 		btpl = cJSON_IsString(bt) ? strdup(bt->valuestring)
 					  : cJSON_PrintUnformatted(bt);
-		if (!btpl || !(body = expand(a, btpl, params, Q_RAW, err, errlen)))
+		if (!btpl || !(body = expand(a, btpl, params, Q_RAW, NULL,
+					     NULL, err, errlen)))
 			goto out;
 	}
 	cJSON_ArrayForEach(e, hd) {
 		char *v, *line;
 		if (!cJSON_IsString(e))
 			continue;
-		if (!(v = expand(a, e->valuestring, params, Q_RAW, err, errlen)))
+		if (!(v = expand(a, e->valuestring, params, Q_RAW, NULL, NULL,
+				 err, errlen)))
 			goto out;
 		if (asprintf(&line, "%s: %s", e->string, v) >= 0) {
 			hl = curl_slist_append(hl, line);

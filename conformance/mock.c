@@ -309,12 +309,20 @@ static void run_job(job *j)
 		       "request; send again");
 }
 
+/* The lines are the mock's own; what a device put in them (a cid, a
+ * value quoted in an error) is escaped where it is formatted, and here
+ * again every control character but the line ends, so that nothing a
+ * device sends reaches the terminal as an escape sequence or a bell. */
 static void log_lines(mock *m, const mock__sb *b)
 {
-	if (m->log && b->p && b->n) {
-		fputs(b->p, m->log);
-		fflush(m->log);
-	}
+	char *safe;
+
+	if (!m->log || !b->p || !b->n)
+		return;
+	safe = proto_esc_dup(b->p, true);
+	fputs(safe ? safe : "(a log line; out of memory to show it)\n", m->log);
+	fflush(m->log);
+	free(safe);
 }
 
 static int on_device(struct mg_connection *c, mock *m)

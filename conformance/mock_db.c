@@ -1053,21 +1053,33 @@ static void log_exchange(const judged *j, mock__exchange *x,
 			 int64_t now)
 {
 	mock__sb head = {0};
-	char t[32];
+	char t[32], cid[200], kind[64], msg[600], path[200];
 
+	/* one line per fact: a newline or a control character a device put
+	 * in a value must not start a line of its own (proto_esc_text) */
 	mock__iso(now, t);
-	mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s\n", t,
-			j->cid ? j->cid : "-", j->kind ? j->kind : "(unknown)",
+	proto_esc_text(cid, sizeof cid, j->cid ? j->cid : "-",
+		       j->cid ? strlen(j->cid) : 1, false);
+	proto_esc_text(kind, sizeof kind, j->kind ? j->kind : "(unknown)",
+		       j->kind ? strlen(j->kind) : 9, false);
+	mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s\n", t, cid, kind,
 			(long long)x->msg_id, x->status,
 			x->status == 200 && x->body ? " " : "",
 			x->status == 200 && x->body ? x->body : "",
 			x->status == 200 && !x->body ? " (empty)" : "");
-	if (j->error)
-		mock__sb_printf(&head, "  error: %s\n", j->error);
-	for (size_t i = 0; j->rep && i < j->rep->n; i++)
-		mock__sb_printf(&head, "  %s %s at %s: %s\n",
-				sev_name(j->rep->v[i].sev), j->rep->v[i].rule,
-				j->rep->v[i].path, j->rep->v[i].msg);
+	if (j->error) {
+		proto_esc_text(msg, sizeof msg, j->error, strlen(j->error), false);
+		mock__sb_printf(&head, "  error: %s\n", msg);
+	}
+	for (size_t i = 0; j->rep && i < j->rep->n; i++) {
+		const proto_violation *v = &j->rep->v[i];
+		proto_esc_text(msg, sizeof msg, v->msg, v->msg ? strlen(v->msg) : 0,
+			       false);
+		proto_esc_text(path, sizeof path, v->path,
+			       v->path ? strlen(v->path) : 0, false);
+		mock__sb_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
+				v->rule, path, msg);
+	}
 	if (x->log.p)
 		mock__sb_add(&head, x->log.p, x->log.n);
 	free(x->log.p);

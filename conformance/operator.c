@@ -2,6 +2,8 @@
  * and the V1.16 reply member it becomes (docs/scenarios.md, "Operator
  * actions").  Reads the photos a step names; no other I/O, no servers. */
 #include "operator.h"
+#include "sim_err.h"
+#include "sim_file.h"
 #include "scenario_int.h"
 
 #include "image.h"
@@ -208,10 +210,8 @@ bad_ids:
 static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 		     cJSON *obj, const char *key, char *err, size_t errlen)
 {
-	char *p = scn_path(c->s, file), *b64 = NULL;
-	unsigned char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	FILE *f = NULL;
+	char *p = scn_path(c->s, file), *b64 = NULL, *buf = NULL;
+	size_t len = 0;
 	int rc = SCN_ENOMEM;
 
 	if (!c->s) {
@@ -222,34 +222,13 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 	}
 	if (!p)
 		goto out;
-	if (!(f = fopen(p, "rb"))) {
-		snprintf(err, errlen, "photo \"%s\" cannot be opened: %s", p,
-			 strerror(errno));
-		rc = SCN_EIO;
+	rc = sim_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
+	if (rc < 0) {
+		/* not SCN_ENOMEM: that would overwrite the message */
+		rc = rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
 		goto out;
 	}
-	do {
-		if (len == cap) {
-			unsigned char *nb;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
-				snprintf(err, errlen, "photo \"%s\" is larger "
-					 "than 64 MiB", p);
-				rc = SCN_EINVAL;
-				goto out;
-			}
-			if (!(nb = realloc(buf, cap)))
-				goto out;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		snprintf(err, errlen, "photo \"%s\": read error", p);
-		rc = SCN_EIO;
-		goto out;
-	}
+	rc = SCN_ENOMEM;
 	if (!(b64 = img_base64_encode(buf, len, NULL)))
 		goto out;
 	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
@@ -259,8 +238,6 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 out:
 	if (rc == SCN_ENOMEM)
 		snprintf(err, errlen, "out of memory reading a photo");
-	if (f)
-		fclose(f);
 	free(p);
 	free(buf);
 	free(b64);

@@ -7,6 +7,7 @@
 #include "report.h"
 #include "runner.h"
 #include "version.h"
+#include "proto.h"
 
 #include "recog.h"
 
@@ -350,13 +351,19 @@ static void summary(const ui *u, const cJSON *doc, const char *server)
 					head[pass], col(u, RESET));
 			any = true;
 			first_failure(sc, &id, &cname, &msg);
-			if (pass == 0 && id)
+			/* msg and reason quote what a server sent */
+			if (pass == 0 && id) {
+				char *m = proto_esc_dup(msg, false);
 				fprintf(f, "  %s%s%s  %s (%s)\n      %.400s\n",
 					col(u, BOLD), name, col(u, RESET), id,
-					cname, msg);
-			else
+					cname, m ? m : "(out of memory)");
+				free(m);
+			} else {
+				char *r = proto_esc_dup(reason, false);
 				fprintf(f, "  %s%s%s  %.400s\n", col(u, BOLD), name,
-					col(u, RESET), reason ? reason : "");
+					col(u, RESET), r ? r : "");
+				free(r);
+			}
 		}
 	}
 	fprintf(f, "\n%s%s%s", verdict && !strcmp(verdict, "pass")

@@ -9,6 +9,7 @@
 #include "outcome.h"
 
 #include "sim_err.h"
+#include "sim_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -689,26 +690,20 @@ static int run_face(srun *r, const scn_step *st, char *err, size_t errlen)
 	const cJSON *o = st->obj, *v;
 	dev *d = r->devs[st->dev].d;
 	char *path = scn_path(r->s, run__str(o, "image"));
-	FILE *f = path ? fopen(path, "rb") : NULL;
-	unsigned char *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	dev_face_in in = {0};
 	int rc = 0;
 
-	if (f) {
-		fseek(f, 0, SEEK_END);
-		long sz = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		if (sz >= 0 && sz < (64l << 20) && (buf = malloc((size_t)sz + 1)))
-			len = fread(buf, 1, (size_t)sz, f);
-		fclose(f);
+	if (!path) {
+		snprintf(err, errlen, "image \"%s\": out of memory",
+			 run__str(o, "image"));
+		return SIM_ENOMEM;
 	}
-	if (!buf) {
-		snprintf(err, errlen, "image \"%s\" cannot be read: %s",
-			 path ? path : run__str(o, "image"), strerror(errno));
-		free(path);
-		return SIM_EIO;
-	}
+	rc = sim_read_file("image", path, 64u << 20, &buf, &len, err, errlen);
+	free(path);
+	if (rc < 0)
+		return rc;
 	in.image = buf;
 	in.image_len = len;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "temperature"))) {
@@ -737,7 +732,6 @@ static int run_face(srun *r, const scn_step *st, char *err, size_t errlen)
 	for (int k = 0; k < (v ? (int)v->valuedouble : 1) && rc >= 0; k++)
 		rc = dev_face(d, &in, err, errlen);
 	free(buf);
-	free(path);
 	return rc;
 }
 

@@ -5,6 +5,8 @@
 #include "scenario.h"
 #include "operator.h"
 #include "scenario_int.h"
+#include "sim_err.h"
+#include "sim_file.h"
 
 #include "proto.h"
 
@@ -760,42 +762,16 @@ nomem:
 
 int scn_load(const char *path, scenario **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0;
 	int rc;
 
 	*out = NULL;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot be opened: %s", path,
-			 strerror(errno));
-		return SCN_EIO;
-	}
-	do {
-		if (len + 4096 > cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (16u << 20) || !(nb = realloc(buf, cap))) {
-				snprintf(err, errlen, "%s: %s", path, cap >
-					 (16u << 20) ? "larger than 16 MiB: not "
-					 "a scenario" : "out of memory");
-				free(buf);
-				fclose(f);
-				return cap > (16u << 20) ? SCN_EINVAL : SCN_ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return SCN_EIO;
-	}
-	fclose(f);
-	rc = scn_parse(buf ? buf : "", len, path, out, err, errlen);
+	rc = sim_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
+	if (rc < 0)
+		return rc == SIM_ENOMEM ? SCN_ENOMEM
+		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+	rc = scn_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;
 }

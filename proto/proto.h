@@ -562,4 +562,24 @@ size_t proto_list_count(const char *s, size_t *bad);
  * *n_out gets the decoded length. */
 bool proto_base64_valid(const char *s, size_t len, size_t *n_out);
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, <= U+10FFFF; left > 0 bytes available), or 0. */
+size_t proto_utf8_len(const unsigned char *p, size_t left);
+
+/* Text that came from a device, a server or a file, made safe to print on
+ * a terminal or into a log line: every character a terminal acts on is
+ * written as a visible escape -- \n \r \t as those two characters, the
+ * other C0 controls and DEL as \xNN, the C1 controls (U+0080..U+009F) as
+ * \u00NN -- and a byte that is not valid UTF-8 as \xNN; a backslash
+ * stays as it is.  With keep_nl, '\n' is kept (text whose lines camsim
+ * made itself).  Writes at most outlen - 1 bytes and a NUL (nothing when
+ * outlen is 0), never cutting an escape or a character in two; returns
+ * the length the whole result needs, as snprintf does.  s may be NULL
+ * (""); n is its length in bytes. */
+size_t proto_esc_text(char *out, size_t outlen, const char *s, size_t n,
+		      bool keep_nl);
+/* proto_esc_text of a NUL-terminated s into a malloc'd string, or NULL
+ * when out of memory. */
+char *proto_esc_dup(const char *s, bool keep_nl);
+
 #endif

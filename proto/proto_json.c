@@ -45,9 +45,7 @@ static int fail(char *err, size_t errlen, const char *buf, size_t off,
 	return PROTO_ENOTJSON;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, <= U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t left)
+size_t proto_utf8_len(const unsigned char *p, size_t left)
 {
 	unsigned c = p[0];
 	size_t n;
@@ -85,7 +83,7 @@ static int precheck(const char *buf, size_t len, char *err, size_t errlen)
 		if (c == 0)
 			return fail(err, errlen, buf, i, "NUL byte (0x00) in the body");
 		if (c >= 0x80) {
-			size_t n = utf8_len(p + i, len - i);
+			size_t n = proto_utf8_len(p + i, len - i);
 			if (!n)
 				return fail(err, errlen, buf, i,
 					    "invalid UTF-8 (byte 0x%02X); JSON text "

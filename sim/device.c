@@ -521,6 +521,33 @@ void dev_set_clock(dev *d, int64_t utc_s, bool has_zone, int64_t zone_s)
 
 /* ---------------------------------------------------------------- transcript */
 
+/* What a server sent, each of its lines after prefix, with anything a
+ * terminal would act on escaped (a transcript is read with cat and less). */
+static void tr_lines(FILE *f, const char *prefix, const char *s, size_t n)
+{
+	const char *end;
+
+	if (!s)
+		s = "", n = 0;
+	end = s + n;
+
+	do {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		size_t need = proto_esc_text(NULL, 0, s, len, false);
+		char *e = malloc(need + 1);
+		if (!e) {
+			fprintf(f, "%s(%zu bytes; out of memory to show them)\n",
+				prefix, len);
+		} else {
+			proto_esc_text(e, need + 1, s, len, false);
+			fprintf(f, "%s%s\n", prefix, e);
+			free(e);
+		}
+		s = nl ? nl + 1 : end;
+	} while (s < end);
+}
+
 void dev__transcript(dev *d, const char *method, const char *url,
 		     const char *kind, bool expect_100, const char *body,
 		     size_t len, const loop_http_res *r)
@@ -566,14 +593,17 @@ void dev__transcript(dev *d, const char *method, const char *url,
 				const char *e = strpbrk(p, "\r\n");
 				size_t n = e ? (size_t)(e - p) : strlen(p);
 				if (n)
-					fprintf(f, "< %.*s\n", (int)n, p);
+					tr_lines(f, "< ", p, n);
 				p += n;
 				while (*p == '\r' || *p == '\n')
 					p++;
 			}
 		}
-		if (r->status == 200)
-			fprintf(f, "<\n< %.*s\n\n", (int)r->len, r->body);
+		if (r->status == 200) {
+			fputs("<\n", f);
+			tr_lines(f, "< ", r->body, r->len);
+			fputs("\n", f);
+		}
 		else
 			fprintf(f, "< (body not read: status is not 200)\n\n");
 	}

@@ -36,7 +36,8 @@ import threading
 import time
 
 MODES = ("good", "loop", "100-then-close", "status-500", "invalid-json", "person-ids-over-20",
-         "strategies-over-16", "no-100", "slow", "seq-reused")
+         "strategies-over-16", "no-100", "slow", "seq-reused",
+         "control-chars")
 
 SEQ_MEMBERS = ("facelib_manage", "reupload", "config", "facelog", "control")
 
@@ -120,6 +121,11 @@ def make_handler(state):
                 time.sleep(1.5)
             if heartbeat and state.mode == "status-500":
                 self.answer(500, '{"error":"internal"}')
+                return
+            if heartbeat and state.mode == "control-chars":
+                # a value that would clear the reader's terminal and ring
+                # its bell if camsim printed it as it is
+                self.answer(200, '{"time_interval": "\\u001b[2J\\u0007"}')
                 return
             if heartbeat and state.mode == "invalid-json":
                 self.answer(200, '{"time_interval": 3')

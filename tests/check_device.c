@@ -514,6 +514,34 @@ START_TEST(non_200_replies_are_failures_and_their_body_is_not_read)
 }
 END_TEST
 
+/* The transcript is read with cat and less: a reply that would clear the
+ * screen and ring the bell is written with its controls escaped, each of
+ * its lines prefixed. */
+START_TEST(transcript_escapes_what_the_server_sent)
+{
+	fx f;
+	char path[128], *text;
+	FILE *tr;
+
+	fx_setup(&f);
+	snprintf(path, sizeof path, "%s/transcript.txt", f.dir);
+	tr = fopen(path, "w");
+	ck_assert_ptr_nonnull(tr);
+	f.env.transcript = tr;
+	ts_push(&f.srv, 200, "{\"x\": \"\x1b[2J\x07\"}\n{\"second\": 1}", 0);
+	run_until(&f, 2);
+	f.env.transcript = NULL;
+	fclose(tr);
+	text = tu_read(path, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(!strpbrk(text, "\x1b\x07"), "raw controls in:\n%s", text);
+	ck_assert_msg(strstr(text, "< {\"x\": \"\\x1B[2J\\x07\"}\n< {\"second\": 1}\n"),
+		      "%s", text);
+	free(text);
+	fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(server_address_change_takes_the_next_message)
 {
 	fx f;
@@ -692,6 +720,7 @@ int main(void)
 	tcase_add_test(tc, upgrade_errors_map_exactly);
 	tcase_add_test(tc, control_log_clear_alarm_and_reboot);
 	tcase_add_test(tc, non_200_replies_are_failures_and_their_body_is_not_read);
+	tcase_add_test(tc, transcript_escapes_what_the_server_sent);
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);

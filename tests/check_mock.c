@@ -928,6 +928,23 @@ START_TEST(test_cli_run)
 	free(b);
 	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
 	ck_assert_msg(strstr(line, CID " heartbeat #1 -> 200 (empty)"), "%s", line);
+	{
+		/* a cid that clears the screen, rings the bell and starts a
+		 * line of its own: named on one line, every control escaped */
+		resp r = post(&f, "{\"app_version\":\"V1.0.0\",\"cid\":"
+			      "\"X\\u001b[2J\\u0007\\nFAKE\",\"seq\":2,"
+			      "\"uptime\":1700000000,\"type\":3}");
+		bool named = false;
+		resp_free(&r);
+		for (int i = 0; i < 3 && !named; i++) {
+			ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+			ck_assert_msg(!strpbrk(line, "\x1b\x07"),
+				      "raw control in %s", line);
+			ck_assert_msg(strncmp(line, "FAKE", 4), "%s", line);
+			named = strstr(line, "\"X\\x1B[2J\\x07\\nFAKE\"") != NULL;
+		}
+		ck_assert_msg(named, "the cid is not in the log: %s", line);
+	}
 	kill(pid, SIGTERM);
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);

@@ -401,6 +401,55 @@ START_TEST(empty_body_is_nothing_to_do_for_the_device_only)
 }
 END_TEST
 
+/* What a hostile peer puts in a value never reaches a terminal as a
+ * control: each input, escaped, is exactly the expected text. */
+static const struct {
+	const char *in;
+	size_t len;
+	bool keep_nl;
+	const char *want;
+} esc_cases[] = {
+	{"plain \xC3\xA9t\xC3\xA9 \xE2\x82\xAC", 0, false, "plain \xC3\xA9t\xC3\xA9 \xE2\x82\xAC"},
+	{"\x1B[2J\x07", 0, false, "\\x1B[2J\\x07"},
+	{"a\nb\rc\td", 0, false, "a\\nb\\rc\\td"},
+	{"a\nb\r", 0, true, "a\nb\\r"},
+	{"del\x7F", 0, false, "del\\x7F"},
+	{"c1 \xC2\x9B" "31m", 0, false, "c1 \\u009B31m"},
+	{"nbsp \xC2\xA0", 0, false, "nbsp \xC2\xA0"},
+	{"bad \xFF\xC3", 0, false, "bad \\xFF\\xC3"},
+	{"over \xC0\xAF", 0, false, "over \\xC0\\xAF"},
+	{"nul\0x", 5, false, "nul\\x00x"},
+	{"back\\slash", 0, false, "back\\slash"},
+	{"", 0, false, ""},
+};
+
+START_TEST(control_characters_are_escaped_for_terminals_and_logs)
+{
+	for (size_t i = 0; i < sizeof esc_cases / sizeof *esc_cases; i++) {
+		const char *in = esc_cases[i].in;
+		size_t n = esc_cases[i].len ? esc_cases[i].len : strlen(in);
+		char out[128], small[6];
+		size_t need = proto_esc_text(out, sizeof out, in, n,
+					     esc_cases[i].keep_nl);
+		ck_assert_msg(!strcmp(out, esc_cases[i].want),
+			      "case %zu: got [%s], want [%s]", i, out,
+			      esc_cases[i].want);
+		ck_assert_uint_eq(need, strlen(esc_cases[i].want));
+		/* a short buffer holds whole escapes only, NUL-terminated */
+		proto_esc_text(small, sizeof small, in, n, esc_cases[i].keep_nl);
+		ck_assert_msg(!strncmp(small, esc_cases[i].want, strlen(small)),
+			      "case %zu: truncated to [%s]", i, small);
+		ck_assert_uint_le(strlen(small), sizeof small - 1);
+	}
+	{
+		char *d = proto_esc_dup("x\x1By", false);
+		ck_assert_str_eq(d, "x\\x1By");
+		free(d);
+	}
+	ck_assert_uint_eq(proto_esc_text(NULL, 0, NULL, 3, false), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proto hostile input");
@@ -417,6 +466,7 @@ int main(void)
 	tcase_add_test(tc, numbers_out_of_range_are_refused);
 	tcase_add_test(tc, random_corruption_never_crashes);
 	tcase_add_test(tc, empty_body_is_nothing_to_do_for_the_device_only);
+	tcase_add_test(tc, control_characters_are_escaped_for_terminals_and_logs);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -343,6 +343,102 @@ START_TEST(adapter_quotes_values_for_the_shell)
 }
 END_TEST
 
+/* Whatever quoting the author put around a placeholder, the value arrives
+ * as it is and nothing in it runs: each template prints the value between
+ * markers into a file, and a value that tried to run a command would
+ * create the witness file. */
+static const struct {
+	const char *tpl;  /* {name} is the value; > OUT is appended */
+	const char *want; /* what printf %s... wrote, V the value */
+} shell_quoting[] = {
+	{"printf '<%s>' {name}", "<V>"},
+	{"printf '<%s>' \"{name}\"", "<V>"},
+	{"printf '<%s>' '{name}'", "<V>"},
+	{"printf '<%s>' \"x {name} y\"", "<x V y>"},
+	{"printf '<%s>' 'x {name} y'", "<x V y>"},
+	{"printf '<%s>' x{name}y", "<xVy>"},
+	{"printf '<%s>' \"\\\"{name}\\\"\"", "<\"V\">"},
+	{"printf '<%s>' \"a'b{name}\"", "<a'bV>"},
+	{"printf '<%s|%s>' {name} \"{name}\"", "<V|V>"},
+};
+
+START_TEST(adapter_values_never_become_shell_syntax)
+{
+	static const char *const values[] = {
+		"$(touch WITNESS)", "`touch WITNESS`", "\"; touch WITNESS; \"",
+		"'; touch WITNESS; '", "a b\\c\n$HOME *", "${IFS}$((1+1))",
+	};
+	char dir[] = "/tmp/camsim-adpq-XXXXXX", path[PATH_MAX], out[PATH_MAX];
+	char witness[PATH_MAX], e[600];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/adapter.json", dir);
+	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(witness, sizeof witness, "%s/WITNESS", dir);
+	for (size_t t = 0; t < sizeof shell_quoting / sizeof *shell_quoting; t++)
+		for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+			char want[512], *got, *val;
+			const char *w = shell_quoting[t].want;
+			adp_result res;
+			adapter *a = NULL;
+			cJSON *act = cJSON_CreateObject(), *doc, *p;
+			size_t n = 0;
+			FILE *f;
+
+			/* the value runs in dir, so WITNESS would land there */
+			val = malloc(strlen(values[v]) + 1);
+			strcpy(val, values[v]);
+			for (; *w && n + strlen(val) < sizeof want - 1; w++)
+				if (*w == 'V') {
+					strcpy(want + n, val);
+					n += strlen(val);
+				} else {
+					want[n++] = *w;
+				}
+			want[n] = '\0';
+			{
+				char cmd[PATH_MAX * 2 + 200];
+				snprintf(cmd, sizeof cmd, "cd %s && %s > %s", dir,
+					 shell_quoting[t].tpl, out);
+				cJSON_AddItemToObject(act, "enroll",
+						      cJSON_CreateObject());
+				cJSON_AddStringToObject(
+				    cJSON_GetObjectItem(act, "enroll"), "shell", cmd);
+			}
+			doc = cJSON_CreateObject();
+			cJSON_AddItemToObject(doc, "actions", act);
+			f = fopen(path, "w");
+			got = cJSON_Print(doc);
+			fputs(got, f);
+			fclose(f);
+			free(got);
+			cJSON_Delete(doc);
+			ck_assert_int_eq(adp_load(path, &a, e, sizeof e), 0);
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "name", val);
+			ck_assert_msg(adp_run(a, false, "enroll", p, NULL, &res, e,
+					      sizeof e) == 0,
+				      "template %s: %s", shell_quoting[t].tpl, e);
+			adp_result_free(&res);
+			got = tu_read(out, NULL);
+			ck_assert_msg(got && !strcmp(got, want),
+				      "template %s, value %s: printed [%s], "
+				      "expected [%s]", shell_quoting[t].tpl,
+				      values[v], got ? got : "(nothing)", want);
+			ck_assert_msg(access(witness, F_OK) != 0,
+				      "template %s, value %s ran a command",
+				      shell_quoting[t].tpl, values[v]);
+			free(got);
+			free(val);
+			cJSON_Delete(p);
+			adp_free(a);
+		}
+	remove(out);
+	remove(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the broken server */
 
 static const struct {
@@ -358,6 +454,9 @@ static const struct {
 	{"100-then-close", "double", "reply-time", "fail", NULL, 1},
 	{"status-500", "double", "reply-status", "fail", NULL, 1},
 	{"invalid-json", "double", "reply-valid", "fail", "json", 1},
+	/* what the server put in a value is quoted, never played on the
+	 * terminal (every mode's output is checked for raw controls) */
+	{"control-chars", "double", "reply-valid", "fail", NULL, 1},
 	{"person-ids-over-20", "double", "reply-valid", "fail",
 	 "facelib_delete.person_ids.max_items", 1},
 	{"strategies-over-16", "double", "reply-valid", "fail",
@@ -425,6 +524,9 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 			      "mode %s: exit %d, expected %d: %s", faults[i].mode,
 			      WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			      faults[i].exit_code, log ? log : "");
+		ck_assert_msg(!strpbrk(log ? log : "", "\x1b\x07"),
+			      "mode %s: a raw control character reached the "
+			      "terminal: %s", faults[i].mode, log);
 		free(log);
 		snprintf(path, sizeof path, "%s/%s/report.json", dir, faults[i].mode);
 		size_t len = 0;
@@ -462,7 +564,8 @@ START_TEST(each_broken_server_is_caught_by_its_check)
 			ck_assert_int_ge(cJSON_GetArraySize(
 						 cJSON_GetObjectItem(c, "exchanges")), 1);
 			cJSON_ArrayForEach(r, cJSON_GetObjectItem(c, "rules"))
-				found |= !strcmp(r->valuestring, faults[i].rule);
+				found |= faults[i].rule &&
+					 !strcmp(r->valuestring, faults[i].rule);
 			if (!strcmp(faults[i].mode, "loop"))
 				ck_assert_msg(strstr(cJSON_GetObjectItem(c, "message")
 						     ->valuestring, "request loop"),
@@ -608,6 +711,7 @@ static Suite *suite(void)
 	tcase_add_test(t, recognition_scenarios_are_skipped_without_models);
 	tcase_add_test(t, recognised_person_scenario_passes_with_the_core);
 	tcase_add_test(t, adapter_quotes_values_for_the_shell);
+	tcase_add_test(t, adapter_values_never_become_shell_syntax);
 	tcase_add_test(t, each_broken_server_is_caught_by_its_check);
 	tcase_add_test(t, fail_on_warning_turns_a_seq_hazard_into_a_failure);
 	tcase_add_test(t, allow_rules_show_a_provoked_violation_without_counting_it);

@@ -316,6 +316,60 @@ START_TEST(an_adapter_without_the_needed_actions_is_refused_before_anything_runs
 }
 END_TEST
 
+/* A FIFO or a directory where a file belongs is named for what it is, at
+ * once: as a scenario, as an adapter, as a device's picture. */
+START_TEST(what_is_not_a_file_is_refused_at_once_naming_what_it_is)
+{
+	char dir[PR_DIR], rep[PATH_MAX], fifo[PATH_MAX], sub[PATH_MAX],
+	     scn[PATH_MAX], scn2[PATH_MAX];
+	const char *a1[] = {"run", "--server", "mock", "--report-dir", rep,
+			    fifo, NULL};
+	const char *a2[] = {"run", "--server", "mock", "--adapter", fifo,
+			    "--report-dir", rep, "heartbeat", NULL};
+	const char *a3[] = {"run", "--server", "mock", "--report-dir", rep,
+			    scn, scn2, NULL};
+	double secs;
+	char *err, *json;
+	FILE *f;
+	int rc;
+
+	pr_tmpdir(dir, "notfile");
+	snprintf(rep, sizeof rep, "%s/rep", dir);
+	snprintf(fifo, sizeof fifo, "%s/x.fifo", dir);
+	snprintf(sub, sizeof sub, "%s/adir", dir);
+	snprintf(scn, sizeof scn, "%s/fifo-image.json", dir);
+	snprintf(scn2, sizeof scn2, "%s/dir-image.json", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	for (int k = 0; k < 2; k++) {
+		ck_assert_ptr_nonnull(f = fopen(k ? scn2 : scn, "w"));
+		fprintf(f, "{\"name\": \"%s\", \"title\": \"not a file\", "
+			   "\"sections\": [\"4\"], \"devices\": [{\"id\": \"dev\"}], "
+			   "\"steps\": [{\"device\": \"face\", \"image\": \"%s\"}]}",
+			k ? "dir-image" : "fifo-image", k ? "adir" : "x.fifo");
+		fclose(f);
+	}
+	rc = camsim_run(dir, "scenario", a1, NULL, 20, &secs);
+	err = slurp(dir, "scenario.log");
+	ck_assert_msg(rc == 2 && strstr(err, "x.fifo: is a FIFO"), "exit %d: %s",
+		      rc, err);
+	free(err);
+	rc = camsim_run(dir, "adapter", a2, NULL, 20, &secs);
+	err = slurp(dir, "adapter.log");
+	ck_assert_msg(rc == 2 && strstr(err, "adapter") &&
+		      strstr(err, "x.fifo: is a FIFO"), "exit %d: %s", rc, err);
+	free(err);
+	rc = camsim_run(dir, "image", a3, NULL, 60, &secs);
+	ck_assert_msg(rc == 1, "exit %d", rc);
+	json = slurp(dir, "rep/report.json");
+	ck_assert_msg(strstr(json, "x.fifo: is a FIFO") &&
+		      strstr(json, "adir: is a directory") &&
+		      !strstr(json, "No such file"), "%s", json);
+	free(json);
+	pr_rmdir(dir);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- verdicts */
 
 START_TEST(refused_connections_fail_reply_status_and_leave_reply_time_with_nothing_to_judge)
@@ -488,6 +542,7 @@ static Suite *suite(void)
 	tcase_add_test(t, a_server_that_is_down_stops_the_run_within_seconds_naming_it);
 	tcase_add_test(t, a_server_that_does_not_speak_http_stops_the_run);
 	tcase_add_test(t, an_adapter_without_the_needed_actions_is_refused_before_anything_runs);
+	tcase_add_test(t, what_is_not_a_file_is_refused_at_once_naming_what_it_is);
 	tcase_add_test(t, refused_connections_fail_reply_status_and_leave_reply_time_with_nothing_to_judge);
 	tcase_add_test(t, skipped_scenarios_show_in_the_headline_and_can_fail_the_run);
 	tcase_add_test(t, scenarios_are_chosen_by_name_pattern_section_and_exclusion);
