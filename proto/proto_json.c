@@ -73,6 +73,31 @@ size_t proto_utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+/* How many arrays and objects are open at buf[off] (strings skipped), so
+ * that a parse that stopped at the nesting limit says so. */
+static size_t nesting_at(const char *buf, size_t off)
+{
+	size_t depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < off; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ']' || c == '}') && depth) {
+			depth--;
+		}
+	}
+	return depth;
+}
+
 static int precheck(const char *buf, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *p = (const unsigned char *)buf;
@@ -198,11 +223,13 @@ int proto_json_parse(const char *buf, size_t len, cJSON **out, char *err,
 		const char *why = hint(buf, len, &at);
 		/* only white space after the failure: the text ends early */
 		off = at == off && proto_json_blank(buf, off, len) ? len : at;
+		if (nesting_at(buf, off) >= CJSON_NESTING_LIMIT)
+			return fail(err, errlen, buf, off, "nested deeper than "
+				    "%d levels of arrays and objects, the limit "
+				    "camsim reads", CJSON_NESTING_LIMIT);
 		if (off >= len)
 			return fail(err, errlen, buf, len,
-				    "the JSON text ends too early (truncated, or "
-				    "nested deeper than %d levels)",
-				    CJSON_NESTING_LIMIT);
+				    "the JSON text ends too early (truncated)");
 		return fail(err, errlen, buf, off, "not valid JSON here%s", why);
 	}
 	if (!proto_json_blank(buf, (size_t)(end - buf), len)) {

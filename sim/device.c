@@ -332,6 +332,18 @@ out:
 	return rc;
 }
 
+/* D33: what the validator accepts in a message's cid, so that whatever a
+ * device is called, its own messages are valid. */
+static bool cid_ok(const char *cid, size_t n)
+{
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)cid[i] < 0x21 || (unsigned char)cid[i] > 0x7E)
+			return false;
+	return true;
+}
+
 int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 	    size_t errlen)
 {
@@ -341,12 +353,13 @@ int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 
 	*out = NULL;
 	n = opts->cid ? strlen(opts->cid) : 0;
-	if (n < 1 || n > 64 || strspn(opts->cid,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"0123456789-_.:") != n) {
+	if (!cid_ok(opts->cid, n)) {
+		char shown[200];
+		proto_esc_text(shown, sizeof shown, opts->cid, n, false);
 		snprintf(err, errlen,
-			 "cid \"%s\": 1 to 64 letters, digits, '-', '_', '.' "
-			 "or ':' (docs/protocol.md D33)", opts->cid ? opts->cid : "");
+			 "cid \"%s\": a cid is 1 to 64 printable ASCII "
+			 "characters (0x21-0x7E), no spaces (docs/protocol.md "
+			 "D33)", shown);
 		return SIM_EINVAL;
 	}
 	if (!opts->server_url || !*opts->server_url) {

@@ -542,6 +542,60 @@ START_TEST(transcript_escapes_what_the_server_sent)
 }
 END_TEST
 
+/* The device takes every cid that docs/protocol.md D33 (and the --cid
+ * option, and docs/device.md) allow, and its messages with it are valid;
+ * nothing else. */
+START_TEST(a_device_takes_exactly_the_cids_the_protocol_allows)
+{
+	static const char *const good[] = {
+		"a/b%?#~!\"'{}", "0", "X" "123456789012345678901234567890"
+		"12345678901234567890123456789012",
+	};
+	static const char *const bad[] = {
+		"", "a b", "tab\t", "esc\x1b", "\xC3\xA9",
+		"1234567890123456789012345678901234567890123456789012345678901234X",
+	};
+	fx f;
+	char err[256];
+
+	fx_setup(&f);
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		dev_opts o = {.cid = good[i], .server_url = f.srv.url,
+			      .interval_s = 10, .app_version = "V1.0.0"};
+		dev *d = NULL;
+		ck_assert_msg(dev_new(&f.env, &o, &d, err, sizeof err) == 0,
+			      "cid %s refused: %s", good[i], err);
+		ck_assert_msg(dev_power_on(d, err, sizeof err) == 0, "%s", err);
+		{
+			/* its first heartbeat, valid (req) and carrying it */
+			bool seen = false;
+			for (size_t k = ts_count(&f.srv); !seen; k++) {
+				proto_arena a = PROTO_ARENA_INIT;
+				proto_msg m;
+				run_until(&f, k + 1);
+				m = req(&f, k, &a);
+				seen = m.kind == PROTO_HEARTBEAT &&
+				       !strcmp(m.u.heartbeat.cid, good[i]);
+				proto_arena_free(&a);
+				ck_assert_uint_lt(k, 20);
+			}
+		}
+		dev_free(d);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		dev_opts o = {.cid = bad[i], .server_url = f.srv.url,
+			      .interval_s = 10, .app_version = "V1.0.0"};
+		dev *d = NULL;
+		ck_assert_msg(dev_new(&f.env, &o, &d, err, sizeof err) == SIM_EINVAL,
+			      "cid %s accepted", bad[i]);
+		ck_assert_ptr_null(d);
+		ck_assert_msg(strstr(err, "0x21-0x7E") && !strpbrk(err, "\t\x1b"),
+			      "%s", err);
+	}
+	fx_teardown(&f);
+}
+END_TEST
+
 START_TEST(server_address_change_takes_the_next_message)
 {
 	fx f;
@@ -721,6 +775,7 @@ int main(void)
 	tcase_add_test(tc, control_log_clear_alarm_and_reboot);
 	tcase_add_test(tc, non_200_replies_are_failures_and_their_body_is_not_read);
 	tcase_add_test(tc, transcript_escapes_what_the_server_sent);
+	tcase_add_test(tc, a_device_takes_exactly_the_cids_the_protocol_allows);
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);

@@ -237,9 +237,12 @@ START_TEST(deep_nesting_is_refused_with_a_position)
 	memset(s + depth, ']', depth);
 	ck_assert_int_eq(judge_msg(s, len, err, sizeof err), PROTO_ENOTJSON);
 	ck_assert_msg(strstr(err, "line 1, column") != NULL, "%s", err);
+	/* the message names the limit, not a syntax error */
+	ck_assert_msg(strstr(err, "nested deeper than 1000 levels"), "%s", err);
 	/* nesting inside a known field is still bounded */
 	memcpy(s, "{\"config\":", 10);
 	ck_assert_int_eq(judge_msg(s, len, err, sizeof err), PROTO_ENOTJSON);
+	ck_assert_msg(strstr(err, "nested deeper than 1000 levels"), "%s", err);
 	free(s);
 	/* 900 levels are JSON (cJSON allows 1000) and must decode safely */
 	{
