@@ -4,7 +4,7 @@
 BUILD   ?= build
 VERSION := 0.6.0
 CC      ?= cc
-PKGS    := libcjson libcurl sqlite3 stb libcrypto openblas
+PKGS    := libcjson libcurl sqlite3 stb libjpeg libpng libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
