@@ -121,7 +121,7 @@ sanitize:
 valgrind: $(TEST_BIN)
 	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
 
-BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device
+BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device $(BUILD)/tests/bench_image
 
 $(BUILD)/tests/bench_%: tests/bench_%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)
