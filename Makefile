@@ -4,7 +4,7 @@
 BUILD   ?= build
 VERSION := 0.6.0
 CC      ?= cc
-PKGS    := libcjson libcurl sqlite3 stb libcrypto openblas
+PKGS    := libcjson libcurl sqlite3 stb libjpeg libpng libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
@@ -121,7 +121,7 @@ sanitize:
 valgrind: $(TEST_BIN)
 	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
 
-BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device
+BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device $(BUILD)/tests/bench_image
 
 $(BUILD)/tests/bench_%: tests/bench_%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
 	@mkdir -p $(dir $@)

@@ -693,7 +693,7 @@ static int read_image(job *j, const char *path, char *err, size_t errlen)
 
 	if (!*path) {
 		snprintf(err, errlen, "image is \"\", an empty path; it must "
-			 "name a picture file (JPEG, PNG, BMP, GIF)");
+			 "name a picture file (JPEG or PNG)");
 		goto out;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -10,7 +10,7 @@
 	X(IO, -3, "input/output error")                                       \
 	X(DB, -4, "state database error")                                     \
 	X(CORRUPT, -5, "state database holds data camsim did not write")      \
-	X(NOTIMAGE, -6, "not a decodable image (JPEG, PNG, BMP, GIF)")        \
+	X(NOTIMAGE, -6, "not a decodable image (JPEG or PNG)")                \
 	X(IMGSIZE, -7, "image too large")                                     \
 	X(NOFACE, -9, "no face in the picture")                               \
 	X(MANYFACES, -10, "more than one face in the picture")                \

@@ -38,7 +38,7 @@ static int load(img *ims, int maxim, int *nim, face *faces, int *nf)
 		return -1;
 	}
 	for (; *nim < ng; (*nim)++) {
-		if (img_load_file(g[*nim].path, &ims[*nim], err, sizeof err) < 0) {
+		if (img_load_file_trusted(g[*nim].path, &ims[*nim], err, sizeof err) < 0) {
 			fprintf(stderr, "%s (run `make models`)\n", err);
 			break;
 		}

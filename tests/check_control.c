@@ -605,6 +605,45 @@ START_TEST(face_events_run_recognition)
 }
 END_TEST
 
+/* A camera frame made to crash stb_image 2.27 (a DHT whose code counts sum
+ * over 256), by path and inline, and a format the device refuses: 400 with
+ * the decoder's reason, and the API and the device serve on. */
+START_TEST(hostile_camera_frame_is_a_400_and_the_api_serves_on)
+{
+	char path[512], body[1200], *bytes, *b64, *json;
+	size_t len;
+	resp r;
+
+	snprintf(path, sizeof path, "%s/fixtures/images/hostile/dht_overflow.jpg",
+		 tu_root());
+	snprintf(body, sizeof body, "{\"image\": \"%s\"}", path);
+	r = post("/devices/cam1/face", body);
+	EXPECT(r, 400, "cannot decode the JPEG picture",
+	       "libjpeg-turbo: Bogus Huffman table definition");
+	resp_free(&r);
+	bytes = tu_read(path, &len);
+	ck_assert_ptr_nonnull(bytes);
+	b64 = img_base64_encode(bytes, len, NULL);
+	ck_assert_ptr_nonnull(b64);
+	json = malloc(strlen(b64) + 64);
+	sprintf(json, "{\"image_base64\": \"%s\"}", b64);
+	r = post("/devices/cam2/face", json);
+	EXPECT(r, 400, "Bogus Huffman table definition");
+	resp_free(&r);
+	snprintf(path, sizeof path, "%s/fixtures/images/rgb_4x3.bmp", tu_root());
+	snprintf(body, sizeof body, "{\"image\": \"%s\"}", path);
+	r = post("/devices/cam1/face", body);
+	EXPECT(r, 400, "a BMP picture is refused", "only JPEG and PNG");
+	resp_free(&r);
+	r = get("/devices/cam1");
+	EXPECT(r, 200, NULL);
+	resp_free(&r);
+	free(json);
+	free(b64);
+	free(bytes);
+}
+END_TEST
+
 static void *get_in_thread(void *ud)
 {
 	resp *r = ud;
@@ -931,6 +970,7 @@ int main(void)
 	tcase_add_test(api, door_network_power_clock);
 	tcase_add_test(api, thermal_readings);
 	tcase_add_test(api, face_events_run_recognition);
+	tcase_add_test(api, hostile_camera_frame_is_a_400_and_the_api_serves_on);
 	tcase_add_test(api, stopped_loop_and_shutdown);
 	tcase_add_test(api, stop_under_load);
 	tcase_add_test(api, start_errors);

@@ -188,13 +188,57 @@ START_TEST(failed_facelib_add_leaves_heartbeat_on_send_time)
 		proto_msg m = req(&f, i, &a);
 		ck_assert_int_eq(m.u.heartbeat.seq, T0 / 1000 + 10 * (int64_t)i);
 	}
-	ck_assert(saw(&f, "not a decodable image") || saw(&f, "stb_image"));
+	ck_assert(saw(&f, "facelib add p1 failed: not a JPEG or PNG picture"));
 	/* a 4x3 picture holds no face; without models (valgrind runs) the
 	 * device says recognition is unavailable instead */
 	ck_assert(recog_available(f.rg) ? saw(&f, "no face found in the 4x3")
 					 : saw(&f, "recognition unavailable"));
 	ck_assert_int_eq(dev_library_size(f.d), 0);
 	free(png);
+	proto_arena_free(&a);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A server that sends a picture made to crash stb_image 2.27 (a DHT whose
+ * code counts sum over 256) gets a failed add, batch result 3 for that
+ * person, the other persons' results, and a device that serves on. */
+START_TEST(hostile_photo_fails_its_add_and_batch_entry_and_the_device_serves_on)
+{
+	fx f;
+	proto_arena a = PROTO_ARENA_INIT;
+	char *jpg = b64_file("fixtures/images/hostile/dht_overflow.jpg");
+	size_t blen = strlen(jpg) + 1024;
+	char *body = malloc(blen);
+	fx_setup(&f);
+	snprintf(body, blen, "{\"facelib_manage\":{\"type\":1,\"seq\":11,\"face\":"
+		 "{\"id\":\"p1\",\"name\":\"n1\",\"image\":[\"%s\"]}}}", jpg);
+	ts_push(&f.srv, 200, body, 0);
+	snprintf(body, blen, "{\"facelib_batch\":{\"personList\":[{\"operType\":1,"
+		 "\"id\":\"p2\",\"cardNo\":\"2\",\"name\":\"n2\",\"age\":24,"
+		 "\"sex\":\"female\",\"strategyId\":0,\"image\":\"%s\"},{\"operType\":3,"
+		 "\"id\":\"p3\"}]}}", jpg);
+	ts_push(&f.srv, 200, body, 0);
+	run_until(&f, 4);
+	/* the add failed: the next heartbeat carries its send time, not 11 */
+	proto_msg hb = req(&f, 1, &a);
+	ck_assert_int_eq(hb.kind, PROTO_HEARTBEAT);
+	ck_assert_int_eq(hb.u.heartbeat.seq, T0 / 1000 + 10);
+	ck_assert(saw(&f, "facelib add p1 failed: cannot decode the JPEG picture "
+		      "(libjpeg-turbo: Bogus Huffman table definition)"));
+	proto_msg br = req(&f, 2, &a);
+	ck_assert_int_eq(br.kind, PROTO_BATCH_RESULT);
+	ck_assert_uint_eq(br.u.batch_result.n_results, 2);
+	ck_assert_str_eq(br.u.batch_result.results[0].id, "p2");
+	ck_assert_int_eq(br.u.batch_result.results[0].result, 3);
+	ck_assert_str_eq(br.u.batch_result.results[1].id, "p3");
+	ck_assert_int_eq(br.u.batch_result.results[1].result, 0);
+	ck_assert(saw(&f, "batch p2: result 3: cannot decode the JPEG picture "
+		      "(libjpeg-turbo: Bogus Huffman table definition)"));
+	ck_assert_int_eq(req(&f, 3, &a).kind, PROTO_HEARTBEAT);
+	ck_assert_int_eq(dev_library_size(f.d), 0);
+	free(body);
+	free(jpg);
 	proto_arena_free(&a);
 	fx_teardown(&f);
 }
@@ -765,6 +809,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, heartbeat_seq_is_send_time_then_facelib_seq_until_a_200);
 	tcase_add_test(tc, failed_facelib_add_leaves_heartbeat_on_send_time);
+	tcase_add_test(tc, hostile_photo_fails_its_add_and_batch_entry_and_the_device_serves_on);
 	tcase_add_test(tc, query_results_take_the_next_heartbeat_slot);
 	tcase_add_test(tc, config_set_is_all_or_nothing_and_survives_a_restart);
 	tcase_add_test(tc, strategy_delivery_reports_each_and_keeps_only_the_valid);

@@ -319,6 +319,35 @@ START_TEST(cli_detect_json_and_compare_verdict)
 }
 END_TEST
 
+/* camsim recog on a picture made to crash stb_image 2.27 (a DHT whose code
+ * counts sum over 256): that picture is named with libjpeg-turbo's reason,
+ * the next one is still detected, and the exit status is 1. */
+START_TEST(cli_names_a_hostile_picture_and_goes_on)
+{
+	char bad[1024], good[1024], want[1200];
+	if (valgrind())
+		return;
+	snprintf(bad, sizeof bad, "%s/fixtures/images/hostile/dht_overflow.jpg",
+		 tu_root());
+	snprintf(good, sizeof good, "%s/fixtures/images/frame_640x480.png",
+		 tu_root());
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, elen = 0;
+	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
+	char *argv[] = {"recog", "detect", bad, good, NULL};
+	ck_assert_int_eq(recog_main(4, argv, out, err), 1);
+	fclose(out);
+	fclose(err);
+	snprintf(want, sizeof want, "camsim recog: %s: cannot decode the JPEG "
+		 "picture (libjpeg-turbo: Bogus Huffman table definition)\n", bad);
+	ck_assert_msg(strstr(ebuf, want), "not named: %s", ebuf);
+	snprintf(want, sizeof want, "%s: 640x480, 0 faces", good);
+	ck_assert_msg(strstr(obuf, want), "not detected: %s", obuf);
+	free(obuf);
+	free(ebuf);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *tests[] = {
@@ -328,7 +357,8 @@ int main(void)
 		confidence_falls_with_distance_and_is_070_at_the_threshold,
 		library_scan_finds_the_nearest_of_ten_thousand,
 		missing_models_are_named_not_guessed, bad_camsim_gemm_is_named,
-		cli_detect_json_and_compare_verdict, NULL};
+		cli_detect_json_and_compare_verdict,
+		cli_names_a_hostile_picture_and_goes_on, NULL};
 	Suite *s = suite_create("recog");
 
 	rt_tcase(s, "service", setup, teardown, 300, tests);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Makes golden data for the recognition core's tests with the TF.js
 # reference (../shared/tools/faceapi-reference, Node): each IMAGE is first
-# decoded by camsim's own decoder into a PNG (build/stb2png) so both sides
-# see the same pixels, then run through oracle.mjs.  Writes OUT (JSON Lines,
+# decoded by camsim's trusted decoder (stb_image) into a PNG (build/stb2png)
+# so both sides see the same pixels, then run through oracle.mjs.  Writes OUT (JSON Lines,
 # one object per image, "image" rewritten to the path given here) and, with
 # CROPS=DIR, the exact net-input crops.  Run by developers when the golden
 # set changes; the tests themselves never need Node.

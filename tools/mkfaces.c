@@ -282,7 +282,7 @@ static int load_photos(const char *demo, const char *file, person *people,
 		if ((size_t)snprintf(path, sizeof path, "%s/%s", demo, p->sample) >=
 		    sizeof path)
 			return fail("%s: people[%d].sample: path too long", file, i);
-		if (img_load_file(path, &photos[i], err, sizeof err) < 0)
+		if (img_load_file_trusted(path, &photos[i], err, sizeof err) < 0)
 			return fail("%s: people[%d].sample: %s", file, i, err);
 		p->photo = &photos[i];
 	}

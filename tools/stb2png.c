@@ -1,7 +1,8 @@
-/* stb2png.c -- writes the pixels camsim's decoder (sim/image.c, stb_image)
- * sees in a picture as a lossless PNG, so that the TF.js reference
- * (tools/golden.sh) and the C core are fed identical pixels: libjpeg and
- * stb_image decode the same JPEG a few levels apart.  Build tool only. */
+/* stb2png.c -- writes the pixels camsim's trusted decoder (sim/image.c,
+ * img_load_file_trusted: stb_image) sees in a picture as a lossless PNG, so
+ * that the TF.js reference (tools/golden.sh) and the C core's golden tests
+ * are fed identical pixels: libjpeg and stb_image decode the same JPEG a
+ * few levels apart.  Build tool only. */
 #include "image.h"
 
 #include <stb_image_write.h>
@@ -15,7 +16,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: stb2png IMAGE OUT.png\n");
 		return 2;
 	}
-	if (img_load_file(argv[1], &im, err, sizeof err) < 0) {
+	if (img_load_file_trusted(argv[1], &im, err, sizeof err) < 0) {
 		fprintf(stderr, "stb2png: %s\n", err);
 		return 1;
 	}
