@@ -129,12 +129,12 @@ static void shut_reading(const web_guard *g)
 
 	if (!d)
 		return;
+	/* small frames: this may run on a CivetWeb worker's 100 KiB stack */
 	while ((e = readdir(d))) {
 		struct sockaddr_storage a;
 		socklen_t n = sizeof a;
-		char ip[INET6_ADDRSTRLEN];
 		const void *ad;
-		int fd, port;
+		int fd;
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
@@ -144,15 +144,13 @@ static void shut_reading(const web_guard *g)
 		    port_of(&a) != g->local_port)
 			continue;
 		n = sizeof a;
-		if (getpeername(fd, (struct sockaddr *)&a, &n))
+		if (getpeername(fd, (struct sockaddr *)&a, &n) ||
+		    a.ss_family != g->family || port_of(&a) != g->remote_port)
 			continue;
-		port = port_of(&a);
 		ad = a.ss_family == AF_INET6 ?
 			     (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr :
 			     (const void *)&((struct sockaddr_in *)&a)->sin_addr;
-		if (port == g->remote_port &&
-		    inet_ntop(a.ss_family, ad, ip, sizeof ip) &&
-		    !strcmp(ip, g->remote)) {
+		if (!memcmp(ad, g->remote, a.ss_family == AF_INET6 ? 16 : 4)) {
 			(void)shutdown(fd, SHUT_RD);
 			break;
 		}
@@ -219,7 +217,10 @@ void web_guard_begin(web_guard *g, struct mg_connection *conn, long ms)
 		g->deadline.tv_nsec -= 1000000000L;
 	}
 	if (ri) {
-		snprintf(g->remote, sizeof g->remote, "%s", ri->remote_addr);
+		g->family = inet_pton(AF_INET, ri->remote_addr, g->remote) == 1 ?
+				    AF_INET :
+			    inet_pton(AF_INET6, ri->remote_addr, g->remote) == 1 ?
+				    AF_INET6 : AF_UNSPEC;
 		g->remote_port = ri->remote_port;
 		g->local_port = ri->server_port;
 	}
@@ -247,12 +248,16 @@ bool web_guard_expired(web_guard *g)
 
 void web_guard_end(web_guard *g, struct mg_connection *conn)
 {
-	char buf[8192];
+	char small[512], *buf = NULL;
 
 	/* CivetWeb drains without a deadline; doing it here keeps it under
-	 * ours (mg_read returns 0 at once when nothing is left) */
-	while (!web_guard_expired(g) && mg_read(conn, buf, sizeof buf) > 0)
-		;
+	 * ours (mg_read returns 0 at once when nothing is left); a buffer
+	 * off the worker's small stack once there is something to drain */
+	while (!web_guard_expired(g) &&
+	       mg_read(conn, buf ? buf : small, buf ? 65536 : sizeof small) > 0)
+		if (!buf)
+			buf = malloc(65536);
+	free(buf);
 	pthread_mutex_lock(&wd_mu);
 	for (web_guard **p = &wd_head; *p; p = &(*p)->next)
 		if (*p == g) {

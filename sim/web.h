@@ -51,8 +51,8 @@ typedef struct web_guard {
 	struct web_guard *next; /* the watchdog's list */
 	struct timespec deadline; /* CLOCK_MONOTONIC */
 	long ms;
-	char remote[48]; /* who the socket is connected to, to find it */
-	int remote_port, local_port;
+	unsigned char remote[16]; /* the peer's address (4 or 16 bytes)... */
+	int family, remote_port, local_port; /* ...to find the socket by */
 	bool fired;
 } web_guard;
 

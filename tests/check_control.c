@@ -9,6 +9,7 @@
 #include "image.h"
 #include "sim_err.h"
 #include "testutil.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>
@@ -853,6 +854,33 @@ START_TEST(slow_body_cut_at_deadline)
 }
 END_TEST
 
+/* CivetWeb 1.15's request_timeout_ms counts from the moment a worker takes
+ * the connection, for the whole header: a client sending a header byte a
+ * second is dropped after about WEB_HEADER_TIMEOUT_MS (docs/device.md,
+ * Slow clients), not kept as long as it keeps sending. */
+START_TEST(slow_headers_dropped)
+{
+	int fd = raw_connect(ctl_port(g_c));
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec t0, t1;
+	bool closed = false;
+	char buf[512];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(write(fd, "GET /devices HTTP/1.1\r\nX-Slow: ", 31), 31);
+	for (int i = 0; i < 40 && !closed; i++) {
+		(void)!send(fd, "a", 1, MSG_NOSIGNAL);
+		if (poll(&p, 1, 1000) == 1)
+			closed = read(fd, buf, sizeof buf) <= 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	ck_assert_msg(closed, "a header sent a byte a second is still read");
+	ck_assert_int_ge(t1.tv_sec - t0.tv_sec, WEB_HEADER_TIMEOUT_MS / 1000 - 1);
+	ck_assert_int_le(t1.tv_sec - t0.tv_sec, 2 * WEB_HEADER_TIMEOUT_MS / 1000 + 1);
+}
+END_TEST
+
 /* A web page must not press the buttons: foreign Origin 403, foreign Host
  * (DNS rebinding) 421, a form or text/plain body 415, each naming the
  * header; the API's own origin and scripts without Origin pass. */
@@ -1158,6 +1186,7 @@ int main(void)
 	tcase_add_test(api, start_errors);
 	tcase_add_test(api, slow_clients_do_not_stall);
 	tcase_add_test(api, slow_body_cut_at_deadline);
+	tcase_add_test(api, slow_headers_dropped);
 	tcase_add_test(api, cross_site_refused);
 	tcase_add_test(api, image_path_reveals_nothing);
 	suite_add_tcase(s, api);
