@@ -489,6 +489,8 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 {
+	/* 256 workers: a load test's devices and a few hundred idle or slow
+	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
 	char cerr[256] = "", threads[] = "256", rto[24];
 	unsigned code = 0;
 	struct mg_callbacks cb = {.log_message = quiet_log};

@@ -1,8 +1,7 @@
-/* web.h -- what every CivetWeb listener of camsim needs alike (the device's
- * control API, the mock server, the runner's package server): stopping
- * without CivetWeb 1.15's two-second wait, handlers with room on their
- * stack, a total deadline per request, one size-limited body reader, and
- * the browser rules of a loopback API.  Owns no listener itself. */
+/* web.h -- what every CivetWeb listener of camsim (control API, mock, package
+ * server) needs alike: a fast stop, handlers with room on their stack, a
+ * total deadline per request, one size-limited body reader, the browser
+ * rules of a loopback API.  Owns no listener, only the deadline watchdog. */
 #ifndef CAMSIM_WEB_H
 #define CAMSIM_WEB_H
 

@@ -926,6 +926,48 @@ START_TEST(cross_site_refused)
 }
 END_TEST
 
+/* The rules themselves, on a listener bound to a LAN address: any IP
+ * address or localhost as Host (names could be rebound), the own origin
+ * only, JSON writes only; parameters of the media type are fine. */
+START_TEST(browser_rules_off_loopback)
+{
+	web_site lan = {.port = 8090, .loopback = false, .addr = "192.168.1.5"};
+	web_site lo = {.port = 8090, .loopback = true, .addr = "127.0.0.1"};
+	web_rq rq = {.method = "POST", .body = true,
+		     .ctype = "Application/JSON ; charset=utf-8"};
+	char why[400];
+
+	rq.host = "192.168.1.5:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.host = "[fe80::1]:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.host = "10.1.1.1";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	ck_assert_int_eq(web_check_site(&lo, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	rq.host = "camsim.lan:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	ck_assert_msg(strstr(why, "\"camsim.lan:8090\"") && strstr(why, "port 8090"),
+		      "%s", why);
+	rq.host = "192.168.1.5:8091";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	rq.host = "192.168.1.5:8090";
+	rq.origin = "http://192.168.1.5:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.origin = "null";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 403);
+	rq.origin = NULL;
+	rq.ctype = "multipart/form-data; boundary=x";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 415);
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_HOST | WEB_CHECK_ORIGIN,
+					why, sizeof why), 0);
+	rq.method = "GET";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.method = "DELETE";
+	rq.ctype = "application/jsonx";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 415);
+}
+END_TEST
+
 /* The image field names a path: whether it is missing, a directory, too
  * large or unreadable must not show in the answer. */
 START_TEST(image_path_reveals_nothing)
@@ -1188,6 +1230,7 @@ int main(void)
 	tcase_add_test(api, slow_body_cut_at_deadline);
 	tcase_add_test(api, slow_headers_dropped);
 	tcase_add_test(api, cross_site_refused);
+	tcase_add_test(api, browser_rules_off_loopback);
 	tcase_add_test(api, image_path_reveals_nothing);
 	suite_add_tcase(s, api);
 	tcase_set_timeout(cli_tc, 30);
