@@ -1,11 +1,10 @@
 /* mock.c -- the reference mock server's HTTP side: options, the CivetWeb
- * listener, reading bodies (with the Expect: 100-continue handshake and
- * the size cap), routing to the device endpoint or the admin API, writing
+ * listener, each request's deadline and body (web.c), the browser rules,
+ * routing to the device endpoint or the admin API, writing
  * each answer in one piece, the log, and a fast stop.  The judging, the
  * commands and the database are mock_db.c's; the admin routes
  * mock_admin.c's. */
 #include "mock_int.h"
-#include "web.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -141,9 +140,13 @@ static const char *reason(int status)
 	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 421: return "Misdirected Request";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	}
@@ -192,84 +195,6 @@ void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
 	x->body = b.p;
 	x->len = b.p ? b.n : 0;
 	x->ctype = "text/plain; charset=utf-8";
-}
-
-/* ---------------------------------------------------------------- bodies */
-
-static bool expects_100(struct mg_connection *c)
-{
-	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *e = mg_get_header(c, "Expect");
-
-	return e && !strcasecmp(e, "100-continue") && ri->http_version &&
-	       !strcmp(ri->http_version, "1.1");
-}
-
-/* Reads the whole body (at most MOCK__BODY_MAX bytes) into *out
- * (malloc'd, NUL-terminated).  Answers Expect: 100-continue first: CivetWeb
- * 1.15 does not, and the device would wait a second for it.  0, or the
- * HTTP status with a sentence in why. */
-static int read_body(struct mg_connection *c, char **out, size_t *outlen,
-		     char *why, size_t whylen)
-{
-	const struct mg_request_info *ri = mg_get_request_info(c);
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	bool known = ri->content_length >= 0;
-	size_t cap, len = 0;
-	char *buf, *nb;
-	int r;
-
-	*out = NULL;
-	*outlen = 0;
-	if (ri->content_length > (long long)MOCK__BODY_MAX) {
-		snprintf(why, whylen, "the body is %lld bytes (Content-Length); "
-			 "the mock takes at most %u bytes (64 MiB)",
-			 ri->content_length, MOCK__BODY_MAX);
-		return 413;
-	}
-	if (expects_100(c) && ri->content_length != 0)
-		mg_write(c, cont, sizeof cont - 1);
-	cap = known ? (size_t)ri->content_length + 1 : 65536;
-	if (!(buf = malloc(cap)))
-		goto oom;
-	for (;;) {
-		if (len + 1 == cap) {
-			if (known)
-				break;
-			if (cap > MOCK__BODY_MAX) {
-				free(buf);
-				snprintf(why, whylen, "the chunked body is more than "
-					 "%u bytes (64 MiB), the mock's limit",
-					 MOCK__BODY_MAX);
-				return 413;
-			}
-			cap = cap * 2 > MOCK__BODY_MAX + 2 ? MOCK__BODY_MAX + 2 :
-			      cap * 2;
-			if (!(nb = realloc(buf, cap))) {
-				free(buf);
-				goto oom;
-			}
-			buf = nb;
-		}
-		r = mg_read(c, buf + len, cap - 1 - len);
-		if (r < 0 || (r == 0 && known)) {
-			free(buf);
-			snprintf(why, whylen, "the body ended after %zu bytes%s",
-				 len, known ? ", before its Content-Length" :
-				 " (connection error)");
-			return 400;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-oom:
-	snprintf(why, whylen, "the mock ran out of memory reading the body");
-	return 500;
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -325,13 +250,14 @@ static void log_lines(mock *m, const mock__sb *b)
 	free(safe);
 }
 
-static int on_device(struct mg_connection *c, mock *m)
+static int on_device(struct mg_connection *c, mock *m, web_guard *g)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	job j = {.m = m, .device = true};
-	char why[300];
+	char why[400];
 	char *body = NULL;
 	size_t len = 0;
+	web_rq rq;
 	int st;
 
 	if (strcmp(ri->request_method, "POST")) {
@@ -345,7 +271,16 @@ static int on_device(struct mg_connection *c, mock *m)
 		send_answer(c, &j.x, "Allow: POST\r\n");
 		goto out;
 	}
-	st = read_body(c, &body, &len, why, sizeof why);
+	/* tablets send no Origin, and their Host and Content-Type are theirs
+	 * to choose (the spec leaves them open): only a request from a web
+	 * page is held to the browser rules, so that no page can post fake
+	 * device messages to a mock on the user's machine */
+	web_rq_of(c, &rq);
+	st = rq.origin ? web_check_site(&m->site, &rq, WEB_CHECK_ALL, why,
+					sizeof why) : 0;
+	if (!st)
+		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", &body, &len,
+				   why, sizeof why);
 	if (st)
 		mock__refuse(m, st, why, &j.x);
 	else {
@@ -365,7 +300,32 @@ out:
 	return st;
 }
 
-static int on_admin(struct mg_connection *c, mock *m)
+/* A web page must not drive the admin API: no foreign Origin, no form or
+ * text/plain writes, and without a token (loopback only) no foreign Host
+ * either; with a token the browser has no credentials for a rebound
+ * name, and the mock's LAN names are not known to it. */
+static int admin_site(struct mg_connection *c, mock *m, mock__exchange *x)
+{
+	char why[400];
+	web_rq rq;
+	int st;
+
+	web_rq_of(c, &rq);
+	st = web_check_site(&m->site, &rq, m->token ? WEB_CHECK_ORIGIN |
+			    WEB_CHECK_JSON : WEB_CHECK_ALL, why, sizeof why);
+	if (st) {
+		free(x->body);
+		x->status = st;
+		x->ctype = "application/json";
+		x->body = web_error_json(why);
+		x->len = x->body ? strlen(x->body) : 0;
+		if (!x->body)
+			mock__answer(x, st, "%s", why);
+	}
+	return st;
+}
+
+static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	job j = {.m = m};
@@ -377,8 +337,13 @@ static int on_admin(struct mg_connection *c, mock *m)
 	j.rq.uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	j.rq.query = ri->query_string;
 	j.rq.auth = mg_get_header(c, "Authorization");
+	if (admin_site(c, m, &j.x)) {
+		send_answer(c, &j.x, NULL);
+		goto out;
+	}
 	if (!strcmp(j.rq.method, "POST"))
-		st = read_body(c, &body, &j.rq.len, why, sizeof why);
+		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", &body,
+				   &j.rq.len, why, sizeof why);
 	if (st) {
 		mock__answer(&j.x, st, "%s", why);
 	} else {
@@ -388,6 +353,7 @@ static int on_admin(struct mg_connection *c, mock *m)
 	send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: Bearer "
 		    "realm=\"camsim mock\", Basic realm=\"camsim mock\"\r\n" :
 		    j.x.status == 405 ? "Allow: GET, POST\r\n" : NULL);
+out:
 	st = j.x.status;
 	free(body);
 	mock__exchange_free(&j.x);
@@ -400,18 +366,25 @@ static int on_request(struct mg_connection *c, void *ud)
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	mock__exchange x = {0};
+	web_guard g;
 	int st;
 
-	if (uri && !strcmp(uri, m->path))
-		return on_device(c, m);
-	if (uri && (!strcmp(uri, "/") || !strncmp(uri, "/admin", 6)))
-		return on_admin(c, m);
-	mock__answer(&x, 404, "no such endpoint: %s %.200s; devices POST to %s, the "
-	       "admin API is under /admin/ (docs/mock.md)", ri->request_method,
-	       uri ? uri : "?", m->path);
-	send_answer(c, &x, NULL);
-	st = x.status;
-	mock__exchange_free(&x);
+	/* a slow client holds this worker until the deadline at most */
+	web_guard_begin(&g, c, m->deadline_ms);
+	if (uri && !strcmp(uri, m->path)) {
+		st = on_device(c, m, &g);
+	} else if (uri && (!strcmp(uri, "/") || !strncmp(uri, "/admin", 6))) {
+		st = on_admin(c, m, &g);
+	} else {
+		mock__answer(&x, 404, "no such endpoint: %s %.200s; devices POST "
+			     "to %s, the admin API is under /admin/ "
+			     "(docs/mock.md)", ri->request_method,
+			     uri ? uri : "?", m->path);
+		send_answer(c, &x, NULL);
+		st = x.status;
+		mock__exchange_free(&x);
+	}
+	web_guard_end(&g, c);
 	return st;
 }
 
@@ -524,13 +497,15 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 {
-	char cerr[256] = "", threads[] = "32";
+	/* 256 workers: a load test's devices and a few hundred idle or slow
+	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
+	char cerr[256] = "", threads[] = "256", rto[24];
 	unsigned code = 0;
 	struct mg_callbacks cb = {.log_message = quiet_log};
 	struct mg_error_data ed = {.code = &code, .text = cerr,
 				   .text_buffer_size = sizeof cerr};
 	const char *copts[] = {"listening_ports", NULL, "num_threads", threads,
-			       "request_timeout_ms", "30000",
+			       "request_timeout_ms", rto,
 			       "enable_keep_alive", "no", "tcp_nodelay", "1",
 			       "decode_url", "no", NULL};
 	struct mg_init_data id = {.callbacks = &cb,
@@ -578,6 +553,8 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	if ((rc = mock__db_open(m, err, errlen)) < 0)
 		goto fail;
 	copts[1] = m->listen;
+	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
+	m->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : WEB_DEADLINE_MS;
 	mg_init_library(0);
 	lib = true;
 	id.user_data = m;
@@ -594,6 +571,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 		((struct sockaddr_in6 *)&m->addr)->sin6_port = htons((uint16_t)m->port);
 	else
 		((struct sockaddr_in *)&m->addr)->sin_port = htons((uint16_t)m->port);
+	web_site_of(&m->site, &m->addr, loopback);
 	if (errlen)
 		err[0] = '\0';
 	*out = m;

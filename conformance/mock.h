@@ -49,6 +49,10 @@ typedef struct mock_opts {
 	 * on top (docs/mock.md, Timeouts) */
 	int64_t cmd_timeout_ms;
 	FILE *log;              /* one line per exchange and violation, or NULL */
+	/* Each request's body must have arrived this long after its headers
+	 * (0: WEB_DEADLINE_MS, 30 s); a slower one is cut off with 408 so that
+	 * no client holds a worker longer (docs/mock.md, Slow clients). */
+	long deadline_ms;
 } mock_opts;
 
 /* Opens the database (what an earlier run stored is kept: a restart loses

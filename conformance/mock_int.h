@@ -5,6 +5,7 @@
 #define CAMSIM_MOCK_INT_H
 
 #include "mock.h"
+#include "web.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,6 +30,8 @@ struct mock {
 	void *now_ud;
 	int64_t timeout_ms;
 	FILE *log;
+	long deadline_ms;  /* per request, for web_guard */
+	web_site site;     /* the names browsers may use (web_check_site) */
 
 	/* The database and every statement: one connection, used under mu
 	 * by whichever CivetWeb thread holds it. */

@@ -38,7 +38,12 @@ static void answer(struct mg_connection *c, int status, const char *reason,
 static int serve_pkg(struct mg_connection *c, void *ud)
 {
 	const char *uri = mg_get_request_info(c)->local_uri;
+	web_guard g;
 	(void)ud;
+
+	/* a body nobody asked for is drained under the deadline, not
+	 * CivetWeb's endless one (web.h) */
+	web_guard_begin(&g, c, 0);
 
 	if (!strcmp(uri, "/pkg/ok"))
 		answer(c, 200, "OK", 4096, 4096);
@@ -50,6 +55,7 @@ static int serve_pkg(struct mg_connection *c, void *ud)
 		answer(c, 200, "OK", 100000, 1000); /* then close: cut short */
 	else
 		answer(c, 404, "Not Found", 0, 0);
+	web_guard_end(&g, c);
 	return 200;
 }
 
@@ -70,9 +76,10 @@ static int quiet(const struct mg_connection *c, const char *msg)
 pkgsrv *pkgsrv_start(char *err, size_t errlen)
 {
 	struct mg_callbacks cb = {.log_message = quiet};
+	char rto[24];
 	const char *opts[] = {"listening_ports", "127.0.0.1:0", "num_threads",
 			      "2", "enable_keep_alive", "no", "tcp_nodelay", "1",
-			      NULL};
+			      "request_timeout_ms", rto, NULL};
 	struct mg_server_port sp;
 	pkgsrv *s = calloc(1, sizeof *s);
 
@@ -80,6 +87,7 @@ pkgsrv *pkgsrv_start(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory starting the package server");
 		return NULL;
 	}
+	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	mg_init_library(0);
 	if (!(s->mg = mg_start(&cb, s, opts)) ||
 	    mg_get_server_ports(s->mg, 1, &sp) != 1) {

@@ -48,6 +48,8 @@ struct ctl {
 	int port;
 	struct sockaddr_storage addr; /* where ctl_stop pokes the server */
 	atomic_long timeout_ms;
+	atomic_long deadline_ms; /* per request (web_guard) */
+	web_site site;           /* the names browsers may use */
 	bool stopping; /* under reg_mu */
 	int answering; /* handlers between posting and replying (reg_mu) */
 	job *cur;      /* the job running on the loop thread (loop thread) */
@@ -187,10 +189,14 @@ static const char *status_text(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 421: return "Misdirected Request";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 502: return "Bad Gateway";
@@ -682,9 +688,25 @@ static int get_bool(const cJSON *o, const char *key, bool *v, char *err,
 	return -1;
 }
 
+/* Why a picture file was refused goes to stderr only: the caller learns
+ * nothing about the file system (whether /etc/shadow exists, is readable,
+ * a directory or large) beyond what every refusal says. */
+static void image_log(const char *path, const char *what)
+{
+	char safe[320];
+	size_t i = 0;
+
+	for (; path[i] && i + 1 < sizeof safe; i++)
+		safe[i] = (unsigned char)path[i] < 0x20 || path[i] == 0x7f ?
+				  '?' : path[i];
+	safe[i] = '\0';
+	fprintf(stderr, "camsim: control API: image \"%s\": %s\n", safe, what);
+}
+
 /* Reads the picture file into j->image (handler thread).  Opened without
  * blocking so that a FIFO or device path cannot hang the handler.  Returns
- * 0, or the HTTP status with a sentence. */
+ * 0, or the HTTP status with a sentence; every refusal of a path reads
+ * the same (image_log has the reason). */
 static int read_image(job *j, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -696,22 +718,21 @@ static int read_image(job *j, const char *path, char *err, size_t errlen)
 			 "name a picture file (JPEG or PNG)");
 		goto out;
 	}
+	snprintf(err, errlen, "image \"%.300s\" cannot be used: it must name a "
+		 "regular picture file that camsim may read, of at most %u bytes "
+		 "(32 MiB); camsim's standard error says why this one is not",
+		 path, CTL_IMAGE_MAX);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "image \"%.300s\" cannot be read: %s", path,
-			 strerror(errno));
+		image_log(path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "image \"%.300s\" is not a regular file",
-			 path);
+		image_log(path, "not a regular file");
 		goto out;
 	}
 	if ((uintmax_t)st.st_size > CTL_IMAGE_MAX) {
-		snprintf(err, errlen, "image \"%.300s\" is %jd bytes; the "
-			 "limit is %u bytes (32 MiB)", path, (intmax_t)st.st_size,
-			 CTL_IMAGE_MAX);
-		status = 413;
+		image_log(path, "larger than 32 MiB");
 		goto out;
 	}
 	j->image = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -726,9 +747,8 @@ static int read_image(job *j, const char *path, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			snprintf(err, errlen, "image \"%.300s\" cannot be read: %s",
-				 path, r < 0 ? strerror(errno) :
-				 "the file shrank while being read");
+			image_log(path, r < 0 ? strerror(errno) :
+				  "the file shrank while being read");
 			goto out;
 		}
 		len += (size_t)r;
@@ -963,72 +983,6 @@ out:
 	return status;
 }
 
-/* Reads the whole request body (at most CTL_BODY_MAX).  0 and *out
- * (malloc'd, NUL-terminated), or the HTTP status with err. */
-static int read_body(struct mg_connection *conn, char **out, size_t *outlen,
-		     char *err, size_t errlen)
-{
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	bool known = ri->content_length >= 0;
-	size_t cap, len = 0;
-	char *buf = NULL, *nb;
-	int status = 500, r;
-
-	*out = NULL;
-	*outlen = 0;
-	if (ri->content_length > (long long)CTL_BODY_MAX) {
-		snprintf(err, errlen, "the request body is %lld bytes; the limit "
-			 "is %u bytes (48 MiB)", ri->content_length, CTL_BODY_MAX);
-		return 413;
-	}
-	/* a known length is read into one buffer; chunked bodies grow one
-	 * byte past the limit to tell "too big" from "exactly the limit" */
-	cap = known ? (size_t)ri->content_length + 1 : 65536;
-	buf = malloc(cap);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory reading the request body");
-		goto fail;
-	}
-	for (;;) {
-		if (len + 1 == cap) {
-			if (known)
-				break;
-			if (cap == CTL_BODY_MAX + 2) {
-				snprintf(err, errlen, "the request body is more "
-					 "than %u bytes (48 MiB), the limit",
-					 CTL_BODY_MAX);
-				status = 413;
-				goto fail;
-			}
-			cap = cap * 2 > CTL_BODY_MAX + 2 ? CTL_BODY_MAX + 2 : cap * 2;
-			if (!(nb = realloc(buf, cap))) {
-				snprintf(err, errlen, "out of memory reading the "
-					 "request body");
-				goto fail;
-			}
-			buf = nb;
-		}
-		r = mg_read(conn, buf + len, cap - 1 - len);
-		if (r < 0 || (r == 0 && known)) {
-			snprintf(err, errlen, "the request body ended after %zu "
-				 "bytes%s", len, known ? ", before its Content-Length" :
-				 " (connection error)");
-			status = 400;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	free(buf);
-	return status;
-}
-
 static int cid_cmp(const void *a, const void *b)
 {
 	return strcmp(((const ctl_dev *)a)->cid, ((const ctl_dev *)b)->cid);
@@ -1111,8 +1065,8 @@ static int parse_limit(const char *q, size_t *limit, char *err, size_t errlen)
 
 /* Routes the request and builds its job (handler thread): 0 and *out, or
  * the HTTP status with a sentence in err (and *allow for 405). */
-static int prepare(ctl *c, struct mg_connection *conn, job **out,
-		   const char **allow, char *err, size_t errlen)
+static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
+		   job **out, const char **allow, char *err, size_t errlen)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *method = ri->request_method;
@@ -1123,11 +1077,18 @@ static int prepare(ctl *c, struct mg_connection *conn, job **out,
 	char seg0[64], cid[256], act[64];
 	char *body = NULL;
 	size_t blen = 0;
+	web_rq rq;
 	job *j;
 	int status = 404;
 
 	*out = NULL;
 	*allow = NULL;
+	/* every button is reachable from any web page the user opens: no
+	 * page may press one (docs/device.md, Control API, Browsers) */
+	web_rq_of(conn, &rq);
+	if ((status = web_check_site(&c->site, &rq, WEB_CHECK_ALL, err, errlen)))
+		return status;
+	status = 404;
 	if (!p || !next_segment(&p, seg0, sizeof seg0) || strcmp(seg0, "devices"))
 		goto no_endpoint;
 	if (!*p || !strcmp(p, "/")) {
@@ -1170,7 +1131,8 @@ static int prepare(ctl *c, struct mg_connection *conn, job **out,
 		return 400;
 	}
 	if (!strcmp(ep->method, "POST")) {
-		status = read_body(conn, &body, &blen, err, errlen);
+		status = web_read_body(conn, g, CTL_BODY_MAX, "48 MiB", &body,
+				       &blen, err, errlen);
 		if (!status)
 			status = parse_body(j, body, blen, err, errlen);
 		free(body);
@@ -1195,11 +1157,19 @@ static int handle_request(struct mg_connection *conn, void *cbdata)
 	const char *allow;
 	char err[1024];
 	cJSON *answer = NULL;
+	web_guard g;
 	job *j;
-	int status = prepare(c, conn, &j, &allow, err, sizeof err);
+	int status;
 
-	if (status)
-		return send_err(conn, status, allow, "%s", err);
+	/* a slow client holds this worker until the deadline at most */
+	web_guard_begin(&g, conn, atomic_load(&c->deadline_ms));
+	status = prepare(c, conn, &g, &j, &allow, err, sizeof err);
+	if (status) {
+		status = send_err(conn, status, allow, "%s", err);
+		web_guard_end(&g, conn);
+		return status;
+	}
+	web_guard_end(&g, conn);
 	/* counted until the reply is written: ctl_stop lets these answer
 	 * before mg_stop, after which CivetWeb refuses to write */
 	pthread_mutex_lock(&reg_mu);
@@ -1239,7 +1209,8 @@ static int quiet_log(const struct mg_connection *conn, const char *msg)
 /* "HOST:PORT" -> CivetWeb's listening_ports value in opt, and in *sa the
  * address ctl_stop connects to (the port filled in once bound). */
 static int parse_listen(const char *listen, char *opt, size_t n,
-			struct sockaddr_storage *sa, char *err, size_t errlen)
+			struct sockaddr_storage *sa, bool *loopback, char *err,
+			size_t errlen)
 {
 	char host[64] = "127.0.0.1";
 	const char *port = listen, *colon;
@@ -1285,10 +1256,12 @@ static int parse_listen(const char *listen, char *opt, size_t n,
 	snprintf(opt, n, v6 ? "[%s]:%ld" : "%s:%ld", host, pn);
 	if (v6) {
 		s6->sin6_family = AF_INET6;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
 		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
 			s6->sin6_addr = in6addr_loopback;
 	} else {
 		s4->sin_family = AF_INET;
+		*loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
 		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
 			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	}
@@ -1306,31 +1279,35 @@ int ctl_start(const char *listen, loop *l, dev **devs, size_t n, ctl **out,
 	char ports[128], cerr[256] = "";
 	unsigned code = 0;
 	struct mg_callbacks cb = {.log_message = quiet_log};
-	const char *opts[] = {"listening_ports", ports, "num_threads", "4",
-			      "request_timeout_ms", "30000",
+	char rto[24];
+	/* workers: docs/device.md, Slow clients */
+	const char *opts[] = {"listening_ports", ports, "num_threads", "32",
+			      "request_timeout_ms", rto,
 			      "enable_keep_alive", "no", "decode_url", "no", NULL};
 	struct mg_error_data ed = {.code = &code, .text = cerr,
 				   .text_buffer_size = sizeof cerr};
 	struct mg_init_data id = {.callbacks = &cb, .configuration_options = opts};
 	struct mg_server_port sp;
-	bool lib = false;
+	bool lib = false, loopback = false;
 	ctl *c = NULL;
 	int rc;
 
 	*out = NULL;
+	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	pthread_once(&reg_once, reg_init);
 	snprintf(err, errlen, "out of memory starting the control API");
 	rc = SIM_ENOMEM;
 	c = calloc(1, sizeof *c);
 	if (!c || !(c->devs = calloc(n ? n : 1, sizeof *c->devs)))
 		goto fail;
-	if ((rc = parse_listen(listen, ports, sizeof ports, &c->addr, err,
-			       errlen)))
+	if ((rc = parse_listen(listen, ports, sizeof ports, &c->addr,
+			       &loopback, err, errlen)))
 		goto fail;
 	rc = SIM_ENOMEM;
 	snprintf(err, errlen, "out of memory starting the control API");
 	c->l = l;
 	atomic_init(&c->timeout_ms, CTL_JOB_TIMEOUT_MS);
+	atomic_init(&c->deadline_ms, WEB_DEADLINE_MS);
 	for (size_t i = 0; i < n; i++) {
 		c->devs[i].d = devs[i];
 		if (!(c->devs[i].cid = strdup(dev_cid(devs[i]))))
@@ -1363,6 +1340,7 @@ int ctl_start(const char *listen, loop *l, dev **devs, size_t n, ctl **out,
 		((struct sockaddr_in6 *)&c->addr)->sin6_port = htons((uint16_t)c->port);
 	else
 		((struct sockaddr_in *)&c->addr)->sin_port = htons((uint16_t)c->port);
+	web_site_of(&c->site, &c->addr, loopback);
 	if (errlen)
 		err[0] = '\0';
 	*out = c;
@@ -1388,6 +1366,12 @@ void ctl_set_job_timeout(ctl *c, long ms)
 {
 	if (c)
 		atomic_store(&c->timeout_ms, ms > 0 ? ms : 1);
+}
+
+void ctl_set_deadline(ctl *c, long ms)
+{
+	if (c)
+		atomic_store(&c->deadline_ms, ms > 0 ? ms : WEB_DEADLINE_MS);
 }
 
 void ctl_stop(ctl *c)

@@ -49,6 +49,11 @@ int ctl_port(const ctl *c);
  * CTL_JOB_TIMEOUT_MS); for tests and slow machines.  Any thread. */
 void ctl_set_job_timeout(ctl *c, long ms);
 
+/* Each request's body must have arrived this long after its headers
+ * (default WEB_DEADLINE_MS, 30 s; 408 after, see web.h); for tests.  Any
+ * thread; requests that already began keep theirs. */
+void ctl_set_deadline(ctl *c, long ms);
+
 /* A dev_env.on_event hook (ud = the ctl, or NULL to do nothing): lets a
  * button's answer list the events its device emitted while the button was
  * pressed.  Without it the "events" arrays of the answers stay empty.

@@ -1,11 +1,14 @@
-/* web.h -- what every CivetWeb listener of camsim needs alike (the device's
- * control API, the mock server, the runner's package server): stopping
- * without CivetWeb 1.15's two-second wait, and handlers with room on their
- * stack.  Owns no listener itself. */
+/* web.h -- what every CivetWeb listener of camsim (control API, mock, package
+ * server) needs alike: a fast stop, handlers with room on their stack, a
+ * total deadline per request, one size-limited body reader, the browser
+ * rules of a loopback API.  Owns no listener, only the deadline watchdog. */
 #ifndef CAMSIM_WEB_H
 #define CAMSIM_WEB_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct mg_context;
 struct mg_connection;
@@ -26,5 +29,97 @@ void web_stop(struct mg_context *ctx, const struct sockaddr_storage *addr);
 #define WEB_STACK (2u << 20)
 int web_call(int (*fn)(struct mg_connection *, void *),
 	     struct mg_connection *conn, void *ud);
+
+/* ---------------------------------------------------------------- limits
+ * CivetWeb 1.15 bounds the header phase itself: its request_timeout_ms is
+ * counted from the moment a worker takes the connection, checked after
+ * every read, so headers hold a worker at most about twice
+ * WEB_HEADER_TIMEOUT_MS (the last read may start just before it ends).
+ * The body it does not bound: mg_read waits request_timeout_ms per poll and
+ * keeps reading while bytes trickle in, and after a handler returns it
+ * drains the unread body the same way.  A web_guard closes that gap. */
+#define WEB_HEADER_TIMEOUT_MS 10000L /* request_timeout_ms for every listener */
+#define WEB_DEADLINE_MS 30000L       /* body and drain, from web_guard_begin */
+
+/* A deadline for one request (handler thread).  While armed, a single
+ * watchdog thread shuts the connection's reading side (shutdown SHUT_RD) when
+ * the deadline passes, which wakes CivetWeb's poll and ends every mg_read
+ * at once; writing still works, so the answer reaches the client.  Lives on
+ * the handler's stack between web_guard_begin and web_guard_end. */
+typedef struct web_guard {
+	struct web_guard *next; /* the watchdog's list */
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+	long ms;
+	unsigned char remote[16]; /* the peer's address (4 or 16 bytes)... */
+	int family, remote_port, local_port; /* ...to find the socket by */
+	bool fired;
+} web_guard;
+
+/* Arms g for conn: ms from now (<= 0: WEB_DEADLINE_MS).  Cannot fail (the
+ * watchdog starts on first use; if it cannot, requests simply are not cut). */
+void web_guard_begin(web_guard *g, struct mg_connection *conn, long ms);
+/* True once g's deadline has passed. */
+bool web_guard_expired(web_guard *g);
+/* Reads and drops what is left of conn's body (until the deadline at the
+ * latest) so that CivetWeb's own drain finds nothing, then disarms g.
+ * Must run before the handler returns (afterwards the socket's number may
+ * belong to another connection). */
+void web_guard_end(web_guard *g, struct mg_connection *conn);
+
+/* Reads conn's whole body (Content-Length or chunked, at most max bytes)
+ * into *out (malloc'd, NUL-terminated, the caller frees; NULL on error),
+ * answering Expect: 100-continue first (CivetWeb 1.15 does not, and
+ * clients would wait a second for it).  Returns 0, or the HTTP status to
+ * answer with a sentence in why: 413 too large, 400 cut short, 408 not
+ * complete by g's deadline, 500 out of memory.  what names the limit for
+ * the sentence (e.g. "64 MiB"). */
+int web_read_body(struct mg_connection *conn, web_guard *g, size_t max,
+		  const char *what, char **out, size_t *outlen, char *why,
+		  size_t whylen);
+
+/* ---------------------------------------------------------------- browsers
+ * A loopback API is reachable from every web page the user opens: a page
+ * can send it simple cross-site requests (form posts, text/plain fetches)
+ * and, by DNS rebinding, make its own name point at 127.0.0.1.  Browsers
+ * always send Host, and Origin on every cross-origin request and every
+ * POST; tablets and scripts send no Origin. */
+typedef struct web_site {
+	int port;      /* the bound port */
+	bool loopback; /* bound to a loopback address */
+	char addr[64]; /* the bound address as a Host names it: "127.0.0.1", "[::1]" */
+} web_site;
+
+typedef struct web_rq {
+	const char *method; /* "GET", "POST", ... */
+	const char *host, *origin, *ctype; /* the headers, NULL when absent */
+	bool body; /* the request carries a body (Content-Length > 0 or chunked) */
+} web_rq;
+
+enum {
+	WEB_CHECK_HOST = 1,   /* Host names this listener (421) */
+	WEB_CHECK_ORIGIN = 2, /* Origin, when present, is http://<Host> (403) */
+	WEB_CHECK_JSON = 4,   /* writes with a body are application/json (415) */
+	WEB_CHECK_ALL = 7,
+};
+
+/* Host: on a loopback listener one of 127.0.0.1, localhost, [::1] or the
+ * bound address, with the bound port when a port is given; on any other
+ * listener any IP literal or localhost (names that DNS could rebind are
+ * refused; a listener bound elsewhere cannot know its LAN names).  A
+ * request without Host (HTTP/1.0 tools) passes: browsers always send one.
+ * Returns 0, or 421/403/415 with a sentence naming the header, its value
+ * and the rule in why. */
+int web_check_site(const web_site *s, const web_rq *rq, unsigned checks,
+		   char *why, size_t whylen);
+
+/* Fills a web_rq from conn's request. */
+void web_rq_of(struct mg_connection *conn, web_rq *rq);
+
+/* Fills s from the bound address a (port set) and whether the listener was
+ * bound to a loopback address (a wildcard address is not). */
+void web_site_of(web_site *s, const struct sockaddr_storage *a, bool loopback);
+
+/* {"error": msg} as a malloc'd NUL-terminated string, or NULL. */
+char *web_error_json(const char *msg);
 
 #endif

@@ -9,12 +9,18 @@
 #include "image.h"
 #include "sim_err.h"
 #include "testutil.h"
+#include "web.h"
 
+#include <arpa/inet.h>
 #include <cJSON.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEAD_SERVER "http://127.0.0.1:9/"
@@ -89,10 +95,13 @@ static resp http_full(int port, const char *method, const char *path,
 	char url[512];
 	CURL *h = curl_easy_init();
 	upload up = {fake_len};
+	struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: "
+						  "application/json");
 	CURLcode cc;
 
 	ck_assert_ptr_nonnull(h);
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
@@ -114,6 +123,7 @@ static resp http_full(int port, const char *method, const char *path,
 		      curl_easy_strerror(cc));
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hs);
 	ck_assert_ptr_nonnull(r.body);
 	r.json = cJSON_Parse(r.body);
 	ck_assert_msg(r.json != NULL, "answer is not JSON: %s", r.body);
@@ -367,10 +377,10 @@ START_TEST(bodies_are_validated)
 	EXPECT(r, 400, "image_base64", "not standard base64");
 	resp_free(&r);
 	r = post("/devices/cam1/face", "{\"image\": \"/nonexistent/camsim/face.png\"}");
-	EXPECT(r, 400, "\"/nonexistent/camsim/face.png\"", "No such file");
+	EXPECT(r, 400, "\"/nonexistent/camsim/face.png\"", "cannot be used");
 	resp_free(&r);
 	r = post("/devices/cam1/face", "{\"image\": \"/tmp\"}");
-	EXPECT(r, 400, "\"/tmp\"", "not a regular file");
+	EXPECT(r, 400, "\"/tmp\"", "cannot be used");
 	resp_free(&r);
 	/* a FIFO without a writer must not hang the handler */
 	snprintf(fifo, sizeof fifo, "/tmp/camsim-ctl-fifo-%d", (int)getpid());
@@ -378,7 +388,7 @@ START_TEST(bodies_are_validated)
 	snprintf(body, sizeof body, "{\"image\": \"%s\"}", fifo);
 	r = post("/devices/cam1/face", body);
 	unlink(fifo);
-	EXPECT(r, 400, fifo, "not a regular file");
+	EXPECT(r, 400, fifo, "cannot be used");
 	resp_free(&r);
 
 	/* over 48 MiB: refused from the Content-Length, body not read */
@@ -707,6 +717,7 @@ typedef struct hammer {
 	int port;
 	atomic_bool stop;
 	atomic_int ok, refused; /* 200s; 503s and connection failures */
+	struct curl_slist *json; /* the Content-Type header */
 } hammer;
 
 static void *hammer_main(void *ud)
@@ -722,6 +733,7 @@ static void *hammer_main(void *ud)
 		long status = 0;
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{\"open\": true}");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hm->json);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 		/* CivetWeb 1.15 leaves a connection accepted while it stops
@@ -751,6 +763,7 @@ START_TEST(stop_under_load)
 	pthread_t th[4];
 	void *why;
 
+	hm.json = curl_slist_append(NULL, "Content-Type: application/json");
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, hammer_main, &hm), 0);
 	usleep(300 * 1000);
@@ -763,8 +776,287 @@ START_TEST(stop_under_load)
 		pthread_join(th[i], &why);
 		ck_assert_msg(why == NULL, "%s", (char *)why);
 	}
+	curl_slist_free_all(hm.json);
 	ck_assert_int_gt(hm.ok, 0);
 	ck_assert_int_gt(hm.refused, 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- hostile callers */
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* Sends req on a new connection and reads the answer until the server
+ * closes (at most ms); the status, and the answer in buf. */
+static int raw_ask(int port, const char *req, char *buf, size_t n, int ms)
+{
+	int fd = raw_connect(port);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	int st = 0;
+
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (got + 1 < n && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	close(fd);
+	sscanf(buf, "HTTP/1.1 %d", &st);
+	return st;
+}
+
+/* Idle connections and clients that send a byte a second hold CivetWeb
+ * workers; the control API must still answer others at once. */
+START_TEST(slow_clients_do_not_stall)
+{
+	enum { IDLE = 12, SLOW = 6 };
+	int fds[IDLE + SLOW], port = ctl_port(g_c);
+	char buf[8192], req[128];
+	struct timespec t0, t1;
+	static const char head[] = "POST /devices/cam1/door HTTP/1.1\r\n"
+				   "Host: 127.0.0.1\r\nContent-Type: "
+				   "application/json\r\nContent-Length: 100\r\n\r\n";
+
+	for (int i = 0; i < IDLE + SLOW; i++) {
+		fds[i] = raw_connect(port);
+		if (i >= IDLE)
+			ck_assert_int_eq(write(fds[i], head, sizeof head - 1),
+					 (ssize_t)sizeof head - 1);
+	}
+	snprintf(req, sizeof req, "GET /devices HTTP/1.1\r\nHost: 127.0.0.1:%d"
+		 "\r\n\r\n", port);
+	for (int round = 0; round < 3; round++) {
+		for (int i = IDLE; i < IDLE + SLOW; i++)
+			ck_assert_int_eq(write(fds[i], " ", 1), 1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ck_assert_msg(t1.tv_sec - t0.tv_sec < 3, "GET /devices took %ld s "
+			      "beside %d idle and %d slow connections",
+			      (long)(t1.tv_sec - t0.tv_sec), IDLE, SLOW);
+		sleep(1);
+	}
+	for (int i = 0; i < IDLE + SLOW; i++)
+		close(fds[i]);
+}
+END_TEST
+
+/* A body that trickles in is cut off at the request's deadline (408),
+ * and the worker is free again. */
+START_TEST(slow_body_cut_at_deadline)
+{
+	int port = ctl_port(g_c), fd, st = 0;
+	struct pollfd p;
+	char buf[4096];
+	size_t got = 0;
+	struct timespec t0, t1;
+	static const char head[] = "POST /devices/cam1/door HTTP/1.1\r\n"
+				   "Host: 127.0.0.1\r\nContent-Type: "
+				   "application/json\r\nContent-Length: 100\r\n\r\n";
+
+	ctl_set_deadline(g_c, 1500);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = raw_connect(port);
+	ck_assert_int_eq(write(fd, head, sizeof head - 1), (ssize_t)sizeof head - 1);
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	/* a byte every 200 ms, until the answer comes (at most 8 s) */
+	for (int i = 0; i < 40 && !got; i++) {
+		(void)!write(fd, " ", 1);
+		if (poll(&p, 1, 200) == 1) {
+			ssize_t r = read(fd, buf, sizeof buf - 1);
+			got = r > 0 ? (size_t)r : 0;
+			if (r <= 0)
+				break;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	buf[got] = '\0';
+	close(fd);
+	sscanf(buf, "HTTP/1.1 %d", &st);
+	ck_assert_msg(st == 408, "a trickling body got \"%.200s\" after %ld s", buf,
+		      (long)(t1.tv_sec - t0.tv_sec));
+	ck_assert_msg(strstr(buf, "1500 ms"), "%s", buf);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 5);
+}
+END_TEST
+
+/* CivetWeb 1.15's request_timeout_ms counts from the moment a worker takes
+ * the connection, for the whole header: a client sending a header byte a
+ * second is dropped after about WEB_HEADER_TIMEOUT_MS (docs/device.md,
+ * Slow clients), not kept as long as it keeps sending. */
+START_TEST(slow_headers_dropped)
+{
+	int fd = raw_connect(ctl_port(g_c));
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec t0, t1;
+	bool closed = false;
+	char buf[512];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(write(fd, "GET /devices HTTP/1.1\r\nX-Slow: ", 31), 31);
+	for (int i = 0; i < 40 && !closed; i++) {
+		(void)!send(fd, "a", 1, MSG_NOSIGNAL);
+		if (poll(&p, 1, 1000) == 1)
+			closed = read(fd, buf, sizeof buf) <= 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	ck_assert_msg(closed, "a header sent a byte a second is still read");
+	ck_assert_int_ge(t1.tv_sec - t0.tv_sec, WEB_HEADER_TIMEOUT_MS / 1000 - 1);
+	ck_assert_int_le(t1.tv_sec - t0.tv_sec, 2 * WEB_HEADER_TIMEOUT_MS / 1000 + 1);
+}
+END_TEST
+
+/* A web page must not press the buttons: foreign Origin 403, foreign Host
+ * (DNS rebinding) 421, a form or text/plain body 415, each naming the
+ * header; the API's own origin and scripts without Origin pass. */
+START_TEST(cross_site_refused)
+{
+	int port = ctl_port(g_c);
+	char req[512], buf[8192];
+	static const char body[] = "{\"open\": true}";
+
+	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
+		 "127.0.0.1:%d\r\nOrigin: http://attacker.example\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		 port, sizeof body - 1, body);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 403);
+	ck_assert_msg(strstr(buf, "application/json") &&
+		      strstr(buf, "\"error\":\"the Origin header is "
+			     "\\\"http://attacker.example\\\""), "%s", buf);
+	snprintf(req, sizeof req, "GET /devices HTTP/1.1\r\nHost: "
+		 "attacker.example:%d\r\n\r\n", port);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 421);
+	ck_assert_msg(strstr(buf, "the Host header is \\\"attacker.example:"), "%s",
+		      buf);
+	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
+		 "localhost:%d\r\nContent-Type: text/plain\r\nContent-Length: "
+		 "%zu\r\n\r\n%s", port, sizeof body - 1, body);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_msg(strstr(buf, "the Content-Type header is \\\"text/plain\\\""),
+		      "%s", buf);
+	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
+		 "127.0.0.1:%d\r\nContent-Length: %zu\r\n\r\n%s", port,
+		 sizeof body - 1, body);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_msg(strstr(buf, "Content-Type header is missing"), "%s", buf);
+	/* the API's own page, and a script */
+	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
+		 "127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\nContent-Type: "
+		 "application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+		 port, port, sizeof body - 1, body);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+	snprintf(req, sizeof req, "GET /devices/cam1 HTTP/1.1\r\nHost: "
+		 "[::1]:%d\r\n\r\n", port);
+	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+}
+END_TEST
+
+/* The rules themselves, on a listener bound to a LAN address: any IP
+ * address or localhost as Host (names could be rebound), the own origin
+ * only, JSON writes only; parameters of the media type are fine. */
+START_TEST(browser_rules_off_loopback)
+{
+	web_site lan = {.port = 8090, .loopback = false, .addr = "192.168.1.5"};
+	web_site lo = {.port = 8090, .loopback = true, .addr = "127.0.0.1"};
+	web_rq rq = {.method = "POST", .body = true,
+		     .ctype = "Application/JSON ; charset=utf-8"};
+	char why[400];
+
+	rq.host = "192.168.1.5:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.host = "[fe80::1]:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.host = "10.1.1.1";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	ck_assert_int_eq(web_check_site(&lo, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	rq.host = "camsim.lan:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	ck_assert_msg(strstr(why, "\"camsim.lan:8090\"") && strstr(why, "port 8090"),
+		      "%s", why);
+	rq.host = "192.168.1.5:8091";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 421);
+	rq.host = "192.168.1.5:8090";
+	rq.origin = "http://192.168.1.5:8090";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.origin = "null";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 403);
+	rq.origin = NULL;
+	rq.ctype = "multipart/form-data; boundary=x";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 415);
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_HOST | WEB_CHECK_ORIGIN,
+					why, sizeof why), 0);
+	rq.method = "GET";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 0);
+	rq.method = "DELETE";
+	rq.ctype = "application/jsonx";
+	ck_assert_int_eq(web_check_site(&lan, &rq, WEB_CHECK_ALL, why, sizeof why), 415);
+}
+END_TEST
+
+/* The image field names a path: whether it is missing, a directory, too
+ * large or unreadable must not show in the answer. */
+START_TEST(image_path_reveals_nothing)
+{
+	char dir[64], big[96], locked[96], body[256], first[1200];
+	const char *paths[4];
+	int n = 0;
+	resp r;
+
+	snprintf(dir, sizeof dir, "/tmp/camsim-ctl-img-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(big, sizeof big, "%s/bigbigbig", dir);
+	{
+		FILE *f = fopen(big, "w");
+		ck_assert_ptr_nonnull(f);
+		fclose(f);
+		ck_assert_int_eq(truncate(big, (off_t)CTL_IMAGE_MAX + 1), 0);
+	}
+	snprintf(locked, sizeof locked, "%s/lockedxx", dir);
+	{
+		FILE *f = fopen(locked, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("secret", f);
+		fclose(f);
+		chmod(locked, 0);
+	}
+	paths[n++] = "/nonexistent/camsim/xyz";
+	paths[n++] = dir;
+	paths[n++] = big;
+	if (geteuid()) /* root reads any file */
+		paths[n++] = locked;
+	for (int i = 0; i < n; i++) {
+		char *at, masked[1200];
+		snprintf(body, sizeof body, "{\"image\": \"%s\"}", paths[i]);
+		r = post("/devices/cam1/face", body);
+		ck_assert_int_eq(r.status, 400);
+		ck_assert_ptr_nonnull(r.error);
+		at = strstr(r.error, paths[i]);
+		ck_assert_ptr_nonnull(at);
+		snprintf(masked, sizeof masked, "%.*sPATH%s", (int)(at - r.error),
+			 r.error, at + strlen(paths[i]));
+		if (!i)
+			snprintf(first, sizeof first, "%s", masked);
+		ck_assert_msg(!strcmp(masked, first), "%s answers \"%s\", %s \"%s\"",
+			      paths[i], masked, paths[0], first);
+		resp_free(&r);
+	}
+	unlink(big);
+	unlink(locked);
+	rmdir(dir);
 }
 END_TEST
 
@@ -974,6 +1266,12 @@ int main(void)
 	tcase_add_test(api, stopped_loop_and_shutdown);
 	tcase_add_test(api, stop_under_load);
 	tcase_add_test(api, start_errors);
+	tcase_add_test(api, slow_clients_do_not_stall);
+	tcase_add_test(api, slow_body_cut_at_deadline);
+	tcase_add_test(api, slow_headers_dropped);
+	tcase_add_test(api, cross_site_refused);
+	tcase_add_test(api, browser_rules_off_loopback);
+	tcase_add_test(api, image_path_reveals_nothing);
 	suite_add_tcase(s, api);
 	tcase_set_timeout(cli_tc, 30);
 	tcase_add_test(cli_tc, cid_derivation);

@@ -130,6 +130,8 @@ static resp http(fx *f, const char *method, const char *path, const char *body,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (body) {
+		/* the admin API takes JSON only; the device endpoint any type */
+		hs = curl_slist_append(hs, "Content-Type: application/json");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
 	}
@@ -1051,6 +1053,190 @@ START_TEST(test_simulated_device)
 }
 END_TEST
 
+/* Sends req on a new connection and reads the answer until the server
+ * closes (at most ms); the status, and the answer in buf. */
+static int raw_ask(int port, const char *req, char *buf, size_t n, int ms)
+{
+	int fd = raw_connect(port);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	int st = 0;
+
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (got + 1 < n && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	close(fd);
+	sscanf(buf, "HTTP/1.1 %d", &st);
+	return st;
+}
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* 100 idle connections and 100 that send a byte a second (half in their
+ * headers, half in their bodies) while other devices' heartbeats must be
+ * answered within the device's HTTP timeout (dev_config.http_timeout_ms,
+ * 10 s; here at once). */
+START_TEST(test_slow_clients_leave_heartbeats)
+{
+	enum { IDLE = 100, SLOW = 100, BEATS = 12 };
+	static const char head[] = "POST /api/face HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Length: 500\r\n\r\n";
+	static const char part[] = "POST /api/face HTTP/1.1\r\nX-Slow: ";
+	int fds[IDLE + SLOW];
+	struct timespec t0;
+	fx f;
+
+	fx_start(&f);
+	for (int i = 0; i < IDLE + SLOW; i++) {
+		fds[i] = raw_connect(f.port);
+		if (i >= IDLE) {
+			const char *h = (i - IDLE) % 2 ? head : part;
+			ck_assert_int_eq(write(fds[i], h, strlen(h)),
+					 (ssize_t)strlen(h));
+		}
+	}
+	for (int b = 0; b < BEATS; b++) {
+		char cid[32], *reply;
+		if (b % 2 == 0)
+			for (int i = IDLE; i < IDLE + SLOW; i++)
+				ck_assert_int_eq(write(fds[i], "a", 1), 1);
+		snprintf(cid, sizeof cid, "cam%06d", 100 + b);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		reply = beat(&f, cid, b + 1); /* curl gives up after 10 s */
+		ck_assert_msg(secs_since(&t0) < 5.0, "heartbeat %d took %.1f s beside "
+			      "%d idle and %d slow connections", b, secs_since(&t0),
+			      IDLE, SLOW);
+		free(reply);
+		usleep(500 * 1000);
+	}
+	for (int i = 0; i < IDLE + SLOW; i++)
+		close(fds[i]);
+	fx_end(&f);
+}
+END_TEST
+
+/* A trickling body is cut off at the request's deadline with 408, and a
+ * body refused from its Content-Length is not drained beyond it. */
+START_TEST(test_slow_body_cut_at_deadline)
+{
+	static const char *const heads[] = {
+		"POST /api/face HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n",
+		"POST /api/face HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\n\r\n",
+	};
+	fx f;
+
+	atomic_store(&fake_now, T0);
+	memset(&f, 0, sizeof f);
+	fx_start_opts(&f, (mock_opts){.deadline_ms = 1500});
+	for (int k = 0; k < 2; k++) {
+		int fd = raw_connect(f.port);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		struct timespec t0;
+		char buf[4096];
+		size_t got = 0;
+		bool closed = false;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(write(fd, heads[k], strlen(heads[k])),
+				 (ssize_t)strlen(heads[k]));
+		/* a byte every 200 ms until the mock closes (at most 8 s) */
+		for (int i = 0; i < 40 && !closed; i++) {
+			(void)!send(fd, "a", 1, MSG_NOSIGNAL);
+			while (poll(&p, 1, 200) == 1) {
+				ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+				if (r <= 0) {
+					closed = true;
+					break;
+				}
+				got += (size_t)r;
+			}
+		}
+		buf[got] = '\0';
+		close(fd);
+		ck_assert_msg(closed && secs_since(&t0) < 5.0, "case %d: still open "
+			      "after %.1f s", k, secs_since(&t0));
+		ck_assert_msg(!strncmp(buf, k ? "HTTP/1.1 413" : "HTTP/1.1 408", 12),
+			      "case %d: \"%.200s\"", k, buf);
+	}
+	fx_end(&f);
+}
+END_TEST
+
+/* Pages on other sites must not drive the admin API: foreign Origin 403,
+ * foreign Host 421 (no token), a text/plain or form body 415, each a JSON
+ * error naming the header; the mock's own page and scripts pass, and
+ * tablets posting any Content-Type without Origin are not affected. */
+START_TEST(test_cross_site_refused)
+{
+	char req[768], buf[8192];
+	static const char cmd[] = "{\"reboot\":1}";
+	static const char hb[] = "{\"app_version\":\"V1.0.0\",\"cid\":\"cam000001\","
+				 "\"seq\":1,\"uptime\":1700000000,\"type\":3}";
+	fx f;
+
+	fx_start(&f);
+	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
+		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://attacker.example"
+		 "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
+		 "%s", f.port, sizeof cmd - 1, cmd);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 403);
+	ck_assert_msg(strstr(buf, "application/json") &&
+		      strstr(buf, "{\"error\":\"the Origin header is "
+			     "\\\"http://attacker.example\\\""), "%s", buf);
+	snprintf(req, sizeof req, "GET /admin/devices HTTP/1.1\r\nHost: "
+		 "rebound.example:%d\r\n\r\n", f.port);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 421);
+	ck_assert_msg(strstr(buf, "the Host header is \\\"rebound.example:"), "%s",
+		      buf);
+	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
+		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", f.port, sizeof cmd - 1, cmd);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_msg(strstr(buf, "the Content-Type header is \\\"text/plain\\\""),
+		      "%s", buf);
+	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
+		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/"
+		 "x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s", f.port,
+		 sizeof cmd - 1, cmd);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 415);
+	/* nothing was queued by any of them */
+	snprintf(req, sizeof req, "GET /admin/commands HTTP/1.1\r\nHost: "
+		 "localhost:%d\r\n\r\n", f.port);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	ck_assert_msg(!strstr(buf, "reboot"), "%s", buf);
+	/* the mock's own page: same origin */
+	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
+		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		 f.port, f.port, sizeof cmd - 1, cmd);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 201);
+	snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+		 f.port);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	/* a tablet: no Origin, any Content-Type */
+	snprintf(req, sizeof req, "POST /api/face HTTP/1.1\r\nHost: 10.0.0.5:%d\r\n"
+		 "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
+		 f.port, sizeof hb - 1, hb);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	/* a page posting to the device endpoint */
+	snprintf(req, sizeof req, "POST /api/face HTTP/1.1\r\nHost: 127.0.0.1:%d"
+		 "\r\nOrigin: http://attacker.example\r\nContent-Type: text/plain"
+		 "\r\nContent-Length: %zu\r\n\r\n%s", f.port, sizeof hb - 1, hb);
+	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 403);
+	fx_end(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mock");
@@ -1075,6 +1261,9 @@ static Suite *suite(void)
 	tcase_add_test(t, test_cli);
 	tcase_add_test(t, test_cli_run);
 	tcase_add_test(t, test_simulated_device);
+	tcase_add_test(t, test_slow_clients_leave_heartbeats);
+	tcase_add_test(t, test_slow_body_cut_at_deadline);
+	tcase_add_test(t, test_cross_site_refused);
 	suite_add_tcase(s, t);
 	return s;
 }
