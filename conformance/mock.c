@@ -150,10 +150,7 @@ static const char *reason(int status)
 	return "Error";
 }
 
-/* Headers and body in one mg_write: CivetWeb's header-by-header writes
- * meet the client's delayed ACK and stall each answer ~40 ms. */
-static void send_answer(struct mg_connection *c, const mock__exchange *x,
-			const char *extra)
+char *mock__wire(const mock__exchange *x, const char *extra, size_t *n)
 {
 	char head[512];
 	int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
@@ -162,18 +159,34 @@ static void send_answer(struct mg_connection *c, const mock__exchange *x,
 			  x->status, reason(x->status),
 			  x->ctype ? x->ctype : "application/json", x->len,
 			  extra ? extra : "");
-	char *buf = malloc((size_t)hn + x->len);
+	size_t body = x->body ? x->len : 0; /* no body: the head alone */
+	char *buf = malloc((size_t)hn + body + 1);
 
-	if (!buf) { /* two writes rather than none */
-		mg_write(c, head, (size_t)hn);
-		if (x->len)
-			mg_write(c, x->body, x->len);
+	if (!buf)
+		return NULL;
+	memcpy(buf, head, (size_t)hn);
+	if (body)
+		memcpy(buf + hn, x->body, body);
+	*n = (size_t)hn + body;
+	return buf;
+}
+
+/* Headers and body in one mg_write: CivetWeb's header-by-header writes
+ * meet the client's delayed ACK and stall each answer ~40 ms. */
+static void send_answer(struct mg_connection *c, const mock__exchange *x,
+			const char *extra)
+{
+	size_t n;
+	char *buf = mock__wire(x, extra, &n);
+
+	static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\n"
+				  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+	if (!buf) {
+		mg_write(c, oom, sizeof oom - 1);
 		return;
 	}
-	memcpy(buf, head, (size_t)hn);
-	if (x->len)
-		memcpy(buf + hn, x->body, x->len);
-	mg_write(c, buf, (size_t)hn + x->len);
+	mg_write(c, buf, n);
 	free(buf);
 }
 
@@ -209,8 +222,8 @@ static bool expects_100(struct mg_connection *c)
  * (malloc'd, NUL-terminated).  Answers Expect: 100-continue first: CivetWeb
  * 1.15 does not, and the device would wait a second for it.  0, or the
  * HTTP status with a sentence in why. */
-static int read_body(struct mg_connection *c, char **out, size_t *outlen,
-		     char *why, size_t whylen)
+static int read_body(struct mg_connection *c, bool no_100, char **out,
+		     size_t *outlen, char *why, size_t whylen)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -227,7 +240,9 @@ static int read_body(struct mg_connection *c, char **out, size_t *outlen,
 			 ri->content_length, MOCK__BODY_MAX);
 		return 413;
 	}
-	if (expects_100(c) && ri->content_length != 0)
+	/* CivetWeb 1.15's mg_read never sends the 100 itself, so leaving
+	 * it out is all the no-100 fault takes */
+	if (expects_100(c) && ri->content_length != 0 && !no_100)
 		mg_write(c, cont, sizeof cont - 1);
 	cap = known ? (size_t)ri->content_length + 1 : 65536;
 	if (!(buf = malloc(cap)))
@@ -278,6 +293,7 @@ typedef struct job {
 	mock *m;
 	bool device;
 	mock__http rq;
+	mock_fault_hit pre; /* the faults drawn before the body */
 	mock__exchange x;
 } job;
 
@@ -286,7 +302,7 @@ static void *job_main(void *ud)
 	job *j = ud;
 
 	if (j->device)
-		mock__ingest(j->m, j->rq.body, j->rq.len, &j->x);
+		mock__ingest(j->m, j->rq.body, j->rq.len, &j->pre, &j->x);
 	else
 		mock__admin(j->m, &j->rq, &j->x);
 	return NULL;
@@ -337,7 +353,12 @@ static int on_device(struct mg_connection *c, mock *m)
 		send_answer(c, &j.x, "Allow: POST\r\n");
 		goto out;
 	}
-	st = read_body(c, &body, &len, why, sizeof why);
+	mock_fault_none(&j.pre);
+	mock__inject_draw(m, MOCK_FAULT_HEADERS, NULL, &j.pre);
+	j.pre.no_100 &= expects_100(c); /* recorded only where it mattered */
+	if (!j.pre.no_100)
+		mock_fault_none(&j.pre);
+	st = read_body(c, j.pre.no_100, &body, &len, why, sizeof why);
 	if (st)
 		mock__refuse(m, st, why, &j.x);
 	else {
@@ -348,13 +369,20 @@ static int on_device(struct mg_connection *c, mock *m)
 	/* mg_write's result is no evidence: CivetWeb 1.15 returns -1 at
 	 * times for answers the client received whole, so a command once
 	 * in a reply stays sent (and times out if the device never acts) */
-	send_answer(c, &j.x, NULL);
+	if (!mock__inject_answer(m, c, &j.x))
+		send_answer(c, &j.x, NULL);
 out:
 	log_lines(m, &j.x.log);
-	st = j.x.status;
+	st = j.x.status ? j.x.status : 1; /* 0: no answer, but handled */
 	free(body);
 	mock__exchange_free(&j.x);
 	return st;
+}
+
+/* mock__writer over a connection (streamed admin answers). */
+static int conn_write(void *ud, const void *p, size_t n)
+{
+	return mg_write(ud, p, n) == (int)n ? 0 : MOCK_EIO;
 }
 
 static int on_admin(struct mg_connection *c, mock *m)
@@ -369,17 +397,21 @@ static int on_admin(struct mg_connection *c, mock *m)
 	j.rq.uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	j.rq.query = ri->query_string;
 	j.rq.auth = mg_get_header(c, "Authorization");
-	if (!strcmp(j.rq.method, "POST"))
-		st = read_body(c, &body, &j.rq.len, why, sizeof why);
+	j.rq.write = conn_write;
+	j.rq.wud = c;
+	if (!strcmp(j.rq.method, "POST") || !strcmp(j.rq.method, "PUT"))
+		st = read_body(c, false, &body, &j.rq.len, why, sizeof why);
 	if (st) {
 		mock__answer(&j.x, st, "%s", why);
 	} else {
 		j.rq.body = body;
 		run_job(&j);
 	}
-	send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: Bearer "
-		    "realm=\"camsim mock\", Basic realm=\"camsim mock\"\r\n" :
-		    j.x.status == 405 ? "Allow: GET, POST\r\n" : NULL);
+	if (!j.x.written)
+		send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: "
+			    "Bearer realm=\"camsim mock\", Basic realm=\"camsim "
+			    "mock\"\r\n" : j.x.status == 405 ?
+			    "Allow: GET, POST, PUT, DELETE\r\n" : NULL);
 	st = j.x.status;
 	free(body);
 	mock__exchange_free(&j.x);
@@ -506,6 +538,12 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 			 "Authorization header)");
 		return MOCK_EINVAL;
 	}
+	if (o->retain_age_ms < 0 || o->retain_bytes < 0) {
+		snprintf(err, errlen, "retain_age_ms %lld and retain_bytes %lld "
+			 "must be >= 0 (0: no limit)", (long long)o->retain_age_ms,
+			 (long long)o->retain_bytes);
+		return MOCK_EINVAL;
+	}
 	if (o->cmd_timeout_ms < 0) {
 		snprintf(err, errlen, "cmd_timeout_ms is %lld; it must be > 0 (0: "
 			 "the default 60000)", (long long)o->cmd_timeout_ms);
@@ -565,10 +603,19 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->now_ud = o->now_ud;
 	m->timeout_ms = o->cmd_timeout_ms > 0 ? o->cmd_timeout_ms : 60000;
 	m->log = o->log;
+	m->retain_age_ms = o->retain_age_ms;
+	m->retain_bytes = o->retain_bytes;
+	if ((rc = mock__inject_init(m, o, err, errlen)) < 0)
+		goto fail;
 	pthread_mutex_init(&m->mu, NULL);
 	mu = true;
 	if ((rc = mock__db_open(m, err, errlen)) < 0)
 		goto fail;
+	if ((rc = mock__retain_run(m)) < 0) {
+		snprintf(err, errlen, "database %s: the retention pass at start "
+			 "failed: %s", m->dbpath, mock_strerror(rc));
+		goto fail;
+	}
 	copts[1] = m->listen;
 	mg_init_library(0);
 	lib = true;
@@ -593,8 +640,10 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 fail:
 	if (m) {
 		mock__db_close(m);
-		if (mu)
+		if (mu) {
 			pthread_mutex_destroy(&m->mu);
+			mock__inject_free(m);
+		}
 		free(m->path);
 		free(m->dbpath);
 		free(m->token);
@@ -616,10 +665,12 @@ void mock_stop(mock *m)
 {
 	if (!m)
 		return;
+	atomic_store(&m->stopping, true); /* injected delays end now */
 	web_stop(m->mg, &m->addr); /* returns once every handler has returned */
 	mg_exit_library();
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);
+	mock__inject_free(m);
 	free(m->path);
 	free(m->dbpath);
 	free(m->token);
