@@ -898,6 +898,27 @@ START_TEST(test_cli)
 	ck_assert_int_eq(r.rc, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "--cmd-timeout"));
 	tu_cli_free(&r);
+	r = tu_cli(mock_main, "mock", help);
+	ck_assert_ptr_nonnull(strstr(r.out, "--retain AGE|SIZE"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--fault SPEC"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--fault-seed N"));
+	tu_cli_free(&r);
+	const char *fault[] = {"--fault", "delay=12", NULL};
+	r = tu_cli(mock_main, "mock", fault);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_msg(strstr(r.err, "\"delay=12\"") && strstr(r.err, "unit ms, s or m"),
+		      "%s", r.err);
+	tu_cli_free(&r);
+	const char *retain[] = {"--retain", "12 parsecs", NULL};
+	r = tu_cli(mock_main, "mock", retain);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--retain is \"12 parsecs\""));
+	tu_cli_free(&r);
+	const char *seed[] = {"--fault-seed", "-3", NULL};
+	r = tu_cli(mock_main, "mock", seed);
+	ck_assert_int_eq(r.rc, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--fault-seed"));
+	tu_cli_free(&r);
 }
 END_TEST
 
@@ -1033,6 +1054,53 @@ START_TEST(test_simulated_device)
 	recog_close(d.rg);
 	snprintf(path, sizeof path, "rm -rf %s", f.dir);
 	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* `camsim mock --fault ... --fault-seed N': the start names the faults and
+ * the seed, each faulted exchange is logged with its fault. */
+START_TEST(test_cli_fault_run)
+{
+	char dir[] = "/tmp/camsim-mockcli-XXXXXX", db[96], line[512];
+	int pfd[2];
+	pid_t pid;
+	fx f = {0};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/m.db", dir);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		FILE *out = fdopen(pfd[1], "w");
+		char *argv[] = {"mock", "--listen", "127.0.0.1:0", "--db", db,
+				"--fault", "status=503:100%", "--fault-seed", "5",
+				"--retain", "1h", "--retain", "100MB", NULL};
+		close(pfd[0]);
+		_exit(mock_main(13, argv, out, stderr));
+	}
+	close(pfd[1]);
+	FILE *in = fdopen(pfd[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+	char *p = strstr(line, "(port ");
+	ck_assert_msg(p, "%s", line);
+	f.port = atoi(p + 6);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+	ck_assert_msg(strstr(line, "faults status=503:100%, --fault-seed 5"), "%s", line);
+	resp r = post(&f, "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\",\"seq\":1,"
+		      "\"uptime\":1700000000,\"type\":3}");
+	ck_assert_int_eq(r.status, 503);
+	resp_free(&r);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+	ck_assert_msg(strstr(line, CID " heartbeat #1 -> 503 [fault status=503]"),
+		      "%s", line);
+	kill(pid, SIGTERM);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fclose(in);
+	snprintf(line, sizeof line, "rm -rf %s", dir);
+	ck_assert_int_eq(system(line), 0);
 }
 END_TEST
 
@@ -1664,6 +1732,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_simulated_device);
 	tcase_add_test(t, test_big_messages_summaries);
 	tcase_add_test(t, test_retention);
+	tcase_add_test(t, test_cli_fault_run);
 	tcase_add_test(t, test_faults_per_device);
 	tcase_add_test(t, test_faults_need_token);
 	tcase_add_test(t, test_fault_no_100);
