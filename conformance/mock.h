@@ -112,14 +112,15 @@ int64_t mock_enqueue_unchecked(mock *m, const char *cid, const cJSON *cmd,
  * {"id","cid","kind" (facelib_add, config_set, ... docs/mock.md),
  *  "command":{...as sent},"seq","state","queued_at","sent_at",
  *  "done_at","result":{...the device message that settled it} or null,
- *  "detail":"sentence"} (times: UTC ms on the mock's clock; a timed-out
+ *  "detail":"sentence","result_id":that message's id or null} (times: UTC ms on the mock's clock; a timed-out
  *  command's done_at is its deadline).  Outcomes are judged
  *  lazily: this call first times out what is overdue on the clock. */
 cJSON *mock_command_json(mock *m, int64_t id);
 
 /* The commands queued for cid (NULL: any device) with an id > after,
- * oldest first, at most limit, each as
- * mock_command_json.  Caller deletes; NULL when out of memory. */
+ * oldest first, at most limit, each as mock_command_json except that a
+ * "result" message over 64 KiB is null ("result_id" names it).  Caller
+ * deletes; NULL when out of memory. */
 cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
 			  size_t limit);
 

@@ -74,7 +74,15 @@ static const char upgrade1_sql[] =
 #define CMD_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"    \
 		 " c.queued_at, c.sent_at, c.done_at,"                \
 		 " (SELECT body FROM messages WHERE id = c.result_id),"  \
-		 " c.detail"
+		 " c.detail, c.result_id"
+/* In listings a result message over 64 KiB is left out (null; result_id
+ * names it, GET /admin/messages/{id} streams it): a face list can be
+ * megabytes. */
+#define CMD_LIST_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"   \
+		 " c.queued_at, c.sent_at, c.done_at,"                \
+		 " (SELECT body FROM messages WHERE id = c.result_id"   \
+		 " AND size <= 65536),"                                 \
+		 " c.detail, c.result_id"
 #define REC_COLS "id, cid, received_at, message, image_sha256, image_len," \
 		 " resend, duplicate_of"
 #define MSG_COLS "id, cid, received_at, kind, status, size, raw, error," \
@@ -163,10 +171,10 @@ static const char *const stmt_sql[S_N] = {
 	[S_CMD_ADD] = "INSERT INTO commands(cid, kind, rank, command, seq,"
 		      " state, queued_at) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6)",
 	[S_CMD_GET] = "SELECT " CMD_COLS " FROM commands c WHERE c.id = ?1",
-	[S_CMD_LIST] = "SELECT " CMD_COLS " FROM commands c"
+	[S_CMD_LIST] = "SELECT " CMD_LIST_COLS " FROM commands c"
 		       " WHERE (?1 IS NULL OR c.cid = ?1) AND c.id > ?2"
 		       " ORDER BY c.id LIMIT ?3",
-	[S_CMD_RECENT] = "SELECT " CMD_COLS " FROM commands c"
+	[S_CMD_RECENT] = "SELECT " CMD_LIST_COLS " FROM commands c"
 			 " ORDER BY c.id DESC LIMIT ?1",
 	[S_DEV_LIST] = "SELECT d.cid, first_seen, last_seen, last_heartbeat,"
 		       " last_seq, uptime, app_version, messages, violations,"
@@ -1349,7 +1357,8 @@ static const col cmd_cols[] = {
 	{"id", AS_NUM}, {"cid", AS_STR}, {"kind", AS_STR},
 	{"command", AS_JSON}, {"seq", AS_NUM}, {"state", AS_STATE},
 	{"queued_at", AS_NUM}, {"sent_at", AS_NUM}, {"done_at", AS_NUM},
-	{"result", AS_JSON}, {"detail", AS_STR}, {NULL, AS_NUM}};
+	{"result", AS_JSON}, {"detail", AS_STR}, {"result_id", AS_NUM},
+	{NULL, AS_NUM}};
 
 static const col rec_cols[] = {
 	{"id", AS_NUM}, {"cid", AS_STR}, {"received_at", AS_NUM},

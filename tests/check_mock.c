@@ -1202,6 +1202,8 @@ START_TEST(test_big_messages_summaries)
 
 	fx_start(&f);
 	ck_assert_ptr_nonnull(b);
+	/* sent in the reply to message 1, confirmed by message 2 (4 MiB) */
+	int64_t cmd = enq(&f, CID, "{\"reboot\":1}");
 	for (int i = 0; i < BIG_N; i++) {
 		int n = snprintf(b, 300, "{\"app_version\":\"V1.0.0\",\"cid\":\"%s\","
 				 "\"seq\":%d,\"uptime\":1700000000,\"type\":3,"
@@ -1241,6 +1243,20 @@ START_TEST(test_big_messages_summaries)
 	ck_assert_uint_eq(r.len, blen - 1); /* seq 3, not 16 */
 	ck_assert_ptr_nonnull(r.json);
 	resp_free(&r);
+	/* a command listing leaves the big result out, naming it */
+	r = get(&f, "/admin/commands");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(r.len < 4096, "a listing of one command is %zu bytes", r.len);
+	cJSON *c0 = cJSON_GetArrayItem(r.json, 0);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(c0, "result")));
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "result_id")), 2);
+	resp_free(&r);
+	cJSON *one_cmd = mock_command_json(f.m, cmd);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(one_cmd, "state")),
+			 "confirmed");
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetObjectItem(one_cmd, "result"),
+						  "pad"));
+	cJSON_Delete(one_cmd);
 	r = get(&f, "/admin/messages/999");
 	ck_assert_int_eq(r.status, 404);
 	resp_free(&r);
