@@ -359,6 +359,11 @@ static void message(mock *m, const mock__http *rq, int64_t id, bool only_body,
 			   only_body ? ", or it has no body" : "");
 		return;
 	}
+	if (rc == MOCK_ENOMEM) {
+		json_error(x, 500, "the mock ran out of memory reading message "
+			   "%lld", (long long)id);
+		return;
+	}
 	x->status = 200;
 	x->written = true; /* or cut short: the client sees the length short */
 }

@@ -192,8 +192,7 @@ static const char *const stmt_sql[S_N] = {
 		       " ORDER BY id LIMIT ?3",
 	[S_MSG_RECENT] = "SELECT " MSG_COLS " FROM messages ORDER BY id DESC"
 			 " LIMIT ?1",
-	[S_MSG_GET] = "SELECT " MSG_COLS ", body IS NOT NULL, raw IS NOT NULL"
-		      " FROM messages WHERE id = ?1",
+	[S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
 	[S_VIO_LIST] = "SELECT severity, rule, path, msg FROM violations"
 		       " WHERE message_id = ?1 ORDER BY n",
 };
@@ -1658,7 +1657,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	const char *colname = "body", *tail = "}";
 	char *summary = NULL, *wire = NULL, *buf = NULL;
 	size_t total = 0, slen = 0, n;
-	bool has_body;
+	bool has_body, started = false;
 	int rc = MOCK_ENOTFOUND;
 
 	if (!o)
@@ -1688,6 +1687,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	if (!(wire = mock__wire(&head, NULL, &n)) ||
 	    !(buf = malloc(STREAM_CHUNK)))
 		goto out;
+	started = true;
 	if ((rc = w(ud, wire, n)) < 0)
 		goto out;
 	if (!only_body && ((rc = w(ud, summary, slen)) < 0 ||
@@ -1706,6 +1706,8 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 		goto out;
 	rc = 0;
 out:
+	if (rc < 0 && started)
+		rc = MOCK_EIO; /* the answer is cut short; nothing else to say */
 	cJSON_Delete(o);
 	cJSON_free(summary);
 	free(wire);

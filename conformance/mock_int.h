@@ -126,8 +126,8 @@ cJSON *mock__recent_messages(mock *m, size_t n);
 /* Writes message id's summary with its body streamed from the database
  * (the lock taken per chunk, never while writing) through w.  only_body:
  * the stored body alone (application/json, or the raw bytes of one that
- * was not JSON).  0, MOCK_ENOTFOUND (nothing written) or MOCK_EDB /
- * MOCK_EIO after the headers went out. */
+ * was not JSON).  0; MOCK_ENOTFOUND or MOCK_ENOMEM with nothing written;
+ * MOCK_EIO once the headers went out (the answer is cut short). */
 typedef int (*mock__writer)(void *ud, const void *p, size_t n);
 int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 			 void *ud);

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -1536,6 +1537,47 @@ START_TEST(test_faults_per_device)
 }
 END_TEST
 
+/* A database of schema version 1 (before messages.size and .fault) is
+ * upgraded in place: its messages listed with their sizes, new ones with
+ * their faults. */
+START_TEST(test_schema_upgrade_v1)
+{
+	static const char hb[] = "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\","
+		"\"seq\":1,\"uptime\":1700000000,\"type\":3}";
+	fx f;
+	sqlite3 *db;
+	resp r;
+
+	fx_start(&f);
+	r = post(&f, hb);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	mock_stop(f.m);
+	ck_assert_int_eq(sqlite3_open(f.db, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP INDEX records_msg;"
+				      "ALTER TABLE messages DROP COLUMN fault;"
+				      "ALTER TABLE messages DROP COLUMN size;"
+				      "PRAGMA user_version = 1;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	fx_start_opts(&f, (mock_opts){.cmd_timeout_ms = 60000});
+	ck_assert_int_eq(mock_set_faults(f.m, CID, (const char *[]){"status=502"}, 1,
+					 NULL, 0), 0);
+	r = post(&f, hb);
+	ck_assert_int_eq(r.status, 502);
+	resp_free(&r);
+	cJSON *ms = mock_messages_json(f.m, NULL, 0, 10);
+	ck_assert_int_eq(cJSON_GetArraySize(ms), 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(ms, i), "size")), sizeof hb - 1);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(ms, 0), "fault")));
+	cJSON_Delete(ms);
+	ck_fault(&f, 2, "status=502");
+	fx_end(&f);
+}
+END_TEST
+
 /* The admin token covers the fault routes too. */
 START_TEST(test_faults_need_token)
 {
@@ -1751,6 +1793,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_cli_fault_run);
 	tcase_add_test(t, test_faults_per_device);
 	tcase_add_test(t, test_faults_need_token);
+	tcase_add_test(t, test_schema_upgrade_v1);
 	tcase_add_test(t, test_fault_no_100);
 	tcase_add_test(t, test_device_retransmits_after_fault);
 	suite_add_tcase(s, t);
