@@ -153,10 +153,7 @@ static const char *reason(int status)
 	return "Error";
 }
 
-/* Headers and body in one mg_write: CivetWeb's header-by-header writes
- * meet the client's delayed ACK and stall each answer ~40 ms. */
-static void send_answer(struct mg_connection *c, const mock__exchange *x,
-			const char *extra)
+char *mock__wire(const mock__exchange *x, const char *extra, size_t *n)
 {
 	char head[512];
 	int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
@@ -165,18 +162,34 @@ static void send_answer(struct mg_connection *c, const mock__exchange *x,
 			  x->status, reason(x->status),
 			  x->ctype ? x->ctype : "application/json", x->len,
 			  extra ? extra : "");
-	char *buf = malloc((size_t)hn + x->len);
+	size_t body = x->body ? x->len : 0; /* no body: the head alone */
+	char *buf = malloc((size_t)hn + body + 1);
 
-	if (!buf) { /* two writes rather than none */
-		mg_write(c, head, (size_t)hn);
-		if (x->len)
-			mg_write(c, x->body, x->len);
+	if (!buf)
+		return NULL;
+	memcpy(buf, head, (size_t)hn);
+	if (body)
+		memcpy(buf + hn, x->body, body);
+	*n = (size_t)hn + body;
+	return buf;
+}
+
+/* Headers and body in one mg_write: CivetWeb's header-by-header writes
+ * meet the client's delayed ACK and stall each answer ~40 ms. */
+static void send_answer(struct mg_connection *c, const mock__exchange *x,
+			const char *extra)
+{
+	size_t n;
+	char *buf = mock__wire(x, extra, &n);
+
+	static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\n"
+				  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+	if (!buf) {
+		mg_write(c, oom, sizeof oom - 1);
 		return;
 	}
-	memcpy(buf, head, (size_t)hn);
-	if (x->len)
-		memcpy(buf + hn, x->body, x->len);
-	mg_write(c, buf, (size_t)hn + x->len);
+	mg_write(c, buf, n);
 	free(buf);
 }
 
@@ -203,6 +216,7 @@ typedef struct job {
 	mock *m;
 	bool device;
 	mock__http rq;
+	mock_fault_hit pre; /* the faults drawn before the body */
 	mock__exchange x;
 } job;
 
@@ -211,7 +225,7 @@ static void *job_main(void *ud)
 	job *j = ud;
 
 	if (j->device)
-		mock__ingest(j->m, j->rq.body, j->rq.len, &j->x);
+		mock__ingest(j->m, j->rq.body, j->rq.len, &j->pre, &j->x);
 	else
 		mock__admin(j->m, &j->rq, &j->x);
 	return NULL;
@@ -278,9 +292,14 @@ static int on_device(struct mg_connection *c, mock *m, web_guard *g)
 	web_rq_of(c, &rq);
 	st = rq.origin ? web_check_site(&m->site, &rq, WEB_CHECK_ALL, why,
 					sizeof why) : 0;
+	mock_fault_none(&j.pre);
+	mock__inject_draw(m, MOCK_FAULT_HEADERS, NULL, &j.pre);
+	j.pre.no_100 &= web_expects_100(c); /* recorded only where it mattered */
+	if (!j.pre.no_100)
+		mock_fault_none(&j.pre);
 	if (!st)
-		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", &body, &len,
-				   why, sizeof why);
+		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", j.pre.no_100,
+				   &body, &len, why, sizeof why);
 	if (st)
 		mock__refuse(m, st, why, &j.x);
 	else {
@@ -291,10 +310,11 @@ static int on_device(struct mg_connection *c, mock *m, web_guard *g)
 	/* mg_write's result is no evidence: CivetWeb 1.15 returns -1 at
 	 * times for answers the client received whole, so a command once
 	 * in a reply stays sent (and times out if the device never acts) */
-	send_answer(c, &j.x, NULL);
+	if (!mock__inject_answer(m, c, &j.x))
+		send_answer(c, &j.x, NULL);
 out:
 	log_lines(m, &j.x.log);
-	st = j.x.status;
+	st = j.x.status ? j.x.status : 1; /* 0: no answer, but handled */
 	free(body);
 	mock__exchange_free(&j.x);
 	return st;
@@ -325,6 +345,12 @@ static int admin_site(struct mg_connection *c, mock *m, mock__exchange *x)
 	return st;
 }
 
+/* mock__writer over a connection (streamed admin answers). */
+static int conn_write(void *ud, const void *p, size_t n)
+{
+	return mg_write(ud, p, n) == (int)n ? 0 : MOCK_EIO;
+}
+
 static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
@@ -337,12 +363,14 @@ static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
 	j.rq.uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	j.rq.query = ri->query_string;
 	j.rq.auth = mg_get_header(c, "Authorization");
+	j.rq.write = conn_write;
+	j.rq.wud = c;
 	if (admin_site(c, m, &j.x)) {
 		send_answer(c, &j.x, NULL);
 		goto out;
 	}
-	if (!strcmp(j.rq.method, "POST"))
-		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", &body,
+	if (!strcmp(j.rq.method, "POST") || !strcmp(j.rq.method, "PUT"))
+		st = web_read_body(c, g, MOCK__BODY_MAX, "64 MiB", false, &body,
 				   &j.rq.len, why, sizeof why);
 	if (st) {
 		mock__answer(&j.x, st, "%s", why);
@@ -350,9 +378,11 @@ static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
 		j.rq.body = body;
 		run_job(&j);
 	}
-	send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: Bearer "
-		    "realm=\"camsim mock\", Basic realm=\"camsim mock\"\r\n" :
-		    j.x.status == 405 ? "Allow: GET, POST\r\n" : NULL);
+	if (!j.x.written)
+		send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: "
+			    "Bearer realm=\"camsim mock\", Basic realm=\"camsim "
+			    "mock\"\r\n" : j.x.status == 405 ?
+			    "Allow: GET, POST, PUT, DELETE\r\n" : NULL);
 out:
 	st = j.x.status;
 	free(body);
@@ -487,6 +517,12 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 			 "Authorization header)");
 		return MOCK_EINVAL;
 	}
+	if (o->retain_age_ms < 0 || o->retain_bytes < 0) {
+		snprintf(err, errlen, "retain_age_ms %lld and retain_bytes %lld "
+			 "must be >= 0 (0: no limit)", (long long)o->retain_age_ms,
+			 (long long)o->retain_bytes);
+		return MOCK_EINVAL;
+	}
 	if (o->cmd_timeout_ms < 0) {
 		snprintf(err, errlen, "cmd_timeout_ms is %lld; it must be > 0 (0: "
 			 "the default 60000)", (long long)o->cmd_timeout_ms);
@@ -548,10 +584,19 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->now_ud = o->now_ud;
 	m->timeout_ms = o->cmd_timeout_ms > 0 ? o->cmd_timeout_ms : 60000;
 	m->log = o->log;
+	m->retain_age_ms = o->retain_age_ms;
+	m->retain_bytes = o->retain_bytes;
+	if ((rc = mock__inject_init(m, o, err, errlen)) < 0)
+		goto fail;
 	pthread_mutex_init(&m->mu, NULL);
 	mu = true;
 	if ((rc = mock__db_open(m, err, errlen)) < 0)
 		goto fail;
+	if ((rc = mock__retain_run(m)) < 0) {
+		snprintf(err, errlen, "database %s: the retention pass at start "
+			 "failed: %s", m->dbpath, mock_strerror(rc));
+		goto fail;
+	}
 	copts[1] = m->listen;
 	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	m->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : WEB_DEADLINE_MS;
@@ -579,8 +624,10 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 fail:
 	if (m) {
 		mock__db_close(m);
-		if (mu)
+		if (mu) {
 			pthread_mutex_destroy(&m->mu);
+			mock__inject_free(m);
+		}
 		free(m->path);
 		free(m->dbpath);
 		free(m->token);
@@ -602,10 +649,12 @@ void mock_stop(mock *m)
 {
 	if (!m)
 		return;
+	atomic_store(&m->stopping, true); /* injected delays end now */
 	web_stop(m->mg, &m->addr); /* returns once every handler has returned */
 	mg_exit_library();
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);
+	mock__inject_free(m);
 	free(m->path);
 	free(m->dbpath);
 	free(m->token);

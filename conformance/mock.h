@@ -53,6 +53,18 @@ typedef struct mock_opts {
 	 * (0: WEB_DEADLINE_MS, 30 s); a slower one is cut off with 408 so that
 	 * no client holds a worker longer (docs/mock.md, Slow clients). */
 	long deadline_ms;
+	/* Faults for every exchange (docs/mock.md, "Faults"): specs such as
+	 * "status=500:10%", at most 32; not kept.  fault_seed seeds the
+	 * draws: the same seed and exchanges give the same faults. */
+	const char *const *faults;
+	size_t nfaults;
+	uint64_t fault_seed;
+	/* Retention (docs/mock.md, "Retention"): messages (with their
+	 * violations and records) older than retain_age_ms on the mock's
+	 * clock, and the oldest beyond retain_bytes of database, are deleted;
+	 * settled commands older than retain_age_ms too.  0: no limit. */
+	int64_t retain_age_ms;
+	int64_t retain_bytes;
 } mock_opts;
 
 /* Opens the database (what an earlier run stored is kept: a restart loses
@@ -104,14 +116,15 @@ int64_t mock_enqueue_unchecked(mock *m, const char *cid, const cJSON *cmd,
  * {"id","cid","kind" (facelib_add, config_set, ... docs/mock.md),
  *  "command":{...as sent},"seq","state","queued_at","sent_at",
  *  "done_at","result":{...the device message that settled it} or null,
- *  "detail":"sentence"} (times: UTC ms on the mock's clock; a timed-out
+ *  "detail":"sentence","result_id":that message's id or null} (times: UTC ms on the mock's clock; a timed-out
  *  command's done_at is its deadline).  Outcomes are judged
  *  lazily: this call first times out what is overdue on the clock. */
 cJSON *mock_command_json(mock *m, int64_t id);
 
 /* The commands queued for cid (NULL: any device) with an id > after,
- * oldest first, at most limit, each as
- * mock_command_json.  Caller deletes; NULL when out of memory. */
+ * oldest first, at most limit, each as mock_command_json except that a
+ * "result" message over 64 KiB is null ("result_id" names it).  Caller
+ * deletes; NULL when out of memory. */
 cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
 			  size_t limit);
 
@@ -132,14 +145,32 @@ cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
 			 size_t limit);
 
 /* Every message received from cid (NULL: any, including those whose
- * device is unknown) with an id > after, oldest first, at most limit;
- * each {"id","cid","received_at","kind","status",
- * "body":{...as received, a snapshot's pictures replaced by their
- * lengths} or null,"raw":"first bytes of a body that is not JSON",
- * "error","reply":{...the commands answered} or null,"must","should",
- * "violations":[{"severity","rule","path","message"}]}.  Caller deletes. */
+ * device is unknown) with an id > after, oldest first, at most limit, as
+ * summaries without bodies (a body can be 64 MiB): each
+ * {"id","cid","received_at","kind","status" (0: no answer, a fault),
+ * "size" (bytes of the body as stored),"raw":"first bytes of a body that
+ * is not JSON" (at most 4096),"error","fault":"status=500,..." or null,
+ * "reply":{...the commands answered} or null,"must","should",
+ * "violations":[{"severity","rule","path","message"}]}.  Caller deletes.
+ * The database lock is held only while rows are copied, not while JSON is
+ * built. */
 cJSON *mock_messages_json(mock *m, const char *cid, int64_t after,
 			  size_t limit);
+
+/* Message id with its body: the summary above plus "body":{...as
+ * received, a snapshot's pictures replaced by their lengths} or null.
+ * Builds the whole body in memory: the admin API streams it instead
+ * (GET /admin/messages/{id}).  Caller deletes; NULL: no such id. */
+cJSON *mock_message_json(mock *m, int64_t id);
+
+/* Sets device cid's faults (specs as for mock_opts.faults, except no-100;
+ * n 0 clears them); they are drawn after the global ones.  Kept in memory
+ * only.  0, or MOCK_EINVAL with a sentence in err. */
+int mock_set_faults(mock *m, const char *cid, const char *const *specs,
+		    size_t n, char *err, size_t errlen);
+/* {"cid","faults":[...]} of cid, or with cid NULL {"faults":[global],
+ * "devices":{"cid":[...],...}}.  Caller deletes. */
+cJSON *mock_faults_json(mock *m, const char *cid);
 
 /* The JPEG (or whatever was sent) of record id, decoded from base64,
  * malloc'd into *out (caller frees).  MOCK_ENOTFOUND or 0. */

@@ -16,6 +16,7 @@
 
 #define PAGE_COMMANDS 100
 #define PAGE_RECORDS 50
+#define PAGE_MESSAGES 50
 
 /* ---------------------------------------------------------------- answers */
 
@@ -346,6 +347,73 @@ static cJSON *one_record(mock *m, int64_t id)
 	return o;
 }
 
+/* GET /admin/messages/{id}[/body]: streamed from the database, never
+ * whole in memory. */
+static void message(mock *m, const mock__http *rq, int64_t id, bool only_body,
+		    mock__exchange *x)
+{
+	int rc = mock__message_stream(m, id, only_body, rq->write, rq->wud);
+
+	if (rc == MOCK_ENOTFOUND) {
+		json_error(x, 404, "there is no message %lld%s", (long long)id,
+			   only_body ? ", or it has no body" : "");
+		return;
+	}
+	if (rc == MOCK_ENOMEM) {
+		json_error(x, 500, "the mock ran out of memory reading message "
+			   "%lld", (long long)id);
+		return;
+	}
+	x->status = 200;
+	x->written = true; /* or cut short: the client sees the length short */
+}
+
+/* GET|PUT|DELETE /admin/devices/{cid}/faults; PUT takes
+ * {"faults":["status=500:10%",...]}. */
+static void faults(mock *m, const char *cid, const mock__http *rq,
+		   mock__exchange *x)
+{
+	const char *specs[MOCK_FAULT_MAX];
+	cJSON *p = NULL, *a, *e;
+	char err[600];
+	size_t n = 0;
+
+	if (!strcmp(rq->method, "PUT")) {
+		if (proto_json_parse(rq->body ? rq->body : "", rq->len, &p, err,
+				     sizeof err) < 0) {
+			json_error(x, 400, "the body is not JSON: %s", err);
+			return;
+		}
+		a = cJSON_GetObjectItemCaseSensitive(p, "faults");
+		if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > MOCK_FAULT_MAX) {
+			json_error(x, 400, "the body must be {\"faults\":[...]} with "
+				   "at most %d fault specs (\"status=500:10%%\"); "
+				   "[] clears them", MOCK_FAULT_MAX);
+			goto out;
+		}
+		cJSON_ArrayForEach(e, a) {
+			if (!cJSON_IsString(e)) {
+				json_error(x, 400, "faults[%zu] is not a string; "
+					   "each is a spec such as \"reset:1%%\"", n);
+				goto out;
+			}
+			specs[n++] = e->valuestring;
+		}
+	} else if (strcmp(rq->method, "DELETE") && strcmp(rq->method, "GET")) {
+		json_error(x, 405, "%s is not served at %.200s; GET, PUT or DELETE",
+			   rq->method, rq->uri);
+		return;
+	}
+	if (strcmp(rq->method, "GET") &&
+	    mock_set_faults(m, cid, specs, n, err, sizeof err) < 0) {
+		json_error(x, 400, "%s", err);
+		goto out;
+	}
+	json_answer(x, 200, mock_faults_json(m, cid));
+out:
+	cJSON_Delete(p);
+}
+
 static void page(mock *m, mock__exchange *x);
 
 static const char routes[] =
@@ -353,7 +421,9 @@ static const char routes[] =
 	"POST /admin/devices/{cid}/actions, "
 	"GET /admin/commands, GET /admin/commands/{id}, GET /admin/records, "
 	"GET /admin/records/{id}, GET /admin/records/{id}/image, "
-	"GET /admin/messages, GET / (HTML)";
+	"GET /admin/messages, GET /admin/messages/{id}, "
+	"GET /admin/messages/{id}/body, GET|PUT|DELETE /admin/devices/{cid}/faults, "
+	"GET /admin/faults, GET / (HTML)";
 
 void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 {
@@ -390,6 +460,13 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 		if (!get)
 			goto method;
 		json_answer(x, 200, mock_devices_json(m));
+	} else if (nseg == 1 && !strcmp(s1, "faults")) {
+		if (!get)
+			goto method;
+		json_answer(x, 200, mock_faults_json(m, NULL));
+	} else if (nseg == 3 && !strcmp(s1, "devices") &&
+		   !strcmp(s3, "faults")) {
+		faults(m, s2, rq, x);
 	} else if (nseg == 3 && !strcmp(s1, "devices") &&
 		   !strcmp(s3, "commands")) {
 		if (post)
@@ -412,8 +489,12 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 			goto method;
 		if (nseg == 2) {
 			cJSON *o;
-			if (!parse_id(s2, &id) || !(cmds || recs))
+			if (!parse_id(s2, &id))
 				goto none;
+			if (!cmds && !recs) {
+				message(m, rq, id, false, x);
+				return;
+			}
 			o = cmds ? mock_command_json(m, id) : one_record(m, id);
 			if (o)
 				json_answer(x, 200, o);
@@ -428,6 +509,11 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 							     l.limit) :
 				    mock_messages_json(m, cid, l.after, l.limit));
 		}
+	} else if (nseg == 3 && !strcmp(s1, "messages") &&
+		   !strcmp(s3, "body") && parse_id(s2, &id)) {
+		if (!get)
+			goto method;
+		message(m, rq, id, true, x);
 	} else if (nseg == 3 && !strcmp(s1, "records") &&
 		   !strcmp(s3, "image") && parse_id(s2, &id)) {
 		if (!get)
@@ -569,6 +655,32 @@ static void page_records(mock *m, mock__sb *b)
 	cJSON_Delete(recs);
 }
 
+static void page_messages(mock *m, mock__sb *b)
+{
+	cJSON *ms = mock__recent_messages(m, PAGE_MESSAGES), *g;
+
+	mock__sb_printf(b, "<h2>Messages (newest %d)</h2>\n<table><tr>"
+			"<th>id</th><th>cid</th><th>received</th><th>kind</th>"
+			"<th>status</th><th>bytes</th><th>fault</th><th>error"
+			"</th></tr>\n", PAGE_MESSAGES);
+	cJSON_ArrayForEach(g, ms) {
+		long long id = (long long)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(g, "id"));
+		mock__sb_printf(b, "<tr><td><a href=\"/admin/messages/%lld\">%lld"
+				"</a></td>", id, id);
+		text_cell(b, str_of(g, "cid"));
+		time_cell(b, g, "received_at");
+		text_cell(b, str_of(g, "kind"));
+		num_cell(b, g, "status");
+		num_cell(b, g, "size");
+		text_cell(b, str_of(g, "fault"));
+		text_cell(b, str_of(g, "error"));
+		mock__sb_add(b, "</tr>\n", 6);
+	}
+	mock__sb_add(b, "</table>\n", 9);
+	cJSON_Delete(ms);
+}
+
 static void page(mock *m, mock__exchange *x)
 {
 	static const char head[] =
@@ -595,6 +707,7 @@ static void page(mock *m, mock__exchange *x)
 	page_devices(m, &b);
 	page_commands(m, &b);
 	page_records(m, &b);
+	page_messages(m, &b);
 	mock__sb_add(&b, "</body></html>\n", 15);
 	if (b.oom) {
 		free(b.p);

@@ -4,6 +4,7 @@
 #include "mock_cli.h"
 
 #include "mock.h"
+#include "mock_fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +12,20 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The default retention (docs/mock.md, "Retention"): a month, and a
+ * database of at most 1 GiB, so that a mock left running does not fill
+ * the disk. */
+#define RETAIN_AGE_DEFAULT (30ll * 86400 * 1000)
+#define RETAIN_BYTES_DEFAULT (1ll << 30)
 
 static const char usage[] =
 	"usage: camsim mock [--listen ADDR:PORT] [--path P] [--db FILE]\n"
 	"                   [--token T | --token-file F] [--profile strict|as-printed]\n"
-	"                   [--cmd-timeout S] [--quiet]\n"
+	"                   [--cmd-timeout S] [--retain AGE|SIZE|none]...\n"
+	"                   [--fault SPEC]... [--fault-seed N] [--quiet]\n"
 	"\n"
 	"Runs camsim's reference server for protocol V1.16 until SIGINT/SIGTERM:\n"
 	"devices POST to it, it judges and stores every message, and it sends the\n"
@@ -31,11 +40,24 @@ static const char usage[] =
 	"  --profile P         strict (default) or as-printed (docs/protocol.md)\n"
 	"  --cmd-timeout S     a sent command without outcome after S seconds is\n"
 	"                      timed out (default 60)\n"
+	"  --retain AGE|SIZE   delete messages (with their records) older than AGE\n"
+	"                      (30s, 90m, 12h, 7d) and the oldest beyond SIZE of\n"
+	"                      database (500MB, 2GiB); settled commands older than\n"
+	"                      AGE too, unsettled ones never; give both kinds, or\n"
+	"                      none to keep everything (default 30d and 1GiB)\n"
+	"  --fault SPEC        inject a fault into device exchanges, repeatable:\n"
+	"                      status=CODE, delay=DURATION, reset, close, truncate,\n"
+	"                      not-json, no-100, each with an optional chance :P%\n"
+	"                      (default 100%), e.g. --fault status=500:10%\n"
+	"  --fault-seed N      seed of the fault draws (default: from the clock;\n"
+	"                      the start line names it)\n"
 	"  --quiet             no line per exchange\n"
 	"Exit: 0 stopped by a signal, 1 cannot start, 2 a wrong command line.\n";
 
 typedef struct cli {
 	mock_opts o;
+	const char *faults[MOCK_FAULT_MAX];
+	bool has_seed;
 	const char *token_file;
 	char token[260];
 	bool quiet;
@@ -70,16 +92,58 @@ static int read_token(cli *c, FILE *err)
 	return 0;
 }
 
+/* "12h" (s, m, h, d) into o->retain_age_ms, "500MB" (kB, MB, GB decimal;
+ * KiB, MiB, GiB binary) into o->retain_bytes, "none": both 0.  Nonzero
+ * (with the message printed) when v is neither. */
+static int parse_retain(const char *v, mock_opts *o, FILE *err)
+{
+	static const struct { const char *u; double mul; bool age; } units[] = {
+		{"s", 1e3, true}, {"m", 60e3, true}, {"h", 3600e3, true},
+		{"d", 86400e3, true}, {"kB", 1e3, false}, {"MB", 1e6, false},
+		{"GB", 1e9, false}, {"KiB", 1024.0, false},
+		{"MiB", 1048576.0, false}, {"GiB", 1073741824.0, false}};
+	char *end;
+	double n;
+
+	if (!strcmp(v, "none")) {
+		o->retain_age_ms = o->retain_bytes = 0;
+		return 0;
+	}
+	errno = 0;
+	n = strtod(v, &end);
+	if (*v >= '0' && *v <= '9' && !errno && isfinite(n) && n > 0)
+		for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+			double x = n * units[i].mul;
+			if (strcmp(end, units[i].u))
+				continue;
+			if (units[i].age && x >= 1000 && x <= 3650 * 86400e3) {
+				o->retain_age_ms = (int64_t)x;
+				return 0;
+			}
+			if (!units[i].age && x >= 1e6 && x <= 1e15) {
+				o->retain_bytes = (int64_t)x;
+				return 0;
+			}
+		}
+	return bad(err, "--retain is \"%s\"; it must be an age from 1 s to 3650 d "
+		   "with the unit s, m, h or d (\"12h\"), a database size from 1 MB "
+		   "with the unit kB, MB, GB, KiB, MiB or GiB (\"500MB\"), or "
+		   "none%s", v, "");
+}
+
 /* -1 to go on, or an exit code. */
 static int parse(int argc, char **argv, FILE *out, FILE *err, cli *c)
 {
 	static const char *const with_value[] = {
 		"--listen", "--path", "--db", "--token", "--token-file",
-		"--profile", "--cmd-timeout"};
+		"--profile", "--cmd-timeout", "--retain", "--fault",
+		"--fault-seed"};
 
 	c->o = (mock_opts){.listen = "127.0.0.1:8080", .path = "/api/face",
 			   .db = "camsim-mock.db", .prof = &proto_profile_strict,
-			   .cmd_timeout_ms = 60000};
+			   .cmd_timeout_ms = 60000, .faults = c->faults,
+			   .retain_age_ms = RETAIN_AGE_DEFAULT,
+			   .retain_bytes = RETAIN_BYTES_DEFAULT};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		bool takes = false;
@@ -112,7 +176,28 @@ static int parse(int argc, char **argv, FILE *out, FILE *err, cli *c)
 			c->o.token = v;
 		else if (!strcmp(a, "--token-file"))
 			c->token_file = v;
-		else if (!strcmp(a, "--profile")) {
+		else if (!strcmp(a, "--retain")) {
+			if (parse_retain(v, &c->o, err))
+				return 2;
+		} else if (!strcmp(a, "--fault")) {
+			mock_fault f;
+			char e[400];
+			if (c->o.nfaults == MOCK_FAULT_MAX)
+				return bad(err, "--fault \"%s\": at most %s faults",
+					   v, "32");
+			if (mock_fault_parse(v, &f, e, sizeof e) < 0)
+				return bad(err, "--fault: %s%s", e, "");
+			c->faults[c->o.nfaults++] = v;
+		} else if (!strcmp(a, "--fault-seed")) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(v, &end, 10);
+			if (!*v || *end || errno || *v == '-')
+				return bad(err, "--fault-seed is \"%s\"; it must be an "
+					   "unsigned integer below 2^64%s", v, "");
+			c->o.fault_seed = n;
+			c->has_seed = true;
+		} else if (!strcmp(a, "--profile")) {
 			if (!(c->o.prof = proto_profile_find(v)))
 				return bad(err, "--profile is \"%s\"; it must be "
 					   "strict or as-printed%s", v, "");
@@ -158,6 +243,8 @@ int mock_main(int argc, char **argv, FILE *out, FILE *err)
 	if ((rc = parse(argc, argv, out, err, &c)) >= 0)
 		return rc;
 	c.o.log = c.quiet ? NULL : out;
+	if (!c.has_seed)
+		c.o.fault_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		fprintf(err, "camsim mock: cannot create a pipe: %s\n",
 			strerror(errno));
@@ -184,6 +271,13 @@ int mock_main(int argc, char **argv, FILE *out, FILE *err)
 			"admin API and page at /admin/, database %s%s\n", host,
 			mock_port(m), c.o.path, mock_port(m), c.o.db,
 			c.o.token ? ", admin token required" : "");
+		if (c.o.nfaults) {
+			fprintf(out, "camsim mock: faults");
+			for (size_t i = 0; i < c.o.nfaults; i++)
+				fprintf(out, " %s", c.faults[i]);
+			fprintf(out, ", --fault-seed %llu\n",
+				(unsigned long long)c.o.fault_seed);
+		}
 	}
 	fflush(out);
 	for (;;) {

@@ -14,12 +14,14 @@
 #include <string.h>
 
 #define MOCK_APP_ID 1668116331 /* PRAGMA application_id: "cmok" */
-#define MOCK_VERSION 1
+#define MOCK_VERSION 2
+#define STREAM_CHUNK (256u << 10) /* bytes read under the lock at a time */
 #define RAW_KEEP 4096    /* bytes kept of a body that is not JSON */
 #define RESEND_AGE_S 60  /* a record this much older than its arrival */
 #define SEQ_SMALL 946684800LL /* below: a counter, not a UNIX time (D8) */
 
-/* Schema version 1.  Times are UTC ms on the mock's clock.  commands.state
+/* Schema version 2 (1 plus messages.size and messages.fault; a version 1
+ * file is upgraded in place).  Times are UTC ms on the mock's clock.  commands.state
  * is enum mock_state.  sent_in is the message whose reply carried the
  * command, result_id the one that settled it, deadline when it times out.
  * devices.interval_ms is the gap between its last two heartbeats.  seqs keeps each device's
@@ -35,7 +37,8 @@ static const char schema_sql[] =
 	"CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT,"
 	" received_at INTEGER NOT NULL, kind TEXT, status INTEGER NOT NULL,"
 	" body TEXT, raw BLOB, error TEXT, reply TEXT,"
-	" must INTEGER NOT NULL, should INTEGER NOT NULL);"
+	" must INTEGER NOT NULL, should INTEGER NOT NULL,"
+	" size INTEGER NOT NULL DEFAULT 0, fault TEXT);"
 	"CREATE INDEX messages_cid ON messages(cid, id);"
 	"CREATE TABLE violations(message_id INTEGER NOT NULL, n INTEGER NOT NULL,"
 	" severity TEXT NOT NULL, rule TEXT NOT NULL, path TEXT NOT NULL,"
@@ -47,6 +50,7 @@ static const char schema_sql[] =
 	" duplicate_of INTEGER);"
 	"CREATE INDEX records_cid ON records(cid, id);"
 	"CREATE INDEX records_dup ON records(cid, time, image_sha256);"
+	"CREATE INDEX records_msg ON records(message_id);"
 	"CREATE TABLE commands(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" cid TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL,"
 	" command TEXT NOT NULL, seq INTEGER, state INTEGER NOT NULL,"
@@ -55,15 +59,34 @@ static const char schema_sql[] =
 	"CREATE INDEX commands_cid ON commands(cid, state, id);"
 	"CREATE INDEX commands_state ON commands(state, deadline);"
 	"PRAGMA application_id = 1668116331;" /* MOCK_APP_ID */
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* Version 1 to 2: the size that listings show without reading bodies, and
+ * the faults that hit each exchange. */
+static const char upgrade1_sql[] =
+	"ALTER TABLE messages ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN fault TEXT;"
+	"UPDATE messages SET size = length(CAST(coalesce(body, raw, '') AS BLOB));"
+	"CREATE INDEX records_msg ON records(message_id);"
+	"PRAGMA user_version = 2;";
 
 /* The columns of the JSON views, in the order of cmd_cols / rec_cols. */
 #define CMD_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"    \
 		 " c.queued_at, c.sent_at, c.done_at,"                \
 		 " (SELECT body FROM messages WHERE id = c.result_id),"  \
-		 " c.detail"
+		 " c.detail, c.result_id"
+/* In listings a result message over 64 KiB is left out (null; result_id
+ * names it, GET /admin/messages/{id} streams it): a face list can be
+ * megabytes. */
+#define CMD_LIST_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"   \
+		 " c.queued_at, c.sent_at, c.done_at,"                \
+		 " (SELECT body FROM messages WHERE id = c.result_id"   \
+		 " AND size <= 65536),"                                 \
+		 " c.detail, c.result_id"
 #define REC_COLS "id, cid, received_at, message, image_sha256, image_len," \
 		 " resend, duplicate_of"
+#define MSG_COLS "id, cid, received_at, kind, status, size, raw, error," \
+		 " reply, must, should, fault"
 
 enum {
 	S_BEGIN,
@@ -92,6 +115,8 @@ enum {
 	S_REC_RECENT,
 	S_REC_IMAGE,
 	S_MSG_LIST,
+	S_MSG_GET,
+	S_MSG_RECENT,
 	S_VIO_LIST,
 	S_N
 };
@@ -121,8 +146,8 @@ static const char *const stmt_sql[S_N] = {
 			 " app_version), messages = messages + 1,"
 			 " violations = violations + excluded.violations",
 	[S_MSG_ADD] = "INSERT INTO messages(cid, received_at, kind, status,"
-		      " body, raw, error, must, should)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		      " body, raw, error, must, should, size, fault)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[S_MSG_REPLY] = "UPDATE messages SET reply = ?2 WHERE id = ?1",
 	[S_VIO_ADD] = "INSERT INTO violations VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_REC_DUP] = "SELECT id FROM records WHERE cid IS ?1 AND time IS ?2"
@@ -146,10 +171,10 @@ static const char *const stmt_sql[S_N] = {
 	[S_CMD_ADD] = "INSERT INTO commands(cid, kind, rank, command, seq,"
 		      " state, queued_at) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6)",
 	[S_CMD_GET] = "SELECT " CMD_COLS " FROM commands c WHERE c.id = ?1",
-	[S_CMD_LIST] = "SELECT " CMD_COLS " FROM commands c"
+	[S_CMD_LIST] = "SELECT " CMD_LIST_COLS " FROM commands c"
 		       " WHERE (?1 IS NULL OR c.cid = ?1) AND c.id > ?2"
 		       " ORDER BY c.id LIMIT ?3",
-	[S_CMD_RECENT] = "SELECT " CMD_COLS " FROM commands c"
+	[S_CMD_RECENT] = "SELECT " CMD_LIST_COLS " FROM commands c"
 			 " ORDER BY c.id DESC LIMIT ?1",
 	[S_DEV_LIST] = "SELECT d.cid, first_seen, last_seen, last_heartbeat,"
 		       " last_seq, uptime, app_version, messages, violations,"
@@ -161,10 +186,13 @@ static const char *const stmt_sql[S_N] = {
 	[S_REC_RECENT] = "SELECT " REC_COLS " FROM records"
 			 " ORDER BY id DESC LIMIT ?1",
 	[S_REC_IMAGE] = "SELECT image FROM records WHERE id = ?1",
-	[S_MSG_LIST] = "SELECT id, cid, received_at, kind, status, body, raw,"
-		       " error, reply, must, should FROM messages"
+	/* no body: a listing never reads one (they can be 64 MiB) */
+	[S_MSG_LIST] = "SELECT " MSG_COLS " FROM messages"
 		       " WHERE (?1 IS NULL OR cid = ?1) AND id > ?2"
 		       " ORDER BY id LIMIT ?3",
+	[S_MSG_RECENT] = "SELECT " MSG_COLS " FROM messages ORDER BY id DESC"
+			 " LIMIT ?1",
+	[S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
 	[S_VIO_LIST] = "SELECT severity, rule, path, msg FROM violations"
 		       " WHERE message_id = ?1 ORDER BY n",
 };
@@ -213,29 +241,6 @@ static int exec(mock *m, int id)
 static const char *col_text(sqlite3_stmt *s, int i)
 {
 	return (const char *)sqlite3_column_text(s, i);
-}
-
-/* cJSON number or null for column i. */
-static cJSON *col_num(sqlite3_stmt *s, int i)
-{
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return cJSON_CreateNull();
-	return cJSON_CreateNumber((double)sqlite3_column_int64(s, i));
-}
-
-static cJSON *col_str(sqlite3_stmt *s, int i)
-{
-	const char *t = col_text(s, i);
-	return t ? cJSON_CreateString(t) : cJSON_CreateNull();
-}
-
-/* The JSON text of column i parsed, or null (also for text that no
- * longer parses: the views never fail on what was stored). */
-static cJSON *col_json(sqlite3_stmt *s, int i)
-{
-	const char *t = col_text(s, i);
-	cJSON *j = t ? cJSON_Parse(t) : NULL;
-	return j ? j : cJSON_CreateNull();
 }
 
 static void add(cJSON *o, const char *k, cJSON *v)
@@ -307,6 +312,10 @@ static int setup(mock *m, char *err, size_t errlen)
 			 "(application_id %lld, not %d); give --db a new file",
 			 m->dbpath, (long long)app, MOCK_APP_ID);
 		rc = MOCK_EDB;
+	} else if (ver == 1) {
+		if (sqlite3_exec(m->db, upgrade1_sql, NULL, NULL, NULL) != SQLITE_OK)
+			rc = db_fail(m, "upgrading schema version 1 to 2", err,
+				     errlen);
 	} else if (ver != MOCK_VERSION) {
 		snprintf(err, errlen, "database %s has schema version %lld; this "
 			 "camsim reads version %d", m->dbpath, (long long)ver,
@@ -978,6 +987,9 @@ typedef struct judged {
 	proto_report *rep;
 	const proto_msg *g;
 	rec *r;
+	size_t size;  /* bytes received */
+	bool skip;    /* a fault answers instead: stored, not processed */
+	bool no_pack; /* a fault answers instead of the reply: no command */
 } judged;
 
 /* The locked part of ingest: one transaction. */
@@ -1007,10 +1019,14 @@ static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
 	bind_text(s, 7, j->error);
 	sqlite3_bind_int64(s, 8, j->rep ? (int64_t)j->rep->n_must : 0);
 	sqlite3_bind_int64(s, 9, j->rep ? (int64_t)j->rep->n_should : 0);
+	sqlite3_bind_int64(s, 10, (int64_t)j->size);
+	bind_text(s, 11, x->fault.label[0] ? x->fault.label : NULL);
 	if ((rc = done(m, s)) < 0)
 		goto out;
 	c.msg_id = x->msg_id = sqlite3_last_insert_rowid(m->db);
 	if (j->rep && (rc = store_violations(m, x->msg_id, j->rep)) < 0)
+		goto out;
+	if (j->skip)
 		goto out;
 	if (j->r && j->r->is &&
 	    (rc = rec_store(m, j->cid, x->msg_id, now, j->r, &x->log)) < 0)
@@ -1024,7 +1040,8 @@ static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
 		goto out;
 	/* commands ride on heartbeat replies, and the next batch on the
 	 * reply to a batch result (§7's chain, D42, D53) */
-	if (j->g->kind == PROTO_HEARTBEAT || j->g->kind == PROTO_BATCH_RESULT)
+	if (!j->no_pack && (j->g->kind == PROTO_HEARTBEAT ||
+			    j->g->kind == PROTO_BATCH_RESULT))
 		rc = pack(&c, v, n, j->g->kind == PROTO_BATCH_RESULT, &reply);
 	if (rc == 0 && reply) {
 		s = st(m, S_MSG_REPLY);
@@ -1062,11 +1079,18 @@ static void log_exchange(const judged *j, mock__exchange *x,
 		       j->cid ? strlen(j->cid) : 1, false);
 	proto_esc_text(kind, sizeof kind, j->kind ? j->kind : "(unknown)",
 		       j->kind ? strlen(j->kind) : 9, false);
-	mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s\n", t, cid, kind,
-			(long long)x->msg_id, x->status,
-			x->status == 200 && x->body ? " " : "",
-			x->status == 200 && x->body ? x->body : "",
-			x->status == 200 && !x->body ? " (empty)" : "");
+	if (x->status)
+		mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
+				(long long)x->msg_id, x->status,
+				x->status == 200 && x->body ? " " : "",
+				x->status == 200 && x->body ? x->body : "",
+				x->status == 200 && !x->body ? " (empty)" : "");
+	else
+		mock__sb_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
+				(long long)x->msg_id);
+	if (x->fault.label[0])
+		mock__sb_printf(&head, " [fault %s]", x->fault.label);
+	mock__sb_add(&head, "\n", 1);
 	if (j->error) {
 		proto_esc_text(msg, sizeof msg, j->error, strlen(j->error), false);
 		mock__sb_printf(&head, "  error: %s\n", msg);
@@ -1086,7 +1110,37 @@ static void log_exchange(const judged *j, mock__exchange *x,
 	x->log = head;
 }
 
-void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x)
+/* Draws the faults of the body phase for j's device and sets what they
+ * change in j and x before anything is stored. */
+static void draw_faults(mock *m, judged *j, mock__exchange *x)
+{
+	mock_fault_hit *h = &x->fault;
+
+	mock__inject_draw(m, MOCK_FAULT_BODY, j->cid, h);
+	switch (h->answer) {
+	case MOCK_FAULT_STATUS:
+		mock__answer(x, h->status, "camsim mock: injected fault %s; the "
+			     "message was not processed, send it again", h->label);
+		j->skip = true;
+		break;
+	case MOCK_FAULT_RESET:
+	case MOCK_FAULT_CLOSE:
+		free(x->body);
+		x->body = NULL;
+		x->len = 0;
+		x->status = 0; /* stored as: no answer */
+		j->skip = true;
+		break;
+	case MOCK_FAULT_NOT_JSON:
+		j->no_pack = true; /* the commands stay queued */
+		break;
+	default:
+		break;
+	}
+}
+
+void mock__ingest(mock *m, const char *body, size_t len,
+		  const mock_fault_hit *pre, mock__exchange *x)
 {
 	proto_arena a = PROTO_ARENA_INIT;
 	proto_report rep = {0};
@@ -1100,6 +1154,11 @@ void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x)
 
 	memset(x, 0, sizeof *x);
 	x->status = 200;
+	j.size = len;
+	if (pre)
+		x->fault = *pre;
+	else
+		mock_fault_none(&x->fault);
 	rc = proto_json_parse(body, len, &json, perr, sizeof perr);
 	if (rc == PROTO_ENOMEM)
 		goto oom;
@@ -1132,6 +1191,7 @@ void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x)
 		j.body = r.message;
 	}
 store:
+	draw_faults(m, &j, x);
 	pthread_mutex_lock(&m->mu);
 	rc = ingest_locked(m, &j, x, now);
 	if (rc < 0)
@@ -1140,7 +1200,13 @@ store:
 	if (rc < 0)
 		mock__answer(x, 500, "the mock's database %s failed: %s; "
 			    "nothing was stored, send again", m->dbpath, why);
+	else if (x->fault.answer == MOCK_FAULT_NOT_JSON) {
+		mock__answer(x, 200, "<html><body>camsim mock: injected fault "
+			     "not-json</body></html>");
+		x->ctype = "text/html; charset=utf-8";
+	}
 	log_exchange(&j, x, now);
+	mock__retain(m, len);
 	goto out;
 oom:
 	mock__answer(x, 500, "the mock ran out of memory judging a %zu-byte "
@@ -1158,6 +1224,7 @@ void mock__refuse(mock *m, int status, const char *why, mock__exchange *x)
 	int64_t now = mock__now(m);
 
 	memset(x, 0, sizeof *x);
+	mock_fault_none(&x->fault);
 	x->status = status;
 	pthread_mutex_lock(&m->mu);
 	(void)ingest_locked(m, &j, x, now);
@@ -1175,6 +1242,119 @@ void mock__exchange_free(mock__exchange *x)
 
 /* ---------------------------------------------------------------- views */
 
+/* The views copy rows under the lock and build JSON after it is released,
+ * so a listing never makes a device wait while it is formatted. */
+
+/* One column's value, copied out of SQLite. */
+typedef struct cell {
+	int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB */
+	int64_t i;
+	char *p;  /* text (NUL-terminated) or blob bytes */
+	size_t n;
+} cell;
+
+/* One row, and the rows of a dependent query (a message's violations). */
+typedef struct crow {
+	cell *c;
+	int nc;
+	struct crow *sub;
+	size_t nsub;
+} crow;
+
+static void crow_free(crow *r)
+{
+	for (int i = 0; r->c && i < r->nc; i++)
+		free(r->c[i].p);
+	free(r->c);
+	for (size_t i = 0; i < r->nsub; i++)
+		crow_free(&r->sub[i]);
+	free(r->sub);
+	memset(r, 0, sizeof *r);
+}
+
+static int copy_row(sqlite3_stmt *s, crow *r)
+{
+	int nc = sqlite3_column_count(s);
+
+	memset(r, 0, sizeof *r);
+	if (!(r->c = calloc((size_t)nc ? (size_t)nc : 1, sizeof *r->c)))
+		return MOCK_ENOMEM;
+	r->nc = nc;
+	for (int i = 0; i < nc; i++) {
+		cell *c = &r->c[i];
+		c->type = sqlite3_column_type(s, i);
+		if (c->type == SQLITE_INTEGER || c->type == SQLITE_FLOAT) {
+			c->type = SQLITE_INTEGER;
+			c->i = sqlite3_column_int64(s, i);
+		} else if (c->type == SQLITE_TEXT || c->type == SQLITE_BLOB) {
+			const void *v = c->type == SQLITE_TEXT ?
+				(const void *)sqlite3_column_text(s, i) :
+				sqlite3_column_blob(s, i);
+			c->n = (size_t)sqlite3_column_bytes(s, i);
+			if (!(c->p = malloc(c->n + 1)))
+				return MOCK_ENOMEM;
+			if (c->n)
+				memcpy(c->p, v, c->n);
+			c->p[c->n] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* A growing array of copied rows. */
+typedef struct crows {
+	crow *v;
+	size_t n, cap;
+} crows;
+
+static void crows_free(crows *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		crow_free(&t->v[i]);
+	free(t->v);
+	memset(t, 0, sizeof *t);
+}
+
+/* Steps s to the end, copying every row into t.  0, MOCK_ENOMEM or
+ * MOCK_EDB; s is reset. */
+static int copy_rows(sqlite3_stmt *s, crows *t)
+{
+	int e, rc = 0;
+
+	while (rc == 0 && (e = sqlite3_step(s)) == SQLITE_ROW) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			crow *nv = realloc(t->v, cap * sizeof *nv);
+			if (!nv) {
+				rc = MOCK_ENOMEM;
+				break;
+			}
+			t->v = nv;
+			t->cap = cap;
+		}
+		rc = copy_row(s, &t->v[t->n]);
+		t->n++; /* a partly copied row is freed with the rest */
+	}
+	if (rc == 0 && e != SQLITE_DONE)
+		rc = MOCK_EDB;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* A message row's violations into r->sub (under the lock). */
+static int copy_violations(mock *m, crow *r)
+{
+	sqlite3_stmt *q = st(m, S_VIO_LIST);
+	crows t = {0};
+	int rc;
+
+	sqlite3_bind_int64(q, 1, r->c[0].i);
+	rc = copy_rows(q, &t);
+	r->sub = t.v;
+	r->nsub = t.n;
+	return rc;
+}
+
 /* How a column becomes a JSON member. */
 typedef enum col_as { AS_NUM, AS_STR, AS_JSON, AS_BOOL, AS_STATE } col_as;
 
@@ -1187,7 +1367,8 @@ static const col cmd_cols[] = {
 	{"id", AS_NUM}, {"cid", AS_STR}, {"kind", AS_STR},
 	{"command", AS_JSON}, {"seq", AS_NUM}, {"state", AS_STATE},
 	{"queued_at", AS_NUM}, {"sent_at", AS_NUM}, {"done_at", AS_NUM},
-	{"result", AS_JSON}, {"detail", AS_STR}, {NULL, AS_NUM}};
+	{"result", AS_JSON}, {"detail", AS_STR}, {"result_id", AS_NUM},
+	{NULL, AS_NUM}};
 
 static const col rec_cols[] = {
 	{"id", AS_NUM}, {"cid", AS_STR}, {"received_at", AS_NUM},
@@ -1200,22 +1381,42 @@ static const col dev_cols[] = {
 	{"app_version", AS_STR}, {"messages", AS_NUM}, {"violations", AS_NUM},
 	{"pending", AS_NUM}, {NULL, AS_NUM}};
 
+static cJSON *cell_num(const cell *c)
+{
+	return c->type == SQLITE_NULL ? cJSON_CreateNull() :
+	       cJSON_CreateNumber((double)c->i);
+}
+
+static cJSON *cell_str(const cell *c)
+{
+	return c->type == SQLITE_TEXT ? cJSON_CreateString(c->p) :
+	       cJSON_CreateNull();
+}
+
+/* The JSON text of c parsed, or null (also for text that no longer
+ * parses: the views never fail on what was stored). */
+static cJSON *cell_json(const cell *c)
+{
+	cJSON *j = c->type == SQLITE_TEXT ? cJSON_Parse(c->p) : NULL;
+	return j ? j : cJSON_CreateNull();
+}
+
 /* One row as an object with the members cols names. */
-static cJSON *row_json(sqlite3_stmt *s, const col *cols)
+static cJSON *row_json(const crow *r, const col *cols)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	for (int i = 0; o && cols[i].name; i++) {
+	for (int i = 0; o && cols[i].name && i < r->nc; i++) {
+		const cell *c = &r->c[i];
 		cJSON *v;
 		switch (cols[i].as) {
-		case AS_STR: v = col_str(s, i); break;
-		case AS_JSON: v = col_json(s, i); break;
-		case AS_BOOL: v = cJSON_CreateBool(sqlite3_column_int(s, i)); break;
+		case AS_STR: v = cell_str(c); break;
+		case AS_JSON: v = cell_json(c); break;
+		case AS_BOOL: v = cJSON_CreateBool(c->i != 0); break;
 		case AS_STATE:
-			v = cJSON_CreateString(mock_state_name(
-				(mock_state)sqlite3_column_int(s, i)));
+			v = cJSON_CreateString(mock_state_name((mock_state)c->i));
 			break;
-		default: v = col_num(s, i); break;
+		default: v = cell_num(c); break;
 		}
 		add(o, cols[i].name, v);
 	}
@@ -1243,85 +1444,87 @@ static cJSON *raw_string(const unsigned char *p, size_t n)
 
 static const col msg_cols[] = {
 	{"id", AS_NUM}, {"cid", AS_STR}, {"received_at", AS_NUM},
-	{"kind", AS_STR}, {"status", AS_NUM}, {"body", AS_JSON}, {NULL, AS_NUM}};
+	{"kind", AS_STR}, {"status", AS_NUM}, {"size", AS_NUM}, {NULL, AS_NUM}};
 
-/* A message with its violations; its columns after msg_cols: raw, error,
- * reply, must, should. */
-static cJSON *msg_row(mock *m, sqlite3_stmt *s)
+/* A message summary (MSG_COLS) with its violations: after msg_cols come
+ * raw, error, reply, must, should, fault. */
+static cJSON *row_msg(const crow *r)
 {
-	cJSON *o = row_json(s, msg_cols), *vs = cJSON_CreateArray();
-	sqlite3_stmt *q;
+	static const col vio_cols[] = {
+		{"severity", AS_STR}, {"rule", AS_STR}, {"path", AS_STR},
+		{"message", AS_STR}, {NULL, AS_NUM}};
+	cJSON *o = row_json(r, msg_cols), *vs = cJSON_CreateArray();
 
-	if (!o || !vs) {
+	if (!o || !vs || r->nc < 12) {
 		cJSON_Delete(o);
 		cJSON_Delete(vs);
 		return NULL;
 	}
-	if (sqlite3_column_type(s, 6) == SQLITE_BLOB)
-		add(o, "raw", raw_string(sqlite3_column_blob(s, 6),
-					 (size_t)sqlite3_column_bytes(s, 6)));
-	add(o, "error", col_str(s, 7));
-	add(o, "reply", col_json(s, 8));
-	add(o, "must", col_num(s, 9));
-	add(o, "should", col_num(s, 10));
-	q = st(m, S_VIO_LIST);
-	sqlite3_bind_int64(q, 1, sqlite3_column_int64(s, 0));
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		static const col vio_cols[] = {
-			{"severity", AS_STR}, {"rule", AS_STR}, {"path", AS_STR},
-			{"message", AS_STR}, {NULL, AS_NUM}};
-		cJSON *v = row_json(q, vio_cols);
+	if (r->c[6].type == SQLITE_BLOB)
+		add(o, "raw", raw_string((const unsigned char *)r->c[6].p,
+					 r->c[6].n));
+	add(o, "error", cell_str(&r->c[7]));
+	add(o, "fault", cell_str(&r->c[11]));
+	add(o, "reply", cell_json(&r->c[8]));
+	add(o, "must", cell_num(&r->c[9]));
+	add(o, "should", cell_num(&r->c[10]));
+	for (size_t i = 0; i < r->nsub; i++) {
+		cJSON *v = row_json(&r->sub[i], vio_cols);
 		if (!cJSON_AddItemToArray(vs, v))
 			cJSON_Delete(v);
 	}
-	sqlite3_reset(q);
 	add(o, "violations", vs);
 	return o;
 }
 
-typedef cJSON *(*row_fn)(mock *m, sqlite3_stmt *s);
+typedef cJSON *(*row_fn)(const crow *r);
 
-static cJSON *row_cmd(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, cmd_cols); }
-static cJSON *row_rec(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, rec_cols); }
-static cJSON *row_dev(mock *m, sqlite3_stmt *s) { (void)m; return row_json(s, dev_cols); }
+static cJSON *row_cmd(const crow *r) { return row_json(r, cmd_cols); }
+static cJSON *row_rec(const crow *r) { return row_json(r, rec_cols); }
+static cJSON *row_dev(const crow *r) { return row_json(r, dev_cols); }
 
-/* Runs statement id (bound by the caller through cid/after/limit, or
- * only limit when cid_bind is false) and collects one JSON per row.
- * NULL when out of memory or the database fails. */
+/* Runs statement id, bound with cid/after/limit (nbind 3), limit alone
+ * (1), the id in after (2: one row by id) or nothing (0), copies the rows
+ * (and each message's violations) under the lock, and builds one JSON per
+ * row after it.  NULL when out of memory or the database fails. */
 static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
 		   int64_t limit, row_fn fn)
 {
-	cJSON *arr;
+	cJSON *arr = NULL;
 	sqlite3_stmt *s;
-	int e = SQLITE_DONE;
+	crows t = {0};
+	int rc;
 
 	if (!m)
 		return NULL;
 	pthread_mutex_lock(&m->mu);
-	arr = cJSON_CreateArray();
 	(void)expire(m, mock__now(m));
 	s = st(m, id);
 	if (nbind == 3) {
 		bind_text(s, 1, cid);
 		sqlite3_bind_int64(s, 2, after);
 		sqlite3_bind_int64(s, 3, limit);
+	} else if (nbind == 2) {
+		sqlite3_bind_int64(s, 1, after);
 	} else if (nbind == 1) {
 		sqlite3_bind_int64(s, 1, limit);
 	}
-	while (arr && (e = sqlite3_step(s)) == SQLITE_ROW) {
-		cJSON *o = fn(m, s);
-		if (!o || !cJSON_AddItemToArray(arr, o)) {
-			cJSON_Delete(o);
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
-	}
-	if (arr && e != SQLITE_DONE) {
-		cJSON_Delete(arr);
-		arr = NULL;
-	}
-	sqlite3_reset(s);
+	rc = copy_rows(s, &t);
+	for (size_t i = 0; rc == 0 && fn == row_msg && i < t.n; i++)
+		rc = copy_violations(m, &t.v[i]);
 	pthread_mutex_unlock(&m->mu);
+	if (rc == 0 && (arr = cJSON_CreateArray()))
+		for (size_t i = 0; i < t.n; i++) {
+			cJSON *o = fn(&t.v[i]);
+			crow_free(&t.v[i]); /* the copy goes as the JSON grows */
+			if (!o || !cJSON_AddItemToArray(arr, o)) {
+				cJSON_Delete(o);
+				cJSON_Delete(arr);
+				arr = NULL;
+				break;
+			}
+		}
+	crows_free(&t);
 	return arr;
 }
 
@@ -1330,22 +1533,19 @@ static int64_t clamp_limit(size_t limit)
 	return limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
 }
 
+/* The one row of statement id for key, or NULL. */
+static cJSON *one(mock *m, int id, int64_t key, row_fn fn)
+{
+	cJSON *arr = rows(m, id, 2, NULL, key, 1, fn);
+	cJSON *o = cJSON_DetachItemFromArray(arr, 0);
+
+	cJSON_Delete(arr);
+	return o;
+}
+
 cJSON *mock_command_json(mock *m, int64_t id)
 {
-	cJSON *o = NULL;
-	sqlite3_stmt *s;
-
-	if (!m)
-		return NULL;
-	pthread_mutex_lock(&m->mu);
-	(void)expire(m, mock__now(m));
-	s = st(m, S_CMD_GET);
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = row_json(s, cmd_cols);
-	sqlite3_reset(s);
-	pthread_mutex_unlock(&m->mu);
-	return o;
+	return one(m, S_CMD_GET, id, row_cmd);
 }
 
 cJSON *mock_commands_json(mock *m, const char *cid, int64_t after,
@@ -1368,12 +1568,17 @@ cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
 cJSON *mock_messages_json(mock *m, const char *cid, int64_t after,
 			  size_t limit)
 {
-	return rows(m, S_MSG_LIST, 3, cid, after, clamp_limit(limit), msg_row);
+	return rows(m, S_MSG_LIST, 3, cid, after, clamp_limit(limit), row_msg);
 }
 
 cJSON *mock__recent_commands(mock *m, size_t n)
 {
 	return rows(m, S_CMD_RECENT, 1, NULL, 0, clamp_limit(n), row_cmd);
+}
+
+cJSON *mock__recent_messages(mock *m, size_t n)
+{
+	return rows(m, S_MSG_RECENT, 1, NULL, 0, clamp_limit(n), row_msg);
 }
 
 cJSON *mock__recent_records(mock *m, size_t n)
@@ -1406,5 +1611,117 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 	}
 	sqlite3_reset(s);
 	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+/* Bytes [off, off+n) of column col ("body" or "raw") of message id into
+ * buf, under the lock for this chunk only; *total gets the column's size.
+ * A row deleted meanwhile (retention) is MOCK_ENOTFOUND. */
+static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
+		      void *buf, size_t n, size_t *total)
+{
+	sqlite3_blob *b = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	if (sqlite3_blob_open(m->db, "main", "messages", colname, id, 0, &b) !=
+	    SQLITE_OK) {
+		rc = MOCK_ENOTFOUND;
+		goto out;
+	}
+	*total = (size_t)sqlite3_blob_bytes(b);
+	if (n && (off + n > *total ||
+		  sqlite3_blob_read(b, buf, (int)n, (int)off) != SQLITE_OK))
+		rc = MOCK_EDB;
+out:
+	sqlite3_blob_close(b);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+cJSON *mock_message_json(mock *m, int64_t id)
+{
+	cJSON *o = one(m, S_MSG_GET, id, row_msg), *body = NULL;
+	size_t total = 0;
+	char *buf = NULL;
+
+	if (!o)
+		return NULL;
+	if (read_chunk(m, id, "body", 0, NULL, 0, &total) == 0 &&
+	    (buf = malloc(total + 1)) &&
+	    read_chunk(m, id, "body", 0, buf, total, &total) == 0) {
+		buf[total] = '\0';
+		body = cJSON_Parse(buf);
+	}
+	free(buf);
+	add(o, "body", body ? body : cJSON_CreateNull());
+	return o;
+}
+
+int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
+			 void *ud)
+{
+	cJSON *o = one(m, S_MSG_GET, id, row_msg);
+	mock__exchange head = {.status = 200, .ctype = "application/json"};
+	const char *colname = "body", *tail = "}";
+	char *summary = NULL, *wire = NULL, *buf = NULL;
+	size_t total = 0, slen = 0, n;
+	bool has_body, started = false;
+	int rc = MOCK_ENOTFOUND;
+
+	if (!o)
+		return MOCK_ENOTFOUND;
+	has_body = read_chunk(m, id, "body", 0, NULL, 0, &total) == 0;
+	if (only_body && !has_body) {
+		colname = "raw";
+		head.ctype = "application/octet-stream";
+		if (read_chunk(m, id, "raw", 0, NULL, 0, &total) < 0)
+			goto out;
+	}
+	if (!only_body) {
+		/* the summary, then "body": streamed as stored (valid JSON
+		 * text: ingest stores only what parsed) */
+		rc = MOCK_ENOMEM;
+		if (!(summary = cJSON_PrintUnformatted(o)))
+			goto out;
+		slen = strlen(summary) - 1; /* without its closing brace */
+		if (!has_body) {
+			total = 0;
+			tail = ",\"body\":null}";
+		}
+	}
+	head.len = (only_body ? 0 : slen + (has_body ? 8 : 0)) + total +
+		   (only_body ? 0 : strlen(tail));
+	rc = MOCK_ENOMEM;
+	if (!(wire = mock__wire(&head, NULL, &n)) ||
+	    !(buf = malloc(STREAM_CHUNK)))
+		goto out;
+	started = true;
+	if ((rc = w(ud, wire, n)) < 0)
+		goto out;
+	if (!only_body && ((rc = w(ud, summary, slen)) < 0 ||
+			   (has_body && (rc = w(ud, ",\"body\":", 8)) < 0)))
+		goto out;
+	for (size_t off = 0; off < total; off += n) {
+		size_t now_total = total;
+		n = total - off < STREAM_CHUNK ? total - off : STREAM_CHUNK;
+		/* a body deleted meanwhile ends the answer short: the
+		 * client sees less than the Content-Length */
+		if ((rc = read_chunk(m, id, colname, off, buf, n, &now_total)) < 0 ||
+		    (rc = w(ud, buf, n)) < 0)
+			goto out;
+	}
+	if (!only_body && (rc = w(ud, tail, strlen(tail))) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && started)
+		rc = MOCK_EIO; /* the answer is cut short; nothing else to say */
+	cJSON_Delete(o);
+	cJSON_free(summary);
+	free(wire);
+	free(buf);
 	return rc;
 }

@@ -6,8 +6,10 @@
 
 #include "mock.h"
 #include "web.h"
+#include "mock_fault.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
@@ -39,6 +41,21 @@ struct mock {
 	sqlite3 *db;
 	char *dbpath;
 	sqlite3_stmt **s;
+
+	/* faults (mock_inject.c): the --fault list, each device's list and
+	 * the generator, under fmu */
+	pthread_mutex_t fmu;
+	mock_fault faults[MOCK_FAULT_MAX];
+	size_t nfaults;
+	struct mock__devfault *dev;
+	size_t ndev;
+	mock_fault_rng rng;
+	atomic_bool stopping; /* mock_stop began: delays end early */
+
+	/* retention (mock_retain.c), under mu */
+	int64_t retain_age_ms, retain_bytes;
+	int64_t retain_last;   /* mock clock of the last pass */
+	int64_t retain_since;  /* body bytes stored since then */
 };
 
 /* A growing string: every append is a no-op after an allocation failure,
@@ -63,11 +80,17 @@ typedef struct mock__exchange {
 	const char *ctype; /* its Content-Type */
 	int64_t msg_id;    /* the stored message (0: none) */
 	mock__sb log;      /* lines for mock_opts.log */
+	mock_fault_hit fault; /* what faults hit this exchange */
+	bool written;      /* the answer went out already (streamed) */
 } mock__exchange;
 
 /* Sets x's answer to status with a one-line text/plain sentence. */
 void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The whole answer of x (status line, headers with extra, body) as it
+ * goes on the wire, malloc'd; NULL when out of memory. */
+char *mock__wire(const mock__exchange *x, const char *extra, size_t *n);
 
 /* UTC ms on the mock's clock. */
 int64_t mock__now(mock *m);
@@ -84,7 +107,8 @@ void mock__db_close(mock *m);
 /* Judges, stores and answers one device message body[0..len): the reply
  * carries the commands due (see docs/mock.md).  Fills x (free with
  * mock__exchange_free); never fails beyond x->status 500. */
-void mock__ingest(mock *m, const char *body, size_t len, mock__exchange *x);
+void mock__ingest(mock *m, const char *body, size_t len,
+		  const mock_fault_hit *pre, mock__exchange *x);
 /* Stores a device POST refused before its body was read (413), with the
  * sentence why, and fills x with that answer. */
 void mock__refuse(mock *m, int status, const char *why, mock__exchange *x);
@@ -99,6 +123,42 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
  * for the HTML page; the shapes of mock_commands_json / mock_records_json. */
 cJSON *mock__recent_commands(mock *m, size_t n);
 cJSON *mock__recent_records(mock *m, size_t n);
+/* The newest n message summaries (mock_messages_json's shape). */
+cJSON *mock__recent_messages(mock *m, size_t n);
+
+/* Writes message id's summary with its body streamed from the database
+ * (the lock taken per chunk, never while writing) through w.  only_body:
+ * the stored body alone (application/json, or the raw bytes of one that
+ * was not JSON).  0; MOCK_ENOTFOUND or MOCK_ENOMEM with nothing written;
+ * MOCK_EIO once the headers went out (the answer is cut short). */
+typedef int (*mock__writer)(void *ud, const void *p, size_t n);
+int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
+			 void *ud);
+
+/* ---- mock_inject.c ---- */
+
+/* Parses o's faults and seeds the generator; MOCK_EINVAL with err. */
+int mock__inject_init(mock *m, const mock_opts *o, char *err, size_t errlen);
+void mock__inject_free(mock *m);
+/* Draws the global faults of phase, and for MOCK_FAULT_BODY those of
+ * device cid (may be NULL), into h. */
+void mock__inject_draw(mock *m, mock_fault_phase phase, const char *cid,
+		       mock_fault_hit *h);
+/* Applies x->fault on the wire: waits the delay, then resets, closes or
+ * writes half of the answer.  true when the answer is dealt with (the
+ * caller writes nothing), false when the caller writes it as usual. */
+struct mg_connection;
+bool mock__inject_answer(mock *m, struct mg_connection *c,
+			 const mock__exchange *x);
+
+/* ---- mock_retain.c ---- */
+
+/* Deletes what retention allows (docs/mock.md, "Retention") when due:
+ * called after each stored message with the bytes it added; takes mu for
+ * short batches. */
+void mock__retain(mock *m, size_t added);
+/* One pass now, whatever is due (tests, start-up). */
+int mock__retain_run(mock *m);
 
 /* ---- mock_admin.c ---- */
 
@@ -110,6 +170,8 @@ typedef struct mock__http {
 	const char *auth; /* the Authorization header, or NULL */
 	const char *body;
 	size_t len;
+	mock__writer write; /* streams an answer (sets x->written) */
+	void *wud;
 } mock__http;
 
 void mock__admin(mock *m, const mock__http *rq, mock__exchange *x);

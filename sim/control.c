@@ -1131,7 +1131,7 @@ static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
 		return 400;
 	}
 	if (!strcmp(ep->method, "POST")) {
-		status = web_read_body(conn, g, CTL_BODY_MAX, "48 MiB", &body,
+		status = web_read_body(conn, g, CTL_BODY_MAX, "48 MiB", false, &body,
 				       &blen, err, errlen);
 		if (!status)
 			status = parse_body(j, body, blen, err, errlen);

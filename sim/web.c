@@ -272,7 +272,7 @@ void web_guard_end(web_guard *g, struct mg_connection *conn)
 
 /* ---------------------------------------------------------------- bodies */
 
-static bool expects_100(struct mg_connection *c)
+bool web_expects_100(struct mg_connection *c)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *e = mg_get_header(c, "Expect");
@@ -282,8 +282,8 @@ static bool expects_100(struct mg_connection *c)
 }
 
 int web_read_body(struct mg_connection *conn, web_guard *g, size_t max,
-		  const char *what, char **out, size_t *outlen, char *why,
-		  size_t whylen)
+		  const char *what, bool no_100, char **out, size_t *outlen,
+		  char *why, size_t whylen)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -300,7 +300,9 @@ int web_read_body(struct mg_connection *conn, web_guard *g, size_t max,
 			 what);
 		return 413;
 	}
-	if (expects_100(conn) && ri->content_length != 0)
+	/* CivetWeb 1.15's mg_read never sends the 100 itself, so leaving it
+	 * out is all the mock's no-100 fault takes */
+	if (web_expects_100(conn) && ri->content_length != 0 && !no_100)
 		mg_write(conn, cont, sizeof cont - 1);
 	/* a known length is read into one buffer; chunked bodies grow one
 	 * byte past the limit to tell "too big" from "exactly the limit" */

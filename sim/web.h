@@ -72,10 +72,13 @@ void web_guard_end(web_guard *g, struct mg_connection *conn);
  * clients would wait a second for it).  Returns 0, or the HTTP status to
  * answer with a sentence in why: 413 too large, 400 cut short, 408 not
  * complete by g's deadline, 500 out of memory.  what names the limit for
- * the sentence (e.g. "64 MiB"). */
+ * the sentence (e.g. "64 MiB").  no_100 leaves the 100 Continue out (the
+ * mock's no-100 fault: the client must send the body without it). */
 int web_read_body(struct mg_connection *conn, web_guard *g, size_t max,
-		  const char *what, char **out, size_t *outlen, char *why,
-		  size_t whylen);
+		  const char *what, bool no_100, char **out, size_t *outlen,
+		  char *why, size_t whylen);
+/* True when conn's request is HTTP/1.1 with Expect: 100-continue. */
+bool web_expects_100(struct mg_connection *conn);
 
 /* ---------------------------------------------------------------- browsers
  * A loopback API is reachable from every web page the user opens: a page

@@ -1,0 +1,128 @@
+/* mock_retain.c -- the mock's retention: deletes messages (with their
+ * violations and records) older than --retain AGE, the oldest beyond
+ * --retain SIZE of database, and settled commands older than AGE; never
+ * an unsettled command.  Works on mock_db.c's tables through m->db under
+ * m->mu, in short batches so that devices do not wait behind a pass. */
+#include "mock_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#define BATCH 32                  /* messages deleted per transaction */
+#define EVERY_MS 60000            /* mock clock between passes */
+#define EVERY_BYTES (16ll << 20)  /* or body bytes stored since the last */
+
+/* Runs sql (no parameters; the caller formats integers only) in one
+ * transaction; *deleted gets the messages it deleted. */
+static int batch(mock *m, const char *sql, int *deleted)
+{
+	int rc;
+
+	*deleted = 0;
+	pthread_mutex_lock(&m->mu);
+	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;"
+			  "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER "
+			  "PRIMARY KEY);DELETE FROM temp.doomed;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(m->db,
+			"DELETE FROM violations WHERE message_id IN"
+			" (SELECT id FROM temp.doomed);"
+			"DELETE FROM records WHERE message_id IN"
+			" (SELECT id FROM temp.doomed);"
+			"DELETE FROM messages WHERE id IN"
+			" (SELECT id FROM temp.doomed);", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		*deleted = sqlite3_changes(m->db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&m->mu);
+	return rc == SQLITE_OK ? 0 : MOCK_EDB;
+}
+
+/* Bytes of the database in use: pages that are not free. */
+static int used_bytes(mock *m, int64_t *used)
+{
+	static const char *const q[] = {"PRAGMA page_count",
+					"PRAGMA freelist_count",
+					"PRAGMA page_size"};
+	int64_t v[3] = {0};
+	int rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(m->db, q[i], -1, &s, NULL) != SQLITE_OK ||
+		    sqlite3_step(s) != SQLITE_ROW)
+			rc = MOCK_EDB;
+		else
+			v[i] = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	*used = (v[0] - v[1]) * v[2];
+	return rc;
+}
+
+int mock__retain_run(mock *m)
+{
+	int64_t now = mock__now(m), used;
+	char sql[400];
+	int rc = 0, n = BATCH;
+
+	if (!m->retain_age_ms && !m->retain_bytes)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	m->retain_last = now;
+	m->retain_since = 0;
+	pthread_mutex_unlock(&m->mu);
+	if (m->retain_age_ms) {
+		long long cut = (long long)(now - m->retain_age_ms);
+		while (rc == 0 && n == BATCH) {
+			snprintf(sql, sizeof sql, "INSERT INTO temp.doomed SELECT id "
+				 "FROM messages WHERE received_at < %lld ORDER BY id "
+				 "LIMIT %d;", cut, BATCH);
+			rc = batch(m, sql, &n);
+		}
+		/* settled only: a pending or sent command is never deleted */
+		snprintf(sql, sizeof sql, "DELETE FROM commands WHERE state >= 2"
+			 " AND done_at < %lld;", cut);
+		if (rc == 0)
+			rc = batch(m, sql, &n);
+	}
+	/* the oldest messages first, the newest always kept; freed pages are
+	 * reused, so the file stops growing near the limit */
+	while (rc == 0 && m->retain_bytes && (rc = used_bytes(m, &used)) == 0 &&
+	       used > m->retain_bytes) {
+		snprintf(sql, sizeof sql, "INSERT INTO temp.doomed SELECT id FROM "
+			 "messages WHERE id < (SELECT max(id) FROM messages) "
+			 "ORDER BY id LIMIT %d;", 4);
+		if ((rc = batch(m, sql, &n)) == 0 && n == 0)
+			break;
+	}
+	return rc;
+}
+
+void mock__retain(mock *m, size_t added)
+{
+	int64_t now, every;
+	bool due;
+
+	if (!m->retain_age_ms && !m->retain_bytes)
+		return;
+	every = m->retain_bytes && m->retain_bytes / 16 < EVERY_BYTES ?
+		m->retain_bytes / 16 : EVERY_BYTES;
+	now = mock__now(m);
+	pthread_mutex_lock(&m->mu);
+	m->retain_since += (int64_t)added;
+	due = now - m->retain_last >= EVERY_MS || now < m->retain_last ||
+	      m->retain_since >= every;
+	if (due) /* one thread runs the pass; others see it not due */
+		m->retain_last = now, m->retain_since = 0;
+	pthread_mutex_unlock(&m->mu);
+	if (due)
+		(void)mock__retain_run(m); /* a failed pass is retried next time */
+}
