@@ -322,6 +322,9 @@ static int load_state(dev *d, char *err, size_t errlen)
 	rc = store_rec_count(d->env->store, d->cid, &d->n_records);
 	if (rc < 0)
 		goto dberr;
+	rc = store_aside_count(d->env->store, d->cid, &d->n_aside);
+	if (rc < 0)
+		goto dberr;
 	rc = 0;
 	goto out;
 dberr:
@@ -919,6 +922,7 @@ cJSON *dev_status_json(const dev *d)
 	cJSON_AddNumberToObject(o, "strategies", (double)d->n_strat);
 	cJSON_AddNumberToObject(o, "offline_records", (double)d->n_records);
 	cJSON_AddNumberToObject(o, "records_dropped", (double)d->records_dropped);
+	cJSON_AddNumberToObject(o, "records_set_aside", (double)d->n_aside);
 	cJSON_AddNumberToObject(o, "reupload_mode", (double)d->reupload_mode);
 	cJSON_AddBoolToObject(o, "relay", d->relay_on);
 	cJSON_AddBoolToObject(o, "door_open", d->door_open);

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -705,6 +706,21 @@ static void apply_control(dev *d, const proto_op_cmd *c, const proto_report *rep
 
 /* ---------------------------------------------------------------- server address (D6) */
 
+/* Whether url starts with an http or https scheme (any case): the only
+ * ones a device speaks; file:, gopher: and the rest curl knows would read
+ * local files or reach other services on a server's say-so. */
+static bool web_scheme(const char *url)
+{
+	return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
+}
+
+/* The scheme of url for a message: up to the first ':' (at most 16). */
+static int scheme_len(const char *url)
+{
+	size_t n = strcspn(url, ":/");
+	return (int)(n > 16 ? 16 : n);
+}
+
 static void apply_address(dev *d, const proto_reply *r, const proto_report *rep)
 {
 	bool url_ok = r->http_server_url && !bad_under(rep, "$.http_server_url");
@@ -715,6 +731,14 @@ static void apply_address(dev *d, const proto_reply *r, const proto_report *rep)
 
 	if (!url_ok && !port_ok)
 		return;
+	if (url_ok && !web_scheme(r->http_server_url)) {
+		dev__event(d, DEV_EV_REJECT, "http_server_url \"%.60s\" refused: "
+			   "scheme \"%.*s\" is not http or https; the server "
+			   "address stays %s", r->http_server_url,
+			   scheme_len(r->http_server_url), r->http_server_url,
+			   d->url);
+		return;
+	}
 	u = curl_url();
 	if (!u)
 		return;
@@ -817,6 +841,16 @@ int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u)
 	d->state = DEV_UPGRADING; /* §8: heartbeats and uploads pause */
 	loop_timer_stop(d->env->loop, &d->hb_timer);
 	d->hb_due = false;
+	if (u->download_url && !web_scheme(u->download_url)) {
+		/* error 1, the download server cannot be reached: a
+		 * device has no way to fetch from anywhere else (D27) */
+		dev__event(d, DEV_EV_UPGRADE, "download_url \"%.60s\" refused: "
+			   "scheme \"%.*s\" is not http or https",
+			   u->download_url, scheme_len(u->download_url),
+			   u->download_url);
+		upgrade_report(d, 1);
+		return 0;
+	}
 	if (!u->version || !u->download_url || !dotted(u->version) ||
 	    !strcmp(u->version, d->app_version)) {
 		dev__event(d, DEV_EV_UPGRADE, "version \"%.40s\" refused (running %s)",

@@ -73,6 +73,7 @@ struct dev {
 	size_t n_lib, cap_lib;
 	int64_t n_records;         /* offline records stored */
 	int64_t records_dropped;
+	int64_t n_aside;           /* records set aside (refused, invalid) */
 	int64_t reupload_mode;     /* 1 scheduled, 2 idle */
 	int reupload_secs;         /* scheduled time of day, device local */
 	bool seq_pending;          /* D7: a facelib seq to report */
@@ -159,6 +160,9 @@ void dev__say(dev *d, const char *text);
 void dev__records_changed(dev *d);  /* re-arms retransmission */
 void dev__upload_pump(dev *d);      /* starts the next resend if idle */
 void dev__pass_recorded(dev *d);    /* a pass stops idle resending */
+/* Moves stored record id (made at time) aside with the reason why: kept
+ * for inspection, counted in n_aside, no longer resent (D26). */
+void dev__record_aside(dev *d, int64_t id, int64_t time, const char *why);
 void dev__hw_stop(dev *d);          /* power off: timers, captures */
 
 #endif

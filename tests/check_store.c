@@ -640,7 +640,7 @@ START_TEST(open_refuses_garbage_and_foreign_databases_as_corrupt)
 
 	remove(p);
 	store_close(open_ok(d));
-	raw_sql(p, "PRAGMA user_version = 2");
+	raw_sql(p, "PRAGMA user_version = 3");
 	open_fails(d, SIM_ECORRUPT, "newer");
 
 	remove(p);
