@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -706,21 +705,6 @@ static void apply_control(dev *d, const proto_op_cmd *c, const proto_report *rep
 
 /* ---------------------------------------------------------------- server address (D6) */
 
-/* Whether url starts with an http or https scheme (any case): the only
- * ones a device speaks; file:, gopher: and the rest curl knows would read
- * local files or reach other services on a server's say-so. */
-static bool web_scheme(const char *url)
-{
-	return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
-}
-
-/* The scheme of url for a message: up to the first ':' (at most 16). */
-static int scheme_len(const char *url)
-{
-	size_t n = strcspn(url, ":/");
-	return (int)(n > 16 ? 16 : n);
-}
-
 static void apply_address(dev *d, const proto_reply *r, const proto_report *rep)
 {
 	bool url_ok = r->http_server_url && !bad_under(rep, "$.http_server_url");
@@ -729,16 +713,17 @@ static void apply_address(dev *d, const proto_reply *r, const proto_report *rep)
 	CURLU *u;
 	char *out = NULL, port[16];
 
-	if (!url_ok && !port_ok)
-		return;
-	if (url_ok && !web_scheme(r->http_server_url)) {
-		dev__event(d, DEV_EV_REJECT, "http_server_url \"%.60s\" refused: "
-			   "scheme \"%.*s\" is not http or https; the server "
-			   "address stays %s", r->http_server_url,
-			   scheme_len(r->http_server_url), r->http_server_url,
-			   d->url);
+	if (bad_under(rep, "$.http_server_url")) {
+		/* a file:, gopher: or other non-web URL, or no host: the
+		 * validator left it out; say so rather than ignore it, and
+		 * take no port without its URL */
+		dev__event(d, DEV_EV_REJECT, "address change refused: %s; the "
+			   "server address stays %s",
+			   first_under(rep, "$.http_server_url"), d->url);
 		return;
 	}
+	if (!url_ok && !port_ok)
+		return;
 	u = curl_url();
 	if (!u)
 		return;
@@ -832,7 +817,7 @@ static void dl_done(void *ud, const loop_http_res *r)
 	upgrade_report(d, error);
 }
 
-int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u)
+int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url)
 {
 	if (d->state == DEV_UPGRADING) {
 		dev__event(d, DEV_EV_REJECT, "fw_upgrade: an upgrade is already running");
@@ -841,13 +826,11 @@ int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u)
 	d->state = DEV_UPGRADING; /* §8: heartbeats and uploads pause */
 	loop_timer_stop(d->env->loop, &d->hb_timer);
 	d->hb_due = false;
-	if (u->download_url && !web_scheme(u->download_url)) {
-		/* error 1, the download server cannot be reached: a
-		 * device has no way to fetch from anywhere else (D27) */
-		dev__event(d, DEV_EV_UPGRADE, "download_url \"%.60s\" refused: "
-			   "scheme \"%.*s\" is not http or https",
-			   u->download_url, scheme_len(u->download_url),
-			   u->download_url);
+	if (bad_url && *bad_url) {
+		/* error 1, the download server cannot be reached: a device
+		 * fetches from http(s) servers only (D27), and the URL, not
+		 * the version, is what is wrong */
+		dev__event(d, DEV_EV_UPGRADE, "download_url refused: %s", bad_url);
 		upgrade_report(d, 1);
 		return 0;
 	}
@@ -1014,7 +997,8 @@ void dev__apply_reply(dev *d, const proto_reply *r, const proto_report *rep)
 	if (r->has_control)
 		apply_control(d, &r->control, rep);
 	if (r->has_upgrade && d->state != DEV_OFF)
-		dev__upgrade_start(d, &r->upgrade);
+		dev__upgrade_start(d, &r->upgrade,
+				   first_under(rep, "$.fw_upgrade.download_url"));
 	if (r->has_reboot && !bad_under(rep, "$.reboot")) {
 		dev__event(d, DEV_EV_COMMAND, "reboot");
 		d->reboot_pending = true; /* after the confirmations above */

@@ -233,6 +233,7 @@ static void outbox_write(dev *d, const char *body, size_t len, int64_t time,
 		dev__event(d, DEV_EV_DROP, "%" PRId64 " oldest dropped (%" PRId64
 			   " in all); %" PRId64 " kept", dropped,
 			   d->records_dropped, d->n_records);
+	dev__records_changed(d); /* a run meets it in flight and skips it */
 }
 
 /* The server refused stored record u->record (status): one more reject;

@@ -150,7 +150,10 @@ void dev__apply_reply(dev *d, const proto_reply *r, const proto_report *rep);
 /* A query result built from the current state (Q_* bit), for the slot. */
 int dev__build_query(dev *d, unsigned q, proto_msg *m, proto_arena *a);
 void dev__config_defaults(proto_config *c);
-int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u);
+/* bad_url: the validator's sentence when download_url broke a MUST rule
+ * (a file: or other non-web scheme, no host), else "" or NULL: the
+ * upgrade is then refused with error 1 before the version is looked at. */
+int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url);
 void dev__library_free(dev *d);
 int dev__library_load(dev *d, char *err, size_t errlen);
 

@@ -400,6 +400,178 @@ START_TEST(scheduled_retransmission_runs_daily_at_reupload_time)
 }
 END_TEST
 
+/* Stores n records with the network down (n_records becomes want);
+ * times[] gets their `time`. */
+static void records_offline(fx *f, int n, int64_t *times, int64_t want)
+{
+	dev_network(f->d, false);
+	for (int i = 0; i < n; i++) {
+		times[i] = dev__now_s(f->d);
+		face(f, 36.5, 1);
+		loop_run_until(f->l, loop_now(f->l) + 5000);
+	}
+	ck_assert_int_eq(f->d->n_records, want);
+}
+
+/* Runs the jump clock for ms of device time. */
+static void run_for(fx *f, int64_t ms)
+{
+	int64_t end = loop_now(f->l) + ms;
+	while (loop_now(f->l) < end)
+		loop_step(f->l, 1);
+}
+
+/* How many snapshots with `time` t the server got from request from on. */
+static size_t snapshots_of(fx *f, size_t from, int64_t t)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	size_t n = 0;
+	for (size_t i = from; i < ts_count(&f->srv); i++) {
+		proto_msg m = req(f, i, &a);
+		if (m.kind == PROTO_SNAPSHOT && m.u.snapshot.time == t)
+			n++;
+	}
+	proto_arena_free(&a);
+	return n;
+}
+
+/* D26: idle mode stops at the first failure and waits for the next 3
+ * idle minutes -- and then tries again. */
+START_TEST(idle_retransmission_tries_again_after_a_failed_run)
+{
+	fx f;
+	int64_t times[3];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	records_offline(&f, 3, times, 3);
+	ts_default(&f.srv, 0, NULL); /* every exchange cut: the run fails */
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000);
+	ck_assert_uint_ge(snapshots_of(&f, base, times[0]), 1); /* it tried */
+	ck_assert_int_eq(f.d->n_records, 3);
+	ts_default(&f.srv, 200, NULL);
+	base = ts_count(&f.srv);
+	run_for(&f, 200000); /* the next 3 idle minutes */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_int_eq(f.d->n_records, 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(snapshots_of(&f, base, times[i]), 1);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A record the server refuses (a status other than 200) does not hold up
+ * the others; after 3 refusals it is set aside: kept, counted, listed,
+ * no longer sent. */
+START_TEST(a_refused_record_is_set_aside_after_three_and_the_rest_flow)
+{
+	fx f;
+	int64_t times[3];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	records_offline(&f, 3, times, 3);
+	pthread_mutex_lock(&f.srv.mu);
+	snprintf(f.srv.refuse, sizeof f.srv.refuse, "\"time\":%lld,",
+		 (long long)times[0]);
+	pthread_mutex_unlock(&f.srv.mu);
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000); /* the first idle run */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_uint_eq(snapshots_of(&f, base, times[1]), 1);
+	ck_assert_uint_eq(snapshots_of(&f, base, times[2]), 1);
+	ck_assert_int_eq(f.d->n_records, 1);
+	run_for(&f, 2 * 200000); /* two more runs: refused 3 times */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
+	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert(saw(&f, "set aside (refused 3 times, last with status 500)"));
+	run_for(&f, 2 * 200000); /* and it is not sent again */
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
+	cJSON *st = dev_status_json(f.d);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "records_set_aside")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "offline_records")->valueint, 0);
+	cJSON_Delete(st);
+	cJSON *l = dev_aside_json(f.d);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(cJSON_GetObjectItem(l, "count")->valueint, 1);
+	cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "records"), 0);
+	ck_assert_ptr_nonnull(r0);
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(r0, "time")->valuedouble,
+			 times[0]);
+	ck_assert_int_eq(cJSON_GetObjectItem(r0, "rejects")->valueint, 3);
+	ck_assert(strstr(cJSON_GetObjectItem(r0, "body")->valuestring,
+			 "\"type\":1"));
+	cJSON_Delete(l);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* What comes back from the store is validated before it is sent: a record
+ * that is not this device's valid snapshot is set aside, never sent, and
+ * the valid one behind it goes. */
+START_TEST(a_record_invalid_on_reading_back_is_set_aside_and_not_sent)
+{
+	static const char junk[] = "{\"cid\":\"cam000001\",\"type\":1}";
+	fx f;
+	int64_t times[1];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	ck_assert_int_eq(store_rec_add(f.st, "cam000001", 5, junk, strlen(junk),
+				       2000, NULL, NULL), 0);
+	f.d->n_records++; /* written behind the device's back */
+	records_offline(&f, 1, times, 2);
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000);
+	run_until(&f, ts_count(&f.srv));
+	for (size_t i = base; i < ts_count(&f.srv); i++)
+		ck_assert_msg(strcmp(f.srv.req[i].body, junk), "the junk was sent");
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 1);
+	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert(saw(&f, "invalid on reading back"));
+	fx_teardown(&f);
+}
+END_TEST
+
+/* The offline store is the outbox: a pass is stored before its upload
+ * starts (a crash mid-upload keeps it) and deleted after the 200; a
+ * retransmission run that meets it in flight does not send it again. */
+START_TEST(a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once)
+{
+	fx f;
+	int64_t n = -1;
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	f.env.idle_reupload_ms = 300; /* a run starts while it is in flight */
+	pthread_mutex_lock(&f.srv.mu);
+	f.srv.dflt.delay_ms = 1500;
+	pthread_mutex_unlock(&f.srv.mu);
+	size_t base = ts_count(&f.srv);
+	int64_t t = dev__now_s(f.d);
+	face(&f, 36.5, 1);
+	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(f.d->n_records, 1);
+	run_until(&f, base + 1);
+	run_for(&f, 2000);
+	run_until(&f, ts_count(&f.srv));
+	ck_assert(saw(&f, "idle retransmission of 1 records"));
+	ck_assert_uint_eq(snapshots_of(&f, base, t), 1);
+	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(f.d->n_records, 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- upgrade */
 
 static int64_t upgrade_error(fx *f, const char *version, const char *url)
@@ -460,6 +632,32 @@ START_TEST(upgrade_errors_map_exactly)
 	ck_assert_str_eq(m.u.heartbeat.app_version, "V0.9.5");
 	ck_assert(saw(&f, "restarting into V0.9.5"));
 	proto_arena_free(&a);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A server sending a file:, gopher: or other non-web URL gets an event
+ * that says so: the address stays, and an upgrade from there is error 1
+ * (cannot reach the download server), not a refused version. */
+START_TEST(non_http_server_and_firmware_urls_are_refused_by_scheme)
+{
+	fx f;
+	fx_setup(&f);
+	run_until(&f, 1);
+	char *before = strdup(f.d->url);
+	apply(&f, "{\"http_server_url\":\"gopher://127.0.0.1:70/1\"}");
+	ck_assert_str_eq(f.d->url, before);
+	ck_assert(saw(&f, "reject: address change refused: http_server_url "
+		      "\"gopher://127.0.0.1:70/1\" is not an http:// or https://"));
+	apply(&f, "{\"http_server_url\":\"file:///etc/passwd\","
+		  "\"http_server_port\":8080}");
+	ck_assert_str_eq(f.d->url, before);
+	ck_assert(saw(&f, "\"file:///etc/passwd\" is not an http://"));
+	ck_assert_int_eq(upgrade_error(&f, "V1.1", "file:///etc/passwd"), 1);
+	ck_assert(saw(&f, "upgrade: download_url refused: download_url "
+		      "\"file:///etc/passwd\" is not an http://"));
+	ck_assert(!saw(&f, "refused (running"));
+	free(before);
 	fx_teardown(&f);
 }
 END_TEST
@@ -689,6 +887,11 @@ int main(void)
 	tcase_add_test(tc, offline_records_resent_oldest_first_with_their_time_when_idle);
 	tcase_add_test(tc, record_store_keeps_2000_and_drops_the_oldest);
 	tcase_add_test(tc, scheduled_retransmission_runs_daily_at_reupload_time);
+	tcase_add_test(tc, idle_retransmission_tries_again_after_a_failed_run);
+	tcase_add_test(tc, a_refused_record_is_set_aside_after_three_and_the_rest_flow);
+	tcase_add_test(tc, a_record_invalid_on_reading_back_is_set_aside_and_not_sent);
+	tcase_add_test(tc, a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once);
+	tcase_add_test(tc, non_http_server_and_firmware_urls_are_refused_by_scheme);
 	tcase_add_test(tc, upgrade_errors_map_exactly);
 	tcase_add_test(tc, control_log_clear_alarm_and_reboot);
 	tcase_add_test(tc, non_200_replies_are_failures_and_their_body_is_not_read);
