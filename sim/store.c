@@ -1,8 +1,9 @@
 /* store.c -- the devices' persistent state in one SQLite file: schema,
  * version check and migration, cached statements, transactions, crash
  * safety and the one-process lock.  Owns DIR/camsim-state.db (and
- * SQLite's -wal/-shm beside it) and DIR/camsim-state.lock, nothing else on
- * disk; knows no JSON, HTTP or device logic and keeps no global state. */
+ * SQLite's -wal/-shm beside it, and camsim-state.db.new while creating it)
+ * and DIR/camsim-state.lock, nothing else on disk; knows no JSON, HTTP or
+ * device logic and keeps no global state. */
 #include "store.h"
 #include "sim_err.h"
 
@@ -500,6 +501,8 @@ static int take_lock(store *st, const char *dir)
 
 	snprintf(lpath, sizeof lpath, "%s/%s", dir, STORE_LOCK);
 	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EACCES) /* another user's: flock needs no write */
+		fd = open(lpath, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(st, SIM_EIO, "open", "cannot open the lock file %s: "
 			    "%s", lpath, strerror(errno));
@@ -546,6 +549,40 @@ static int refuse_empty(store *st)
 		    "the file; otherwise restore it from a backup");
 }
 
+/* A new state file is made whole under DIR/camsim-state.db.new and
+ * renamed into place, so that a process killed while creating it never
+ * leaves an empty camsim-state.db behind: an empty one is then always
+ * damage (refuse_empty), never our own unfinished work. */
+static int create_new(store *st)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	char tmp[4200], f[4210];
+	int rc;
+
+	snprintf(tmp, sizeof tmp, "%s.new", st->path);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(f, sizeof f, "%s%s", tmp, sfx[i]);
+		unlink(f); /* what an earlier, killed creation left */
+	}
+	if (sqlite3_open_v2(tmp, &st->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = st->db ? db_fail(st, "open (creating)")
+			    : fail(st, SIM_ENOMEM, "open", "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	rc = setup(st);
+out:
+	/* the last connection: the WAL is checkpointed and removed */
+	sqlite3_close(st->db);
+	st->db = NULL;
+	if (rc == 0 && rename(tmp, st->path) < 0)
+		rc = fail(st, SIM_EIO, "open", "cannot rename %s into place: %s",
+			  tmp, strerror(errno));
+	return rc;
+}
+
 int store_open(const char *dir, store **out, char *err, size_t errlen)
 {
 	store *st = NULL;
@@ -581,8 +618,13 @@ int store_open(const char *dir, store **out, char *err, size_t errlen)
 	rc = refuse_empty(st);
 	if (rc < 0)
 		goto out;
+	if (access(st->path, F_OK) < 0 && errno == ENOENT) {
+		rc = create_new(st);
+		if (rc < 0)
+			goto out;
+	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		rc = st->db ? db_fail(st, "open")
 			    : fail(st, SIM_ENOMEM, "open", "out of memory");

@@ -5,10 +5,17 @@
  * log clear, alarm, reboot, address change, and state after SIGKILL.
  * Every message the device sends is validated with the protocol module. */
 #include "device_int.h"
+#include "proc.h"
 #include "testsrv.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
@@ -840,6 +847,189 @@ START_TEST(state_survives_sigkill_at_any_moment)
 }
 END_TEST
 
+/* A server that answers the first request (the boot heartbeat) with
+ * reply, then accepts every connection and never answers. */
+typedef struct mute {
+	int lfd, port, fds[256], n;
+	const char *reply;
+	atomic_bool stop;
+	pthread_t th;
+} mute;
+
+static void *mute_main(void *ud)
+{
+	mute *m = ud;
+	bool answered = false;
+
+	while (!m->stop) {
+		struct pollfd p = {.fd = m->lfd, .events = POLLIN};
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int c = accept(m->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (answered) {
+			if (m->n < 256)
+				m->fds[m->n++] = c; /* held open, unanswered */
+			else
+				close(c);
+			continue;
+		}
+		/* the heartbeat: headers, then Content-Length bytes */
+		char buf[8192];
+		size_t len = 0;
+		char *end = NULL;
+		while (len < sizeof buf - 1 && !(end = strstr(buf, "\r\n\r\n"))) {
+			ssize_t r = recv(c, buf + len, sizeof buf - 1 - len, 0);
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		const char *cl = strcasestr(buf, "content-length:");
+		size_t want = cl ? strtoul(cl + 15, NULL, 10) : 0;
+		while (end && len - (size_t)(end + 4 - buf) < want) {
+			ssize_t r = recv(c, buf + len, sizeof buf - 1 - len, 0);
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+		}
+		char head[128];
+		int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-"
+				  "Length: %zu\r\nConnection: close\r\n\r\n",
+				  strlen(m->reply));
+		(void)!send(c, head, (size_t)hn, MSG_NOSIGNAL);
+		(void)!send(c, m->reply, strlen(m->reply), MSG_NOSIGNAL);
+		close(c);
+		answered = true;
+	}
+	for (int i = 0; i < m->n; i++)
+		close(m->fds[i]);
+	return NULL;
+}
+
+static void mute_start(mute *m, const char *reply)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof a;
+
+	memset(m, 0, sizeof *m);
+	m->reply = reply;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	m->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(m->lfd, 0);
+	ck_assert_int_eq(bind(m->lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(m->lfd, 512), 0);
+	ck_assert_int_eq(getsockname(m->lfd, (struct sockaddr *)&a, &al), 0);
+	m->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&m->th, NULL, mute_main, m), 0);
+}
+
+static void mute_stop(mute *m)
+{
+	m->stop = true;
+	pthread_join(m->th, NULL);
+	close(m->lfd);
+}
+
+static size_t to_buf(char *p, size_t sz, size_t n, void *ud)
+{
+	char *b = ud;
+	size_t have = strlen(b), add = sz * n;
+	if (have + add >= 65536)
+		add = 65535 - have;
+	memcpy(b + have, p, add);
+	b[have + add] = '\0';
+	return sz * n;
+}
+
+/* One call to the control API; the status, the answer in out (64 KiB). */
+static long ctl_call(int port, const char *path, const char *body, char *out)
+{
+	char url[256];
+	long status = 0;
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: "
+						 "application/json");
+
+	out[0] = '\0';
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
+	if (body)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	return status;
+}
+
+#define OUTBOX_PASSES 40
+
+/* Item 4 of the reliability issue, as a user meets it: passes answered
+ * 200 by the control API while a server accepts their uploads and never
+ * answers, then SIGKILL: every one is in the store, to be sent later. */
+START_TEST(passes_in_flight_survive_sigkill_of_the_device_process)
+{
+	char dir[PR_DIR], log[PR_DIR + 16], server[64], body[600], *out;
+	const char *env[] = {"CAMSIM_MODELS=/nonexistent", NULL};
+	mute m;
+	int ctl = 0;
+
+	out = malloc(65536);
+	mute_start(&m, REC_OFF);
+	pr_tmpdir(dir, "outbox");
+	snprintf(log, sizeof log, "%s/device.log", dir);
+	snprintf(server, sizeof server, "http://127.0.0.1:%d/api", m.port);
+	const char *argv[] = {pr_camsim, "device", "--server", server, "--cid",
+			      "cam000001", "--state", dir, "--control",
+			      "127.0.0.1:0", NULL};
+	pid_t pid = pr_spawn(argv, env, log, NULL);
+	double t0 = pr_now();
+	while (!ctl && pr_now() - t0 < 20) {
+		char *t = tu_read(log, NULL);
+		const char *p = t ? strstr(t, "control API on port ") : NULL;
+		if (p)
+			ctl = atoi(p + 20);
+		free(t);
+		usleep(20000);
+	}
+	ck_assert_msg(ctl > 0, "the device process printed no control port");
+	/* the boot heartbeat's reply turns recognition off */
+	while (pr_now() - t0 < 20) {
+		ck_assert_int_eq(ctl_call(ctl, "/devices/cam000001", NULL, out), 200);
+		if (strstr(out, "\"face_rec\":{\"enable\":0"))
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(strstr(out, "\"face_rec\":{\"enable\":0"), "%.300s", out);
+	snprintf(body, sizeof body, "{\"image\":\"%s/fixtures/images/rgb_4x3.png\"}",
+		 tu_root());
+	for (int i = 0; i < OUTBOX_PASSES; i++)
+		ck_assert_int_eq(ctl_call(ctl, "/devices/cam000001/face", body,
+					  out), 200);
+	/* every upload is still waiting for its answer (10 s timeout) */
+	ck_assert_int_lt(pr_now() - t0, 8);
+	kill(pid, SIGKILL);
+	int status;
+	waitpid(pid, &status, 0);
+	mute_stop(&m);
+	store *st;
+	int64_t n = -1;
+	char err[256];
+	ck_assert_msg(store_open(dir, &st, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(store_rec_count(st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, OUTBOX_PASSES);
+	store_close(st);
+	pr_rmdir(dir);
+	free(out);
+}
+END_TEST
+
 /* The jump clock stands still while the loop thread computes for a device
  * (loop_pause), and goes on from there: a slow host changes no verdict.
  * The real clock ignores the pause. */
@@ -874,8 +1064,10 @@ START_TEST(the_jump_clock_pauses_for_the_devices_own_computing)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	pr_find_camsim(argv[0]);
 	Suite *s = suite_create("device");
 	TCase *tc = tcase_create("device");
 	tcase_set_timeout(tc, 120);
@@ -898,6 +1090,7 @@ int main(void)
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
+	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
