@@ -503,6 +503,11 @@ static int take_lock(store *st, const char *dir)
 	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EACCES) /* another user's: flock needs no write */
 		fd = open(lpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) /* and none can be made here */
+		return fail(st, SIM_EIO, "open", "cannot create the lock file "
+			    "%s: the state directory is not writable for this "
+			    "user, and devices must write their state there; "
+			    "make it writable or use another --state", lpath);
 	if (fd < 0)
 		return fail(st, SIM_EIO, "open", "cannot open the lock file %s: "
 			    "%s", lpath, strerror(errno));
@@ -577,6 +582,12 @@ out:
 	/* the last connection: the WAL is checkpointed and removed */
 	sqlite3_close(st->db);
 	st->db = NULL;
+	/* a WAL left by a database someone deleted must not be replayed
+	 * onto the new one */
+	for (size_t i = 1; rc == 0 && i < 3; i++) {
+		snprintf(f, sizeof f, "%s%s", st->path, sfx[i]);
+		unlink(f);
+	}
 	if (rc == 0 && rename(tmp, st->path) < 0)
 		rc = fail(st, SIM_EIO, "open", "cannot rename %s into place: %s",
 			  tmp, strerror(errno));
