@@ -721,6 +721,9 @@ START_TEST(a_read_only_state_file_is_refused_at_open)
 			_exit(9);
 		rc = store_open(d, &st, err, sizeof err);
 		(void)!write(fds[1], err, strlen(err));
+		store_close(st);
+		free(p); /* valgrind checks the child's leaks too */
+		free(d);
 		_exit(rc == SIM_EIO ? 0 : rc == 0 ? 1 : 2);
 	}
 	close(fds[1]);
