@@ -876,7 +876,7 @@ static void *mute_main(void *ud)
 			continue;
 		}
 		/* the heartbeat: headers, then Content-Length bytes */
-		char buf[8192];
+		char buf[8192] = "";
 		size_t len = 0;
 		char *end = NULL;
 		while (len < sizeof buf - 1 && !(end = strstr(buf, "\r\n\r\n"))) {
