@@ -59,6 +59,7 @@ typedef enum job_op {
 	OP_LIST,
 	OP_STATUS,
 	OP_EVENTS,
+	OP_ASIDE,
 	OP_FACE,
 	OP_DOOR,
 	OP_NETWORK,
@@ -461,6 +462,10 @@ static void run_job(job *j)
 		return;
 	case OP_EVENTS:
 		run_events(j);
+		return;
+	case OP_ASIDE:
+		j->answer = dev_aside_json(j->d);
+		j->status = j->answer ? 200 : 500;
 		return;
 	case OP_FACE:
 		rc = dev_face(j->d, &j->face, err, sizeof err);
@@ -1007,6 +1012,7 @@ static const struct endpoint list_endpoint = {
 static const struct endpoint endpoints[] = {
 	{"", "GET", OP_STATUS, "/devices/{cid}"},
 	{"events", "GET", OP_EVENTS, "/devices/{cid}/events"},
+	{"records", "GET", OP_ASIDE, "/devices/{cid}/records"},
 	{"face", "POST", OP_FACE, "/devices/{cid}/face"},
 	{"door", "POST", OP_DOOR, "/devices/{cid}/door"},
 	{"network", "POST", OP_NETWORK, "/devices/{cid}/network"},
@@ -1146,7 +1152,7 @@ static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
 no_endpoint:
 	snprintf(err, errlen, "no such endpoint: %s %.200s; the control API "
 		 "serves GET /devices, GET /devices/{cid}, GET /devices/{cid}/"
-		 "events and POST /devices/{cid}/{face,door,network,power,"
+		 "events, GET /devices/{cid}/records and POST /devices/{cid}/{face,door,network,power,"
 		 "clock,thermal}", method, raw ? raw : "?");
 	return status;
 }

@@ -322,6 +322,9 @@ static int load_state(dev *d, char *err, size_t errlen)
 	rc = store_rec_count(d->env->store, d->cid, &d->n_records);
 	if (rc < 0)
 		goto dberr;
+	rc = store_aside_count(d->env->store, d->cid, &d->n_aside);
+	if (rc < 0)
+		goto dberr;
 	rc = 0;
 	goto out;
 dberr:
@@ -927,6 +930,56 @@ out:
 
 /* ---------------------------------------------------------------- status */
 
+typedef struct aside_ctx {
+	cJSON *arr;
+	int64_t skip; /* the oldest ones beyond the listed 100 */
+} aside_ctx;
+
+static int aside_one(const store_aside *r, void *ud)
+{
+	aside_ctx *c = ud;
+	cJSON *x;
+
+	if (c->skip > 0) {
+		c->skip--;
+		return 0;
+	}
+	if (!(x = cJSON_CreateObject()))
+		return SIM_ENOMEM;
+	cJSON_AddItemToArray(c->arr, x);
+	if (!cJSON_AddNumberToObject(x, "id", (double)r->id) ||
+	    !cJSON_AddNumberToObject(x, "time", (double)r->time) ||
+	    !cJSON_AddNumberToObject(x, "rejects", (double)r->rejects) ||
+	    !cJSON_AddStringToObject(x, "reason", r->reason) ||
+	    !cJSON_AddStringToObject(x, "body", r->body))
+		return SIM_ENOMEM;
+	return 0;
+}
+
+cJSON *dev_aside_json(dev *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	aside_ctx c = {0};
+	int64_t n = 0;
+
+	if (!o)
+		return NULL;
+	if (store_aside_count(d->env->store, d->cid, &n) < 0)
+		goto fail;
+	d->n_aside = n;
+	c.skip = n > 100 ? n - 100 : 0;
+	if (!cJSON_AddStringToObject(o, "cid", d->cid) ||
+	    !cJSON_AddNumberToObject(o, "count", (double)n) ||
+	    !(c.arr = cJSON_AddArrayToObject(o, "records")))
+		goto fail;
+	if (store_aside_foreach(d->env->store, d->cid, aside_one, &c) != 0)
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
 size_t dev_mem_bytes(const dev *d)
 {
 	size_t n = sizeof(*d) + (d->url ? strlen(d->url) + 1 : 0);
@@ -962,6 +1015,7 @@ cJSON *dev_status_json(const dev *d)
 	cJSON_AddNumberToObject(o, "strategies", (double)d->n_strat);
 	cJSON_AddNumberToObject(o, "offline_records", (double)d->n_records);
 	cJSON_AddNumberToObject(o, "records_dropped", (double)d->records_dropped);
+	cJSON_AddNumberToObject(o, "records_set_aside", (double)d->n_aside);
 	cJSON_AddNumberToObject(o, "reupload_mode", (double)d->reupload_mode);
 	cJSON_AddBoolToObject(o, "relay", d->relay_on);
 	cJSON_AddBoolToObject(o, "door_open", d->door_open);

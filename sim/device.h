@@ -202,6 +202,12 @@ int64_t dev_library_size(const dev *d);
 /* The device's state as JSON (config, library size, strategies, offline
  * queue, relay, door, network, recent events); caller deletes. */
 cJSON *dev_status_json(const dev *d);
+/* The device's set-aside records (D26) as JSON, oldest first:
+ * {"cid", "count", "records": [{"id", "time", "rejects", "reason",
+ * "body"}]}, the body being the record as stored (text, at most the
+ * newest 100 records listed; count says how many there are).  NULL when
+ * out of memory or the store fails; caller deletes.  Loop thread. */
+cJSON *dev_aside_json(dev *d);
 /* Copies up to max of the most recent events, oldest first; returns how
  * many. */
 size_t dev_recent_events(const dev *d, dev_event *out, size_t max);

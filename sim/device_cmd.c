@@ -713,6 +713,15 @@ static void apply_address(dev *d, const proto_reply *r, const proto_report *rep)
 	CURLU *u;
 	char *out = NULL, port[16];
 
+	if (bad_under(rep, "$.http_server_url")) {
+		/* a file:, gopher: or other non-web URL, or no host: the
+		 * validator left it out; say so rather than ignore it, and
+		 * take no port without its URL */
+		dev__event(d, DEV_EV_REJECT, "address change refused: %s; the "
+			   "server address stays %s",
+			   first_under(rep, "$.http_server_url"), d->url);
+		return;
+	}
 	if (!url_ok && !port_ok)
 		return;
 	u = curl_url();
@@ -808,7 +817,7 @@ static void dl_done(void *ud, const loop_http_res *r)
 	upgrade_report(d, error);
 }
 
-int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u)
+int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url)
 {
 	if (d->state == DEV_UPGRADING) {
 		dev__event(d, DEV_EV_REJECT, "fw_upgrade: an upgrade is already running");
@@ -817,6 +826,14 @@ int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u)
 	d->state = DEV_UPGRADING; /* §8: heartbeats and uploads pause */
 	loop_timer_stop(d->env->loop, &d->hb_timer);
 	d->hb_due = false;
+	if (bad_url && *bad_url) {
+		/* error 1, the download server cannot be reached: a device
+		 * fetches from http(s) servers only (D27), and the URL, not
+		 * the version, is what is wrong */
+		dev__event(d, DEV_EV_UPGRADE, "download_url refused: %s", bad_url);
+		upgrade_report(d, 1);
+		return 0;
+	}
 	if (!u->version || !u->download_url || !dotted(u->version) ||
 	    !strcmp(u->version, d->app_version)) {
 		dev__event(d, DEV_EV_UPGRADE, "version \"%.40s\" refused (running %s)",
@@ -980,7 +997,8 @@ void dev__apply_reply(dev *d, const proto_reply *r, const proto_report *rep)
 	if (r->has_control)
 		apply_control(d, &r->control, rep);
 	if (r->has_upgrade && d->state != DEV_OFF)
-		dev__upgrade_start(d, &r->upgrade);
+		dev__upgrade_start(d, &r->upgrade,
+				   first_under(rep, "$.fw_upgrade.download_url"));
 	if (r->has_reboot && !bad_under(rep, "$.reboot")) {
 		dev__event(d, DEV_EV_COMMAND, "reboot");
 		d->reboot_pending = true; /* after the confirmations above */

@@ -15,8 +15,11 @@
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
-/* One snapshot upload in flight: a new record (record == 0) or a stored
- * one being retransmitted. */
+/* One snapshot upload in flight: a new record or a stored one being
+ * retransmitted (resend).  record is its id in the offline store, which
+ * is the outbox: a new record is written there before its upload starts
+ * and deleted after the 200, so a crash mid-upload loses nothing; 0 when
+ * the store could not take it. */
 typedef struct dev_upload {
 	dev *d;
 	loop_http *http;
@@ -24,8 +27,13 @@ typedef struct dev_upload {
 	size_t len;
 	int64_t time;
 	int64_t record;
+	bool resend;
 	struct dev_upload *next;
 } dev_upload;
+
+/* A stored record whose upload the server refused (a final status other
+ * than 200) this many times is set aside (D26). */
+#define DEV_REJECT_MAX 3
 
 /* A person who stays in view: interval captures (person_type 2). */
 struct dev_capture {
@@ -202,6 +210,72 @@ static void store_record(dev *d, const dev_upload *u)
 	dev__records_changed(d);
 }
 
+/* Writes a new record to the outbox before its upload: *id gets its id,
+ * 0 when the store refused it (the upload goes ahead; should it fail, the
+ * record is stored then, as before the outbox). */
+static void outbox_write(dev *d, const char *body, size_t len, int64_t time,
+			 int64_t *id)
+{
+	int64_t dropped = 0;
+	int rc = store_rec_add(d->env->store, d->cid, time, body, len,
+			       d->env->record_cap, id, &dropped);
+
+	if (rc < 0) {
+		*id = 0;
+		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " not written "
+			   "before its upload: %s", time,
+			   store_errmsg(d->env->store));
+		return;
+	}
+	d->n_records += 1 - dropped;
+	d->records_dropped += dropped;
+	if (dropped)
+		dev__event(d, DEV_EV_DROP, "%" PRId64 " oldest dropped (%" PRId64
+			   " in all); %" PRId64 " kept", dropped,
+			   d->records_dropped, d->n_records);
+	dev__records_changed(d); /* a run meets it in flight and skips it */
+}
+
+/* The server refused stored record u->record (status): one more reject;
+ * at DEV_REJECT_MAX it is set aside, kept for inspection, and no longer
+ * holds up the records behind it. */
+static void record_rejected(dev *d, const dev_upload *u, long status)
+{
+	char why[96];
+	int64_t n = 0;
+
+	if (store_rec_reject(d->env->store, d->cid, u->record, &n) < 0)
+		return; /* dropped meanwhile (cap) */
+	if (n < DEV_REJECT_MAX)
+		return;
+	snprintf(why, sizeof why, "refused %" PRId64 " times, last with "
+		 "status %ld", n, status);
+	dev__record_aside(d, u->record, u->time, why);
+}
+
+void dev__record_aside(dev *d, int64_t id, int64_t time, const char *why)
+{
+	if (store_rec_aside(d->env->store, d->cid, id, why,
+			    d->env->record_cap) < 0) {
+		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " not set "
+			   "aside: %s", time, store_errmsg(d->env->store));
+		return;
+	}
+	d->n_records--;
+	store_aside_count(d->env->store, d->cid, &d->n_aside);
+	dev__event(d, DEV_EV_RECORD, "record of %" PRId64 " set aside (%s); "
+		   "%" PRId64 " set aside, %" PRId64 " waiting", time, why,
+		   d->n_aside, d->n_records);
+}
+
+static bool in_flight(const dev *d, int64_t record)
+{
+	for (const dev_upload *u = d->uploads; u; u = u->next)
+		if (u->record == record)
+			return true;
+	return false;
+}
+
 static void upload_free(dev *d, dev_upload *u)
 {
 	dev_upload **pp;
@@ -224,7 +298,7 @@ static void upload_done(void *ud, const loop_http_res *r)
 	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
 
 	u->http = NULL;
-	dev__transcript(d, "POST", d->url, u->record ? "snapshot (resend)"
+	dev__transcript(d, "POST", d->url, u->resend ? "snapshot (resend)"
 			: "snapshot", true, u->body, u->len, r);
 	if (ok) {
 		d->n_sent++;
@@ -236,27 +310,41 @@ static void upload_done(void *ud, const loop_http_res *r)
 			   : r->fail != LOOP_HTTP_OK ? r->error
 			   : "status is not 200");
 	}
-	if (u->record) {
+	/* A final status other than 200 is the server refusing this record;
+	 * no answer at all says nothing about the record. */
+	bool refused = r && r->fail == LOOP_HTTP_OK && r->status != 200;
+	if (ok && u->record) {
+		if (store_rec_del(d->env->store, d->cid, u->record) == 0)
+			d->n_records--;
+		dev__records_changed(d);
+	} else if (refused && u->record) {
+		record_rejected(d, u, r->status);
+	}
+	if (u->resend) {
 		d->resend_busy = false;
-		if (ok) {
-			if (store_rec_del(d->env->store, d->cid, u->record) == 0)
-				d->n_records--;
-		} else if (d->reupload_mode == 2) {
-			d->resending = false; /* idle: stop at the first failure */
+		if (!ok && !refused && d->reupload_mode == 2) {
+			/* idle: stop at the first failure and wait for
+			 * the next 3 idle minutes (D26) */
+			d->resending = false;
+			dev__records_changed(d);
 		}
+	} else if (!ok && u->record) {
+		dev__event(d, DEV_EV_RECORD, "record of %" PRId64 " stored; "
+			   "%" PRId64 " waiting", u->time, d->n_records);
+		dev__records_changed(d);
 	} else if (!ok) {
 		store_record(d, u);
 	}
 	if (ok)
 		dev__apply_body(d, r->body, r->len);
-	int64_t rec = u->record;
+	bool resend = u->resend;
 	upload_free(d, u);
-	if (rec)
+	if (resend)
 		dev__upload_pump(d); /* the run's next record */
 }
 
 static int upload_start(dev *d, char *body, size_t len, int64_t time,
-			int64_t record)
+			int64_t record, bool resend)
 {
 	dev_upload *u = calloc(1, sizeof(*u));
 
@@ -269,12 +357,13 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 	u->len = len;
 	u->time = time;
 	u->record = record;
+	u->resend = resend;
 	u->next = d->uploads;
 	d->uploads = u;
 	d->n_uploads++;
-	if (record)
+	if (resend)
 		d->resend_busy = true;
-	dev__event(d, record ? DEV_EV_RESEND : DEV_EV_SEND,
+	dev__event(d, resend ? DEV_EV_RESEND : DEV_EV_SEND,
 		   "snapshot of %" PRId64, time);
 	if (d->net_down || d->state != DEV_ON) {
 		upload_done(u, NULL);
@@ -295,6 +384,32 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 	return 0;
 }
 
+/* Whether a stored record is a valid snapshot of d (why says what is
+ * wrong otherwise). */
+static bool record_valid(dev *d, const char *body, size_t len, char *why,
+			 size_t whylen)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_msg m;
+	char err[200];
+	bool ok = false;
+
+	if (proto_parse(body, len, PROTO_TO_SERVER, d->env->prof, &a, &m, err,
+			sizeof err) < 0)
+		snprintf(why, whylen, "invalid on reading back: %s", err);
+	else if (m.kind != PROTO_SNAPSHOT)
+		snprintf(why, whylen, "invalid on reading back: a %s, not a "
+			 "snapshot", proto_kind_name(m.kind));
+	else if (!m.u.snapshot.cid || strcmp(m.u.snapshot.cid, d->cid))
+		snprintf(why, whylen, "invalid on reading back: cid \"%.40s\" "
+			 "is not this device's", m.u.snapshot.cid ?
+			 m.u.snapshot.cid : "");
+	else
+		ok = true;
+	proto_arena_free(&a);
+	return ok;
+}
+
 void dev__upload_pump(dev *d)
 {
 	int64_t id, time;
@@ -304,6 +419,7 @@ void dev__upload_pump(dev *d)
 
 	if (d->state != DEV_ON || !d->resending || d->resend_busy)
 		return;
+again:
 	rc = store_rec_next(d->env->store, d->cid, d->resend_after, &id, &time,
 			    &body, &len);
 	if (rc == SIM_ENOTFOUND || rc < 0) {
@@ -318,8 +434,21 @@ void dev__upload_pump(dev *d)
 		return;
 	}
 	d->resend_after = id;
+	if (in_flight(d, id)) { /* its first upload is still going on */
+		free(body);
+		goto again;
+	}
+	/* What comes back from the disk is checked before it goes out: a
+	 * record that is not this device's valid snapshot would be refused
+	 * forever and hold up every record behind it. */
+	char why[256];
+	if (!record_valid(d, body, len, why, sizeof why)) {
+		free(body);
+		dev__record_aside(d, id, time, why);
+		goto again;
+	}
 	/* Sent exactly as stored: the original `time` stays (D26). */
-	upload_start(d, body, len, time, id);
+	upload_start(d, body, len, time, id, true);
 }
 
 void dev__hw_stop(dev *d)
@@ -425,7 +554,9 @@ static void snapshot(dev *d, const img *frame, const proto_snap_result *r)
 		free(body);
 		return;
 	}
-	upload_start(d, body, len, time, 0);
+	int64_t id = 0;
+	outbox_write(d, body, len, time, &id);
+	upload_start(d, body, len, time, id, false);
 }
 
 static void capture_fire(loop_timer *t)

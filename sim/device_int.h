@@ -73,6 +73,7 @@ struct dev {
 	size_t n_lib, cap_lib;
 	int64_t n_records;         /* offline records stored */
 	int64_t records_dropped;
+	int64_t n_aside;           /* records set aside (refused, invalid) */
 	int64_t reupload_mode;     /* 1 scheduled, 2 idle */
 	int reupload_secs;         /* scheduled time of day, device local */
 	bool seq_pending;          /* D7: a facelib seq to report */
@@ -149,7 +150,10 @@ void dev__apply_reply(dev *d, const proto_reply *r, const proto_report *rep);
 /* A query result built from the current state (Q_* bit), for the slot. */
 int dev__build_query(dev *d, unsigned q, proto_msg *m, proto_arena *a);
 void dev__config_defaults(proto_config *c);
-int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u);
+/* bad_url: the validator's sentence when download_url broke a MUST rule
+ * (a file: or other non-web scheme, no host), else "" or NULL: the
+ * upgrade is then refused with error 1 before the version is looked at. */
+int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url);
 void dev__library_free(dev *d);
 int dev__library_load(dev *d, char *err, size_t errlen);
 
@@ -159,6 +163,9 @@ void dev__say(dev *d, const char *text);
 void dev__records_changed(dev *d);  /* re-arms retransmission */
 void dev__upload_pump(dev *d);      /* starts the next resend if idle */
 void dev__pass_recorded(dev *d);    /* a pass stops idle resending */
+/* Moves stored record id (made at time) aside with the reason why: kept
+ * for inspection, counted in n_aside, no longer resent (D26). */
+void dev__record_aside(dev *d, int64_t id, int64_t time, const char *why);
 void dev__hw_stop(dev *d);          /* power off: timers, captures */
 
 #endif

@@ -16,6 +16,7 @@
 
 #define POOL_MAX 64 /* idle easy handles kept for reuse */
 #define ACTIVE_MAX 128 /* transfers handed to curl at once; more wait */
+#define REPLY_BUDGET (128u << 20) /* default loop_set_reply_budget */
 
 struct loop_http {
 	loop *l;
@@ -24,7 +25,7 @@ struct loop_http {
 	char *body;
 	char *resp, *hdr;
 	size_t rlen, rcap, rmax, hlen, hcap;
-	bool keep_headers, too_big, got_100;
+	bool keep_headers, too_big, over_budget, got_100;
 	loop_http_cb cb;
 	void *ud;
 	int64_t started;
@@ -66,6 +67,9 @@ struct loop {
 	int pauses;                /* loop_pause nesting */
 	int64_t pause_mono;        /* monotonic ms when the pause began */
 	_Atomic int64_t paused_at; /* virtual ms while paused, else 0 */
+	size_t reply_budget;       /* loop_set_reply_budget */
+	size_t reply_bytes;        /* buffers of replies in flight */
+	size_t reply_peak;
 };
 
 static int64_t clock_ms(clockid_t id)
@@ -91,6 +95,7 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 		return SIM_ENOMEM;
 	l->mode = mode;
 	l->scale = scale;
+	l->reply_budget = REPLY_BUDGET;
 	l->start_mono = clock_ms(CLOCK_MONOTONIC);
 	l->start_v = start_ms ? start_ms : clock_ms(CLOCK_REALTIME);
 	l->multi = curl_multi_init();
@@ -142,6 +147,7 @@ static void http_free(loop_http *h, bool pool_it)
 	l->n_flight--;
 	curl_slist_free_all(h->hdrs);
 	free(h->body);
+	l->reply_bytes -= h->rcap + h->hcap;
 	free(h->resp);
 	free(h->hdr);
 	free(h);
@@ -298,6 +304,33 @@ static void fire_due(loop *l)
 
 /* ---------------------------------------------------------------- HTTP */
 
+/* Grows a reply buffer *buf of *cap bytes to hold need, within the
+ * loop's budget for reply bytes in flight: doubling when the budget has
+ * room for it, else exactly need.  False when even that does not fit
+ * (or memory is out). */
+static bool reply_grow(loop *l, char **buf, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 1024;
+	size_t others = l->reply_bytes - *cap;
+	char *r;
+
+	while (c < need)
+		c *= 2;
+	if (others + c > l->reply_budget)
+		c = need;
+	if (others + c > l->reply_budget)
+		return false;
+	r = realloc(*buf, c);
+	if (!r)
+		return false;
+	*buf = r;
+	l->reply_bytes = others + c;
+	*cap = c;
+	if (l->reply_bytes > l->reply_peak)
+		l->reply_peak = l->reply_bytes;
+	return true;
+}
+
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
 	loop_http *h = ud;
@@ -307,16 +340,12 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 		h->too_big = true;
 		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
 	}
-	if (h->rlen + n + 1 > h->rcap) {
-		size_t cap = h->rcap ? h->rcap : 1024;
-		char *r;
-		while (cap < h->rlen + n + 1)
-			cap *= 2;
-		r = realloc(h->resp, cap);
-		if (!r)
-			return 0;
-		h->resp = r;
-		h->rcap = cap;
+	if (h->rlen + n + 1 > h->rcap &&
+	    !reply_grow(h->l, &h->resp, &h->rcap, h->rlen + n + 1)) {
+		/* one budget for the whole process: 200 devices each
+		 * fed an endless reply must not take gigabytes */
+		h->over_budget = true;
+		return 0;
 	}
 	memcpy(h->resp + h->rlen, p, n);
 	h->rlen += n;
@@ -336,17 +365,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	}
 	if (!h->keep_headers || h->hlen + n > 65536)
 		return n;
-	if (h->hlen + n + 1 > h->hcap) {
-		size_t cap = h->hcap ? h->hcap * 2 : 512;
-		char *r;
-		while (cap < h->hlen + n + 1)
-			cap *= 2;
-		r = realloc(h->hdr, cap);
-		if (!r)
-			return n;
-		h->hdr = r;
-		h->hcap = cap;
-	}
+	/* over the budget the transcript just lacks the headers */
+	if (h->hlen + n + 1 > h->hcap &&
+	    !reply_grow(h->l, &h->hdr, &h->hcap, h->hlen + n + 1))
+		return n;
 	memcpy(h->hdr + h->hlen, p, n);
 	h->hlen += n;
 	h->hdr[h->hlen] = '\0';
@@ -496,6 +518,21 @@ size_t loop_http_in_flight(const loop *l)
 	return l->n_flight;
 }
 
+void loop_set_reply_budget(loop *l, size_t bytes)
+{
+	l->reply_budget = bytes ? bytes : REPLY_BUDGET;
+}
+
+size_t loop_reply_bytes(const loop *l)
+{
+	return l->reply_bytes;
+}
+
+size_t loop_reply_peak(const loop *l)
+{
+	return l->reply_peak;
+}
+
 static loop_http_fail classify(CURLcode cc, loop_http *h)
 {
 	double connect = 0;
@@ -514,6 +551,8 @@ static loop_http_fail classify(CURLcode cc, loop_http *h)
 		return connect > 0 ? LOOP_HTTP_TIMEOUT : LOOP_HTTP_CONNECT;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
+		if (h->over_budget)
+			return LOOP_HTTP_BUDGET;
 		return h->too_big || cc == CURLE_FILESIZE_EXCEEDED
 			       ? LOOP_HTTP_TOO_BIG : LOOP_HTTP_OTHER;
 	case CURLE_RECV_ERROR:
@@ -541,6 +580,14 @@ static void finish(loop *l, CURL *e, CURLcode cc)
 		  : h->err[0] ? h->err : curl_easy_strerror(cc);
 	if (r.fail == LOOP_HTTP_TOO_BIG)
 		r.error = "the answer is larger than the limit";
+	char budget[200];
+	if (r.fail == LOOP_HTTP_BUDGET) {
+		snprintf(budget, sizeof budget, "reply budget spent: the replies "
+			 "in flight to this process's devices passed %zu MiB; "
+			 "this one was cut after %zu bytes",
+			 l->reply_budget >> 20, h->rlen);
+		r.error = budget;
+	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
 	r.body = h->resp ? h->resp : "";
 	r.len = h->rlen;

@@ -86,6 +86,8 @@ typedef enum loop_http_fail {
 	LOOP_HTTP_TIMEOUT,    /* no complete answer within the timeout */
 	LOOP_HTTP_TOO_BIG,    /* the body passed max_response */
 	LOOP_HTTP_CUT,        /* connection reset or closed mid-answer */
+	LOOP_HTTP_BUDGET,     /* the loop's budget for reply bytes in flight
+				 was spent: error says so */
 	LOOP_HTTP_OTHER,      /* anything else curl reports */
 } loop_http_fail;
 
@@ -112,6 +114,17 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 /* Aborts a transfer in flight; its callback is never called. */
 void loop_http_cancel(loop *l, loop_http *h);
 size_t loop_http_in_flight(const loop *l);
+
+/* One budget, per loop (so per process), for the bytes of reply bodies
+ * and kept headers of all transfers in flight (default 128 MiB; 0 sets
+ * the default).  max_response caps one reply; this caps them together,
+ * so many devices fed endless replies by a hostile server cannot take
+ * gigabytes.  A reply that would pass it ends with LOOP_HTTP_BUDGET.
+ * loop_reply_bytes: the bytes held now; loop_reply_peak: the most ever
+ * held at once (never above the budget). */
+void loop_set_reply_budget(loop *l, size_t bytes);
+size_t loop_reply_bytes(const loop *l);
+size_t loop_reply_peak(const loop *l);
 
 /* ---- running ---- */
 

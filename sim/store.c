@@ -1,7 +1,9 @@
 /* store.c -- the devices' persistent state in one SQLite file: schema,
- * version check, cached statements, transactions and crash safety.  Owns
- * DIR/camsim-state.db (and SQLite's -wal/-shm beside it) and nothing else
- * on disk; knows no JSON, HTTP or device logic and keeps no global state. */
+ * version check and migration, cached statements, transactions, crash
+ * safety and the one-process lock.  Owns DIR/camsim-state.db (and
+ * SQLite's -wal/-shm beside it, and camsim-state.db.new while creating it)
+ * and DIR/camsim-state.lock, nothing else on disk; knows no JSON, HTTP or
+ * device logic and keeps no global state. */
 #include "store.h"
 #include "sim_err.h"
 
@@ -12,19 +14,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_FILE "camsim-state.db"
+#define STORE_LOCK "camsim-state.lock"
 #define STORE_APP_ID 0x63616d73 /* PRAGMA application_id: "cams" */
-#define STORE_VERSION 1         /* PRAGMA user_version of this schema */
+#define STORE_VERSION 2         /* PRAGMA user_version of this schema */
 #define STORE_BUSY_MS 5000
 
-/* Schema version 1.  Descriptors are float32 arrays in little-endian byte
+/* Schema version 2.  Descriptors are float32 arrays in little-endian byte
  * order whatever the host.  ord keeps the order people were first added.
  * tally holds each cid's number of people and of records, kept by the
  * triggers (an upsert that replaces a person fires no INSERT trigger), so
  * counting and finding what to drop beyond cap cost no scan.  No foreign
- * keys: nothing refers to another table. */
+ * keys: nothing refers to another table.  Version 2 added records.rejects
+ * (how many times a server refused the record) and the table aside (records
+ * refused too often, kept for inspection, out of the retransmission); a
+ * version 1 file is migrated at open (migrate_sql). */
+#define ASIDE_SQL \
+	"CREATE TABLE aside(id INTEGER PRIMARY KEY, cid TEXT NOT NULL," \
+	" time INTEGER NOT NULL, body TEXT NOT NULL, rejects INTEGER NOT NULL," \
+	" reason TEXT NOT NULL);" \
+	"CREATE INDEX aside_cid ON aside(cid, id);"
+
 static const char schema_sql[] =
 	"CREATE TABLE kv(cid TEXT NOT NULL, key TEXT NOT NULL,"
 	" value TEXT NOT NULL, PRIMARY KEY(cid, key)) WITHOUT ROWID;"
@@ -34,8 +49,10 @@ static const char schema_sql[] =
 	" PRIMARY KEY(cid, id));"
 	"CREATE UNIQUE INDEX faces_ord ON faces(cid, ord);"
 	"CREATE TABLE records(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" cid TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL);"
+	" cid TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL,"
+	" rejects INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX records_cid ON records(cid, id);"
+	ASIDE_SQL
 	"CREATE TABLE tally(cid TEXT PRIMARY KEY NOT NULL,"
 	" faces INTEGER NOT NULL DEFAULT 0,"
 	" records INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
@@ -50,7 +67,13 @@ static const char schema_sql[] =
 	"CREATE TRIGGER records_del AFTER DELETE ON records BEGIN"
 	" UPDATE tally SET records = records - 1 WHERE cid = old.cid; END;"
 	"PRAGMA application_id = 1667329395;" /* STORE_APP_ID */
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* From version 1 to 2, in the transaction that checked the version. */
+static const char migrate_sql[] =
+	"ALTER TABLE records ADD COLUMN rejects INTEGER NOT NULL DEFAULT 0;"
+	ASIDE_SQL
+	"PRAGMA user_version = 2;";
 
 enum {
 	S_BEGIN,
@@ -74,6 +97,11 @@ enum {
 	S_REC_NEXT,
 	S_REC_DEL,
 	S_REC_CLEAR,
+	S_REC_REJECT,
+	S_REC_ASIDE,
+	S_ASIDE_COUNT,
+	S_ASIDE_LIST,
+	S_ASIDE_TRIM,
 	S_N
 };
 
@@ -115,11 +143,22 @@ static const char *const stmt_sql[S_N] = {
 		       " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT 1",
 	[S_REC_DEL] = "DELETE FROM records WHERE cid = ?1 AND id = ?2",
 	[S_REC_CLEAR] = "DELETE FROM records WHERE cid = ?1",
+	[S_REC_REJECT] = "UPDATE records SET rejects = rejects + 1"
+			 " WHERE cid = ?1 AND id = ?2 RETURNING rejects",
+	[S_REC_ASIDE] = "INSERT INTO aside(id, cid, time, body, rejects, reason)"
+			" SELECT id, cid, time, body, rejects, ?3 FROM records"
+			" WHERE cid = ?1 AND id = ?2",
+	[S_ASIDE_COUNT] = "SELECT count(*) FROM aside WHERE cid = ?1",
+	[S_ASIDE_TRIM] = "DELETE FROM aside WHERE id IN (SELECT id FROM aside"
+			 " WHERE cid = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2)",
+	[S_ASIDE_LIST] = "SELECT id, time, rejects, reason, body FROM aside"
+			 " WHERE cid = ?1 ORDER BY id",
 };
 
 struct store {
 	sqlite3 *db;
 	char *path;              /* DIR/camsim-state.db, for messages */
+	int lock_fd;             /* DIR/camsim-state.lock, flock'd; -1 */
 	sqlite3_stmt *s[S_N];    /* prepared at open, reset after each use */
 	bool in_tx;              /* between store_begin and commit/rollback */
 	bool walking;            /* inside store_face_foreach's callback */
@@ -307,8 +346,9 @@ out:
 }
 
 /* Whether the file is a camsim state database of this version (0), an
- * empty one (*fresh), or something else (SIM_ECORRUPT). */
-static int check_schema(store *st, bool *fresh)
+ * empty one (*fresh), one of version 1 to migrate (*old), or something
+ * else (SIM_ECORRUPT). */
+static int check_schema(store *st, bool *fresh, bool *old)
 {
 	static const char sql[] =
 		"SELECT (SELECT application_id FROM pragma_application_id),"
@@ -321,7 +361,7 @@ static int check_schema(store *st, bool *fresh)
 	int64_t app, ver;
 	const unsigned char *name;
 
-	*fresh = false;
+	*fresh = *old = false;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
 		rc = db_fail(st, op);
@@ -346,6 +386,8 @@ static int check_schema(store *st, bool *fresh)
 	else if (ver > STORE_VERSION)
 		rc = fail(st, SIM_ECORRUPT, op, "schema version %lld is newer "
 			  "than this camsim's %d", (long long)ver, STORE_VERSION);
+	else if (ver == 1)
+		*old = true;
 	else if (ver != STORE_VERSION)
 		rc = fail(st, SIM_ECORRUPT, op, "schema version %lld is not "
 			  "one camsim wrote", (long long)ver);
@@ -361,10 +403,10 @@ out:
 static int setup(store *st)
 {
 	char mode[16] = "", first[256] = "";
-	bool fresh;
+	bool fresh, old;
 	int rc;
 
-	rc = check_schema(st, &fresh);
+	rc = check_schema(st, &fresh, &old);
 	if (rc < 0)
 		goto out;
 	rc = exec1(st, "PRAGMA journal_mode = WAL", "open (journal_mode)",
@@ -383,10 +425,13 @@ static int setup(store *st)
 	rc = exec1(st, "BEGIN IMMEDIATE", "open", NULL, 0);
 	if (rc < 0)
 		goto out;
-	rc = check_schema(st, &fresh);
+	rc = check_schema(st, &fresh, &old);
 	if (rc == 0 && fresh &&
 	    sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_fail(st, "open (creating the schema)");
+	if (rc == 0 && old &&
+	    sqlite3_exec(st->db, migrate_sql, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_fail(st, "open (migrating schema version 1 to 2)");
 	if (rc == 0)
 		rc = exec1(st, "COMMIT", "open (creating the schema)", NULL, 0);
 	if (rc < 0 && !sqlite3_get_autocommit(st->db))
@@ -443,6 +488,112 @@ static int make_dir(store *st, const char *dir)
 	return 0;
 }
 
+/* One process per state directory: two would each believe they own the
+ * devices, send the same records twice and undo each other's settings.
+ * flock on a file of its own (SQLite's own locks are fcntl locks on the
+ * database, which flock does not meet), released by the kernel however
+ * the holder ends; the holder's pid is written in it for the message. */
+static int take_lock(store *st, const char *dir)
+{
+	char lpath[4096], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(lpath, sizeof lpath, "%s/%s", dir, STORE_LOCK);
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EACCES) /* another user's: flock needs no write */
+		fd = open(lpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) /* and none can be made here */
+		return fail(st, SIM_EIO, "open", "cannot create the lock file "
+			    "%s: the state directory is not writable for this "
+			    "user, and devices must write their state there; "
+			    "make it writable or use another --state", lpath);
+	if (fd < 0)
+		return fail(st, SIM_EIO, "open", "cannot open the lock file %s: "
+			    "%s", lpath, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return fail(st, SIM_EIO, "open", "cannot lock %s: %s",
+				    lpath, strerror(e));
+		return fail(st, SIM_ESTATE, "open", "in use by another camsim "
+			    "process (pid %s, holding %s); one state directory "
+			    "serves one process: stop that one or give this one "
+			    "another --state", *pid ? pid : "unknown", lpath);
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* only the message of a second process loses the pid */
+	}
+	st->lock_fd = fd;
+	return 0;
+}
+
+/* A database file of 0 bytes is what a truncation or a failed copy
+ * leaves; SQLite would take it for a new database and every device would
+ * start over as new, its library and records gone.  Refused unless the
+ * WAL beside it holds the data (a database created and killed before its
+ * first checkpoint). */
+static int refuse_empty(store *st)
+{
+	char wal[4096];
+	struct stat sb;
+
+	if (stat(st->path, &sb) < 0 || sb.st_size > 0)
+		return 0;
+	snprintf(wal, sizeof wal, "%s-wal", st->path);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		return 0;
+	return fail(st, SIM_ECORRUPT, "open", "the file is empty (0 bytes), "
+		    "so it holds no device; refusing to start the devices "
+		    "anew over it.  If the devices should start new, delete "
+		    "the file; otherwise restore it from a backup");
+}
+
+/* A new state file is made whole under DIR/camsim-state.db.new and
+ * renamed into place, so that a process killed while creating it never
+ * leaves an empty camsim-state.db behind: an empty one is then always
+ * damage (refuse_empty), never our own unfinished work. */
+static int create_new(store *st)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	char tmp[4200], f[4210];
+	int rc;
+
+	snprintf(tmp, sizeof tmp, "%s.new", st->path);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(f, sizeof f, "%s%s", tmp, sfx[i]);
+		unlink(f); /* what an earlier, killed creation left */
+	}
+	if (sqlite3_open_v2(tmp, &st->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = st->db ? db_fail(st, "open (creating)")
+			    : fail(st, SIM_ENOMEM, "open", "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	rc = setup(st);
+out:
+	/* the last connection: the WAL is checkpointed and removed */
+	sqlite3_close(st->db);
+	st->db = NULL;
+	/* a WAL left by a database someone deleted must not be replayed
+	 * onto the new one */
+	for (size_t i = 1; rc == 0 && i < 3; i++) {
+		snprintf(f, sizeof f, "%s%s", st->path, sfx[i]);
+		unlink(f);
+	}
+	if (rc == 0 && rename(tmp, st->path) < 0)
+		rc = fail(st, SIM_EIO, "open", "cannot rename %s into place: %s",
+			  tmp, strerror(errno));
+	return rc;
+}
+
 int store_open(const char *dir, store **out, char *err, size_t errlen)
 {
 	store *st = NULL;
@@ -458,6 +609,8 @@ int store_open(const char *dir, store **out, char *err, size_t errlen)
 	}
 	st = calloc(1, sizeof *st);
 	if (st)
+		st->lock_fd = -1;
+	if (st)
 		st->path = malloc(strlen(dir) + sizeof "/" STORE_FILE);
 	if (!st || !st->path) {
 		rc = SIM_ENOMEM;
@@ -470,8 +623,19 @@ int store_open(const char *dir, store **out, char *err, size_t errlen)
 	rc = make_dir(st, dir);
 	if (rc < 0)
 		goto out;
+	rc = take_lock(st, dir);
+	if (rc < 0)
+		goto out;
+	rc = refuse_empty(st);
+	if (rc < 0)
+		goto out;
+	if (access(st->path, F_OK) < 0 && errno == ENOENT) {
+		rc = create_new(st);
+		if (rc < 0)
+			goto out;
+	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		rc = st->db ? db_fail(st, "open")
 			    : fail(st, SIM_ENOMEM, "open", "out of memory");
@@ -479,6 +643,14 @@ int store_open(const char *dir, store **out, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/* SQLite opens a file it may not write read-only without a word,
+	 * and every record written later would fail: refuse now. */
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		rc = fail(st, SIM_EIO, "open", "the file is read-only for this "
+			  "user, and devices must write their records to it; "
+			  "make it writable (chmod u+w) or use another --state");
+		goto out;
+	}
 	rc = setup(st);
 	if (rc < 0)
 		goto out;
@@ -503,6 +675,8 @@ void store_close(store *st)
 	for (int i = 0; i < S_N; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the flock */
 	free(st->blob);
 	free(st->desc);
 	free(st->path);
@@ -1019,5 +1193,145 @@ int store_rec_clear(store *st, const char *cid, int64_t *n)
 		rc = cid_int(st, S_REC_CLEAR, cid, "record clear", &k);
 	if (n)
 		*n = rc == 0 ? k : 0;
+	return rc;
+}
+
+/* ---- records set aside ---- */
+
+int store_rec_reject(store *st, const char *cid, int64_t id, int64_t *rejects)
+{
+	static const char op[] = "record reject";
+	sqlite3_stmt *s;
+	int e, rc;
+
+	if (rejects)
+		*rejects = 0;
+	rc = enter(st, op, cid);
+	if (rc < 0)
+		return rc;
+	s = st->s[S_REC_REJECT];
+	e = bind_str(s, 1, cid);
+	if (e == SQLITE_OK)
+		e = sqlite3_bind_int64(s, 2, id);
+	if (e != SQLITE_OK) {
+		rc = db_fail(st, op);
+		goto out;
+	}
+	e = sqlite3_step(s);
+	if (e == SQLITE_ROW) {
+		if (rejects)
+			*rejects = sqlite3_column_int64(s, 0);
+		e = sqlite3_step(s);
+	}
+	if (e != SQLITE_DONE)
+		rc = db_fail(st, op);
+	else if (sqlite3_changes64(st->db) == 0)
+		rc = fail(st, SIM_ENOTFOUND, op, "%s has no record %lld", cid,
+			  (long long)id);
+out:
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_rec_aside(store *st, const char *cid, int64_t id, const char *reason,
+		    int64_t cap)
+{
+	static const char op[] = "record set aside";
+	sqlite3_stmt *s;
+	int e, rc;
+
+	rc = enter(st, op, cid);
+	if (rc < 0)
+		return rc;
+	if (!reason || cap < 1)
+		return fail(st, SIM_EINVAL, op, "no reason or a cap below 1");
+	rc = unit_begin(st, op);
+	if (rc < 0)
+		return rc;
+	s = st->s[S_REC_ASIDE];
+	e = bind_str(s, 1, cid);
+	if (e == SQLITE_OK)
+		e = sqlite3_bind_int64(s, 2, id);
+	if (e == SQLITE_OK)
+		e = bind_str(s, 3, reason);
+	if (e != SQLITE_OK) {
+		rc = db_fail(st, op);
+		sqlite3_reset(s);
+		goto out;
+	}
+	rc = step_done(st, s, op);
+	if (rc == 0)
+		rc = del_one(st, S_REC_DEL, op, cid, "record", NULL, id);
+	if (rc < 0)
+		goto out;
+	s = st->s[S_ASIDE_TRIM];
+	e = bind_str(s, 1, cid);
+	if (e == SQLITE_OK)
+		e = sqlite3_bind_int64(s, 2, cap);
+	if (e != SQLITE_OK) {
+		rc = db_fail(st, op);
+		sqlite3_reset(s);
+		goto out;
+	}
+	rc = step_done(st, s, op);
+out:
+	return unit_end(st, rc, op);
+}
+
+int store_aside_count(store *st, const char *cid, int64_t *n)
+{
+	int64_t k = 0;
+	int rc = enter(st, "set-aside count", cid);
+
+	if (rc == 0 && !n)
+		rc = fail(st, SIM_EINVAL, "set-aside count", "no place for the "
+			  "count");
+	if (rc == 0)
+		rc = cid_int(st, S_ASIDE_COUNT, cid, "set-aside count", &k);
+	if (n)
+		*n = k;
+	return rc;
+}
+
+int store_aside_foreach(store *st, const char *cid,
+			int (*fn)(const store_aside *r, void *ud), void *ud)
+{
+	static const char op[] = "set-aside list";
+	sqlite3_stmt *s;
+	int e, rc;
+
+	rc = enter(st, op, cid);
+	if (rc < 0)
+		return rc;
+	if (!fn)
+		return fail(st, SIM_EINVAL, op, "no callback");
+	s = st->s[S_ASIDE_LIST];
+	if (bind_str(s, 1, cid) != SQLITE_OK) {
+		rc = db_fail(st, op);
+		goto out;
+	}
+	st->walking = true;
+	while ((e = sqlite3_step(s)) == SQLITE_ROW) {
+		store_aside r = {
+			.id = sqlite3_column_int64(s, 0),
+			.time = sqlite3_column_int64(s, 1),
+			.rejects = sqlite3_column_int64(s, 2),
+			.reason = (const char *)sqlite3_column_text(s, 3),
+			.body = (const char *)sqlite3_column_text(s, 4),
+			.len = (size_t)sqlite3_column_bytes(s, 4),
+		};
+		if (!r.reason)
+			r.reason = "";
+		if (!r.body)
+			r.body = "";
+		rc = fn(&r, ud);
+		if (rc)
+			goto out;
+	}
+	if (e != SQLITE_DONE)
+		rc = db_fail(st, op);
+out:
+	st->walking = false;
+	sqlite3_reset(s);
 	return rc;
 }

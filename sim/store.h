@@ -26,10 +26,14 @@ typedef struct store store;
 /* Opens or creates DIR/camsim-state.db (DIR is created when missing, one
  * level, mode 0777 less the umask).  Returns 0 and *out, or a SIM_E* code
  * with a sentence naming the file and the cause in err (SIM_ECORRUPT when
- * the file is not an SQLite database, lacks camsim's application_id, has a
- * schema version (user_version) other than this camsim's, or fails
- * PRAGMA quick_check; SIM_EIO, SIM_EDB).  A file refused before any write
- * is left untouched. */
+ * the file is not an SQLite database, is empty (0 bytes, no WAL beside
+ * it), lacks camsim's application_id, has a schema version (user_version)
+ * other than this camsim's or version 1 (migrated to 2 at open), or fails
+ * PRAGMA quick_check; SIM_EIO when it is read-only for this user;
+ * SIM_ESTATE when another process holds DIR (flock on
+ * DIR/camsim-state.lock, whose text is the holder's pid; held until
+ * store_close or the process ends); SIM_EDB).  A file refused before any
+ * write is left untouched. */
 int store_open(const char *dir, store **out, char *err, size_t errlen);
 void store_close(store *st); /* NULL is fine */
 
@@ -110,5 +114,32 @@ int store_rec_next(store *st, const char *cid, int64_t after, int64_t *id,
 int store_rec_del(store *st, const char *cid, int64_t id);
 /* Deletes every record of cid; *n (may be NULL) gets how many. */
 int store_rec_clear(store *st, const char *cid, int64_t *n);
+/* A server refused record id: its reject count goes up by one and *rejects
+ * (may be NULL) gets the new count.  SIM_ENOTFOUND when no record has that
+ * id. */
+int store_rec_reject(store *st, const char *cid, int64_t id, int64_t *rejects);
+/* Moves record id out of the records (and their count, cap and
+ * store_rec_next) into the set-aside records, with its reject count and
+ * reason (a sentence, required), then drops the oldest set-aside records
+ * of cid beyond cap (>= 1), in one unit: a server refusing everything
+ * cannot grow the file without bound.  SIM_ENOTFOUND when no record has
+ * that id. */
+int store_rec_aside(store *st, const char *cid, int64_t id, const char *reason,
+		    int64_t cap);
+
+typedef struct store_aside {
+	int64_t id, time, rejects;
+	const char *reason;
+	const char *body; /* the record as stored, len bytes, NUL-terminated */
+	size_t len;
+} store_aside;
+
+int store_aside_count(store *st, const char *cid, int64_t *n);
+/* Calls fn for each set-aside record of cid, oldest first; the pointers
+ * are valid during the call only, and fn must not call store functions
+ * on st (SIM_ESTATE).  fn returning non-zero stops the walk and that value
+ * is returned. */
+int store_aside_foreach(store *st, const char *cid,
+			int (*fn)(const store_aside *r, void *ud), void *ud);
 
 #endif

@@ -1226,6 +1226,64 @@ START_TEST(cli_runtime_failures_exit_one)
 }
 END_TEST
 
+/* Set-aside records (D26) are listed for inspection, and counted in the
+ * device's status. */
+START_TEST(set_aside_records_are_listed)
+{
+	static const char junk[] = "{\"cid\":\"cam1\",\"type\":1}";
+	int64_t id;
+	resp r;
+
+	r = get("/devices/cam1/records");
+	EXPECT(r, 200, NULL);
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "count")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
+								"records")), 0);
+	resp_free(&r);
+	loop_halt(); /* the store is the loop thread's */
+	ck_assert_int_eq(store_rec_add(g_st, "cam1", 7, junk, strlen(junk), 10,
+				       &id, NULL), 0);
+	ck_assert_int_eq(store_rec_aside(g_st, "cam1", id, "for the test", 10), 0);
+	loop_start();
+	r = get("/devices/cam1/records");
+	EXPECT(r, 200, NULL);
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "count")->valueint, 1);
+	const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json,
+								 "records"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(r0, "reason")->valuestring,
+			 "for the test");
+	ck_assert_str_eq(cJSON_GetObjectItem(r0, "body")->valuestring, junk);
+	resp_free(&r);
+	r = get("/devices/cam1");
+	EXPECT(r, 200, NULL);
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "records_set_aside")->valueint,
+			 1);
+	resp_free(&r);
+}
+END_TEST
+
+/* Two processes on one --state: the second exits 1 naming the lock and
+ * the holder (here this very process, holding it through the store). */
+START_TEST(cli_refuses_a_state_directory_in_use)
+{
+	char dir[64] = "/tmp/camsim-ctl-XXXXXX", err[256], want[32];
+	store *st;
+	run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_msg(store_open(dir, &st, err, sizeof err) == 0, "%s", err);
+	r = cli((const char *[]){"--server", DEAD_SERVER, "--cid", "cam1",
+				 "--state", dir, "--duration", "0.2", NULL});
+	ck_assert_msg(r.rc == 1, "exit %d: %s", r.rc, r.err);
+	snprintf(want, sizeof want, "pid %d", (int)getpid());
+	ck_assert_msg(strstr(r.err, dir) && strstr(r.err, "camsim-state.lock") &&
+		      strstr(r.err, want), "%s", r.err);
+	run_free(&r);
+	store_close(st);
+	rm_dir(dir);
+}
+END_TEST
+
 START_TEST(cli_runs_for_its_duration)
 {
 	char dir[64] = "/tmp/camsim-ctl-XXXXXX", tr[128];
@@ -1272,12 +1330,14 @@ int main(void)
 	tcase_add_test(api, cross_site_refused);
 	tcase_add_test(api, browser_rules_off_loopback);
 	tcase_add_test(api, image_path_reveals_nothing);
+	tcase_add_test(api, set_aside_records_are_listed);
 	suite_add_tcase(s, api);
 	tcase_set_timeout(cli_tc, 30);
 	tcase_add_test(cli_tc, cid_derivation);
 	tcase_add_test(cli_tc, cli_usage_errors);
 	tcase_add_test(cli_tc, cli_runtime_failures_exit_one);
 	tcase_add_test(cli_tc, cli_runs_for_its_duration);
+	tcase_add_test(cli_tc, cli_refuses_a_state_directory_in_use);
 	suite_add_tcase(s, cli_tc);
 	rc = tu_run(s);
 	curl_global_cleanup();

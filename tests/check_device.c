@@ -5,10 +5,17 @@
  * log clear, alarm, reboot, address change, and state after SIGKILL.
  * Every message the device sends is validated with the protocol module. */
 #include "device_int.h"
+#include "proc.h"
 #include "testsrv.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
@@ -444,6 +451,178 @@ START_TEST(scheduled_retransmission_runs_daily_at_reupload_time)
 }
 END_TEST
 
+/* Stores n records with the network down (n_records becomes want);
+ * times[] gets their `time`. */
+static void records_offline(fx *f, int n, int64_t *times, int64_t want)
+{
+	dev_network(f->d, false);
+	for (int i = 0; i < n; i++) {
+		times[i] = dev__now_s(f->d);
+		face(f, 36.5, 1);
+		loop_run_until(f->l, loop_now(f->l) + 5000);
+	}
+	ck_assert_int_eq(f->d->n_records, want);
+}
+
+/* Runs the jump clock for ms of device time. */
+static void run_for(fx *f, int64_t ms)
+{
+	int64_t end = loop_now(f->l) + ms;
+	while (loop_now(f->l) < end)
+		loop_step(f->l, 1);
+}
+
+/* How many snapshots with `time` t the server got from request from on. */
+static size_t snapshots_of(fx *f, size_t from, int64_t t)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	size_t n = 0;
+	for (size_t i = from; i < ts_count(&f->srv); i++) {
+		proto_msg m = req(f, i, &a);
+		if (m.kind == PROTO_SNAPSHOT && m.u.snapshot.time == t)
+			n++;
+	}
+	proto_arena_free(&a);
+	return n;
+}
+
+/* D26: idle mode stops at the first failure and waits for the next 3
+ * idle minutes -- and then tries again. */
+START_TEST(idle_retransmission_tries_again_after_a_failed_run)
+{
+	fx f;
+	int64_t times[3];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	records_offline(&f, 3, times, 3);
+	ts_default(&f.srv, 0, NULL); /* every exchange cut: the run fails */
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000);
+	ck_assert_uint_ge(snapshots_of(&f, base, times[0]), 1); /* it tried */
+	ck_assert_int_eq(f.d->n_records, 3);
+	ts_default(&f.srv, 200, NULL);
+	base = ts_count(&f.srv);
+	run_for(&f, 200000); /* the next 3 idle minutes */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_int_eq(f.d->n_records, 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(snapshots_of(&f, base, times[i]), 1);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A record the server refuses (a status other than 200) does not hold up
+ * the others; after 3 refusals it is set aside: kept, counted, listed,
+ * no longer sent. */
+START_TEST(a_refused_record_is_set_aside_after_three_and_the_rest_flow)
+{
+	fx f;
+	int64_t times[3];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	records_offline(&f, 3, times, 3);
+	pthread_mutex_lock(&f.srv.mu);
+	snprintf(f.srv.refuse, sizeof f.srv.refuse, "\"time\":%lld,",
+		 (long long)times[0]);
+	pthread_mutex_unlock(&f.srv.mu);
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000); /* the first idle run */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_uint_eq(snapshots_of(&f, base, times[1]), 1);
+	ck_assert_uint_eq(snapshots_of(&f, base, times[2]), 1);
+	ck_assert_int_eq(f.d->n_records, 1);
+	run_for(&f, 2 * 200000); /* two more runs: refused 3 times */
+	run_until(&f, ts_count(&f.srv));
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
+	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert(saw(&f, "set aside (refused 3 times, last with status 500)"));
+	run_for(&f, 2 * 200000); /* and it is not sent again */
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
+	cJSON *st = dev_status_json(f.d);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "records_set_aside")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "offline_records")->valueint, 0);
+	cJSON_Delete(st);
+	cJSON *l = dev_aside_json(f.d);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(cJSON_GetObjectItem(l, "count")->valueint, 1);
+	cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "records"), 0);
+	ck_assert_ptr_nonnull(r0);
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(r0, "time")->valuedouble,
+			 times[0]);
+	ck_assert_int_eq(cJSON_GetObjectItem(r0, "rejects")->valueint, 3);
+	ck_assert(strstr(cJSON_GetObjectItem(r0, "body")->valuestring,
+			 "\"type\":1"));
+	cJSON_Delete(l);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* What comes back from the store is validated before it is sent: a record
+ * that is not this device's valid snapshot is set aside, never sent, and
+ * the valid one behind it goes. */
+START_TEST(a_record_invalid_on_reading_back_is_set_aside_and_not_sent)
+{
+	static const char junk[] = "{\"cid\":\"cam000001\",\"type\":1}";
+	fx f;
+	int64_t times[1];
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	ck_assert_int_eq(store_rec_add(f.st, "cam000001", 5, junk, strlen(junk),
+				       2000, NULL, NULL), 0);
+	f.d->n_records++; /* written behind the device's back */
+	records_offline(&f, 1, times, 2);
+	size_t base = ts_count(&f.srv);
+	dev_network(f.d, true);
+	run_for(&f, 200000);
+	run_until(&f, ts_count(&f.srv));
+	for (size_t i = base; i < ts_count(&f.srv); i++)
+		ck_assert_msg(strcmp(f.srv.req[i].body, junk), "the junk was sent");
+	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 1);
+	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert(saw(&f, "invalid on reading back"));
+	fx_teardown(&f);
+}
+END_TEST
+
+/* The offline store is the outbox: a pass is stored before its upload
+ * starts (a crash mid-upload keeps it) and deleted after the 200; a
+ * retransmission run that meets it in flight does not send it again. */
+START_TEST(a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once)
+{
+	fx f;
+	int64_t n = -1;
+	fx_setup(&f);
+	apply(&f, REC_OFF);
+	run_until(&f, 2);
+	f.env.idle_reupload_ms = 300; /* a run starts while it is in flight */
+	pthread_mutex_lock(&f.srv.mu);
+	f.srv.dflt.delay_ms = 1500;
+	pthread_mutex_unlock(&f.srv.mu);
+	size_t base = ts_count(&f.srv);
+	int64_t t = dev__now_s(f.d);
+	face(&f, 36.5, 1);
+	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(f.d->n_records, 1);
+	run_until(&f, base + 1);
+	run_for(&f, 2000);
+	run_until(&f, ts_count(&f.srv));
+	ck_assert(saw(&f, "idle retransmission of 1 records"));
+	ck_assert_uint_eq(snapshots_of(&f, base, t), 1);
+	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(f.d->n_records, 0);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- upgrade */
 
 static int64_t upgrade_error(fx *f, const char *version, const char *url)
@@ -504,6 +683,32 @@ START_TEST(upgrade_errors_map_exactly)
 	ck_assert_str_eq(m.u.heartbeat.app_version, "V0.9.5");
 	ck_assert(saw(&f, "restarting into V0.9.5"));
 	proto_arena_free(&a);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* A server sending a file:, gopher: or other non-web URL gets an event
+ * that says so: the address stays, and an upgrade from there is error 1
+ * (cannot reach the download server), not a refused version. */
+START_TEST(non_http_server_and_firmware_urls_are_refused_by_scheme)
+{
+	fx f;
+	fx_setup(&f);
+	run_until(&f, 1);
+	char *before = strdup(f.d->url);
+	apply(&f, "{\"http_server_url\":\"gopher://127.0.0.1:70/1\"}");
+	ck_assert_str_eq(f.d->url, before);
+	ck_assert(saw(&f, "reject: address change refused: http_server_url "
+		      "\"gopher://127.0.0.1:70/1\" is not an http:// or https://"));
+	apply(&f, "{\"http_server_url\":\"file:///etc/passwd\","
+		  "\"http_server_port\":8080}");
+	ck_assert_str_eq(f.d->url, before);
+	ck_assert(saw(&f, "\"file:///etc/passwd\" is not an http://"));
+	ck_assert_int_eq(upgrade_error(&f, "V1.1", "file:///etc/passwd"), 1);
+	ck_assert(saw(&f, "upgrade: download_url refused: download_url "
+		      "\"file:///etc/passwd\" is not an http://"));
+	ck_assert(!saw(&f, "refused (running"));
+	free(before);
 	fx_teardown(&f);
 }
 END_TEST
@@ -768,6 +973,189 @@ START_TEST(state_survives_sigkill_at_any_moment)
 }
 END_TEST
 
+/* A server that answers the first request (the boot heartbeat) with
+ * reply, then accepts every connection and never answers. */
+typedef struct mute {
+	int lfd, port, fds[256], n;
+	const char *reply;
+	atomic_bool stop;
+	pthread_t th;
+} mute;
+
+static void *mute_main(void *ud)
+{
+	mute *m = ud;
+	bool answered = false;
+
+	while (!m->stop) {
+		struct pollfd p = {.fd = m->lfd, .events = POLLIN};
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int c = accept(m->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (answered) {
+			if (m->n < 256)
+				m->fds[m->n++] = c; /* held open, unanswered */
+			else
+				close(c);
+			continue;
+		}
+		/* the heartbeat: headers, then Content-Length bytes */
+		char buf[8192] = "";
+		size_t len = 0;
+		char *end = NULL;
+		while (len < sizeof buf - 1 && !(end = strstr(buf, "\r\n\r\n"))) {
+			ssize_t r = recv(c, buf + len, sizeof buf - 1 - len, 0);
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		const char *cl = strcasestr(buf, "content-length:");
+		size_t want = cl ? strtoul(cl + 15, NULL, 10) : 0;
+		while (end && len - (size_t)(end + 4 - buf) < want) {
+			ssize_t r = recv(c, buf + len, sizeof buf - 1 - len, 0);
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+		}
+		char head[128];
+		int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-"
+				  "Length: %zu\r\nConnection: close\r\n\r\n",
+				  strlen(m->reply));
+		(void)!send(c, head, (size_t)hn, MSG_NOSIGNAL);
+		(void)!send(c, m->reply, strlen(m->reply), MSG_NOSIGNAL);
+		close(c);
+		answered = true;
+	}
+	for (int i = 0; i < m->n; i++)
+		close(m->fds[i]);
+	return NULL;
+}
+
+static void mute_start(mute *m, const char *reply)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof a;
+
+	memset(m, 0, sizeof *m);
+	m->reply = reply;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	m->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(m->lfd, 0);
+	ck_assert_int_eq(bind(m->lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(m->lfd, 512), 0);
+	ck_assert_int_eq(getsockname(m->lfd, (struct sockaddr *)&a, &al), 0);
+	m->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&m->th, NULL, mute_main, m), 0);
+}
+
+static void mute_stop(mute *m)
+{
+	m->stop = true;
+	pthread_join(m->th, NULL);
+	close(m->lfd);
+}
+
+static size_t to_buf(char *p, size_t sz, size_t n, void *ud)
+{
+	char *b = ud;
+	size_t have = strlen(b), add = sz * n;
+	if (have + add >= 65536)
+		add = 65535 - have;
+	memcpy(b + have, p, add);
+	b[have + add] = '\0';
+	return sz * n;
+}
+
+/* One call to the control API; the status, the answer in out (64 KiB). */
+static long ctl_call(int port, const char *path, const char *body, char *out)
+{
+	char url[256];
+	long status = 0;
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: "
+						 "application/json");
+
+	out[0] = '\0';
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
+	if (body)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	return status;
+}
+
+#define OUTBOX_PASSES 40
+
+/* Item 4 of the reliability issue, as a user meets it: passes answered
+ * 200 by the control API while a server accepts their uploads and never
+ * answers, then SIGKILL: every one is in the store, to be sent later. */
+START_TEST(passes_in_flight_survive_sigkill_of_the_device_process)
+{
+	char dir[PR_DIR], log[PR_DIR + 16], server[64], body[600], *out;
+	const char *env[] = {"CAMSIM_MODELS=/nonexistent", NULL};
+	mute m;
+	int ctl = 0;
+
+	out = malloc(65536);
+	mute_start(&m, REC_OFF);
+	pr_tmpdir(dir, "outbox");
+	snprintf(log, sizeof log, "%s/device.log", dir);
+	snprintf(server, sizeof server, "http://127.0.0.1:%d/api", m.port);
+	const char *argv[] = {pr_camsim, "device", "--server", server, "--cid",
+			      "cam000001", "--state", dir, "--control",
+			      "127.0.0.1:0", NULL};
+	pid_t pid = pr_spawn(argv, env, log, NULL);
+	double t0 = pr_now();
+	while (!ctl && pr_now() - t0 < 20) {
+		char *t = tu_read(log, NULL);
+		const char *p = t ? strstr(t, "control API on port ") : NULL;
+		if (p)
+			ctl = atoi(p + 20);
+		free(t);
+		usleep(20000);
+	}
+	ck_assert_msg(ctl > 0, "the device process printed no control port");
+	/* the boot heartbeat's reply turns recognition off */
+	while (pr_now() - t0 < 20) {
+		ck_assert_int_eq(ctl_call(ctl, "/devices/cam000001", NULL, out), 200);
+		if (strstr(out, "\"face_rec\":{\"enable\":0"))
+			break;
+		usleep(20000);
+	}
+	ck_assert_msg(strstr(out, "\"face_rec\":{\"enable\":0"), "%.300s", out);
+	snprintf(body, sizeof body, "{\"image\":\"%s/fixtures/images/rgb_4x3.png\"}",
+		 tu_root());
+	for (int i = 0; i < OUTBOX_PASSES; i++)
+		ck_assert_int_eq(ctl_call(ctl, "/devices/cam000001/face", body,
+					  out), 200);
+	/* every upload is still waiting for its answer (10 s timeout) */
+	ck_assert_int_lt(pr_now() - t0, 8);
+	kill(pid, SIGKILL);
+	int status;
+	waitpid(pid, &status, 0);
+	mute_stop(&m);
+	store *st;
+	int64_t n = -1;
+	char err[256];
+	ck_assert_msg(store_open(dir, &st, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(store_rec_count(st, "cam000001", &n), 0);
+	ck_assert_int_eq(n, OUTBOX_PASSES);
+	store_close(st);
+	pr_rmdir(dir);
+	free(out);
+}
+END_TEST
+
 /* The jump clock stands still while the loop thread computes for a device
  * (loop_pause), and goes on from there: a slow host changes no verdict.
  * The real clock ignores the pause. */
@@ -802,8 +1190,10 @@ START_TEST(the_jump_clock_pauses_for_the_devices_own_computing)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	pr_find_camsim(argv[0]);
 	Suite *s = suite_create("device");
 	TCase *tc = tcase_create("device");
 	tcase_set_timeout(tc, 120);
@@ -816,6 +1206,11 @@ int main(void)
 	tcase_add_test(tc, offline_records_resent_oldest_first_with_their_time_when_idle);
 	tcase_add_test(tc, record_store_keeps_2000_and_drops_the_oldest);
 	tcase_add_test(tc, scheduled_retransmission_runs_daily_at_reupload_time);
+	tcase_add_test(tc, idle_retransmission_tries_again_after_a_failed_run);
+	tcase_add_test(tc, a_refused_record_is_set_aside_after_three_and_the_rest_flow);
+	tcase_add_test(tc, a_record_invalid_on_reading_back_is_set_aside_and_not_sent);
+	tcase_add_test(tc, a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once);
+	tcase_add_test(tc, non_http_server_and_firmware_urls_are_refused_by_scheme);
 	tcase_add_test(tc, upgrade_errors_map_exactly);
 	tcase_add_test(tc, control_log_clear_alarm_and_reboot);
 	tcase_add_test(tc, non_200_replies_are_failures_and_their_body_is_not_read);
@@ -824,6 +1219,7 @@ int main(void)
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
+	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);

@@ -640,7 +640,7 @@ START_TEST(open_refuses_garbage_and_foreign_databases_as_corrupt)
 
 	remove(p);
 	store_close(open_ok(d));
-	raw_sql(p, "PRAGMA user_version = 2");
+	raw_sql(p, "PRAGMA user_version = 3");
 	open_fails(d, SIM_ECORRUPT, "newer");
 
 	remove(p);
@@ -690,6 +690,175 @@ START_TEST(open_reports_a_damaged_page_as_corrupt)
 	ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
 	fclose(f);
 	open_fails(d, SIM_ECORRUPT, "open");
+	free(p);
+	drop_dir(d);
+}
+END_TEST
+
+/* A state file this user may not write would take every pass record and
+ * lose it: refused at open, naming the file and what to do. */
+START_TEST(a_read_only_state_file_is_refused_at_open)
+{
+	char *d = tmp_dir(), *p = db_path(d);
+	int fds[2], status;
+	pid_t pid;
+	char err[512] = "";
+	ssize_t n;
+
+	store_close(open_ok(d));
+	/* the directory writable: SQLite could make its -wal and -shm
+	 * there, and would take the file read-only without a word */
+	ck_assert_int_eq(chmod(d, 0777), 0);
+	ck_assert_int_eq(chmod(p, 0444), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* root writes anything: be nobody, who may not write this */
+		store *st = NULL;
+		int rc;
+		if (getuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(9);
+		rc = store_open(d, &st, err, sizeof err);
+		(void)!write(fds[1], err, strlen(err));
+		store_close(st);
+		free(p); /* valgrind checks the child's leaks too */
+		free(d);
+		_exit(rc == SIM_EIO ? 0 : rc == 0 ? 1 : 2);
+	}
+	close(fds[1]);
+	n = read(fds[0], err, sizeof err - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status %d: %s", status, err);
+	ck_assert_msg(strstr(err, "camsim-state.db") && strstr(err, "read-only")
+		      && strstr(err, "--state"), "%s", err);
+	chmod(p, 0644);
+	free(p);
+	drop_dir(d);
+}
+END_TEST
+
+/* An empty (0-byte) file where the state should be is damage, not a new
+ * device: refused and left as it is.  A file camsim is creating is made
+ * under another name, so an empty one is never its own. */
+START_TEST(an_empty_state_file_is_refused_and_left_alone)
+{
+	char *d = tmp_dir(), *p = db_path(d);
+	struct stat sb;
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	open_fails(d, SIM_ECORRUPT, "empty (0 bytes)");
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+	{
+		char err[512];
+		store *st;
+		store_open(d, &st, err, sizeof err);
+		ck_assert_msg(strstr(err, "delete the file"), "%s", err);
+	}
+	remove(p);
+	store_close(open_ok(d)); /* a missing file is a new device */
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_gt(sb.st_size, 0);
+	free(p);
+	drop_dir(d);
+}
+END_TEST
+
+/* Two processes on one state directory would each think they own its
+ * devices: the second is refused, told the holder's pid; the lock goes
+ * with the holder, however it ends. */
+START_TEST(a_second_process_on_one_state_directory_is_refused)
+{
+	char *d = tmp_dir(), err[512] = "", want[32];
+	int fds[2], status;
+	char c;
+	pid_t pid;
+	store *st = NULL;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		store *mine;
+		if (store_open(d, &mine, err, sizeof err) < 0)
+			_exit(3);
+		(void)!write(fds[1], "k", 1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	ck_assert_int_eq(store_open(d, &st, err, sizeof err), SIM_ESTATE);
+	ck_assert_ptr_null(st);
+	snprintf(want, sizeof want, "pid %d", (int)pid);
+	ck_assert_msg(strstr(err, want) && strstr(err, "camsim-state.lock") &&
+		      strstr(err, "another --state"), "%s", err);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(fds[0]);
+	st = open_ok(d); /* the holder is gone, and its lock with it */
+	/* and within one process too */
+	store *st2 = NULL;
+	ck_assert_int_eq(store_open(d, &st2, err, sizeof err), SIM_ESTATE);
+	ck_assert_ptr_null(st2);
+	store_close(st);
+	drop_dir(d);
+}
+END_TEST
+
+/* A file of schema version 1 (before records could be set aside) is
+ * migrated at open and keeps every record; refusals are counted and a
+ * record refused too often moves aside, kept, out of the queue. */
+START_TEST(version_1_is_migrated_and_refused_records_move_aside)
+{
+	char *d = tmp_dir(), *p = db_path(d);
+	store *st = open_ok(d);
+	int64_t id1, id2, n, rej;
+	char *body;
+	size_t len;
+
+	ck_assert_int_eq(store_rec_add(st, "cam", 10, "{\"a\":1}", 7, 100, &id1,
+				       NULL), 0);
+	ck_assert_int_eq(store_rec_add(st, "cam", 11, "{\"a\":2}", 7, 100, &id2,
+				       NULL), 0);
+	store_close(st);
+	raw_sql(p, "DROP TABLE aside; ALTER TABLE records DROP COLUMN rejects;"
+		   " PRAGMA user_version = 1");
+	st = open_ok(d);
+	ck_assert_int_eq(store_rec_count(st, "cam", &n), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(store_rec_reject(st, "cam", id1, &rej), 0);
+	ck_assert_int_eq(rej, 1);
+	ck_assert_int_eq(store_rec_reject(st, "cam", id1, &rej), 0);
+	ck_assert_int_eq(rej, 2);
+	ck_assert_int_eq(store_rec_reject(st, "cam", 999, &rej), SIM_ENOTFOUND);
+	ck_assert_int_eq(store_rec_aside(st, "cam", id1, "refused twice", 100), 0);
+	ck_assert_int_eq(store_rec_aside(st, "cam", id1, "again", 100),
+			 SIM_ENOTFOUND);
+	ck_assert_int_eq(store_rec_count(st, "cam", &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_rec_next(st, "cam", 0, &n, NULL, &body, &len), 0);
+	ck_assert_int_eq(n, id2); /* the rest flow */
+	free(body);
+	ck_assert_int_eq(store_aside_count(st, "cam", &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_aside_count(st, "other", &n), 0);
+	ck_assert_int_eq(n, 0);
+	store_close(st);
+	st = open_ok(d); /* version 2 now: opens as it is */
+	ck_assert_int_eq(store_aside_count(st, "cam", &n), 0);
+	ck_assert_int_eq(n, 1);
+	/* the set-aside records have a cap of their own */
+	ck_assert_int_eq(store_rec_aside(st, "cam", id2, "bad", 1), 0);
+	ck_assert_int_eq(store_aside_count(st, "cam", &n), 0);
+	ck_assert_int_eq(n, 1);
+	store_close(st);
 	free(p);
 	drop_dir(d);
 }
@@ -927,6 +1096,10 @@ int main(void)
 	tcase_add_test(tc, reopening_keeps_everything_and_dir_is_created_when_missing);
 	tcase_add_test(tc, open_refuses_garbage_and_foreign_databases_as_corrupt);
 	tcase_add_test(tc, open_reports_a_damaged_page_as_corrupt);
+	tcase_add_test(tc, a_read_only_state_file_is_refused_at_open);
+	tcase_add_test(tc, an_empty_state_file_is_refused_and_left_alone);
+	tcase_add_test(tc, a_second_process_on_one_state_directory_is_refused);
+	tcase_add_test(tc, version_1_is_migrated_and_refused_records_move_aside);
 	tcase_add_test(tc, sigkill_at_random_moments_loses_nothing_acknowledged);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

@@ -40,6 +40,7 @@ typedef struct testsrv {
 	ts_reply script[TS_MAX_SCRIPT];
 	size_t n_script, next;
 	ts_reply dflt;
+	char refuse[64]; /* a body holding this gets 500, whatever the script */
 } testsrv;
 
 static void ts_answer(struct mg_connection *c, const ts_reply *r)
@@ -94,6 +95,8 @@ static int ts_handler(struct mg_connection *c, void *ud)
 		body = NULL;
 	}
 	r = s->next < s->n_script ? s->script[s->next++] : s->dflt;
+	if (*s->refuse && s->n_req && strstr(s->req[s->n_req - 1].body, s->refuse))
+		r = (ts_reply){500, NULL, 0, 0};
 	pthread_mutex_unlock(&s->mu);
 	free(body);
 	ts_answer(c, &r);
