@@ -70,9 +70,6 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	FILE *f = fopen(path, "rb");
 	char buf[1 << 16];
 	size_t len;
-	adapter *a = NULL;
-	const cJSON *e, *t;
-	int rc = SCN_EINVAL;
 
 	*out = NULL;
 	if (!f) {
@@ -86,6 +83,17 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 		snprintf(err, errlen, "adapter %s: larger than 64 KiB", path);
 		return SCN_EINVAL;
 	}
+	return adp_parse(buf, len, path, out, err, errlen);
+}
+
+int adp_parse(const char *text, size_t len, const char *path, adapter **out,
+	      char *err, size_t errlen)
+{
+	adapter *a = NULL;
+	const cJSON *e, *t;
+	int rc = SCN_EINVAL;
+
+	*out = NULL;
 	if (!(a = calloc(1, sizeof *a)))
 		return SCN_ENOMEM;
 	{
@@ -102,7 +110,7 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 		else
 			snprintf(a->dir, strlen(a->dir) + 1, ".");
 	}
-	if (!(a->root = cJSON_ParseWithLength(buf, len))) {
+	if (!(a->root = cJSON_ParseWithLength(text, len))) {
 		snprintf(err, errlen, "adapter %s: not JSON", path);
 		rc = SCN_ENOTJSON;
 		goto fail;
