@@ -55,6 +55,9 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcamsim.
 
 fuzz-build: $(FUZZ_BIN)
 
+# kept, so that a second `make fuzz' links nothing again
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
+
 # Every harness for FUZZ_SECONDS on its corpus; fails naming each crash.
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
