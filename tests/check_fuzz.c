@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #define FUZZ_TARGETS(X) X(proto) X(image) X(scenario) X(adapter) X(mock) X(device)
 
@@ -30,7 +33,7 @@ static const struct target {
  * forked Check child would otherwise say only "signal 6". */
 static const char *volatile current;
 
-static void on_crash(int sig)
+static void say_current(void)
 {
 	const char *p = current;
 	if (p) {
@@ -39,16 +42,25 @@ static void on_crash(int sig)
 		(void)!write(2, p, strlen(p));
 		(void)!write(2, "\n", 1);
 	}
+}
+
+static void on_crash(int sig)
+{
+	say_current();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 static void watch(void)
 {
-	/* ASan and UBSan end with abort() after their report; a plain build
-	 * dies of SIGSEGV or SIGBUS itself */
+	/* a broken property aborts; a plain build dies of SIGSEGV or SIGBUS
+	 * itself; ASan exits after its report through the death callback
+	 * (its own SEGV handler stays); gcc's UBSan has its own copy of the
+	 * callback and names no file: CHECK_FUZZ_VERBOSE=1 names each */
 	signal(SIGABRT, on_crash);
-#if !defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
+	__sanitizer_set_death_callback(say_current);
+#else
 	signal(SIGSEGV, on_crash);
 	signal(SIGBUS, on_crash);
 	signal(SIGFPE, on_crash);
@@ -71,6 +83,9 @@ static size_t replay(const struct target *t, const char *dir)
 		buf = tu_read(l.path[i], &len);
 		ck_assert_msg(buf, "%s cannot be read", l.path[i]);
 		current = l.path[i];
+		if (getenv("CHECK_FUZZ_VERBOSE")) /* for UBSan: it exits
+						     without a callback */
+			fprintf(stderr, "check_fuzz: %s\n", current);
 		/* an exact-size copy, as libFuzzer gives it: ASan sees a read
 		 * one byte past the end (tu_read adds a NUL) */
 		uint8_t *exact = malloc(len ? len : 1);
