@@ -37,7 +37,10 @@ help:
 	@echo "make faces     the face fixtures in faces/, built from the demo photos"
 	@echo "make run       the main job: the conformance suite (scenarios/) against the"
 	@echo "               in-process mock server, reports in reports/"
-	@echo "make test      every test, again under ASan+UBSan (make sanitize), then valgrind"
+	@echo "make test      every test, again under ASan+UBSan (make sanitize), then valgrind,"
+	@echo "               then make fuzz-smoke"
+	@echo "make fuzz      every libFuzzer harness for FUZZ_SECONDS (60) each"
+	@echo "               (clang; docs/fuzzing.md); fuzz-smoke: 10 s each"
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
 	@echo "make docs      regenerate the rule catalogue in docs/protocol.md"
@@ -110,6 +113,7 @@ test: models
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 check: $(TEST_BIN) $(BUILD)/camsim
 	@sh tests/run.sh $(TEST_BIN)
@@ -143,6 +147,8 @@ docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
 	@mv $(BUILD)/protocol.md docs/protocol.md
 	@echo "docs/protocol.md: rule catalogue regenerated"
+
+include tests/fuzz/fuzz.mk
 
 # Keeps $(MODELS) (fetched, checked, 12 MB) when it lies inside $(BUILD).
 clean:

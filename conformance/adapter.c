@@ -71,26 +71,33 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len;
-	adapter *a = NULL;
-	const cJSON *e, *t;
-	int rc = SCN_EINVAL;
+	int rc;
 
 	*out = NULL;
 	rc = sim_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
 	if (rc < 0)
 		return rc == SIM_ENOMEM ? SCN_ENOMEM
 		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
-	rc = SCN_EINVAL;
-	if (!(a = calloc(1, sizeof *a))) {
-		free(buf);
+	rc = adp_parse(buf, len, path, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int adp_parse(const char *text, size_t len, const char *path, adapter **out,
+	      char *err, size_t errlen)
+{
+	adapter *a = NULL;
+	const cJSON *e, *t;
+	int rc = SCN_EINVAL;
+
+	*out = NULL;
+	if (!(a = calloc(1, sizeof *a)))
 		return SCN_ENOMEM;
-	}
 	{
 		char *real = realpath(path, NULL), *slash;
 		if (!(a->dir = strdup(real ? real : path))) {
 			free(real);
 			adp_free(a);
-			free(buf);
 			return SCN_ENOMEM;
 		}
 		free(real);
@@ -100,9 +107,7 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 		else
 			snprintf(a->dir, strlen(a->dir) + 1, ".");
 	}
-	a->root = cJSON_ParseWithLength(buf, len);
-	free(buf);
-	if (!a->root) {
+	if (!(a->root = cJSON_ParseWithLength(text, len))) {
 		snprintf(err, errlen, "adapter %s: not JSON", path);
 		rc = SCN_ENOTJSON;
 		goto fail;

@@ -17,6 +17,10 @@ typedef struct adapter adapter;
 /* Reads and checks an adapter file.  SCN_EIO / SCN_ENOTJSON / SCN_EINVAL
  * with a sentence naming the file and member in err, or 0. */
 int adp_load(const char *path, adapter **out, char *err, size_t errlen);
+/* The same from text[0..len) in memory (the fuzz harness's way in); path
+ * names it in errors and sets {adapter_dir}. */
+int adp_parse(const char *text, size_t len, const char *path, adapter **out,
+	      char *err, size_t errlen);
 void adp_free(adapter *a); /* NULL is fine */
 
 /* True when a (may be NULL) has an entry for action, or a "*" entry and

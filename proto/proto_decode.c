@@ -542,16 +542,16 @@ proto_kind proto_detect(const cJSON *json, proto_dir dir)
 	if (!cJSON_IsObject(json))
 		return PROTO_KIND_NONE;
 	if (dir == PROTO_ANY)
-		dir = cJSON_HasObjectItem(json, "type") ||
-				      cJSON_HasObjectItem(json, "cid") ||
-				      cJSON_HasObjectItem(json, "alarm")
+		dir = proto__has(json, "type") ||
+				      proto__has(json, "cid") ||
+				      proto__has(json, "alarm")
 			      ? PROTO_TO_SERVER
 			      : PROTO_TO_DEVICE;
 	if (dir == PROTO_TO_DEVICE)
 		return PROTO_REPLY;
 	t = cJSON_GetObjectItemCaseSensitive(json, "type");
 	if (!t)
-		return cJSON_HasObjectItem(json, "alarm") ? PROTO_ALARM
+		return proto__has(json, "alarm") ? PROTO_ALARM
 							  : PROTO_KIND_NONE;
 	if (!int_is(t, &type))
 		return PROTO_KIND_NONE;
@@ -561,27 +561,27 @@ proto_kind proto_detect(const cJSON *json, proto_dir dir)
 	case 4: return PROTO_FACE_LIST;
 	case 6: return PROTO_UPGRADE_RESULT;
 	case 7:
-		return cJSON_HasObjectItem(json, "strategy_manage")
+		return proto__has(json, "strategy_manage")
 			       ? PROTO_STRATEGY_RESULT
 			       : PROTO_STRATEGY_LIST;
 	case 8:
 		inner = cJSON_GetObjectItemCaseSensitive(json, "reupload");
-		return cJSON_HasObjectItem(inner, "reupload_time") ||
-				       cJSON_HasObjectItem(inner, "mode") ||
-				       cJSON_HasObjectItem(inner, "recordes_num")
+		return proto__has(inner, "reupload_time") ||
+				       proto__has(inner, "mode") ||
+				       proto__has(inner, "recordes_num")
 			       ? PROTO_REUPLOAD_SETTINGS
 			       : PROTO_REUPLOAD_RESULT;
 	case 9: return PROTO_BATCH_RESULT;
 	case 10:
 		inner = cJSON_GetObjectItemCaseSensitive(json, "config");
-		return cJSON_HasObjectItem(inner, "errcode") ||
+		return proto__has(inner, "errcode") ||
 				       !cJSON_IsObject(inner) ||
-				       (!cJSON_HasObjectItem(inner, "face_rec") &&
-					!cJSON_HasObjectItem(inner, "face_cap") &&
-					!cJSON_HasObjectItem(inner, "facemask") &&
-					!cJSON_HasObjectItem(inner, "temperature") &&
-					!cJSON_HasObjectItem(inner, "relay") &&
-					!cJSON_HasObjectItem(inner, "misc"))
+				       (!proto__has(inner, "face_rec") &&
+					!proto__has(inner, "face_cap") &&
+					!proto__has(inner, "facemask") &&
+					!proto__has(inner, "temperature") &&
+					!proto__has(inner, "relay") &&
+					!proto__has(inner, "misc"))
 			       ? PROTO_CONFIG_RESULT
 			       : PROTO_CONFIG_REPORT;
 	case 11: return PROTO_LOG_RESULT;

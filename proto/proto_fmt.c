@@ -24,10 +24,12 @@ void proto__fmt_double(char *buf, size_t n, double d)
 
 /* ---------------------------------------------------------------- dates */
 
+/* 1..9 decimal digits: ten could overflow int (a URL's port of 200
+ * digits did, and "4294967376" wrapped to port 80). */
 static bool digits(const char *p, size_t n, int *out)
 {
 	int v = 0;
-	if (n == 0)
+	if (n == 0 || n > 9)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] < '0' || p[i] > '9')

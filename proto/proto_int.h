@@ -123,6 +123,14 @@ struct proto_vctx {
 };
 
 /* proto_decode.c */
+/* Whether o has member key, spelled exactly: V1.16's keys are
+ * case-sensitive and so is the decoding, while cJSON_HasObjectItem is
+ * not (a "strAtegyId" satisfied the required strategyId). */
+static inline bool proto__has(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
+}
+
 void proto__vpush_key(proto_vctx *v, const char *key, size_t *save);
 void proto__vpush_idx(proto_vctx *v, size_t i, size_t *save);
 void proto__vpop(proto_vctx *v, size_t save);

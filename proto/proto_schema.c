@@ -1005,7 +1005,7 @@ static void check_batch_person(proto_vctx *v, const void *obj,
 		return;
 	size_t save;
 	if (p->oper_type == 1) {
-		if (!cJSON_HasObjectItem(json, "strategyId")) {
+		if (!proto__has(json, "strategyId")) {
 			proto__vpush_key(v, "strategyId", &save);
 			proto__xviol(v, &s_batch_person,
 				     "batch.person.strategyId.required",
@@ -1014,7 +1014,7 @@ static void check_batch_person(proto_vctx *v, const void *obj,
 				     "use 0 for no strategy)");
 			proto__vpop(v, save);
 		}
-		if (!cJSON_HasObjectItem(json, "image")) {
+		if (!proto__has(json, "image")) {
 			proto__vpush_key(v, "image", &save);
 			proto__xviol(v, &s_batch_person,
 				     "batch.person.image.required",
@@ -1068,7 +1068,7 @@ static void check_config_set(proto_vctx *v, const void *obj,
 	const proto_config *g = &c->cfg;
 	size_t save;
 
-	if (cJSON_HasObjectItem(json, "misc")) {
+	if (proto__has(json, "misc")) {
 		proto__vpush_key(v, "misc", &save);
 		proto__xviol(v, &s_config_set, "config_set.misc.read_only",
 			     "misc.version can only be queried, not configured "
@@ -1077,11 +1077,11 @@ static void check_config_set(proto_vctx *v, const void *obj,
 	}
 	if (!g->has_face_rec && !g->has_face_cap && !g->has_facemask &&
 	    !g->has_temperature && !g->has_relay &&
-	    !cJSON_HasObjectItem(json, "face_rec") &&
-	    !cJSON_HasObjectItem(json, "face_cap") &&
-	    !cJSON_HasObjectItem(json, "facemask") &&
-	    !cJSON_HasObjectItem(json, "temperature") &&
-	    !cJSON_HasObjectItem(json, "relay"))
+	    !proto__has(json, "face_rec") &&
+	    !proto__has(json, "face_cap") &&
+	    !proto__has(json, "facemask") &&
+	    !proto__has(json, "temperature") &&
+	    !proto__has(json, "relay"))
 		proto__xviol(v, &s_config_set, "config_set.empty",
 			     "opType 0 (configure) carries no configuration "
 			     "group (face_rec, face_cap, facemask, temperature, "
@@ -1138,7 +1138,7 @@ static void check_reply(proto_vctx *v, const void *obj, const cJSON *json)
 		}
 	}
 	for (const char *const *k = reply_reserved; *k; k++) {
-		if (!cJSON_HasObjectItem(json, *k))
+		if (!proto__has(json, *k))
 			continue;
 		proto__vpush_key(v, *k, &save);
 		proto__xviol(v, &proto__s_reply, "reply.device_message",

@@ -610,8 +610,11 @@ static void apply_batch(dev *d, const proto_batch_cmd *c,
 				dev__event(d, DEV_EV_REJECT, "batch %s: result %d: %s",
 					   p->id, result, err);
 		}
-		res[n].has_oper_type = p->has_oper_type;
-		res[n].oper_type = p->oper_type;
+		/* resultList[].operType is a MUST (1 or 3) even when the
+		 * server's item had none (or a wrong one): anything but a
+		 * delete is answered as an add, here with result 2 */
+		res[n].has_oper_type = true;
+		res[n].oper_type = p->has_oper_type && p->oper_type == 3 ? 3 : 1;
 		res[n].id = p->id;
 		res[n].has_result = true;
 		res[n].result = result;

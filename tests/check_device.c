@@ -280,6 +280,34 @@ START_TEST(query_results_take_the_next_heartbeat_slot)
 }
 END_TEST
 
+/* Found by fuzzing (fixtures/fuzz/device/batch-item-without-opertype.json):
+ * resultList[].operType is a MUST, so an item the server sent without a
+ * usable operType is answered as an add (1) with result 2, and the
+ * answer stays valid V1.16. */
+START_TEST(batch_item_without_opertype_is_answered_as_a_failed_add)
+{
+	fx f;
+	proto_arena a = PROTO_ARENA_INIT;
+	fx_setup(&f);
+	ts_push(&f.srv, 200, "{\"facelib_batch\":{\"personList\":["
+		"{\"id\":\"p1\"},{\"operType\":7,\"id\":\"p2\"},"
+		"{\"operType\":3,\"id\":\"p3\"}]}}", 0);
+	run_until(&f, 2);
+	proto_msg m = req(&f, 1, &a); /* fails unless valid V1.16 */
+	ck_assert_int_eq(m.kind, PROTO_BATCH_RESULT);
+	const proto_batch_result *r = &m.u.batch_result;
+	ck_assert_uint_eq(r->n_results, 3);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert(r->results[i].has_oper_type);
+		ck_assert_int_eq(r->results[i].oper_type, 1);
+		ck_assert_int_eq(r->results[i].result, 2);
+	}
+	ck_assert_int_eq(r->results[2].oper_type, 3);
+	proto_arena_free(&a);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- config */
 
 START_TEST(config_set_is_all_or_nothing_and_survives_a_restart)
@@ -1201,6 +1229,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, failed_facelib_add_leaves_heartbeat_on_send_time);
 	tcase_add_test(tc, hostile_photo_fails_its_add_and_batch_entry_and_the_device_serves_on);
 	tcase_add_test(tc, query_results_take_the_next_heartbeat_slot);
+	tcase_add_test(tc, batch_item_without_opertype_is_answered_as_a_failed_add);
 	tcase_add_test(tc, config_set_is_all_or_nothing_and_survives_a_restart);
 	tcase_add_test(tc, strategy_delivery_reports_each_and_keeps_only_the_valid);
 	tcase_add_test(tc, offline_records_resent_oldest_first_with_their_time_when_idle);
