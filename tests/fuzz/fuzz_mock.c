@@ -41,12 +41,26 @@ static void open_mock(mock *m)
 	pthread_mutex_init(&m->mu, NULL);
 	rc = mock__db_open(m, err, sizeof err);
 	FUZZ_CHECK(rc == 0, "an in-memory mock database: %s", err);
+	{
+		mock_opts o = {0}; /* no --fault: per-device faults only */
+		rc = mock__inject_init(m, &o, err, sizeof err);
+		FUZZ_CHECK(rc == 0, "fault injection: %s", err);
+	}
 }
 
 static void close_mock(mock *m)
 {
+	mock__inject_free(m);
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);
+}
+
+/* Where streamed admin answers (a message's body) go: counted, dropped. */
+static int sink(void *ud, const void *p, size_t n)
+{
+	(void)p;
+	*(size_t *)ud += n;
+	return 0;
 }
 
 static void one(mock *m, const char *req, size_t len)
@@ -65,7 +79,9 @@ static void one(mock *m, const char *req, size_t len)
 	if (q)
 		*q++ = '\0';
 	if (!strcmp(uri, m->path)) {
-		mock__ingest(m, body, blen, &x);
+		mock_fault_hit pre;
+		mock_fault_none(&pre);
+		mock__ingest(m, body, blen, &pre, &x);
 		if (x.status == 200 && x.body && x.ctype &&
 		    strstr(x.ctype, "json")) {
 			cJSON *j = NULL;
@@ -76,16 +92,20 @@ static void one(mock *m, const char *req, size_t len)
 			cJSON_Delete(j);
 		}
 	} else if (!strcmp(uri, "/") || !strncmp(uri, "/admin", 6)) {
+		size_t streamed = 0;
 		mock__http rq = {.method = blen ? "POST" : "GET", .uri = uri,
-				 .query = q, .body = body, .len = blen};
+				 .query = q, .body = body, .len = blen,
+				 .write = sink, .wud = &streamed};
 		mock__admin(m, &rq, &x);
+		FUZZ_CHECK(!x.written || x.status == 200, "streamed, status %d",
+			   x.status);
 	} else {
 		free(uri);
 		free(body);
 		return; /* mock.c answers 404 itself */
 	}
 	FUZZ_CHECK(x.status >= 200 && x.status <= 599, "status %d", x.status);
-	FUZZ_CHECK(x.status < 300 || x.body, "a %d without a sentence why",
+	FUZZ_CHECK(x.status < 300 || x.body || x.written, "a %d without a sentence why",
 		   x.status);
 	mock__exchange_free(&x);
 	free(uri);
