@@ -12,6 +12,7 @@
 #include "recog.h"
 #include "store.h"
 
+#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,15 +20,21 @@ static char dir[64];
 static loop *lp;
 static recog *rg;
 
+/* Removes every file the store made (the database, its WAL, a lock
+ * file...), then the directory. */
 static void cleanup(void)
 {
-	char p[128];
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[512];
+	DIR *dd = dir[0] ? opendir(dir) : NULL;
+	struct dirent *e;
 
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "%s/camsim-state.db%s", dir, sfx[i]);
-		unlink(p);
-	}
+	while (dd && (e = readdir(dd)))
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	if (dd)
+		closedir(dd);
 	if (dir[0])
 		rmdir(dir);
 	loop_free(lp);
