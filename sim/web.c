@@ -110,7 +110,7 @@ static pthread_mutex_t wd_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cv;
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static web_guard *wd_head; /* armed guards (wd_mu) */
-static bool wd_running;
+static bool wd_running, wd_tried; /* wd_mu */
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)
 {
@@ -164,7 +164,7 @@ static void *watchdog(void *ud)
 	pthread_mutex_lock(&wd_mu);
 	for (;;) {
 		web_guard *next = NULL;
-		struct timespec now;
+		struct timespec now, until;
 
 		for (web_guard *g = wd_head; g; g = g->next)
 			if (!g->fired && (!next || ts_before(&g->deadline,
@@ -180,12 +180,17 @@ static void *watchdog(void *ud)
 			shut_reading(next);
 			continue;
 		}
-		pthread_cond_timedwait(&wd_cv, &wd_mu, &next->deadline);
+		/* a copy: the guard lives on its handler's stack, and the
+		 * handler may end it and return while we wait */
+		until = next->deadline;
+		pthread_cond_timedwait(&wd_cv, &wd_mu, &until);
 	}
 	return NULL;
 }
 
-static void wd_init(void)
+/* Starts the watchdog (wd_mu held).  Lives as long as the process:
+ * listeners come and go in one run. */
+static void wd_start(void)
 {
 	pthread_condattr_t ca;
 	pthread_attr_t a;
@@ -195,12 +200,36 @@ static void wd_init(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wd_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	/* lives as long as the process: listeners come and go in one run */
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&a, 256u << 10);
 	wd_running = !pthread_create(&t, &a, watchdog, NULL);
 	pthread_attr_destroy(&a);
+	wd_tried = true;
+}
+
+/* A forked child has no watchdog thread and must not inherit a held
+ * wd_mu or the parent's guards: it starts its own on first use. */
+static void wd_prepare(void)
+{
+	pthread_mutex_lock(&wd_mu);
+}
+
+static void wd_parent(void)
+{
+	pthread_mutex_unlock(&wd_mu);
+}
+
+static void wd_child(void)
+{
+	wd_head = NULL;
+	wd_running = wd_tried = false;
+	pthread_mutex_unlock(&wd_mu);
+}
+
+static void wd_init(void)
+{
+	pthread_atfork(wd_prepare, wd_parent, wd_child);
 }
 
 void web_guard_begin(web_guard *g, struct mg_connection *conn, long ms)
@@ -226,6 +255,8 @@ void web_guard_begin(web_guard *g, struct mg_connection *conn, long ms)
 	}
 	pthread_once(&wd_once, wd_init);
 	pthread_mutex_lock(&wd_mu);
+	if (!wd_tried)
+		wd_start();
 	if (wd_running) {
 		g->next = wd_head;
 		wd_head = g;
