@@ -188,16 +188,22 @@ static void reup_fire(loop_timer *t)
 	dev__upload_pump(d);
 }
 
-static void store_record(dev *d, const dev_upload *u)
+/* Adds a record to the store and keeps the device's counts and events;
+ * *id (may be NULL) gets its id, 0 when the store refused it.  what says
+ * which record failed, for the error event.  Returns whether it is stored. */
+static bool record_add(dev *d, const char *body, size_t len, int64_t time,
+		       int64_t *id, const char *what)
 {
 	int64_t dropped = 0;
-	int rc = store_rec_add(d->env->store, d->cid, u->time, u->body, u->len,
-			       d->env->record_cap, NULL, &dropped);
+	int rc = store_rec_add(d->env->store, d->cid, time, body, len,
+			       d->env->record_cap, id, &dropped);
 
 	if (rc < 0) {
-		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " not stored: %s",
-			   u->time, store_errmsg(d->env->store));
-		return;
+		if (id)
+			*id = 0;
+		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " %s: %s",
+			   time, what, store_errmsg(d->env->store));
+		return false;
 	}
 	d->n_records += 1 - dropped;
 	d->records_dropped += dropped;
@@ -205,6 +211,13 @@ static void store_record(dev *d, const dev_upload *u)
 		dev__event(d, DEV_EV_DROP, "%" PRId64 " oldest dropped (%" PRId64
 			   " in all); %" PRId64 " kept", dropped,
 			   d->records_dropped, d->n_records);
+	return true;
+}
+
+static void store_record(dev *d, const dev_upload *u)
+{
+	if (!record_add(d, u->body, u->len, u->time, NULL, "not stored"))
+		return;
 	dev__event(d, DEV_EV_RECORD, "record of %" PRId64 " stored; %" PRId64
 		   " waiting", u->time, d->n_records);
 	dev__records_changed(d);
@@ -216,24 +229,8 @@ static void store_record(dev *d, const dev_upload *u)
 static void outbox_write(dev *d, const char *body, size_t len, int64_t time,
 			 int64_t *id)
 {
-	int64_t dropped = 0;
-	int rc = store_rec_add(d->env->store, d->cid, time, body, len,
-			       d->env->record_cap, id, &dropped);
-
-	if (rc < 0) {
-		*id = 0;
-		dev__event(d, DEV_EV_ERROR, "record of %" PRId64 " not written "
-			   "before its upload: %s", time,
-			   store_errmsg(d->env->store));
-		return;
-	}
-	d->n_records += 1 - dropped;
-	d->records_dropped += dropped;
-	if (dropped)
-		dev__event(d, DEV_EV_DROP, "%" PRId64 " oldest dropped (%" PRId64
-			   " in all); %" PRId64 " kept", dropped,
-			   d->records_dropped, d->n_records);
-	dev__records_changed(d); /* a run meets it in flight and skips it */
+	if (record_add(d, body, len, time, id, "not written before its upload"))
+		dev__records_changed(d); /* a run meets it in flight, skips it */
 }
 
 /* The server refused stored record u->record (status): one more reject;

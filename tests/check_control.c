@@ -784,39 +784,7 @@ END_TEST
 
 /* ---------------------------------------------------------------- hostile callers */
 
-static int raw_connect(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-	return fd;
-}
-
-/* Sends req on a new connection and reads the answer until the server
- * closes (at most ms); the status, and the answer in buf. */
-static int raw_ask(int port, const char *req, char *buf, size_t n, int ms)
-{
-	int fd = raw_connect(port);
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	size_t got = 0;
-	int st = 0;
-
-	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	while (got + 1 < n && poll(&p, 1, ms) == 1) {
-		ssize_t r = read(fd, buf + got, n - 1 - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	close(fd);
-	sscanf(buf, "HTTP/1.1 %d", &st);
-	return st;
-}
 
 /* Idle connections and clients that send a byte a second hold CivetWeb
  * workers; the control API must still answer others at once. */
@@ -831,7 +799,7 @@ START_TEST(slow_clients_do_not_stall)
 				   "application/json\r\nContent-Length: 100\r\n\r\n";
 
 	for (int i = 0; i < IDLE + SLOW; i++) {
-		fds[i] = raw_connect(port);
+		fds[i] = tu_connect(port);
 		if (i >= IDLE)
 			ck_assert_int_eq(write(fds[i], head, sizeof head - 1),
 					 (ssize_t)sizeof head - 1);
@@ -842,7 +810,7 @@ START_TEST(slow_clients_do_not_stall)
 		for (int i = IDLE; i < IDLE + SLOW; i++)
 			ck_assert_int_eq(write(fds[i], " ", 1), 1);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+		ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 10000), 200);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ck_assert_msg(t1.tv_sec - t0.tv_sec < 3, "GET /devices took %ld s "
 			      "beside %d idle and %d slow connections",
@@ -869,7 +837,7 @@ START_TEST(slow_body_cut_at_deadline)
 
 	ctl_set_deadline(g_c, 1500);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	fd = raw_connect(port);
+	fd = tu_connect(port);
 	ck_assert_int_eq(write(fd, head, sizeof head - 1), (ssize_t)sizeof head - 1);
 	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	/* a byte every 200 ms, until the answer comes (at most 8 s) */
@@ -906,7 +874,7 @@ END_TEST
  * Slow clients), not kept as long as it keeps sending. */
 START_TEST(slow_headers_dropped)
 {
-	int fd = raw_connect(ctl_port(g_c));
+	int fd = tu_connect(ctl_port(g_c));
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	struct timespec t0, t1;
 	bool closed = false;
@@ -940,35 +908,35 @@ START_TEST(cross_site_refused)
 		 "127.0.0.1:%d\r\nOrigin: http://attacker.example\r\n"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		 port, sizeof body - 1, body);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 403);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 5000), 403);
 	ck_assert_msg(strstr(buf, "application/json") &&
 		      strstr(buf, "\"error\":\"the Origin header is "
 			     "\\\"http://attacker.example\\\""), "%s", buf);
 	snprintf(req, sizeof req, "GET /devices HTTP/1.1\r\nHost: "
 		 "attacker.example:%d\r\n\r\n", port);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 421);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 5000), 421);
 	ck_assert_msg(strstr(buf, "the Host header is \\\"attacker.example:"), "%s",
 		      buf);
 	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
 		 "localhost:%d\r\nContent-Type: text/plain\r\nContent-Length: "
 		 "%zu\r\n\r\n%s", port, sizeof body - 1, body);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 5000), 415);
 	ck_assert_msg(strstr(buf, "the Content-Type header is \\\"text/plain\\\""),
 		      "%s", buf);
 	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
 		 "127.0.0.1:%d\r\nContent-Length: %zu\r\n\r\n%s", port,
 		 sizeof body - 1, body);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 5000), 415);
 	ck_assert_msg(strstr(buf, "Content-Type header is missing"), "%s", buf);
 	/* the API's own page, and a script */
 	snprintf(req, sizeof req, "POST /devices/cam1/door HTTP/1.1\r\nHost: "
 		 "127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\nContent-Type: "
 		 "application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
 		 port, port, sizeof body - 1, body);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 10000), 200);
 	snprintf(req, sizeof req, "GET /devices/cam1 HTTP/1.1\r\nHost: "
 		 "[::1]:%d\r\n\r\n", port);
-	ck_assert_int_eq(raw_ask(port, req, buf, sizeof buf, 10000), 200);
+	ck_assert_int_eq(tu_ask(port, req, buf, sizeof buf, 10000), 200);
 }
 END_TEST
 

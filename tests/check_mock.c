@@ -555,16 +555,6 @@ START_TEST(test_invalid_command_refused)
 }
 END_TEST
 
-static int raw_connect(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-	return fd;
-}
 
 /* What arrives within ms (at most n-1 bytes, NUL-terminated). */
 static size_t raw_read(int fd, char *buf, size_t n, int ms)
@@ -592,7 +582,7 @@ START_TEST(test_expect_100_continue)
 	fx_start(&f);
 	char *b64 = b64_photo(&raw_len);
 	char *snap = snapshot_json(CID, b64, "Ann");
-	int fd = raw_connect(f.port);
+	int fd = tu_connect(f.port);
 	int hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
 			  "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 			  "Expect: 100-continue\r\n\r\n", strlen(snap));
@@ -605,7 +595,7 @@ START_TEST(test_expect_100_continue)
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "got \"%s\"", buf);
 	close(fd);
 	/* too large: the final 413 instead of the 100, body never read */
-	fd = raw_connect(f.port);
+	fd = tu_connect(f.port);
 	hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
 		      "Content-Length: 70000000\r\nExpect: 100-continue\r\n\r\n");
 	ck_assert_int_eq(write(fd, head, (size_t)hn), hn);
@@ -1077,27 +1067,6 @@ START_TEST(test_simulated_device)
 }
 END_TEST
 
-/* Sends req on a new connection and reads the answer until the server
- * closes (at most ms); the status, and the answer in buf. */
-static int raw_ask(int port, const char *req, char *buf, size_t n, int ms)
-{
-	int fd = raw_connect(port);
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	size_t got = 0;
-	int st = 0;
-
-	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	while (got + 1 < n && poll(&p, 1, ms) == 1) {
-		ssize_t r = read(fd, buf + got, n - 1 - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	close(fd);
-	sscanf(buf, "HTTP/1.1 %d", &st);
-	return st;
-}
 
 static double secs_since(const struct timespec *t0)
 {
@@ -1122,7 +1091,7 @@ START_TEST(test_slow_clients_leave_heartbeats)
 
 	fx_start(&f);
 	for (int i = 0; i < IDLE + SLOW; i++) {
-		fds[i] = raw_connect(f.port);
+		fds[i] = tu_connect(f.port);
 		if (i >= IDLE) {
 			const char *h = (i - IDLE) % 2 ? head : part;
 			ck_assert_int_eq(write(fds[i], h, strlen(h)),
@@ -1163,7 +1132,7 @@ START_TEST(test_slow_body_cut_at_deadline)
 	memset(&f, 0, sizeof f);
 	fx_start_opts(&f, (mock_opts){.deadline_ms = 1500});
 	for (int k = 0; k < 2; k++) {
-		int fd = raw_connect(f.port);
+		int fd = tu_connect(f.port);
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		struct timespec t0;
 		char buf[4096];
@@ -1213,50 +1182,50 @@ START_TEST(test_cross_site_refused)
 		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://attacker.example"
 		 "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
 		 "%s", f.port, sizeof cmd - 1, cmd);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 403);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 403);
 	ck_assert_msg(strstr(buf, "application/json") &&
 		      strstr(buf, "{\"error\":\"the Origin header is "
 			     "\\\"http://attacker.example\\\""), "%s", buf);
 	snprintf(req, sizeof req, "GET /admin/devices HTTP/1.1\r\nHost: "
 		 "rebound.example:%d\r\n\r\n", f.port);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 421);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 421);
 	ck_assert_msg(strstr(buf, "the Host header is \\\"rebound.example:"), "%s",
 		      buf);
 	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
 		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
 		 "Content-Length: %zu\r\n\r\n%s", f.port, sizeof cmd - 1, cmd);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 415);
 	ck_assert_msg(strstr(buf, "the Content-Type header is \\\"text/plain\\\""),
 		      "%s", buf);
 	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
 		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/"
 		 "x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s", f.port,
 		 sizeof cmd - 1, cmd);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 415);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 415);
 	/* nothing was queued by any of them */
 	snprintf(req, sizeof req, "GET /admin/commands HTTP/1.1\r\nHost: "
 		 "localhost:%d\r\n\r\n", f.port);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 200);
 	ck_assert_msg(!strstr(buf, "reboot"), "%s", buf);
 	/* the mock's own page: same origin */
 	snprintf(req, sizeof req, "POST /admin/devices/cam000001/commands "
 		 "HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		 f.port, f.port, sizeof cmd - 1, cmd);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 201);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 201);
 	snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
 		 f.port);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 200);
 	/* a tablet: no Origin, any Content-Type */
 	snprintf(req, sizeof req, "POST /api/face HTTP/1.1\r\nHost: 10.0.0.5:%d\r\n"
 		 "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
 		 f.port, sizeof hb - 1, hb);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 200);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 200);
 	/* a page posting to the device endpoint */
 	snprintf(req, sizeof req, "POST /api/face HTTP/1.1\r\nHost: 127.0.0.1:%d"
 		 "\r\nOrigin: http://attacker.example\r\nContent-Type: text/plain"
 		 "\r\nContent-Length: %zu\r\n\r\n%s", f.port, sizeof hb - 1, hb);
-	ck_assert_int_eq(raw_ask(f.port, req, buf, sizeof buf, 5000), 403);
+	ck_assert_int_eq(tu_ask(f.port, req, buf, sizeof buf, 5000), 403);
 	fx_end(&f);
 }
 END_TEST
@@ -1582,7 +1551,7 @@ static size_t raw_beat(fx *f, char *buf, size_t n, int *err)
 	static const char hb[] = "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\","
 		"\"seq\":1,\"uptime\":1700000000,\"type\":3}";
 	char head[256];
-	int fd = raw_connect(f->port);
+	int fd = tu_connect(f->port);
 	int hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
 			  "Content-Type: application/json\r\nContent-Length: %zu"
 			  "\r\n\r\n%s", sizeof hb - 1, hb);
@@ -1825,7 +1794,7 @@ START_TEST(test_fault_no_100)
 	/* raw: nothing comes after the headers */
 	snprintf(body, sizeof body, "{\"app_version\":\"V1.0.0\",\"cid\":\"%s\","
 		 "\"seq\":1,\"uptime\":1700000000,\"type\":3}", CID);
-	int fd = raw_connect(f.port);
+	int fd = tu_connect(f.port);
 	int hn = snprintf(head, sizeof head, "POST /api/face HTTP/1.1\r\nHost: x\r\n"
 			  "Content-Length: %zu\r\nExpect: 100-continue\r\n\r\n",
 			  strlen(body));

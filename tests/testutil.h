@@ -3,11 +3,16 @@
 #ifndef CAMSIM_TESTUTIL_H
 #define CAMSIM_TESTUTIL_H
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* Fixtures live under the repository root; tests run from there (make
  * test) unless CAMSIM_ROOT says otherwise. */
@@ -136,6 +141,43 @@ static inline void tu_cli_free(tu_cli_result *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+/* A TCP connection to 127.0.0.1:port; fails the test when there is none. */
+static inline int tu_connect(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* Sends req (raw HTTP) on a new connection and reads the answer until the
+ * server closes or ms pass without a byte; the answer in buf (n bytes,
+ * NUL-terminated), and its HTTP/1.1 status (0 when there is none). */
+static inline int tu_ask(int port, const char *req, char *buf, size_t n,
+			 int ms)
+{
+	int fd = tu_connect(port);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	int st = 0;
+
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (got + 1 < n && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	close(fd);
+	sscanf(buf, "HTTP/1.1 %d", &st);
+	return st;
 }
 
 #endif
