@@ -1,6 +1,6 @@
 /* mock_admin.c -- the mock's admin API (JSON under /admin/) and its HTML
  * page: the bearer token check, routing, query parameters, answers.
- * Reads and queues through mock_db.c only; never touches a socket (mock.c
+ * Reads and queues through mock_view.c and mock_queue.c only; never touches a socket (mock.c
  * writes what is filled in here). */
 #include "mock_int.h"
 #include "operator.h"

@@ -1,7 +1,7 @@
 /* mock_inject.c -- the running mock's faults: the --fault list, each
  * device's list set through the admin API, the seeded generator, and what
  * a fault does to a connection (delay, reset, close, truncate).  Parsing
- * and drawing are mock_fault.c's; storing the exchange is mock_db.c's. */
+ * and drawing are mock_fault.c's; storing the exchange is mock_ingest.c's. */
 #include "mock_int.h"
 
 #include <cJSON.h>

@@ -1,6 +1,7 @@
-/* mock_int.h -- what mock.c (the HTTP server), mock_db.c (the SQLite file
- * and the command state machine) and mock_admin.c (admin API and HTML
- * page) share.  Not for use outside conformance/mock*.c. */
+/* mock_int.h -- what mock.c (the HTTP server), the database files
+ * (mock_db.c, mock_queue.c, mock_ingest.c, mock_view.c: the SQLite file and
+ * the command state machine) and mock_admin.c (admin API and HTML page)
+ * share.  Not for use outside conformance/mock*.c. */
 #ifndef CAMSIM_MOCK_INT_H
 #define CAMSIM_MOCK_INT_H
 
@@ -97,7 +98,7 @@ int64_t mock__now(mock *m);
 /* "2023-11-14T22:13:20.000Z" of UTC ms t into out[32]. */
 void mock__iso(int64_t t, char out[32]);
 
-/* ---- mock_db.c ---- */
+/* ---- mock_db.c, mock_queue.c, mock_ingest.c, mock_view.c ---- */
 
 /* Opens (creating when new) the database at m->dbpath and prepares the
  * statements.  MOCK_EDB / MOCK_ENOMEM with a sentence in err. */

@@ -1,0 +1,437 @@
+/* mock_ingest.c -- one device message into the mock's database: judges
+ * it, stores it with its violations and snapshot record, settles and packs
+ * commands (mock_queue.c) in one transaction, and logs the exchange.
+ * Knows no HTTP (mock.c answers) and builds no view (mock_view.c). */
+#include "mock_db_int.h"
+
+#include "image.h"
+#include "sim_err.h"
+
+#include <cJSON.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RAW_KEEP 4096    /* bytes kept of a body that is not JSON */
+#define RESEND_AGE_S 60  /* a record this much older than its arrival */
+
+static const char *sev_name(proto_severity s)
+{
+	return s == PROTO_MUST ? "MUST" : "SHOULD";
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+static const char *msg_cid(const proto_msg *g)
+{
+	switch (g->kind) {
+	case PROTO_SNAPSHOT: return g->u.snapshot.cid;
+	case PROTO_HEARTBEAT:
+	case PROTO_UPGRADE_RESULT: return g->u.heartbeat.cid;
+	case PROTO_FACE_LIST: return g->u.face_list.cid;
+	case PROTO_STRATEGY_RESULT: return g->u.strategy_result.cid;
+	case PROTO_STRATEGY_LIST: return g->u.strategy_list.cid;
+	case PROTO_REUPLOAD_RESULT:
+	case PROTO_CONFIG_RESULT:
+	case PROTO_LOG_RESULT:
+	case PROTO_CONTROL_RESULT: return g->u.ack.cid;
+	case PROTO_REUPLOAD_SETTINGS: return g->u.reupload_settings.cid;
+	case PROTO_BATCH_RESULT: return g->u.batch_result.cid;
+	case PROTO_CONFIG_REPORT: return g->u.config_report.cid;
+	case PROTO_ALARM: return g->u.alarm.cid;
+	default: return NULL;
+	}
+}
+
+/* A snapshot's record, prepared before the lock is taken. */
+typedef struct rec {
+	bool is;
+	char *message; /* the message, each picture replaced by its length */
+	unsigned char *image;
+	size_t image_len;
+	char sha[65];
+	bool has_time;
+	int64_t time;
+} rec;
+
+static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
+{
+	cJSON *copy = cJSON_Duplicate(json, 1);
+	cJSON *faces = cJSON_GetObjectItemCaseSensitive(copy, "faces");
+	cJSON *f;
+	int rc = MOCK_ENOMEM;
+
+	r->is = true;
+	r->has_time = g->u.snapshot.has_time;
+	r->time = g->u.snapshot.time;
+	if (!copy)
+		goto out;
+	cJSON_ArrayForEach(f, faces) {
+		if (!cJSON_IsString(f))
+			continue;
+		size_t n = strlen(f->valuestring);
+		if (f == faces->child &&
+		    img_base64_decode(f->valuestring, n, &r->image,
+				      &r->image_len) == SIM_ENOMEM)
+			goto out;
+		/* the picture is in records.image; the text keeps its size */
+		cJSON *num = cJSON_CreateNumber((double)n);
+		if (!num || !cJSON_ReplaceItemViaPointer(faces, f, num)) {
+			cJSON_Delete(num);
+			goto out;
+		}
+		f = num;
+	}
+	if (r->image)
+		img_sha256_hex(r->image, r->image_len, r->sha);
+	if (!(r->message = cJSON_PrintUnformatted(copy)))
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(copy);
+	return rc;
+}
+
+static void rec_free(rec *r)
+{
+	cJSON_free(r->message);
+	free(r->image);
+}
+
+static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
+		     rec *r, mock__sb *log)
+{
+	sqlite3_stmt *s;
+	int64_t dup = 0;
+	bool resend;
+	int e;
+
+	if (r->image) {
+		s = st(m, S_REC_DUP);
+		bind_text(s, 1, cid);
+		bind_opt_int(s, 2, r->has_time, r->time);
+		bind_text(s, 3, r->sha);
+		e = sqlite3_step(s);
+		if (e == SQLITE_ROW)
+			dup = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (e != SQLITE_ROW && e != SQLITE_DONE)
+			return MOCK_EDB;
+	}
+	resend = dup || (r->has_time && now / 1000 - r->time > RESEND_AGE_S);
+	s = st(m, S_REC_ADD);
+	sqlite3_bind_int64(s, 1, msg_id);
+	bind_text(s, 2, cid);
+	sqlite3_bind_int64(s, 3, now);
+	bind_opt_int(s, 4, r->has_time, r->time);
+	bind_text(s, 5, r->message);
+	if (r->image)
+		sqlite3_bind_blob64(s, 6, r->image, r->image_len, SQLITE_STATIC);
+	bind_text(s, 7, r->image ? r->sha : NULL);
+	sqlite3_bind_int64(s, 8, (int64_t)r->image_len);
+	sqlite3_bind_int(s, 9, resend);
+	bind_opt_int(s, 10, dup > 0, dup);
+	if (done(m, s) < 0)
+		return MOCK_EDB;
+	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
+			(long long)sqlite3_last_insert_rowid(m->db),
+			r->image_len, resend ? ", resent" : "",
+			dup ? " (a duplicate)" : "");
+	return 0;
+}
+
+static int store_violations(mock *m, int64_t msg_id, const proto_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		sqlite3_stmt *s = st(m, S_VIO_ADD);
+		sqlite3_bind_int64(s, 1, msg_id);
+		sqlite3_bind_int64(s, 2, (int64_t)i);
+		bind_text(s, 3, sev_name(rep->v[i].sev));
+		bind_text(s, 4, rep->v[i].rule);
+		bind_text(s, 5, rep->v[i].path);
+		bind_text(s, 6, rep->v[i].msg);
+		if (done(m, s) < 0)
+			return MOCK_EDB;
+	}
+	return 0;
+}
+
+static int store_device(mock *m, const char *cid, const proto_msg *g,
+			int64_t now, size_t violations)
+{
+	sqlite3_stmt *s = st(m, S_DEV_UPSERT);
+	const proto_heartbeat *h = &g->u.heartbeat;
+	bool hb = g->kind == PROTO_HEARTBEAT;
+
+	bind_text(s, 1, cid);
+	sqlite3_bind_int64(s, 2, now);
+	bind_opt_int(s, 3, hb, now);
+	bind_opt_int(s, 4, hb && h->has_seq, h->seq);
+	bind_opt_int(s, 5, hb && h->has_uptime, h->uptime);
+	bind_text(s, 6, hb ? h->app_version : NULL);
+	sqlite3_bind_int64(s, 7, (int64_t)violations);
+	return done(m, s);
+}
+
+/* What ingest judged before taking the lock. */
+typedef struct judged {
+	const char *cid, *kind;
+	const char *body; /* stored text (NULL: none) */
+	const void *raw;  /* the first bytes of a body that is not JSON */
+	size_t raw_len;
+	const char *error;
+	proto_report *rep;
+	const proto_msg *g;
+	rec *r;
+	size_t size;  /* bytes received */
+	bool skip;    /* a fault answers instead: stored, not processed */
+	bool no_pack; /* a fault answers instead of the reply: no command */
+} judged;
+
+/* The locked part of ingest: one transaction. */
+static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
+			 int64_t now)
+{
+	sqlite3_stmt *s;
+	sent *v = NULL;
+	size_t n = 0;
+	char *reply = NULL;
+	settle_ctx c = {.m = m, .cid = j->cid, .g = j->g, .now = now,
+			.log = &x->log};
+	int rc;
+
+	if ((rc = exec(m, S_BEGIN)) < 0)
+		return rc;
+	if ((rc = expire(m, now)) < 0)
+		goto out;
+	s = st(m, S_MSG_ADD);
+	bind_text(s, 1, j->cid);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, j->kind);
+	sqlite3_bind_int(s, 4, x->status);
+	bind_text(s, 5, j->body);
+	if (j->raw)
+		sqlite3_bind_blob64(s, 6, j->raw, j->raw_len, SQLITE_STATIC);
+	bind_text(s, 7, j->error);
+	sqlite3_bind_int64(s, 8, j->rep ? (int64_t)j->rep->n_must : 0);
+	sqlite3_bind_int64(s, 9, j->rep ? (int64_t)j->rep->n_should : 0);
+	sqlite3_bind_int64(s, 10, (int64_t)j->size);
+	bind_text(s, 11, x->fault.label[0] ? x->fault.label : NULL);
+	if ((rc = done(m, s)) < 0)
+		goto out;
+	c.msg_id = x->msg_id = sqlite3_last_insert_rowid(m->db);
+	if (j->rep && (rc = store_violations(m, x->msg_id, j->rep)) < 0)
+		goto out;
+	if (j->skip)
+		goto out;
+	if (j->r && j->r->is &&
+	    (rc = rec_store(m, j->cid, x->msg_id, now, j->r, &x->log)) < 0)
+		goto out;
+	if (!j->cid || x->status != 200)
+		goto out;
+	if ((rc = store_device(m, j->cid, j->g, now,
+			       j->rep->n_must + j->rep->n_should)) < 0 ||
+	    (rc = mock__load_sent(m, j->cid, &v, &n)) < 0 ||
+	    (rc = mock__settle_all(&c, v, n)) < 0)
+		goto out;
+	/* commands ride on heartbeat replies, and the next batch on the
+	 * reply to a batch result (§7's chain, D42, D53) */
+	if (!j->no_pack && (j->g->kind == PROTO_HEARTBEAT ||
+			    j->g->kind == PROTO_BATCH_RESULT))
+		rc = mock__pack(&c, v, n, j->g->kind == PROTO_BATCH_RESULT, &reply);
+	if (rc == 0 && reply) {
+		s = st(m, S_MSG_REPLY);
+		sqlite3_bind_int64(s, 1, x->msg_id);
+		bind_text(s, 2, reply);
+		rc = done(m, s);
+	}
+out:
+	mock__free_sent(v, n);
+	if (rc == 0)
+		rc = exec(m, S_COMMIT);
+	if (rc < 0) {
+		exec(m, S_ROLLBACK);
+		cJSON_free(reply);
+		return rc;
+	}
+	if (reply) {
+		x->body = reply;
+		x->len = strlen(reply);
+		x->ctype = "application/json";
+	}
+	return 0;
+}
+
+static void log_exchange(const judged *j, mock__exchange *x,
+			 int64_t now)
+{
+	mock__sb head = {0};
+	char t[32], cid[200], kind[64], msg[600], path[200];
+
+	/* one line per fact: a newline or a control character a device put
+	 * in a value must not start a line of its own (proto_esc_text) */
+	mock__iso(now, t);
+	proto_esc_text(cid, sizeof cid, j->cid ? j->cid : "-",
+		       j->cid ? strlen(j->cid) : 1, false);
+	proto_esc_text(kind, sizeof kind, j->kind ? j->kind : "(unknown)",
+		       j->kind ? strlen(j->kind) : 9, false);
+	if (x->status)
+		mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
+				(long long)x->msg_id, x->status,
+				x->status == 200 && x->body ? " " : "",
+				x->status == 200 && x->body ? x->body : "",
+				x->status == 200 && !x->body ? " (empty)" : "");
+	else
+		mock__sb_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
+				(long long)x->msg_id);
+	if (x->fault.label[0])
+		mock__sb_printf(&head, " [fault %s]", x->fault.label);
+	mock__sb_add(&head, "\n", 1);
+	if (j->error) {
+		proto_esc_text(msg, sizeof msg, j->error, strlen(j->error), false);
+		mock__sb_printf(&head, "  error: %s\n", msg);
+	}
+	for (size_t i = 0; j->rep && i < j->rep->n; i++) {
+		const proto_violation *v = &j->rep->v[i];
+		proto_esc_text(msg, sizeof msg, v->msg, v->msg ? strlen(v->msg) : 0,
+			       false);
+		proto_esc_text(path, sizeof path, v->path,
+			       v->path ? strlen(v->path) : 0, false);
+		mock__sb_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
+				v->rule, path, msg);
+	}
+	if (x->log.p)
+		mock__sb_add(&head, x->log.p, x->log.n);
+	free(x->log.p);
+	x->log = head;
+}
+
+/* Draws the faults of the body phase for j's device and sets what they
+ * change in j and x before anything is stored. */
+static void draw_faults(mock *m, judged *j, mock__exchange *x)
+{
+	mock_fault_hit *h = &x->fault;
+
+	mock__inject_draw(m, MOCK_FAULT_BODY, j->cid, h);
+	switch (h->answer) {
+	case MOCK_FAULT_STATUS:
+		mock__answer(x, h->status, "camsim mock: injected fault %s; the "
+			     "message was not processed, send it again", h->label);
+		j->skip = true;
+		break;
+	case MOCK_FAULT_RESET:
+	case MOCK_FAULT_CLOSE:
+		free(x->body);
+		x->body = NULL;
+		x->len = 0;
+		x->status = 0; /* stored as: no answer */
+		j->skip = true;
+		break;
+	case MOCK_FAULT_NOT_JSON:
+		j->no_pack = true; /* the commands stay queued */
+		break;
+	default:
+		break;
+	}
+}
+
+void mock__ingest(mock *m, const char *body, size_t len,
+		  const mock_fault_hit *pre, mock__exchange *x)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep = {0};
+	proto_msg g = {.kind = PROTO_KIND_NONE};
+	cJSON *json = NULL;
+	rec r = {0};
+	char perr[600], why[900];
+	judged j = {.rep = &rep, .g = &g, .r = &r};
+	int64_t now = mock__now(m);
+	int rc;
+
+	memset(x, 0, sizeof *x);
+	x->status = 200;
+	j.size = len;
+	if (pre)
+		x->fault = *pre;
+	else
+		mock_fault_none(&x->fault);
+	rc = proto_json_parse(body, len, &json, perr, sizeof perr);
+	if (rc == PROTO_ENOMEM)
+		goto oom;
+	if (rc < 0) {
+		snprintf(why, sizeof why, "the body is not JSON: %s", perr);
+		j.error = why;
+		j.raw = body;
+		j.raw_len = len < RAW_KEEP ? len : RAW_KEEP;
+		mock__answer(x, 400, "%s", why);
+		goto store;
+	}
+	rc = proto_decode(json, PROTO_TO_SERVER, m->prof, &a, &g, &rep);
+	if (rc == PROTO_ENOMEM || rep.oom)
+		goto oom;
+	j.body = body; /* valid UTF-8 JSON: proto_json_parse checked */
+	if (rc == PROTO_EUNKNOWN || g.kind == PROTO_KIND_NONE) {
+		const proto_violation *v = rep.n ? &rep.v[0] : NULL;
+		snprintf(why, sizeof why, "not a message of protocol V1.16: %s "
+			 "at %s: %s", v ? v->rule : "message.type.enum",
+			 v ? v->path : "$", v ? v->msg : "unknown kind");
+		j.error = why;
+		mock__answer(x, 400, "%s", why);
+		goto store;
+	}
+	j.kind = proto_kind_name(g.kind);
+	j.cid = msg_cid(&g);
+	if (g.kind == PROTO_SNAPSHOT) {
+		if (rec_prepare(json, &g, &r) < 0)
+			goto oom;
+		j.body = r.message;
+	}
+store:
+	draw_faults(m, &j, x);
+	pthread_mutex_lock(&m->mu);
+	rc = ingest_locked(m, &j, x, now);
+	if (rc < 0)
+		snprintf(why, sizeof why, "%s", sqlite3_errmsg(m->db));
+	pthread_mutex_unlock(&m->mu);
+	if (rc < 0)
+		mock__answer(x, 500, "the mock's database %s failed: %s; "
+			    "nothing was stored, send again", m->dbpath, why);
+	else if (x->fault.answer == MOCK_FAULT_NOT_JSON) {
+		mock__answer(x, 200, "<html><body>camsim mock: injected fault "
+			     "not-json</body></html>");
+		x->ctype = "text/html; charset=utf-8";
+	}
+	log_exchange(&j, x, now);
+	mock__retain(m, len);
+	goto out;
+oom:
+	mock__answer(x, 500, "the mock ran out of memory judging a %zu-byte "
+		    "body; send again", len);
+out:
+	rec_free(&r);
+	cJSON_Delete(json);
+	proto_arena_free(&a);
+	proto_report_free(&rep);
+}
+
+void mock__refuse(mock *m, int status, const char *why, mock__exchange *x)
+{
+	judged j = {.error = why};
+	int64_t now = mock__now(m);
+
+	memset(x, 0, sizeof *x);
+	mock_fault_none(&x->fault);
+	x->status = status;
+	pthread_mutex_lock(&m->mu);
+	(void)ingest_locked(m, &j, x, now);
+	pthread_mutex_unlock(&m->mu);
+	mock__answer(x, status, "%s", why);
+	log_exchange(&j, x, now);
+}
+
+void mock__exchange_free(mock__exchange *x)
+{
+	free(x->body);
+	free(x->log.p);
+	memset(x, 0, sizeof *x);
+}
