@@ -1,9 +1,10 @@
-/* control.c -- the control API's HTTP server.  CivetWeb threads parse and
- * validate each request, then hand it to the loop thread as a job
- * (loop_post) and wait for the answer; only the loop thread calls dev_*.
+/* control.c -- the control API's HTTP server.  CivetWeb threads route each
+ * request and have control_req.c parse and validate it, then hand it to the
+ * loop thread as a job (loop_post) and wait for the answer; only the loop
+ * thread calls dev_*.
  * Owns the server, the cid table and the jobs; never the devices, the loop,
  * the store or the devices' events (it only listens, through ctl_event). */
-#include "control.h"
+#include "control_int.h"
 #include "web.h"
 
 #include "image.h"
@@ -28,17 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define THERMAL_MAX 64   /* dev_thermal_script's queue */
-#define EVENTS_DEFAULT 100
-#define EVENTS_MAX 1000
-#define TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
-
 typedef struct ctl_dev {
 	char *cid; /* owned copy of dev_cid */
 	dev *d;
 } ctl_dev;
-
-typedef struct job job;
 
 struct ctl {
 	struct mg_context *mg;
@@ -53,54 +47,6 @@ struct ctl {
 	bool stopping; /* under reg_mu */
 	int answering; /* handlers between posting and replying (reg_mu) */
 	job *cur;      /* the job running on the loop thread (loop thread) */
-};
-
-typedef enum job_op {
-	OP_LIST,
-	OP_STATUS,
-	OP_EVENTS,
-	OP_ASIDE,
-	OP_FACE,
-	OP_DOOR,
-	OP_NETWORK,
-	OP_POWER,
-	OP_CLOCK,
-	OP_THERMAL,
-} job_op;
-
-typedef enum job_state { J_QUEUED, J_RUNNING, J_DONE } job_state;
-
-enum { POWER_OFF, POWER_ON, POWER_CYCLE };
-
-/* One request handed to the loop thread.  Lives in the registry below from
- * posting until the handler collects it (or gives up on it); the loop is
- * given only its id, so a job freed before the loop reaches it is simply
- * not found. */
-struct job {
-	uint64_t id;
-	ctl *c;
-	job *prev, *next; /* registry */
-	job_state state;  /* under reg_mu */
-	bool abandoned;   /* the handler left; whoever finishes frees */
-
-	job_op op;
-	dev *d;
-	const char *cid;
-	/* parameters, by op */
-	dev_face_in face;
-	unsigned char *image; /* owned; face.image points here */
-	bool flag;            /* door open, network up */
-	int power;
-	int64_t utc_s, zone_s;
-	bool has_zone;
-	double readings[THERMAL_MAX];
-	size_t n_readings;
-	size_t limit;
-
-	/* the answer, filled on the loop thread */
-	int status;
-	cJSON *answer;
-	cJSON *events; /* what d emitted while the job ran */
 };
 
 /* ------------------------------------------------------------ registry */
@@ -592,402 +538,6 @@ static int job_submit(ctl *c, job *j, cJSON **answer)
 	return status;
 }
 
-/* A short description of a JSON value for error sentences. */
-static void describe(const cJSON *v, char *out, size_t n)
-{
-	if (!v) {
-		snprintf(out, n, "missing");
-	} else if (cJSON_IsString(v)) {
-		size_t len = strlen(v->valuestring);
-		snprintf(out, n, "\"%.40s%s\", a string", v->valuestring,
-			 len > 40 ? "..." : "");
-	} else if (cJSON_IsBool(v)) {
-		snprintf(out, n, "%s, a boolean", cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		snprintf(out, n, "null");
-	} else if (cJSON_IsNumber(v)) {
-		/* shortest form that reads back the same: 136.6, not
-		 * 136.59999999999999 */
-		if (v->valuedouble == floor(v->valuedouble) &&
-		    fabs(v->valuedouble) < 1e15)
-			snprintf(out, n, "%.0f", v->valuedouble);
-		else for (int prec = 1; prec <= 17; prec++) {
-			snprintf(out, n, "%.*g", prec, v->valuedouble);
-			if (strtod(out, NULL) == v->valuedouble)
-				break;
-		}
-	} else if (cJSON_IsArray(v)) {
-		snprintf(out, n, "an array");
-	} else {
-		snprintf(out, n, "an object");
-	}
-}
-
-/* Every key of o must be in keys (NULL-terminated). */
-static int only_keys(const cJSON *o, const char *const *keys, char *err,
-		     size_t errlen)
-{
-	const cJSON *k;
-
-	for (k = o->child; k; k = k->next) {
-		const char *const *p;
-		for (p = keys; *p && strcmp(*p, k->string); p++)
-			;
-		if (!*p) {
-			char list[256] = "";
-			for (p = keys; *p; p++) {
-				strncat(list, list[0] ? ", " : "",
-					sizeof list - strlen(list) - 1);
-				strncat(list, *p, sizeof list - strlen(list) - 1);
-			}
-			snprintf(err, errlen, "unknown field \"%.60s\"; this "
-				 "endpoint takes %s", k->string, list);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* o[key] as a number in lo..hi (integer when integral).  0 with *has set
- * (false when absent and not required), or -1 with a sentence. */
-static int get_number(const cJSON *o, const char *key, bool required,
-		      double lo, double hi, bool integral, const char *unit,
-		      bool *has, double *v, char *err, size_t errlen)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	char what[96];
-
-	*has = false;
-	if (!it && !required)
-		return 0;
-	if (it && cJSON_IsNumber(it) && it->valuedouble >= lo &&
-	    it->valuedouble <= hi &&
-	    (!integral || it->valuedouble == floor(it->valuedouble))) {
-		*has = true;
-		*v = it->valuedouble;
-		return 0;
-	}
-	describe(it, what, sizeof what);
-	if (integral && hi - lo == 1)
-		snprintf(err, errlen, "%s is %s; it must be %.0f or %.0f%s", key,
-			 what, lo, hi, unit);
-	else
-		snprintf(err, errlen, "%s is %s; it must be %s from %.17g to "
-			 "%.17g%s", key, what, integral ? "an integer" : "a number",
-			 lo, hi, unit);
-	return -1;
-}
-
-static int get_bool(const cJSON *o, const char *key, bool *v, char *err,
-		    size_t errlen)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	char what[96];
-
-	if (cJSON_IsBool(it)) {
-		*v = cJSON_IsTrue(it);
-		return 0;
-	}
-	describe(it, what, sizeof what);
-	snprintf(err, errlen, "%s is %s; it must be true or false", key, what);
-	return -1;
-}
-
-/* Why a picture file was refused goes to stderr only: the caller learns
- * nothing about the file system (whether /etc/shadow exists, is readable,
- * a directory or large) beyond what every refusal says. */
-static void image_log(const char *path, const char *what)
-{
-	char safe[320];
-	size_t i = 0;
-
-	for (; path[i] && i + 1 < sizeof safe; i++)
-		safe[i] = (unsigned char)path[i] < 0x20 || path[i] == 0x7f ?
-				  '?' : path[i];
-	safe[i] = '\0';
-	fprintf(stderr, "camsim: control API: image \"%s\": %s\n", safe, what);
-}
-
-/* Reads the picture file into j->image (handler thread).  Opened without
- * blocking so that a FIFO or device path cannot hang the handler.  Returns
- * 0, or the HTTP status with a sentence; every refusal of a path reads
- * the same (image_log has the reason). */
-static int read_image(job *j, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	size_t len = 0;
-	int fd = -1, status = 400;
-
-	if (!*path) {
-		snprintf(err, errlen, "image is \"\", an empty path; it must "
-			 "name a picture file (JPEG or PNG)");
-		goto out;
-	}
-	snprintf(err, errlen, "image \"%.300s\" cannot be used: it must name a "
-		 "regular picture file that camsim may read, of at most %u bytes "
-		 "(32 MiB); camsim's standard error says why this one is not",
-		 path, CTL_IMAGE_MAX);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		image_log(path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		image_log(path, "not a regular file");
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > CTL_IMAGE_MAX) {
-		image_log(path, "larger than 32 MiB");
-		goto out;
-	}
-	j->image = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!j->image) {
-		snprintf(err, errlen, "out of memory reading image \"%.300s\"",
-			 path);
-		status = 500;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, j->image + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			image_log(path, r < 0 ? strerror(errno) :
-				  "the file shrank while being read");
-			goto out;
-		}
-		len += (size_t)r;
-	}
-	j->face.image = j->image;
-	j->face.image_len = len;
-	status = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return status;
-}
-
-static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
-{
-	static const char *const keys[] = {"image", "image_base64", "temperature",
-					   "mask", "stay", "liveness", "quality",
-					   "blur", NULL};
-	const cJSON *im = cJSON_GetObjectItemCaseSensitive(o, "image");
-	const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(o, "image_base64");
-	dev_face_in *f = &j->face;
-	bool has;
-	double v;
-
-	if (only_keys(o, keys, err, errlen))
-		return 400;
-	if (get_number(o, "temperature", false, 0, 120, false, " (°C)",
-		       &f->has_temperature, &f->temperature, err, errlen) ||
-	    get_number(o, "mask", false, 0, 1, true, " (1 wearing a mask)",
-		       &f->has_mask, &v, err, errlen))
-		return 400;
-	f->mask = f->has_mask ? (int)v : 0;
-	if (get_number(o, "stay", false, 0, 3600, false, " (seconds)", &has,
-		       &f->stay_s, err, errlen) ||
-	    get_number(o, "liveness", false, 0, 1, false, "", &f->has_liveness,
-		       &f->liveness, err, errlen) ||
-	    get_number(o, "quality", false, 0, 1, false, "", &f->has_quality,
-		       &f->quality, err, errlen) ||
-	    get_number(o, "blur", false, 0, 1, false, "", &f->has_blur,
-		       &f->blur, err, errlen))
-		return 400;
-	if (!has)
-		f->stay_s = 0;
-	if ((im != NULL) == (b64 != NULL)) {
-		snprintf(err, errlen, "%s; a face needs exactly one of \"image\" "
-			 "(a path to a picture file) and \"image_base64\" (the "
-			 "picture itself, standard base64)",
-			 im ? "both image and image_base64 are given" :
-			      "image and image_base64 are both missing");
-		return 400;
-	}
-	if (im) {
-		char what[96];
-		if (!cJSON_IsString(im)) {
-			describe(im, what, sizeof what);
-			snprintf(err, errlen, "image is %s; it must be a string "
-				 "naming a picture file", what);
-			return 400;
-		}
-		return read_image(j, im->valuestring, err, errlen);
-	}
-	if (!cJSON_IsString(b64)) {
-		char what[96];
-		describe(b64, what, sizeof what);
-		snprintf(err, errlen, "image_base64 is %s; it must be a string "
-			 "of standard base64", what);
-		return 400;
-	}
-	{
-		size_t len = strlen(b64->valuestring), n = 0;
-		int rc;
-		if (!len || !proto_base64_valid(b64->valuestring, len, &n)) {
-			snprintf(err, errlen, "image_base64 (%zu characters) is not "
-				 "standard base64 (RFC 4648: A-Z a-z 0-9 + /, '=' "
-				 "padding, no white space)%s", len,
-				 len ? "" : ": it is empty");
-			return 400;
-		}
-		if (n > CTL_IMAGE_MAX) {
-			snprintf(err, errlen, "image_base64 decodes to %zu bytes; "
-				 "the limit is %u bytes (32 MiB)", n, CTL_IMAGE_MAX);
-			return 413;
-		}
-		rc = img_base64_decode(b64->valuestring, len, &j->image,
-				       &j->face.image_len);
-		if (rc) {
-			snprintf(err, errlen, "image_base64 cannot be decoded: %s",
-				 sim_strerror(rc));
-			return rc == SIM_ENOMEM ? 500 : 400;
-		}
-		j->face.image = j->image;
-	}
-	return 0;
-}
-
-static int parse_power(const cJSON *o, job *j, char *err, size_t errlen)
-{
-	static const char *const keys[] = {"action", NULL};
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "action");
-	char what[96];
-
-	if (only_keys(o, keys, err, errlen))
-		return 400;
-	if (cJSON_IsString(a)) {
-		if (!strcmp(a->valuestring, "on"))
-			j->power = POWER_ON;
-		else if (!strcmp(a->valuestring, "off"))
-			j->power = POWER_OFF;
-		else if (!strcmp(a->valuestring, "cycle"))
-			j->power = POWER_CYCLE;
-		else
-			goto bad;
-		return 0;
-	}
-bad:
-	describe(a, what, sizeof what);
-	snprintf(err, errlen, "action is %s; it must be \"on\", \"off\" or "
-		 "\"cycle\"", what);
-	return 400;
-}
-
-static int parse_clock(const cJSON *o, job *j, char *err, size_t errlen)
-{
-	static const char *const keys[] = {"time", "zone", NULL};
-	bool has;
-	double t, z = 0;
-
-	if (only_keys(o, keys, err, errlen) ||
-	    get_number(o, "time", true, 0, (double)TIME_MAX, true,
-		       " (UTC seconds, 1970 to 9999)", &has, &t, err, errlen) ||
-	    get_number(o, "zone", false, -43200, 50400, true,
-		       " (seconds east of UTC, UTC-12 to UTC+14)", &j->has_zone,
-		       &z, err, errlen))
-		return 400;
-	j->utc_s = (int64_t)t;
-	j->zone_s = (int64_t)z;
-	return 0;
-}
-
-static int parse_thermal(const cJSON *o, job *j, char *err, size_t errlen)
-{
-	static const char *const keys[] = {"readings", NULL};
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings");
-	const cJSON *e;
-	char what[96];
-	int n;
-
-	if (only_keys(o, keys, err, errlen))
-		return 400;
-	n = cJSON_IsArray(r) ? cJSON_GetArraySize(r) : -1;
-	if (n < 1 || n > THERMAL_MAX) {
-		if (n >= 0)
-			snprintf(what, sizeof what, "an array of %d", n);
-		else
-			describe(r, what, sizeof what);
-		snprintf(err, errlen, "readings is %s; it must be an array of 1 "
-			 "to %d temperatures (°C)", what, THERMAL_MAX);
-		return 400;
-	}
-	j->n_readings = 0;
-	cJSON_ArrayForEach(e, r) {
-		if (!cJSON_IsNumber(e) || e->valuedouble < 0 ||
-		    e->valuedouble > 120) {
-			describe(e, what, sizeof what);
-			snprintf(err, errlen, "readings[%zu] is %s; it must be a "
-				 "number from 0 to 120 (°C)", j->n_readings, what);
-			return 400;
-		}
-		j->readings[j->n_readings++] = e->valuedouble;
-	}
-	return 0;
-}
-
-/* Parses the body for a button; returns 0 or the HTTP status with err. */
-static int parse_body(job *j, const char *body, size_t len, char *err,
-		      size_t errlen)
-{
-	cJSON *o = NULL;
-	char jerr[256];
-	int status = 400;
-
-	if (proto_json_blank(body, 0, len)) {
-		snprintf(err, errlen, "the request body is empty; this endpoint "
-			 "takes a JSON object (docs/device.md, Control API)");
-		goto out;
-	}
-	switch (proto_json_parse(body, len, &o, jerr, sizeof jerr)) {
-	case 0:
-		break;
-	case PROTO_ENOMEM:
-		snprintf(err, errlen, "out of memory parsing the request body");
-		status = 500;
-		goto out;
-	default:
-		snprintf(err, errlen, "the request body is not JSON: %s", jerr);
-		goto out;
-	}
-	if (!cJSON_IsObject(o)) {
-		char what[96];
-		describe(o, what, sizeof what);
-		snprintf(err, errlen, "the request body is %s; it must be a JSON "
-			 "object", what);
-		goto out;
-	}
-	switch (j->op) {
-	case OP_FACE:
-		status = parse_face(o, j, err, errlen);
-		break;
-	case OP_DOOR:
-	case OP_NETWORK: {
-		const char *key = j->op == OP_DOOR ? "open" : "up";
-		const char *const keys[] = {key, NULL};
-		status = only_keys(o, keys, err, errlen) ||
-			 get_bool(o, key, &j->flag, err, errlen) ? 400 : 0;
-		break;
-	}
-	case OP_POWER:
-		status = parse_power(o, j, err, errlen);
-		break;
-	case OP_CLOCK:
-		status = parse_clock(o, j, err, errlen);
-		break;
-	case OP_THERMAL:
-		status = parse_thermal(o, j, err, errlen);
-		break;
-	default:
-		status = 0;
-		break;
-	}
-out:
-	cJSON_Delete(o);
-	return status;
-}
-
 static int cid_cmp(const void *a, const void *b)
 {
 	return strcmp(((const ctl_dev *)a)->cid, ((const ctl_dev *)b)->cid);
@@ -1021,54 +571,6 @@ static const struct endpoint endpoints[] = {
 	{"thermal", "POST", OP_THERMAL, "/devices/{cid}/thermal"},
 };
 
-/* Copies the URL-decoded path segment starting at *p (raw) into seg. */
-static bool next_segment(const char **p, char *seg, size_t n)
-{
-	const char *s = *p, *e;
-	int r;
-
-	if (*s != '/')
-		return false;
-	s++;
-	e = strchr(s, '/');
-	if (!e)
-		e = s + strlen(s);
-	if ((size_t)(e - s) >= n)
-		return false;
-	r = mg_url_decode(s, (int)(e - s), seg, (int)n, 0);
-	if (r < 0)
-		return false;
-	*p = e;
-	return true;
-}
-
-/* ?limit=N; 0 or -1 with a sentence. */
-static int parse_limit(const char *q, size_t *limit, char *err, size_t errlen)
-{
-	char v[32];
-	char *end;
-	long n;
-
-	*limit = EVENTS_DEFAULT;
-	if (!q || !*q)
-		return 0;
-	if (mg_get_var(q, strlen(q), "limit", v, sizeof v) < 0 ||
-	    strncmp(q, "limit=", 6) || strchr(q, '&')) {
-		snprintf(err, errlen, "unknown query \"%.60s\"; this endpoint "
-			 "takes only ?limit=N (1 to %d)", q, EVENTS_MAX);
-		return -1;
-	}
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (!*v || *end || errno || n < 1 || n > EVENTS_MAX) {
-		snprintf(err, errlen, "limit is \"%.30s\"; it must be an integer "
-			 "from 1 to %d", v, EVENTS_MAX);
-		return -1;
-	}
-	*limit = (size_t)n;
-	return 0;
-}
-
 /* Routes the request and builds its job (handler thread): 0 and *out, or
  * the HTTP status with a sentence in err (and *allow for 405). */
 static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
@@ -1095,16 +597,16 @@ static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
 	if ((status = web_check_site(&c->site, &rq, WEB_CHECK_ALL, err, errlen)))
 		return status;
 	status = 404;
-	if (!p || !next_segment(&p, seg0, sizeof seg0) || strcmp(seg0, "devices"))
+	if (!p || !ctl__next_segment(&p, seg0, sizeof seg0) || strcmp(seg0, "devices"))
 		goto no_endpoint;
 	if (!*p || !strcmp(p, "/")) {
 		ep = &list_endpoint;
 	} else {
-		if (!next_segment(&p, cid, sizeof cid) || !*cid)
+		if (!ctl__next_segment(&p, cid, sizeof cid) || !*cid)
 			goto no_endpoint;
 		act[0] = '\0';
 		if (*p && strcmp(p, "/") &&
-		    (!next_segment(&p, act, sizeof act) || (*p && strcmp(p, "/"))))
+		    (!ctl__next_segment(&p, act, sizeof act) || (*p && strcmp(p, "/"))))
 			goto no_endpoint;
 		for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++)
 			if (!strcmp(endpoints[i].name, act))
@@ -1132,7 +634,7 @@ static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
 	j->d = cd ? cd->d : NULL;
 	j->cid = cd ? cd->cid : NULL;
 	if (ep->op == OP_EVENTS &&
-	    parse_limit(ri->query_string, &j->limit, err, errlen)) {
+	    ctl__parse_limit(ri->query_string, &j->limit, err, errlen)) {
 		job_free(j);
 		return 400;
 	}
@@ -1140,7 +642,7 @@ static int prepare(ctl *c, struct mg_connection *conn, web_guard *g,
 		status = web_read_body(conn, g, CTL_BODY_MAX, "48 MiB", false, &body,
 				       &blen, err, errlen);
 		if (!status)
-			status = parse_body(j, body, blen, err, errlen);
+			status = ctl__parse_body(j, body, blen, err, errlen);
 		free(body);
 		if (status) {
 			job_free(j);
