@@ -295,6 +295,7 @@ static void seq_hazards(srun *r, size_t ex, devrun *dv, const cJSON *reply)
 		char *txt;
 		unsigned long sig;
 		int64_t seq;
+		bool known = false;
 		if (!cJSON_IsNumber(sq))
 			continue;
 		seq = (int64_t)sq->valuedouble;
@@ -322,19 +323,21 @@ static void seq_hazards(srun *r, size_t ex, devrun *dv, const cJSON *reply)
 					      "used as its seq: its success cannot "
 					      "be told from a plain heartbeat "
 					      "(NOTES.md, the seq mechanism)", seq);
-		if (dv->n_seqs < ARRAY_SIZE(dv->seqs)) {
-			bool known = false;
-			for (size_t k = 0; k < dv->n_seqs; k++)
-				known |= dv->seqs[k].seq == seq &&
-					 dv->seqs[k].sig == sig;
-			if (!known) {
-				seqrec *s = &dv->seqs[dv->n_seqs++];
-				s->seq = seq;
-				s->sig = sig;
-				s->ex = ex;
-				snprintf(s->member, sizeof s->member, "%s",
-					 members[i]);
-			}
+		/* every seq is kept, however many (a later reuse of any
+		 * is a hazard); out of memory makes the run an error
+		 * (verdict_of) rather than a check that stopped looking */
+		for (size_t k = 0; k < dv->n_seqs; k++)
+			known |= dv->seqs[k].seq == seq && dv->seqs[k].sig == sig;
+		if (known)
+			continue;
+		run__grow((void **)&dv->seqs, &dv->cap_seqs, dv->n_seqs + 1,
+			  sizeof *dv->seqs, &r->oom);
+		if (dv->n_seqs < dv->cap_seqs) {
+			seqrec *s = &dv->seqs[dv->n_seqs++];
+			s->seq = seq;
+			s->sig = sig;
+			s->ex = ex;
+			snprintf(s->member, sizeof s->member, "%s", members[i]);
 		}
 	}
 }
@@ -486,9 +489,12 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 									   "seq");
 			if (cJSON_IsNumber(t) && t->valuedouble == 3 &&
 			    cJSON_IsNumber(sq) && sq->valuedouble > 1000000000) {
-				dv->hb_seqs[dv->n_hb % 32] = (int64_t)sq->valuedouble;
-				if (dv->n_hb < 32)
-					dv->n_hb++;
+				run__grow((void **)&dv->hb_seqs, &dv->cap_hb,
+					  dv->n_hb + 1, sizeof *dv->hb_seqs,
+					  &r->oom);
+				if (dv->n_hb < dv->cap_hb)
+					dv->hb_seqs[dv->n_hb++] =
+						(int64_t)sq->valuedouble;
 			}
 			/* what the server received settles its commands */
 			if (answered && proto_decode(xc->req, PROTO_TO_SERVER,

@@ -1,7 +1,8 @@
-/* runner_int.h -- what the runner's three files share: runner.c (the run:
- * worker pool, interruption, one scenario's set-up, verdict and free),
- * runner_check.c (the checks every exchange gets) and runner_step.c (the
- * scenario's steps and expectations).  Not for use outside them. */
+/* runner_int.h -- what the runner's four files share: runner_pool.c (the
+ * run: worker pool, interruption, timeouts, the run document), runner.c
+ * (one scenario's set-up, play, verdict and free), runner_check.c (the
+ * checks every exchange gets) and runner_step.c (the scenario's steps and
+ * expectations).  Not for use outside them. */
 #ifndef CAMSIM_RUNNER_INT_H
 #define CAMSIM_RUNNER_INT_H
 
@@ -111,10 +112,10 @@ typedef struct seqrec {
 typedef struct devrun {
 	dev *d;
 	char cid[80];
-	seqrec seqs[64];
-	size_t n_seqs;
-	int64_t hb_seqs[32]; /* heartbeat seqs that were send times */
-	size_t n_hb;
+	seqrec *seqs;        /* every command seq sent, for seq-hazard */
+	size_t n_seqs, cap_seqs;
+	int64_t *hb_seqs;    /* every heartbeat seq that was a send time */
+	size_t n_hb, cap_hb;
 	int64_t interval_s;  /* the heartbeat interval the scenario expects */
 	long bad_clock_ex;   /* the reply whose time_set made the device's
 				clock implausible, or -1 */
@@ -237,6 +238,12 @@ void run__stop(srun *r, int why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The package server, started on first use; NULL (err set) if it cannot. */
 const char *run__pkg_base(srun *r, char *err, size_t errlen);
+/* Runs scenario sh->s[idx] to its end (worker thread) and returns its
+ * report entry (the caller owns it); NULL when out of memory. */
+cJSON *run__one(shared *sh, size_t idx);
+/* The report entry of scenario s that did not run: status ("skip",
+ * "error") and why. */
+cJSON *run__not_run(const scenario *s, const char *status, const char *why);
 
 /* ---- runner_check.c ---- */
 void run__on_exchange(void *ud, dev *d, const dev_exchange *x);

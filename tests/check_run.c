@@ -633,6 +633,69 @@ START_TEST(fail_on_warning_turns_a_seq_hazard_into_a_failure)
 }
 END_TEST
 
+/* The seq-hazard check remembers every seq a device was sent, not only the
+ * first 64: 70 config reads with seqs 1..70, then a different command
+ * with seq 70 is a hazard. */
+START_TEST(seq_hazard_sees_a_seq_reused_after_the_first_64)
+{
+	enum { N = 70 };
+	static const char step[] =
+		"{\"operator\":\"raw\",\"reply\":{\"config\":{\"opType\":1,"
+		"\"seq\":%d}}},"
+		"{\"expect\":\"message\",\"from\":\"device\","
+		"\"kind\":\"config_report\"},";
+	char *text = malloc(N * sizeof step + 512), want[80];
+	size_t len;
+	const char *msg;
+	cJSON *doc;
+
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)sprintf(text, "{\"name\":\"x\",\"title\":\"t\","
+			      "\"sections\":[\"4\"],\"steps\":[");
+	for (int i = 1; i <= N; i++)
+		len += (size_t)sprintf(text + len, step, i);
+	sprintf(text + len, "{\"operator\":\"raw\",\"reply\":{\"facelib_manage\":"
+		"{\"type\":5,\"seq\":%d}}},{\"expect\":\"message\",\"from\":"
+		"\"device\",\"kind\":\"face_list\"}]}", N);
+	doc = run_text(text, "mock");
+	msg = cJSON_GetObjectItem(check_of(doc, "seq-hazard"), "message")
+		      ->valuestring;
+	snprintf(want, sizeof want, "facelib_manage.seq %d was already used", N);
+	ck_assert_msg(!strcmp(status_of(doc, "seq-hazard"), "warn") &&
+		      strstr(msg, want), "seq-hazard: %s: %s",
+		      status_of(doc, "seq-hazard"), msg);
+	cJSON_Delete(doc);
+	free(text);
+}
+END_TEST
+
+/* The heartbeat send times the seq-hazard check compares facelib seqs with
+ * are all of them, not a ring of 32: 50 heartbeats later, a facelib_manage
+ * whose seq is the first heartbeat's send time (the device clock starts
+ * at 1800000000 and the first heartbeat goes at once) is a hazard. */
+START_TEST(seq_hazard_remembers_every_heartbeat_send_time)
+{
+	static const char text[] =
+		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"4\"],"
+		"\"devices\":[{\"id\":\"dev\",\"interval\":3,"
+		"\"clock\":1800000000}],\"steps\":["
+		"{\"wait\":150},"
+		"{\"operator\":\"raw\",\"reply\":{\"facelib_manage\":{\"type\":5,"
+		"\"seq\":1800000000}}},"
+		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"face_list\"}"
+		"]}";
+	cJSON *doc = run_text(text, "mock");
+	const char *msg = cJSON_GetObjectItem(check_of(doc, "seq-hazard"),
+					      "message")->valuestring;
+
+	ck_assert_msg(!strcmp(status_of(doc, "seq-hazard"), "warn") &&
+		      strstr(msg, "facelib_manage.seq 1800000000 equals a "
+			     "heartbeat send time"), "seq-hazard: %s: %s",
+		      status_of(doc, "seq-hazard"), msg);
+	cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(allow_rules_show_a_provoked_violation_without_counting_it)
 {
 	static const char head[] =
@@ -714,6 +777,8 @@ static Suite *suite(void)
 	tcase_add_test(t, adapter_values_never_become_shell_syntax);
 	tcase_add_test(t, each_broken_server_is_caught_by_its_check);
 	tcase_add_test(t, fail_on_warning_turns_a_seq_hazard_into_a_failure);
+	tcase_add_test(t, seq_hazard_sees_a_seq_reused_after_the_first_64);
+	tcase_add_test(t, seq_hazard_remembers_every_heartbeat_send_time);
 	tcase_add_test(t, allow_rules_show_a_provoked_violation_without_counting_it);
 	tcase_add_test(t, a_clock_the_server_set_badly_is_not_blamed_on_the_device);
 	suite_add_tcase(s, t);
