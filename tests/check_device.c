@@ -196,10 +196,17 @@ START_TEST(failed_facelib_add_leaves_heartbeat_on_send_time)
 		ck_assert_int_eq(m.u.heartbeat.seq, T0 / 1000 + 10 * (int64_t)i);
 	}
 	ck_assert(saw(&f, "facelib add p1 failed: not a JPEG or PNG picture"));
-	/* a 4x3 picture holds no face; without models (valgrind runs) the
-	 * device says recognition is unavailable instead */
-	ck_assert(recog_available(f.rg) ? saw(&f, "no face found in the 4x3")
-					 : saw(&f, "recognition unavailable"));
+	/* a 4x3 picture holds no face; under valgrind (the models out of
+	 * reach, tests/run.sh) the device says recognition is unavailable
+	 * instead.  Elsewhere the models must load: a normal run where they
+	 * do not fails here rather than passing as a valgrind run. */
+	if (tu_valgrind()) {
+		ck_assert(saw(&f, "recognition unavailable"));
+	} else {
+		ck_assert_msg(recog_available(f.rg), "the recognition models do "
+			      "not load (run `make models`)");
+		ck_assert(saw(&f, "no face found in the 4x3"));
+	}
 	ck_assert_int_eq(dev_library_size(f.d), 0);
 	free(png);
 	proto_arena_free(&a);

@@ -258,7 +258,7 @@ static char *snapshot_json(const char *cid, const char *b64, const char *name)
 
 /* ---------------------------------------------------------------- tests */
 
-START_TEST(test_empty_reply_and_device_list)
+START_TEST(heartbeat_with_nothing_queued_gets_an_empty_reply_and_lists_the_device)
 {
 	fx f;
 	fx_start(&f);
@@ -278,7 +278,7 @@ START_TEST(test_empty_reply_and_device_list)
 }
 END_TEST
 
-START_TEST(test_seq_confirms)
+START_TEST(facelib_op_numbered_from_1_is_confirmed_by_the_heartbeat_echoing_its_seq)
 {
 	fx f;
 	fx_start(&f);
@@ -309,7 +309,7 @@ START_TEST(test_seq_confirms)
 }
 END_TEST
 
-START_TEST(test_seq_differs_fails)
+START_TEST(facelib_op_fails_when_the_next_heartbeat_carries_another_seq)
 {
 	fx f;
 	char *d;
@@ -329,7 +329,7 @@ END_TEST
 
 /* One facelib op in flight per device; a reply keeps queue order, so a
  * command the device would apply earlier (D5) waits for the next one. */
-START_TEST(test_packing_order)
+START_TEST(reply_carries_one_facelib_op_at_a_time_in_queue_order)
 {
 	fx f;
 	fx_start(&f);
@@ -378,7 +378,7 @@ static void post_ok(fx *f, const char *json)
 	resp_free(&r);
 }
 
-START_TEST(test_result_messages)
+START_TEST(result_messages_settle_their_commands_and_an_unknown_seq_settles_nothing)
 {
 	fx f;
 	fx_start(&f);
@@ -431,7 +431,7 @@ START_TEST(test_result_messages)
 }
 END_TEST
 
-START_TEST(test_batch_chain)
+START_TEST(next_facelib_batch_rides_alone_on_the_reply_to_a_batch_result)
 {
 	fx f;
 	fx_start(&f);
@@ -468,7 +468,7 @@ START_TEST(test_batch_chain)
 }
 END_TEST
 
-START_TEST(test_timeout_on_fake_clock)
+START_TEST(sent_command_times_out_on_the_mock_clock_and_a_late_result_changes_nothing)
 {
 	fx f;
 	fx_start(&f);
@@ -509,7 +509,7 @@ START_TEST(test_timeout_on_fake_clock)
 }
 END_TEST
 
-START_TEST(test_invalid_command_refused)
+START_TEST(command_breaking_the_protocol_is_refused_naming_the_rule)
 {
 	fx f;
 	char err[1024];
@@ -574,7 +574,7 @@ static size_t raw_read(int fd, char *buf, size_t n, int ms)
 	return got;
 }
 
-START_TEST(test_expect_100_continue)
+START_TEST(expect_100_continue_is_answered_at_once)
 {
 	fx f;
 	char head[512], buf[4096];
@@ -613,7 +613,7 @@ START_TEST(test_expect_100_continue)
 }
 END_TEST
 
-START_TEST(test_bad_device_input)
+START_TEST(device_body_that_is_not_a_valid_message_is_a_400_naming_why)
 {
 	fx f;
 	fx_start(&f);
@@ -667,7 +667,7 @@ START_TEST(test_bad_device_input)
 END_TEST
 
 /* Nesting deep enough to overflow a 100 KiB stack, and a chunked body. */
-START_TEST(test_hostile_bodies)
+START_TEST(deeply_nested_body_is_a_400_and_a_chunked_body_is_accepted)
 {
 	fx f;
 	size_t n = 200000;
@@ -709,7 +709,7 @@ START_TEST(test_hostile_bodies)
 }
 END_TEST
 
-START_TEST(test_restart_keeps_everything)
+START_TEST(restart_on_the_same_database_keeps_messages_records_and_commands)
 {
 	fx f;
 	char err[256];
@@ -758,7 +758,7 @@ START_TEST(test_restart_keeps_everything)
 }
 END_TEST
 
-START_TEST(test_admin_token)
+START_TEST(admin_api_and_page_need_the_bearer_token_devices_do_not)
 {
 	fx f = {0};
 	char err[256];
@@ -796,7 +796,7 @@ START_TEST(test_admin_token)
 }
 END_TEST
 
-START_TEST(test_html_escapes)
+START_TEST(html_page_escapes_what_devices_send)
 {
 	fx f;
 	fx_start(&f);
@@ -823,7 +823,7 @@ START_TEST(test_html_escapes)
 }
 END_TEST
 
-START_TEST(test_record_image)
+START_TEST(record_picture_is_served_as_jpeg_and_a_resend_is_marked_duplicate)
 {
 	fx f;
 	size_t raw_len, n;
@@ -865,7 +865,7 @@ START_TEST(test_record_image)
 }
 END_TEST
 
-START_TEST(test_cli)
+START_TEST(cli_prints_help_and_refuses_bad_options_with_status_2)
 {
 	const char *help[] = {"--help", NULL};
 	tu_cli_result r = tu_cli(mock_main, "mock", help);
@@ -916,7 +916,7 @@ START_TEST(test_cli)
 END_TEST
 
 /* A real run in a child: start line, one exchange logged, SIGTERM -> 0. */
-START_TEST(test_cli_run)
+START_TEST(cli_run_logs_its_start_and_an_exchange_and_exits_0_on_sigterm)
 {
 	char dir[] = "/tmp/camsim-mockcli-XXXXXX", db[96], line[512];
 	int pfd[2];
@@ -1004,7 +1004,7 @@ static void run_until_settled(fx *f, devfx *d, int64_t id)
 /* camsim's own device: config set confirmed by its type 10, then a
  * capture (recognition off) uploaded with Expect: 100-continue and stored
  * with its picture, all within the jump clock's first seconds. */
-START_TEST(test_simulated_device)
+START_TEST(camsim_device_config_is_confirmed_and_its_capture_stored_with_the_picture)
 {
 	fx f;
 	devfx d = {0};
@@ -1079,7 +1079,7 @@ static double secs_since(const struct timespec *t0)
  * headers, half in their bodies) while other devices' heartbeats must be
  * answered within the device's HTTP timeout (dev_config.http_timeout_ms,
  * 10 s; here at once). */
-START_TEST(test_slow_clients_leave_heartbeats)
+START_TEST(slow_and_idle_clients_do_not_delay_heartbeat_replies)
 {
 	enum { IDLE = 100, SLOW = 100, BEATS = 12 };
 	static const char head[] = "POST /api/face HTTP/1.1\r\nHost: x\r\n"
@@ -1120,7 +1120,7 @@ END_TEST
 
 /* A trickling body is cut off at the request's deadline with 408, and a
  * body refused from its Content-Length is not drained beyond it. */
-START_TEST(test_slow_body_cut_at_deadline)
+START_TEST(trickling_body_is_cut_at_the_deadline_with_408)
 {
 	static const char *const heads[] = {
 		"POST /api/face HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n",
@@ -1169,7 +1169,7 @@ END_TEST
  * foreign Host 421 (no token), a text/plain or form body 415, each a JSON
  * error naming the header; the mock's own page and scripts pass, and
  * tablets posting any Content-Type without Origin are not affected. */
-START_TEST(test_cross_site_refused)
+START_TEST(cross_site_requests_to_the_admin_api_are_refused)
 {
 	char req[768], buf[8192];
 	static const char cmd[] = "{\"reboot\":1}";
@@ -1232,7 +1232,7 @@ END_TEST
 
 /* `camsim mock --fault ... --fault-seed N': the start names the faults and
  * the seed, each faulted exchange is logged with its fault. */
-START_TEST(test_cli_fault_run)
+START_TEST(cli_fault_run_names_faults_and_seed_and_logs_each_faulted_exchange)
 {
 	char dir[] = "/tmp/camsim-mockcli-XXXXXX", db[96], line[512];
 	int pfd[2];
@@ -1364,7 +1364,7 @@ static void *read_loop(void *ud)
  * of summaries (not 64 MiB of bodies), reading it and every body costs the
  * process little memory, each body comes whole through its own streamed
  * route, and heartbeats are answered promptly while all that runs. */
-START_TEST(test_big_messages_summaries)
+START_TEST(big_messages_are_listed_as_summaries_and_streamed_while_heartbeats_are_answered)
 {
 	fx f;
 	char *b = malloc(BIG_PAD + 300), path[64];
@@ -1469,7 +1469,7 @@ END_TEST
 /* --retain: messages older than the age go with their violations and
  * records, settled commands too; an unsettled one never; the size limit
  * deletes the oldest first and keeps the newest. */
-START_TEST(test_retention)
+START_TEST(retention_deletes_old_and_oversized_data_but_never_an_unsettled_command)
 {
 	fx f;
 	char *b64 = b64_photo(NULL), *snap = snapshot_json(CID, b64, "Ann");
@@ -1597,7 +1597,7 @@ static char *fault_of(fx *f, int64_t id)
 
 /* Each fault set per device through the admin API does what docs/mock.md
  * says on the wire and is recorded with the exchange it hit. */
-START_TEST(test_faults_per_device)
+START_TEST(faults_set_per_device_act_on_the_wire_and_are_recorded)
 {
 	fx f;
 	char buf[4096], *b64 = b64_photo(NULL), *snap = snapshot_json(CID, b64, "Ann");
@@ -1712,7 +1712,7 @@ END_TEST
 /* A database of schema version 1 (before messages.size and .fault) is
  * upgraded in place: its messages listed with their sizes, new ones with
  * their faults. */
-START_TEST(test_schema_upgrade_v1)
+START_TEST(schema_version_1_database_is_upgraded_in_place)
 {
 	static const char hb[] = "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\","
 		"\"seq\":1,\"uptime\":1700000000,\"type\":3}";
@@ -1751,7 +1751,7 @@ START_TEST(test_schema_upgrade_v1)
 END_TEST
 
 /* The admin token covers the fault routes too. */
-START_TEST(test_faults_need_token)
+START_TEST(fault_routes_need_the_admin_token)
 {
 	fx f;
 	resp r;
@@ -1780,7 +1780,7 @@ static size_t head_sink(char *p, size_t sz, size_t n, void *ud)
 /* --fault no-100: a client that sends Expect: 100-continue never sees a
  * 100 (curl, like camsim's device, waits and then sends anyway); with
  * --fault-seed the draws repeat. */
-START_TEST(test_fault_no_100)
+START_TEST(no_100_fault_withholds_100_continue_and_repeats_with_a_seed)
 {
 	static const char *const faults[] = {"no-100"};
 	char url[128], body[300], head[512], buf[2048];
@@ -1841,7 +1841,7 @@ END_TEST
  * is kept offline; once the fault is removed through the admin API, the
  * idle retransmission brings it to the mock, and the log shows each
  * faulted exchange. */
-START_TEST(test_device_retransmits_after_fault)
+START_TEST(device_retransmits_its_pass_once_a_500_fault_is_removed)
 {
 	fx f;
 	devfx d = {0};
@@ -1942,35 +1942,35 @@ static Suite *suite(void)
 	TCase *t = tcase_create("mock");
 
 	tcase_set_timeout(t, 60);
-	tcase_add_test(t, test_empty_reply_and_device_list);
-	tcase_add_test(t, test_seq_confirms);
-	tcase_add_test(t, test_seq_differs_fails);
-	tcase_add_test(t, test_packing_order);
-	tcase_add_test(t, test_result_messages);
-	tcase_add_test(t, test_batch_chain);
-	tcase_add_test(t, test_timeout_on_fake_clock);
-	tcase_add_test(t, test_invalid_command_refused);
-	tcase_add_test(t, test_expect_100_continue);
-	tcase_add_test(t, test_bad_device_input);
-	tcase_add_test(t, test_hostile_bodies);
-	tcase_add_test(t, test_restart_keeps_everything);
-	tcase_add_test(t, test_admin_token);
-	tcase_add_test(t, test_html_escapes);
-	tcase_add_test(t, test_record_image);
-	tcase_add_test(t, test_cli);
-	tcase_add_test(t, test_cli_run);
-	tcase_add_test(t, test_simulated_device);
-	tcase_add_test(t, test_slow_clients_leave_heartbeats);
-	tcase_add_test(t, test_slow_body_cut_at_deadline);
-	tcase_add_test(t, test_cross_site_refused);
-	tcase_add_test(t, test_big_messages_summaries);
-	tcase_add_test(t, test_retention);
-	tcase_add_test(t, test_cli_fault_run);
-	tcase_add_test(t, test_faults_per_device);
-	tcase_add_test(t, test_faults_need_token);
-	tcase_add_test(t, test_schema_upgrade_v1);
-	tcase_add_test(t, test_fault_no_100);
-	tcase_add_test(t, test_device_retransmits_after_fault);
+	tcase_add_test(t, heartbeat_with_nothing_queued_gets_an_empty_reply_and_lists_the_device);
+	tcase_add_test(t, facelib_op_numbered_from_1_is_confirmed_by_the_heartbeat_echoing_its_seq);
+	tcase_add_test(t, facelib_op_fails_when_the_next_heartbeat_carries_another_seq);
+	tcase_add_test(t, reply_carries_one_facelib_op_at_a_time_in_queue_order);
+	tcase_add_test(t, result_messages_settle_their_commands_and_an_unknown_seq_settles_nothing);
+	tcase_add_test(t, next_facelib_batch_rides_alone_on_the_reply_to_a_batch_result);
+	tcase_add_test(t, sent_command_times_out_on_the_mock_clock_and_a_late_result_changes_nothing);
+	tcase_add_test(t, command_breaking_the_protocol_is_refused_naming_the_rule);
+	tcase_add_test(t, expect_100_continue_is_answered_at_once);
+	tcase_add_test(t, device_body_that_is_not_a_valid_message_is_a_400_naming_why);
+	tcase_add_test(t, deeply_nested_body_is_a_400_and_a_chunked_body_is_accepted);
+	tcase_add_test(t, restart_on_the_same_database_keeps_messages_records_and_commands);
+	tcase_add_test(t, admin_api_and_page_need_the_bearer_token_devices_do_not);
+	tcase_add_test(t, html_page_escapes_what_devices_send);
+	tcase_add_test(t, record_picture_is_served_as_jpeg_and_a_resend_is_marked_duplicate);
+	tcase_add_test(t, cli_prints_help_and_refuses_bad_options_with_status_2);
+	tcase_add_test(t, cli_run_logs_its_start_and_an_exchange_and_exits_0_on_sigterm);
+	tcase_add_test(t, camsim_device_config_is_confirmed_and_its_capture_stored_with_the_picture);
+	tcase_add_test(t, slow_and_idle_clients_do_not_delay_heartbeat_replies);
+	tcase_add_test(t, trickling_body_is_cut_at_the_deadline_with_408);
+	tcase_add_test(t, cross_site_requests_to_the_admin_api_are_refused);
+	tcase_add_test(t, big_messages_are_listed_as_summaries_and_streamed_while_heartbeats_are_answered);
+	tcase_add_test(t, retention_deletes_old_and_oversized_data_but_never_an_unsettled_command);
+	tcase_add_test(t, cli_fault_run_names_faults_and_seed_and_logs_each_faulted_exchange);
+	tcase_add_test(t, faults_set_per_device_act_on_the_wire_and_are_recorded);
+	tcase_add_test(t, fault_routes_need_the_admin_token);
+	tcase_add_test(t, schema_version_1_database_is_upgraded_in_place);
+	tcase_add_test(t, no_100_fault_withholds_100_continue_and_repeats_with_a_seed);
+	tcase_add_test(t, device_retransmits_its_pass_once_a_500_fault_is_removed);
 	suite_add_tcase(s, t);
 	return s;
 }
