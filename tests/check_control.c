@@ -191,7 +191,7 @@ static void api_setup(void)
 	g_rg = recog_open(NULL, err, sizeof err);
 	ck_assert_ptr_nonnull(g_rg);
 	if (!tu_valgrind())
-		ck_assert_msg(recog_available(g_rg), "%s (run `make models`)", err);
+		ck_assert_msg(recog_available(g_rg), "%s", err);
 	memset(&g_env, 0, sizeof g_env);
 	g_env.loop = g_l;
 	g_env.store = g_st;
