@@ -437,22 +437,249 @@ static void add_record(srun *r, size_t ex, const xch *xc, const char *cid)
 
 /* ---------------------------------------------------------------- exchanges */
 
+/* One exchange as the per-exchange checks see it. */
+typedef struct xview {
+	srun *r;
+	size_t i;                 /* its index in r->xs */
+	const dev_exchange *x;
+	const loop_http_res *res; /* NULL: not sent */
+	xch *xc;
+	size_t di;                /* the device's index */
+	devrun *dv;
+	cJSON *viol;              /* the exchange's violations (report) */
+	bool post, answered, final;
+	double at;                /* seconds since the scenario start */
+} xview;
+
+/* curl waits up to 1 s for a 100 Continue, then sends the body: that wait
+ * is the device's, not the server's. */
+static bool waited_for_100(const xview *v)
+{
+	return v->x->expect_100 && !v->res->got_100 &&
+	       v->res->t_first_byte_ms >= 900;
+}
+
+/* device-valid: the device's own message; a heartbeat's send time is kept
+ * for seq-hazard, and what the server received settles its commands. */
+static void check_device(const xview *v)
+{
+	srun *r = v->r;
+	const dev_exchange *x = v->x;
+	xch *xc = v->xc;
+	devrun *dv = v->dv;
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_msg g;
+	char what[80];
+
+	snprintf(what, sizeof what, "the device's %s", x->kind);
+	xc->req = judge(r, v->i, x->body, x->len, PROTO_TO_SERVER, what,
+			v->viol, XC_DEVICE, XC_DEVICE, dv->bad_clock_ex);
+	r->acc[XC_DEVICE].n++;
+	if (xc->req) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(xc->req,
+								  "type");
+		const cJSON *sq = cJSON_GetObjectItemCaseSensitive(xc->req,
+								   "seq");
+		if (cJSON_IsNumber(t) && t->valuedouble == 3 &&
+		    cJSON_IsNumber(sq) && sq->valuedouble > 1000000000) {
+			run__grow((void **)&dv->hb_seqs, &dv->cap_hb,
+				  dv->n_hb + 1, sizeof *dv->hb_seqs, &r->oom);
+			if (dv->n_hb < dv->cap_hb)
+				dv->hb_seqs[dv->n_hb++] =
+					(int64_t)sq->valuedouble;
+		}
+		/* what the server received settles its commands */
+		if (v->answered && proto_decode(xc->req, PROTO_TO_SERVER,
+						r->o->prof, &a, &g, NULL)
+				!= PROTO_EUNKNOWN)
+			track_message(r->tk, v->di, v->i, !x->expect_100,
+				      (double)xc->t, &g);
+	}
+	proto_arena_free(&a);
+}
+
+/* reply-status and reply-time: a complete final answer within the
+ * device's timeout, and that answer 200. */
+static void check_status_time(const xview *v)
+{
+	srun *r = v->r;
+	const loop_http_res *res = v->res;
+	const char *kind = v->x->kind;
+	long i = (long)v->i;
+
+	r->acc[XC_STATUS].n++;
+	if (res->fail != LOOP_HTTP_CONNECT)
+		r->acc[XC_TIME].n++;
+	if (res->fail == LOOP_HTTP_TIMEOUT)
+		run__acc_fail(r, XC_TIME, i, NULL, "%s at +%.1f s: no "
+			      "complete answer within the device's %.0f s "
+			      "timeout%s", kind, v->at,
+			      (double)r->env.http_timeout_ms / 1000,
+			      res->got_100 ? " (only 100 Continue came)"
+			      : "");
+	else if (v->answered && !v->final)
+		run__acc_fail(r, XC_TIME, i, NULL, "%s at +%.1f s: "
+			      "the server sent %ld and no final answer",
+			      kind, v->at, res->status);
+	else if (!v->answered && res->got_100)
+		run__acc_fail(r, XC_TIME, i, NULL, "%s at +%.1f s: "
+			      "100 Continue, then no final answer (%s)",
+			      kind, v->at, res->error);
+	else if (!v->answered)
+		run__acc_fail(r, XC_STATUS, i, NULL, "%s at +%.1f s: "
+			      "%s", kind, v->at, res->error);
+	else if (res->status != 200)
+		run__acc_fail(r, XC_STATUS, i, NULL, "%s at +%.1f s: "
+			      "HTTP %ld (only 200 is success; the device "
+			      "does not read the body, D2)", kind, v->at,
+			      res->status);
+}
+
+/* reply-latency: a final answer within --slow-ms. */
+static void check_latency(const xview *v)
+{
+	srun *r = v->r;
+	double slow = r->o->slow_ms > 0 ? r->o->slow_ms : 1000;
+	bool waited = waited_for_100(v);
+	double latency = v->res->t_total_ms - (waited ? 1000 : 0);
+
+	if (latency < 0)
+		latency = 0;
+	r->acc[XC_LATENCY].n++;
+	if (latency > slow)
+		run__acc_fail(r, XC_LATENCY, (long)v->i, NULL, "%s at "
+			      "+%.1f s: the reply took %.0f ms "
+			      "(limit %.0f ms)%s", v->x->kind, v->at,
+			      latency, slow, waited ? ", not "
+			      "counting the device's 1 s wait for "
+			      "100 Continue" : "");
+}
+
+/* expect-100: an upload sent with Expect: 100-continue got 100 Continue
+ * or its final answer at once. */
+static void check_expect_100(const xview *v)
+{
+	v->r->acc[XC_EXPECT].n++;
+	if (waited_for_100(v))
+		run__acc_fail(v->r, XC_EXPECT, (long)v->i, NULL, "%s at "
+			      "+%.1f s: no 100 Continue to Expect: "
+			      "100-continue; the device waited 1 s "
+			      "before sending the body (§4 allows "
+			      "it; it costs every upload a second)",
+			      v->x->kind, v->at);
+}
+
+/* reply-valid, reply-should and seq-hazard on a 200 reply; the tracker
+ * judges duplicate-delivery and heartbeat-interval (on_note); a snapshot's
+ * record is noted for records-stored. */
+static void check_reply(const xview *v)
+{
+	srun *r = v->r;
+	const loop_http_res *res = v->res;
+	xch *xc = v->xc;
+	devrun *dv = v->dv;
+	size_t i = v->i;
+	char what[80];
+
+	r->acc[XC_VALID].n++;
+	r->acc[XC_SHOULD].n++;
+	r->acc[XC_SEQ].n++;
+	r->acc[XC_DUP].n++;
+	r->acc[XC_INTERVAL].n++;
+	snprintf(what, sizeof what, "the reply to %s at +%.1f s",
+		 v->x->kind, v->at);
+	if (!proto_json_blank(res->body, 0, res->len))
+		xc->reply = judge(r, i, res->body, res->len,
+				  PROTO_TO_DEVICE, what, v->viol,
+				  XC_VALID, XC_SHOULD, -1);
+	else
+		xc->reply = cJSON_CreateObject(); /* D3 */
+	if (xc->reply) {
+		note_ctx nc = {.r = r, .ex = i, .dev = v->di};
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(
+				xc->reply, "time_set"), "time_stamp");
+		seq_hazards(r, i, dv, xc->reply);
+		if (track_reply(r->tk, v->di, i, (double)xc->t +
+				res->t_total_ms, xc->reply, on_note,
+				&nc) < 0)
+			r->oom = true;
+		if (cJSON_IsNumber(ts))
+			dv->bad_clock_ex = ts->valuedouble <
+				946684800.0 || ts->valuedouble >
+				4102444800.0 ? (long)i : -1;
+	}
+	if (!strcmp(xc->kind, "snapshot") && xc->req)
+		add_record(r, i, xc, dv->cid);
+}
+
+/* The exchange's report entry j; takes images and v->viol. */
+static void exchange_json(const xview *v, cJSON *j, cJSON *images)
+{
+	srun *r = v->r;
+	const dev_exchange *x = v->x;
+	const loop_http_res *res = v->res;
+	xch *xc = v->xc;
+
+	cJSON_AddNumberToObject(j, "i", (double)v->i);
+	cJSON_AddStringToObject(j, "device", v->dv->cid);
+	cJSON_AddNumberToObject(j, "at_ms", (double)run__rel(r, xc->t));
+	cJSON_AddStringToObject(j, "kind", x->kind);
+	cJSON_AddStringToObject(j, "method", x->method);
+	cJSON_AddStringToObject(j, "url", x->url);
+	cJSON_AddBoolToObject(j, "expect_100", x->expect_100);
+	cJSON_AddItemToObject(j, "request", x->body
+			      ? body_text(r, xc->req, x->body, x->len,
+					  images)
+			      : cJSON_CreateNull());
+	cJSON_AddNumberToObject(j, "status", res ? (double)res->status : 0);
+	cJSON_AddBoolToObject(j, "got_100", res && res->got_100);
+	if (!res)
+		cJSON_AddStringToObject(j, "error", x->fault ? "not sent: "
+					"lost on purpose (fault injection)"
+					: "not sent: the device's network "
+					"is down");
+	else if (res->fail != LOOP_HTTP_OK)
+		cJSON_AddStringToObject(j, "error", res->error);
+	else
+		cJSON_AddNullToObject(j, "error");
+	if (x->fault)
+		cJSON_AddStringToObject(j, "fault", x->fault);
+	if (res) {
+		cJSON_AddNumberToObject(j, "t_connect_ms", res->t_connect_ms);
+		cJSON_AddNumberToObject(j, "t_first_byte_ms",
+					res->t_first_byte_ms);
+		cJSON_AddNumberToObject(j, "t_total_ms", res->t_total_ms);
+	}
+	if (v->answered && v->post) {
+		if (xc->reply && cJSON_GetArraySize(xc->reply))
+			cJSON_AddItemToObject(j, "reply", body_text(
+					r, xc->reply, NULL, 0, images));
+		else
+			cJSON_AddItemToObject(j, "reply", body_text(
+					r, NULL, res->body, res->len, images));
+	} else {
+		cJSON_AddNullToObject(j, "reply");
+	}
+	cJSON_AddItemToObject(j, "images", images);
+	cJSON_AddItemToObject(j, "violations", v->viol);
+	cJSON_AddItemToArray(r->j_exchanges, j);
+}
+
+/* Every exchange of a device: recorded, then each check of XCHECK_MAP that
+ * applies to it (records-stored runs at the scenario's end). */
 void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 {
 	srun *r = ud;
 	const loop_http_res *res = x->res;
 	size_t i = r->n_xs, di = run__dev_index(r, d);
-	devrun *dv = &r->devs[di];
 	bool keep = i < XCH_KEEP;
 	cJSON *j = keep ? cJSON_CreateObject() : NULL;
 	cJSON *viol = cJSON_CreateArray(), *images = keep ? cJSON_CreateArray()
 							    : NULL;
+	xview v = {.r = r, .i = i, .x = x, .res = res, .di = di,
+		   .dv = &r->devs[di], .viol = viol};
 	xch *xc;
-	bool post = strcmp(x->method, "GET") != 0;
-	bool answered = res && res->fail == LOOP_HTTP_OK;
-	bool final = answered && res->status >= 200;
-	char what[80];
-	double at;
 
 	run__grow((void **)&r->xs, &r->cap_xs, r->n_xs + 1, sizeof *r->xs,
 		  &r->oom);
@@ -463,183 +690,33 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 		cJSON_Delete(images);
 		return;
 	}
-	xc = &r->xs[r->n_xs++];
+	xc = v.xc = &r->xs[r->n_xs++];
 	memset(xc, 0, sizeof *xc);
 	xc->dev = di;
 	xc->t = res ? res->started : run__now(r);
 	xc->resend = strstr(x->kind, "resend") != NULL;
-	xc->to_server = post;
-	xc->delivered = answered;
+	v.post = strcmp(x->method, "GET") != 0;
+	v.answered = res && res->fail == LOOP_HTTP_OK;
+	v.final = v.answered && res->status >= 200;
+	xc->to_server = v.post;
+	xc->delivered = v.answered;
 	snprintf(xc->kind, sizeof xc->kind, "%s", xc->resend ? "snapshot"
 		 : x->kind);
-	at = (double)run__rel(r, xc->t) / 1000;
+	v.at = (double)run__rel(r, xc->t) / 1000;
 
-	/* the device's own message */
-	if (x->body && post) {
-		proto_arena a = PROTO_ARENA_INIT;
-		proto_msg g;
-		snprintf(what, sizeof what, "the device's %s", x->kind);
-		xc->req = judge(r, i, x->body, x->len, PROTO_TO_SERVER, what,
-				viol, XC_DEVICE, XC_DEVICE, dv->bad_clock_ex);
-		r->acc[XC_DEVICE].n++;
-		if (xc->req) {
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(xc->req,
-									  "type");
-			const cJSON *sq = cJSON_GetObjectItemCaseSensitive(xc->req,
-									   "seq");
-			if (cJSON_IsNumber(t) && t->valuedouble == 3 &&
-			    cJSON_IsNumber(sq) && sq->valuedouble > 1000000000) {
-				run__grow((void **)&dv->hb_seqs, &dv->cap_hb,
-					  dv->n_hb + 1, sizeof *dv->hb_seqs,
-					  &r->oom);
-				if (dv->n_hb < dv->cap_hb)
-					dv->hb_seqs[dv->n_hb++] =
-						(int64_t)sq->valuedouble;
-			}
-			/* what the server received settles its commands */
-			if (answered && proto_decode(xc->req, PROTO_TO_SERVER,
-						     r->o->prof, &a, &g, NULL)
-					!= PROTO_EUNKNOWN)
-				track_message(r->tk, di, i, !x->expect_100,
-					      (double)xc->t, &g);
-		}
-		proto_arena_free(&a);
+	if (x->body && v.post)
+		check_device(&v);
+	if (res && v.post) {
+		check_status_time(&v);
+		if (v.final)
+			check_latency(&v);
+		if (x->expect_100 && v.final)
+			check_expect_100(&v);
+		if (v.final && res->status == 200)
+			check_reply(&v);
 	}
-
-	/* the server's answer */
-	if (res && post) {
-		double slow = r->o->slow_ms > 0 ? r->o->slow_ms : 1000;
-		/* curl waits up to 1 s for a 100 Continue, then sends the
-		 * body: that wait is the device's, not the server's */
-		bool waited = x->expect_100 && !res->got_100 &&
-			      res->t_first_byte_ms >= 900;
-		double latency = res->t_total_ms - (waited ? 1000 : 0);
-		r->acc[XC_STATUS].n++;
-		if (res->fail != LOOP_HTTP_CONNECT)
-			r->acc[XC_TIME].n++;
-		if (res->fail == LOOP_HTTP_TIMEOUT)
-			run__acc_fail(r, XC_TIME, (long)i, NULL, "%s at +%.1f s: no "
-				      "complete answer within the device's %.0f s "
-				      "timeout%s", x->kind, at,
-				      (double)r->env.http_timeout_ms / 1000,
-				      res->got_100 ? " (only 100 Continue came)"
-				      : "");
-		else if (answered && !final)
-			run__acc_fail(r, XC_TIME, (long)i, NULL, "%s at +%.1f s: "
-				      "the server sent %ld and no final answer",
-				      x->kind, at, res->status);
-		else if (!answered && res->got_100)
-			run__acc_fail(r, XC_TIME, (long)i, NULL, "%s at +%.1f s: "
-				      "100 Continue, then no final answer (%s)",
-				      x->kind, at, res->error);
-		else if (!answered)
-			run__acc_fail(r, XC_STATUS, (long)i, NULL, "%s at +%.1f s: "
-				      "%s", x->kind, at, res->error);
-		else if (res->status != 200)
-			run__acc_fail(r, XC_STATUS, (long)i, NULL, "%s at +%.1f s: "
-				      "HTTP %ld (only 200 is success; the device "
-				      "does not read the body, D2)", x->kind, at,
-				      res->status);
-		if (latency < 0)
-			latency = 0;
-		if (final) {
-			r->acc[XC_LATENCY].n++;
-			if (latency > slow)
-				run__acc_fail(r, XC_LATENCY, (long)i, NULL, "%s at "
-					      "+%.1f s: the reply took %.0f ms "
-					      "(limit %.0f ms)%s", x->kind, at,
-					      latency, slow, waited ? ", not "
-					      "counting the device's 1 s wait for "
-					      "100 Continue" : "");
-		}
-		if (x->expect_100 && final) {
-			r->acc[XC_EXPECT].n++;
-			if (waited)
-				run__acc_fail(r, XC_EXPECT, (long)i, NULL, "%s at "
-					      "+%.1f s: no 100 Continue to Expect: "
-					      "100-continue; the device waited 1 s "
-					      "before sending the body (§4 allows "
-					      "it; it costs every upload a second)",
-					      x->kind, at);
-		}
-		if (final && res->status == 200) {
-			r->acc[XC_VALID].n++;
-			r->acc[XC_SHOULD].n++;
-			r->acc[XC_SEQ].n++;
-			r->acc[XC_DUP].n++;
-			r->acc[XC_INTERVAL].n++;
-			snprintf(what, sizeof what, "the reply to %s at +%.1f s",
-				 x->kind, at);
-			if (!proto_json_blank(res->body, 0, res->len))
-				xc->reply = judge(r, i, res->body, res->len,
-						  PROTO_TO_DEVICE, what, viol,
-						  XC_VALID, XC_SHOULD, -1);
-			else
-				xc->reply = cJSON_CreateObject(); /* D3 */
-			if (xc->reply) {
-				note_ctx nc = {.r = r, .ex = i, .dev = di};
-				const cJSON *ts = cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(
-						xc->reply, "time_set"), "time_stamp");
-				seq_hazards(r, i, dv, xc->reply);
-				if (track_reply(r->tk, di, i, (double)xc->t +
-						res->t_total_ms, xc->reply, on_note,
-						&nc) < 0)
-					r->oom = true;
-				if (cJSON_IsNumber(ts))
-					dv->bad_clock_ex = ts->valuedouble <
-						946684800.0 || ts->valuedouble >
-						4102444800.0 ? (long)i : -1;
-			}
-			if (!strcmp(xc->kind, "snapshot") && xc->req)
-				add_record(r, i, xc, dv->cid);
-		}
-	}
-
 	if (keep) {
-		cJSON_AddNumberToObject(j, "i", (double)i);
-		cJSON_AddStringToObject(j, "device", dv->cid);
-		cJSON_AddNumberToObject(j, "at_ms", (double)run__rel(r, xc->t));
-		cJSON_AddStringToObject(j, "kind", x->kind);
-		cJSON_AddStringToObject(j, "method", x->method);
-		cJSON_AddStringToObject(j, "url", x->url);
-		cJSON_AddBoolToObject(j, "expect_100", x->expect_100);
-		cJSON_AddItemToObject(j, "request", x->body
-				      ? body_text(r, xc->req, x->body, x->len,
-						  images)
-				      : cJSON_CreateNull());
-		cJSON_AddNumberToObject(j, "status", res ? (double)res->status : 0);
-		cJSON_AddBoolToObject(j, "got_100", res && res->got_100);
-		if (!res)
-			cJSON_AddStringToObject(j, "error", x->fault ? "not sent: "
-						"lost on purpose (fault injection)"
-						: "not sent: the device's network "
-						"is down");
-		else if (res->fail != LOOP_HTTP_OK)
-			cJSON_AddStringToObject(j, "error", res->error);
-		else
-			cJSON_AddNullToObject(j, "error");
-		if (x->fault)
-			cJSON_AddStringToObject(j, "fault", x->fault);
-		if (res) {
-			cJSON_AddNumberToObject(j, "t_connect_ms", res->t_connect_ms);
-			cJSON_AddNumberToObject(j, "t_first_byte_ms",
-						res->t_first_byte_ms);
-			cJSON_AddNumberToObject(j, "t_total_ms", res->t_total_ms);
-		}
-		if (answered && post) {
-			if (xc->reply && cJSON_GetArraySize(xc->reply))
-				cJSON_AddItemToObject(j, "reply", body_text(
-						r, xc->reply, NULL, 0, images));
-			else
-				cJSON_AddItemToObject(j, "reply", body_text(
-						r, NULL, res->body, res->len, images));
-		} else {
-			cJSON_AddNullToObject(j, "reply");
-		}
-		cJSON_AddItemToObject(j, "images", images);
-		cJSON_AddItemToObject(j, "violations", viol);
-		cJSON_AddItemToArray(r->j_exchanges, j);
+		exchange_json(&v, j, images);
 	} else {
 		r->x_omitted++;
 		cJSON_Delete(viol);
