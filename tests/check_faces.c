@@ -12,7 +12,7 @@
 #include "image.h"
 #include "sim_err.h"
 #include "testutil.h"
-#include "../tools/vcam.h"
+#include "vcam.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -317,8 +317,8 @@ START_TEST(variant_boxes_follow_their_geometry)
 			snprintf(rel, sizeof rel, "variants/%s/%s.jpg", name, fname[i]);
 			e = entry(m, rel);
 			w = num_at(e, "box", 2);
-			ck_assert_double_eq_tol(w, vcam_box_width_px(dist[i]), 0.011);
-			ck_assert_double_eq_tol(vcam_distance_m(w), dist[i], 0.001);
+			ck_assert_double_eq_tol(w, vcam_box_width_px(VCAM_W, dist[i]), 0.011);
+			ck_assert_double_eq_tol(vcam_distance_m(VCAM_W, w), dist[i], 0.001);
 			ck_assert_double_eq_tol(num_at(e, "box", 0) + w / 2, VCAM_FACE_CX, 0.011);
 			ck_assert_double_eq_tol(num_at(e, "box", 1) + num_at(e, "box", 3) / 2,
 						VCAM_FACE_CY, 0.011);
@@ -337,11 +337,11 @@ END_TEST
 
 START_TEST(virtual_camera_constants)
 {
-	ck_assert_double_eq_tol(VCAM_FOCAL_PX, (VCAM_W / 2) / tan(VCAM_HFOV_DEG / 2 * M_PI / 180),
-				1e-9);
-	ck_assert_int_eq((int)lround(vcam_box_width_px(0.5)), 177);
-	ck_assert_int_eq((int)lround(vcam_box_width_px(1.0)), 89);
-	ck_assert_int_eq((int)lround(vcam_box_width_px(2.5)), 35);
+	ck_assert_double_eq_tol(vcam_focal_px(VCAM_W),
+				(VCAM_W / 2) / tan(VCAM_HFOV_DEG / 2 * M_PI / 180), 1e-9);
+	ck_assert_int_eq((int)lround(vcam_box_width_px(VCAM_W, 0.5)), 177);
+	ck_assert_int_eq((int)lround(vcam_box_width_px(VCAM_W, 1.0)), 89);
+	ck_assert_int_eq((int)lround(vcam_box_width_px(VCAM_W, 2.5)), 35);
 }
 END_TEST
 
