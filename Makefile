@@ -67,7 +67,7 @@ $(BUILD)/mkfaces: $(BUILD)/tools/mkfaces.o $(BUILD)/sim/image.o \
 		  $(PROTO_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tools/mkfaces.o: tools/vcam.h
+$(BUILD)/tools/mkfaces.o: sim/vcam.h
 
 faces/manifest.json: faces/people.json $(BUILD)/mkfaces $(wildcard $(MODELS)/demo/sample*.jpg)
 	$(BUILD)/mkfaces $(MODELS)/demo faces/people.json faces

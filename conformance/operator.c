@@ -4,7 +4,7 @@
 #include "operator.h"
 #include "sim_err.h"
 #include "sim_file.h"
-#include "scenario_int.h"
+#include "scenario.h"
 
 #include "image.h"
 
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef scn__member member;
+typedef scn_member member;
 
 static const member m_none[] = {{"ref", 's', false}, {"unchecked", 'b', false}, {0}};
 static const member m_person[] = {
@@ -53,33 +53,67 @@ static const member m_bperson[] = {
 	{"card_no", 's', false}, {"strategy_id", 'i', false},
 	{"photo_base64", 's', false}, {0}};
 
+/* Each builds its action's reply members into r (the reply object) from
+ * the step, which op_check has accepted.  SCN_ENOMEM without a message
+ * (op_command words it); other codes with err filled in. */
+typedef int op_build(const cJSON *step, const op_ctx *c, cJSON *r, char *err,
+		     size_t errlen);
+
+static op_build build_person, build_delete, build_batch, build_strategies,
+	build_config, build_reupload, build_upgrade, build_set_time,
+	build_set_interval, build_set_server, build_raw;
+
 typedef struct opdef {
 	const char *name;
 	const member *m;
 	const char *summary;
+	op_build *build;    /* NULL: the reply is one fixed number: */
+	const char *member; /* {member: {field: value}}, or {member: value} */
+	const char *field;  /* when field is NULL */
+	int value;
 } opdef;
 
 static const opdef ops[] = {
-	{"enroll", m_person, "enrol a person with a photo (facelib_manage type 1)"},
-	{"modify", m_person, "change an enrolled person (facelib_manage type 1)"},
-	{"delete", m_delete, "delete persons by id (facelib_manage type 3)"},
-	{"delete_all", m_none, "empty the face library (facelib_manage type 4)"},
-	{"query_faces", m_none, "ask for the face library (facelib_manage type 5)"},
-	{"batch", m_batch, "batch import (facelib_batch)"},
-	{"strategies", m_strategies, "deliver pass strategies (strategy_manage)"},
-	{"query_strategies", m_none, "ask for the strategies (operType 2)"},
-	{"config", m_config, "set configuration (config opType 0)"},
-	{"query_config", m_none, "ask for the configuration (config opType 1)"},
-	{"reupload", m_reupload, "set retransmission (reupload type 1)"},
-	{"query_reupload", m_none, "ask for retransmission (reupload type 2)"},
-	{"clear_log", m_none, "clear the record log (facelog)"},
-	{"open_door", m_none, "open the door once (control)"},
-	{"upgrade", m_upgrade, "offer a firmware upgrade (fw_upgrade)"},
-	{"reboot", m_none, "reboot the device (reboot)"},
-	{"set_time", m_set_time, "set the device clock (time_set)"},
-	{"set_interval", m_interval, "set the heartbeat interval (time_interval)"},
-	{"set_server", m_server, "move the device (http_server_url/port)"},
-	{"raw", m_raw, "send reply members exactly as given"},
+	{"enroll", m_person, "enrol a person with a photo (facelib_manage type 1)",
+	 build_person, NULL, NULL, 0},
+	{"modify", m_person, "change an enrolled person (facelib_manage type 1)",
+	 build_person, NULL, NULL, 0},
+	{"delete", m_delete, "delete persons by id (facelib_manage type 3)",
+	 build_delete, NULL, NULL, 0},
+	{"delete_all", m_none, "empty the face library (facelib_manage type 4)",
+	 NULL, "facelib_manage", "type", 4},
+	{"query_faces", m_none, "ask for the face library (facelib_manage type 5)",
+	 NULL, "facelib_manage", "type", 5},
+	{"batch", m_batch, "batch import (facelib_batch)",
+	 build_batch, NULL, NULL, 0},
+	{"strategies", m_strategies, "deliver pass strategies (strategy_manage)",
+	 build_strategies, NULL, NULL, 0},
+	{"query_strategies", m_none, "ask for the strategies (operType 2)",
+	 NULL, "strategy_manage", "operType", 2},
+	{"config", m_config, "set configuration (config opType 0)",
+	 build_config, NULL, NULL, 0},
+	{"query_config", m_none, "ask for the configuration (config opType 1)",
+	 NULL, "config", "opType", 1},
+	{"reupload", m_reupload, "set retransmission (reupload type 1)",
+	 build_reupload, NULL, NULL, 0},
+	{"query_reupload", m_none, "ask for retransmission (reupload type 2)",
+	 NULL, "reupload", "type", 2},
+	{"clear_log", m_none, "clear the record log (facelog)",
+	 NULL, "facelog", "opType", 1},
+	{"open_door", m_none, "open the door once (control)",
+	 NULL, "control", "opType", 1},
+	{"upgrade", m_upgrade, "offer a firmware upgrade (fw_upgrade)",
+	 build_upgrade, NULL, NULL, 0},
+	{"reboot", m_none, "reboot the device (reboot)",
+	 NULL, "reboot", NULL, 1},
+	{"set_time", m_set_time, "set the device clock (time_set)",
+	 build_set_time, NULL, NULL, 0},
+	{"set_interval", m_interval, "set the heartbeat interval (time_interval)",
+	 build_set_interval, NULL, NULL, 0},
+	{"set_server", m_server, "move the device (http_server_url/port)",
+	 build_set_server, NULL, NULL, 0},
+	{"raw", m_raw, "send reply members exactly as given",
+	 build_raw, NULL, NULL, 0},
 };
 
 #define N_OPS (sizeof ops / sizeof *ops)
@@ -130,8 +164,8 @@ int op_check(const cJSON *step, const char *path, const char *where,
 	size_t i = 0;
 	int rc;
 
-	rc = scn__check_members(path, where, step, o->m, scn__common,
-				"operator", err, errlen);
+	rc = scn_check_members(path, where, step, o->m, scn_common_members,
+			       "operator", err, errlen);
 	if (rc < 0)
 		return rc;
 	if (o->m == m_person && !get(step, "photo") && !get(step, "photos") &&
@@ -152,8 +186,8 @@ int op_check(const cJSON *step, const char *path, const char *where,
 					 path, w);
 				return SCN_EINVAL;
 			}
-			rc = scn__check_members(path, w, e, m_bperson, NULL, NULL,
-						err, errlen);
+			rc = scn_check_members(path, w, e, m_bperson, NULL, NULL,
+					       err, errlen);
 			if (rc < 0)
 				return rc;
 			if (strcmp(str(e, "op"), "add") && strcmp(str(e, "op"),
@@ -300,175 +334,256 @@ static cJSON *obj_with(cJSON *root, const char *key)
 	return o;
 }
 
+/* enroll, modify: the person with photos, inline bytes winning over the
+ * files beside them (an adapter's parameters carry both). */
+static int build_person(const cJSON *step, const op_ctx *c, cJSON *r,
+			char *err, size_t errlen)
+{
+	const cJSON *v, *files, *e;
+	cJSON *o, *face, *arr;
+	int rc;
+
+	if (!(o = obj_with(r, "facelib_manage")) ||
+	    !cJSON_AddNumberToObject(o, "type", 1) ||
+	    !(face = obj_with(o, "face")) || person(step, face, false) < 0 ||
+	    !(arr = cJSON_AddArrayToObject(face, "image")))
+		return SCN_ENOMEM;
+	if (get(step, "photo_base64") || get(step, "photos_base64")) {
+		if (inline_photos(step, arr, err, errlen) < 0)
+			return SCN_EINVAL;
+	} else if ((v = get(step, "photo")) &&
+		   (rc = add_photo(c, v->valuestring, arr, NULL, NULL, err,
+				   errlen)) < 0)
+		return rc;
+	files = get(step, "photo_base64") || get(step, "photos_base64")
+		? NULL : get(step, "photos");
+	cJSON_ArrayForEach(e, files) {
+		if (!cJSON_IsString(e)) {
+			snprintf(err, errlen, "photos: every entry must be a "
+				 "file name");
+			return SCN_EINVAL;
+		}
+		rc = add_photo(c, e->valuestring, arr, NULL, NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int build_delete(const cJSON *step, const op_ctx *c, cJSON *r,
+			char *err, size_t errlen)
+{
+	char ids[2048] = "";
+	size_t n = 0;
+	const cJSON *e;
+	cJSON *o;
+
+	(void)c;
+	cJSON_ArrayForEach(e, get(step, "ids"))
+		n += (size_t)snprintf(ids + n, n < sizeof ids ? sizeof ids - n
+				      : 0, "%s%s", n ? "," : "", e->valuestring);
+	if (n >= sizeof ids) {
+		snprintf(err, errlen, "ids: longer than %zu bytes together",
+			 sizeof ids - 1);
+		return SCN_EINVAL;
+	}
+	if (!(o = obj_with(r, "facelib_manage")) ||
+	    !cJSON_AddNumberToObject(o, "type", 3) ||
+	    !cJSON_AddStringToObject(o, "person_ids", ids))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_batch(const cJSON *step, const op_ctx *c, cJSON *r,
+		       char *err, size_t errlen)
+{
+	const cJSON *v, *e;
+	cJSON *o, *arr;
+	int rc;
+
+	if (!(o = obj_with(r, "facelib_batch")) ||
+	    !(arr = cJSON_AddArrayToObject(o, "personList")))
+		return SCN_ENOMEM;
+	cJSON_ArrayForEach(e, get(step, "persons")) {
+		cJSON *p = cJSON_CreateObject();
+		if (!p || !cJSON_AddItemToArray(arr, p)) {
+			cJSON_Delete(p);
+			return SCN_ENOMEM;
+		}
+		if (person(e, p, true) < 0)
+			return SCN_ENOMEM;
+		if ((v = get(e, "photo_base64"))) {
+			if (!cJSON_AddStringToObject(p, "image", v->valuestring))
+				return SCN_ENOMEM;
+		} else if ((v = get(e, "photo")) &&
+			   (rc = add_photo(c, v->valuestring, NULL, p, "image",
+					   err, errlen)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int build_strategies(const cJSON *step, const op_ctx *c, cJSON *r,
+			    char *err, size_t errlen)
+{
+	cJSON *o;
+
+	(void)c, (void)err, (void)errlen;
+	if (!(o = obj_with(r, "strategy_manage")) ||
+	    !cJSON_AddItemToObject(o, "strategyList",
+				   cJSON_Duplicate(get(step, "strategies"), true)))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_config(const cJSON *step, const op_ctx *c, cJSON *r,
+			char *err, size_t errlen)
+{
+	cJSON *o;
+
+	(void)c, (void)err, (void)errlen;
+	if (!(o = cJSON_Duplicate(get(step, "config"), true)))
+		return SCN_ENOMEM;
+	if (!cJSON_AddItemToObject(r, "config", o)) {
+		cJSON_Delete(o);
+		return SCN_ENOMEM;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "opType");
+	if (!cJSON_AddNumberToObject(o, "opType", 0))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_reupload(const cJSON *step, const op_ctx *c, cJSON *r,
+			  char *err, size_t errlen)
+{
+	cJSON *o;
+
+	(void)c, (void)err, (void)errlen;
+	if (!(o = obj_with(r, "reupload")) ||
+	    !cJSON_AddNumberToObject(o, "type", 1) ||
+	    (str(step, "time") &&
+	     !cJSON_AddStringToObject(o, "reupload_time", str(step, "time"))) ||
+	    !cJSON_AddNumberToObject(o, "mode", get(step, "mode")->valuedouble))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_upgrade(const cJSON *step, const op_ctx *c, cJSON *r,
+			 char *err, size_t errlen)
+{
+	char url[512];
+	cJSON *o;
+	int rc;
+
+	rc = upgrade_url(step, c, url, sizeof url, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (!(o = obj_with(r, "fw_upgrade")) ||
+	    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
+	    !cJSON_AddStringToObject(o, "download_url", url))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_set_time(const cJSON *step, const op_ctx *c, cJSON *r,
+			  char *err, size_t errlen)
+{
+	const cJSON *v;
+	cJSON *o;
+	int64_t ms;
+
+	(void)c, (void)err, (void)errlen;
+	scn_time(get(step, "utc"), &ms);
+	if (!(o = obj_with(r, "time_set")) ||
+	    !cJSON_AddNumberToObject(o, "time_stamp", (double)(ms / 1000)) ||
+	    ((v = get(step, "zone")) &&
+	     !cJSON_AddNumberToObject(o, "time_zone", v->valuedouble)))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_set_interval(const cJSON *step, const op_ctx *c, cJSON *r,
+			      char *err, size_t errlen)
+{
+	(void)c, (void)err, (void)errlen;
+	if (!cJSON_AddNumberToObject(r, "time_interval",
+				     get(step, "seconds")->valuedouble))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+static int build_set_server(const cJSON *step, const op_ctx *c, cJSON *r,
+			    char *err, size_t errlen)
+{
+	const char *url = str(step, "url");
+	const cJSON *v;
+
+	(void)err, (void)errlen;
+	if (url && !strcmp(url, "{server}") && c->server_url)
+		url = c->server_url; /* back to the server under test */
+	if ((url && !cJSON_AddStringToObject(r, "http_server_url", url)) ||
+	    ((v = get(step, "port")) &&
+	     !cJSON_AddNumberToObject(r, "http_server_port", v->valuedouble)))
+		return SCN_ENOMEM;
+	return 0;
+}
+
+/* raw: the reply members exactly as given, in their order. */
+static int build_raw(const cJSON *step, const op_ctx *c, cJSON *r, char *err,
+		     size_t errlen)
+{
+	const cJSON *e;
+
+	(void)c, (void)err, (void)errlen;
+	cJSON_ArrayForEach(e, get(step, "reply")) {
+		cJSON *dup = cJSON_Duplicate(e, true);
+		if (!dup)
+			return SCN_ENOMEM;
+		if (!cJSON_AddItemToObject(r, e->string, dup)) {
+			cJSON_Delete(dup);
+			return SCN_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The actions whose reply is one fixed number: {member: {field: value}},
+ * or {member: value} without a field. */
+static int build_fixed(const opdef *d, cJSON *r)
+{
+	cJSON *o;
+
+	if (!d->field)
+		return cJSON_AddNumberToObject(r, d->member, d->value) ? 0
+									: SCN_ENOMEM;
+	if (!(o = obj_with(r, d->member)) ||
+	    !cJSON_AddNumberToObject(o, d->field, d->value))
+		return SCN_ENOMEM;
+	return 0;
+}
+
 int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 	       size_t errlen)
 {
 	const char *a = str(step, "operator");
-	cJSON *r = cJSON_CreateObject(), *o = NULL, *arr, *e;
-	const cJSON *v;
+	const opdef *d = a ? find(a) : NULL;
+	cJSON *r = NULL;
 	int rc = SCN_ENOMEM;
-	int64_t ms;
 
 	*out = NULL;
-	if (!r)
-		goto out;
-	if (!strcmp(a, "enroll") || !strcmp(a, "modify")) {
-		const cJSON *files;
-		cJSON *face;
-		if (!(o = obj_with(r, "facelib_manage")) ||
-		    !cJSON_AddNumberToObject(o, "type", 1) ||
-		    !(face = obj_with(o, "face")) || person(step, face, false) < 0
-		    || !(arr = cJSON_AddArrayToObject(face, "image")))
-			goto out;
-		/* bytes given inline (an adapter's parameters) win over
-		 * the file names beside them */
-		if (get(step, "photo_base64") || get(step, "photos_base64")) {
-			if (inline_photos(step, arr, err, errlen) < 0) {
-				rc = SCN_EINVAL;
-				goto out;
-			}
-		} else if ((v = get(step, "photo")) &&
-		    (rc = add_photo(c, v->valuestring, arr, NULL, NULL, err,
-				    errlen)) < 0)
-			goto out;
-		files = get(step, "photo_base64") || get(step, "photos_base64")
-			? NULL : get(step, "photos");
-		cJSON_ArrayForEach(e, files) {
-			if (!cJSON_IsString(e)) {
-				snprintf(err, errlen, "photos: every entry must "
-					 "be a file name");
-				rc = SCN_EINVAL;
-				goto out;
-			}
-			if ((rc = add_photo(c, e->valuestring, arr, NULL, NULL,
-					    err, errlen)) < 0)
-				goto out;
-		}
-		rc = SCN_ENOMEM;
-	} else if (!strcmp(a, "delete")) {
-		char ids[2048] = "";
-		size_t n = 0;
-		cJSON_ArrayForEach(e, get(step, "ids"))
-			n += (size_t)snprintf(ids + n, n < sizeof ids ?
-					      sizeof ids - n : 0, "%s%s",
-					      n ? "," : "", e->valuestring);
-		if (n >= sizeof ids) {
-			snprintf(err, errlen, "ids: longer than %zu bytes together",
-				 sizeof ids - 1);
-			rc = SCN_EINVAL;
-			goto out;
-		}
-		if (!(o = obj_with(r, "facelib_manage")) ||
-		    !cJSON_AddNumberToObject(o, "type", 3) ||
-		    !cJSON_AddStringToObject(o, "person_ids", ids))
-			goto out;
-	} else if (!strcmp(a, "delete_all") || !strcmp(a, "query_faces")) {
-		if (!(o = obj_with(r, "facelib_manage")) ||
-		    !cJSON_AddNumberToObject(o, "type", a[0] == 'd' ? 4 : 5))
-			goto out;
-	} else if (!strcmp(a, "batch")) {
-		if (!(o = obj_with(r, "facelib_batch")) ||
-		    !(arr = cJSON_AddArrayToObject(o, "personList")))
-			goto out;
-		cJSON_ArrayForEach(e, get(step, "persons")) {
-			cJSON *p = cJSON_CreateObject();
-			if (!p || !cJSON_AddItemToArray(arr, p)) {
-				cJSON_Delete(p);
-				goto out;
-			}
-			if (person(e, p, true) < 0)
-				goto out;
-			if ((v = get(e, "photo_base64"))) {
-				if (!cJSON_AddStringToObject(p, "image",
-							     v->valuestring))
-					goto out;
-			} else if ((v = get(e, "photo")) &&
-			    (rc = add_photo(c, v->valuestring, NULL, p, "image",
-					    err, errlen)) < 0)
-				goto out;
-			rc = SCN_ENOMEM;
-		}
-	} else if (!strcmp(a, "strategies")) {
-		if (!(o = obj_with(r, "strategy_manage")) ||
-		    !cJSON_AddItemToObject(o, "strategyList",
-					   cJSON_Duplicate(get(step, "strategies"),
-							   true)))
-			goto out;
-	} else if (!strcmp(a, "query_strategies")) {
-		if (!(o = obj_with(r, "strategy_manage")) ||
-		    !cJSON_AddNumberToObject(o, "operType", 2))
-			goto out;
-	} else if (!strcmp(a, "config")) {
-		if (!(o = cJSON_Duplicate(get(step, "config"), true)) ||
-		    !cJSON_AddItemToObject(r, "config", o))
-			goto out;
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "opType");
-		if (!cJSON_AddNumberToObject(o, "opType", 0))
-			goto out;
-	} else if (!strcmp(a, "query_config")) {
-		if (!(o = obj_with(r, "config")) ||
-		    !cJSON_AddNumberToObject(o, "opType", 1))
-			goto out;
-	} else if (!strcmp(a, "reupload")) {
-		if (!(o = obj_with(r, "reupload")) ||
-		    !cJSON_AddNumberToObject(o, "type", 1) ||
-		    (str(step, "time") &&
-		     !cJSON_AddStringToObject(o, "reupload_time", str(step, "time")))
-		    || !cJSON_AddNumberToObject(o, "mode",
-						get(step, "mode")->valuedouble))
-			goto out;
-	} else if (!strcmp(a, "query_reupload")) {
-		if (!(o = obj_with(r, "reupload")) ||
-		    !cJSON_AddNumberToObject(o, "type", 2))
-			goto out;
-	} else if (!strcmp(a, "clear_log") || !strcmp(a, "open_door")) {
-		if (!(o = obj_with(r, a[0] == 'c' ? "facelog" : "control")) ||
-		    !cJSON_AddNumberToObject(o, "opType", 1))
-			goto out;
-	} else if (!strcmp(a, "upgrade")) {
-		char url[512];
-		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
-			goto out;
-		rc = SCN_ENOMEM;
-		if (!(o = obj_with(r, "fw_upgrade")) ||
-		    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
-		    !cJSON_AddStringToObject(o, "download_url", url))
-			goto out;
-	} else if (!strcmp(a, "reboot")) {
-		if (!cJSON_AddNumberToObject(r, "reboot", 1))
-			goto out;
-	} else if (!strcmp(a, "set_time")) {
-		scn_time(get(step, "utc"), &ms);
-		if (!(o = obj_with(r, "time_set")) ||
-		    !cJSON_AddNumberToObject(o, "time_stamp", (double)(ms / 1000)) ||
-		    ((v = get(step, "zone")) &&
-		     !cJSON_AddNumberToObject(o, "time_zone", v->valuedouble)))
-			goto out;
-	} else if (!strcmp(a, "set_interval")) {
-		if (!cJSON_AddNumberToObject(r, "time_interval",
-					     get(step, "seconds")->valuedouble))
-			goto out;
-	} else if (!strcmp(a, "set_server")) {
-		const char *url = str(step, "url");
-		if (url && !strcmp(url, "{server}") && c->server_url)
-			url = c->server_url; /* back to the server under test */
-		if ((url && !cJSON_AddStringToObject(r, "http_server_url", url))
-		    || ((v = get(step, "port")) &&
-			!cJSON_AddNumberToObject(r, "http_server_port",
-						 v->valuedouble)))
-			goto out;
-	} else if (!strcmp(a, "raw")) {
-		cJSON_Delete(r);
-		if (!(r = cJSON_Duplicate(get(step, "reply"), true)))
-			goto out;
-	} else {
-		snprintf(err, errlen, "\"%s\" is not an operator action", a);
-		rc = SCN_EINVAL;
-		goto out;
+	if (!d) {
+		snprintf(err, errlen, "\"%s\" is not an operator action",
+			 a ? a : "");
+		return SCN_EINVAL;
 	}
+	if (!(r = cJSON_CreateObject()))
+		goto out;
+	rc = d->build ? d->build(step, c, r, err, errlen) : build_fixed(d, r);
+	if (rc < 0)
+		goto out;
 	*out = r;
 	r = NULL;
-	rc = 0;
 out:
 	if (rc == SCN_ENOMEM)
 		snprintf(err, errlen, "out of memory building the %s command", a);

@@ -4,7 +4,6 @@
  * one row per step kind and member. */
 #include "scenario.h"
 #include "operator.h"
-#include "scenario_int.h"
 #include "sim_err.h"
 #include "sim_file.h"
 
@@ -33,13 +32,23 @@ const char *scn_strerror(int rc)
 
 /* ---------------------------------------------------------------- members */
 
-typedef scn__member member;
+typedef scn_member member;
+
+typedef struct ctx ctx;
+
+/* A check of one action's values beyond their members' types (where
+ * names the step); SCN_EINVAL with the message in c, or 0. */
+typedef int action_check(ctx *c, const cJSON *o, const char *where);
+
+static action_check check_face, check_fault, check_thermal, check_event,
+	check_relay, check_outcome;
 
 typedef struct action {
 	scn_step_kind kind;
 	const char *name;
 	const member *m; /* NULL-key terminated; common members come extra */
 	bool mock_only;
+	action_check *check; /* NULL: the members say it all */
 } action;
 
 static const member m_power[] = {{"on", 'b', true}, {0}};
@@ -71,39 +80,36 @@ static const member m_status[] = {{"match", 'o', true}, EXPECT_COMMON, {0}};
 static const member m_retry[] = {{"ref", 's', true}, EXPECT_COMMON, {0}};
 
 static const action actions[] = {
-	{SCN_DEVICE, "power", m_power, false},
-	{SCN_DEVICE, "face", m_face, false},
-	{SCN_DEVICE, "door", m_door, false},
-	{SCN_DEVICE, "network", m_network, false},
-	{SCN_DEVICE, "clock", m_clock, false},
-	{SCN_DEVICE, "thermal", m_thermal, false},
-	{SCN_DEVICE, "fault", m_fault, false},
-	{SCN_EXPECT, "message", m_message, false},
-	{SCN_EXPECT, "relay", m_relay, false},
-	{SCN_EXPECT, "voice", m_voice, false},
-	{SCN_EXPECT, "event", m_event, false},
-	{SCN_EXPECT, "record", m_record, false},
-	{SCN_EXPECT, "outcome", m_outcome, false},
-	{SCN_EXPECT, "status", m_status, false},
-	{SCN_EXPECT, "retry", m_retry, false},
+	{SCN_DEVICE, "power", m_power, false, NULL},
+	{SCN_DEVICE, "face", m_face, false, check_face},
+	{SCN_DEVICE, "door", m_door, false, NULL},
+	{SCN_DEVICE, "network", m_network, false, NULL},
+	{SCN_DEVICE, "clock", m_clock, false, NULL},
+	{SCN_DEVICE, "thermal", m_thermal, false, check_thermal},
+	{SCN_DEVICE, "fault", m_fault, false, check_fault},
+	{SCN_EXPECT, "message", m_message, false, NULL},
+	{SCN_EXPECT, "relay", m_relay, false, check_relay},
+	{SCN_EXPECT, "voice", m_voice, false, NULL},
+	{SCN_EXPECT, "event", m_event, false, check_event},
+	{SCN_EXPECT, "record", m_record, false, NULL},
+	{SCN_EXPECT, "outcome", m_outcome, false, check_outcome},
+	{SCN_EXPECT, "status", m_status, false, NULL},
+	{SCN_EXPECT, "retry", m_retry, false, NULL},
 };
 
-const member scn__common[] = {
+const member scn_common_members[] = {
 	{"at", 'p', false}, {"after", 'p', false}, {"dev", 's', false},
 	{"note", 's', false}, {0}};
-
-static const char *const step_keys[] = {"device", "operator", "expect",
-					"wait"};
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof *(a))
 
 /* ---------------------------------------------------------------- errors */
 
-typedef struct ctx {
+struct ctx {
 	const char *path;
 	char *err;
 	size_t errlen;
-} ctx;
+};
 
 static int fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -218,9 +224,9 @@ static int check_members(ctx *c, const char *where, const cJSON *o,
 	return 0;
 }
 
-int scn__check_members(const char *path, const char *where, const cJSON *o,
-		       const scn__member *a, const scn__member *b,
-		       const char *skip, char *err, size_t errlen)
+int scn_check_members(const char *path, const char *where, const cJSON *o,
+		      const scn_member *a, const scn_member *b,
+		      const char *skip, char *err, size_t errlen)
 {
 	ctx c = {.path = path, .err = err, .errlen = errlen};
 	return check_members(&c, where, o, a, b, skip);
@@ -264,238 +270,338 @@ bool scn_time(const cJSON *v, int64_t *ms)
 
 /* ---------------------------------------------------------------- steps */
 
+/* "wait": seconds to let pass, and only the common members beside it. */
+static int parse_wait(ctx *c, scenario *s, scn_step *st, const cJSON *o,
+		      const cJSON *v, const char *where)
+{
+	char shown[80];
+
+	(void)s;
+	st->kind = SCN_WAIT;
+	st->action = "wait";
+	if (!type_ok(v, 'p')) {
+		show(v, shown, sizeof shown);
+		return fail(c, "%s.wait: %s is not allowed: it %s", where, shown,
+			    type_rule('p'));
+	}
+	st->window_s = v->valuedouble;
+	return check_members(c, where, o, scn_common_members, NULL, "wait");
+}
+
+/* "operator": one of the catalogue's actions (operator.h), which checks
+ * its own members. */
+static int parse_operator(ctx *c, scenario *s, scn_step *st, const cJSON *o,
+			  const cJSON *v, const char *where)
+{
+	char shown[80];
+	int rc;
+
+	(void)s;
+	st->kind = SCN_OPERATOR;
+	if (!cJSON_IsString(v) || !op_summary(v->valuestring)) {
+		const char *const *names = op_names();
+		char list[400] = "";
+		size_t n = 0;
+		for (; *names; names++)
+			n += (size_t)snprintf(list + n, n < sizeof list ?
+					      sizeof list - n : 0, "%s%s",
+					      n ? ", " : "", *names);
+		show(v, shown, sizeof shown);
+		return fail(c, "%s.operator: %s is not an operator action; "
+			    "known: %s", where, shown, list);
+	}
+	st->action = v->valuestring;
+	rc = op_check(o, c->path, where, c->err, c->errlen);
+	if (rc < 0)
+		return rc;
+	st->ref = str(o, "ref");
+	return 0;
+}
+
+/* The row of actions[] that the step's key (device or expect) names, its
+ * members checked; *out NULL on error. */
+static int parse_action(ctx *c, scn_step *st, const cJSON *o, const cJSON *v,
+			const char *where, scn_step_kind k, const char *key,
+			const action **out)
+{
+	const action *act = NULL;
+	char shown[80];
+	int rc;
+
+	*out = NULL;
+	for (size_t a = 0; a < ARRAY_SIZE(actions); a++)
+		if (actions[a].kind == k && cJSON_IsString(v) &&
+		    !strcmp(actions[a].name, v->valuestring))
+			act = &actions[a];
+	if (!act) {
+		char list[200] = "";
+		size_t n = 0;
+		for (size_t a = 0; a < ARRAY_SIZE(actions); a++)
+			if (actions[a].kind == k)
+				n += (size_t)snprintf(list + n, n < sizeof list
+					? sizeof list - n : 0, "%s%s",
+					n ? ", " : "", actions[a].name);
+		show(v, shown, sizeof shown);
+		return fail(c, "%s.%s: %s is not known; known: %s", where, key,
+			    shown, list);
+	}
+	st->kind = k;
+	st->action = act->name;
+	st->mock_only = act->mock_only;
+	rc = check_members(c, where, o, act->m, scn_common_members, key);
+	if (rc < 0)
+		return rc;
+	*out = act;
+	return 0;
+}
+
+static int parse_device_step(ctx *c, scenario *s, scn_step *st,
+			     const cJSON *o, const cJSON *v, const char *where)
+{
+	const action *act;
+	int rc;
+
+	(void)s;
+	rc = parse_action(c, st, o, v, where, SCN_DEVICE, "device", &act);
+	if (rc < 0)
+		return rc;
+	return act->check ? act->check(c, o, where) : 0;
+}
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!strcmp(list[k], s))
+			return true;
+	return false;
+}
+
+/* "from", "kind" and "command" of an expect step name what can be sent. */
+static int check_sender(ctx *c, const cJSON *o, const char *where)
+{
+	/* the members of a V1.16 reply */
+	static const char *const cmds[] = {
+		"time_set", "http_server_url", "http_server_port",
+		"time_interval", "config", "strategy_manage", "facelib_manage",
+		"facelib_batch", "reupload", "facelog", "control",
+		"fw_upgrade", "reboot"};
+	const char *from = str(o, "from"), *kind = str(o, "kind");
+	const char *cmd = str(o, "command");
+
+	if (from && strcmp(from, "device") && strcmp(from, "server"))
+		return fail(c, "%s.from: \"%s\" is not allowed: it must be "
+			    "\"device\" or \"server\"", where, from);
+	if (from && !strcmp(from, "device") &&
+	    cJSON_GetObjectItemCaseSensitive(o, "command"))
+		return fail(c, "%s: \"command\" names a member of a server "
+			    "reply; use it with \"from\": \"server\"", where);
+	if (from && !strcmp(from, "server") && kind && strcmp(kind, "reply"))
+		return fail(c, "%s.kind: \"%s\": a server sends only replies; "
+			    "name the command with \"command\"", where, kind);
+	if (kind && from && !strcmp(from, "device")) {
+		bool ok = false;
+		for (int k = PROTO_KIND_NONE + 1; k < PROTO_KIND_COUNT; k++)
+			ok |= k != PROTO_REPLY &&
+			      !strcmp(proto_kind_name((proto_kind)k), kind);
+		if (!ok)
+			return fail(c, "%s.kind: \"%s\" is not a kind of device "
+				    "message (heartbeat, snapshot, face_list, "
+				    "... docs/scenarios.md)", where, kind);
+	}
+	if (cmd && !in_list(cmds, ARRAY_SIZE(cmds), cmd))
+		return fail(c, "%s.command: \"%s\" is not a member of a V1.16 "
+			    "reply (facelib_manage, config, ... "
+			    "docs/scenarios.md)", where, cmd);
+	return 0;
+}
+
+/* The members every expect step shares: the window, count, severity. */
+static int parse_expect(ctx *c, scenario *s, scn_step *st, const cJSON *o,
+			const cJSON *v, const char *where)
+{
+	const action *act;
+	const char *sev;
+	int rc;
+
+	rc = parse_action(c, st, o, v, where, SCN_EXPECT, "expect", &act);
+	if (rc < 0)
+		return rc;
+	sev = str(o, "severity");
+	st->none = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "none"));
+	if (st->none && cJSON_GetObjectItemCaseSensitive(o, "within"))
+		return fail(c, "%s: \"within\" is for positive expectations; a "
+			    "\"none\" step waits \"for\" seconds", where);
+	if (!st->none && cJSON_GetObjectItemCaseSensitive(o, "for"))
+		return fail(c, "%s: \"for\" needs \"none\": true (a positive "
+			    "expectation has \"within\")", where);
+	st->window_s = num(o, st->none ? "for" : "within", s->timeout_s);
+	st->count = (int64_t)num(o, "count", 1);
+	if (st->count < 1)
+		return fail(c, "%s.count: %" PRId64 " is not allowed: it must "
+			    "be >= 1", where, st->count);
+	if (sev && strcmp(sev, "must") && strcmp(sev, "should"))
+		return fail(c, "%s.severity: \"%s\" is not allowed: it must be "
+			    "\"must\" or \"should\"", where, sev);
+	st->should = sev && !strcmp(sev, "should");
+	rc = check_sender(c, o, where);
+	if (rc < 0)
+		return rc;
+	return act->check ? act->check(c, o, where) : 0;
+}
+
+static int check_event(ctx *c, const cJSON *o, const char *where)
+{
+	static const char *const evs[] = {
+		"boot", "off", "send", "reply", "fail", "command", "reject",
+		"relay", "voice", "door", "temperature", "face", "record",
+		"drop", "resend", "network", "upgrade", "clock", "error"};
+
+	if (!in_list(evs, ARRAY_SIZE(evs), str(o, "event")))
+		return fail(c, "%s.event: \"%s\" is not a device event (boot, "
+			    "fail, relay, ... docs/scenarios.md)", where,
+			    str(o, "event"));
+	return 0;
+}
+
+static int check_relay(ctx *c, const cJSON *o, const char *where)
+{
+	if (strcmp(str(o, "state"), "on") && strcmp(str(o, "state"), "off"))
+		return fail(c, "%s.state: \"%s\" is not allowed: it must be "
+			    "\"on\" or \"off\"", where, str(o, "state"));
+	return 0;
+}
+
+static int check_outcome(ctx *c, const cJSON *o, const char *where)
+{
+	/* what the exchanges can show; a timeout is the server's own
+	 * word, which "retry" asks for */
+	static const char *const states[] = {"pending", "sent", "confirmed",
+					     "failed"};
+
+	if (!in_list(states, ARRAY_SIZE(states), str(o, "state")))
+		return fail(c, "%s.state: \"%s\" is not allowed: it must be "
+			    "pending, sent, confirmed or failed", where,
+			    str(o, "state"));
+	return 0;
+}
+
+static int check_face(ctx *c, const cJSON *o, const char *where)
+{
+	double repeat = num(o, "repeat", 1);
+
+	if (repeat < 1 || repeat > 5000)
+		return fail(c, "%s.repeat: %.0f is not allowed: 1..5000 faces",
+			    where, repeat);
+	return 0;
+}
+
+static int check_fault(ctx *c, const cJSON *o, const char *where)
+{
+	const char *f = str(o, "fault"), *k = str(o, "kind");
+	bool result = false;
+
+	if (strcmp(f, "drop-result") && strcmp(f, "cut-reply"))
+		return fail(c, "%s.fault: \"%s\" is not allowed: \"drop-result\" "
+			    "(the next result message is lost) or \"cut-reply\" "
+			    "(the next reply with a command is cut)", where, f);
+	if (k && strcmp(f, "drop-result"))
+		return fail(c, "%s.kind: only a drop-result names the kind of "
+			    "message to lose", where);
+	for (int n = PROTO_KIND_NONE + 1; k && n < PROTO_KIND_COUNT; n++)
+		result |= n != PROTO_HEARTBEAT && n != PROTO_SNAPSHOT &&
+			  n != PROTO_ALARM && n != PROTO_REPLY &&
+			  !strcmp(proto_kind_name((proto_kind)n), k);
+	if (k && !result)
+		return fail(c, "%s.kind: \"%s\" is not a result message "
+			    "(config_result, strategy_result, face_list, ...)",
+			    where, k);
+	return 0;
+}
+
+static int check_thermal(ctx *c, const cJSON *o, const char *where)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings"), *e;
+	size_t k = 0;
+
+	if (!cJSON_GetArraySize(r) || cJSON_GetArraySize(r) > 64)
+		return fail(c, "%s.readings: %d readings: 1 to 64 are allowed",
+			    where, cJSON_GetArraySize(r));
+	cJSON_ArrayForEach(e, r) {
+		if (!cJSON_IsNumber(e) || e->valuedouble < -50 ||
+		    e->valuedouble > 150)
+			return fail(c, "%s.readings[%zu]: must be a temperature "
+				    "in °C (-50..150)", where, k);
+		k++;
+	}
+	return 0;
+}
+
+/* "at", "after", "note" and "dev", which any step may carry. */
+static int parse_common(ctx *c, scenario *s, scn_step *st, const cJSON *o,
+			const char *where)
+{
+	const char *dev = str(o, "dev");
+	bool found = false;
+
+	st->has_at = cJSON_GetObjectItemCaseSensitive(o, "at") != NULL;
+	st->at_s = num(o, "at", 0);
+	st->after_s = num(o, "after", 0);
+	st->note = str(o, "note");
+	if (!dev)
+		return 0;
+	for (size_t d = 0; d < s->n_devs; d++)
+		if (!strcmp(s->devs[d].id, dev)) {
+			st->dev = d;
+			found = true;
+		}
+	if (!found)
+		return fail(c, "%s.dev: \"%s\" is not one of the scenario's "
+			    "devices", where, dev);
+	return 0;
+}
+
+/* The step kinds, by the key that names them in a step object; each
+ * parser fills in st from the step o, whose key holds v. */
+static const struct step_parser {
+	const char *key;
+	int (*parse)(ctx *c, scenario *s, scn_step *st, const cJSON *o,
+		     const cJSON *v, const char *where);
+} step_parsers[] = {
+	{"device", parse_device_step},
+	{"operator", parse_operator},
+	{"expect", parse_expect},
+	{"wait", parse_wait},
+};
+
 static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 {
 	scn_step *st = &s->steps[i];
-	char where[48], shown[80];
-	const char *kinds_found[4];
-	size_t n_kinds = 0;
-	const action *act = NULL;
-	const cJSON *v;
+	const struct step_parser *found[ARRAY_SIZE(step_parsers)];
+	size_t n_found = 0;
+	char where[48];
 	int rc;
 
 	snprintf(where, sizeof where, "steps[%zu]", i);
 	if (!cJSON_IsObject(o))
 		return fail(c, "%s: must be an object with one of \"device\", "
 			    "\"operator\", \"expect\" or \"wait\"", where);
-	for (size_t k = 0; k < ARRAY_SIZE(step_keys); k++)
-		if (cJSON_GetObjectItemCaseSensitive(o, step_keys[k]))
-			kinds_found[n_kinds++] = step_keys[k];
-	if (n_kinds != 1)
+	for (size_t k = 0; k < ARRAY_SIZE(step_parsers); k++)
+		if (cJSON_GetObjectItemCaseSensitive(o, step_parsers[k].key))
+			found[n_found++] = &step_parsers[k];
+	if (n_found != 1)
 		return fail(c, "%s: must hold exactly one of \"device\", "
 			    "\"operator\", \"expect\" or \"wait\" (found %zu%s%s)",
-			    where, n_kinds, n_kinds ? ": " : "",
-			    n_kinds ? kinds_found[0] : "");
+			    where, n_found, n_found ? ": " : "",
+			    n_found ? found[0]->key : "");
 	st->index = i;
 	st->obj = o;
 	st->count = 1;
-	v = cJSON_GetObjectItemCaseSensitive(o, kinds_found[0]);
-	if (!strcmp(kinds_found[0], "wait")) {
-		st->kind = SCN_WAIT;
-		st->action = "wait";
-		if (!type_ok(v, 'p')) {
-			show(v, shown, sizeof shown);
-			return fail(c, "%s.wait: %s is not allowed: it %s", where,
-				    shown, type_rule('p'));
-		}
-		st->window_s = v->valuedouble;
-		rc = check_members(c, where, o, scn__common, NULL, "wait");
-		if (rc < 0)
-			return rc;
-	} else if (!strcmp(kinds_found[0], "operator")) {
-		st->kind = SCN_OPERATOR;
-		if (!cJSON_IsString(v) || !op_summary(v->valuestring)) {
-			const char *const *names = op_names();
-			char list[400] = "";
-			size_t n = 0;
-			for (; *names; names++)
-				n += (size_t)snprintf(list + n, n < sizeof list ?
-						      sizeof list - n : 0, "%s%s",
-						      n ? ", " : "", *names);
-			show(v, shown, sizeof shown);
-			return fail(c, "%s.operator: %s is not an operator "
-				    "action; known: %s", where, shown, list);
-		}
-		st->action = v->valuestring;
-		rc = op_check(o, c->path, where, c->err, c->errlen);
-		if (rc < 0)
-			return rc;
-		st->ref = str(o, "ref");
-	} else {
-		scn_step_kind k = !strcmp(kinds_found[0], "device") ? SCN_DEVICE
-				  : SCN_EXPECT;
-		for (size_t a = 0; a < sizeof actions / sizeof *actions; a++)
-			if (actions[a].kind == k && cJSON_IsString(v) &&
-			    !strcmp(actions[a].name, v->valuestring))
-				act = &actions[a];
-		if (!act) {
-			char list[200] = "";
-			size_t n = 0;
-			for (size_t a = 0; a < sizeof actions / sizeof *actions; a++)
-				if (actions[a].kind == k)
-					n += (size_t)snprintf(list + n, n < sizeof list
-						? sizeof list - n : 0, "%s%s",
-						n ? ", " : "", actions[a].name);
-			show(v, shown, sizeof shown);
-			return fail(c, "%s.%s: %s is not known; known: %s", where,
-				    kinds_found[0], shown, list);
-		}
-		st->kind = k;
-		st->action = act->name;
-		st->mock_only = act->mock_only;
-		rc = check_members(c, where, o, act->m, scn__common, kinds_found[0]);
-		if (rc < 0)
-			return rc;
-	}
-	if (st->kind == SCN_EXPECT) {
-		const char *sev = str(o, "severity");
-		const char *from = str(o, "from");
-		st->none = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "none"));
-		if (st->none && cJSON_GetObjectItemCaseSensitive(o, "within"))
-			return fail(c, "%s: \"within\" is for positive "
-				    "expectations; a \"none\" step waits \"for\" "
-				    "seconds", where);
-		if (!st->none && cJSON_GetObjectItemCaseSensitive(o, "for"))
-			return fail(c, "%s: \"for\" needs \"none\": true (a "
-				    "positive expectation has \"within\")", where);
-		st->window_s = num(o, st->none ? "for" : "within", s->timeout_s);
-		st->count = (int64_t)num(o, "count", 1);
-		if (st->count < 1)
-			return fail(c, "%s.count: %" PRId64 " is not allowed: it "
-				    "must be >= 1", where, st->count);
-		if (sev && strcmp(sev, "must") && strcmp(sev, "should"))
-			return fail(c, "%s.severity: \"%s\" is not allowed: it "
-				    "must be \"must\" or \"should\"", where, sev);
-		st->should = sev && !strcmp(sev, "should");
-		if (from && strcmp(from, "device") && strcmp(from, "server"))
-			return fail(c, "%s.from: \"%s\" is not allowed: it must "
-				    "be \"device\" or \"server\"", where, from);
-		if (from && !strcmp(from, "device") &&
-		    cJSON_GetObjectItemCaseSensitive(o, "command"))
-			return fail(c, "%s: \"command\" names a member of a "
-				    "server reply; use it with \"from\": "
-				    "\"server\"", where);
-		if (from && !strcmp(from, "server") && str(o, "kind") &&
-		    strcmp(str(o, "kind"), "reply"))
-			return fail(c, "%s.kind: \"%s\": a server sends only "
-				    "replies; name the command with \"command\"",
-				    where, str(o, "kind"));
-		if (str(o, "kind") && from && !strcmp(from, "device")) {
-			bool ok = false;
-			for (int k = PROTO_KIND_NONE + 1; k < PROTO_KIND_COUNT; k++)
-				ok |= k != PROTO_REPLY &&
-				      !strcmp(proto_kind_name((proto_kind)k),
-					      str(o, "kind"));
-			if (!ok)
-				return fail(c, "%s.kind: \"%s\" is not a kind of "
-					    "device message (heartbeat, snapshot, "
-					    "face_list, ... docs/scenarios.md)",
-					    where, str(o, "kind"));
-		}
-		if (str(o, "command")) {
-			static const char *const cmds[] = {
-				"time_set", "http_server_url",
-				"http_server_port", "time_interval", "config",
-				"strategy_manage", "facelib_manage",
-				"facelib_batch", "reupload", "facelog",
-				"control", "fw_upgrade", "reboot"};
-			bool ok = false;
-			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
-				ok |= !strcmp(cmds[k], str(o, "command"));
-			if (!ok)
-				return fail(c, "%s.command: \"%s\" is not a "
-					    "member of a V1.16 reply (facelib_manage, "
-					    "config, ... docs/scenarios.md)", where,
-					    str(o, "command"));
-		}
-		if (!strcmp(st->action, "event")) {
-			static const char *const evs[] = {
-				"boot", "off", "send", "reply", "fail",
-				"command", "reject", "relay", "voice", "door",
-				"temperature", "face", "record", "drop",
-				"resend", "network", "upgrade", "clock",
-				"error"};
-			bool ok = false;
-			for (size_t k = 0; k < sizeof evs / sizeof *evs; k++)
-				ok |= !strcmp(evs[k], str(o, "event"));
-			if (!ok)
-				return fail(c, "%s.event: \"%s\" is not a device "
-					    "event (boot, fail, relay, ... "
-					    "docs/scenarios.md)", where,
-					    str(o, "event"));
-		}
-		if (!strcmp(st->action, "relay") && strcmp(str(o, "state"), "on")
-		    && strcmp(str(o, "state"), "off"))
-			return fail(c, "%s.state: \"%s\" is not allowed: it must "
-				    "be \"on\" or \"off\"", where, str(o, "state"));
-		if (!strcmp(st->action, "outcome")) {
-			/* what the exchanges can show; a timeout is the
-			 * server's own word, which "retry" asks for */
-			static const char *const states[] = {
-				"pending", "sent", "confirmed", "failed"};
-			bool ok = false;
-			for (size_t k = 0; k < ARRAY_SIZE(states); k++)
-				ok |= !strcmp(str(o, "state"), states[k]);
-			if (!ok)
-				return fail(c, "%s.state: \"%s\" is not allowed: "
-					    "it must be pending, sent, confirmed or "
-					    "failed", where, str(o, "state"));
-		}
-	}
-	if (st->kind == SCN_DEVICE && !strcmp(st->action, "face") &&
-	    (num(o, "repeat", 1) < 1 || num(o, "repeat", 1) > 5000))
-		return fail(c, "%s.repeat: %.0f is not allowed: 1..5000 faces",
-			    where, num(o, "repeat", 1));
-	if (st->kind == SCN_DEVICE && !strcmp(st->action, "fault")) {
-		const char *f = str(o, "fault"), *k = str(o, "kind");
-		bool result = false;
-		if (strcmp(f, "drop-result") && strcmp(f, "cut-reply"))
-			return fail(c, "%s.fault: \"%s\" is not allowed: "
-				    "\"drop-result\" (the next result message is "
-				    "lost) or \"cut-reply\" (the next reply with a "
-				    "command is cut)", where, f);
-		if (k && strcmp(f, "drop-result"))
-			return fail(c, "%s.kind: only a drop-result names the kind "
-				    "of message to lose", where);
-		for (int n = PROTO_KIND_NONE + 1; k && n < PROTO_KIND_COUNT; n++)
-			result |= n != PROTO_HEARTBEAT && n != PROTO_SNAPSHOT &&
-				  n != PROTO_ALARM && n != PROTO_REPLY &&
-				  !strcmp(proto_kind_name((proto_kind)n), k);
-		if (k && !result)
-			return fail(c, "%s.kind: \"%s\" is not a result message "
-				    "(config_result, strategy_result, face_list, "
-				    "...)", where, k);
-	}
-	if (st->kind == SCN_DEVICE && !strcmp(st->action, "thermal")) {
-		const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "readings"), *e;
-		size_t k = 0;
-		if (!cJSON_GetArraySize(r) || cJSON_GetArraySize(r) > 64)
-			return fail(c, "%s.readings: %d readings: 1 to 64 are "
-				    "allowed", where, cJSON_GetArraySize(r));
-		cJSON_ArrayForEach(e, r) {
-			if (!cJSON_IsNumber(e) || e->valuedouble < -50 ||
-			    e->valuedouble > 150)
-				return fail(c, "%s.readings[%zu]: must be a "
-					    "temperature in °C (-50..150)", where, k);
-			k++;
-		}
-	}
-	st->has_at = cJSON_GetObjectItemCaseSensitive(o, "at") != NULL;
-	st->at_s = num(o, "at", 0);
-	st->after_s = num(o, "after", 0);
-	st->note = str(o, "note");
-	if (str(o, "dev")) {
-		bool found = false;
-		for (size_t d = 0; d < s->n_devs; d++)
-			if (!strcmp(s->devs[d].id, str(o, "dev"))) {
-				st->dev = d;
-				found = true;
-			}
-		if (!found)
-			return fail(c, "%s.dev: \"%s\" is not one of the "
-				    "scenario's devices", where, str(o, "dev"));
-	}
-	return 0;
+	rc = found[0]->parse(c, s, st, o,
+			     cJSON_GetObjectItemCaseSensitive(o, found[0]->key),
+			     where);
+	if (rc < 0)
+		return rc;
+	return parse_common(c, s, st, o, where);
 }
 
 /* ---------------------------------------------------------------- devices */

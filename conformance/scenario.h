@@ -115,6 +115,30 @@ char *scn_path(const scenario *s, const char *file);
 bool scn_match(const cJSON *pattern, const cJSON *value, char *why,
 	       size_t whylen);
 
+/* The members a kind of step may carry, for the catalogues that check
+ * step objects beside this module (operator.h), so that every step kind
+ * reports a wrong member in the same words.  Member types: b bool, n
+ * number, p number >= 0 (seconds), i integer, s non-empty string, t time
+ * (as scn_time reads it), o object, a array, x anything.  Tables of them
+ * end with a NULL key. */
+typedef struct scn_member {
+	const char *key;
+	char type;
+	bool required;
+} scn_member;
+
+/* Members any step may carry ("at", "after", "dev", "note"). */
+extern const scn_member scn_common_members[];
+
+/* Checks object o (named where in file path, e.g. "steps[3]") against the
+ * members of a and b (b may be NULL): required ones present, types right,
+ * nothing unknown except skip (the step's kind key; may be NULL).
+ * SCN_EINVAL with "PATH: WHERE.member: value is not allowed: rule" (or
+ * "... is missing", "... unknown member") in err, or 0. */
+int scn_check_members(const char *path, const char *where, const cJSON *o,
+		      const scn_member *a, const scn_member *b,
+		      const char *skip, char *err, size_t errlen);
+
 /* Parses "2026-11-24T08:00:00Z" (or a number of UTC seconds) into UTC ms;
  * false when it is neither. */
 bool scn_time(const cJSON *v, int64_t *ms);

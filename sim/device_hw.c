@@ -5,6 +5,7 @@
  * retransmission (D26).  Sockets only through the loop. */
 #include "device_int.h"
 #include "strategy.h"
+#include "vcam.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -650,108 +651,121 @@ static int camera_look(const img *in, int k, img *out)
 	return 0;
 }
 
-int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
+/* One face in front of the device, from the camera frame to the report. */
+typedef struct face_pass {
+	img frame;
+	recog_match match;     /* the best look (recognition on) */
+	const dev_person *p;   /* the library person matched, or NULL */
+	proto_snap_result r;   /* what the snapshot will say */
+	bool passed;
+} face_pass;
+
+/* Capture gates (face_cap.goodness / blur, face_rec.liveness): false when
+ * the frame is discarded, with the event saying why. */
+static bool capture_gates(dev *d, const dev_face_in *in)
 {
 	const proto_config *c = &d->cfg;
-	proto_snap_result r;
-	recog_match match;
-	img frame = {0};
-	const dev_person *p = NULL;
-	double temp = 0;
-	bool rec = c->face_rec.enable == 1;
-	bool temp_bad = false, mask_bad = false, passed, matched = false;
-	int mask = in->has_mask ? in->mask : 0;
-	int rc;
-
-	if (d->state == DEV_OFF) {
-		snprintf(err, errlen, "device %s is off", d->cid);
-		return SIM_ESTATE;
-	}
-	rc = img_decode(in->image, in->image_len, &frame, err, errlen);
-	if (rc < 0) {
-		dev__event(d, DEV_EV_ERROR, "camera frame: %s", err);
-		return rc;
-	}
-	/* Capture gates (face_cap.goodness / blur, face_rec.liveness). */
 	double quality = in->has_quality ? in->quality : 0.9;
 	double blur = in->has_blur ? in->blur : 0.1;
 	double live = in->has_liveness ? in->liveness : 0.95;
+
 	if (quality < c->face_cap.goodness || blur > c->face_cap.blur) {
 		dev__event(d, DEV_EV_FACE, "frame discarded: quality %.2f (goodness "
 			   "%.2f), blur %.2f (limit %.2f)", quality,
 			   c->face_cap.goodness, blur, c->face_cap.blur);
-		goto done;
+		return false;
 	}
-	if (rec && live < c->face_rec.liveness) {
+	if (c->face_rec.enable == 1 && live < c->face_rec.liveness) {
 		dev__event(d, DEV_EV_FACE, "not a live face: liveness %.2f below %.2f",
 			   live, c->face_rec.liveness);
-		goto done;
+		return false;
 	}
-	memset(&match, 0, sizeof(match));
-	if (rec) {
-		/* face_rec.times frames are tried before a stranger is
-		 * declared (D56): frame k is the camera's k-th look, the person
-		 * having moved a little */
-		int64_t times = c->face_rec.times < 1 ? 1 : c->face_rec.times;
-		for (int64_t k = 0; k < times; k++) {
-			img look = {0};
-			const img *f = &frame;
-			recog_match m;
-			if (k > 0) {
-				rc = camera_look(&frame, (int)k, &look);
-				if (rc < 0)
-					goto out;
-				f = &look;
-			}
-			loop_pause(d->env->loop, true); /* see loop_pause */
-			rc = recog_identify(d->env->recog, f, d->desc, d->n_lib,
-					    c->face_rec.score / 100.0, &m, err, errlen);
-			loop_pause(d->env->loop, false);
-			img_free(&look);
-			if (rc == SIM_ENOFACE && k == 0) {
-				dev__event(d, DEV_EV_FACE, "no face in the frame: "
-					   "nothing captured");
-				rc = 0;
-				goto done;
-			}
-			if (rc == SIM_ENOFACE)
-				continue; /* this look missed the face */
-			if (rc < 0) {
-				dev__event(d, DEV_EV_ERROR, "recognition: %s", err);
-				goto out;
-			}
-			if (k == 0 || m.confidence > match.confidence)
-				match = m;
-			if (match.matched || d->n_lib == 0)
-				break;
-			dev__event(d, DEV_EV_FACE, "look %" PRId64 " of %" PRId64
-				   ": nearest distance %.3f, confidence %.2f below %.2f",
-				   k + 1, times, m.distance, m.confidence,
-				   c->face_rec.score / 100.0);
+	return true;
+}
+
+/* The best of face_rec.times looks into fp->match (D56): look k is the
+ * camera's k-th, the person having moved a little.  1 with a match (or
+ * the nearest stranger), 0 when the first look finds no face (nothing is
+ * captured), SIM_E* on failure (err, and an error event). */
+static int identify(dev *d, face_pass *fp, char *err, size_t errlen)
+{
+	const proto_config *c = &d->cfg;
+	int64_t times = c->face_rec.times < 1 ? 1 : c->face_rec.times;
+	int rc;
+
+	for (int64_t k = 0; k < times; k++) {
+		img look = {0};
+		const img *f = &fp->frame;
+		recog_match m;
+		if (k > 0) {
+			rc = camera_look(&fp->frame, (int)k, &look);
+			if (rc < 0)
+				return rc;
+			f = &look;
 		}
-		/* Virtual camera (D48): 60° horizontal field of view, a face
-		 * 0.16 m wide; farther than face_rec.distance is ignored. */
-		double focal = frame.w / (2 * tan(M_PI / 6));
-		double meters = match.face_w > 0 ? 0.16 * focal / match.face_w : 0;
-		double limit = 0.5 + 0.5 * (double)c->face_rec.distance;
-		if (meters > limit) {
-			dev__event(d, DEV_EV_FACE, "face at %.1f m, beyond %.1f m: ignored",
-				   meters, limit);
-			goto done;
+		loop_pause(d->env->loop, true); /* see loop_pause */
+		rc = recog_identify(d->env->recog, f, d->desc, d->n_lib,
+				    c->face_rec.score / 100.0, &m, err, errlen);
+		loop_pause(d->env->loop, false);
+		img_free(&look);
+		if (rc == SIM_ENOFACE && k == 0) {
+			dev__event(d, DEV_EV_FACE, "no face in the frame: "
+				   "nothing captured");
+			return 0;
 		}
-		if (match.brightness * 100 / 255 < c->face_rec.face_expos / 2.0) {
-			dev__event(d, DEV_EV_FACE, "face too dark (exposure %.0f, "
-				   "threshold %" PRId64 ")", match.brightness * 100 / 255,
-				   c->face_rec.face_expos);
-			goto done;
+		if (rc == SIM_ENOFACE)
+			continue; /* this look missed the face */
+		if (rc < 0) {
+			dev__event(d, DEV_EV_ERROR, "recognition: %s", err);
+			return rc;
 		}
-		matched = match.matched && match.index < d->n_lib;
-		if (matched)
-			p = &d->lib[match.index];
+		if (k == 0 || m.confidence > fp->match.confidence)
+			fp->match = m;
+		if (fp->match.matched || d->n_lib == 0)
+			break;
+		dev__event(d, DEV_EV_FACE, "look %" PRId64 " of %" PRId64
+			   ": nearest distance %.3f, confidence %.2f below %.2f",
+			   k + 1, times, m.distance, m.confidence,
+			   c->face_rec.score / 100.0);
 	}
-	memset(&r, 0, sizeof(r));
+	return 1;
+}
+
+/* How far and how bright the identified face is: false when it is
+ * farther than face_rec.distance (level 0..4: 0.5 .. 2.5 m) by the
+ * virtual camera, or darker than half of face_rec.face_expos. */
+static bool measure(dev *d, const face_pass *fp)
+{
+	const proto_config *c = &d->cfg;
+	const recog_match *m = &fp->match;
+	double meters = m->face_w > 0 ? vcam_distance_m(fp->frame.w, m->face_w)
+				      : 0;
+	double limit = 0.5 + 0.5 * (double)c->face_rec.distance;
+
+	if (meters > limit) {
+		dev__event(d, DEV_EV_FACE, "face at %.1f m, beyond %.1f m: ignored",
+			   meters, limit);
+		return false;
+	}
+	if (m->brightness * 100 / 255 < c->face_rec.face_expos / 2.0) {
+		dev__event(d, DEV_EV_FACE, "face too dark (exposure %.0f, "
+			   "threshold %" PRId64 ")", m->brightness * 100 / 255,
+			   c->face_rec.face_expos);
+		return false;
+	}
+	return true;
+}
+
+/* Temperature and mask: the readings into fp->r, the speaker's warnings;
+ * true when either blocks the door by the config. */
+static bool body_checks(dev *d, const dev_face_in *in, face_pass *fp)
+{
+	const proto_config *c = &d->cfg;
+	int mask = in->has_mask ? in->mask : 0;
+	bool temp_bad = false, mask_bad = false;
+
 	if (c->temperature.enable == 1) {
-		temp = thermal_next(d, in);
+		double temp = thermal_next(d, in);
 		temp_bad = temp > c->temperature.high_threshold;
 		double shown = c->temperature.unit == 1 ? temp * 9 / 5 + 32 : temp;
 		const char *unit = c->temperature.unit == 1 ? "°F" : "°C";
@@ -764,63 +778,115 @@ int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
 		}
 		if (temp_bad && c->temperature.voice >= 1)
 			dev__say(d, "temperature abnormal");
-		r.has_temperature = true;
-		r.temperature = d->env->prof->temp_in_config_unit ? round(shown * 10) / 10
-								  : temp;
+		fp->r.has_temperature = true;
+		fp->r.temperature = d->env->prof->temp_in_config_unit
+				    ? round(shown * 10) / 10 : temp;
 	}
 	if (c->facemask.enable == 1) {
 		mask_bad = c->facemask.mode == 0 ? mask == 0 : mask == 1;
 		if (mask_bad && c->facemask.voice == 1)
 			dev__say(d, c->facemask.mode == 0 ? "please wear mask"
 							  : "please remove mask");
-		r.has_facemask = true;
-		r.facemask = mask;
+		fp->r.has_facemask = true;
+		fp->r.facemask = mask;
 	}
-	bool blocked = (temp_bad && c->temperature.relay == 1) ||
-		       (mask_bad && c->facemask.relay == 1);
+	return (temp_bad && c->temperature.relay == 1) ||
+	       (mask_bad && c->facemask.relay == 1);
+}
+
+/* The pass decision (the person's strategy, unless the body checks block
+ * the door) and what the device does at once: speaker, event, relay. */
+static void decide(dev *d, const dev_face_in *in, face_pass *fp)
+{
+	const proto_config *c = &d->cfg;
+	bool rec = c->face_rec.enable == 1;
+	bool blocked = body_checks(d, in, fp);
+	const dev_person *p = fp->p;
 	strat_why why = STRAT_NO_STRATEGY;
 	bool allowed = p && strat_decide(d->strat, d->n_strat, p->strategy_id,
 					 dev__local_s(d), &why);
-	passed = rec ? allowed && !blocked : !blocked;
+
+	fp->passed = rec ? allowed && !blocked : !blocked;
 	if (rec) {
-		if (c->face_rec.voice == 1 || (c->face_rec.voice == 2 && !passed))
-			dev__say(d, passed ? "authorized" : "unauthorized");
+		if (c->face_rec.voice == 1 || (c->face_rec.voice == 2 && !fp->passed))
+			dev__say(d, fp->passed ? "authorized" : "unauthorized");
 		dev__event(d, DEV_EV_FACE, "%s%s%s: %s", p ? "person " : "stranger",
-			   p ? p->id : "", p ? (passed ? " passed" : " refused") : "",
-			   p ? strat_why_text(why) : "no library match");
+			   p ? p->id : "", p ? (fp->passed ? " passed" : " refused")
+			   : "", p ? strat_why_text(why) : "no library match");
 	} else {
 		dev__event(d, DEV_EV_FACE, "capture (recognition off): %s",
-			   passed ? "normal" : "abnormal");
+			   fp->passed ? "normal" : "abnormal");
 	}
 	/* relay.state 0: the relay closes on a normal pass; 1: on an
 	 * abnormal one.  face_rec.relay 0: recognition does not drive it. */
 	bool drive = rec ? c->face_rec.relay == 1 : true;
-	if (drive && (c->relay.state == 0 ? passed : !passed))
-		dev__relay_pulse(d, c->relay.duration, passed ? "pass" : "abnormal");
+	if (drive && (c->relay.state == 0 ? fp->passed : !fp->passed))
+		dev__relay_pulse(d, c->relay.duration,
+				 fp->passed ? "pass" : "abnormal");
+}
 
-	r.has_confidence = r.has_person_type = true;
-	r.confidence = matched ? match.confidence : 0;
-	r.person_type = rec ? (passed ? 1 : 0) : 2;
+/* The snapshot of the pass (upload_mode permitting), and the interval
+ * captures while the person stays. */
+static void report(dev *d, const dev_face_in *in, face_pass *fp)
+{
+	const proto_config *c = &d->cfg;
+	bool rec = c->face_rec.enable == 1;
+	const dev_person *p = fp->p;
+	proto_snap_result *r = &fp->r;
+
+	r->has_confidence = r->has_person_type = true;
+	r->confidence = p ? fp->match.confidence : 0;
+	r->person_type = rec ? (fp->passed ? 1 : 0) : 2;
 	if (p) {
-		r.person_id = p->id;
-		r.person_name = p->name;
-		r.sex = p->sex;
-		r.has_age = p->has_age;
-		r.age = p->age;
+		r->person_id = p->id;
+		r->person_name = p->name;
+		r->sex = p->sex;
+		r->has_age = p->has_age;
+		r->age = p->age;
 	}
-	if (passed && rec)
+	if (fp->passed && rec)
 		dev__pass_recorded(d);
 	/* upload_mode 1: library persons only; 2: strangers too. */
 	if (c->face_cap.upload_mode == 1 && !p) {
 		dev__event(d, DEV_EV_FACE, "not uploaded: upload_mode 1 sends "
 			   "library persons only");
-		goto done;
+		return;
 	}
-	snapshot(d, &frame, &r);
-	capture_start(d, &frame, &r, in->stay_s);
+	snapshot(d, &fp->frame, r);
+	capture_start(d, &fp->frame, r, in->stay_s);
+}
+
+int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
+{
+	face_pass fp;
+	int rc;
+
+	if (d->state == DEV_OFF) {
+		snprintf(err, errlen, "device %s is off", d->cid);
+		return SIM_ESTATE;
+	}
+	memset(&fp, 0, sizeof(fp));
+	rc = img_decode(in->image, in->image_len, &fp.frame, err, errlen);
+	if (rc < 0) {
+		dev__event(d, DEV_EV_ERROR, "camera frame: %s", err);
+		return rc;
+	}
+	if (!capture_gates(d, in))
+		goto done;
+	if (d->cfg.face_rec.enable == 1) {
+		rc = identify(d, &fp, err, errlen);
+		if (rc <= 0)
+			goto out;
+		if (!measure(d, &fp))
+			goto done;
+		if (fp.match.matched && fp.match.index < d->n_lib)
+			fp.p = &d->lib[fp.match.index];
+	}
+	decide(d, in, &fp);
+	report(d, in, &fp);
 done:
 	rc = 0;
 out:
-	img_free(&frame);
+	img_free(&fp.frame);
 	return rc;
 }

@@ -737,7 +737,7 @@ static void place_face(img *f, const person *p, double distance_m,
 {
 	const img *src = p->photo;
 	double bw = p->box[2], bh = p->box[3];
-	double k = vcam_box_width_px(distance_m) / bw;
+	double k = vcam_box_width_px(VCAM_W, distance_m) / bw;
 	double rx = PATCH_EXTENT / 2 * bw, ry = PATCH_EXTENT / 2 * bh;
 	double lo_x = f->w, lo_y = f->h, hi_x = 0, hi_y = 0;
 	pt c = face_centre(p);
@@ -967,7 +967,7 @@ static int camera_frame(const person *p, double distance_m, double angle_deg,
 static cJSON *frame_params(double distance_m)
 {
 	cJSON *o = param1("distance_m", distance_m);
-	cJSON_AddNumberToObject(o, "box_width_px", r2(vcam_box_width_px(distance_m)));
+	cJSON_AddNumberToObject(o, "box_width_px", r2(vcam_box_width_px(VCAM_W, distance_m)));
 	return o;
 }
 
@@ -1146,7 +1146,7 @@ static int make_scenes(outctx *o, const person *people)
 		       0, 0, "truncated", params, NULL, 0))
 		goto out;
 
-	d = vcam_distance_m(SMALL_FACE_PX);
+	d = vcam_distance_m(VCAM_W, SMALL_FACE_PX);
 	img_free(&f);
 	if (camera_frame(&people[0], d, 0, 1, &f, &two[0]))
 		goto out;
