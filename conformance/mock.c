@@ -20,18 +20,6 @@
  * JSON under ASan.  Each request's work runs on a thread of this size. */
 #define JOB_STACK (4u << 20)
 
-const char *mock_strerror(int rc)
-{
-	switch (rc) {
-	case 0:
-		return "success";
-#define MOCK_ERR_TEXT(name, code, text) case code: return text;
-		MOCK_ERRNO_MAP(MOCK_ERR_TEXT)
-#undef MOCK_ERR_TEXT
-	}
-	return "unknown error";
-}
-
 const char *mock_state_name(mock_state s)
 {
 	static const char *const names[] = {"pending", "sent", "confirmed",

@@ -6,6 +6,7 @@
 #ifndef CAMSIM_MOCK_H
 #define CAMSIM_MOCK_H
 
+#include "conf_err.h"
 #include "proto.h"
 
 #include <stdbool.h>
@@ -15,22 +16,6 @@
 
 typedef struct cJSON cJSON;
 typedef struct mock mock;
-
-#define MOCK_ERRNO_MAP(X)                                                     \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(INVAL, -2, "invalid argument")                                      \
-	X(BADCMD, -3, "command breaks protocol V1.16")                        \
-	X(IO, -4, "cannot listen")                                            \
-	X(DB, -5, "database error")                                           \
-	X(NOTFOUND, -6, "no such device or command")
-
-enum {
-#define MOCK_ERR_ENUM(name, code, text) MOCK_E##name = (code),
-	MOCK_ERRNO_MAP(MOCK_ERR_ENUM)
-#undef MOCK_ERR_ENUM
-};
-
-const char *mock_strerror(int rc);
 
 typedef struct mock_opts {
 	const char *listen;  /* "127.0.0.1:8080" (default); port 0 = any free */

@@ -22,19 +22,6 @@
  * anything bigger is a mistake that would bloat the page. */
 #define HTML_IMAGE_MAX (512u * 1024u)
 
-const char *rep_strerror(int rc)
-{
-	switch (rc) {
-#define REP_ERR_CASE(name, code, text)                                        \
-	case REP_E##name:                                                     \
-		return text;
-		REP_ERRNO_MAP(REP_ERR_CASE)
-#undef REP_ERR_CASE
-	default:
-		return "unknown error";
-	}
-}
-
 /* ------------------------------------------------ reading the document */
 
 /* Every accessor treats a member of the wrong type as absent, so that a

@@ -5,25 +5,12 @@
 #ifndef CAMSIM_REPORT_H
 #define CAMSIM_REPORT_H
 
+#include "conf_err.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
 typedef struct cJSON cJSON;
-
-#define REP_ERRNO_MAP(X)                                                      \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(INVAL, -2, "invalid argument")                                      \
-	X(MKDIR, -3, "cannot create the report directory")                    \
-	X(IO, -4, "cannot write a report file")
-
-enum {
-#define REP_ERR_ENUM(name, code, text) REP_E##name = (code),
-	REP_ERRNO_MAP(REP_ERR_ENUM)
-#undef REP_ERR_ENUM
-};
-
-/* Text for a REP_E* code (static storage); "unknown error" otherwise. */
-const char *rep_strerror(int rc);
 
 /* Writes dir/junit.xml, dir/report.json and dir/report.html for one run.
  * dir (and its parents) is created if missing.  Each file is written to a

@@ -21,16 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *scn_strerror(int rc)
-{
-	switch (rc) {
-#define SCN_ERR_CASE(name, code, text) case code: return text;
-		SCN_ERRNO_MAP(SCN_ERR_CASE)
-#undef SCN_ERR_CASE
-	}
-	return "unknown error";
-}
-
 /* ---------------------------------------------------------------- members */
 
 typedef scn__member member;

@@ -5,28 +5,13 @@
 #ifndef CAMSIM_SCENARIO_H
 #define CAMSIM_SCENARIO_H
 
+#include "conf_err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct cJSON cJSON;
-
-#define SCN_ERRNO_MAP(X)                                                      \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(IO, -2, "cannot read the file")                                     \
-	X(NOTJSON, -3, "not JSON")                                            \
-	X(INVAL, -4, "breaks the scenario format")                            \
-	X(ADAPTER, -5, "the adapter failed")                                  \
-	X(SERVER, -6, "the server cannot be used")
-
-enum {
-#define SCN_ERR_ENUM(name, code, text) SCN_E##name = (code),
-	SCN_ERRNO_MAP(SCN_ERR_ENUM)
-#undef SCN_ERR_ENUM
-};
-
-/* Text for a SCN_E* code (static storage); "unknown error" otherwise. */
-const char *scn_strerror(int rc);
 
 typedef enum scn_step_kind {
 	SCN_DEVICE,   /* something happens at the device (control API) */
