@@ -224,13 +224,13 @@ static void bind_opt_int(sqlite3_stmt *s, int i, bool has, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Steps a statement that returns no row; MOCK_EDB when it fails. */
+/* Steps a statement that returns no row; CONF_EDB when it fails. */
 static int done(mock *m, sqlite3_stmt *s)
 {
 	int e = sqlite3_step(s);
 	sqlite3_reset(s);
 	(void)m;
-	return e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 static int exec(mock *m, int id)
@@ -266,14 +266,14 @@ static int db_fail(mock *m, const char *op, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "database %s: %s: %s", m->dbpath, op,
 		 m->db ? sqlite3_errmsg(m->db) : "cannot allocate a handle");
-	return MOCK_EDB;
+	return CONF_EDB;
 }
 
 /* One integer from sql into *v. */
 static int query_int(mock *m, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = MOCK_EDB;
+	int rc = CONF_EDB;
 
 	if (sqlite3_prepare_v2(m->db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW) {
@@ -311,7 +311,7 @@ static int setup(mock *m, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s is not a camsim mock database "
 			 "(application_id %lld, not %d); give --db a new file",
 			 m->dbpath, (long long)app, MOCK_APP_ID);
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	} else if (ver == 1) {
 		if (sqlite3_exec(m->db, upgrade1_sql, NULL, NULL, NULL) != SQLITE_OK)
 			rc = db_fail(m, "upgrading schema version 1 to 2", err,
@@ -320,7 +320,7 @@ static int setup(mock *m, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s has schema version %lld; this "
 			 "camsim reads version %d", m->dbpath, (long long)ver,
 			 MOCK_VERSION);
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	}
 out:
 	if (sqlite3_exec(m->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
@@ -346,7 +346,7 @@ int mock__db_open(mock *m, char *err, size_t errlen)
 	m->s = calloc(S_N, sizeof *m->s);
 	if (!m->s) {
 		snprintf(err, errlen, "out of memory opening %s", m->dbpath);
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	for (int i = 0; i < S_N; i++)
@@ -490,7 +490,7 @@ static int seq_next(mock *m, const char *cid, int64_t *next)
 	e = sqlite3_step(s);
 	*next = e == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
 	sqlite3_reset(s);
-	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 static int seq_store(mock *m, const char *cid, int64_t next)
@@ -523,14 +523,14 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 		snprintf(err, errlen, "cid \"%.80s\" is not 1 to 64 printable "
 			 "ASCII characters without spaces (docs/protocol.md D33)",
 			 cid ? cid : "(null)");
-		rc = MOCK_EINVAL;
+		rc = CONF_EINVAL;
 		goto out;
 	}
 	if (!(member = one_command(cmd, err, errlen))) {
-		rc = MOCK_EBADCMD;
+		rc = CONF_EBADCMD;
 		goto out;
 	}
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	snprintf(err, errlen, "out of memory queuing the command");
 	if (!(dup = cJSON_Duplicate(cmd, 1)))
 		goto out;
@@ -555,13 +555,13 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 		has_seq = cmd_seq(dup, member, &seq);
 	rc = proto_decode(dup, PROTO_TO_DEVICE, m->prof, &a, &msg, rep);
 	if (rc == PROTO_ENOMEM || rep->oom) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	if ((rc < 0 && !(unchecked && rc == PROTO_EBADMSG)) ||
 	    msg.kind != PROTO_REPLY || !(k = ckind_of(&msg.u.reply))) {
 		must_sentence(rep, err, errlen);
-		rc = MOCK_EBADCMD;
+		rc = CONF_EBADCMD;
 		goto out;
 	}
 	/* the counter moves past a small seq the caller chose, so the
@@ -570,7 +570,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 	    (rc = seq_store(m, cid, seq + 1)) < 0)
 		goto db;
 	if (!(text = cJSON_PrintUnformatted(dup))) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	s = st(m, S_CMD_ADD);
@@ -590,7 +590,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 db:
 	snprintf(err, errlen, "database %s: %s", m->dbpath,
 		 sqlite3_errmsg(m->db));
-	rc = MOCK_EDB;
+	rc = CONF_EDB;
 out:
 	if (tx)
 		exec(m, S_ROLLBACK);
@@ -660,7 +660,7 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 	cJSON *copy = cJSON_Duplicate(json, 1);
 	cJSON *faces = cJSON_GetObjectItemCaseSensitive(copy, "faces");
 	cJSON *f;
-	int rc = MOCK_ENOMEM;
+	int rc = CONF_ENOMEM;
 
 	r->is = true;
 	r->has_time = g->u.snapshot.has_time;
@@ -717,7 +717,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 			dup = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 		if (e != SQLITE_ROW && e != SQLITE_DONE)
-			return MOCK_EDB;
+			return CONF_EDB;
 	}
 	resend = dup || (r->has_time && now / 1000 - r->time > RESEND_AGE_S);
 	s = st(m, S_REC_ADD);
@@ -733,7 +733,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 	sqlite3_bind_int(s, 9, resend);
 	bind_opt_int(s, 10, dup > 0, dup);
 	if (done(m, s) < 0)
-		return MOCK_EDB;
+		return CONF_EDB;
 	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
 			(long long)sqlite3_last_insert_rowid(m->db),
 			r->image_len, resend ? ", resent" : "",
@@ -770,12 +770,12 @@ static int settle_all(settle_ctx *c, sent *v, size_t n)
 	int rc = 0;
 
 	if (n && (!oc || !cmds)) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(cmds[i] = cJSON_Parse(v[i].command))) {
-			rc = MOCK_ENOMEM;
+			rc = CONF_ENOMEM;
 			goto out;
 		}
 		oc[i] = (outcome_cmd){.k = v[i].k, .has_seq = v[i].has_seq,
@@ -837,7 +837,7 @@ static int load_sent(mock *m, const char *cid, sent **out, size_t *n)
 	}
 	sqlite3_reset(s);
 	*out = v;
-	return e == SQLITE_DONE ? 0 : e == SQLITE_ROW ? MOCK_ENOMEM : MOCK_EDB;
+	return e == SQLITE_DONE ? 0 : e == SQLITE_ROW ? CONF_ENOMEM : CONF_EDB;
 }
 
 static void free_sent(sent *v, size_t n)
@@ -852,7 +852,7 @@ static void free_sent(sent *v, size_t n)
 static int merge(cJSON *reply, const char *text)
 {
 	cJSON *c = cJSON_Parse(text), *it;
-	int rc = c ? 0 : MOCK_ENOMEM;
+	int rc = c ? 0 : CONF_ENOMEM;
 
 	while (c && (it = c->child)) {
 		cJSON_DetachItemViaPointer(c, it);
@@ -881,7 +881,7 @@ static int heartbeat_wait(mock *m, const char *cid, const cJSON *reply,
 	sqlite3_reset(s);
 	if (cJSON_IsNumber(ti) && ti->valuedouble * 1000 > (double)*ms)
 		*ms = (int64_t)(ti->valuedouble * 1000);
-	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 /* Chooses the queued commands this reply carries (docs/mock.md,
@@ -901,7 +901,7 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 
 	*out = NULL;
 	if (!reply)
-		return MOCK_ENOMEM;
+		return CONF_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if (!v[i].settled) {
 			busy_facelib |= v[i].k->rank == 5;
@@ -939,7 +939,7 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 				(long long)ids[i], kinds[i]->name);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -955,7 +955,7 @@ static int store_violations(mock *m, int64_t msg_id, const proto_report *rep)
 		bind_text(s, 5, rep->v[i].path);
 		bind_text(s, 6, rep->v[i].msg);
 		if (done(m, s) < 0)
-			return MOCK_EDB;
+			return CONF_EDB;
 	}
 	return 0;
 }
@@ -1278,7 +1278,7 @@ static int copy_row(sqlite3_stmt *s, crow *r)
 
 	memset(r, 0, sizeof *r);
 	if (!(r->c = calloc((size_t)nc ? (size_t)nc : 1, sizeof *r->c)))
-		return MOCK_ENOMEM;
+		return CONF_ENOMEM;
 	r->nc = nc;
 	for (int i = 0; i < nc; i++) {
 		cell *c = &r->c[i];
@@ -1292,7 +1292,7 @@ static int copy_row(sqlite3_stmt *s, crow *r)
 				sqlite3_column_blob(s, i);
 			c->n = (size_t)sqlite3_column_bytes(s, i);
 			if (!(c->p = malloc(c->n + 1)))
-				return MOCK_ENOMEM;
+				return CONF_ENOMEM;
 			if (c->n)
 				memcpy(c->p, v, c->n);
 			c->p[c->n] = '\0';
@@ -1315,8 +1315,8 @@ static void crows_free(crows *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Steps s to the end, copying every row into t.  0, MOCK_ENOMEM or
- * MOCK_EDB; s is reset. */
+/* Steps s to the end, copying every row into t.  0, CONF_ENOMEM or
+ * CONF_EDB; s is reset. */
 static int copy_rows(sqlite3_stmt *s, crows *t)
 {
 	int e, rc = 0;
@@ -1326,7 +1326,7 @@ static int copy_rows(sqlite3_stmt *s, crows *t)
 			size_t cap = t->cap ? t->cap * 2 : 16;
 			crow *nv = realloc(t->v, cap * sizeof *nv);
 			if (!nv) {
-				rc = MOCK_ENOMEM;
+				rc = CONF_ENOMEM;
 				break;
 			}
 			t->v = nv;
@@ -1336,7 +1336,7 @@ static int copy_rows(sqlite3_stmt *s, crows *t)
 		t->n++; /* a partly copied row is freed with the rest */
 	}
 	if (rc == 0 && e != SQLITE_DONE)
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	sqlite3_reset(s);
 	return rc;
 }
@@ -1589,12 +1589,12 @@ cJSON *mock__recent_records(mock *m, size_t n)
 int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 {
 	sqlite3_stmt *s;
-	int rc = MOCK_ENOTFOUND;
+	int rc = CONF_ENOTFOUND;
 
 	*out = NULL;
 	*len = 0;
 	if (!m)
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	pthread_mutex_lock(&m->mu);
 	s = st(m, S_REC_IMAGE);
 	sqlite3_bind_int64(s, 1, id);
@@ -1606,7 +1606,7 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 			*len = n;
 			rc = 0;
 		} else {
-			rc = MOCK_ENOMEM;
+			rc = CONF_ENOMEM;
 		}
 	}
 	sqlite3_reset(s);
@@ -1618,7 +1618,7 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 
 /* Bytes [off, off+n) of column col ("body" or "raw") of message id into
  * buf, under the lock for this chunk only; *total gets the column's size.
- * A row deleted meanwhile (retention) is MOCK_ENOTFOUND. */
+ * A row deleted meanwhile (retention) is CONF_ENOTFOUND. */
 static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
 		      void *buf, size_t n, size_t *total)
 {
@@ -1628,13 +1628,13 @@ static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
 	pthread_mutex_lock(&m->mu);
 	if (sqlite3_blob_open(m->db, "main", "messages", colname, id, 0, &b) !=
 	    SQLITE_OK) {
-		rc = MOCK_ENOTFOUND;
+		rc = CONF_ENOTFOUND;
 		goto out;
 	}
 	*total = (size_t)sqlite3_blob_bytes(b);
 	if (n && (off + n > *total ||
 		  sqlite3_blob_read(b, buf, (int)n, (int)off) != SQLITE_OK))
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 out:
 	sqlite3_blob_close(b);
 	pthread_mutex_unlock(&m->mu);
@@ -1669,10 +1669,10 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	char *summary = NULL, *wire = NULL, *buf = NULL;
 	size_t total = 0, slen = 0, n;
 	bool has_body, started = false;
-	int rc = MOCK_ENOTFOUND;
+	int rc = CONF_ENOTFOUND;
 
 	if (!o)
-		return MOCK_ENOTFOUND;
+		return CONF_ENOTFOUND;
 	has_body = read_chunk(m, id, "body", 0, NULL, 0, &total) == 0;
 	if (only_body && !has_body) {
 		colname = "raw";
@@ -1683,7 +1683,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	if (!only_body) {
 		/* the summary, then "body": streamed as stored (valid JSON
 		 * text: ingest stores only what parsed) */
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		if (!(summary = cJSON_PrintUnformatted(o)))
 			goto out;
 		slen = strlen(summary) - 1; /* without its closing brace */
@@ -1694,7 +1694,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	}
 	head.len = (only_body ? 0 : slen + (has_body ? 8 : 0)) + total +
 		   (only_body ? 0 : strlen(tail));
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!(wire = mock__wire(&head, NULL, &n)) ||
 	    !(buf = malloc(STREAM_CHUNK)))
 		goto out;
@@ -1718,7 +1718,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	rc = 0;
 out:
 	if (rc < 0 && started)
-		rc = MOCK_EIO; /* the answer is cut short; nothing else to say */
+		rc = CONF_ESEND; /* the answer is cut short; nothing else to say */
 	cJSON_Delete(o);
 	cJSON_free(summary);
 	free(wire);

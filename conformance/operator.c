@@ -150,7 +150,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 			if (!cJSON_IsObject(e)) {
 				snprintf(err, errlen, "%s: %s: must be an object",
 					 path, w);
-				return SCN_EINVAL;
+				return CONF_EFORMAT;
 			}
 			rc = scn__check_members(path, w, e, m_bperson, NULL, NULL,
 						err, errlen);
@@ -161,7 +161,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 				snprintf(err, errlen, "%s: %s.op: \"%s\" is not "
 					 "allowed: \"add\" or \"delete\"", path, w,
 					 str(e, "op"));
-				return SCN_EINVAL;
+				return CONF_EFORMAT;
 			}
 		}
 	}
@@ -173,7 +173,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 				 "of \"url\" (any download address) and "
 				 "\"package\" (served by the runner: ok, missing, "
 				 "empty, too-big, cut, unreachable)", path, where);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 		for (size_t k = 0; pkg && packages[k]; k++)
 			known |= !strcmp(packages[k], pkg);
@@ -181,7 +181,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 			snprintf(err, errlen, "%s: %s.package: \"%s\" is not one of "
 				 "ok, missing, empty, too-big, cut, unreachable",
 				 path, where, pkg);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 	}
 	if (o->m == m_reupload) {
@@ -189,7 +189,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 		if (mode != 1 && mode != 2) {
 			snprintf(err, errlen, "%s: %s.mode: %" PRId64 " is not "
 				 "allowed: 1 scheduled, 2 idle", path, where, mode);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 	}
 	return 0;
@@ -197,11 +197,11 @@ need_photo:
 	snprintf(err, errlen, "%s: %s: \"%s\" needs \"photo\" (a file) or "
 		 "\"photos\" (files), or their bytes as \"photo_base64\" / "
 		 "\"photos_base64\"", path, where, o->name);
-	return SCN_EINVAL;
+	return CONF_EFORMAT;
 bad_ids:
 	snprintf(err, errlen, "%s: %s.ids: must be a non-empty array of person "
 		 "id strings", path, where);
-	return SCN_EINVAL;
+	return CONF_EFORMAT;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -212,23 +212,23 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 {
 	char *p = scn_path(c->s, file), *b64 = NULL, *buf = NULL;
 	size_t len = 0;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 
 	if (!c->s) {
 		snprintf(err, errlen, "photo \"%s\": there is no scenario to find "
 			 "it next to; give its bytes as photo_base64", file);
-		rc = SCN_EINVAL;
+		rc = CONF_EFORMAT;
 		goto out;
 	}
 	if (!p)
 		goto out;
 	rc = sim_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
 	if (rc < 0) {
-		/* not SCN_ENOMEM: that would overwrite the message */
-		rc = rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		/* not CONF_ENOMEM: that would overwrite the message */
+		rc = rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
 		goto out;
 	}
-	rc = SCN_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!(b64 = img_base64_encode(buf, len, NULL)))
 		goto out;
 	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
@@ -236,7 +236,7 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 		goto out;
 	rc = 0;
 out:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory reading a photo");
 	free(p);
 	free(buf);
@@ -260,7 +260,7 @@ static int inline_photos(const cJSON *step, cJSON *arr, char *err,
 		if (!cJSON_IsString(e)) {
 			snprintf(err, errlen, "photos_base64: every entry must be "
 				 "a base64 string");
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring)))
 			goto oom;
@@ -268,7 +268,7 @@ static int inline_photos(const cJSON *step, cJSON *arr, char *err,
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
-	return SCN_ENOMEM;
+	return CONF_ENOMEM;
 }
 
 /* Copies the person members of step into the protocol's names. */
@@ -280,12 +280,12 @@ static int person(const cJSON *step, cJSON *to, bool batch)
 
 	if (batch && !cJSON_AddNumberToObject(to, "operType",
 					      strcmp(str(step, "op"), "add") ? 3 : 1))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
 		const cJSON *v = get(step, map[i][0]);
 		if (v && !cJSON_AddItemToObject(to, map[i][1],
 						cJSON_Duplicate(v, true)))
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 	}
 	return 0;
 }
@@ -306,7 +306,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 	const char *a = str(step, "operator");
 	cJSON *r = cJSON_CreateObject(), *o = NULL, *arr, *e;
 	const cJSON *v;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 	int64_t ms;
 
 	*out = NULL;
@@ -324,7 +324,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 		 * the file names beside them */
 		if (get(step, "photo_base64") || get(step, "photos_base64")) {
 			if (inline_photos(step, arr, err, errlen) < 0) {
-				rc = SCN_EINVAL;
+				rc = CONF_EFORMAT;
 				goto out;
 			}
 		} else if ((v = get(step, "photo")) &&
@@ -337,14 +337,14 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 			if (!cJSON_IsString(e)) {
 				snprintf(err, errlen, "photos: every entry must "
 					 "be a file name");
-				rc = SCN_EINVAL;
+				rc = CONF_EFORMAT;
 				goto out;
 			}
 			if ((rc = add_photo(c, e->valuestring, arr, NULL, NULL,
 					    err, errlen)) < 0)
 				goto out;
 		}
-		rc = SCN_ENOMEM;
+		rc = CONF_ENOMEM;
 	} else if (!strcmp(a, "delete")) {
 		char ids[2048] = "";
 		size_t n = 0;
@@ -355,7 +355,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 		if (n >= sizeof ids) {
 			snprintf(err, errlen, "ids: longer than %zu bytes together",
 				 sizeof ids - 1);
-			rc = SCN_EINVAL;
+			rc = CONF_EFORMAT;
 			goto out;
 		}
 		if (!(o = obj_with(r, "facelib_manage")) ||
@@ -386,7 +386,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 			    (rc = add_photo(c, v->valuestring, NULL, p, "image",
 					    err, errlen)) < 0)
 				goto out;
-			rc = SCN_ENOMEM;
+			rc = CONF_ENOMEM;
 		}
 	} else if (!strcmp(a, "strategies")) {
 		if (!(o = obj_with(r, "strategy_manage")) ||
@@ -429,7 +429,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 		char url[512];
 		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
 			goto out;
-		rc = SCN_ENOMEM;
+		rc = CONF_ENOMEM;
 		if (!(o = obj_with(r, "fw_upgrade")) ||
 		    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
 		    !cJSON_AddStringToObject(o, "download_url", url))
@@ -463,14 +463,14 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 			goto out;
 	} else {
 		snprintf(err, errlen, "\"%s\" is not an operator action", a);
-		rc = SCN_EINVAL;
+		rc = CONF_EFORMAT;
 		goto out;
 	}
 	*out = r;
 	r = NULL;
 	rc = 0;
 out:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory building the %s command", a);
 	cJSON_Delete(r);
 	return rc;
@@ -485,12 +485,12 @@ static int abs_photo(const op_ctx *c, cJSON *e)
 	if (!cJSON_IsString(e))
 		return 0;
 	if (!(abs = scn_path(c->s, e->valuestring)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	real = realpath(abs, NULL);
 	e = cJSON_SetValuestring(e, real ? real : abs) ? e : NULL;
 	free(real);
 	free(abs);
-	return e ? 0 : SCN_ENOMEM;
+	return e ? 0 : CONF_ENOMEM;
 }
 
 /* The upgrade's download address: "url" as given, or where the runner's
@@ -505,7 +505,7 @@ static int upgrade_url(const cJSON *step, const op_ctx *c, char *url,
 	else if (pkg && !c->pkg_base) {
 		snprintf(err, errlen, "package \"%s\": no package server is "
 			 "running; give \"url\"", pkg);
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	} else if (pkg)
 		snprintf(url, n, "%s%s", c->pkg_base, pkg);
 	else
@@ -521,7 +521,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 	const char *a = str(step, "operator");
 	cJSON *p = cJSON_Duplicate(step, true), *e, *arr;
 	const cJSON *v;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 	int64_t ms;
 
 	*out = NULL;
@@ -562,7 +562,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 		     (rc = abs_photo(c, ph)) < 0))
 			goto fail;
 	}
-	rc = SCN_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!strcmp(a, "set_time")) {
 		scn_time(get(step, "utc"), &ms);
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "utc");
@@ -572,7 +572,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 		char url[512];
 		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
 			goto fail;
-		rc = SCN_ENOMEM;
+		rc = CONF_ENOMEM;
 		/* the package, served by camsim, is now the URL */
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "url");
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "package");
@@ -587,7 +587,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 	*out = p;
 	return 0;
 fail:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory building the %s parameters",
 			 a);
 	cJSON_Delete(p);

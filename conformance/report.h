@@ -18,12 +18,12 @@ typedef struct cJSON cJSON;
  * never leaves a half report; on failure no temporary file remains (a
  * file written before the failure stays).  run may be malformed (any
  * member missing, null or of the wrong type): the writers treat what they
- * cannot use as absent.  Returns 0, or REP_E* with a sentence naming the
+ * cannot use as absent.  Returns 0, or CONF_E* with a sentence naming the
  * file and the cause in err (when errlen > 0).  Thread-safe. */
 int rep_write(const cJSON *run, const char *dir, char *err, size_t errlen);
 
 /* Each writer alone (rep_write uses them).  They write to f and return 0,
- * REP_EINVAL for a NULL argument, REP_ENOMEM, or REP_EIO when f reports
+ * CONF_EINVAL for a NULL argument, CONF_ENOMEM, or CONF_EWRITE when f reports
  * a write error.  None of them modifies run. */
 
 /* JUnit XML: one testsuite per scenario, one testcase per check.  Well-

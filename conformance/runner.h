@@ -75,7 +75,7 @@ typedef struct run_opts {
 /* Runs scenarios s[0..n) (in parallel up to o->jobs) and builds the run
  * document (docs/report.md) in *doc (caller deletes).  A scenario that
  * cannot run is reported with the reason, never dropped; interrupted and
- * timed-out ones are errors.  SCN_ENOMEM (err says why), or 0; the
+ * timed-out ones are errors.  CONF_ENOMEM (err says why), or 0; the
  * verdict is in the document. */
 int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 	    char *err, size_t errlen);

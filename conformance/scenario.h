@@ -76,7 +76,7 @@ typedef struct scenario {
 
 /* Reads and checks a scenario file.  On error *out is NULL and err holds
  * "FILE: steps[3].within: -1 is not allowed: must be a number >= 0"-style
- * sentences.  SCN_E* or 0. */
+ * sentences.  CONF_E* or 0. */
 int scn_load(const char *path, scenario **out, char *err, size_t errlen);
 /* The same from text in memory; path names it in errors and sets dir. */
 int scn_parse(const char *text, size_t len, const char *path, scenario **out,

@@ -19,7 +19,7 @@ extern const scn__member scn__common[];
 
 /* Checks object o (named where in file path) against the members of a and
  * b (NULL-key terminated, b may be NULL): required ones present, types
- * right, nothing unknown except skip (the step's kind key).  SCN_EINVAL
+ * right, nothing unknown except skip (the step's kind key).  CONF_EFORMAT
  * with "PATH: WHERE.member: value is not allowed: rule" in err, or 0. */
 int scn__check_members(const char *path, const char *where, const cJSON *o,
 		       const scn__member *a, const scn__member *b,
