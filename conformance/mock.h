@@ -17,6 +17,11 @@
 typedef struct cJSON cJSON;
 typedef struct mock mock;
 
+/* The time now, UTC ms, for the server's stamps and timeouts.  Called
+ * from CivetWeb's worker threads, several at once, sometimes with the
+ * mock's lock held: thread-safe, quick, and never calling into the mock. */
+typedef int64_t (*mock_clock_cb)(void *ud);
+
 typedef struct mock_opts {
 	const char *listen;  /* "127.0.0.1:8080" (default); port 0 = any free */
 	const char *path;    /* device endpoint ("/api/face") */
@@ -24,10 +29,9 @@ typedef struct mock_opts {
 	const char *token;   /* admin API bearer token; required when listen
 				is not a loopback address */
 	const proto_profile *prof; /* judging profile (strict) */
-	/* The server's clock in UTC ms (NULL: the system clock).  The runner
-	 * passes the simulated devices' virtual clock; called from CivetWeb
-	 * threads, so it must be thread-safe. */
-	int64_t (*now)(void *ud);
+	/* The server's clock (NULL: the system clock).  The runner passes
+	 * the simulated devices' virtual clock. */
+	mock_clock_cb now;
 	void *now_ud;
 	/* sent -> timed out without an outcome (60000); a command that only
 	 * the next heartbeat can settle gets the device's heartbeat interval

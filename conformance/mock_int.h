@@ -28,7 +28,7 @@ struct mock {
 	char *path;                   /* device endpoint */
 	char *token;                  /* admin bearer token, NULL: none */
 	const proto_profile *prof;
-	int64_t (*now)(void *ud);
+	mock_clock_cb now;
 	void *now_ud;
 	int64_t timeout_ms;
 	FILE *log;
