@@ -99,9 +99,15 @@ void mock__iso(int64_t t, char out[32]);
 
 /* ---- mock_db.c ---- */
 
-/* Opens (creating when new) the database at m->dbpath and prepares the
- * statements.  CONF_EDB / CONF_ENOMEM with a sentence in err. */
+/* Opens the database at m->dbpath in WAL mode, in one transaction: an
+ * empty file gets the schema, a version-1 mock database is upgraded to
+ * MOCK_VERSION, anything else (another application's database, another
+ * schema version) is refused and left untouched; then prepares the
+ * statements.  0, or CONF_EDB / CONF_ENOMEM with a sentence naming the
+ * file in err and nothing left open. */
 int mock__db_open(mock *m, char *err, size_t errlen);
+/* Finalizes the statements and closes the database; safe after a failed
+ * open and twice. */
 void mock__db_close(mock *m);
 
 /* Judges, stores and answers one device message body[0..len): the reply

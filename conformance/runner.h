@@ -49,7 +49,8 @@ typedef struct run_opts {
 	const proto_profile *prof; /* judging profile (strict) */
 	bool fail_on_warning;      /* SHOULD checks gate too */
 	bool fail_on_skip;         /* a skipped scenario fails the run */
-	int jobs;                  /* scenarios run at once (2) */
+	int jobs;                  /* scenarios run at once (2; at most 16:
+				      more are run as 16) */
 	double slow_ms;            /* reply-latency SHOULD limit (1000 ms) */
 	run_clock clock;
 	double scale;              /* RUN_CLOCK_SCALE's factor */
