@@ -76,8 +76,8 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	*out = NULL;
 	rc = sim_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? SCN_ENOMEM
-		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		return rc == SIM_ENOMEM ? CONF_ENOMEM
+		       : rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
 	rc = adp_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;
@@ -88,17 +88,17 @@ int adp_parse(const char *text, size_t len, const char *path, adapter **out,
 {
 	adapter *a = NULL;
 	const cJSON *e, *t;
-	int rc = SCN_EINVAL;
+	int rc = CONF_EFORMAT;
 
 	*out = NULL;
 	if (!(a = calloc(1, sizeof *a)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	{
 		char *real = realpath(path, NULL), *slash;
 		if (!(a->dir = strdup(real ? real : path))) {
 			free(real);
 			adp_free(a);
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 		}
 		free(real);
 		slash = strrchr(a->dir, '/');
@@ -109,7 +109,7 @@ int adp_parse(const char *text, size_t len, const char *path, adapter **out,
 	}
 	if (!(a->root = cJSON_ParseWithLength(text, len))) {
 		snprintf(err, errlen, "adapter %s: not JSON", path);
-		rc = SCN_ENOTJSON;
+		rc = CONF_ENOTJSON;
 		goto fail;
 	}
 	a->actions = cJSON_GetObjectItemCaseSensitive(a->root, "actions");
@@ -494,14 +494,14 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	char infile[] = "/tmp/camsim-params-XXXXXX";
 	int in = -1;
 	sbuf out = {0}, errs = {0};
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = SCN_EADAPTER;
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = CONF_EADAPTER;
 	pid_t pid = -1;
 	struct timespec t0;
 	bool timed_out = false, stopped = false;
 
 	if (!cmd) {
 		free_args(args, nargs);
-		return SCN_EADAPTER;
+		return CONF_EADAPTER;
 	}
 	/* the whole parameters, pictures included, on standard input; the
 	 * environment has a per-string limit (128 KiB) that photos pass */
@@ -664,7 +664,7 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 	sbuf resp = {0};
 	CURL *c = NULL;
 	long status = 0;
-	int rc = SCN_EADAPTER;
+	int rc = CONF_EADAPTER;
 	CURLcode cc;
 
 	url = expand(a, cJSON_GetObjectItemCaseSensitive(h, "url")->valuestring,
@@ -750,7 +750,7 @@ static int run_prompt(const char *action, const cJSON *params,
 	char *p = cJSON_Print(params), line[256] = "";
 	FILE *tty = fopen("/dev/tty", "r+");
 	FILE *in = tty ? tty : stdin, *out = tty ? tty : stderr;
-	int rc = SCN_EADAPTER, fd = fileno(in);
+	int rc = CONF_EADAPTER, fd = fileno(in);
 	bool got = false;
 
 	fprintf(out, "\n== operator action: %s\n%s\nDo it on your server, then "
@@ -796,7 +796,7 @@ int adp_run(const adapter *a, bool interactive, const char *action,
 			 "entry%s)", adp_is_query(action) ? "query" : "operator",
 			 action, action,
 			 adp_is_query(action) ? "" : ", or --interactive");
-		return SCN_EADAPTER;
+		return CONF_EADAPTER;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(e, "interactive"))
 		return run_prompt(action, params, cancel, res, err, errlen);

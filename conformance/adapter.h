@@ -14,7 +14,7 @@
 typedef struct cJSON cJSON;
 typedef struct adapter adapter;
 
-/* Reads and checks an adapter file.  SCN_EIO / SCN_ENOTJSON / SCN_EINVAL
+/* Reads and checks an adapter file.  CONF_EREAD / CONF_ENOTJSON / CONF_EFORMAT
  * with a sentence naming the file and member in err, or 0. */
 int adp_load(const char *path, adapter **out, char *err, size_t errlen);
 /* The same from text[0..len) in memory (the fuzz harness's way in); path
@@ -48,7 +48,7 @@ void adp_result_free(adp_result *r);
  * timeout, and gives up within about 100 ms once *cancel (may be NULL)
  * becomes true (a shell command is killed).  *res is filled on failure too
  * (evidence).  0 when it succeeded (exit status 0, HTTP 2xx, the person
- * answered yes); SCN_EADAPTER with the reason in err. */
+ * answered yes); CONF_EADAPTER with the reason in err. */
 int adp_run(const adapter *a, bool interactive, const char *action,
 	    const cJSON *params, const atomic_bool *cancel, adp_result *res,
 	    char *err, size_t errlen);

@@ -35,13 +35,13 @@ int fx_expect_parse(const char *buf, size_t len, fx_expect *e, char *err,
 {
 	char *copy = malloc(len + 1), *line, *save = NULL;
 	size_t lineno = 0;
-	int rc = -1;
+	int rc = CONF_EFORMAT; /* every "goto out" below is a line breaking it */
 
 	memset(e, 0, sizeof *e);
 	e->prof = &proto_profile_strict;
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return CONF_ENOMEM;
 	}
 	memcpy(copy, buf, len);
 	copy[len] = '\0';
@@ -115,6 +115,7 @@ int fx_expect_parse(const char *buf, size_t len, fx_expect *e, char *err,
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
+	rc = CONF_ENOMEM;
 out:
 	free(copy);
 	if (rc < 0)
@@ -203,12 +204,13 @@ int fx_read_file(const char *path, size_t limit, char **buf, size_t *len,
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	size_t cap = 65536, n = 0;
 	char *b = NULL, *nb;
+	int rc = CONF_EREAD;
 
 	*buf = NULL;
 	*len = 0;
 	if (!f) {
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return -1;
+		return CONF_EREAD;
 	}
 	for (;;) {
 		if (!b || n + 1 >= cap) {
@@ -216,6 +218,7 @@ int fx_read_file(const char *path, size_t limit, char **buf, size_t *len,
 				cap *= 2;
 			if (!(nb = realloc(b, cap))) {
 				snprintf(err, errlen, "out of memory");
+				rc = CONF_ENOMEM;
 				goto fail;
 			}
 			b = nb;
@@ -244,5 +247,5 @@ fail:
 	free(b);
 	if (f != stdin)
 		fclose(f);
-	return -1;
+	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef CAMSIM_FIXTURE_H
 #define CAMSIM_FIXTURE_H
 
+#include "conf_err.h"
 #include "proto.h"
 
 #include <stdio.h>
@@ -32,8 +33,9 @@ typedef struct fx_expect {
 	size_t n;
 } fx_expect;
 
-/* Parses the expectation text buf[0..len).  Returns 0, or -1 with a
- * "line N: why" sentence in err.  Free with fx_expect_free. */
+/* Parses the expectation text buf[0..len).  Returns 0, or CONF_EFORMAT
+ * with a "line N: why" sentence in err (CONF_ENOMEM: "out of memory").
+ * Free with fx_expect_free. */
 int fx_expect_parse(const char *buf, size_t len, fx_expect *e, char *err,
 		    size_t errlen);
 void fx_expect_free(fx_expect *e);
@@ -56,7 +58,8 @@ void fx_result_free(fx_result *r);
 size_t fx_compare(const fx_expect *e, const fx_result *r, FILE *out);
 
 /* Reads a whole file ("-" for stdin) into a malloc'd NUL-terminated buffer.
- * Returns 0, or -1 with errno-style text in err.  limit: bytes. */
+ * Returns 0; CONF_EREAD when it cannot be opened or read or holds more
+ * than limit bytes, CONF_ENOMEM; err says which ("cannot open: ..."). */
 int fx_read_file(const char *path, size_t limit, char **buf, size_t *len,
 		 char *err, size_t errlen);
 

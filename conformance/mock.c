@@ -20,18 +20,6 @@
  * JSON under ASan.  Each request's work runs on a thread of this size. */
 #define JOB_STACK (4u << 20)
 
-const char *mock_strerror(int rc)
-{
-	switch (rc) {
-	case 0:
-		return "success";
-#define MOCK_ERR_TEXT(name, code, text) case code: return text;
-		MOCK_ERRNO_MAP(MOCK_ERR_TEXT)
-#undef MOCK_ERR_TEXT
-	}
-	return "unknown error";
-}
-
 const char *mock_state_name(mock_state s)
 {
 	static const char *const names[] = {"pending", "sent", "confirmed",
@@ -348,7 +336,7 @@ static int admin_site(struct mg_connection *c, mock *m, mock__exchange *x)
 /* mock__writer over a connection (streamed admin answers). */
 static int conn_write(void *ud, const void *p, size_t n)
 {
-	return mg_write(ud, p, n) == (int)n ? 0 : MOCK_EIO;
+	return mg_write(ud, p, n) == (int)n ? 0 : CONF_ESEND;
 }
 
 static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
@@ -482,7 +470,7 @@ bad:
 	snprintf(err, errlen, "listen address \"%.100s\" is not HOST:PORT (HOST "
 		 "an IPv4 address, [IPv6] or localhost, default 127.0.0.1; PORT "
 		 "0 to 65535, 0 any free port)", s);
-	return MOCK_EINVAL;
+	return CONF_EINVAL;
 }
 
 static bool token_ok(const char *t)
@@ -502,31 +490,31 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 	if (!o->db || !*o->db) {
 		snprintf(err, errlen, "no database file given (mock_opts.db, "
 			 "--db FILE)");
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if (p[0] != '/' || !p[1] || !strncmp(p, "/admin", 6) ||
 	    strlen(p) > 200 || strpbrk(p, " ?#\t\r\n")) {
 		snprintf(err, errlen, "device path \"%.100s\" must start with / "
 			 "and name something other than / and /admin... (no "
 			 "spaces, ? or #; at most 200 bytes)", p);
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if (o->token && !token_ok(o->token)) {
 		snprintf(err, errlen, "the admin token must be 1 to 256 printable "
 			 "ASCII characters without spaces (it travels in an "
 			 "Authorization header)");
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if (o->retain_age_ms < 0 || o->retain_bytes < 0) {
 		snprintf(err, errlen, "retain_age_ms %lld and retain_bytes %lld "
 			 "must be >= 0 (0: no limit)", (long long)o->retain_age_ms,
 			 (long long)o->retain_bytes);
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if (o->cmd_timeout_ms < 0) {
 		snprintf(err, errlen, "cmd_timeout_ms is %lld; it must be > 0 (0: "
 			 "the default 60000)", (long long)o->cmd_timeout_ms);
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	return 0;
 }
@@ -555,11 +543,11 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 		*out = NULL;
 	if (!o || !out) {
 		snprintf(err, errlen, "mock_start: no options");
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if ((rc = check_opts(o, err, errlen)) < 0)
 		return rc;
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	snprintf(err, errlen, "out of memory starting the mock");
 	if (!(m = calloc(1, sizeof *m)))
 		goto fail;
@@ -571,10 +559,10 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 			 "address, needs an admin token (mock_opts.token, --token "
 			 "or --token-file): the admin API can queue commands for "
 			 "every device", m->listen);
-		rc = MOCK_EINVAL;
+		rc = CONF_EINVAL;
 		goto fail;
 	}
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!(m->path = strdup(o->path ? o->path : "/api/face")) ||
 	    !(m->dbpath = strdup(o->db)) ||
 	    (o->token && !(m->token = strdup(o->token))))
@@ -594,7 +582,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 		goto fail;
 	if ((rc = mock__retain_run(m)) < 0) {
 		snprintf(err, errlen, "database %s: the retention pass at start "
-			 "failed: %s", m->dbpath, mock_strerror(rc));
+			 "failed: %s", m->dbpath, conf_strerror(rc));
 		goto fail;
 	}
 	copts[1] = m->listen;
@@ -606,7 +594,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	if (!(m->mg = mg_start2(&id, &ed))) {
 		snprintf(err, errlen, "cannot listen on %s: %s", m->listen,
 			 cerr[0] ? cerr : "CivetWeb did not start");
-		rc = MOCK_EIO;
+		rc = CONF_ELISTEN;
 		goto fail;
 	}
 	mg_set_request_handler(m->mg, "/", on_request, m);

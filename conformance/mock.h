@@ -6,6 +6,7 @@
 #ifndef CAMSIM_MOCK_H
 #define CAMSIM_MOCK_H
 
+#include "conf_err.h"
 #include "proto.h"
 
 #include <stdbool.h>
@@ -16,21 +17,10 @@
 typedef struct cJSON cJSON;
 typedef struct mock mock;
 
-#define MOCK_ERRNO_MAP(X)                                                     \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(INVAL, -2, "invalid argument")                                      \
-	X(BADCMD, -3, "command breaks protocol V1.16")                        \
-	X(IO, -4, "cannot listen")                                            \
-	X(DB, -5, "database error")                                           \
-	X(NOTFOUND, -6, "no such device or command")
-
-enum {
-#define MOCK_ERR_ENUM(name, code, text) MOCK_E##name = (code),
-	MOCK_ERRNO_MAP(MOCK_ERR_ENUM)
-#undef MOCK_ERR_ENUM
-};
-
-const char *mock_strerror(int rc);
+/* The time now, UTC ms, for the server's stamps and timeouts.  Called
+ * from CivetWeb's worker threads, several at once, sometimes with the
+ * mock's lock held: thread-safe, quick, and never calling into the mock. */
+typedef int64_t (*mock_clock_cb)(void *ud);
 
 typedef struct mock_opts {
 	const char *listen;  /* "127.0.0.1:8080" (default); port 0 = any free */
@@ -39,10 +29,9 @@ typedef struct mock_opts {
 	const char *token;   /* admin API bearer token; required when listen
 				is not a loopback address */
 	const proto_profile *prof; /* judging profile (strict) */
-	/* The server's clock in UTC ms (NULL: the system clock).  The runner
-	 * passes the simulated devices' virtual clock; called from CivetWeb
-	 * threads, so it must be thread-safe. */
-	int64_t (*now)(void *ud);
+	/* The server's clock (NULL: the system clock).  The runner passes
+	 * the simulated devices' virtual clock. */
+	mock_clock_cb now;
 	void *now_ud;
 	/* sent -> timed out without an outcome (60000); a command that only
 	 * the next heartbeat can settle gets the device's heartbeat interval
@@ -68,7 +57,7 @@ typedef struct mock_opts {
 } mock_opts;
 
 /* Opens the database (what an earlier run stored is kept: a restart loses
- * nothing) and starts listening.  MOCK_E* with a sentence in err. */
+ * nothing) and starts listening.  CONF_E* with a sentence in err. */
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen);
 /* Stops listening (fast: no multi-second mg_stop) and closes the db. */
 void mock_stop(mock *m);
@@ -90,8 +79,8 @@ const char *mock_state_name(mock_state s); /* "pending", "sent", ... */
  * command member, exactly as it appears in a 200 reply body, e.g.
  * {"facelib_manage":{"type":1,"face":{...}}}; a missing or zero seq is
  * filled in by the mock (per device, from 1).  Validated with the
- * profile before it is accepted: MOCK_EBADCMD with the rule ids and paths
- * in err.  Returns the command id (> 0), or MOCK_E*.  cmd is not kept. */
+ * profile before it is accepted: CONF_EBADCMD with the rule ids and paths
+ * in err.  Returns the command id (> 0), or CONF_E*.  cmd is not kept. */
 int64_t mock_enqueue(mock *m, const char *cid, const cJSON *cmd, char *err,
 		     size_t errlen);
 
@@ -107,7 +96,7 @@ int64_t mock_enqueue_flags(mock *m, const char *cid, const cJSON *cmd,
 
 /* mock_enqueue for a command that breaks MUST rules on purpose: scenarios
  * that test how a device answers a bad command (config errcode 1, ...).
- * Still refused when it is not a command reply at all (MOCK_EBADCMD).  The
+ * Still refused when it is not a command reply at all (CONF_EBADCMD).  The
  * reply carrying it will break the rules; the runner's checks see that. */
 int64_t mock_enqueue_unchecked(mock *m, const char *cid, const cJSON *cmd,
 			       char *err, size_t errlen);
@@ -165,7 +154,7 @@ cJSON *mock_message_json(mock *m, int64_t id);
 
 /* Sets device cid's faults (specs as for mock_opts.faults, except no-100;
  * n 0 clears them); they are drawn after the global ones.  Kept in memory
- * only.  0, or MOCK_EINVAL with a sentence in err. */
+ * only.  0, or CONF_EINVAL with a sentence in err. */
 int mock_set_faults(mock *m, const char *cid, const char *const *specs,
 		    size_t n, char *err, size_t errlen);
 /* {"cid","faults":[...]} of cid, or with cid NULL {"faults":[global],
@@ -173,7 +162,7 @@ int mock_set_faults(mock *m, const char *cid, const char *const *specs,
 cJSON *mock_faults_json(mock *m, const char *cid);
 
 /* The JPEG (or whatever was sent) of record id, decoded from base64,
- * malloc'd into *out (caller frees).  MOCK_ENOTFOUND or 0. */
+ * malloc'd into *out (caller frees).  CONF_ENOTFOUND or 0. */
 int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len);
 
 #endif

@@ -201,7 +201,7 @@ static void enqueue(mock *m, const char *cid, const mock__http *rq,
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "error", err);
-	if (id == MOCK_EBADCMD && (vs = cJSON_AddArrayToObject(o, "violations")))
+	if (id == CONF_EBADCMD && (vs = cJSON_AddArrayToObject(o, "violations")))
 		for (size_t i = 0; i < rep.n; i++) {
 			cJSON *v = cJSON_CreateObject();
 			cJSON_AddStringToObject(v, "severity", rep.v[i].sev ==
@@ -211,7 +211,7 @@ static void enqueue(mock *m, const char *cid, const mock__http *rq,
 			cJSON_AddStringToObject(v, "message", rep.v[i].msg);
 			cJSON_AddItemToArray(vs, v);
 		}
-	json_answer(x, id == MOCK_EBADCMD || id == MOCK_EINVAL ? 400 : 500, o);
+	json_answer(x, id == CONF_EBADCMD || id == CONF_EINVAL ? 400 : 500, o);
 out:
 	proto_report_free(&rep);
 }
@@ -287,7 +287,7 @@ static void action(mock *m, const char *cid, const mock__http *rq,
 	if (id < 0) {
 		cJSON_Delete(out);
 		/* a command already queued stays: say which */
-		json_error(x, id == MOCK_EBADCMD || id == MOCK_EINVAL ? 422 : 500,
+		json_error(x, id == CONF_EBADCMD || id == CONF_EINVAL ? 422 : 500,
 			   "%s%s", err, first ? " (the parts before it were "
 			   "queued)" : "");
 		goto out;
@@ -316,14 +316,14 @@ static void record_image(mock *m, int64_t id, mock__exchange *x)
 	size_t n = 0;
 	int rc = mock_record_image(m, id, &pic, &n);
 
-	if (rc == MOCK_ENOTFOUND) {
+	if (rc == CONF_ENOTFOUND) {
 		json_error(x, 404, "record %lld does not exist, or its picture "
 			   "was not valid base64", (long long)id);
 		return;
 	}
 	if (rc < 0) {
 		json_error(x, 500, "record %lld: %s", (long long)id,
-			   mock_strerror(rc));
+			   conf_strerror(rc));
 		return;
 	}
 	free(x->body);
@@ -354,12 +354,12 @@ static void message(mock *m, const mock__http *rq, int64_t id, bool only_body,
 {
 	int rc = mock__message_stream(m, id, only_body, rq->write, rq->wud);
 
-	if (rc == MOCK_ENOTFOUND) {
+	if (rc == CONF_ENOTFOUND) {
 		json_error(x, 404, "there is no message %lld%s", (long long)id,
 			   only_body ? ", or it has no body" : "");
 		return;
 	}
-	if (rc == MOCK_ENOMEM) {
+	if (rc == CONF_ENOMEM) {
 		json_error(x, 500, "the mock ran out of memory reading message "
 			   "%lld", (long long)id);
 		return;

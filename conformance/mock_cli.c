@@ -258,7 +258,7 @@ int mock_main(int argc, char **argv, FILE *out, FILE *err)
 	rc = mock_start(&c.o, &m, e, sizeof e);
 	if (rc < 0) {
 		fprintf(err, "camsim mock: %s\n", e);
-		rc = rc == MOCK_EINVAL ? 2 : 1;
+		rc = rc == CONF_EINVAL ? 2 : 1;
 		goto out;
 	}
 	{

@@ -162,14 +162,14 @@ static int db_fail(mock *m, const char *op, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "database %s: %s: %s", m->dbpath, op,
 		 m->db ? sqlite3_errmsg(m->db) : "cannot allocate a handle");
-	return MOCK_EDB;
+	return CONF_EDB;
 }
 
 /* One integer from sql into *v. */
 static int query_int(mock *m, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = MOCK_EDB;
+	int rc = CONF_EDB;
 
 	if (sqlite3_prepare_v2(m->db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW) {
@@ -207,7 +207,7 @@ static int setup(mock *m, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s is not a camsim mock database "
 			 "(application_id %lld, not %d); give --db a new file",
 			 m->dbpath, (long long)app, MOCK_APP_ID);
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	} else if (ver == 1) {
 		if (sqlite3_exec(m->db, upgrade1_sql, NULL, NULL, NULL) != SQLITE_OK)
 			rc = db_fail(m, "upgrading schema version 1 to 2", err,
@@ -216,7 +216,7 @@ static int setup(mock *m, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s has schema version %lld; this "
 			 "camsim reads version %d", m->dbpath, (long long)ver,
 			 MOCK_VERSION);
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	}
 out:
 	if (sqlite3_exec(m->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
@@ -242,7 +242,7 @@ int mock__db_open(mock *m, char *err, size_t errlen)
 	m->s = calloc(S_N, sizeof *m->s);
 	if (!m->s) {
 		snprintf(err, errlen, "out of memory opening %s", m->dbpath);
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	for (int i = 0; i < S_N; i++)

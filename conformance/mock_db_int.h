@@ -75,13 +75,13 @@ static inline void bind_opt_int(sqlite3_stmt *s, int i, bool has, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Steps a statement that returns no row; MOCK_EDB when it fails. */
+/* Steps a statement that returns no row; CONF_EDB when it fails. */
 static inline int done(mock *m, sqlite3_stmt *s)
 {
 	int e = sqlite3_step(s);
 	sqlite3_reset(s);
 	(void)m;
-	return e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 static inline int exec(mock *m, int id)
@@ -134,18 +134,18 @@ typedef struct settle_ctx {
 /* ---- mock_queue.c: what ingest does with a device's commands ---- */
 
 /* Loads the device's commands in state sent into *out (*n of them; free
- * with mock__free_sent, also after an error).  0, MOCK_ENOMEM, MOCK_EDB. */
+ * with mock__free_sent, also after an error).  0, CONF_ENOMEM, CONF_EDB. */
 int mock__load_sent(mock *m, const char *cid, sent **out, size_t *n);
 void mock__free_sent(sent *v, size_t n);
 /* Settles what message c->g (stored as c->msg_id) tells about the device's
  * sent commands v[0..n), by outcome.c's rules (docs/mock.md's "Outcomes"),
- * and stores each state change (sets v[i].settled).  0, MOCK_ENOMEM,
- * MOCK_EDB.  Under m->mu, inside ingest's transaction. */
+ * and stores each state change (sets v[i].settled).  0, CONF_ENOMEM,
+ * CONF_EDB.  Under m->mu, inside ingest's transaction. */
 int mock__settle_all(settle_ctx *c, sent *v, size_t n);
 /* Chooses the queued commands this reply carries (docs/mock.md,
  * "Replies"), marks them sent and prints the reply into *out (malloc'd
  * by cJSON; NULL: no command).  batch_only: the reply to a batch result,
- * which carries the next facelib_batch alone.  0, MOCK_ENOMEM, MOCK_EDB.
+ * which carries the next facelib_batch alone.  0, CONF_ENOMEM, CONF_EDB.
  * Under m->mu, inside ingest's transaction. */
 int mock__pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 	       char **out);

@@ -59,7 +59,7 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 	cJSON *copy = cJSON_Duplicate(json, 1);
 	cJSON *faces = cJSON_GetObjectItemCaseSensitive(copy, "faces");
 	cJSON *f;
-	int rc = MOCK_ENOMEM;
+	int rc = CONF_ENOMEM;
 
 	r->is = true;
 	r->has_time = g->u.snapshot.has_time;
@@ -116,7 +116,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 			dup = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 		if (e != SQLITE_ROW && e != SQLITE_DONE)
-			return MOCK_EDB;
+			return CONF_EDB;
 	}
 	resend = dup || (r->has_time && now / 1000 - r->time > RESEND_AGE_S);
 	s = st(m, S_REC_ADD);
@@ -132,7 +132,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 	sqlite3_bind_int(s, 9, resend);
 	bind_opt_int(s, 10, dup > 0, dup);
 	if (done(m, s) < 0)
-		return MOCK_EDB;
+		return CONF_EDB;
 	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
 			(long long)sqlite3_last_insert_rowid(m->db),
 			r->image_len, resend ? ", resent" : "",
@@ -151,7 +151,7 @@ static int store_violations(mock *m, int64_t msg_id, const proto_report *rep)
 		bind_text(s, 5, rep->v[i].path);
 		bind_text(s, 6, rep->v[i].msg);
 		if (done(m, s) < 0)
-			return MOCK_EDB;
+			return CONF_EDB;
 	}
 	return 0;
 }

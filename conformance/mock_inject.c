@@ -30,17 +30,17 @@ static int parse_list(const char *const *specs, size_t n, bool per_device,
 	if (n > MOCK_FAULT_MAX) {
 		snprintf(err, errlen, "%zu faults given; at most %d", n,
 			 MOCK_FAULT_MAX);
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (mock_fault_parse(specs[i], &out[i], err, errlen) < 0)
-			return MOCK_EINVAL;
+			return CONF_EINVAL;
 		if (per_device && out[i].kind == MOCK_FAULT_NO_100) {
 			snprintf(err, errlen, "fault \"%.80s\": no-100 cannot be set "
 				 "per device: it is drawn when the headers are in, "
 				 "before the body names the device; give it to "
 				 "--fault", specs[i]);
-			return MOCK_EINVAL;
+			return CONF_EINVAL;
 		}
 	}
 	return 0;
@@ -78,7 +78,7 @@ int mock_set_faults(mock *m, const char *cid, const char *const *specs,
 	if (!m || !cid || !*cid || strlen(cid) > 64) {
 		snprintf(err, errlen, "cid \"%.80s\" is not 1 to 64 characters",
 			 cid ? cid : "(null)");
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	}
 	if ((rc = parse_list(specs, n, true, f, err, errlen)) < 0)
 		return rc;
@@ -92,7 +92,7 @@ int mock_set_faults(mock *m, const char *cid, const char *const *specs,
 		if (!nd) {
 			pthread_mutex_unlock(&m->fmu);
 			snprintf(err, errlen, "out of memory");
-			return MOCK_ENOMEM;
+			return CONF_ENOMEM;
 		}
 		m->dev = nd;
 		d = &m->dev[m->ndev++];

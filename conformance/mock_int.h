@@ -29,7 +29,7 @@ struct mock {
 	char *path;                   /* device endpoint */
 	char *token;                  /* admin bearer token, NULL: none */
 	const proto_profile *prof;
-	int64_t (*now)(void *ud);
+	mock_clock_cb now;
 	void *now_ud;
 	int64_t timeout_ms;
 	FILE *log;
@@ -100,9 +100,15 @@ void mock__iso(int64_t t, char out[32]);
 
 /* ---- mock_db.c, mock_queue.c, mock_ingest.c, mock_view.c ---- */
 
-/* Opens (creating when new) the database at m->dbpath and prepares the
- * statements.  MOCK_EDB / MOCK_ENOMEM with a sentence in err. */
+/* Opens the database at m->dbpath in WAL mode, in one transaction: an
+ * empty file gets the schema, a version-1 mock database is upgraded to
+ * MOCK_VERSION, anything else (another application's database, another
+ * schema version) is refused and left untouched; then prepares the
+ * statements.  0, or CONF_EDB / CONF_ENOMEM with a sentence naming the
+ * file in err and nothing left open. */
 int mock__db_open(mock *m, char *err, size_t errlen);
+/* Finalizes the statements and closes the database; safe after a failed
+ * open and twice. */
 void mock__db_close(mock *m);
 
 /* Judges, stores and answers one device message body[0..len): the reply
@@ -130,15 +136,15 @@ cJSON *mock__recent_messages(mock *m, size_t n);
 /* Writes message id's summary with its body streamed from the database
  * (the lock taken per chunk, never while writing) through w.  only_body:
  * the stored body alone (application/json, or the raw bytes of one that
- * was not JSON).  0; MOCK_ENOTFOUND or MOCK_ENOMEM with nothing written;
- * MOCK_EIO once the headers went out (the answer is cut short). */
+ * was not JSON).  0; CONF_ENOTFOUND or CONF_ENOMEM with nothing written;
+ * CONF_ESEND once the headers went out (the answer is cut short). */
 typedef int (*mock__writer)(void *ud, const void *p, size_t n);
 int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 			 void *ud);
 
 /* ---- mock_inject.c ---- */
 
-/* Parses o's faults and seeds the generator; MOCK_EINVAL with err. */
+/* Parses o's faults and seeds the generator; CONF_EINVAL with err. */
 int mock__inject_init(mock *m, const mock_opts *o, char *err, size_t errlen);
 void mock__inject_free(mock *m);
 /* Draws the global faults of phase, and for MOCK_FAULT_BODY those of

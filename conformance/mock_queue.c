@@ -112,7 +112,7 @@ static int seq_next(mock *m, const char *cid, int64_t *next)
 	e = sqlite3_step(s);
 	*next = e == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
 	sqlite3_reset(s);
-	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 static int seq_store(mock *m, const char *cid, int64_t next)
@@ -145,14 +145,14 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 		snprintf(err, errlen, "cid \"%.80s\" is not 1 to 64 printable "
 			 "ASCII characters without spaces (docs/protocol.md D33)",
 			 cid ? cid : "(null)");
-		rc = MOCK_EINVAL;
+		rc = CONF_EINVAL;
 		goto out;
 	}
 	if (!(member = one_command(cmd, err, errlen))) {
-		rc = MOCK_EBADCMD;
+		rc = CONF_EBADCMD;
 		goto out;
 	}
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	snprintf(err, errlen, "out of memory queuing the command");
 	if (!(dup = cJSON_Duplicate(cmd, 1)))
 		goto out;
@@ -177,13 +177,13 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 		has_seq = cmd_seq(dup, member, &seq);
 	rc = proto_decode(dup, PROTO_TO_DEVICE, m->prof, &a, &msg, rep);
 	if (rc == PROTO_ENOMEM || rep->oom) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	if ((rc < 0 && !(unchecked && rc == PROTO_EBADMSG)) ||
 	    msg.kind != PROTO_REPLY || !(k = ckind_of(&msg.u.reply))) {
 		must_sentence(rep, err, errlen);
-		rc = MOCK_EBADCMD;
+		rc = CONF_EBADCMD;
 		goto out;
 	}
 	/* the counter moves past a small seq the caller chose, so the
@@ -192,7 +192,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 	    (rc = seq_store(m, cid, seq + 1)) < 0)
 		goto db;
 	if (!(text = cJSON_PrintUnformatted(dup))) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	s = st(m, S_CMD_ADD);
@@ -212,7 +212,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 db:
 	snprintf(err, errlen, "database %s: %s", m->dbpath,
 		 sqlite3_errmsg(m->db));
-	rc = MOCK_EDB;
+	rc = CONF_EDB;
 out:
 	if (tx)
 		exec(m, S_ROLLBACK);
@@ -253,12 +253,12 @@ int mock__settle_all(settle_ctx *c, sent *v, size_t n)
 	int rc = 0;
 
 	if (n && (!oc || !cmds)) {
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(cmds[i] = cJSON_Parse(v[i].command))) {
-			rc = MOCK_ENOMEM;
+			rc = CONF_ENOMEM;
 			goto out;
 		}
 		oc[i] = (outcome_cmd){.k = v[i].k, .has_seq = v[i].has_seq,
@@ -320,7 +320,7 @@ int mock__load_sent(mock *m, const char *cid, sent **out, size_t *n)
 	}
 	sqlite3_reset(s);
 	*out = v;
-	return e == SQLITE_DONE ? 0 : e == SQLITE_ROW ? MOCK_ENOMEM : MOCK_EDB;
+	return e == SQLITE_DONE ? 0 : e == SQLITE_ROW ? CONF_ENOMEM : CONF_EDB;
 }
 
 void mock__free_sent(sent *v, size_t n)
@@ -335,7 +335,7 @@ void mock__free_sent(sent *v, size_t n)
 static int merge(cJSON *reply, const char *text)
 {
 	cJSON *c = cJSON_Parse(text), *it;
-	int rc = c ? 0 : MOCK_ENOMEM;
+	int rc = c ? 0 : CONF_ENOMEM;
 
 	while (c && (it = c->child)) {
 		cJSON_DetachItemViaPointer(c, it);
@@ -364,7 +364,7 @@ static int heartbeat_wait(mock *m, const char *cid, const cJSON *reply,
 	sqlite3_reset(s);
 	if (cJSON_IsNumber(ti) && ti->valuedouble * 1000 > (double)*ms)
 		*ms = (int64_t)(ti->valuedouble * 1000);
-	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : MOCK_EDB;
+	return e == SQLITE_ROW || e == SQLITE_DONE ? 0 : CONF_EDB;
 }
 
 /* Chooses the queued commands this reply carries (docs/mock.md,
@@ -384,7 +384,7 @@ int mock__pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 
 	*out = NULL;
 	if (!reply)
-		return MOCK_ENOMEM;
+		return CONF_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if (!v[i].settled) {
 			busy_facelib |= v[i].k->rank == 5;
@@ -422,7 +422,7 @@ int mock__pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 				(long long)ids[i], kinds[i]->name);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 	cJSON_Delete(reply);
 	return rc;
 }

@@ -40,7 +40,7 @@ static int batch(mock *m, const char *sql, int *deleted)
 	if (rc != SQLITE_OK)
 		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&m->mu);
-	return rc == SQLITE_OK ? 0 : MOCK_EDB;
+	return rc == SQLITE_OK ? 0 : CONF_EDB;
 }
 
 /* Bytes of the database in use: pages that are not free. */
@@ -57,7 +57,7 @@ static int used_bytes(mock *m, int64_t *used)
 		sqlite3_stmt *s = NULL;
 		if (sqlite3_prepare_v2(m->db, q[i], -1, &s, NULL) != SQLITE_OK ||
 		    sqlite3_step(s) != SQLITE_ROW)
-			rc = MOCK_EDB;
+			rc = CONF_EDB;
 		else
 			v[i] = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);

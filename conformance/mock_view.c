@@ -55,7 +55,7 @@ static int copy_row(sqlite3_stmt *s, crow *r)
 
 	memset(r, 0, sizeof *r);
 	if (!(r->c = calloc((size_t)nc ? (size_t)nc : 1, sizeof *r->c)))
-		return MOCK_ENOMEM;
+		return CONF_ENOMEM;
 	r->nc = nc;
 	for (int i = 0; i < nc; i++) {
 		cell *c = &r->c[i];
@@ -69,7 +69,7 @@ static int copy_row(sqlite3_stmt *s, crow *r)
 				sqlite3_column_blob(s, i);
 			c->n = (size_t)sqlite3_column_bytes(s, i);
 			if (!(c->p = malloc(c->n + 1)))
-				return MOCK_ENOMEM;
+				return CONF_ENOMEM;
 			if (c->n)
 				memcpy(c->p, v, c->n);
 			c->p[c->n] = '\0';
@@ -92,8 +92,8 @@ static void crows_free(crows *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Steps s to the end, copying every row into t.  0, MOCK_ENOMEM or
- * MOCK_EDB; s is reset. */
+/* Steps s to the end, copying every row into t.  0, CONF_ENOMEM or
+ * CONF_EDB; s is reset. */
 static int copy_rows(sqlite3_stmt *s, crows *t)
 {
 	int e, rc = 0;
@@ -103,7 +103,7 @@ static int copy_rows(sqlite3_stmt *s, crows *t)
 			size_t cap = t->cap ? t->cap * 2 : 16;
 			crow *nv = realloc(t->v, cap * sizeof *nv);
 			if (!nv) {
-				rc = MOCK_ENOMEM;
+				rc = CONF_ENOMEM;
 				break;
 			}
 			t->v = nv;
@@ -113,7 +113,7 @@ static int copy_rows(sqlite3_stmt *s, crows *t)
 		t->n++; /* a partly copied row is freed with the rest */
 	}
 	if (rc == 0 && e != SQLITE_DONE)
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 	sqlite3_reset(s);
 	return rc;
 }
@@ -366,12 +366,12 @@ cJSON *mock__recent_records(mock *m, size_t n)
 int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 {
 	sqlite3_stmt *s;
-	int rc = MOCK_ENOTFOUND;
+	int rc = CONF_ENOTFOUND;
 
 	*out = NULL;
 	*len = 0;
 	if (!m)
-		return MOCK_EINVAL;
+		return CONF_EINVAL;
 	pthread_mutex_lock(&m->mu);
 	s = st(m, S_REC_IMAGE);
 	sqlite3_bind_int64(s, 1, id);
@@ -383,7 +383,7 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 			*len = n;
 			rc = 0;
 		} else {
-			rc = MOCK_ENOMEM;
+			rc = CONF_ENOMEM;
 		}
 	}
 	sqlite3_reset(s);
@@ -395,7 +395,7 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 
 /* Bytes [off, off+n) of column col ("body" or "raw") of message id into
  * buf, under the lock for this chunk only; *total gets the column's size.
- * A row deleted meanwhile (retention) is MOCK_ENOTFOUND. */
+ * A row deleted meanwhile (retention) is CONF_ENOTFOUND. */
 static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
 		      void *buf, size_t n, size_t *total)
 {
@@ -405,13 +405,13 @@ static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
 	pthread_mutex_lock(&m->mu);
 	if (sqlite3_blob_open(m->db, "main", "messages", colname, id, 0, &b) !=
 	    SQLITE_OK) {
-		rc = MOCK_ENOTFOUND;
+		rc = CONF_ENOTFOUND;
 		goto out;
 	}
 	*total = (size_t)sqlite3_blob_bytes(b);
 	if (n && (off + n > *total ||
 		  sqlite3_blob_read(b, buf, (int)n, (int)off) != SQLITE_OK))
-		rc = MOCK_EDB;
+		rc = CONF_EDB;
 out:
 	sqlite3_blob_close(b);
 	pthread_mutex_unlock(&m->mu);
@@ -446,10 +446,10 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	char *summary = NULL, *wire = NULL, *buf = NULL;
 	size_t total = 0, slen = 0, n;
 	bool has_body, started = false;
-	int rc = MOCK_ENOTFOUND;
+	int rc = CONF_ENOTFOUND;
 
 	if (!o)
-		return MOCK_ENOTFOUND;
+		return CONF_ENOTFOUND;
 	has_body = read_chunk(m, id, "body", 0, NULL, 0, &total) == 0;
 	if (only_body && !has_body) {
 		colname = "raw";
@@ -460,7 +460,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	if (!only_body) {
 		/* the summary, then "body": streamed as stored (valid JSON
 		 * text: ingest stores only what parsed) */
-		rc = MOCK_ENOMEM;
+		rc = CONF_ENOMEM;
 		if (!(summary = cJSON_PrintUnformatted(o)))
 			goto out;
 		slen = strlen(summary) - 1; /* without its closing brace */
@@ -471,7 +471,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	}
 	head.len = (only_body ? 0 : slen + (has_body ? 8 : 0)) + total +
 		   (only_body ? 0 : strlen(tail));
-	rc = MOCK_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!(wire = mock__wire(&head, NULL, &n)) ||
 	    !(buf = malloc(STREAM_CHUNK)))
 		goto out;
@@ -495,7 +495,7 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	rc = 0;
 out:
 	if (rc < 0 && started)
-		rc = MOCK_EIO; /* the answer is cut short; nothing else to say */
+		rc = CONF_ESEND; /* the answer is cut short; nothing else to say */
 	cJSON_Delete(o);
 	cJSON_free(summary);
 	free(wire);

@@ -54,7 +54,7 @@ static const member m_bperson[] = {
 	{"photo_base64", 's', false}, {0}};
 
 /* Each builds its action's reply members into r (the reply object) from
- * the step, which op_check has accepted.  SCN_ENOMEM without a message
+ * the step, which op_check has accepted.  CONF_ENOMEM without a message
  * (op_command words it); other codes with err filled in. */
 typedef int op_build(const cJSON *step, const op_ctx *c, cJSON *r, char *err,
 		     size_t errlen);
@@ -184,7 +184,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 			if (!cJSON_IsObject(e)) {
 				snprintf(err, errlen, "%s: %s: must be an object",
 					 path, w);
-				return SCN_EINVAL;
+				return CONF_EFORMAT;
 			}
 			rc = scn_check_members(path, w, e, m_bperson, NULL, NULL,
 					       err, errlen);
@@ -195,7 +195,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 				snprintf(err, errlen, "%s: %s.op: \"%s\" is not "
 					 "allowed: \"add\" or \"delete\"", path, w,
 					 str(e, "op"));
-				return SCN_EINVAL;
+				return CONF_EFORMAT;
 			}
 		}
 	}
@@ -207,7 +207,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 				 "of \"url\" (any download address) and "
 				 "\"package\" (served by the runner: ok, missing, "
 				 "empty, too-big, cut, unreachable)", path, where);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 		for (size_t k = 0; pkg && packages[k]; k++)
 			known |= !strcmp(packages[k], pkg);
@@ -215,7 +215,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 			snprintf(err, errlen, "%s: %s.package: \"%s\" is not one of "
 				 "ok, missing, empty, too-big, cut, unreachable",
 				 path, where, pkg);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 	}
 	if (o->m == m_reupload) {
@@ -223,7 +223,7 @@ int op_check(const cJSON *step, const char *path, const char *where,
 		if (mode != 1 && mode != 2) {
 			snprintf(err, errlen, "%s: %s.mode: %" PRId64 " is not "
 				 "allowed: 1 scheduled, 2 idle", path, where, mode);
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 	}
 	return 0;
@@ -231,11 +231,11 @@ need_photo:
 	snprintf(err, errlen, "%s: %s: \"%s\" needs \"photo\" (a file) or "
 		 "\"photos\" (files), or their bytes as \"photo_base64\" / "
 		 "\"photos_base64\"", path, where, o->name);
-	return SCN_EINVAL;
+	return CONF_EFORMAT;
 bad_ids:
 	snprintf(err, errlen, "%s: %s.ids: must be a non-empty array of person "
 		 "id strings", path, where);
-	return SCN_EINVAL;
+	return CONF_EFORMAT;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -246,23 +246,23 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 {
 	char *p = scn_path(c->s, file), *b64 = NULL, *buf = NULL;
 	size_t len = 0;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 
 	if (!c->s) {
 		snprintf(err, errlen, "photo \"%s\": there is no scenario to find "
 			 "it next to; give its bytes as photo_base64", file);
-		rc = SCN_EINVAL;
+		rc = CONF_EFORMAT;
 		goto out;
 	}
 	if (!p)
 		goto out;
 	rc = sim_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
 	if (rc < 0) {
-		/* not SCN_ENOMEM: that would overwrite the message */
-		rc = rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		/* not CONF_ENOMEM: that would overwrite the message */
+		rc = rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
 		goto out;
 	}
-	rc = SCN_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!(b64 = img_base64_encode(buf, len, NULL)))
 		goto out;
 	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
@@ -270,7 +270,7 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 		goto out;
 	rc = 0;
 out:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory reading a photo");
 	free(p);
 	free(buf);
@@ -294,7 +294,7 @@ static int inline_photos(const cJSON *step, cJSON *arr, char *err,
 		if (!cJSON_IsString(e)) {
 			snprintf(err, errlen, "photos_base64: every entry must be "
 				 "a base64 string");
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring)))
 			goto oom;
@@ -302,7 +302,7 @@ static int inline_photos(const cJSON *step, cJSON *arr, char *err,
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
-	return SCN_ENOMEM;
+	return CONF_ENOMEM;
 }
 
 /* Copies the person members of step into the protocol's names. */
@@ -314,12 +314,12 @@ static int person(const cJSON *step, cJSON *to, bool batch)
 
 	if (batch && !cJSON_AddNumberToObject(to, "operType",
 					      strcmp(str(step, "op"), "add") ? 3 : 1))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
 		const cJSON *v = get(step, map[i][0]);
 		if (v && !cJSON_AddItemToObject(to, map[i][1],
 						cJSON_Duplicate(v, true)))
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 	}
 	return 0;
 }
@@ -347,10 +347,10 @@ static int build_person(const cJSON *step, const op_ctx *c, cJSON *r,
 	    !cJSON_AddNumberToObject(o, "type", 1) ||
 	    !(face = obj_with(o, "face")) || person(step, face, false) < 0 ||
 	    !(arr = cJSON_AddArrayToObject(face, "image")))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	if (get(step, "photo_base64") || get(step, "photos_base64")) {
 		if (inline_photos(step, arr, err, errlen) < 0)
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 	} else if ((v = get(step, "photo")) &&
 		   (rc = add_photo(c, v->valuestring, arr, NULL, NULL, err,
 				   errlen)) < 0)
@@ -361,7 +361,7 @@ static int build_person(const cJSON *step, const op_ctx *c, cJSON *r,
 		if (!cJSON_IsString(e)) {
 			snprintf(err, errlen, "photos: every entry must be a "
 				 "file name");
-			return SCN_EINVAL;
+			return CONF_EFORMAT;
 		}
 		rc = add_photo(c, e->valuestring, arr, NULL, NULL, err, errlen);
 		if (rc < 0)
@@ -385,12 +385,12 @@ static int build_delete(const cJSON *step, const op_ctx *c, cJSON *r,
 	if (n >= sizeof ids) {
 		snprintf(err, errlen, "ids: longer than %zu bytes together",
 			 sizeof ids - 1);
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	}
 	if (!(o = obj_with(r, "facelib_manage")) ||
 	    !cJSON_AddNumberToObject(o, "type", 3) ||
 	    !cJSON_AddStringToObject(o, "person_ids", ids))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -403,18 +403,18 @@ static int build_batch(const cJSON *step, const op_ctx *c, cJSON *r,
 
 	if (!(o = obj_with(r, "facelib_batch")) ||
 	    !(arr = cJSON_AddArrayToObject(o, "personList")))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	cJSON_ArrayForEach(e, get(step, "persons")) {
 		cJSON *p = cJSON_CreateObject();
 		if (!p || !cJSON_AddItemToArray(arr, p)) {
 			cJSON_Delete(p);
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 		}
 		if (person(e, p, true) < 0)
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 		if ((v = get(e, "photo_base64"))) {
 			if (!cJSON_AddStringToObject(p, "image", v->valuestring))
-				return SCN_ENOMEM;
+				return CONF_ENOMEM;
 		} else if ((v = get(e, "photo")) &&
 			   (rc = add_photo(c, v->valuestring, NULL, p, "image",
 					   err, errlen)) < 0)
@@ -432,7 +432,7 @@ static int build_strategies(const cJSON *step, const op_ctx *c, cJSON *r,
 	if (!(o = obj_with(r, "strategy_manage")) ||
 	    !cJSON_AddItemToObject(o, "strategyList",
 				   cJSON_Duplicate(get(step, "strategies"), true)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -443,14 +443,14 @@ static int build_config(const cJSON *step, const op_ctx *c, cJSON *r,
 
 	(void)c, (void)err, (void)errlen;
 	if (!(o = cJSON_Duplicate(get(step, "config"), true)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	if (!cJSON_AddItemToObject(r, "config", o)) {
 		cJSON_Delete(o);
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "opType");
 	if (!cJSON_AddNumberToObject(o, "opType", 0))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -465,7 +465,7 @@ static int build_reupload(const cJSON *step, const op_ctx *c, cJSON *r,
 	    (str(step, "time") &&
 	     !cJSON_AddStringToObject(o, "reupload_time", str(step, "time"))) ||
 	    !cJSON_AddNumberToObject(o, "mode", get(step, "mode")->valuedouble))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -482,7 +482,7 @@ static int build_upgrade(const cJSON *step, const op_ctx *c, cJSON *r,
 	if (!(o = obj_with(r, "fw_upgrade")) ||
 	    !cJSON_AddStringToObject(o, "version", str(step, "version")) ||
 	    !cJSON_AddStringToObject(o, "download_url", url))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -499,7 +499,7 @@ static int build_set_time(const cJSON *step, const op_ctx *c, cJSON *r,
 	    !cJSON_AddNumberToObject(o, "time_stamp", (double)(ms / 1000)) ||
 	    ((v = get(step, "zone")) &&
 	     !cJSON_AddNumberToObject(o, "time_zone", v->valuedouble)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -509,7 +509,7 @@ static int build_set_interval(const cJSON *step, const op_ctx *c, cJSON *r,
 	(void)c, (void)err, (void)errlen;
 	if (!cJSON_AddNumberToObject(r, "time_interval",
 				     get(step, "seconds")->valuedouble))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -525,7 +525,7 @@ static int build_set_server(const cJSON *step, const op_ctx *c, cJSON *r,
 	if ((url && !cJSON_AddStringToObject(r, "http_server_url", url)) ||
 	    ((v = get(step, "port")) &&
 	     !cJSON_AddNumberToObject(r, "http_server_port", v->valuedouble)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -539,10 +539,10 @@ static int build_raw(const cJSON *step, const op_ctx *c, cJSON *r, char *err,
 	cJSON_ArrayForEach(e, get(step, "reply")) {
 		cJSON *dup = cJSON_Duplicate(e, true);
 		if (!dup)
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 		if (!cJSON_AddItemToObject(r, e->string, dup)) {
 			cJSON_Delete(dup);
-			return SCN_ENOMEM;
+			return CONF_ENOMEM;
 		}
 	}
 	return 0;
@@ -556,10 +556,10 @@ static int build_fixed(const opdef *d, cJSON *r)
 
 	if (!d->field)
 		return cJSON_AddNumberToObject(r, d->member, d->value) ? 0
-									: SCN_ENOMEM;
+									: CONF_ENOMEM;
 	if (!(o = obj_with(r, d->member)) ||
 	    !cJSON_AddNumberToObject(o, d->field, d->value))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	return 0;
 }
 
@@ -569,13 +569,13 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 	const char *a = str(step, "operator");
 	const opdef *d = a ? find(a) : NULL;
 	cJSON *r = NULL;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 
 	*out = NULL;
 	if (!d) {
 		snprintf(err, errlen, "\"%s\" is not an operator action",
 			 a ? a : "");
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	}
 	if (!(r = cJSON_CreateObject()))
 		goto out;
@@ -585,7 +585,7 @@ int op_command(const cJSON *step, const op_ctx *c, cJSON **out, char *err,
 	*out = r;
 	r = NULL;
 out:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory building the %s command", a);
 	cJSON_Delete(r);
 	return rc;
@@ -600,12 +600,12 @@ static int abs_photo(const op_ctx *c, cJSON *e)
 	if (!cJSON_IsString(e))
 		return 0;
 	if (!(abs = scn_path(c->s, e->valuestring)))
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	real = realpath(abs, NULL);
 	e = cJSON_SetValuestring(e, real ? real : abs) ? e : NULL;
 	free(real);
 	free(abs);
-	return e ? 0 : SCN_ENOMEM;
+	return e ? 0 : CONF_ENOMEM;
 }
 
 /* The upgrade's download address: "url" as given, or where the runner's
@@ -620,7 +620,7 @@ static int upgrade_url(const cJSON *step, const op_ctx *c, char *url,
 	else if (pkg && !c->pkg_base) {
 		snprintf(err, errlen, "package \"%s\": no package server is "
 			 "running; give \"url\"", pkg);
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	} else if (pkg)
 		snprintf(url, n, "%s%s", c->pkg_base, pkg);
 	else
@@ -636,7 +636,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 	const char *a = str(step, "operator");
 	cJSON *p = cJSON_Duplicate(step, true), *e, *arr;
 	const cJSON *v;
-	int rc = SCN_ENOMEM;
+	int rc = CONF_ENOMEM;
 	int64_t ms;
 
 	*out = NULL;
@@ -677,7 +677,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 		     (rc = abs_photo(c, ph)) < 0))
 			goto fail;
 	}
-	rc = SCN_ENOMEM;
+	rc = CONF_ENOMEM;
 	if (!strcmp(a, "set_time")) {
 		scn_time(get(step, "utc"), &ms);
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "utc");
@@ -687,7 +687,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 		char url[512];
 		if ((rc = upgrade_url(step, c, url, sizeof url, err, errlen)) < 0)
 			goto fail;
-		rc = SCN_ENOMEM;
+		rc = CONF_ENOMEM;
 		/* the package, served by camsim, is now the URL */
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "url");
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "package");
@@ -702,7 +702,7 @@ int op_params(const cJSON *step, const op_ctx *c, const char *cid,
 	*out = p;
 	return 0;
 fail:
-	if (rc == SCN_ENOMEM)
+	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory building the %s parameters",
 			 a);
 	cJSON_Delete(p);

@@ -18,7 +18,7 @@ const char *const *op_names(void);
 
 /* Checks an operator step's members (step is the step object; path and
  * where, e.g. "scenarios/x.json" and "steps[3]", name it in messages).
- * SCN_EINVAL with a sentence naming the member, its value and the rule,
+ * CONF_EFORMAT with a sentence naming the member, its value and the rule,
  * or 0. */
 int op_check(const cJSON *step, const char *path, const char *where,
 	     char *err, size_t errlen);
@@ -35,7 +35,7 @@ typedef struct op_ctx {
 /* The reply object the mock queues for an operator step, e.g.
  * {"facelib_manage":{"type":1,"face":{...,"image":["<base64>"]}}}, the
  * seq left for the mock to number.  *out is the caller's to delete.
- * SCN_EIO (a photo cannot be read, err names it), SCN_EINVAL, SCN_ENOMEM,
+ * CONF_EREAD (a photo cannot be read, err names it), CONF_EFORMAT, CONF_ENOMEM,
  * or 0. */
 int op_command(const cJSON *step, const op_ctx *ctx, cJSON **out, char *err,
 	       size_t errlen);
@@ -47,8 +47,8 @@ int op_command(const cJSON *step, const op_ctx *ctx, cJSON **out, char *err,
  * ("photo_base64", "photos_base64", persons[].photo_base64); set_time's
  * "utc" as UTC seconds; upgrade's "url" the download address (a "package"
  * resolved against ctx->pkg_base); set_server's "{server}" resolved.
- * *out is the caller's.  SCN_EIO (a photo cannot be read, err names it),
- * SCN_EINVAL, SCN_ENOMEM, or 0. */
+ * *out is the caller's.  CONF_EREAD (a photo cannot be read, err names it),
+ * CONF_EFORMAT, CONF_ENOMEM, or 0. */
 int op_params(const cJSON *step, const op_ctx *ctx, const char *cid,
 	      cJSON **out, char *err, size_t errlen);
 

@@ -73,7 +73,7 @@ static int quiet(const struct mg_connection *c, const char *msg)
 	return 1;
 }
 
-pkgsrv *pkgsrv_start(char *err, size_t errlen)
+int pkgsrv_start(pkgsrv **out, char *err, size_t errlen)
 {
 	struct mg_callbacks cb = {.log_message = quiet};
 	char rto[24];
@@ -83,9 +83,10 @@ pkgsrv *pkgsrv_start(char *err, size_t errlen)
 	struct mg_server_port sp;
 	pkgsrv *s = calloc(1, sizeof *s);
 
+	*out = NULL;
 	if (!s) {
 		snprintf(err, errlen, "out of memory starting the package server");
-		return NULL;
+		return CONF_ENOMEM;
 	}
 	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	mg_init_library(0);
@@ -94,7 +95,7 @@ pkgsrv *pkgsrv_start(char *err, size_t errlen)
 		snprintf(err, errlen, "the upgrade-package server cannot listen "
 			 "on 127.0.0.1");
 		pkgsrv_stop(s);
-		return NULL;
+		return CONF_ELISTEN;
 	}
 	mg_set_request_handler(s->mg, "/pkg/", on_pkg, s);
 	{
@@ -104,7 +105,8 @@ pkgsrv *pkgsrv_start(char *err, size_t errlen)
 		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	}
 	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d/pkg/", sp.port);
-	return s;
+	*out = s;
+	return 0;
 }
 
 const char *pkgsrv_base(const pkgsrv *s)

@@ -5,6 +5,8 @@
 #ifndef CAMSIM_PKGSRV_H
 #define CAMSIM_PKGSRV_H
 
+#include "conf_err.h"
+
 #include <stddef.h>
 
 typedef struct pkgsrv pkgsrv;
@@ -15,8 +17,10 @@ typedef struct pkgsrv pkgsrv;
  *   empty    200 with no body
  *   too-big  200, 2 MiB (over a device whose upgrade_max is smaller)
  *   cut      200 claiming 100000 bytes, then the connection closes early
- * Returns NULL with a sentence in err when it cannot listen. */
-pkgsrv *pkgsrv_start(char *err, size_t errlen);
+ * 0 with the server in *out (the caller's: pkgsrv_stop), or, with *out
+ * NULL and a sentence in err, CONF_ELISTEN (it cannot listen) or
+ * CONF_ENOMEM. */
+int pkgsrv_start(pkgsrv **out, char *err, size_t errlen);
 /* "http://127.0.0.1:PORT/pkg/" (owned by s). */
 const char *pkgsrv_base(const pkgsrv *s);
 void pkgsrv_stop(pkgsrv *s); /* NULL is fine */

@@ -22,19 +22,6 @@
  * anything bigger is a mistake that would bloat the page. */
 #define HTML_IMAGE_MAX (512u * 1024u)
 
-const char *rep_strerror(int rc)
-{
-	switch (rc) {
-#define REP_ERR_CASE(name, code, text)                                        \
-	case REP_E##name:                                                     \
-		return text;
-		REP_ERRNO_MAP(REP_ERR_CASE)
-#undef REP_ERR_CASE
-	default:
-		return "unknown error";
-	}
-}
-
 /* ------------------------------------------------ reading the document */
 
 /* Every accessor treats a member of the wrong type as absent, so that a
@@ -274,7 +261,7 @@ static int tree_utf8_fix(cJSON *node)
 
 		if (c->string && !utf8_valid(c->string)) {
 			if (!(s = utf8_fixed(c->string)))
-				return REP_ENOMEM;
+				return CONF_ENOMEM;
 			if (!(c->type & cJSON_StringIsConst))
 				cJSON_free(c->string);
 			c->type &= ~cJSON_StringIsConst;
@@ -283,12 +270,12 @@ static int tree_utf8_fix(cJSON *node)
 		if (cJSON_IsString(c) && c->valuestring &&
 		    !utf8_valid(c->valuestring)) {
 			if (!(s = utf8_fixed(c->valuestring)))
-				return REP_ENOMEM;
+				return CONF_ENOMEM;
 			cJSON_free(c->valuestring);
 			c->valuestring = s;
 		}
 		if (c->child && tree_utf8_fix(c->child) < 0)
-			return REP_ENOMEM;
+			return CONF_ENOMEM;
 	}
 	return 0;
 }
@@ -300,7 +287,7 @@ int rep_json(const cJSON *run, FILE *f)
 	int rc = 0;
 
 	if (!run || !f)
-		return REP_EINVAL;
+		return CONF_EINVAL;
 	/* The copy is only paid for when the document needs repair. */
 	if (!tree_utf8_valid(run->child) ||
 	    (run->string && !utf8_valid(run->string)) ||
@@ -308,7 +295,7 @@ int rep_json(const cJSON *run, FILE *f)
 	     !utf8_valid(run->valuestring))) {
 		copy = cJSON_Duplicate(run, 1);
 		if (!copy) {
-			rc = REP_ENOMEM;
+			rc = CONF_ENOMEM;
 			goto out;
 		}
 		rc = tree_utf8_fix(copy);
@@ -317,12 +304,12 @@ int rep_json(const cJSON *run, FILE *f)
 	}
 	text = cJSON_Print(copy ? copy : run);
 	if (!text) {
-		rc = REP_ENOMEM;
+		rc = CONF_ENOMEM;
 		goto out;
 	}
 	fputs(text, f);
 	fputc('\n', f);
-	rc = ferror(f) ? REP_EIO : 0;
+	rc = ferror(f) ? CONF_EWRITE : 0;
 out:
 	cJSON_free(text);
 	cJSON_Delete(copy);
@@ -665,7 +652,7 @@ int rep_junit(const cJSON *run, FILE *f)
 	int si = 0;
 
 	if (!run || !f)
-		return REP_EINVAL;
+		return CONF_EINVAL;
 	fow = cJSON_IsTrue(mem(run, "fail_on_warning"));
 	cJSON_ArrayForEach(scn, arr(run, "scenarios"))
 		count_scenario(scn, fow, &all);
@@ -676,7 +663,7 @@ int rep_junit(const cJSON *run, FILE *f)
 	cJSON_ArrayForEach(scn, arr(run, "scenarios"))
 		junit_suite(f, run, scn, si++, fow);
 	fputs("</testsuites>\n", f);
-	return ferror(f) ? REP_EIO : 0;
+	return ferror(f) ? CONF_EWRITE : 0;
 }
 
 /* ------------------------------------------------ HTML */
@@ -1101,7 +1088,7 @@ int rep_html(const cJSON *run, FILE *f)
 	int si = 0;
 
 	if (!run || !f)
-		return REP_EINVAL;
+		return CONF_EINVAL;
 	vst = verdict && !strcmp(verdict, "pass")   ? ST_PASS
 	      : verdict && !strcmp(verdict, "fail") ? ST_FAIL
 						    : ST_NONE;
@@ -1172,7 +1159,7 @@ int rep_html(const cJSON *run, FILE *f)
 	cJSON_ArrayForEach(scn, arr(run, "scenarios"))
 		html_scenario(f, scn, si++);
 	fputs("</body></html>\n", f);
-	return ferror(f) ? REP_EIO : 0;
+	return ferror(f) ? CONF_EWRITE : 0;
 }
 
 /* ------------------------------------------------ files */
@@ -1195,7 +1182,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 
 	if (!p) {
 		set_err(err, errlen, "cannot create", dir, strerror(ENOMEM));
-		return REP_ENOMEM;
+		return CONF_ENOMEM;
 	}
 	memcpy(p, dir, n + 1);
 	for (size_t i = 1; i <= n; i++) {
@@ -1205,7 +1192,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
 			set_err(err, errlen, "cannot create the report directory", p,
 				strerror(errno));
-			rc = REP_EMKDIR;
+			rc = CONF_EMKDIR;
 			goto out;
 		}
 		p[i] = i < n ? '/' : '\0';
@@ -1213,7 +1200,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		set_err(err, errlen, "cannot use the report directory", dir,
 			stat(dir, &sb) < 0 ? strerror(errno) : "not a directory");
-		rc = REP_EMKDIR;
+		rc = CONF_EMKDIR;
 	}
 out:
 	free(p);
@@ -1235,8 +1222,8 @@ static int write_one(const cJSON *run, const char *dir, const char *name,
 	int fd = -1, rc = 0;
 
 	if (!path || !tmp) {
-		rc = REP_ENOMEM;
-		set_err(err, errlen, "cannot write", name, rep_strerror(rc));
+		rc = CONF_ENOMEM;
+		set_err(err, errlen, "cannot write", name, conf_strerror(rc));
 		goto out;
 	}
 	snprintf(path, n, "%s/%s", dir, name);
@@ -1251,7 +1238,7 @@ static int write_one(const cJSON *run, const char *dir, const char *name,
 	errno = 0;
 	rc = writer(run, f);
 	if (rc < 0) {
-		cause = rc == REP_EIO && errno ? strerror(errno) : rep_strerror(rc);
+		cause = rc == CONF_EWRITE && errno ? strerror(errno) : conf_strerror(rc);
 		goto fail;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
@@ -1265,7 +1252,7 @@ static int write_one(const cJSON *run, const char *dir, const char *name,
 fail:
 	set_err(err, errlen, "cannot write", path, cause ? cause : strerror(errno));
 	if (rc >= 0)
-		rc = REP_EIO;
+		rc = CONF_EWRITE;
 out:
 	if (f)
 		fclose(f);
@@ -1296,7 +1283,7 @@ int rep_write(const cJSON *run, const char *dir, char *err, size_t errlen)
 		if (err && errlen)
 			snprintf(err, errlen, "cannot write the reports: no run "
 				 "document or no directory");
-		return REP_EINVAL;
+		return CONF_EINVAL;
 	}
 	rc = make_dirs(dir, err, errlen);
 	if (rc < 0)

@@ -5,25 +5,12 @@
 #ifndef CAMSIM_REPORT_H
 #define CAMSIM_REPORT_H
 
+#include "conf_err.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
 typedef struct cJSON cJSON;
-
-#define REP_ERRNO_MAP(X)                                                      \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(INVAL, -2, "invalid argument")                                      \
-	X(MKDIR, -3, "cannot create the report directory")                    \
-	X(IO, -4, "cannot write a report file")
-
-enum {
-#define REP_ERR_ENUM(name, code, text) REP_E##name = (code),
-	REP_ERRNO_MAP(REP_ERR_ENUM)
-#undef REP_ERR_ENUM
-};
-
-/* Text for a REP_E* code (static storage); "unknown error" otherwise. */
-const char *rep_strerror(int rc);
 
 /* Writes dir/junit.xml, dir/report.json and dir/report.html for one run.
  * dir (and its parents) is created if missing.  Each file is written to a
@@ -31,12 +18,12 @@ const char *rep_strerror(int rc);
  * never leaves a half report; on failure no temporary file remains (a
  * file written before the failure stays).  run may be malformed (any
  * member missing, null or of the wrong type): the writers treat what they
- * cannot use as absent.  Returns 0, or REP_E* with a sentence naming the
+ * cannot use as absent.  Returns 0, or CONF_E* with a sentence naming the
  * file and the cause in err (when errlen > 0).  Thread-safe. */
 int rep_write(const cJSON *run, const char *dir, char *err, size_t errlen);
 
 /* Each writer alone (rep_write uses them).  They write to f and return 0,
- * REP_EINVAL for a NULL argument, REP_ENOMEM, or REP_EIO when f reports
+ * CONF_EINVAL for a NULL argument, CONF_ENOMEM, or CONF_EWRITE when f reports
  * a write error.  None of them modifies run. */
 
 /* JUnit XML: one testsuite per scenario, one testcase per check.  Well-

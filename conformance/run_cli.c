@@ -90,12 +90,12 @@ static int list_add(list *l, const char *s)
 		size_t nc = l->cap ? l->cap * 2 : 32;
 		char **nv = realloc(l->v, nc * sizeof *nv);
 		if (!nv)
-			return -1;
+			return CONF_ENOMEM;
 		l->v = nv;
 		l->cap = nc;
 	}
 	if (!(l->v[l->n] = strdup(s)))
-		return -1;
+		return CONF_ENOMEM;
 	l->n++;
 	return 0;
 }
@@ -122,20 +122,25 @@ static int expand_dir(list *l, const char *arg, FILE *err)
 
 	if (!(d = opendir(arg))) {
 		fprintf(err, "camsim run: %s: %s\n", arg, strerror(errno));
-		return -1;
+		return CONF_EREAD;
 	}
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		char *p;
+		int rc;
 		if (n < 6 || strcmp(e->d_name + n - 5, ".json") ||
 		    e->d_name[0] == '.')
 			continue;
-		if (asprintf(&p, "%s/%s", arg, e->d_name) < 0 ||
-		    list_add(l, p) < 0) {
+		if (asprintf(&p, "%s/%s", arg, e->d_name) < 0) {
 			closedir(d);
-			return -1;
+			return CONF_ENOMEM;
 		}
-		free(p);
+		rc = list_add(l, p);
+		free(p); /* list_add keeps a copy, or nothing */
+		if (rc < 0) {
+			closedir(d);
+			return rc;
+		}
 	}
 	closedir(d);
 	qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
@@ -389,8 +394,9 @@ static size_t sink(char *p, size_t sz, size_t n, void *ud)
 }
 
 /* Sends one heartbeat from the probe cid: 0 when the server answered
- * HTTP (a status other than 200 is reported in note), -1 with a sentence
- * in err when it refused, timed out, or did not speak HTTP. */
+ * HTTP (a status other than 200 is reported in note), CONF_ESERVER with a
+ * sentence in err when it refused, timed out, or did not speak HTTP
+ * (CONF_ENOMEM when libcurl cannot start). */
 static int probe(const char *url, const char *cid, char *note, size_t nn,
 		 char *err, size_t errlen)
 {
@@ -404,7 +410,7 @@ static int probe(const char *url, const char *cid, char *note, size_t nn,
 
 	if (!c) {
 		snprintf(err, errlen, "libcurl cannot start");
-		return -1;
+		return CONF_ENOMEM;
 	}
 	snprintf(body, sizeof body, "{\"app_version\":\"V1.0.0\",\"cid\":\"%s\","
 		 "\"seq\":%lld,\"uptime\":%lld,\"type\":3}", cid, (long long)now,
@@ -433,7 +439,7 @@ static int probe(const char *url, const char *cid, char *note, size_t nn,
 			 cc == CURLE_WEIRD_SERVER_REPLY ||
 			 cc == CURLE_UNSUPPORTED_PROTOCOL ? " (is it an HTTP "
 			 "server?)" : "");
-		return -1;
+		return CONF_ESERVER;
 	}
 	if (status != 200)
 		snprintf(note, nn, "%s answered a heartbeat from the probe device "
@@ -574,7 +580,7 @@ static int clear_reports(const char *dir, FILE *err)
 		if (unlink(p) < 0 && errno != ENOENT) {
 			fprintf(err, "camsim run: cannot remove the earlier "
 				"report %s: %s\n", p, strerror(errno));
-			return -1;
+			return CONF_EWRITE;
 		}
 	}
 	return 0;

@@ -86,8 +86,8 @@ const char *run__pkg_base(srun *r, char *err, size_t errlen)
 
 	pthread_mutex_lock(&sh->mu);
 	if (!sh->pkg && !sh->pkg_failed) {
-		sh->pkg = pkgsrv_start(sh->pkg_err, sizeof sh->pkg_err);
-		sh->pkg_failed = !sh->pkg;
+		sh->pkg_failed = pkgsrv_start(&sh->pkg, sh->pkg_err,
+					      sizeof sh->pkg_err) < 0;
 	}
 	if (sh->pkg)
 		base = pkgsrv_base(sh->pkg);

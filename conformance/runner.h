@@ -24,6 +24,21 @@ typedef enum run_clock {
 	RUN_CLOCK_SCALE, /* scale times faster than real time */
 } run_clock;
 
+/* Progress callbacks of run_all.  Each runs on run_all's calling thread,
+ * never two at once; what it is given is valid during the call only (the
+ * caller's to read, not keep). */
+/* A scenario ended (scenario: its result); done of total have.  Called
+ * under the run's lock, which stops every scenario's bookkeeping: short. */
+typedef void (*run_done_cb)(void *ud, const cJSON *scenario, size_t done,
+			    size_t total);
+/* Every 250 ms: the n_running scenarios running and their wall seconds
+ * (names[i], secs[i]), done of total, elapsed_s since the start. */
+typedef void (*run_tick_cb)(void *ud, const char *const *names,
+			    const double *secs, size_t n_running, size_t done,
+			    size_t total, double elapsed_s);
+/* Every 5 s until the last scenario ends: the run document so far. */
+typedef void (*run_checkpoint_cb)(void *ud, const cJSON *doc);
+
 typedef struct run_opts {
 	const char *server;        /* "mock" (in-process) or the device URL of
 				      a real server */
@@ -34,7 +49,8 @@ typedef struct run_opts {
 	const proto_profile *prof; /* judging profile (strict) */
 	bool fail_on_warning;      /* SHOULD checks gate too */
 	bool fail_on_skip;         /* a skipped scenario fails the run */
-	int jobs;                  /* scenarios run at once (2) */
+	int jobs;                  /* scenarios run at once (2; at most 16:
+				      more are run as 16) */
 	double slow_ms;            /* reply-latency SHOULD limit (1000 ms) */
 	run_clock clock;
 	double scale;              /* RUN_CLOCK_SCALE's factor */
@@ -56,17 +72,10 @@ typedef struct run_opts {
 	 * running scenario stops within about 100 ms and is reported as
 	 * interrupted, the rest as not started.  May be NULL. */
 	const atomic_int *stop;
-	/* Called from the calling thread, each may be NULL: on_done as each
-	 * scenario ends (under the run's lock: keep it short), on_tick every
-	 * 250 ms with the running scenarios' names and wall seconds,
-	 * on_checkpoint every 5 s with the document so far (the caller's to
-	 * read, not keep). */
-	void (*on_done)(void *ud, const cJSON *scenario, size_t done,
-			size_t total);
-	void (*on_tick)(void *ud, const char *const *names, const double *secs,
-			size_t n_running, size_t done, size_t total,
-			double elapsed_s);
-	void (*on_checkpoint)(void *ud, const cJSON *doc);
+	/* Progress for the caller, each may be NULL (run_done_cb ...). */
+	run_done_cb on_done;
+	run_tick_cb on_tick;
+	run_checkpoint_cb on_checkpoint;
 	void *ud;
 } run_opts;
 
@@ -75,7 +84,7 @@ typedef struct run_opts {
 /* Runs scenarios s[0..n) (in parallel up to o->jobs) and builds the run
  * document (docs/report.md) in *doc (caller deletes).  A scenario that
  * cannot run is reported with the reason, never dropped; interrupted and
- * timed-out ones are errors.  SCN_ENOMEM (err says why), or 0; the
+ * timed-out ones are errors.  CONF_ENOMEM (err says why), or 0; the
  * verdict is in the document. */
 int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 	    char *err, size_t errlen);

@@ -141,6 +141,10 @@ enum {
 
 /* Work off the loop thread (an adapter call), finished on the loop. */
 typedef struct srun srun;
+/* Side work ended: on the loop thread, the worker joined and the clock
+ * released; r->side's rc, err and res are the adapter's answer, valid
+ * during the call only (res and params are freed after it). */
+typedef void (*run__side_cb)(srun *r);
 typedef struct side {
 	pthread_t th;
 	bool running;
@@ -149,7 +153,7 @@ typedef struct side {
 	char err[600];
 	const char *action;
 	cJSON *params;
-	void (*done)(srun *r); /* on the loop thread */
+	run__side_cb done;
 } side;
 
 struct srun {

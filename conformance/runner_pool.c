@@ -171,7 +171,7 @@ int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 		free(sh.out);
 		free(sh.running);
 		snprintf(err, errlen, "out of memory");
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	}
 	pthread_mutex_init(&sh.mu, NULL);
 	pthread_cond_init(&sh.cv, NULL);
@@ -252,7 +252,7 @@ int run_all(const run_opts *o, scenario *const *s, size_t n, cJSON **doc,
 	pthread_mutex_destroy(&sh.mu);
 	if (!*doc) {
 		snprintf(err, errlen, "out of memory building the run document");
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	}
 	return 0;
 }

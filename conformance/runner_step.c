@@ -267,7 +267,7 @@ static void *side_main(void *ud)
  * thread after it.  The jump clock stands still meanwhile.  False (and
  * params freed) when the thread cannot start. */
 static bool side_start(srun *r, const char *action, cJSON *params,
-		       void (*done)(srun *r))
+		       run__side_cb done)
 {
 	side *s = &r->side;
 

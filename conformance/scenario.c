@@ -20,16 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *scn_strerror(int rc)
-{
-	switch (rc) {
-#define SCN_ERR_CASE(name, code, text) case code: return text;
-		SCN_ERRNO_MAP(SCN_ERR_CASE)
-#undef SCN_ERR_CASE
-	}
-	return "unknown error";
-}
-
 /* ---------------------------------------------------------------- members */
 
 typedef scn_member member;
@@ -37,7 +27,7 @@ typedef scn_member member;
 typedef struct ctx ctx;
 
 /* A check of one action's values beyond their members' types (where
- * names the step); SCN_EINVAL with the message in c, or 0. */
+ * names the step); CONF_EFORMAT with the message in c, or 0. */
 typedef int action_check(ctx *c, const cJSON *o, const char *where);
 
 static action_check check_face, check_fault, check_thermal, check_event,
@@ -119,14 +109,14 @@ static int fail(ctx *c, const char *fmt, ...)
 	int n;
 
 	if (!c->errlen)
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	n = snprintf(c->err, c->errlen, "%s: ", c->path);
 	if (n < 0 || (size_t)n >= c->errlen)
-		return SCN_EINVAL;
+		return CONF_EFORMAT;
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-	return SCN_EINVAL;
+	return CONF_EFORMAT;
 }
 
 /* A short rendering of v for messages. */
@@ -732,7 +722,7 @@ static int parse_root(ctx *c, scenario *s)
 			    "covers, e.g. [\"4\"]");
 	s->sections = calloc((size_t)cJSON_GetArraySize(v), sizeof *s->sections);
 	if (!s->sections)
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	cJSON_ArrayForEach(e, v) {
 		if (!cJSON_IsString(e) || !e->valuestring[0])
 			return fail(c, "sections[%zu]: must be a section number "
@@ -770,7 +760,7 @@ static int parse_root(ctx *c, scenario *s)
 			    s->n_devs);
 	s->devs = calloc(s->n_devs ? s->n_devs : 1, sizeof *s->devs);
 	if (!s->devs)
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	if (!v) {
 		s->n_devs = 1;
 		s->devs[0].id = "dev";
@@ -789,7 +779,7 @@ static int parse_root(ctx *c, scenario *s)
 			    s->n_steps);
 	s->steps = calloc(s->n_steps, sizeof *s->steps);
 	if (!s->steps)
-		return SCN_ENOMEM;
+		return CONF_ENOMEM;
 	i = 0;
 	cJSON_ArrayForEach(e, v) {
 		rc = parse_step(c, s, e, i++);
@@ -849,11 +839,11 @@ int scn_parse(const char *text, size_t len, const char *path, scenario **out,
 			line += *p == '\n';
 		snprintf(err, errlen, "%s: not JSON (near line %zu)", path, line);
 		scn_free(s);
-		return SCN_ENOTJSON;
+		return CONF_ENOTJSON;
 	}
 	rc = parse_root(&c, s);
 	if (rc < 0) {
-		if (rc == SCN_ENOMEM)
+		if (rc == CONF_ENOMEM)
 			snprintf(err, errlen, "%s: out of memory", path);
 		scn_free(s);
 		return rc;
@@ -863,7 +853,7 @@ int scn_parse(const char *text, size_t len, const char *path, scenario **out,
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
 	scn_free(s);
-	return SCN_ENOMEM;
+	return CONF_ENOMEM;
 }
 
 int scn_load(const char *path, scenario **out, char *err, size_t errlen)
@@ -875,8 +865,8 @@ int scn_load(const char *path, scenario **out, char *err, size_t errlen)
 	*out = NULL;
 	rc = sim_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? SCN_ENOMEM
-		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		return rc == SIM_ENOMEM ? CONF_ENOMEM
+		       : rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
 	rc = scn_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;

@@ -5,28 +5,13 @@
 #ifndef CAMSIM_SCENARIO_H
 #define CAMSIM_SCENARIO_H
 
+#include "conf_err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct cJSON cJSON;
-
-#define SCN_ERRNO_MAP(X)                                                      \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(IO, -2, "cannot read the file")                                     \
-	X(NOTJSON, -3, "not JSON")                                            \
-	X(INVAL, -4, "breaks the scenario format")                            \
-	X(ADAPTER, -5, "the adapter failed")                                  \
-	X(SERVER, -6, "the server cannot be used")
-
-enum {
-#define SCN_ERR_ENUM(name, code, text) SCN_E##name = (code),
-	SCN_ERRNO_MAP(SCN_ERR_ENUM)
-#undef SCN_ERR_ENUM
-};
-
-/* Text for a SCN_E* code (static storage); "unknown error" otherwise. */
-const char *scn_strerror(int rc);
 
 typedef enum scn_step_kind {
 	SCN_DEVICE,   /* something happens at the device (control API) */
@@ -91,7 +76,7 @@ typedef struct scenario {
 
 /* Reads and checks a scenario file.  On error *out is NULL and err holds
  * "FILE: steps[3].within: -1 is not allowed: must be a number >= 0"-style
- * sentences.  SCN_E* or 0. */
+ * sentences.  CONF_E* or 0. */
 int scn_load(const char *path, scenario **out, char *err, size_t errlen);
 /* The same from text in memory; path names it in errors and sets dir. */
 int scn_parse(const char *text, size_t len, const char *path, scenario **out,
@@ -133,7 +118,7 @@ extern const scn_member scn_common_members[];
 /* Checks object o (named where in file path, e.g. "steps[3]") against the
  * members of a and b (b may be NULL): required ones present, types right,
  * nothing unknown except skip (the step's kind key; may be NULL).
- * SCN_EINVAL with "PATH: WHERE.member: value is not allowed: rule" (or
+ * CONF_EFORMAT with "PATH: WHERE.member: value is not allowed: rule" (or
  * "... is missing", "... unknown member") in err, or 0. */
 int scn_check_members(const char *path, const char *where, const cJSON *o,
 		      const scn_member *a, const scn_member *b,

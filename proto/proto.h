@@ -16,11 +16,11 @@ typedef struct cJSON cJSON;
 /* ---------------------------------------------------------------- errors */
 
 #define PROTO_ERRNO_MAP(X)                                                    \
-	X(NOMEM, -1, "out of memory")                                         \
-	X(NOTJSON, -2, "not JSON")                                            \
-	X(BADMSG, -3, "message breaks a MUST rule of protocol V1.16")         \
-	X(UNKNOWN, -4, "not a message of protocol V1.16")                     \
-	X(INVAL, -5, "invalid argument")
+	X(NOMEM, -101, "out of memory")                                       \
+	X(NOTJSON, -102, "not JSON")                                          \
+	X(BADMSG, -103, "message breaks a MUST rule of protocol V1.16")       \
+	X(UNKNOWN, -104, "not a message of protocol V1.16")                   \
+	X(INVAL, -105, "invalid argument")
 
 enum {
 #define PROTO_ERR_ENUM(name, code, text) PROTO_E##name = (code),

@@ -25,11 +25,11 @@
 #define FO(S, k, m, r, sb, ...)                                               \
 	{.key = k, .type = PT_OBJ, .req = r, .off = offsetof(S, m),           \
 	 .has_off = offsetof(S, has_##m), .sub = &(sb), __VA_ARGS__}
-/* an object whose members live in the enclosing struct */
 /* an object member whose has_ flag is named explicitly (nested members) */
 #define FOH(S, k, m, h, r, sb, ...)                                           \
 	{.key = k, .type = PT_OBJ, .req = r, .off = offsetof(S, m),           \
 	 .has_off = offsetof(S, h), .sub = &(sb), __VA_ARGS__}
+/* an object whose members live in the enclosing struct */
 #define FOI(S, k, h, r, sb, ...)                                              \
 	{.key = k, .type = PT_OBJ, .req = r, .off = 0,                        \
 	 .has_off = offsetof(S, h), .sub = &(sb), __VA_ARGS__}

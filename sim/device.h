@@ -72,6 +72,21 @@ typedef struct dev_exchange {
 				   cut keeps res as the server sent it */
 } dev_exchange;
 
+/* ---- callbacks: one contract each ---- */
+
+/* d recorded ev (dev_events has it too).  On the loop thread, inside the
+ * device code that caused it: must not free d or call back into it;
+ * ev is valid during the call only.  Not called while d is being freed. */
+typedef void (*dev_event_cb)(void *ud, dev *d, const dev_event *ev);
+/* An exchange of d ended (x and everything it points to valid during the
+ * call only), before its reply is applied.  On the loop thread; must not
+ * free d or call back into it. */
+typedef void (*dev_exchange_cb)(void *ud, dev *d, const dev_exchange *x);
+/* A heartbeat slot's message starts late_ms (loop ms, >= 0 unless the
+ * clock jumped) after the slot's time.  A benchmark hook: on the loop
+ * thread, gets dev_env.event_ud, must not call back into d. */
+typedef void (*dev_slot_cb)(void *ud, dev *d, int64_t late_ms);
+
 /* ---- what every device of a process shares ---- */
 
 typedef struct dev_env {
@@ -81,16 +96,16 @@ typedef struct dev_env {
 	const proto_profile *prof;
 	FILE *transcript;          /* every exchange, or NULL */
 	/* Called for every event of every device (may be NULL). */
-	void (*on_event)(void *ud, dev *d, const dev_event *ev);
+	dev_event_cb on_event;
 	void *event_ud;
 	/* Called as every exchange ends, before its reply is applied, so
 	 * the reply's effects (events, new messages) come after it (may be
 	 * NULL).  Headers are kept for it. */
-	void (*on_exchange)(void *ud, dev *d, const dev_exchange *x);
+	dev_exchange_cb on_exchange;
 	void *exchange_ud;
 	/* Called as each heartbeat slot's message starts, with how late it
 	 * is against the slot's time (loop ms); for benchmarks (may be NULL). */
-	void (*on_slot)(void *ud, dev *d, int64_t late_ms);
+	dev_slot_cb on_slot;
 	int64_t capacity;          /* face library capacity (default 10000) */
 	size_t upgrade_max;        /* package size limit, bytes (64 MiB) */
 	long http_timeout_ms;      /* per exchange (10000) */

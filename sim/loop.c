@@ -40,7 +40,7 @@ struct loop_http {
 };
 
 typedef struct job {
-	void (*fn)(void *ud);
+	loop_post_cb fn;
 	void *ud;
 	struct job *next;
 } job;
@@ -626,7 +626,7 @@ static void drive(loop *l)
 
 /* ---------------------------------------------------------------- jobs */
 
-int loop_post(loop *l, void (*fn)(void *ud), void *ud)
+int loop_post(loop *l, loop_post_cb fn, void *ud)
 {
 	job *j = malloc(sizeof(*j));
 

@@ -35,11 +35,18 @@ loop_clock loop_mode(const loop *l);
 /* ---- timers: embedded in their owner, no allocation ---- */
 
 typedef struct loop_timer loop_timer;
+
+/* A timer is due: runs on the loop thread, once per arming, with t already
+ * disarmed, so it may re-arm t, disarm or arm others, or free t's owner
+ * (the loop does not touch t after the call).  Finds its owner with
+ * container_of; must not block (the virtual clock waits for it). */
+typedef void (*loop_timer_cb)(loop_timer *t);
+
 struct loop_timer {
 	int64_t due;  /* virtual ms */
 	size_t slot;  /* heap position + 1; 0 when not armed */
 	uint64_t order; /* ties fire in arming order */
-	void (*fn)(loop_timer *t); /* called once when due; may re-arm */
+	loop_timer_cb fn;
 };
 
 /* Holds the jump clock still (on) or lets it jump again (off); holds
@@ -140,8 +147,14 @@ void loop_step(loop *l, int max_ms);
 /* Thread-safe: makes loop_run return soon. */
 void loop_stop(loop *l);
 
+/* Work handed to the loop thread by loop_post: runs there exactly once,
+ * in posting order, with the ud given to loop_post (still the poster's
+ * until then: the poster must keep it alive).  Posts left when the loop is
+ * freed are dropped uncalled.  Must not block. */
+typedef void (*loop_post_cb)(void *ud);
+
 /* Thread-safe: runs fn(ud) on the loop thread soon, in posting order.
  * SIM_ENOMEM or 0. */
-int loop_post(loop *l, void (*fn)(void *ud), void *ud);
+int loop_post(loop *l, loop_post_cb fn, void *ud);
 
 #endif

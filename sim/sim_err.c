@@ -1,5 +1,8 @@
-/* sim_err.c -- sim_strerror(), generated from SIM_ERRNO_MAP. */
+/* sim_err.c -- sim_strerror(), generated from SIM_ERRNO_MAP; proto/'s codes
+ * are named by proto_strerror, never copied here. */
 #include "sim_err.h"
+
+#include "proto.h"
 
 const char *sim_strerror(int rc)
 {
@@ -10,5 +13,8 @@ const char *sim_strerror(int rc)
 	case 0:
 		return "success";
 	}
+	/* a proto/ code passed up unchanged (-100..-199) */
+	if (rc <= -100 && rc > -200)
+		return proto_strerror(rc);
 	return "unknown error";
 }

@@ -1002,7 +1002,7 @@ static int face_row(store *st, sqlite3_stmt *s, const char *cid,
 }
 
 int store_face_foreach(store *st, const char *cid,
-		       int (*fn)(const store_face *f, void *ud), void *ud)
+		       store_face_cb fn, void *ud)
 {
 	static const char op[] = "face list";
 	sqlite3_stmt *s;
@@ -1294,7 +1294,7 @@ int store_aside_count(store *st, const char *cid, int64_t *n)
 }
 
 int store_aside_foreach(store *st, const char *cid,
-			int (*fn)(const store_aside *r, void *ud), void *ud)
+			store_aside_cb fn, void *ud)
 {
 	static const char op[] = "set-aside list";
 	sqlite3_stmt *s;

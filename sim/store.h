@@ -85,13 +85,15 @@ int store_face_del(store *st, const char *cid, const char *id);
 /* Deletes every person of cid; *n (may be NULL) gets how many. */
 int store_face_clear(store *st, const char *cid, int64_t *n);
 int store_face_count(store *st, const char *cid, int64_t *n);
-/* Calls fn for each person of cid in the order they were first added;
- * the pointers in f are valid during the call only.  fn returning non-zero
- * stops the walk and that value is returned.  fn must not call store
- * functions on st (they fail with SIM_ESTATE): collect, then write.
+/* One person of a walk: f and what it points to are valid during the call
+ * only.  Must not call store functions on the store being walked (they
+ * fail with SIM_ESTATE): collect, then write.  0 goes on; non-zero stops
+ * the walk, which returns that value. */
+typedef int (*store_face_cb)(const store_face *f, void *ud);
+/* Calls fn for each person of cid in the order they were first added.
  * SIM_ECORRUPT when a stored descriptor is not a whole number of floats. */
-int store_face_foreach(store *st, const char *cid,
-		       int (*fn)(const store_face *f, void *ud), void *ud);
+int store_face_foreach(store *st, const char *cid, store_face_cb fn,
+		       void *ud);
 
 /* ---- offline snapshot records (D26) ---- */
 
@@ -135,11 +137,12 @@ typedef struct store_aside {
 } store_aside;
 
 int store_aside_count(store *st, const char *cid, int64_t *n);
-/* Calls fn for each set-aside record of cid, oldest first; the pointers
- * are valid during the call only, and fn must not call store functions
- * on st (SIM_ESTATE).  fn returning non-zero stops the walk and that value
- * is returned. */
-int store_aside_foreach(store *st, const char *cid,
-			int (*fn)(const store_aside *r, void *ud), void *ud);
+/* One set-aside record of a walk, under the contract of store_face_cb:
+ * r valid during the call only, no store calls on the walked store
+ * (SIM_ESTATE), non-zero stops the walk and is returned. */
+typedef int (*store_aside_cb)(const store_aside *r, void *ud);
+/* Calls fn for each set-aside record of cid, oldest first. */
+int store_aside_foreach(store *st, const char *cid, store_aside_cb fn,
+			void *ud);
 
 #endif

@@ -517,18 +517,18 @@ START_TEST(command_breaking_the_protocol_is_refused_naming_the_rule)
 	cJSON *c = cJSON_Parse("{\"facelib_manage\":{\"type\":1,\"face\":{\"id\":\"p1\","
 			       "\"name\":\"a name that is longer than thirty-five bytes\"}}}");
 	int64_t rc = mock_enqueue(f.m, CID, c, err, sizeof err);
-	ck_assert_int_eq(rc, MOCK_EBADCMD);
+	ck_assert_int_eq(rc, CONF_EBADCMD);
 	ck_assert_msg(strstr(err, "facelib_add.face.name.max_len") &&
 		      strstr(err, "$.facelib_manage.face.name"), "%s", err);
 	cJSON_Delete(c);
 	c = cJSON_Parse("{\"control\":{\"opType\":1},\"reboot\":1}");
-	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), MOCK_EBADCMD);
+	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), CONF_EBADCMD);
 	ck_assert_msg(strstr(err, "one command at a time"), "%s", err);
 	cJSON_Delete(c);
 	c = cJSON_Parse("{\"rebot\":1}");
-	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), MOCK_EBADCMD);
+	ck_assert_int_eq(mock_enqueue(f.m, CID, c, err, sizeof err), CONF_EBADCMD);
 	ck_assert_msg(strstr(err, "\"rebot\""), "%s", err);
-	ck_assert_int_eq(mock_enqueue(f.m, "has space", c, err, sizeof err), MOCK_EINVAL);
+	ck_assert_int_eq(mock_enqueue(f.m, "has space", c, err, sizeof err), CONF_EINVAL);
 	cJSON_Delete(c);
 	/* through the admin API: 400 naming the rule */
 	const char *bad = "{\"reboot\":2}";
@@ -749,7 +749,7 @@ START_TEST(restart_on_the_same_database_keeps_messages_records_and_commands)
 	fclose(x);
 	mock_opts o = {.db = f.db, .listen = "127.0.0.1:0"};
 	f.m = NULL;
-	ck_assert_int_eq(mock_start(&o, &f.m, err, sizeof err), MOCK_EDB);
+	ck_assert_int_eq(mock_start(&o, &f.m, err, sizeof err), CONF_EDB);
 	ck_assert_msg(strstr(err, f.db) && strstr(err, "not a database"), "%s", err);
 	snprintf(err, sizeof err, "rm -rf %s", f.dir);
 	ck_assert_int_eq(system(err), 0);
@@ -764,7 +764,7 @@ START_TEST(admin_api_and_page_need_the_bearer_token_devices_do_not)
 	char err[256];
 	mock *m = NULL;
 	mock_opts o = {.listen = "0.0.0.0:0", .db = "/tmp/never-created.db"};
-	ck_assert_int_eq(mock_start(&o, &m, err, sizeof err), MOCK_EINVAL);
+	ck_assert_int_eq(mock_start(&o, &m, err, sizeof err), CONF_EINVAL);
 	ck_assert_msg(strstr(err, "token"), "%s", err);
 	ck_assert_ptr_null(m);
 	ck_assert_int_ne(access("/tmp/never-created.db", F_OK), 0);

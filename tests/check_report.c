@@ -414,9 +414,9 @@ START_TEST(write_reports_errors)
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
 	snprintf(sub, sizeof sub, "%s/reports", dir);
-	ck_assert_int_eq(rep_write(run, sub, err, sizeof err), REP_EMKDIR);
+	ck_assert_int_eq(rep_write(run, sub, err, sizeof err), CONF_EMKDIR);
 	ck_assert_msg(strstr(err, sub) && strstr(err, "Not a directory"), "%s", err);
-	ck_assert_int_eq(rep_write(run, dir, err, sizeof err), REP_EMKDIR);
+	ck_assert_int_eq(rep_write(run, dir, err, sizeof err), CONF_EMKDIR);
 	ck_assert_msg(strstr(err, dir) && strstr(err, "not a directory"), "%s", err);
 
 	/* junit.xml is a directory: the rename fails, the error names the
@@ -425,7 +425,7 @@ START_TEST(write_reports_errors)
 	snprintf(sub, sizeof sub, "%s/junit.xml", dir);
 	ck_assert_int_eq(mkdir(dir, 0777), 0);
 	ck_assert_int_eq(mkdir(sub, 0777), 0);
-	ck_assert_int_eq(rep_write(run, dir, err, sizeof err), REP_EIO);
+	ck_assert_int_eq(rep_write(run, dir, err, sizeof err), CONF_EWRITE);
 	ck_assert_msg(strstr(err, sub) && strstr(err, "Is a directory"), "%s", err);
 	ck_assert_msg(count_entries(dir, names, sizeof names) == 1, "left: %s", names);
 
@@ -433,19 +433,19 @@ START_TEST(write_reports_errors)
 	f = fopen("/dev/full", "w");
 	ck_assert_ptr_nonnull(f);
 	setvbuf(f, NULL, _IONBF, 0);
-	ck_assert_int_eq(rep_junit(run, f), REP_EIO);
-	ck_assert_int_eq(rep_html(run, f), REP_EIO);
-	ck_assert_int_eq(rep_json(run, f), REP_EIO);
+	ck_assert_int_eq(rep_junit(run, f), CONF_EWRITE);
+	ck_assert_int_eq(rep_html(run, f), CONF_EWRITE);
+	ck_assert_int_eq(rep_json(run, f), CONF_EWRITE);
 	fclose(f);
 
-	ck_assert_int_eq(rep_write(NULL, tmpdir, err, sizeof err), REP_EINVAL);
-	ck_assert_int_eq(rep_write(run, NULL, err, sizeof err), REP_EINVAL);
-	ck_assert_int_eq(rep_write(run, "", NULL, 0), REP_EINVAL);
-	ck_assert_int_eq(rep_junit(NULL, stdout), REP_EINVAL);
-	ck_assert_int_eq(rep_html(run, NULL), REP_EINVAL);
-	ck_assert_str_eq(rep_strerror(REP_EMKDIR), "cannot create the report directory");
-	ck_assert_str_eq(rep_strerror(REP_EIO), "cannot write a report file");
-	ck_assert_str_eq(rep_strerror(1), "unknown error");
+	ck_assert_int_eq(rep_write(NULL, tmpdir, err, sizeof err), CONF_EINVAL);
+	ck_assert_int_eq(rep_write(run, NULL, err, sizeof err), CONF_EINVAL);
+	ck_assert_int_eq(rep_write(run, "", NULL, 0), CONF_EINVAL);
+	ck_assert_int_eq(rep_junit(NULL, stdout), CONF_EINVAL);
+	ck_assert_int_eq(rep_html(run, NULL), CONF_EINVAL);
+	ck_assert_str_eq(conf_strerror(CONF_EMKDIR), "cannot create the report directory");
+	ck_assert_str_eq(conf_strerror(CONF_EWRITE), "cannot write a report file");
+	ck_assert_str_eq(conf_strerror(1), "unknown error");
 	cJSON_Delete(run);
 }
 END_TEST

@@ -327,12 +327,12 @@ START_TEST(adapter_quotes_values_for_the_shell)
 	free(got);
 	/* a placeholder the step lacks fails instead of running */
 	ck_assert_int_eq(adp_run(a, false, "delete", p, NULL, &res, e, sizeof e),
-			 SCN_EADAPTER);
+			 CONF_EADAPTER);
 	ck_assert_ptr_nonnull(strstr(e, "{nope}"));
 	adp_result_free(&res);
 	/* no entry, not interactive: a clear failure */
 	ck_assert_int_eq(adp_run(a, false, "reboot", p, NULL, &res, e, sizeof e),
-			 SCN_EADAPTER);
+			 CONF_EADAPTER);
 	ck_assert_ptr_nonnull(strstr(e, "\"reboot\""));
 	adp_result_free(&res);
 	adp_free(a);

@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc < 0) {
 		FUZZ_CHECK(!a, "adp_parse failed (%d) but gave an adapter", rc);
-		FUZZ_CHECK(rc == SCN_ENOTJSON || rc == SCN_EINVAL || rc == SCN_ENOMEM,
+		FUZZ_CHECK(rc == CONF_ENOTJSON || rc == CONF_EFORMAT || rc == CONF_ENOMEM,
 			   "adp_parse returned %d: %s", rc, err);
-		FUZZ_CHECK(rc == SCN_ENOMEM || err[0],
+		FUZZ_CHECK(rc == CONF_ENOMEM || err[0],
 			   "adp_parse failed (%d) without a sentence", rc);
 		return 0;
 	}

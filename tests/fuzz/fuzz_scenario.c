@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc < 0) {
 		FUZZ_CHECK(!s, "scn_parse failed (%d) but gave a scenario", rc);
-		FUZZ_CHECK(rc == SCN_ENOTJSON || rc == SCN_EINVAL ||
-				   rc == SCN_ENOMEM || rc == SCN_EIO,
+		FUZZ_CHECK(rc == CONF_ENOTJSON || rc == CONF_EFORMAT ||
+				   rc == CONF_ENOMEM || rc == CONF_EREAD,
 			   "scn_parse returned %d: %s", rc, err);
 		FUZZ_CHECK(err[0], "scn_parse failed (%d) without a sentence", rc);
 		return 0;
