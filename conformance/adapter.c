@@ -6,7 +6,7 @@
 #include "adapter.h"
 #include "scenario.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -74,10 +74,10 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	rc = sim_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
+	rc = base_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? SCN_ENOMEM
-		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		return rc == BASE_ENOMEM ? SCN_ENOMEM
+		       : rc == BASE_EIO ? SCN_EIO : SCN_EINVAL;
 	rc = adp_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;

@@ -55,9 +55,4 @@ void fx_result_free(fx_result *r);
  * (may be NULL) as "  expected ... / got ..." lines. */
 size_t fx_compare(const fx_expect *e, const fx_result *r, FILE *out);
 
-/* Reads a whole file ("-" for stdin) into a malloc'd NUL-terminated buffer.
- * Returns 0, or -1 with errno-style text in err.  limit: bytes. */
-int fx_read_file(const char *path, size_t limit, char **buf, size_t *len,
-		 char *err, size_t errlen);
-
 #endif

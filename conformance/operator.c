@@ -3,7 +3,7 @@
  * actions").  Reads the photos a step names; no other I/O, no servers. */
 #include "operator.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 #include "scenario_int.h"
 
 #include "image.h"
@@ -222,10 +222,10 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 	}
 	if (!p)
 		goto out;
-	rc = sim_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
+	rc = base_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
 	if (rc < 0) {
 		/* not SCN_ENOMEM: that would overwrite the message */
-		rc = rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		rc = rc == BASE_EIO || rc == BASE_ENOMEM ? SCN_EIO : SCN_EINVAL;
 		goto out;
 	}
 	rc = SCN_ENOMEM;

@@ -450,7 +450,7 @@ static void junit_timestamp(FILE *f, const char *started)
 
 	if (!started || strlen(started) < 20)
 		return;
-	for (i = 0; i < 19; i++)
+	for (i = 0; i < sizeof shape - 1; i++)
 		if (shape[i] == 'd' ? (started[i] < '0' || started[i] > '9')
 				    : started[i] != shape[i])
 			return;

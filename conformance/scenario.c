@@ -3,10 +3,11 @@
  * to guess about; also the subset matcher of expect steps.  Table-driven:
  * one row per step kind and member. */
 #include "scenario.h"
+#include "base.h"
 #include "operator.h"
 #include "scenario_int.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 
 #include "proto.h"
 
@@ -94,8 +95,6 @@ const member scn__common[] = {
 
 static const char *const step_keys[] = {"device", "operator", "expect",
 					"wait"};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof *(a))
 
 /* ---------------------------------------------------------------- errors */
 
@@ -767,10 +766,10 @@ int scn_load(const char *path, scenario **out, char *err, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	rc = sim_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
+	rc = base_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? SCN_ENOMEM
-		       : rc == SIM_EINVAL ? SCN_EINVAL : SCN_EIO;
+		return rc == BASE_ENOMEM ? SCN_ENOMEM
+		       : rc == BASE_EIO ? SCN_EIO : SCN_EINVAL;
 	rc = scn_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;

@@ -13,9 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-
 static const char *const ev_names[] = {
 #define DEV_EV_NAME(e, name) name,
 	DEV_EVENT_MAP(DEV_EV_NAME)

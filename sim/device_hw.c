@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-
 /* One snapshot upload in flight: a new record or a stored one being
  * retransmitted (resend).  record is its id in the offline store, which
  * is the outbox: a new record is written there before its upload starts

@@ -6,6 +6,7 @@
 #include "image.h"
 #include "proto.h"
 #include "sim_err.h"
+#include "file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -538,65 +539,20 @@ int img_decode(const void *data, size_t len, img *out, char *err,
 }
 
 /* The whole file at path, at most IMG_FILE_MAX bytes, into *buf (malloc'd,
- * the caller frees it, also on failure). */
+ * the caller frees it, also on failure); base_read_file's codes as SIM_E*. */
 static int read_file(const char *path, unsigned char **buf, size_t *len,
 		     char *err, size_t errlen)
 {
-	FILE *f = NULL;
-	unsigned char *nb;
-	size_t cap = 0, got;
-	int rc;
+	char *b;
+	int rc = base_read_file(NULL, path, IMG_FILE_MAX, &b, len, err, errlen);
 
-	*buf = NULL;
-	*len = 0;
-	if (!path) {
-		seterr(err, errlen, "no path given");
-		return SIM_EINVAL;
-	}
-	f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		rc = SIM_EIO;
-		goto out;
-	}
-	/* Read up to one byte beyond the limit, to tell "too large" apart. */
-	for (;;) {
-		if (*len == cap) {
-			size_t ncap = cap ? cap * 2 : 64 * 1024;
-			if (ncap > (size_t)IMG_FILE_MAX + 1)
-				ncap = (size_t)IMG_FILE_MAX + 1;
-			if (ncap == cap)
-				break;
-			nb = realloc(*buf, ncap);
-			if (!nb) {
-				seterr(err, errlen, "%s: out of memory reading it", path);
-				rc = SIM_ENOMEM;
-				goto out;
-			}
-			*buf = nb;
-			cap = ncap;
-		}
-		got = fread(*buf + *len, 1, cap - *len, f);
-		*len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		rc = SIM_EIO;
-		goto out;
-	}
-	if (*len > IMG_FILE_MAX) {
+	*buf = (unsigned char *)b;
+	if (rc == BASE_ETOOBIG)
 		seterr(err, errlen, "%s: file is larger than the limit of %u MiB",
 		       path, IMG_FILE_MAX / (1024 * 1024));
-		rc = SIM_EIMGSIZE;
-		goto out;
-	}
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	return rc;
+	return rc == 0 ? 0 : rc == BASE_ENOMEM ? SIM_ENOMEM
+	       : rc == BASE_ETOOBIG ? SIM_EIMGSIZE
+	       : rc == BASE_EINVAL ? SIM_EINVAL : SIM_EIO;
 }
 
 typedef int (*img_decoder)(const void *, size_t, img *, char *, size_t);

@@ -18,8 +18,8 @@
  * same binary.  A missing or undecodable photo or a malformed people.json
  * is reported naming the file and the field, exit status 1.  Build tool
  * only: nothing in the library calls it, and of the library it uses only
- * sim/image.c (decoding, JPEG, SHA-256) and fx_read_file. */
-#include "fixture.h"
+ * sim/image.c (decoding, JPEG) and base/ (file reader, SHA-256). */
+#include "file.h"
 #include "image.h"
 #include "vcam.h"
 
@@ -220,8 +220,9 @@ static int load_people(const char *file, person *people, int *n)
 	cJSON *root, *arr, *o;
 	int i = 0, rc = 0;
 
-	if (fx_read_file(file, PEOPLE_MAX_BYTES, &text, &len, err, sizeof err) < 0)
-		return fail("%s: %s", file, err);
+	if (base_read_file(NULL, file, PEOPLE_MAX_BYTES, &text, &len, err,
+			   sizeof err) < 0)
+		return fail("%s", err);
 	root = cJSON_ParseWithLength(text, len);
 	if (!root) {
 		const char *at = cJSON_GetErrorPtr();
