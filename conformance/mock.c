@@ -41,71 +41,6 @@ const char *mock_state_name(mock_state s)
 
 /* ---------------------------------------------------------------- helpers */
 
-void mock__sb_add(mock__sb *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap))) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-void mock__sb_printf(mock__sb *b, const char *fmt, ...)
-{
-	char small[512], *big = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof small, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof small) {
-		mock__sb_add(b, small, (size_t)n);
-		return;
-	}
-	if (!(big = malloc((size_t)n + 1))) {
-		b->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	mock__sb_add(b, big, (size_t)n);
-	free(big);
-}
-
-void mock__sb_html(mock__sb *b, const char *s)
-{
-	const char *run = s;
-
-	for (; s && *s; s++) {
-		const char *ent = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
-				  *s == '>' ? "&gt;" : *s == '"' ? "&quot;" :
-				  *s == '\'' ? "&#39;" : NULL;
-		if (!ent)
-			continue;
-		mock__sb_add(b, run, (size_t)(s - run));
-		mock__sb_add(b, ent, strlen(ent));
-		run = s + 1;
-	}
-	if (s)
-		mock__sb_add(b, run, (size_t)(s - run));
-}
-
 int64_t mock__now(mock *m)
 {
 	struct timespec ts;
@@ -195,14 +130,14 @@ static void send_answer(struct mg_connection *c, const mock__exchange *x,
 
 void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
 {
-	mock__sb b = {0};
+	strbuf b = {0};
 	char line[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	mock__sb_printf(&b, "%s\n", line);
+	strbuf_printf(&b, "%s\n", line);
 	free(x->body);
 	x->status = status;
 	x->body = b.p;
@@ -252,7 +187,7 @@ static void run_job(job *j)
  * value quoted in an error) is escaped where it is formatted, and here
  * again every control character but the line ends, so that nothing a
  * device sends reaches the terminal as an escape sequence or a bell. */
-static void log_lines(mock *m, const mock__sb *b)
+static void log_lines(mock *m, const strbuf *b)
 {
 	char *safe;
 
@@ -280,7 +215,7 @@ static int on_device(struct mg_connection *c, mock *m, web_guard *g)
 		mock__answer(&j.x, 405, "%s %s: devices POST their messages here "
 		       "(protocol V1.16); nothing else is served at this path",
 		       ri->request_method, m->path);
-		mock__sb_printf(&j.x.log, "%s - %s %s -> 405\n", t,
+		strbuf_printf(&j.x.log, "%s - %s %s -> 405\n", t,
 				ri->request_method, m->path);
 		send_answer(c, &j.x, "Allow: POST\r\n");
 		goto out;

@@ -700,7 +700,7 @@ static void rec_free(rec *r)
 }
 
 static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
-		     rec *r, mock__sb *log)
+		     rec *r, strbuf *log)
 {
 	sqlite3_stmt *s;
 	int64_t dup = 0;
@@ -734,7 +734,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 	bind_opt_int(s, 10, dup > 0, dup);
 	if (done(m, s) < 0)
 		return MOCK_EDB;
-	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
+	strbuf_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
 			(long long)sqlite3_last_insert_rowid(m->db),
 			r->image_len, resend ? ", resent" : "",
 			dup ? " (a duplicate)" : "");
@@ -756,7 +756,7 @@ typedef struct settle_ctx {
 	const char *cid;
 	const proto_msg *g;
 	int64_t msg_id, now;
-	mock__sb *log;
+	strbuf *log;
 } settle_ctx;
 
 /* Settles what message g (stored as msg_id) tells about the device's sent
@@ -795,7 +795,7 @@ static int settle_all(settle_ctx *c, sent *v, size_t n)
 		sqlite3_bind_int64(s, 4, c->msg_id);
 		bind_text(s, 5, oc[i].detail);
 		v[i].settled = true;
-		mock__sb_printf(c->log, "  command #%lld %s: %s (%s)\n",
+		strbuf_printf(c->log, "  command #%lld %s: %s (%s)\n",
 				(long long)v[i].id, v[i].k->name,
 				mock_state_name(to), oc[i].detail);
 		rc = done(c->m, s);
@@ -935,7 +935,7 @@ static int pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 		sqlite3_bind_int64(s, 4, c->now + m->timeout_ms +
 				   (later ? wait_ms : 0));
 		rc = done(m, s);
-		mock__sb_printf(c->log, "  command #%lld %s: sent\n",
+		strbuf_printf(c->log, "  command #%lld %s: sent\n",
 				(long long)ids[i], kinds[i]->name);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))
@@ -1069,7 +1069,7 @@ out:
 static void log_exchange(const judged *j, mock__exchange *x,
 			 int64_t now)
 {
-	mock__sb head = {0};
+	strbuf head = {0};
 	char t[32], cid[200], kind[64], msg[600], path[200];
 
 	/* one line per fact: a newline or a control character a device put
@@ -1080,20 +1080,20 @@ static void log_exchange(const judged *j, mock__exchange *x,
 	proto_esc_text(kind, sizeof kind, j->kind ? j->kind : "(unknown)",
 		       j->kind ? strlen(j->kind) : 9, false);
 	if (x->status)
-		mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
+		strbuf_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
 				(long long)x->msg_id, x->status,
 				x->status == 200 && x->body ? " " : "",
 				x->status == 200 && x->body ? x->body : "",
 				x->status == 200 && !x->body ? " (empty)" : "");
 	else
-		mock__sb_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
+		strbuf_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
 				(long long)x->msg_id);
 	if (x->fault.label[0])
-		mock__sb_printf(&head, " [fault %s]", x->fault.label);
-	mock__sb_add(&head, "\n", 1);
+		strbuf_printf(&head, " [fault %s]", x->fault.label);
+	strbuf_add(&head, "\n", 1);
 	if (j->error) {
 		proto_esc_text(msg, sizeof msg, j->error, strlen(j->error), false);
-		mock__sb_printf(&head, "  error: %s\n", msg);
+		strbuf_printf(&head, "  error: %s\n", msg);
 	}
 	for (size_t i = 0; j->rep && i < j->rep->n; i++) {
 		const proto_violation *v = &j->rep->v[i];
@@ -1101,11 +1101,11 @@ static void log_exchange(const judged *j, mock__exchange *x,
 			       false);
 		proto_esc_text(path, sizeof path, v->path,
 			       v->path ? strlen(v->path) : 0, false);
-		mock__sb_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
+		strbuf_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
 				v->rule, path, msg);
 	}
 	if (x->log.p)
-		mock__sb_add(&head, x->log.p, x->log.n);
+		strbuf_add(&head, x->log.p, x->log.n);
 	free(x->log.p);
 	x->log = head;
 }
@@ -1427,15 +1427,15 @@ static cJSON *row_json(const crow *r, const col *cols)
  * ASCII as \xNN. */
 static cJSON *raw_string(const unsigned char *p, size_t n)
 {
-	mock__sb b = {0};
+	strbuf b = {0};
 	cJSON *s;
 
-	mock__sb_add(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] >= 0x20 && p[i] < 0x7f)
-			mock__sb_add(&b, (const char *)&p[i], 1);
+			strbuf_add(&b, (const char *)&p[i], 1);
 		else
-			mock__sb_printf(&b, "\\x%02X", p[i]);
+			strbuf_printf(&b, "\\x%02X", p[i]);
 	}
 	s = b.oom ? NULL : cJSON_CreateString(b.p);
 	free(b.p);
