@@ -3,6 +3,7 @@
  * creation; does not run anything, does not read scenarios, and never
  * recomputes a verdict: the document's statuses are the truth. */
 #include "report.h"
+#include "utf8.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -125,45 +126,6 @@ static const cJSON *exchange_at(const cJSON *scn, const cJSON *idx)
 
 /* ------------------------------------------------ UTF-8 and escaping */
 
-#define BAD_CP UINT32_MAX
-
-/* Decodes the character at s[0..n) (n >= 1): returns its length and sets
- * *cp, or returns 1 with BAD_CP for a byte that does not start a valid
- * UTF-8 sequence (stray continuation, truncated, overlong, surrogate,
- * beyond U+10FFFF). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t v, min;
-	size_t len;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, v = s[0] & 0x1Fu, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, v = s[0] & 0x0Fu, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, v = s[0] & 0x07u, min = 0x10000;
-	else
-		goto bad;
-	if (len > n)
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			goto bad;
-		v = v << 6 | (s[i] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		goto bad;
-	*cp = v;
-	return len;
-bad:
-	*cp = BAD_CP;
-	return 1;
-}
-
 /* XML 1.0's Char production, minus the C1 controls and DEL that XML
  * discourages and HTML calls parse errors: one rule for both outputs. */
 static bool markup_char_ok(uint32_t cp)
@@ -189,11 +151,12 @@ static bool esc(FILE *f, const char *s, size_t max, bool attr)
 
 	while (i < n) {
 		uint32_t cp;
-		size_t len = utf8_next(p + i, n - i, &cp);
+		size_t len = utf8_decode(p + i, n - i, &cp);
 
+		len += !len; /* a bad byte goes alone */
 		if (max && i + len > max)
 			return true;
-		if (cp == BAD_CP || !markup_char_ok(cp))
+		if (cp == UTF8_BAD || !markup_char_ok(cp))
 			fputs(REPLACEMENT, f);
 		else if (cp == '&')
 			fputs("&amp;", f);
@@ -220,13 +183,9 @@ static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
-	uint32_t cp;
-
-	for (size_t i = 0; i < n;) {
-		i += utf8_next(p + i, n - i, &cp);
-		if (cp == BAD_CP)
+	for (size_t i = 0, len; i < n; i += len)
+		if (!(len = utf8_decode(p + i, n - i, NULL)))
 			return false;
-	}
 	return true;
 }
 
@@ -241,8 +200,9 @@ static char *utf8_fixed(const char *s)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t len = utf8_next(p + i, n - i, &cp);
-		if (cp == BAD_CP)
+		size_t len = utf8_decode(p + i, n - i, &cp);
+		len += !len; /* a bad byte goes alone */
+		if (cp == UTF8_BAD)
 			memcpy(out + o, REPLACEMENT, 3), o += 3;
 		else
 			memcpy(out + o, p + i, len), o += len;
