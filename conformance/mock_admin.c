@@ -3,6 +3,7 @@
  * Reads and queues through mock_db.c only; never touches a socket (mock.c
  * writes what is filled in here). */
 #include "mock_int.h"
+#include "b64.h"
 #include "operator.h"
 #include "outcome.h"
 
@@ -84,7 +85,7 @@ static bool authorized(const mock *m, const char *h)
 	if (!strncmp(h, "Bearer ", 7))
 		return same(h + 7, strlen(h + 7), m->token);
 	if (strncmp(h, "Basic ", 6) ||
-	    img_base64_decode(h + 6, strlen(h + 6), &dec, &n) < 0)
+	    b64_decode(h + 6, strlen(h + 6), &dec, &n) < 0)
 		return false;
 	const char *colon = memchr(dec, ':', n);
 	if (colon)

@@ -3,6 +3,8 @@
  * snapshot, settling sent commands, packing queued ones into replies, and
  * the JSON views.  Owns the database handle; knows no HTTP or CivetWeb. */
 #include "mock_int.h"
+#include "b64.h"
+#include "sha256.h"
 #include "outcome.h"
 
 #include "image.h"
@@ -672,8 +674,8 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 			continue;
 		size_t n = strlen(f->valuestring);
 		if (f == faces->child &&
-		    img_base64_decode(f->valuestring, n, &r->image,
-				      &r->image_len) == SIM_ENOMEM)
+		    b64_decode(f->valuestring, n, &r->image,
+				      &r->image_len) == BASE_ENOMEM)
 			goto out;
 		/* the picture is in records.image; the text keeps its size */
 		cJSON *num = cJSON_CreateNumber((double)n);
@@ -684,7 +686,7 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 		f = num;
 	}
 	if (r->image)
-		img_sha256_hex(r->image, r->image_len, r->sha);
+		sha256_hex(r->image, r->image_len, r->sha);
 	if (!(r->message = cJSON_PrintUnformatted(copy)))
 		goto out;
 	rc = 0;

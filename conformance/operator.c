@@ -2,6 +2,7 @@
  * and the V1.16 reply member it becomes (docs/scenarios.md, "Operator
  * actions").  Reads the photos a step names; no other I/O, no servers. */
 #include "operator.h"
+#include "b64.h"
 #include "sim_err.h"
 #include "file.h"
 #include "scenario_int.h"
@@ -229,7 +230,7 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 		goto out;
 	}
 	rc = SCN_ENOMEM;
-	if (!(b64 = img_base64_encode(buf, len, NULL)))
+	if (!(b64 = b64_encode(buf, len, NULL)))
 		goto out;
 	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
 		: !cJSON_AddStringToObject(obj, key, b64))

@@ -4,6 +4,7 @@
  * Owns the server, the cid table and the jobs; never the devices, the loop,
  * the store or the devices' events (it only listens, through ctl_event). */
 #include "control.h"
+#include "b64.h"
 #include "web.h"
 
 #include "image.h"
@@ -825,7 +826,7 @@ static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
 	{
 		size_t len = strlen(b64->valuestring), n = 0;
 		int rc;
-		if (!len || !proto_base64_valid(b64->valuestring, len, &n)) {
+		if (!len || !b64_valid(b64->valuestring, len, &n)) {
 			snprintf(err, errlen, "image_base64 (%zu characters) is not "
 				 "standard base64 (RFC 4648: A-Z a-z 0-9 + /, '=' "
 				 "padding, no white space)%s", len,
@@ -837,12 +838,12 @@ static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
 				 "the limit is %u bytes (32 MiB)", n, CTL_IMAGE_MAX);
 			return 413;
 		}
-		rc = img_base64_decode(b64->valuestring, len, &j->image,
+		rc = b64_decode(b64->valuestring, len, &j->image,
 				       &j->face.image_len);
 		if (rc) {
 			snprintf(err, errlen, "image_base64 cannot be decoded: %s",
-				 sim_strerror(rc));
-			return rc == SIM_ENOMEM ? 500 : 400;
+				 base_strerror(rc));
+			return rc == BASE_ENOMEM ? 500 : 400;
 		}
 		j->face.image = j->image;
 	}

@@ -4,6 +4,7 @@
  * upload with Expect: 100-continue, and the offline record store with its
  * retransmission (D26).  Sockets only through the loop. */
 #include "device_int.h"
+#include "b64.h"
 #include "strategy.h"
 
 #include <inttypes.h>
@@ -507,7 +508,7 @@ static char *snapshot_body(dev *d, const img *frame, const proto_snap_result *r,
 	}
 	if (img_encode_jpeg(&pic, 85, &jpg, &jlen) < 0)
 		goto out;
-	b64 = img_base64_encode(jpg, jlen, NULL);
+	b64 = b64_encode(jpg, jlen, NULL);
 	if (!b64)
 		goto out;
 	memset(&m, 0, sizeof(m));

@@ -1,6 +1,6 @@
 /* image.c -- decoding (libjpeg-turbo and libpng for untrusted pictures,
  * stb_image for trusted files), the text overlay (stb_easy_font), JPEG
- * encoding (stb_image_write), base64 and SHA-256 (OpenSSL libcrypto).
+ * encoding (stb_image_write).
  * Owns only the pixel buffers it hands out in struct img; touches no global
  * stb setting (flip, JPEG options) and does no I/O beyond img_load_file*. */
 #include "image.h"
@@ -19,7 +19,6 @@
 
 #include <jpeglib.h>
 #include <jerror.h>
-#include <openssl/evp.h>
 #include <png.h>
 
 /* stb_easy_font.h is header-only, all static; it warns under our flags. */
@@ -757,113 +756,4 @@ int img_encode_jpeg(const img *im, int quality, unsigned char **out,
 out:
 	free(js.buf);
 	return rc;
-}
-
-/* ---------------------------------------------------------------- base64 */
-
-/* EVP_EncodeBlock/EVP_DecodeBlock take int lengths: longer input goes in
- * chunks of whole 3-byte (4-character) groups, which concatenate. */
-#define B64_CHUNK (3u * 1024 * 1024)
-
-char *img_base64_encode(const void *data, size_t len, size_t *outlen)
-{
-	const unsigned char *in = data;
-	char *s;
-	size_t n, done = 0, pos = 0;
-
-	if (outlen)
-		*outlen = 0;
-	if (!data && len)
-		return NULL;
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	n = (len + 2) / 3 * 4;
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	while (done < len) {
-		size_t k = len - done < B64_CHUNK ? len - done : B64_CHUNK;
-		pos += (size_t)EVP_EncodeBlock((unsigned char *)s + pos, in + done,
-					       (int)k);
-		done += k;
-	}
-	s[pos] = '\0';
-	if (outlen)
-		*outlen = pos;
-	return s;
-}
-
-int img_base64_decode(const char *s, size_t len, unsigned char **out,
-		      size_t *outlen)
-{
-	unsigned char *buf = NULL;
-	size_t n = 0, pad = 0, done = 0, pos = 0;
-	int rc;
-
-	if (out)
-		*out = NULL;
-	if (outlen)
-		*outlen = 0;
-	if (!out || (!s && len))
-		return SIM_EINVAL;
-	/* RFC 4648: the empty string encodes the empty string, though
-	 * proto_base64_valid (a protocol check) refuses it.  Validation first:
-	 * EVP_DecodeBlock skips white space and does not check padding. */
-	if (len && !proto_base64_valid(s, len, &n))
-		return SIM_EINVAL;
-	/* EVP_DecodeBlock writes 3 bytes per 4 characters, padding included,
-	 * so the buffer holds len / 4 * 3 and the length is corrected by the
-	 * number of '='. */
-	buf = malloc(len ? len / 4 * 3 : 1);
-	if (!buf)
-		return SIM_ENOMEM;
-	if (len && s[len - 1] == '=')
-		pad++;
-	if (len && s[len - 2] == '=')
-		pad++;
-	while (done < len) {
-		size_t k = len - done < B64_CHUNK / 3 * 4 ? len - done
-							  : B64_CHUNK / 3 * 4;
-		int got = EVP_DecodeBlock(buf + pos, (const unsigned char *)s + done,
-					  (int)k);
-		if (got < 0) {
-			rc = SIM_EINVAL;
-			goto out;
-		}
-		pos += (size_t)got;
-		done += k;
-	}
-	if (pos < pad || pos - pad != n) {
-		rc = SIM_EINVAL;
-		goto out;
-	}
-	*out = buf;
-	if (outlen)
-		*outlen = n;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- SHA-256 */
-
-void img_sha256_hex(const void *data, size_t len, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	hex[0] = '\0';
-	if (!data && len)
-		return;
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
-		return;
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
 }

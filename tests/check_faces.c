@@ -10,6 +10,7 @@
  * Runs build/mkfaces relative to the repository root (CAMSIM_MKFACES
  * overrides it), with the demo photos of build/models/demo. */
 #include "image.h"
+#include "sha256.h"
 #include "sim_err.h"
 #include "testutil.h"
 #include "../tools/vcam.h"
@@ -166,7 +167,7 @@ START_TEST(manifest_lists_every_file_with_its_sha256)
 		data = tu_read(path_in("faces", path->valuestring), &len);
 		ck_assert_msg(data != NULL, "faces/%s is listed but cannot be read",
 			      path->valuestring);
-		img_sha256_hex(data, len, hex);
+		sha256_hex(data, len, hex);
 		ck_assert_msg(!strcmp(hex, sha->valuestring), "faces/%s: sha256 %s, manifest says %s",
 			      path->valuestring, hex, sha->valuestring);
 		free(data);

@@ -20,6 +20,7 @@
  * only: nothing in the library calls it, and of the library it uses only
  * sim/image.c (decoding, JPEG) and base/ (file reader, SHA-256). */
 #include "file.h"
+#include "sha256.h"
 #include "image.h"
 #include "vcam.h"
 
@@ -891,7 +892,7 @@ static int emit_bytes(outctx *o, const char *rel, const void *data, size_t len,
 		cJSON_Delete(params);
 		return -1;
 	}
-	img_sha256_hex(data, len, sha);
+	sha256_hex(data, len, sha);
 	for (int i = 0; i < nfaces; i++)
 		cJSON_AddItemToArray(arr, json_face(&faces[i], i == 0 ? &box : NULL));
 	cJSON_AddStringToObject(e, "path", rel);
