@@ -353,72 +353,7 @@ static int on_request(struct mg_connection *c, void *ud)
 	return st;
 }
 
-static int quiet_log(const struct mg_connection *c, const char *msg)
-{
-	(void)c;
-	(void)msg;
-	return 1; /* every error reaches the peer as an answer */
-}
-
 /* ---------------------------------------------------------------- start */
-
-/* "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (HOST 127.0.0.1) into
- * CivetWeb's listening_ports, the address mock_stop pokes, and whether
- * HOST is a loopback address. */
-static int parse_listen(mock *m, const char *s, bool *loopback, char *err,
-			size_t errlen)
-{
-	char host[64] = "127.0.0.1";
-	const char *port = s, *colon;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&m->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m->addr;
-	bool v6 = false;
-	char *end;
-	long pn;
-
-	memset(&m->addr, 0, sizeof m->addr);
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':' || (size_t)(close - s) > sizeof host)
-			goto bad;
-		snprintf(host, sizeof host, "%.*s", (int)(close - s - 1), s + 1);
-		port = close + 2;
-		v6 = true;
-	} else if ((colon = strrchr(s, ':'))) {
-		if ((size_t)(colon - s) >= sizeof host)
-			goto bad;
-		if (colon > s)
-			snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
-		port = colon + 1;
-	}
-	if (!strcmp(host, "localhost"))
-		strcpy(host, "127.0.0.1");
-	if (v6 ? inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 :
-		 inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		goto bad;
-	pn = strtol(port, &end, 10);
-	if (!*port || *end || *port == '-' || *port == '+' || pn < 0 || pn > 65535)
-		goto bad;
-	snprintf(m->listen, sizeof m->listen, v6 ? "[%s]:%ld" : "%s:%ld", host,
-		 pn);
-	if (v6) {
-		a6->sin6_family = AF_INET6;
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
-		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
-			a6->sin6_addr = in6addr_loopback;
-	} else {
-		a4->sin_family = AF_INET;
-		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
-		if (a4->sin_addr.s_addr == htonl(INADDR_ANY))
-			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "listen address \"%.100s\" is not HOST:PORT (HOST "
-		 "an IPv4 address, [IPv6] or localhost, default 127.0.0.1; PORT "
-		 "0 to 65535, 0 any free port)", s);
-	return MOCK_EINVAL;
-}
 
 static bool token_ok(const char *t)
 {
@@ -468,21 +403,7 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 {
-	/* 256 workers: a load test's devices and a few hundred idle or slow
-	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
-	char cerr[256] = "", threads[] = "256", rto[24];
-	unsigned code = 0;
-	struct mg_callbacks cb = {.log_message = quiet_log};
-	struct mg_error_data ed = {.code = &code, .text = cerr,
-				   .text_buffer_size = sizeof cerr};
-	const char *copts[] = {"listening_ports", NULL, "num_threads", threads,
-			       "request_timeout_ms", rto,
-			       "enable_keep_alive", "no", "tcp_nodelay", "1",
-			       "decode_url", "no", NULL};
-	struct mg_init_data id = {.callbacks = &cb,
-				  .configuration_options = copts};
-	struct mg_server_port sp;
-	bool loopback = false, lib = false, mu = false;
+	bool mu = false;
 	mock *m = NULL;
 	int rc;
 
@@ -498,14 +419,16 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	snprintf(err, errlen, "out of memory starting the mock");
 	if (!(m = calloc(1, sizeof *m)))
 		goto fail;
-	if ((rc = parse_listen(m, o->listen ? o->listen : "127.0.0.1:8080",
-			       &loopback, err, errlen)) < 0)
+	if (web_addr_parse("listen address", o->listen ? o->listen
+			   : "127.0.0.1:8080", &m->where, err, errlen) < 0) {
+		rc = MOCK_EINVAL;
 		goto fail;
-	if (!loopback && !o->token) {
+	}
+	if (!m->where.loopback && !o->token) {
 		snprintf(err, errlen, "listening on %s, which is not a loopback "
 			 "address, needs an admin token (mock_opts.token, --token "
 			 "or --token-file): the admin API can queue commands for "
-			 "every device", m->listen);
+			 "every device", m->where.opt);
 		rc = MOCK_EINVAL;
 		goto fail;
 	}
@@ -532,26 +455,15 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 			 "failed: %s", m->dbpath, mock_strerror(rc));
 		goto fail;
 	}
-	copts[1] = m->listen;
-	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	m->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : WEB_DEADLINE_MS;
-	mg_init_library(0);
-	lib = true;
-	id.user_data = m;
-	if (!(m->mg = mg_start2(&id, &ed))) {
-		snprintf(err, errlen, "cannot listen on %s: %s", m->listen,
-			 cerr[0] ? cerr : "CivetWeb did not start");
+	/* 256 workers: a load test's devices and a few hundred idle or slow
+	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
+	if (!(m->mg = web_start(&m->where, "256", "/", on_request, m, &m->site,
+				err, errlen))) {
 		rc = MOCK_EIO;
 		goto fail;
 	}
-	mg_set_request_handler(m->mg, "/", on_request, m);
-	if (mg_get_server_ports(m->mg, 1, &sp) == 1)
-		m->port = sp.port;
-	if (m->addr.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&m->addr)->sin6_port = htons((uint16_t)m->port);
-	else
-		((struct sockaddr_in *)&m->addr)->sin_port = htons((uint16_t)m->port);
-	web_site_of(&m->site, &m->addr, loopback);
+	m->port = m->site.port;
 	if (errlen)
 		err[0] = '\0';
 	*out = m;
@@ -568,8 +480,6 @@ fail:
 		free(m->token);
 		free(m);
 	}
-	if (lib)
-		mg_exit_library();
 	return rc;
 }
 
@@ -585,8 +495,8 @@ void mock_stop(mock *m)
 	if (!m)
 		return;
 	atomic_store(&m->stopping, true); /* injected delays end now */
-	web_stop(m->mg, &m->addr); /* returns once every handler has returned */
-	mg_exit_library();
+	web_stop(m->mg, &m->where.addr); /* returns once every handler has
+					     returned */
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);
 	mock__inject_free(m);

@@ -24,8 +24,7 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 struct mock {
 	struct mg_context *mg;
 	int port;
-	struct sockaddr_storage addr; /* where mock_stop pokes the listener */
-	char listen[128];             /* as CivetWeb was given it */
+	web_addr where;               /* --listen parsed; where mock_stop pokes */
 	char *path;                   /* device endpoint */
 	char *token;                  /* admin bearer token, NULL: none */
 	const proto_profile *prof;

@@ -1,8 +1,8 @@
 /* check_base.c -- base/: the whole-file reader's refusals (missing, a
  * directory, a FIFO, too big; each message names the path) and reads (empty,
  * larger than a first buffer, standard input), the string builder, the
- * UTF-8 decoder's edge cases, base64 and SHA-256 known vectors, the common
- * macros and error texts. */
+ * UTF-8 decoder's edge cases, base64 and SHA-256 known vectors, the listen
+ * address parser and web_start/web_stop, the common macros and error texts. */
 #include "b64.h"
 #include "base.h"
 #include "base_err.h"
@@ -10,8 +10,10 @@
 #include "sha256.h"
 #include "strbuf.h"
 #include "utf8.h"
+#include "web.h"
 #include "testutil.h"
 
+#include <civetweb.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -393,6 +395,128 @@ START_TEST(sha256_known_vectors)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- web */
+
+START_TEST(listen_addresses_parse_to_civetweb_form_and_poke_address)
+{
+	static const struct { const char *in, *opt; bool loopback; } ok[] = {
+		{"8080", "127.0.0.1:8080", true},
+		{":0", "127.0.0.1:0", true},
+		{"localhost:80", "127.0.0.1:80", true},
+		{"127.1.2.3:65535", "127.1.2.3:65535", true},
+		{"0.0.0.0:9", "0.0.0.0:9", false},
+		{"192.168.1.5:8090", "192.168.1.5:8090", false},
+		{"[::1]:0", "[::1]:0", true},
+		{"[::]:7", "[::]:7", false},
+	};
+	char why[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		web_addr a;
+		ck_assert_msg(web_addr_parse("listen address", ok[i].in, &a, why,
+					     sizeof why) == 0, "%s: %s", ok[i].in,
+			      why);
+		ck_assert_str_eq(a.opt, ok[i].opt);
+		ck_assert_msg(a.loopback == ok[i].loopback, "%s", ok[i].in);
+	}
+	{
+		/* a wildcard is poked on loopback, where it also listens */
+		web_addr a;
+		ck_assert_int_eq(web_addr_parse("x", "0.0.0.0:9", &a, why,
+						sizeof why), 0);
+		ck_assert_int_eq(a.addr.ss_family, AF_INET);
+		ck_assert_uint_eq(ntohl(((struct sockaddr_in *)&a.addr)
+					->sin_addr.s_addr), INADDR_LOOPBACK);
+		ck_assert_int_eq(web_addr_parse("x", "[::]:9", &a, why,
+						sizeof why), 0);
+		ck_assert_int_eq(a.addr.ss_family, AF_INET6);
+		ck_assert(IN6_IS_ADDR_LOOPBACK(
+			&((struct sockaddr_in6 *)&a.addr)->sin6_addr));
+	}
+}
+END_TEST
+
+START_TEST(listen_addresses_that_are_not_host_port_are_refused_naming_them)
+{
+	static const char *const bad[] = {
+		"", "example.com:80", "1.2.3.4:65536", "1.2.3.4:-1",
+		"1.2.3.4:+1", "1.2.3.4:", "1.2.3.4:8x", "[::1]80", "[::1",
+		"[127.0.0.1]:80", "::1:80", "1.2.3:80",
+		"99999999999999999999999999999999999999999999999999999999999999999999:1",
+	};
+	char why[512];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		web_addr a;
+		ck_assert_msg(web_addr_parse("control address", bad[i], &a, why,
+					     sizeof why) == BASE_EINVAL,
+			      "\"%s\" accepted", bad[i]);
+		ck_assert_msg(!strncmp(why, "control address \"", 17) &&
+			      strstr(why, "is not HOST:PORT (HOST an IPv4 "
+				     "address, [IPv6] or localhost"), "%s", why);
+	}
+	ck_assert_int_eq(web_addr_parse("x", NULL, &(web_addr){0}, why,
+					sizeof why), BASE_EINVAL);
+}
+END_TEST
+
+/* True when nothing listens on 127.0.0.1:port any more. */
+static bool refused(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+	close(fd);
+	return rc < 0;
+}
+
+static int hello(struct mg_connection *c, void *ud)
+{
+	mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+		  "Connection: close\r\n\r\n%s", strlen(ud), (char *)ud);
+	return 200;
+}
+
+START_TEST(web_start_serves_its_handler_on_a_free_port_until_web_stop)
+{
+	web_addr a;
+	web_site site;
+	char why[256], buf[512];
+	struct mg_context *ctx;
+
+	ck_assert_int_eq(web_addr_parse("x", "127.0.0.1:0", &a, why,
+					sizeof why), 0);
+	ctx = web_start(&a, "2", "/", hello, "hi there", &site, why, sizeof why);
+	ck_assert_msg(ctx, "%s", why);
+	ck_assert_int_gt(site.port, 0);
+	ck_assert(site.loopback);
+	ck_assert_str_eq(site.addr, "127.0.0.1");
+	ck_assert_int_eq(ntohs(((struct sockaddr_in *)&a.addr)->sin_port),
+			 site.port);
+	tu_ask(site.port, "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", buf,
+	       sizeof buf, 10000);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12) &&
+		      strstr(buf, "\r\n\r\nhi there"), "%s", buf);
+	{
+		/* the port is taken now: a second listener says so */
+		web_addr b;
+		char opt[32];
+		snprintf(opt, sizeof opt, "127.0.0.1:%d", site.port);
+		ck_assert_int_eq(web_addr_parse("x", opt, &b, why, sizeof why), 0);
+		ck_assert_ptr_null(web_start(&b, "2", "/", hello, "no", NULL, why,
+					     sizeof why));
+		ck_assert_msg(strstr(why, "cannot listen on ") &&
+			      strstr(why, opt), "%s", why);
+	}
+	web_stop(ctx, &a.addr);
+	ck_assert(refused(site.port));
+}
+END_TEST
+
 /* ---------------------------------------------------------------- common */
 
 struct outer {
@@ -445,6 +569,7 @@ int main(void)
 	TCase *sb = tcase_create("strbuf");
 	TCase *u8 = tcase_create("utf8");
 	TCase *b64 = tcase_create("base64 and sha256");
+	TCase *web = tcase_create("web");
 	TCase *com = tcase_create("common");
 
 	tcase_add_test(file, read_file_of_a_missing_path_is_an_io_error_naming_it);
@@ -462,12 +587,16 @@ int main(void)
 	tcase_add_test(b64, base64_round_trips_every_byte_value);
 	tcase_add_test(b64, base64_invalid_input_is_refused);
 	tcase_add_test(b64, sha256_known_vectors);
+	tcase_add_test(web, listen_addresses_parse_to_civetweb_form_and_poke_address);
+	tcase_add_test(web, listen_addresses_that_are_not_host_port_are_refused_naming_them);
+	tcase_add_test(web, web_start_serves_its_handler_on_a_free_port_until_web_stop);
 	tcase_add_test(com, container_of_and_array_size_find_the_whole);
 	tcase_add_test(com, base_error_codes_are_distinct_with_their_own_text);
 	suite_add_tcase(s, file);
 	suite_add_tcase(s, sb);
 	suite_add_tcase(s, u8);
 	suite_add_tcase(s, b64);
+	suite_add_tcase(s, web);
 	suite_add_tcase(s, com);
 	return tu_run(s);
 }
