@@ -2,6 +2,7 @@
  * and the V1.16 reply member it becomes (docs/scenarios.md, "Operator
  * actions").  Reads the photos a step names; no other I/O, no servers. */
 #include "operator.h"
+#include "base.h"
 #include "b64.h"
 #include "sim_err.h"
 #include "file.h"
@@ -83,7 +84,7 @@ static const opdef ops[] = {
 	{"raw", m_raw, "send reply members exactly as given"},
 };
 
-#define N_OPS (sizeof ops / sizeof *ops)
+#define N_OPS ARRAY_SIZE(ops)
 
 static const opdef *find(const char *name)
 {
@@ -282,7 +283,7 @@ static int person(const cJSON *step, cJSON *to, bool batch)
 	if (batch && !cJSON_AddNumberToObject(to, "operType",
 					      strcmp(str(step, "op"), "add") ? 3 : 1))
 		return SCN_ENOMEM;
-	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const cJSON *v = get(step, map[i][0]);
 		if (v && !cJSON_AddItemToObject(to, map[i][1],
 						cJSON_Duplicate(v, true)))

@@ -3,6 +3,7 @@
  * creation; does not run anything, does not read scenarios, and never
  * recomputes a verdict: the document's statuses are the truth. */
 #include "report.h"
+#include "base.h"
 #include "utf8.h"
 
 #include <cJSON.h>
@@ -727,7 +728,7 @@ static void html_sections(FILE *f, const cJSON *scn, bool titles)
 		esc(f, v->valuestring, 0, false);
 		n = strtol(v->valuestring, NULL, 10);
 		if (titles && n > 0 &&
-		    n < (long)(sizeof section_title / sizeof *section_title)) {
+		    n < (long)ARRAY_SIZE(section_title)) {
 			fputs(" ", f);
 			esc(f, section_title[n], 0, false);
 		}
@@ -797,7 +798,7 @@ static void html_images(FILE *f, const cJSON *x)
 		if (!cJSON_IsObject(img))
 			continue;
 
-		for (size_t i = 0; mime && i < sizeof allowed / sizeof *allowed; i++)
+		for (size_t i = 0; mime && i < ARRAY_SIZE(allowed); i++)
 			ok |= !strcmp(mime, allowed[i]);
 		fputs("<figure>", f);
 		if (ok && data && base64_ok(data)) {
@@ -1099,10 +1100,10 @@ int rep_html(const cJSON *run, FILE *f)
 	fputs(", ", f);
 	esc(f, str(run, "schema"), 0, false);
 	fputs("</td></tr></table>\n<table class=\"summary\"><tr>", f);
-	for (size_t i = 0; i < sizeof sum_keys / sizeof *sum_keys; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sum_keys); i++)
 		fprintf(f, "<th>%s</th>", sum_heads[i]);
 	fputs("</tr><tr>", f);
-	for (size_t i = 0; i < sizeof sum_keys / sizeof *sum_keys; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sum_keys); i++) {
 		fputs("<td>", f);
 		html_num(f, sum, sum_keys[i], "%.0f");
 		fputs("</td>", f);
@@ -1261,7 +1262,7 @@ int rep_write(const cJSON *run, const char *dir, char *err, size_t errlen)
 	rc = make_dirs(dir, err, errlen);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		rc = write_one(run, dir, files[i].name, files[i].writer, err,
 			       errlen);
 		if (rc < 0)

@@ -323,14 +323,14 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 	} else {
 		scn_step_kind k = !strcmp(kinds_found[0], "device") ? SCN_DEVICE
 				  : SCN_EXPECT;
-		for (size_t a = 0; a < sizeof actions / sizeof *actions; a++)
+		for (size_t a = 0; a < ARRAY_SIZE(actions); a++)
 			if (actions[a].kind == k && cJSON_IsString(v) &&
 			    !strcmp(actions[a].name, v->valuestring))
 				act = &actions[a];
 		if (!act) {
 			char list[200] = "";
 			size_t n = 0;
-			for (size_t a = 0; a < sizeof actions / sizeof *actions; a++)
+			for (size_t a = 0; a < ARRAY_SIZE(actions); a++)
 				if (actions[a].kind == k)
 					n += (size_t)snprintf(list + n, n < sizeof list
 						? sizeof list - n : 0, "%s%s",
@@ -399,7 +399,7 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 				"facelib_batch", "reupload", "facelog",
 				"control", "fw_upgrade", "reboot"};
 			bool ok = false;
-			for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
+			for (size_t k = 0; k < ARRAY_SIZE(cmds); k++)
 				ok |= !strcmp(cmds[k], str(o, "command"));
 			if (!ok)
 				return fail(c, "%s.command: \"%s\" is not a "
@@ -415,7 +415,7 @@ static int parse_step(ctx *c, scenario *s, const cJSON *o, size_t i)
 				"resend", "network", "upgrade", "clock",
 				"error"};
 			bool ok = false;
-			for (size_t k = 0; k < sizeof evs / sizeof *evs; k++)
+			for (size_t k = 0; k < ARRAY_SIZE(evs); k++)
 				ok |= !strcmp(evs[k], str(o, "event"));
 			if (!ok)
 				return fail(c, "%s.event: \"%s\" is not a device "

@@ -2,6 +2,7 @@
  * weekday and id lists, base64 pictures, URLs, versions, ...) and the rules
  * each can break.  Pure functions of their input and the profile. */
 #include "proto_int.h"
+#include "base.h"
 #include "b64.h"
 
 #include <math.h>
@@ -222,7 +223,7 @@ static const proto_fmt_rule r_reupmode[] = {
 
 size_t proto__fmt_rules(px_fmt fmt, const proto_fmt_rule **out)
 {
-#define R(x) (*out = x, sizeof x / sizeof x[0])
+#define R(x) (*out = x, ARRAY_SIZE(x))
 	switch (fmt) {
 	case PX_DATE: return R(r_date);
 	case PX_HMS: return R(r_hms);

@@ -267,7 +267,7 @@ static int load_state(dev *d, char *err, size_t errlen)
 		{"reupload_mode", &d->reupload_mode, 1, 2},
 		{"records_dropped", &d->records_dropped, 0, INT64_MAX},
 	};
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		rc = kv_int(d, ints[i].key, &v, &found, err, errlen);
 		if (rc < 0)
 			goto out;

@@ -4,6 +4,7 @@
  * Owns only the pixel buffers it hands out in struct img; touches no global
  * stb setting (flip, JPEG options) and does no I/O beyond img_load_file*. */
 #include "image.h"
+#include "base.h"
 #include "proto.h"
 #include "sim_err.h"
 #include "file.h"
@@ -500,7 +501,7 @@ static const char *format_name(const unsigned char *p, size_t len)
 	if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '7' &&
 	    (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r'))
 		return "PNM (PBM, PGM, PPM or PAM)";
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (len >= known[i].at + known[i].n &&
 		    !memcmp(p + known[i].at, known[i].magic, known[i].n))
 			return known[i].name;

@@ -20,6 +20,7 @@
  * only: nothing in the library calls it, and of the library it uses only
  * sim/image.c (decoding, JPEG) and base/ (file reader, SHA-256). */
 #include "file.h"
+#include "base.h"
 #include "sha256.h"
 #include "image.h"
 #include "vcam.h"
@@ -1099,7 +1100,7 @@ static int make_person(outctx *o, const person *p)
 	snprintf(rel, sizeof rel, "%s-2.jpg", p->name);
 	if (emit(o, rel, &frame, CAMERA_QUALITY, "camera", params, &pl, 1))
 		goto out;
-	for (size_t i = 0; i < sizeof variants / sizeof *variants; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
 		if (make_variant(o, p, &variants[i], &base, &bt))
 			goto out;
 	rc = 0;
