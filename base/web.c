@@ -1,8 +1,7 @@
-/* web.c -- what every CivetWeb listener of camsim shares: the listen
- * address, the start-up, the fast stop (a poking thread beside mg_stop),
- * handler threads, the request deadline (one watchdog thread), the body
- * reader and the browser rules.  Touches no listener's state; of a
- * connection only its reading side, at its deadline. */
+/* web.c -- what every CivetWeb listener shares: address, start-up, fast stop
+ * (a poking thread beside mg_stop), handler threads, the request deadline
+ * (one watchdog thread), the body reader, the browser rules.  Touches no
+ * listener's state; of a connection only its reading side, at its deadline. */
 #include "web.h"
 
 #include <arpa/inet.h>

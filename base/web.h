@@ -1,8 +1,7 @@
-/* web.h -- what every CivetWeb listener of camsim (control API, mock, package
- * server) needs alike: one listen-address parser, one start-up, a fast
- * stop, handlers with room on their stack, a total deadline per request,
- * one size-limited body reader, the browser rules of a loopback API.  Owns
- * no listener, only the deadline watchdog; knows no route or answer. */
+/* web.h -- what every CivetWeb listener (control API, mock, package server)
+ * needs alike: address parser, start-up, fast stop, roomy handler stacks,
+ * request deadlines, one size-limited body reader, a loopback API's browser
+ * rules.  Owns no listener, only the deadline watchdog; knows no route. */
 #ifndef CAMSIM_WEB_H
 #define CAMSIM_WEB_H
 

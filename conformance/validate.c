@@ -226,7 +226,8 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 		if (read_input(file, FILE_LIMIT, &buf, &len, rerr, sizeof rerr) < 0) {
 			if (json) {
 				fx_result fr = {.exit_code = 2};
-				snprintf(fr.error, sizeof fr.error, "%s", rerr);
+				snprintf(fr.error, sizeof fr.error, "%.*s",
+					 (int)sizeof fr.error - 1, rerr);
 				print_json(out, file, dir, &fr);
 			} else {
 				fprintf(err, "%s\n", rerr);
