@@ -6,6 +6,7 @@
 #include "adapter.h"
 #include "scenario.h"
 #include "sim_err.h"
+#include "base.h"
 #include "file.h"
 #include "strbuf.h"
 
@@ -544,9 +545,10 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 			kill(-pid, SIGKILL);
 			break;
 		}
-		if (poll(pf, 2, left > 0.1 ? 100 : (int)(left * 1000) + 1) <= 0)
+		if (poll(pf, ARRAY_SIZE(pf), left > 0.1 ? 100
+			 : (int)(left * 1000) + 1) <= 0)
 			continue;
-		for (int k = 0; k < 2; k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(pf); k++) {
 			char tmp[4096];
 			ssize_t n;
 			if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP |
