@@ -8,17 +8,18 @@ PKGS    := libcjson libcurl sqlite3 stb libjpeg libpng libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Iproto -Iconformance -Isim -Isim/recog -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Ibase -Iproto -Iconformance -Isim -Isim/recog -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 
+BASE_SRC  := $(wildcard base/*.c)
 PROTO_SRC := $(wildcard proto/*.c)
 CONF_SRC  := $(wildcard conformance/*.c)
 SIM_SRC   := $(wildcard sim/*.c sim/recog/*.c)
-LIB_SRC   := $(PROTO_SRC) $(SIM_SRC) $(CONF_SRC)
+LIB_SRC   := $(BASE_SRC) $(PROTO_SRC) $(SIM_SRC) $(CONF_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -59,11 +60,13 @@ faces: models
 
 # The face fixtures (docs/faces.md); manifest.json is written last, so it
 # is the stamp: rebuilt when people.json, mkfaces or a demo photo is newer.
-# mkfaces links only the code it uses (sim/image.c, fx_read_file, and the
-# proto/ they need), so that a change elsewhere in the library neither
-# rebuilds the faces nor can break `make faces'.
+# mkfaces links only the code it uses (sim/image.c, base/'s file reader and
+# SHA-256, and the proto/ image.c needs, with its base/ encodings), so that
+# a change elsewhere in the library neither rebuilds the faces nor can break
+# `make faces'.
+MKFACES_BASE := file base_err sha256 b64 utf8
 $(BUILD)/mkfaces: $(BUILD)/tools/mkfaces.o $(BUILD)/sim/image.o \
-		  $(BUILD)/sim/sim_err.o $(BUILD)/conformance/fixture.o \
+		  $(BUILD)/sim/sim_err.o $(MKFACES_BASE:%=$(BUILD)/base/%.o) \
 		  $(PROTO_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -80,7 +83,7 @@ $(BUILD)/build_version.h: FORCE
 
 $(BUILD)/conformance/version.o: $(BUILD)/build_version.h
 
-$(BUILD)/%.o: %.c $(wildcard proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
+$(BUILD)/%.o: %.c $(wildcard base/*.h proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 

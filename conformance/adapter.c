@@ -6,7 +6,9 @@
 #include "adapter.h"
 #include "scenario.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "base.h"
+#include "file.h"
+#include "strbuf.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -74,10 +76,10 @@ int adp_load(const char *path, adapter **out, char *err, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	rc = sim_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
+	rc = base_read_file("adapter", path, 64u << 10, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? CONF_ENOMEM
-		       : rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
+		return rc == BASE_ENOMEM ? CONF_ENOMEM
+		       : rc == BASE_EIO ? CONF_EREAD : CONF_EFORMAT;
 	rc = adp_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;
@@ -181,36 +183,6 @@ bool adp_has(const adapter *a, const char *action)
 
 typedef enum quoting { Q_SHELL, Q_URL, Q_RAW } quoting;
 
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* The text of value v: a string as it is, anything else as JSON.  NULL
  * when out of memory; *own is what the caller frees (cJSON_free). */
 static const char *value_text(const cJSON *v, char **own)
@@ -223,7 +195,7 @@ static const char *value_text(const cJSON *v, char **own)
 
 /* Appends value v for q (not Q_SHELL: shell values are never text of the
  * command, see shell_ref). */
-static void put_value(sbuf *b, const cJSON *v, quoting q)
+static void put_value(strbuf *b, const cJSON *v, quoting q)
 {
 	char *own;
 	const char *s = value_text(v, &own);
@@ -235,12 +207,12 @@ static void put_value(sbuf *b, const cJSON *v, quoting q)
 	if (q == Q_URL) {
 		char *e = curl_easy_escape(NULL, s, 0);
 		if (e)
-			sb_str(b, e);
+			strbuf_str(b, e);
 		else
 			b->oom = true;
 		curl_free(e);
 	} else {
-		sb_str(b, s);
+		strbuf_str(b, s);
 	}
 	cJSON_free(own);
 }
@@ -273,7 +245,7 @@ static shq sh_step(shq st, char c, bool *esc)
 /* Appends a reference to positional parameter n for quoting state st: the
  * value itself is an argument of sh -c, so no quote, $(...) or backquote
  * in it is ever read as syntax (docs/adapters.md). */
-static void shell_ref(sbuf *b, int n, shq st)
+static void shell_ref(strbuf *b, int n, shq st)
 {
 	char ref[32];
 
@@ -283,7 +255,7 @@ static void shell_ref(sbuf *b, int n, shq st)
 		snprintf(ref, sizeof ref, "'\"${%d}\"'", n);
 	else
 		snprintf(ref, sizeof ref, "\"${%d}\"", n);
-	sb_str(b, ref);
+	strbuf_str(b, ref);
 }
 
 /* The value a placeholder names: "params" (everything), "env.NAME" (an
@@ -322,7 +294,7 @@ static char *expand(const adapter *a, const char *tpl, const cJSON *params,
 		    quoting q, char ***args, int *nargs, char *err,
 		    size_t errlen)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	shq st = SH_OUT;
 	bool esc = false;
 
@@ -340,7 +312,7 @@ static char *expand(const adapter *a, const char *tpl, const cJSON *params,
 		    close[-1] == '.') {
 			if (q == Q_SHELL)
 				st = sh_step(st, *p, &esc);
-			sb_add(&b, p, 1);
+			strbuf_add(&b, p, 1);
 			p++;
 			continue;
 		}
@@ -458,24 +430,24 @@ static char *light_params(const cJSON *params)
 static char *shell_evidence(const char *cmd, char **args, int nargs,
 			    const char *out, const char *errs)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	char num[32];
 
-	sb_str(&b, "$ ");
-	sb_str(&b, cmd);
-	sb_str(&b, "\n");
+	strbuf_str(&b, "$ ");
+	strbuf_str(&b, cmd);
+	strbuf_str(&b, "\n");
 	for (int i = 0; i < nargs; i++) {
 		snprintf(num, sizeof num, "  ${%d} = ", i + 1);
-		sb_str(&b, num);
-		sb_str(&b, args[i]);
-		sb_str(&b, "\n");
+		strbuf_str(&b, num);
+		strbuf_str(&b, args[i]);
+		strbuf_str(&b, "\n");
 	}
 	if (out)
-		sb_str(&b, out);
+		strbuf_str(&b, out);
 	if (errs && out)
-		sb_str(&b, "\n");
+		strbuf_str(&b, "\n");
 	if (errs)
-		sb_str(&b, errs);
+		strbuf_str(&b, errs);
 	if (b.oom) {
 		free(b.p);
 		return NULL;
@@ -493,7 +465,7 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	char *json = NULL;
 	char infile[] = "/tmp/camsim-params-XXXXXX";
 	int in = -1;
-	sbuf out = {0}, errs = {0};
+	strbuf out = {0}, errs = {0};
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = CONF_EADAPTER;
 	pid_t pid = -1;
 	struct timespec t0;
@@ -573,9 +545,10 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 			kill(-pid, SIGKILL);
 			break;
 		}
-		if (poll(pf, 2, left > 0.1 ? 100 : (int)(left * 1000) + 1) <= 0)
+		if (poll(pf, ARRAY_SIZE(pf), left > 0.1 ? 100
+			 : (int)(left * 1000) + 1) <= 0)
 			continue;
-		for (int k = 0; k < 2; k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(pf); k++) {
 			char tmp[4096];
 			ssize_t n;
 			if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP |
@@ -588,7 +561,7 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 				continue;
 			}
 			if ((k ? errs.n : out.n) + (size_t)n <= (k ? ERR_MAX : OUT_MAX))
-				sb_add(k ? &errs : &out, tmp, (size_t)n);
+				strbuf_add(k ? &errs : &out, tmp, (size_t)n);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -633,11 +606,11 @@ out:
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
-	sbuf *b = ud;
+	strbuf *b = ud;
 	size_t n = sz * nm;
 
 	if (b->n + n <= OUT_MAX)
-		sb_add(b, p, n);
+		strbuf_add(b, p, n);
 	return n;
 }
 
@@ -661,7 +634,7 @@ static int run_http(const adapter *a, const cJSON *h, const cJSON *params,
 	const char *method = cJSON_IsString(m) ? m->valuestring : "POST";
 	char *url = NULL, *body = NULL, *btpl = NULL;
 	struct curl_slist *hl = NULL;
-	sbuf resp = {0};
+	strbuf resp = {0};
 	CURL *c = NULL;
 	long status = 0;
 	int rc = CONF_EADAPTER;

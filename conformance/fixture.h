@@ -57,10 +57,4 @@ void fx_result_free(fx_result *r);
  * (may be NULL) as "  expected ... / got ..." lines. */
 size_t fx_compare(const fx_expect *e, const fx_result *r, FILE *out);
 
-/* Reads a whole file ("-" for stdin) into a malloc'd NUL-terminated buffer.
- * Returns 0; CONF_EREAD when it cannot be opened or read or holds more
- * than limit bytes, CONF_ENOMEM; err says which ("cannot open: ..."). */
-int fx_read_file(const char *path, size_t limit, char **buf, size_t *len,
-		 char *err, size_t errlen);
-
 #endif

@@ -29,71 +29,6 @@ const char *mock_state_name(mock_state s)
 
 /* ---------------------------------------------------------------- helpers */
 
-void mock__sb_add(mock__sb *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap))) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-void mock__sb_printf(mock__sb *b, const char *fmt, ...)
-{
-	char small[512], *big = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof small, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof small) {
-		mock__sb_add(b, small, (size_t)n);
-		return;
-	}
-	if (!(big = malloc((size_t)n + 1))) {
-		b->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	mock__sb_add(b, big, (size_t)n);
-	free(big);
-}
-
-void mock__sb_html(mock__sb *b, const char *s)
-{
-	const char *run = s;
-
-	for (; s && *s; s++) {
-		const char *ent = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
-				  *s == '>' ? "&gt;" : *s == '"' ? "&quot;" :
-				  *s == '\'' ? "&#39;" : NULL;
-		if (!ent)
-			continue;
-		mock__sb_add(b, run, (size_t)(s - run));
-		mock__sb_add(b, ent, strlen(ent));
-		run = s + 1;
-	}
-	if (s)
-		mock__sb_add(b, run, (size_t)(s - run));
-}
-
 int64_t mock__now(mock *m)
 {
 	struct timespec ts;
@@ -183,14 +118,14 @@ static void send_answer(struct mg_connection *c, const mock__exchange *x,
 
 void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
 {
-	mock__sb b = {0};
+	strbuf b = {0};
 	char line[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	mock__sb_printf(&b, "%s\n", line);
+	strbuf_printf(&b, "%s\n", line);
 	free(x->body);
 	x->status = status;
 	x->body = b.p;
@@ -240,7 +175,7 @@ static void run_job(job *j)
  * value quoted in an error) is escaped where it is formatted, and here
  * again every control character but the line ends, so that nothing a
  * device sends reaches the terminal as an escape sequence or a bell. */
-static void log_lines(mock *m, const mock__sb *b)
+static void log_lines(mock *m, const strbuf *b)
 {
 	char *safe;
 
@@ -268,7 +203,7 @@ static int on_device(struct mg_connection *c, mock *m, web_guard *g)
 		mock__answer(&j.x, 405, "%s %s: devices POST their messages here "
 		       "(protocol V1.16); nothing else is served at this path",
 		       ri->request_method, m->path);
-		mock__sb_printf(&j.x.log, "%s - %s %s -> 405\n", t,
+		strbuf_printf(&j.x.log, "%s - %s %s -> 405\n", t,
 				ri->request_method, m->path);
 		send_answer(c, &j.x, "Allow: POST\r\n");
 		goto out;
@@ -406,72 +341,7 @@ static int on_request(struct mg_connection *c, void *ud)
 	return st;
 }
 
-static int quiet_log(const struct mg_connection *c, const char *msg)
-{
-	(void)c;
-	(void)msg;
-	return 1; /* every error reaches the peer as an answer */
-}
-
 /* ---------------------------------------------------------------- start */
-
-/* "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (HOST 127.0.0.1) into
- * CivetWeb's listening_ports, the address mock_stop pokes, and whether
- * HOST is a loopback address. */
-static int parse_listen(mock *m, const char *s, bool *loopback, char *err,
-			size_t errlen)
-{
-	char host[64] = "127.0.0.1";
-	const char *port = s, *colon;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&m->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m->addr;
-	bool v6 = false;
-	char *end;
-	long pn;
-
-	memset(&m->addr, 0, sizeof m->addr);
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':' || (size_t)(close - s) > sizeof host)
-			goto bad;
-		snprintf(host, sizeof host, "%.*s", (int)(close - s - 1), s + 1);
-		port = close + 2;
-		v6 = true;
-	} else if ((colon = strrchr(s, ':'))) {
-		if ((size_t)(colon - s) >= sizeof host)
-			goto bad;
-		if (colon > s)
-			snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
-		port = colon + 1;
-	}
-	if (!strcmp(host, "localhost"))
-		strcpy(host, "127.0.0.1");
-	if (v6 ? inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 :
-		 inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		goto bad;
-	pn = strtol(port, &end, 10);
-	if (!*port || *end || *port == '-' || *port == '+' || pn < 0 || pn > 65535)
-		goto bad;
-	snprintf(m->listen, sizeof m->listen, v6 ? "[%s]:%ld" : "%s:%ld", host,
-		 pn);
-	if (v6) {
-		a6->sin6_family = AF_INET6;
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
-		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
-			a6->sin6_addr = in6addr_loopback;
-	} else {
-		a4->sin_family = AF_INET;
-		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
-		if (a4->sin_addr.s_addr == htonl(INADDR_ANY))
-			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "listen address \"%.100s\" is not HOST:PORT (HOST "
-		 "an IPv4 address, [IPv6] or localhost, default 127.0.0.1; PORT "
-		 "0 to 65535, 0 any free port)", s);
-	return CONF_EINVAL;
-}
 
 static bool token_ok(const char *t)
 {
@@ -521,21 +391,7 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 {
-	/* 256 workers: a load test's devices and a few hundred idle or slow
-	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
-	char cerr[256] = "", threads[] = "256", rto[24];
-	unsigned code = 0;
-	struct mg_callbacks cb = {.log_message = quiet_log};
-	struct mg_error_data ed = {.code = &code, .text = cerr,
-				   .text_buffer_size = sizeof cerr};
-	const char *copts[] = {"listening_ports", NULL, "num_threads", threads,
-			       "request_timeout_ms", rto,
-			       "enable_keep_alive", "no", "tcp_nodelay", "1",
-			       "decode_url", "no", NULL};
-	struct mg_init_data id = {.callbacks = &cb,
-				  .configuration_options = copts};
-	struct mg_server_port sp;
-	bool loopback = false, lib = false, mu = false;
+	bool mu = false;
 	mock *m = NULL;
 	int rc;
 
@@ -551,14 +407,16 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	snprintf(err, errlen, "out of memory starting the mock");
 	if (!(m = calloc(1, sizeof *m)))
 		goto fail;
-	if ((rc = parse_listen(m, o->listen ? o->listen : "127.0.0.1:8080",
-			       &loopback, err, errlen)) < 0)
+	if (web_addr_parse("listen address", o->listen ? o->listen
+			   : "127.0.0.1:8080", &m->where, err, errlen) < 0) {
+		rc = CONF_EINVAL;
 		goto fail;
-	if (!loopback && !o->token) {
+	}
+	if (!m->where.loopback && !o->token) {
 		snprintf(err, errlen, "listening on %s, which is not a loopback "
 			 "address, needs an admin token (mock_opts.token, --token "
 			 "or --token-file): the admin API can queue commands for "
-			 "every device", m->listen);
+			 "every device", m->where.opt);
 		rc = CONF_EINVAL;
 		goto fail;
 	}
@@ -585,26 +443,15 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 			 "failed: %s", m->dbpath, conf_strerror(rc));
 		goto fail;
 	}
-	copts[1] = m->listen;
-	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	m->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : WEB_DEADLINE_MS;
-	mg_init_library(0);
-	lib = true;
-	id.user_data = m;
-	if (!(m->mg = mg_start2(&id, &ed))) {
-		snprintf(err, errlen, "cannot listen on %s: %s", m->listen,
-			 cerr[0] ? cerr : "CivetWeb did not start");
+	/* 256 workers: a load test's devices and a few hundred idle or slow
+	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
+	if (!(m->mg = web_start(&m->where, "256", "/", on_request, m, &m->site,
+				err, errlen))) {
 		rc = CONF_ELISTEN;
 		goto fail;
 	}
-	mg_set_request_handler(m->mg, "/", on_request, m);
-	if (mg_get_server_ports(m->mg, 1, &sp) == 1)
-		m->port = sp.port;
-	if (m->addr.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&m->addr)->sin6_port = htons((uint16_t)m->port);
-	else
-		((struct sockaddr_in *)&m->addr)->sin_port = htons((uint16_t)m->port);
-	web_site_of(&m->site, &m->addr, loopback);
+	m->port = m->site.port;
 	if (errlen)
 		err[0] = '\0';
 	*out = m;
@@ -621,8 +468,6 @@ fail:
 		free(m->token);
 		free(m);
 	}
-	if (lib)
-		mg_exit_library();
 	return rc;
 }
 
@@ -638,8 +483,8 @@ void mock_stop(mock *m)
 	if (!m)
 		return;
 	atomic_store(&m->stopping, true); /* injected delays end now */
-	web_stop(m->mg, &m->addr); /* returns once every handler has returned */
-	mg_exit_library();
+	web_stop(m->mg, &m->where.addr); /* returns once every handler has
+					     returned */
 	mock__db_close(m);
 	pthread_mutex_destroy(&m->mu);
 	mock__inject_free(m);

@@ -3,6 +3,7 @@
  * Reads and queues through mock_view.c and mock_queue.c only; never touches a socket (mock.c
  * writes what is filled in here). */
 #include "mock_int.h"
+#include "b64.h"
 #include "operator.h"
 #include "outcome.h"
 
@@ -84,7 +85,7 @@ static bool authorized(const mock *m, const char *h)
 	if (!strncmp(h, "Bearer ", 7))
 		return same(h + 7, strlen(h + 7), m->token);
 	if (strncmp(h, "Basic ", 6) ||
-	    img_base64_decode(h + 6, strlen(h + 6), &dec, &n) < 0)
+	    b64_decode(h + 6, strlen(h + 6), &dec, &n) < 0)
 		return false;
 	const char *colon = memchr(dec, ':', n);
 	if (colon)
@@ -540,43 +541,43 @@ static const char *str_of(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
-static void time_cell(mock__sb *b, const cJSON *o, const char *k)
+static void time_cell(strbuf *b, const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, k);
 	char t[32] = "";
 
 	if (cJSON_IsNumber(v))
 		mock__iso((int64_t)v->valuedouble, t);
-	mock__sb_printf(b, "<td>%s</td>", t);
+	strbuf_printf(b, "<td>%s</td>", t);
 }
 
-static void num_cell(mock__sb *b, const cJSON *o, const char *k)
+static void num_cell(strbuf *b, const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, k);
 
 	if (cJSON_IsNumber(v))
-		mock__sb_printf(b, "<td>%.0f</td>", v->valuedouble);
+		strbuf_printf(b, "<td>%.0f</td>", v->valuedouble);
 	else
-		mock__sb_add(b, "<td></td>", 9);
+		strbuf_add(b, "<td></td>", 9);
 }
 
-static void text_cell(mock__sb *b, const char *s)
+static void text_cell(strbuf *b, const char *s)
 {
-	mock__sb_add(b, "<td>", 4);
-	mock__sb_html(b, s);
-	mock__sb_add(b, "</td>", 5);
+	strbuf_add(b, "<td>", 4);
+	strbuf_html(b, s);
+	strbuf_add(b, "</td>", 5);
 }
 
-static void page_devices(mock *m, mock__sb *b)
+static void page_devices(mock *m, strbuf *b)
 {
 	cJSON *devs = mock_devices_json(m), *d;
 
-	mock__sb_printf(b, "<h2>Devices (%d)</h2>\n<table><tr><th>cid</th>"
+	strbuf_printf(b, "<h2>Devices (%d)</h2>\n<table><tr><th>cid</th>"
 			"<th>first seen</th><th>last heartbeat</th><th>seq</th>"
 			"<th>app_version</th><th>messages</th><th>violations</th>"
 			"<th>pending</th></tr>\n", cJSON_GetArraySize(devs));
 	cJSON_ArrayForEach(d, devs) {
-		mock__sb_add(b, "<tr>", 4);
+		strbuf_add(b, "<tr>", 4);
 		text_cell(b, str_of(d, "cid"));
 		time_cell(b, d, "first_seen");
 		time_cell(b, d, "last_heartbeat");
@@ -585,43 +586,43 @@ static void page_devices(mock *m, mock__sb *b)
 		num_cell(b, d, "messages");
 		num_cell(b, d, "violations");
 		num_cell(b, d, "pending");
-		mock__sb_add(b, "</tr>\n", 6);
+		strbuf_add(b, "</tr>\n", 6);
 	}
-	mock__sb_add(b, "</table>\n", 9);
+	strbuf_add(b, "</table>\n", 9);
 	cJSON_Delete(devs);
 }
 
-static void page_commands(mock *m, mock__sb *b)
+static void page_commands(mock *m, strbuf *b)
 {
 	cJSON *cmds = mock__recent_commands(m, PAGE_COMMANDS), *c;
 
-	mock__sb_printf(b, "<h2>Commands (newest %d)</h2>\n<table><tr>"
+	strbuf_printf(b, "<h2>Commands (newest %d)</h2>\n<table><tr>"
 			"<th>id</th><th>cid</th><th>kind</th><th>seq</th>"
 			"<th>state</th><th>queued</th><th>sent</th><th>done</th>"
 			"<th>detail</th></tr>\n", PAGE_COMMANDS);
 	cJSON_ArrayForEach(c, cmds) {
-		mock__sb_add(b, "<tr>", 4);
+		strbuf_add(b, "<tr>", 4);
 		num_cell(b, c, "id");
 		text_cell(b, str_of(c, "cid"));
 		text_cell(b, str_of(c, "kind"));
 		num_cell(b, c, "seq");
-		mock__sb_printf(b, "<td class=\"%s\">%s</td>", str_of(c, "state"),
+		strbuf_printf(b, "<td class=\"%s\">%s</td>", str_of(c, "state"),
 				str_of(c, "state"));
 		time_cell(b, c, "queued_at");
 		time_cell(b, c, "sent_at");
 		time_cell(b, c, "done_at");
 		text_cell(b, str_of(c, "detail"));
-		mock__sb_add(b, "</tr>\n", 6);
+		strbuf_add(b, "</tr>\n", 6);
 	}
-	mock__sb_add(b, "</table>\n", 9);
+	strbuf_add(b, "</table>\n", 9);
 	cJSON_Delete(cmds);
 }
 
-static void page_records(mock *m, mock__sb *b)
+static void page_records(mock *m, strbuf *b)
 {
 	cJSON *recs = mock__recent_records(m, PAGE_RECORDS), *r;
 
-	mock__sb_printf(b, "<h2>Snapshots (newest %d)</h2>\n<div class=\"snaps\">",
+	strbuf_printf(b, "<h2>Snapshots (newest %d)</h2>\n<div class=\"snaps\">",
 			PAGE_RECORDS);
 	cJSON_ArrayForEach(r, recs) {
 		const cJSON *msg = cJSON_GetObjectItem(r, "message");
@@ -635,38 +636,38 @@ static void page_records(mock *m, mock__sb *b)
 		if (cJSON_IsNumber(cJSON_GetObjectItem(r, "received_at")))
 			mock__iso((int64_t)cJSON_GetNumberValue(
 					  cJSON_GetObjectItem(r, "received_at")), t);
-		mock__sb_printf(b, "<figure><img src=\"/admin/records/%lld/image\" "
+		strbuf_printf(b, "<figure><img src=\"/admin/records/%lld/image\" "
 				"alt=\"record %lld\" width=\"160\"><figcaption>#%lld ",
 				id, id, id);
-		mock__sb_html(b, str_of(r, "cid"));
-		mock__sb_printf(b, "<br>%s<br>", t);
-		mock__sb_html(b, str_of(res, "person_name"));
-		mock__sb_add(b, " ", 1);
-		mock__sb_html(b, str_of(res, "person_id"));
+		strbuf_html(b, str_of(r, "cid"));
+		strbuf_printf(b, "<br>%s<br>", t);
+		strbuf_html(b, str_of(res, "person_name"));
+		strbuf_add(b, " ", 1);
+		strbuf_html(b, str_of(res, "person_id"));
 		if (cJSON_IsNumber(pt))
-			mock__sb_printf(b, " type %.0f", pt->valuedouble);
+			strbuf_printf(b, " type %.0f", pt->valuedouble);
 		if (cJSON_IsNumber(temp))
-			mock__sb_printf(b, " %.1f &deg;C", temp->valuedouble);
+			strbuf_printf(b, " %.1f &deg;C", temp->valuedouble);
 		if (cJSON_IsTrue(cJSON_GetObjectItem(r, "resend")))
-			mock__sb_add(b, " (resent)", 9);
-		mock__sb_add(b, "</figcaption></figure>\n", 23);
+			strbuf_add(b, " (resent)", 9);
+		strbuf_add(b, "</figcaption></figure>\n", 23);
 	}
-	mock__sb_add(b, "</div>\n", 7);
+	strbuf_add(b, "</div>\n", 7);
 	cJSON_Delete(recs);
 }
 
-static void page_messages(mock *m, mock__sb *b)
+static void page_messages(mock *m, strbuf *b)
 {
 	cJSON *ms = mock__recent_messages(m, PAGE_MESSAGES), *g;
 
-	mock__sb_printf(b, "<h2>Messages (newest %d)</h2>\n<table><tr>"
+	strbuf_printf(b, "<h2>Messages (newest %d)</h2>\n<table><tr>"
 			"<th>id</th><th>cid</th><th>received</th><th>kind</th>"
 			"<th>status</th><th>bytes</th><th>fault</th><th>error"
 			"</th></tr>\n", PAGE_MESSAGES);
 	cJSON_ArrayForEach(g, ms) {
 		long long id = (long long)cJSON_GetNumberValue(
 			cJSON_GetObjectItem(g, "id"));
-		mock__sb_printf(b, "<tr><td><a href=\"/admin/messages/%lld\">%lld"
+		strbuf_printf(b, "<tr><td><a href=\"/admin/messages/%lld\">%lld"
 				"</a></td>", id, id);
 		text_cell(b, str_of(g, "cid"));
 		time_cell(b, g, "received_at");
@@ -675,9 +676,9 @@ static void page_messages(mock *m, mock__sb *b)
 		num_cell(b, g, "size");
 		text_cell(b, str_of(g, "fault"));
 		text_cell(b, str_of(g, "error"));
-		mock__sb_add(b, "</tr>\n", 6);
+		strbuf_add(b, "</tr>\n", 6);
 	}
-	mock__sb_add(b, "</table>\n", 9);
+	strbuf_add(b, "</table>\n", 9);
 	cJSON_Delete(ms);
 }
 
@@ -692,14 +693,14 @@ static void page(mock *m, mock__exchange *x)
 		".confirmed{color:#070}.failed,.timeout{color:#a00}"
 		"figure{display:inline-block;margin:4px;font-size:80%}"
 		"</style></head><body>\n<h1>camsim mock</h1>\n";
-	mock__sb b = {0};
+	strbuf b = {0};
 	char t[32];
 
 	mock__iso(mock__now(m), t);
-	mock__sb_add(&b, head, sizeof head - 1);
-	mock__sb_add(&b, "<p>Devices POST to <code>", 25);
-	mock__sb_html(&b, m->path);
-	mock__sb_printf(&b, "</code>; the mock's clock says %s. JSON: "
+	strbuf_add(&b, head, sizeof head - 1);
+	strbuf_add(&b, "<p>Devices POST to <code>", 25);
+	strbuf_html(&b, m->path);
+	strbuf_printf(&b, "</code>; the mock's clock says %s. JSON: "
 			"<a href=\"/admin/devices\">devices</a>, "
 			"<a href=\"/admin/commands\">commands</a>, "
 			"<a href=\"/admin/records\">records</a>, "
@@ -708,7 +709,7 @@ static void page(mock *m, mock__exchange *x)
 	page_commands(m, &b);
 	page_records(m, &b);
 	page_messages(m, &b);
-	mock__sb_add(&b, "</body></html>\n", 15);
+	strbuf_add(&b, "</body></html>\n", 15);
 	if (b.oom) {
 		free(b.p);
 		mock__answer(x, 500, "the mock ran out of memory building the "

@@ -2,6 +2,7 @@
  * starts the mock, waits for SIGINT/SIGTERM on a self-pipe, stops it.
  * Owns the exit code and the signal handlers; the server is mock.c's. */
 #include "mock_cli.h"
+#include "base.h"
 
 #include "mock.h"
 #include "mock_fault.h"
@@ -112,7 +113,7 @@ static int parse_retain(const char *v, mock_opts *o, FILE *err)
 	errno = 0;
 	n = strtod(v, &end);
 	if (*v >= '0' && *v <= '9' && !errno && isfinite(n) && n > 0)
-		for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 			double x = n * units[i].mul;
 			if (strcmp(end, units[i].u))
 				continue;
@@ -156,7 +157,7 @@ static int parse(int argc, char **argv, FILE *out, FILE *err, cli *c)
 			c->quiet = true;
 			continue;
 		}
-		for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+		for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
 			takes |= !strcmp(a, with_value[k]);
 		if (!takes) {
 			fprintf(err, "camsim mock: unknown option \"%s\"\n%s", a,

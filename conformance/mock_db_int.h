@@ -128,7 +128,7 @@ typedef struct settle_ctx {
 	const char *cid;
 	const proto_msg *g;
 	int64_t msg_id, now;
-	mock__sb *log;
+	strbuf *log;
 } settle_ctx;
 
 /* ---- mock_queue.c: what ingest does with a device's commands ---- */

@@ -4,7 +4,9 @@
  * Knows no HTTP (mock.c answers) and builds no view (mock_view.c). */
 #include "mock_db_int.h"
 
+#include "b64.h"
 #include "image.h"
+#include "sha256.h"
 #include "sim_err.h"
 
 #include <cJSON.h>
@@ -71,7 +73,7 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 			continue;
 		size_t n = strlen(f->valuestring);
 		if (f == faces->child &&
-		    img_base64_decode(f->valuestring, n, &r->image,
+		    b64_decode(f->valuestring, n, &r->image,
 				      &r->image_len) == SIM_ENOMEM)
 			goto out;
 		/* the picture is in records.image; the text keeps its size */
@@ -83,7 +85,7 @@ static int rec_prepare(const cJSON *json, const proto_msg *g, rec *r)
 		f = num;
 	}
 	if (r->image)
-		img_sha256_hex(r->image, r->image_len, r->sha);
+		sha256_hex(r->image, r->image_len, r->sha);
 	if (!(r->message = cJSON_PrintUnformatted(copy)))
 		goto out;
 	rc = 0;
@@ -99,7 +101,7 @@ static void rec_free(rec *r)
 }
 
 static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
-		     rec *r, mock__sb *log)
+		     rec *r, strbuf *log)
 {
 	sqlite3_stmt *s;
 	int64_t dup = 0;
@@ -133,7 +135,7 @@ static int rec_store(mock *m, const char *cid, int64_t msg_id, int64_t now,
 	bind_opt_int(s, 10, dup > 0, dup);
 	if (done(m, s) < 0)
 		return CONF_EDB;
-	mock__sb_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
+	strbuf_printf(log, "  record #%lld: picture %zu bytes%s%s\n",
 			(long long)sqlite3_last_insert_rowid(m->db),
 			r->image_len, resend ? ", resent" : "",
 			dup ? " (a duplicate)" : "");
@@ -265,7 +267,7 @@ out:
 static void log_exchange(const judged *j, mock__exchange *x,
 			 int64_t now)
 {
-	mock__sb head = {0};
+	strbuf head = {0};
 	char t[32], cid[200], kind[64], msg[600], path[200];
 
 	/* one line per fact: a newline or a control character a device put
@@ -276,20 +278,20 @@ static void log_exchange(const judged *j, mock__exchange *x,
 	proto_esc_text(kind, sizeof kind, j->kind ? j->kind : "(unknown)",
 		       j->kind ? strlen(j->kind) : 9, false);
 	if (x->status)
-		mock__sb_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
+		strbuf_printf(&head, "%s %s %s #%lld -> %d%s%s%s", t, cid, kind,
 				(long long)x->msg_id, x->status,
 				x->status == 200 && x->body ? " " : "",
 				x->status == 200 && x->body ? x->body : "",
 				x->status == 200 && !x->body ? " (empty)" : "");
 	else
-		mock__sb_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
+		strbuf_printf(&head, "%s %s %s #%lld -> no answer", t, cid, kind,
 				(long long)x->msg_id);
 	if (x->fault.label[0])
-		mock__sb_printf(&head, " [fault %s]", x->fault.label);
-	mock__sb_add(&head, "\n", 1);
+		strbuf_printf(&head, " [fault %s]", x->fault.label);
+	strbuf_add(&head, "\n", 1);
 	if (j->error) {
 		proto_esc_text(msg, sizeof msg, j->error, strlen(j->error), false);
-		mock__sb_printf(&head, "  error: %s\n", msg);
+		strbuf_printf(&head, "  error: %s\n", msg);
 	}
 	for (size_t i = 0; j->rep && i < j->rep->n; i++) {
 		const proto_violation *v = &j->rep->v[i];
@@ -297,11 +299,11 @@ static void log_exchange(const judged *j, mock__exchange *x,
 			       false);
 		proto_esc_text(path, sizeof path, v->path,
 			       v->path ? strlen(v->path) : 0, false);
-		mock__sb_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
+		strbuf_printf(&head, "  %s %s at %s: %s\n", sev_name(v->sev),
 				v->rule, path, msg);
 	}
 	if (x->log.p)
-		mock__sb_add(&head, x->log.p, x->log.n);
+		strbuf_add(&head, x->log.p, x->log.n);
 	free(x->log.p);
 	x->log = head;
 }

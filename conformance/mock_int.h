@@ -7,6 +7,7 @@
 
 #include "mock.h"
 #include "web.h"
+#include "strbuf.h"
 #include "mock_fault.h"
 
 #include <pthread.h>
@@ -24,8 +25,7 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 struct mock {
 	struct mg_context *mg;
 	int port;
-	struct sockaddr_storage addr; /* where mock_stop pokes the listener */
-	char listen[128];             /* as CivetWeb was given it */
+	web_addr where;               /* --listen parsed; where mock_stop pokes */
 	char *path;                   /* device endpoint */
 	char *token;                  /* admin bearer token, NULL: none */
 	const proto_profile *prof;
@@ -59,20 +59,6 @@ struct mock {
 	int64_t retain_since;  /* body bytes stored since then */
 };
 
-/* A growing string: every append is a no-op after an allocation failure,
- * which oom records; p is NUL-terminated whenever it is not NULL. */
-typedef struct mock__sb {
-	char *p;
-	size_t n, cap;
-	bool oom;
-} mock__sb;
-
-void mock__sb_add(mock__sb *b, const char *s, size_t n);
-void mock__sb_printf(mock__sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Appends s with & < > " ' as HTML entities. */
-void mock__sb_html(mock__sb *b, const char *s);
-
 /* What one device POST became: the answer and the log lines. */
 typedef struct mock__exchange {
 	int status;
@@ -80,7 +66,7 @@ typedef struct mock__exchange {
 	size_t len;
 	const char *ctype; /* its Content-Type */
 	int64_t msg_id;    /* the stored message (0: none) */
-	mock__sb log;      /* lines for mock_opts.log */
+	strbuf log;      /* lines for mock_opts.log */
 	mock_fault_hit fault; /* what faults hit this exchange */
 	bool written;      /* the answer went out already (streamed) */
 } mock__exchange;

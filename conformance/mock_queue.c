@@ -278,7 +278,7 @@ int mock__settle_all(settle_ctx *c, sent *v, size_t n)
 		sqlite3_bind_int64(s, 4, c->msg_id);
 		bind_text(s, 5, oc[i].detail);
 		v[i].settled = true;
-		mock__sb_printf(c->log, "  command #%lld %s: %s (%s)\n",
+		strbuf_printf(c->log, "  command #%lld %s: %s (%s)\n",
 				(long long)v[i].id, v[i].k->name,
 				mock_state_name(to), oc[i].detail);
 		rc = done(c->m, s);
@@ -418,7 +418,7 @@ int mock__pack(settle_ctx *c, const sent *v, size_t n, bool batch_only,
 		sqlite3_bind_int64(s, 4, c->now + m->timeout_ms +
 				   (later ? wait_ms : 0));
 		rc = done(m, s);
-		mock__sb_printf(c->log, "  command #%lld %s: sent\n",
+		strbuf_printf(c->log, "  command #%lld %s: sent\n",
 				(long long)ids[i], kinds[i]->name);
 	}
 	if (rc == 0 && taken && !(*out = cJSON_PrintUnformatted(reply)))

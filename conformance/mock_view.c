@@ -204,15 +204,15 @@ static cJSON *row_json(const crow *r, const col *cols)
  * ASCII as \xNN. */
 static cJSON *raw_string(const unsigned char *p, size_t n)
 {
-	mock__sb b = {0};
+	strbuf b = {0};
 	cJSON *s;
 
-	mock__sb_add(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] >= 0x20 && p[i] < 0x7f)
-			mock__sb_add(&b, (const char *)&p[i], 1);
+			strbuf_add(&b, (const char *)&p[i], 1);
 		else
-			mock__sb_printf(&b, "\\x%02X", p[i]);
+			strbuf_printf(&b, "\\x%02X", p[i]);
 	}
 	s = b.oom ? NULL : cJSON_CreateString(b.p);
 	free(b.p);

@@ -2,8 +2,10 @@
  * and the V1.16 reply member it becomes (docs/scenarios.md, "Operator
  * actions").  Reads the photos a step names; no other I/O, no servers. */
 #include "operator.h"
+#include "base.h"
+#include "b64.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 #include "scenario.h"
 
 #include "image.h"
@@ -116,7 +118,7 @@ static const opdef ops[] = {
 	 build_raw, NULL, NULL, 0},
 };
 
-#define N_OPS (sizeof ops / sizeof *ops)
+#define N_OPS ARRAY_SIZE(ops)
 
 static const opdef *find(const char *name)
 {
@@ -256,14 +258,14 @@ static int add_photo(const op_ctx *c, const char *file, cJSON *arr,
 	}
 	if (!p)
 		goto out;
-	rc = sim_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
+	rc = base_read_file("photo", p, 64u << 20, &buf, &len, err, errlen);
 	if (rc < 0) {
 		/* not CONF_ENOMEM: that would overwrite the message */
-		rc = rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
+		rc = rc == BASE_EIO || rc == BASE_ENOMEM ? CONF_EREAD : CONF_EFORMAT;
 		goto out;
 	}
 	rc = CONF_ENOMEM;
-	if (!(b64 = img_base64_encode(buf, len, NULL)))
+	if (!(b64 = b64_encode(buf, len, NULL)))
 		goto out;
 	if (arr ? !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))
 		: !cJSON_AddStringToObject(obj, key, b64))
@@ -315,7 +317,7 @@ static int person(const cJSON *step, cJSON *to, bool batch)
 	if (batch && !cJSON_AddNumberToObject(to, "operType",
 					      strcmp(str(step, "op"), "add") ? 3 : 1))
 		return CONF_ENOMEM;
-	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const cJSON *v = get(step, map[i][0]);
 		if (v && !cJSON_AddItemToObject(to, map[i][1],
 						cJSON_Duplicate(v, true)))

@@ -2,6 +2,7 @@
  * message settles them (docs/mock.md, "Outcomes").  Pure: no state beyond
  * the caller's arrays, no I/O. */
 #include "outcome.h"
+#include "base.h"
 
 #include <cJSON.h>
 #include <stdarg.h>
@@ -28,7 +29,7 @@ static const outcome_kind kinds[] = {
 	{"upgrade", "fw_upgrade", 10, PROTO_UPGRADE_RESULT},
 	{"reboot", "reboot", 11, PROTO_KIND_NONE},
 };
-#define N_KINDS (sizeof kinds / sizeof *kinds)
+#define N_KINDS ARRAY_SIZE(kinds)
 
 static const char *const members[] = {
 	"time_set", "http_server_url", "http_server_port", "time_interval",
@@ -86,7 +87,7 @@ bool outcome_member_has_seq(const char *member)
 
 bool outcome_is_member(const char *k)
 {
-	for (size_t i = 0; k && i < sizeof members / sizeof *members; i++)
+	for (size_t i = 0; k && i < ARRAY_SIZE(members); i++)
 		if (!strcmp(members[i], k))
 			return true;
 	return false;

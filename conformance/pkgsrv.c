@@ -14,7 +14,7 @@
 
 struct pkgsrv {
 	struct mg_context *mg;
-	struct sockaddr_storage addr; /* for web_stop */
+	web_addr where; /* 127.0.0.1, any free port; for web_stop */
 	char base[64];
 };
 
@@ -66,21 +66,10 @@ static int on_pkg(struct mg_connection *c, void *ud)
 	return rc < 0 ? 0 : rc; /* 0: CivetWeb closes the connection */
 }
 
-static int quiet(const struct mg_connection *c, const char *msg)
-{
-	(void)c;
-	(void)msg;
-	return 1;
-}
-
 int pkgsrv_start(pkgsrv **out, char *err, size_t errlen)
 {
-	struct mg_callbacks cb = {.log_message = quiet};
-	char rto[24];
-	const char *opts[] = {"listening_ports", "127.0.0.1:0", "num_threads",
-			      "2", "enable_keep_alive", "no", "tcp_nodelay", "1",
-			      "request_timeout_ms", rto, NULL};
-	struct mg_server_port sp;
+	char why[256];
+	web_site site;
 	pkgsrv *s = calloc(1, sizeof *s);
 
 	*out = NULL;
@@ -88,23 +77,18 @@ int pkgsrv_start(pkgsrv **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory starting the package server");
 		return CONF_ENOMEM;
 	}
-	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
-	mg_init_library(0);
-	if (!(s->mg = mg_start(&cb, s, opts)) ||
-	    mg_get_server_ports(s->mg, 1, &sp) != 1) {
-		snprintf(err, errlen, "the upgrade-package server cannot listen "
-			 "on 127.0.0.1");
+	if (web_addr_parse("package server address", "127.0.0.1:0", &s->where,
+			   why, sizeof why) < 0 ||
+	    !(s->mg = web_start(&s->where, "2", "/pkg/", on_pkg, s, &site, why,
+				sizeof why)) ||
+	    !site.port) {
+		if (s->mg)
+			snprintf(why, sizeof why, "no port was bound");
+		snprintf(err, errlen, "the upgrade-package server %s", why);
 		pkgsrv_stop(s);
 		return CONF_ELISTEN;
 	}
-	mg_set_request_handler(s->mg, "/pkg/", on_pkg, s);
-	{
-		struct sockaddr_in *in = (struct sockaddr_in *)&s->addr;
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)sp.port);
-		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
-	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d/pkg/", sp.port);
+	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d/pkg/", site.port);
 	*out = s;
 	return 0;
 }
@@ -118,7 +102,6 @@ void pkgsrv_stop(pkgsrv *s)
 {
 	if (!s)
 		return;
-	web_stop(s->mg, &s->addr);
-	mg_exit_library();
+	web_stop(s->mg, &s->where.addr);
 	free(s);
 }

@@ -3,6 +3,8 @@
  * creation; does not run anything, does not read scenarios, and never
  * recomputes a verdict: the document's statuses are the truth. */
 #include "report.h"
+#include "base.h"
+#include "utf8.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -112,45 +114,6 @@ static const cJSON *exchange_at(const cJSON *scn, const cJSON *idx)
 
 /* ------------------------------------------------ UTF-8 and escaping */
 
-#define BAD_CP UINT32_MAX
-
-/* Decodes the character at s[0..n) (n >= 1): returns its length and sets
- * *cp, or returns 1 with BAD_CP for a byte that does not start a valid
- * UTF-8 sequence (stray continuation, truncated, overlong, surrogate,
- * beyond U+10FFFF). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t v, min;
-	size_t len;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, v = s[0] & 0x1Fu, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, v = s[0] & 0x0Fu, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, v = s[0] & 0x07u, min = 0x10000;
-	else
-		goto bad;
-	if (len > n)
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			goto bad;
-		v = v << 6 | (s[i] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		goto bad;
-	*cp = v;
-	return len;
-bad:
-	*cp = BAD_CP;
-	return 1;
-}
-
 /* XML 1.0's Char production, minus the C1 controls and DEL that XML
  * discourages and HTML calls parse errors: one rule for both outputs. */
 static bool markup_char_ok(uint32_t cp)
@@ -176,11 +139,12 @@ static bool esc(FILE *f, const char *s, size_t max, bool attr)
 
 	while (i < n) {
 		uint32_t cp;
-		size_t len = utf8_next(p + i, n - i, &cp);
+		size_t len = utf8_decode(p + i, n - i, &cp);
 
+		len += !len; /* a bad byte goes alone */
 		if (max && i + len > max)
 			return true;
-		if (cp == BAD_CP || !markup_char_ok(cp))
+		if (cp == UTF8_BAD || !markup_char_ok(cp))
 			fputs(REPLACEMENT, f);
 		else if (cp == '&')
 			fputs("&amp;", f);
@@ -207,13 +171,9 @@ static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
-	uint32_t cp;
-
-	for (size_t i = 0; i < n;) {
-		i += utf8_next(p + i, n - i, &cp);
-		if (cp == BAD_CP)
+	for (size_t i = 0, len; i < n; i += len)
+		if (!(len = utf8_decode(p + i, n - i, NULL)))
 			return false;
-	}
 	return true;
 }
 
@@ -228,8 +188,9 @@ static char *utf8_fixed(const char *s)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t len = utf8_next(p + i, n - i, &cp);
-		if (cp == BAD_CP)
+		size_t len = utf8_decode(p + i, n - i, &cp);
+		len += !len; /* a bad byte goes alone */
+		if (cp == UTF8_BAD)
 			memcpy(out + o, REPLACEMENT, 3), o += 3;
 		else
 			memcpy(out + o, p + i, len), o += len;
@@ -437,7 +398,7 @@ static void junit_timestamp(FILE *f, const char *started)
 
 	if (!started || strlen(started) < 20)
 		return;
-	for (i = 0; i < 19; i++)
+	for (i = 0; i < sizeof shape - 1; i++)
 		if (shape[i] == 'd' ? (started[i] < '0' || started[i] > '9')
 				    : started[i] != shape[i])
 			return;
@@ -754,7 +715,7 @@ static void html_sections(FILE *f, const cJSON *scn, bool titles)
 		esc(f, v->valuestring, 0, false);
 		n = strtol(v->valuestring, NULL, 10);
 		if (titles && n > 0 &&
-		    n < (long)(sizeof section_title / sizeof *section_title)) {
+		    n < (long)ARRAY_SIZE(section_title)) {
 			fputs(" ", f);
 			esc(f, section_title[n], 0, false);
 		}
@@ -824,7 +785,7 @@ static void html_images(FILE *f, const cJSON *x)
 		if (!cJSON_IsObject(img))
 			continue;
 
-		for (size_t i = 0; mime && i < sizeof allowed / sizeof *allowed; i++)
+		for (size_t i = 0; mime && i < ARRAY_SIZE(allowed); i++)
 			ok |= !strcmp(mime, allowed[i]);
 		fputs("<figure>", f);
 		if (ok && data && base64_ok(data)) {
@@ -1126,10 +1087,10 @@ int rep_html(const cJSON *run, FILE *f)
 	fputs(", ", f);
 	esc(f, str(run, "schema"), 0, false);
 	fputs("</td></tr></table>\n<table class=\"summary\"><tr>", f);
-	for (size_t i = 0; i < sizeof sum_keys / sizeof *sum_keys; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sum_keys); i++)
 		fprintf(f, "<th>%s</th>", sum_heads[i]);
 	fputs("</tr><tr>", f);
-	for (size_t i = 0; i < sizeof sum_keys / sizeof *sum_keys; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sum_keys); i++) {
 		fputs("<td>", f);
 		html_num(f, sum, sum_keys[i], "%.0f");
 		fputs("</td>", f);
@@ -1288,7 +1249,7 @@ int rep_write(const cJSON *run, const char *dir, char *err, size_t errlen)
 	rc = make_dirs(dir, err, errlen);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		rc = write_one(run, dir, files[i].name, files[i].writer, err,
 			       errlen);
 		if (rc < 0)

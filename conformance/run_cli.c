@@ -4,6 +4,7 @@
  * progress, checkpoint reports, the summary and the exit code.  The running
  * is runner.c's, the files report.c's. */
 #include "adapter.h"
+#include "base.h"
 #include "report.h"
 #include "runner.h"
 #include "version.h"
@@ -574,7 +575,7 @@ static int clear_reports(const char *dir, FILE *err)
 {
 	static const char *const files[] = {"junit.xml", "report.json",
 					    "report.html"};
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		char p[PATH_MAX];
 		snprintf(p, sizeof p, "%s/%s", dir, files[i]);
 		if (unlink(p) < 0 && errno != ENOENT) {

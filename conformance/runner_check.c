@@ -5,6 +5,7 @@
  * sent and the device answered.  Judging bodies is proto/'s; the steps are
  * runner_step.c's. */
 #include "runner_int.h"
+#include "b64.h"
 #include "outcome.h"
 
 #include "image.h"
@@ -47,7 +48,7 @@ static char *thumbnail(const char *b64, size_t len)
 	char *out = NULL;
 	int w, h;
 
-	if (img_base64_decode(b64, len, &raw, &n) < 0 ||
+	if (b64_decode(b64, len, &raw, &n) < 0 ||
 	    img_decode(raw, n, &im, NULL, 0) < 0)
 		goto out;
 	w = im.w >= im.h ? 96 : im.w * 96 / im.h;
@@ -58,7 +59,7 @@ static char *thumbnail(const char *b64, size_t len)
 	    !stbir_resize_uint8(im.px, im.w, im.h, 0, th.px, th.w, th.h, 0, 3) ||
 	    img_encode_jpeg(&th, 70, &jpg, &jn) < 0)
 		goto out;
-	out = img_base64_encode(jpg, jn, NULL);
+	out = b64_encode(jpg, jn, NULL);
 out:
 	free(raw);
 	free(jpg);
@@ -80,7 +81,7 @@ static void strip_images(srun *r, cJSON *j, cJSON *images, const char *path)
 		else
 			snprintf(sub, sizeof sub, "%s[]", path);
 		if (cJSON_IsString(e) && strlen(e->valuestring) >= 256 &&
-		    proto_base64_valid(e->valuestring, strlen(e->valuestring),
+		    b64_valid(e->valuestring, strlen(e->valuestring),
 				       NULL)) {
 			size_t len = strlen(e->valuestring);
 			char marker[96], *t = NULL;

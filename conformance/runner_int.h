@@ -7,6 +7,7 @@
 #define CAMSIM_RUNNER_INT_H
 
 #include "runner.h"
+#include "base.h"
 #include "adapter.h"
 #include "mock.h"
 #include "pkgsrv.h"
@@ -18,8 +19,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof *(a))
 
 /* ---------------------------------------------------------------- checks */
 

@@ -9,7 +9,7 @@
 #include "outcome.h"
 
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -700,10 +700,11 @@ static int run_face(srun *r, const scn_step *st, char *err, size_t errlen)
 			 run__str(o, "image"));
 		return SIM_ENOMEM;
 	}
-	rc = sim_read_file("image", path, 64u << 20, &buf, &len, err, errlen);
+	rc = base_read_file("image", path, 64u << 20, &buf, &len, err, errlen);
 	free(path);
 	if (rc < 0)
-		return rc;
+		return rc == BASE_ENOMEM ? SIM_ENOMEM : rc == BASE_EIO ? SIM_EIO
+		       : SIM_EINVAL;
 	in.image = buf;
 	in.image_len = len;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "temperature"))) {
@@ -985,19 +986,14 @@ static void step_done(srun *r)
 	run__schedule(r);
 }
 
-static srun *of_timer(loop_timer *t, size_t off)
-{
-	return (srun *)(void *)((char *)t - off);
-}
-
 static void on_start(loop_timer *t)
 {
-	begin_step(of_timer(t, offsetof(srun, t_start)));
+	begin_step(container_of(t, srun, t_start));
 }
 
 static void on_dead(loop_timer *t)
 {
-	srun *r = of_timer(t, offsetof(srun, t_dead));
+	srun *r = container_of(t, srun, t_dead);
 	const scn_step *st = &r->s->steps[r->cur];
 
 	if (!r->active || r->phase || r->side.running)
@@ -1012,7 +1008,7 @@ static void on_dead(loop_timer *t)
 
 static void on_kick(loop_timer *t)
 {
-	srun *r = of_timer(t, offsetof(srun, t_kick));
+	srun *r = container_of(t, srun, t_kick);
 
 	if (r->active && r->s->steps[r->cur].kind == SCN_EXPECT)
 		expect_check(r, false);

@@ -3,9 +3,10 @@
  * to guess about; also the subset matcher of expect steps.  Table-driven:
  * one row per step kind and member. */
 #include "scenario.h"
+#include "base.h"
 #include "operator.h"
 #include "sim_err.h"
-#include "sim_file.h"
+#include "file.h"
 
 #include "proto.h"
 
@@ -91,7 +92,6 @@ const member scn_common_members[] = {
 	{"at", 'p', false}, {"after", 'p', false}, {"dev", 's', false},
 	{"note", 's', false}, {0}};
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof *(a))
 
 /* ---------------------------------------------------------------- errors */
 
@@ -863,10 +863,10 @@ int scn_load(const char *path, scenario **out, char *err, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	rc = sim_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
+	rc = base_read_file(NULL, path, 16u << 20, &buf, &len, err, errlen);
 	if (rc < 0)
-		return rc == SIM_ENOMEM ? CONF_ENOMEM
-		       : rc == SIM_EINVAL ? CONF_EFORMAT : CONF_EREAD;
+		return rc == BASE_ENOMEM ? CONF_ENOMEM
+		       : rc == BASE_EIO ? CONF_EREAD : CONF_EFORMAT;
 	rc = scn_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return rc;

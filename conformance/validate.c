@@ -4,6 +4,7 @@
 #include "validate.h"
 
 #include "fixture.h"
+#include "file.h"
 #include "proto.h"
 
 #include <cJSON.h>
@@ -11,6 +12,17 @@
 #include <string.h>
 
 #define FILE_LIMIT (256u << 20)
+
+/* The file at path, or standard input for "-" (a pipe is what is meant
+ * there); err names the path ("stdin" for "-"). */
+static int read_input(const char *path, size_t limit, char **buf,
+		      size_t *len, char *err, size_t errlen)
+{
+	if (!strcmp(path, "-"))
+		return base_read_fd(NULL, "stdin", 0, limit, buf, len, err,
+				    errlen);
+	return base_read_file(NULL, path, limit, buf, len, err, errlen);
+}
 
 static const char usage[] =
 	"usage: camsim validate [--to-device | --to-server] [--profile strict|as-printed]\n"
@@ -180,7 +192,7 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	for (; i < argc; i++) {
 		const char *file = argv[i];
-		char *buf = NULL, rerr[256];
+		char *buf = NULL, rerr[512];
 		size_t len;
 		fx_result r;
 		fx_expect e = {0};
@@ -190,11 +202,18 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 		if (expect) {
 			char *ep = expect_path(file), *eb = NULL;
 			size_t el;
-			if (!ep || fx_read_file(ep, 1 << 20, &eb, &el, rerr,
-						sizeof rerr) < 0 ||
-			    fx_expect_parse(eb, el, &e, rerr, sizeof rerr) < 0) {
-				fprintf(out, "%s: MISMATCH: %s: %s\n", file,
-					ep ? ep : "?", rerr);
+			char perr[256];
+			if (!ep)
+				snprintf(rerr, sizeof rerr, "?: out of memory");
+			else if (read_input(ep, 1 << 20, &eb, &el, rerr,
+					    sizeof rerr) < 0)
+				; /* rerr names ep */
+			else if (fx_expect_parse(eb, el, &e, perr, sizeof perr) < 0)
+				snprintf(rerr, sizeof rerr, "%s: %s", ep, perr);
+			else
+				rerr[0] = '\0';
+			if (rerr[0]) {
+				fprintf(out, "%s: MISMATCH: %s\n", file, rerr);
 				free(ep);
 				free(eb);
 				worst = worst < 1 ? 1 : worst;
@@ -204,13 +223,14 @@ int validate_main(int argc, char **argv, FILE *out, FILE *err)
 			free(eb);
 			have_e = 1;
 		}
-		if (fx_read_file(file, FILE_LIMIT, &buf, &len, rerr, sizeof rerr) < 0) {
+		if (read_input(file, FILE_LIMIT, &buf, &len, rerr, sizeof rerr) < 0) {
 			if (json) {
 				fx_result fr = {.exit_code = 2};
-				snprintf(fr.error, sizeof fr.error, "%s", rerr);
+				snprintf(fr.error, sizeof fr.error, "%.*s",
+					 (int)sizeof fr.error - 1, rerr);
 				print_json(out, file, dir, &fr);
 			} else {
-				fprintf(err, "%s: %s\n", file, rerr);
+				fprintf(err, "%s\n", rerr);
 			}
 			worst = 2;
 			notjson++;

@@ -558,14 +558,6 @@ int proto_fmt_hms(const char *s, bool allow_lenient, int *secs);
  * first empty entry (0 when none). */
 size_t proto_list_count(const char *s, size_t *bad);
 
-/* Valid standard base64 (RFC 4648, padding required, no whitespace);
- * *n_out gets the decoded length. */
-bool proto_base64_valid(const char *s, size_t len, size_t *n_out);
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, <= U+10FFFF; left > 0 bytes available), or 0. */
-size_t proto_utf8_len(const unsigned char *p, size_t left);
-
 /* Text that came from a device, a server or a file, made safe to print on
  * a terminal or into a log line: every character a terminal acts on is
  * written as a visible escape -- \n \r \t as those two characters, the

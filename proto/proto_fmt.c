@@ -2,6 +2,8 @@
  * weekday and id lists, base64 pictures, URLs, versions, ...) and the rules
  * each can break.  Pure functions of their input and the profile. */
 #include "proto_int.h"
+#include "base.h"
+#include "b64.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -132,51 +134,17 @@ size_t proto_list_count(const char *s, size_t *bad)
 
 /* ---------------------------------------------------------------- base64 */
 
-static int b64val(unsigned char c)
+/* The first up to 9 decoded bytes of s, valid base64 of len characters
+ * (the first 12 characters of it are valid base64 too). */
+static size_t b64_head(const char *s, size_t len, unsigned char out[9])
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-bool proto_base64_valid(const char *s, size_t len, size_t *n_out)
-{
-	size_t pad = 0;
-	if (len == 0 || len % 4)
-		return false;
-	if (s[len - 1] == '=')
-		pad++;
-	if (s[len - 2] == '=')
-		pad++;
-	for (size_t i = 0; i < len - pad; i++)
-		if (b64val((unsigned char)s[i]) < 0)
-			return false;
-	if (n_out)
-		*n_out = len / 4 * 3 - pad;
-	return true;
-}
-
-/* The first up to 8 decoded bytes of valid base64 s. */
-static size_t b64_head(const char *s, unsigned char *out)
-{
+	unsigned char *d = NULL;
 	size_t n = 0;
-	for (size_t i = 0; i + 3 < 12 && s[i] && s[i + 1] && s[i + 2] && s[i + 3];
-	     i += 4) {
-		int a = b64val((unsigned char)s[i]), b = b64val((unsigned char)s[i + 1]);
-		int c = b64val((unsigned char)s[i + 2]), d = b64val((unsigned char)s[i + 3]);
-		if (a < 0 || b < 0)
-			break;
-		out[n++] = (unsigned char)(a << 2 | b >> 4);
-		if (c < 0)
-			break;
-		out[n++] = (unsigned char)((b & 15) << 4 | c >> 2);
-		if (d < 0)
-			break;
-		out[n++] = (unsigned char)((c & 3) << 6 | d);
-	}
+
+	if (b64_decode(s, len < 12 ? len : 12, &d, &n) < 0)
+		return 0;
+	memcpy(out, d, n);
+	free(d);
 	return n;
 }
 
@@ -255,7 +223,7 @@ static const proto_fmt_rule r_reupmode[] = {
 
 size_t proto__fmt_rules(px_fmt fmt, const proto_fmt_rule **out)
 {
-#define R(x) (*out = x, sizeof x / sizeof x[0])
+#define R(x) (*out = x, ARRAY_SIZE(x))
 	switch (fmt) {
 	case PX_DATE: return R(r_date);
 	case PX_HMS: return R(r_hms);
@@ -591,7 +559,7 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 	case PX_BASE64: {
 		unsigned char h[9];
 		size_t len = strlen(str);
-		if (!proto_base64_valid(str, len, &n)) {
+		if (!b64_valid(str, len, &n)) {
 			REPORT("format",
 			       "%s is not standard base64 (%zu characters%s); a "
 			       "picture is sent as plain base64 with '=' padding",
@@ -602,7 +570,7 @@ void proto__check_fmt(proto_vctx *v, const proto_schema *s,
 				       ", characters outside A-Z a-z 0-9 + /");
 			return;
 		}
-		size_t hn = b64_head(str, h);
+		size_t hn = b64_head(str, len, h);
 		if (!(hn >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) &&
 		    !(hn >= 4 && !memcmp(h, "\x89PNG", 4)))
 			REPORT("image",

@@ -3,6 +3,7 @@
  * characters and \u0000 inside strings, non-finite numbers, trailing data.
  * Errors say where (line, column) and what.  No I/O. */
 #include "proto_int.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -45,34 +46,6 @@ static int fail(char *err, size_t errlen, const char *buf, size_t off,
 	return PROTO_ENOTJSON;
 }
 
-size_t proto_utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min, cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, min = 0x80, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, min = 0x800, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* How many arrays and objects are open at buf[off] (strings skipped), so
  * that a parse that stopped at the nesting limit says so. */
 static size_t nesting_at(const char *buf, size_t off)
@@ -108,7 +81,7 @@ static int precheck(const char *buf, size_t len, char *err, size_t errlen)
 		if (c == 0)
 			return fail(err, errlen, buf, i, "NUL byte (0x00) in the body");
 		if (c >= 0x80) {
-			size_t n = proto_utf8_len(p + i, len - i);
+			size_t n = utf8_decode(p + i, len - i, NULL);
 			if (!n)
 				return fail(err, errlen, buf, i,
 					    "invalid UTF-8 (byte 0x%02X); JSON text "

@@ -3,6 +3,7 @@
  * spec section each comes from.  Data only, plus the cross-field checkers;
  * the walking is done by proto_decode.c and proto_encode.c. */
 #include "proto_int.h"
+#include "base.h"
 
 #include <string.h>
 
@@ -48,9 +49,9 @@
 
 #define SCHEMA(var, nm, sect, fields, ...)                                    \
 	const proto_schema var = {.name = nm, .section = sect, .f = fields,   \
-				  .nf = sizeof fields / sizeof fields[0],     \
+				  .nf = ARRAY_SIZE(fields),                   \
 				  __VA_ARGS__}
-#define XRULES(xs, fn) .x = xs, .nx = sizeof xs / sizeof xs[0], .check = fn
+#define XRULES(xs, fn) .x = xs, .nx = ARRAY_SIZE(xs), .check = fn
 
 #define S_HB "§2 Heartbeat command"
 #define S_URL "§3.1 Config http server address and port"

@@ -2,6 +2,7 @@
  * for a terminal or a log: control characters and broken UTF-8 become
  * visible escapes.  Pure; knows nothing of where the text is printed. */
 #include "proto.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ size_t proto_esc_text(char *out, size_t outlen, const char *s, size_t n,
 		const char *piece = esc;
 		size_t len, adv;
 		unsigned c = p[i];
-		size_t u = proto_utf8_len(p + i, n - i);
+		size_t u = utf8_decode(p + i, n - i, NULL);
 
 		if (c == '\n' && keep_nl) {
 			piece = "\n", len = 1, adv = 1;

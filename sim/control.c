@@ -40,7 +40,7 @@ struct ctl {
 	ctl_dev *devs; /* sorted by cid */
 	size_t n;
 	int port;
-	struct sockaddr_storage addr; /* where ctl_stop pokes the server */
+	web_addr where;          /* the address parsed; where ctl_stop pokes */
 	atomic_long timeout_ms;
 	atomic_long deadline_ms; /* per request (web_guard) */
 	web_site site;           /* the names browsers may use */
@@ -707,110 +707,25 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 	return rc;
 }
 
-static int quiet_log(const struct mg_connection *conn, const char *msg)
-{
-	(void)conn;
-	(void)msg;
-	return 1; /* errors reach the caller as answers, not on stderr */
-}
-
-/* "HOST:PORT" -> CivetWeb's listening_ports value in opt, and in *sa the
- * address ctl_stop connects to (the port filled in once bound). */
-static int parse_listen(const char *listen, char *opt, size_t n,
-			struct sockaddr_storage *sa, bool *loopback, char *err,
-			size_t errlen)
-{
-	char host[64] = "127.0.0.1";
-	const char *port = listen, *colon;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	bool v6 = false;
-	char *end;
-	long pn;
-
-	memset(sa, 0, sizeof *sa);
-	if (!listen || !*listen)
-		goto bad;
-	if (listen[0] == '[') {
-		const char *close = strchr(listen, ']');
-		if (!close || close[1] != ':' ||
-		    (size_t)(close - listen) >= sizeof host)
-			goto bad;
-		memcpy(host, listen + 1, (size_t)(close - listen - 1));
-		host[close - listen - 1] = '\0';
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			goto bad;
-		v6 = true;
-		port = close + 2;
-	} else if ((colon = strrchr(listen, ':'))) {
-		size_t hl = (size_t)(colon - listen);
-		if (hl >= sizeof host)
-			goto bad;
-		if (hl) {
-			memcpy(host, listen, hl);
-			host[hl] = '\0';
-		}
-		if (!strcmp(host, "localhost"))
-			strcpy(host, "127.0.0.1");
-		port = colon + 1;
-	}
-	if (!v6 && inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-		goto bad;
-	errno = 0;
-	pn = strtol(port, &end, 10);
-	if (!*port || *end || errno || pn < 0 || pn > 65535 || *port == '-' ||
-	    *port == '+')
-		goto bad;
-	snprintf(opt, n, v6 ? "[%s]:%ld" : "%s:%ld", host, pn);
-	if (v6) {
-		s6->sin6_family = AF_INET6;
-		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
-		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
-			s6->sin6_addr = in6addr_loopback;
-	} else {
-		s4->sin_family = AF_INET;
-		*loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
-		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
-			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "control address \"%.100s\" is not HOST:PORT "
-		 "(HOST an IPv4 address, [IPv6] or localhost, default "
-		 "127.0.0.1; PORT 0 to 65535)", listen ? listen : "(null)");
-	return SIM_EINVAL;
-}
-
 int ctl_start(const char *listen, loop *l, dev **devs, size_t n, ctl **out,
 	      char *err, size_t errlen)
 {
-	char ports[128], cerr[256] = "";
-	unsigned code = 0;
-	struct mg_callbacks cb = {.log_message = quiet_log};
-	char rto[24];
-	/* workers: docs/device.md, Slow clients */
-	const char *opts[] = {"listening_ports", ports, "num_threads", "32",
-			      "request_timeout_ms", rto,
-			      "enable_keep_alive", "no", "decode_url", "no", NULL};
-	struct mg_error_data ed = {.code = &code, .text = cerr,
-				   .text_buffer_size = sizeof cerr};
-	struct mg_init_data id = {.callbacks = &cb, .configuration_options = opts};
-	struct mg_server_port sp;
-	bool lib = false, loopback = false;
+	char why[256];
 	ctl *c = NULL;
 	int rc;
 
 	*out = NULL;
-	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
 	pthread_once(&reg_once, reg_init);
 	snprintf(err, errlen, "out of memory starting the control API");
 	rc = SIM_ENOMEM;
 	c = calloc(1, sizeof *c);
 	if (!c || !(c->devs = calloc(n ? n : 1, sizeof *c->devs)))
 		goto fail;
-	if ((rc = parse_listen(listen, ports, sizeof ports, &c->addr,
-			       &loopback, err, errlen)))
+	if (web_addr_parse("control address", listen, &c->where, err,
+			   errlen) < 0) {
+		rc = SIM_EINVAL;
 		goto fail;
+	}
 	rc = SIM_ENOMEM;
 	snprintf(err, errlen, "out of memory starting the control API");
 	c->l = l;
@@ -831,24 +746,14 @@ int ctl_start(const char *listen, loop *l, dev **devs, size_t n, ctl **out,
 			rc = SIM_EINVAL;
 			goto fail;
 		}
-	mg_init_library(0);
-	lib = true;
-	id.user_data = c;
-	c->mg = mg_start2(&id, &ed);
-	if (!c->mg) {
-		snprintf(err, errlen, "control API cannot listen on %s: %s", ports,
-			 cerr[0] ? cerr : "CivetWeb did not start");
+	/* workers: docs/device.md, Slow clients */
+	if (!(c->mg = web_start(&c->where, "32", "/", on_request, c, &c->site,
+				why, sizeof why))) {
+		snprintf(err, errlen, "control API %s", why);
 		rc = SIM_EIO;
 		goto fail;
 	}
-	mg_set_request_handler(c->mg, "/", on_request, c);
-	if (mg_get_server_ports(c->mg, 1, &sp) == 1)
-		c->port = sp.port;
-	if (c->addr.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&c->addr)->sin6_port = htons((uint16_t)c->port);
-	else
-		((struct sockaddr_in *)&c->addr)->sin_port = htons((uint16_t)c->port);
-	web_site_of(&c->site, &c->addr, loopback);
+	c->port = c->site.port;
 	if (errlen)
 		err[0] = '\0';
 	*out = c;
@@ -860,8 +765,6 @@ fail:
 		free(c->devs);
 		free(c);
 	}
-	if (lib)
-		mg_exit_library();
 	return rc;
 }
 
@@ -900,8 +803,8 @@ void ctl_stop(ctl *c)
 		if (pthread_cond_timedwait(&reg_cv, &reg_mu, &dl) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&reg_mu);
-	web_stop(c->mg, &c->addr); /* returns once every handler has
-				      returned */
+	web_stop(c->mg, &c->where.addr); /* returns once every handler has
+					    returned */
 
 	/* Handlers freed their queued jobs and abandoned running ones; wait
 	 * for those, free anything of c that is still listed. */
@@ -928,5 +831,4 @@ void ctl_stop(ctl *c)
 		free(c->devs[i].cid);
 	free(c->devs);
 	free(c);
-	mg_exit_library();
 }

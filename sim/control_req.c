@@ -4,6 +4,8 @@
  * never routes, answers or touches a device (control.c does). */
 #include "control_int.h"
 
+#include "b64.h"
+#include "file.h"
 #include "image.h"
 #include "proto.h"
 #include "sim_err.h"
@@ -143,57 +145,36 @@ static void image_log(const char *path, const char *what)
  * the same (image_log has the reason). */
 static int read_image(job *j, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t len = 0;
-	int fd = -1, status = 400;
+	char why[512], *buf = NULL;
+	size_t len = 0, pl = strlen(path);
+	int rc;
 
 	if (!*path) {
 		snprintf(err, errlen, "image is \"\", an empty path; it must "
 			 "name a picture file (JPEG or PNG)");
-		goto out;
+		return 400;
 	}
-	snprintf(err, errlen, "image \"%.300s\" cannot be used: it must name a "
-		 "regular picture file that camsim may read, of at most %u bytes "
-		 "(32 MiB); camsim's standard error says why this one is not",
-		 path, CTL_IMAGE_MAX);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		image_log(path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		image_log(path, "not a regular file");
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > CTL_IMAGE_MAX) {
-		image_log(path, "larger than 32 MiB");
-		goto out;
-	}
-	j->image = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!j->image) {
+	rc = base_read_file(NULL, path, CTL_IMAGE_MAX, &buf, &len, why,
+			    sizeof why);
+	if (rc == BASE_ENOMEM) {
 		snprintf(err, errlen, "out of memory reading image \"%.300s\"",
 			 path);
-		status = 500;
-		goto out;
+		return 500;
 	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, j->image + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			image_log(path, r < 0 ? strerror(errno) :
-				  "the file shrank while being read");
-			goto out;
-		}
-		len += (size_t)r;
+	if (rc < 0) {
+		/* why is "PATH: reason"; image_log writes the path safely */
+		image_log(path, strncmp(why, path, pl) || strncmp(why + pl, ": ", 2)
+				? why : why + pl + 2);
+		snprintf(err, errlen, "image \"%.300s\" cannot be used: it must "
+			 "name a regular picture file that camsim may read, of at "
+			 "most %u bytes (32 MiB); camsim's standard error says why "
+			 "this one is not", path, CTL_IMAGE_MAX);
+		return 400;
 	}
+	j->image = (unsigned char *)buf;
 	j->face.image = j->image;
 	j->face.image_len = len;
-	status = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return status;
+	return 0;
 }
 
 static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
@@ -254,7 +235,7 @@ static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
 	{
 		size_t len = strlen(b64->valuestring), n = 0;
 		int rc;
-		if (!len || !proto_base64_valid(b64->valuestring, len, &n)) {
+		if (!len || !b64_valid(b64->valuestring, len, &n)) {
 			snprintf(err, errlen, "image_base64 (%zu characters) is not "
 				 "standard base64 (RFC 4648: A-Z a-z 0-9 + /, '=' "
 				 "padding, no white space)%s", len,
@@ -266,12 +247,12 @@ static int parse_face(const cJSON *o, job *j, char *err, size_t errlen)
 				 "the limit is %u bytes (32 MiB)", n, CTL_IMAGE_MAX);
 			return 413;
 		}
-		rc = img_base64_decode(b64->valuestring, len, &j->image,
+		rc = b64_decode(b64->valuestring, len, &j->image,
 				       &j->face.image_len);
 		if (rc) {
 			snprintf(err, errlen, "image_base64 cannot be decoded: %s",
-				 sim_strerror(rc));
-			return rc == SIM_ENOMEM ? 500 : 400;
+				 base_strerror(rc));
+			return rc == BASE_ENOMEM ? 500 : 400;
 		}
 		j->face.image = j->image;
 	}

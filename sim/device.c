@@ -13,9 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-
 static const char *const ev_names[] = {
 #define DEV_EV_NAME(e, name) name,
 	DEV_EVENT_MAP(DEV_EV_NAME)
@@ -270,7 +267,7 @@ static int load_state(dev *d, char *err, size_t errlen)
 		{"reupload_mode", &d->reupload_mode, 1, 2},
 		{"records_dropped", &d->records_dropped, 0, INT64_MAX},
 	};
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		rc = kv_int(d, ints[i].key, &v, &found, err, errlen);
 		if (rc < 0)
 			goto out;

@@ -3,6 +3,8 @@
  * about validity come from the protocol module's report (a command with a
  * MUST violation is refused as a whole); nothing here reads sockets. */
 #include "device_int.h"
+#include "b64.h"
+#include "sha256.h"
 #include "strategy.h"
 
 #include <curl/curl.h>
@@ -401,7 +403,7 @@ static int person_put(dev *d, const person_in *p, char *err, size_t errlen)
 		return SIM_EFULL;
 	}
 	if (p->image) {
-		rc = img_base64_decode(p->image, strlen(p->image), &raw, &rawlen);
+		rc = b64_decode(p->image, strlen(p->image), &raw, &rawlen);
 		if (rc < 0) {
 			snprintf(err, errlen, "picture of %s is not base64", p->id);
 			rc = SIM_ENOTIMAGE;
@@ -417,7 +419,7 @@ static int person_put(dev *d, const person_in *p, char *err, size_t errlen)
 		loop_pause(d->env->loop, false);
 		if (rc < 0)
 			goto out;
-		img_sha256_hex(raw, rawlen, sha);
+		sha256_hex(raw, rawlen, sha);
 		f.desc = desc.v;
 		f.n_desc = RECOG_DIM;
 		f.photo_sha = sha;

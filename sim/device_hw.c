@@ -4,6 +4,7 @@
  * upload with Expect: 100-continue, and the offline record store with its
  * retransmission (D26).  Sockets only through the loop. */
 #include "device_int.h"
+#include "b64.h"
 #include "strategy.h"
 #include "vcam.h"
 
@@ -12,9 +13,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 /* One snapshot upload in flight: a new record or a stored one being
  * retransmitted (resend).  record is its id in the offline store, which
@@ -511,7 +509,7 @@ static char *snapshot_body(dev *d, const img *frame, const proto_snap_result *r,
 	}
 	if (img_encode_jpeg(&pic, 85, &jpg, &jlen) < 0)
 		goto out;
-	b64 = img_base64_encode(jpg, jlen, NULL);
+	b64 = b64_encode(jpg, jlen, NULL);
 	if (!b64)
 		goto out;
 	memset(&m, 0, sizeof(m));

@@ -8,6 +8,7 @@
 #include "device.h"
 #include "image.h"
 #include "sim_err.h"
+#include "base.h"
 
 #include <cjson/cJSON.h>
 

@@ -1,11 +1,13 @@
 /* image.c -- decoding (libjpeg-turbo and libpng for untrusted pictures,
  * stb_image for trusted files), the text overlay (stb_easy_font), JPEG
- * encoding (stb_image_write), base64 and SHA-256 (OpenSSL libcrypto).
+ * encoding (stb_image_write).
  * Owns only the pixel buffers it hands out in struct img; touches no global
  * stb setting (flip, JPEG options) and does no I/O beyond img_load_file*. */
 #include "image.h"
+#include "base.h"
 #include "proto.h"
 #include "sim_err.h"
+#include "file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +20,6 @@
 
 #include <jpeglib.h>
 #include <jerror.h>
-#include <openssl/evp.h>
 #include <png.h>
 
 /* stb_easy_font.h is header-only, all static; it warns under our flags. */
@@ -500,7 +501,7 @@ static const char *format_name(const unsigned char *p, size_t len)
 	if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '7' &&
 	    (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r'))
 		return "PNM (PBM, PGM, PPM or PAM)";
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (len >= known[i].at + known[i].n &&
 		    !memcmp(p + known[i].at, known[i].magic, known[i].n))
 			return known[i].name;
@@ -538,65 +539,20 @@ int img_decode(const void *data, size_t len, img *out, char *err,
 }
 
 /* The whole file at path, at most IMG_FILE_MAX bytes, into *buf (malloc'd,
- * the caller frees it, also on failure). */
+ * the caller frees it, also on failure); base_read_file's codes as SIM_E*. */
 static int read_file(const char *path, unsigned char **buf, size_t *len,
 		     char *err, size_t errlen)
 {
-	FILE *f = NULL;
-	unsigned char *nb;
-	size_t cap = 0, got;
-	int rc;
+	char *b;
+	int rc = base_read_file(NULL, path, IMG_FILE_MAX, &b, len, err, errlen);
 
-	*buf = NULL;
-	*len = 0;
-	if (!path) {
-		seterr(err, errlen, "no path given");
-		return SIM_EINVAL;
-	}
-	f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		rc = SIM_EIO;
-		goto out;
-	}
-	/* Read up to one byte beyond the limit, to tell "too large" apart. */
-	for (;;) {
-		if (*len == cap) {
-			size_t ncap = cap ? cap * 2 : 64 * 1024;
-			if (ncap > (size_t)IMG_FILE_MAX + 1)
-				ncap = (size_t)IMG_FILE_MAX + 1;
-			if (ncap == cap)
-				break;
-			nb = realloc(*buf, ncap);
-			if (!nb) {
-				seterr(err, errlen, "%s: out of memory reading it", path);
-				rc = SIM_ENOMEM;
-				goto out;
-			}
-			*buf = nb;
-			cap = ncap;
-		}
-		got = fread(*buf + *len, 1, cap - *len, f);
-		*len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		rc = SIM_EIO;
-		goto out;
-	}
-	if (*len > IMG_FILE_MAX) {
+	*buf = (unsigned char *)b;
+	if (rc == BASE_ETOOBIG)
 		seterr(err, errlen, "%s: file is larger than the limit of %u MiB",
 		       path, IMG_FILE_MAX / (1024 * 1024));
-		rc = SIM_EIMGSIZE;
-		goto out;
-	}
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	return rc;
+	return rc == 0 ? 0 : rc == BASE_ENOMEM ? SIM_ENOMEM
+	       : rc == BASE_ETOOBIG ? SIM_EIMGSIZE
+	       : rc == BASE_EINVAL ? SIM_EINVAL : SIM_EIO;
 }
 
 typedef int (*img_decoder)(const void *, size_t, img *, char *, size_t);
@@ -801,113 +757,4 @@ int img_encode_jpeg(const img *im, int quality, unsigned char **out,
 out:
 	free(js.buf);
 	return rc;
-}
-
-/* ---------------------------------------------------------------- base64 */
-
-/* EVP_EncodeBlock/EVP_DecodeBlock take int lengths: longer input goes in
- * chunks of whole 3-byte (4-character) groups, which concatenate. */
-#define B64_CHUNK (3u * 1024 * 1024)
-
-char *img_base64_encode(const void *data, size_t len, size_t *outlen)
-{
-	const unsigned char *in = data;
-	char *s;
-	size_t n, done = 0, pos = 0;
-
-	if (outlen)
-		*outlen = 0;
-	if (!data && len)
-		return NULL;
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	n = (len + 2) / 3 * 4;
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	while (done < len) {
-		size_t k = len - done < B64_CHUNK ? len - done : B64_CHUNK;
-		pos += (size_t)EVP_EncodeBlock((unsigned char *)s + pos, in + done,
-					       (int)k);
-		done += k;
-	}
-	s[pos] = '\0';
-	if (outlen)
-		*outlen = pos;
-	return s;
-}
-
-int img_base64_decode(const char *s, size_t len, unsigned char **out,
-		      size_t *outlen)
-{
-	unsigned char *buf = NULL;
-	size_t n = 0, pad = 0, done = 0, pos = 0;
-	int rc;
-
-	if (out)
-		*out = NULL;
-	if (outlen)
-		*outlen = 0;
-	if (!out || (!s && len))
-		return SIM_EINVAL;
-	/* RFC 4648: the empty string encodes the empty string, though
-	 * proto_base64_valid (a protocol check) refuses it.  Validation first:
-	 * EVP_DecodeBlock skips white space and does not check padding. */
-	if (len && !proto_base64_valid(s, len, &n))
-		return SIM_EINVAL;
-	/* EVP_DecodeBlock writes 3 bytes per 4 characters, padding included,
-	 * so the buffer holds len / 4 * 3 and the length is corrected by the
-	 * number of '='. */
-	buf = malloc(len ? len / 4 * 3 : 1);
-	if (!buf)
-		return SIM_ENOMEM;
-	if (len && s[len - 1] == '=')
-		pad++;
-	if (len && s[len - 2] == '=')
-		pad++;
-	while (done < len) {
-		size_t k = len - done < B64_CHUNK / 3 * 4 ? len - done
-							  : B64_CHUNK / 3 * 4;
-		int got = EVP_DecodeBlock(buf + pos, (const unsigned char *)s + done,
-					  (int)k);
-		if (got < 0) {
-			rc = SIM_EINVAL;
-			goto out;
-		}
-		pos += (size_t)got;
-		done += k;
-	}
-	if (pos < pad || pos - pad != n) {
-		rc = SIM_EINVAL;
-		goto out;
-	}
-	*out = buf;
-	if (outlen)
-		*outlen = n;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- SHA-256 */
-
-void img_sha256_hex(const void *data, size_t len, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	hex[0] = '\0';
-	if (!data && len)
-		return;
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
-		return;
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
 }

@@ -2,8 +2,8 @@
  * scenario, the control API or `camsim recog` hands over (libjpeg-turbo,
  * libpng; JPEG and PNG only) and repository files (stb_image), drawing the
  * time overlay (stb_easy_font), encoding the snapshot JPEG
- * (stb_image_write), and the base64 wrapping of §4.  No file I/O except
- * img_load_file*.  docs/pictures.md says which decoder sees what, and why. */
+ * (stb_image_write); base64 and SHA-256 are base/'s (b64.h, sha256.h).
+ * No file I/O except img_load_file* (through base_read_file).  docs/pictures.md says which decoder sees what, and why. */
 #ifndef CAMSIM_IMAGE_H
 #define CAMSIM_IMAGE_H
 
@@ -69,20 +69,5 @@ void img_draw_text(img *im, int x, int y, int scale, const char *text);
  * SIM_ENOMEM. */
 int img_encode_jpeg(const img *im, int quality, unsigned char **out,
 		    size_t *len);
-
-/* Standard base64 (RFC 4648, '=' padding, no line breaks) of data: a
- * malloc'd NUL-terminated string, *outlen (may be NULL) its length; NULL
- * when out of memory. */
-char *img_base64_encode(const void *data, size_t len, size_t *outlen);
-/* Decodes standard base64 (as proto_base64_valid accepts it, and also the
- * empty string, RFC 4648's encoding of nothing) into a malloc'd buffer,
- * *outlen (may be NULL) its length; SIM_EINVAL when s is not valid base64,
- * SIM_ENOMEM.  On failure *out is NULL. */
-int img_base64_decode(const char *s, size_t len, unsigned char **out,
-		      size_t *outlen);
-
-/* Lower-case hex SHA-256 of data into hex[65]; identifies a photo for the
- * descriptor cache.  hex is "" if libcrypto fails (it should not). */
-void img_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

@@ -6,6 +6,7 @@
 #include "nn.h"
 #include "recog.h"
 #include "sim_err.h"
+#include "file.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -402,20 +403,11 @@ static int cmd_eval(cli *c, const char *manifest)
 	cJSON *root = NULL;
 	probe *pr = NULL;
 	int status = 1;
-	FILE *f = fopen(manifest, "rb");
-	if (!f) {
-		fprintf(c->err, "camsim recog eval: %s: cannot open (run `make faces`)\n", manifest);
+	if (base_read_file(NULL, manifest, 16u << 20, &text, &len, e,
+			   sizeof e) < 0) {
+		fprintf(c->err, "camsim recog eval: %s (run `make faces`)\n", e);
 		return 1;
 	}
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	rewind(f);
-	text = malloc(len + 1);
-	if (!text || fread(text, 1, len, f) != len) {
-		fclose(f);
-		goto out;
-	}
-	fclose(f);
 	root = cJSON_ParseWithLength(text, len);
 	cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
 	if (!cJSON_IsArray(files)) {

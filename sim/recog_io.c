@@ -3,6 +3,7 @@
  * parse.  The core under sim/recog/ never opens a file itself. */
 #include "recog.h"
 #include "sim_err.h"
+#include "file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -77,37 +78,14 @@ int recog_model_dir(char *buf, size_t len)
 	return SIM_EMODEL;
 }
 
-/* Whole file into a malloc'd buffer; SIM_EIO with err naming the path. */
+/* Whole file (a manifest or a weight shard; the largest is a few MiB) into
+ * a malloc'd buffer; SIM_EIO with err naming the path, SIM_ENOMEM. */
 static int slurp(const char *path, char **out, size_t *len, char *err,
 		 size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	long sz;
-	*out = NULL;
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return SIM_EIO;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "%s: cannot size the file", path);
-		fclose(f);
-		return SIM_EIO;
-	}
-	if (!(*out = malloc(sz ? (size_t)sz : 1))) {
-		fclose(f);
-		return SIM_ENOMEM;
-	}
-	if (fread(*out, 1, (size_t)sz, f) != (size_t)sz) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(*out);
-		*out = NULL;
-		fclose(f);
-		return SIM_EIO;
-	}
-	fclose(f);
-	*len = (size_t)sz;
-	return 0;
+	int rc = base_read_file(NULL, path, 256u << 20, out, len, err, errlen);
+
+	return rc == 0 ? 0 : rc == BASE_ENOMEM ? SIM_ENOMEM : SIM_EIO;
 }
 
 int recog_model_load(const char *dir, const char *name, mdl *m, char *err,

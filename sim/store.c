@@ -6,6 +6,7 @@
  * device logic and keeps no global state. */
 #include "store.h"
 #include "sim_err.h"
+#include "base.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -565,7 +566,7 @@ static int create_new(store *st)
 	int rc;
 
 	snprintf(tmp, sizeof tmp, "%s.new", st->path);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
 		snprintf(f, sizeof f, "%s%s", tmp, sfx[i]);
 		unlink(f); /* what an earlier, killed creation left */
 	}
@@ -584,7 +585,7 @@ out:
 	st->db = NULL;
 	/* a WAL left by a database someone deleted must not be replayed
 	 * onto the new one */
-	for (size_t i = 1; rc == 0 && i < 3; i++) {
+	for (size_t i = 1; rc == 0 && i < ARRAY_SIZE(sfx); i++) {
 		snprintf(f, sizeof f, "%s%s", st->path, sfx[i]);
 		unlink(f);
 	}

@@ -4,6 +4,7 @@
  * derivation, command-line errors, a short run.  The devices point at a
  * closed loopback port: their heartbeats fail, which is fine here. */
 #include "control.h"
+#include "b64.h"
 #include "device.h"
 #include "device_cli.h"
 #include "image.h"
@@ -585,7 +586,7 @@ START_TEST(face_events_run_recognition)
 		resp_free(&r);
 	}
 
-	b64 = img_base64_encode(bytes, len, NULL);
+	b64 = b64_encode(bytes, len, NULL);
 	ck_assert_ptr_nonnull(b64);
 	json = malloc(strlen(b64) + 64);
 	sprintf(json, "{\"image_base64\": \"%s\"}", b64);
@@ -618,7 +619,7 @@ START_TEST(hostile_camera_frame_is_a_400_and_the_api_serves_on)
 	resp_free(&r);
 	bytes = tu_read(path, &len);
 	ck_assert_ptr_nonnull(bytes);
-	b64 = img_base64_encode(bytes, len, NULL);
+	b64 = b64_encode(bytes, len, NULL);
 	ck_assert_ptr_nonnull(b64);
 	json = malloc(strlen(b64) + 64);
 	sprintf(json, "{\"image_base64\": \"%s\"}", b64);

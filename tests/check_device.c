@@ -5,6 +5,7 @@
  * log clear, alarm, reboot, address change, and state after SIGKILL.
  * Every message the device sends is validated with the protocol module. */
 #include "device_int.h"
+#include "b64.h"
 #include "proc.h"
 #include "testsrv.h"
 #include "testutil.h"
@@ -129,7 +130,7 @@ static char *b64_file(const char *rel)
 	snprintf(path, sizeof(path), "%s/%s", tu_root(), rel);
 	char *raw = tu_read(path, &n);
 	ck_assert_ptr_nonnull(raw);
-	char *b = img_base64_encode(raw, n, NULL);
+	char *b = b64_encode(raw, n, NULL);
 	free(raw);
 	return b;
 }

@@ -6,6 +6,7 @@
  * the admin token, the HTML page, record images, `camsim mock', and the
  * project's simulated device end to end. */
 #include "device.h"
+#include "b64.h"
 #include "image.h"
 #include "mock.h"
 #include "mock_cli.h"
@@ -237,7 +238,7 @@ static char *b64_photo(size_t *raw_len)
 {
 	size_t n;
 	unsigned char *raw = jpeg(&n);
-	char *b = img_base64_encode(raw, n, NULL);
+	char *b = b64_encode(raw, n, NULL);
 
 	free(raw);
 	if (raw_len)

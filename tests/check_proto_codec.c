@@ -2,6 +2,7 @@
  * bytes (pinned in fixtures/protocol/wire/), the profiles' quirks, and the
  * format helpers the device and the mock share with the validator. */
 #include "proto.h"
+#include "b64.h"
 #include "testutil.h"
 
 #include <cJSON.h>
@@ -183,14 +184,14 @@ END_TEST
 START_TEST(base64_needs_alphabet_length_and_padding)
 {
 	size_t n;
-	ck_assert(proto_base64_valid("QUJD", 4, &n));
+	ck_assert(b64_valid("QUJD", 4, &n));
 	ck_assert_uint_eq(n, 3);
-	ck_assert(proto_base64_valid("QUI=", 4, &n));
+	ck_assert(b64_valid("QUI=", 4, &n));
 	ck_assert_uint_eq(n, 2);
-	ck_assert(!proto_base64_valid("QUI", 3, &n));
-	ck_assert(!proto_base64_valid("QU=I", 4, &n));
-	ck_assert(!proto_base64_valid("QU I", 4, &n));
-	ck_assert(!proto_base64_valid("", 0, &n));
+	ck_assert(!b64_valid("QUI", 3, &n));
+	ck_assert(!b64_valid("QU=I", 4, &n));
+	ck_assert(!b64_valid("QU I", 4, &n));
+	ck_assert(!b64_valid("", 0, &n));
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 #define CAMSIM_RECOGTEST_H
 
 #include "facenet.h"
+#include "sha256.h"
 #include "image.h"
 #include "landmark.h"
 #include "model.h"
@@ -174,7 +175,7 @@ static inline int rt_golden_line(const char *file, int no, const char *line,
 			rt_err(err, errlen, "cannot read %s (run `make faces`)", gi->path);
 			goto out;
 		}
-		img_sha256_hex(bytes, flen, hex);
+		sha256_hex(bytes, flen, hex);
 		free(bytes);
 		if (strcmp(hex, sha->valuestring)) {
 			rt_err(err, errlen, "%s changed since fixtures/recog/golden/%s was "

@@ -18,8 +18,10 @@
  * same binary.  A missing or undecodable photo or a malformed people.json
  * is reported naming the file and the field, exit status 1.  Build tool
  * only: nothing in the library calls it, and of the library it uses only
- * sim/image.c (decoding, JPEG, SHA-256) and fx_read_file. */
-#include "fixture.h"
+ * sim/image.c (decoding, JPEG) and base/ (file reader, SHA-256). */
+#include "file.h"
+#include "base.h"
+#include "sha256.h"
 #include "image.h"
 #include "vcam.h"
 
@@ -220,8 +222,9 @@ static int load_people(const char *file, person *people, int *n)
 	cJSON *root, *arr, *o;
 	int i = 0, rc = 0;
 
-	if (fx_read_file(file, PEOPLE_MAX_BYTES, &text, &len, err, sizeof err) < 0)
-		return fail("%s: %s", file, err);
+	if (base_read_file(NULL, file, PEOPLE_MAX_BYTES, &text, &len, err,
+			   sizeof err) < 0)
+		return fail("%s", err);
 	root = cJSON_ParseWithLength(text, len);
 	if (!root) {
 		const char *at = cJSON_GetErrorPtr();
@@ -890,7 +893,7 @@ static int emit_bytes(outctx *o, const char *rel, const void *data, size_t len,
 		cJSON_Delete(params);
 		return -1;
 	}
-	img_sha256_hex(data, len, sha);
+	sha256_hex(data, len, sha);
 	for (int i = 0; i < nfaces; i++)
 		cJSON_AddItemToArray(arr, json_face(&faces[i], i == 0 ? &box : NULL));
 	cJSON_AddStringToObject(e, "path", rel);
@@ -1097,7 +1100,7 @@ static int make_person(outctx *o, const person *p)
 	snprintf(rel, sizeof rel, "%s-2.jpg", p->name);
 	if (emit(o, rel, &frame, CAMERA_QUALITY, "camera", params, &pl, 1))
 		goto out;
-	for (size_t i = 0; i < sizeof variants / sizeof *variants; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
 		if (make_variant(o, p, &variants[i], &base, &bt))
 			goto out;
 	rc = 0;

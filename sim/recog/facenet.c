@@ -5,6 +5,7 @@
  * activation lives in the caller's arena.  Touches no file and allocates
  * nothing per inference. */
 #include "facenet.h"
+#include "base.h"
 #include "sim_err.h"
 
 #include <cblas.h>
@@ -56,7 +57,7 @@ static const struct {
 	{"conv256_down", 128, 256, 1},  {"conv256_1", 256, 256, 0},
 	{"conv256_2", 256, 256, 0},     {"conv256_down_out", 256, 256, 1},
 };
-#define FNET_NBLOCKS (sizeof fnet_blocks / sizeof fnet_blocks[0])
+#define FNET_NBLOCKS ARRAY_SIZE(fnet_blocks)
 #define FNET_STEM_C 32
 #define FNET_STEM_K 7
 #define FNET_LAST_C 256

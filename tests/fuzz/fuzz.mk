@@ -17,7 +17,7 @@ FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ
 FUZZ_WARN     := $(filter-out -Werror,$(WARN))
 FUZZ_LIB_OBJ  := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-FUZZ_HDRS     := $(wildcard proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
+FUZZ_HDRS     := $(wildcard base/*.h proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-tools
 

@@ -3,6 +3,7 @@
  * profiles, the encoder on whatever decoded cleanly, and the value-format
  * helpers.  Owns no project state. */
 #include "fuzz.h"
+#include "b64.h"
 #include "proto.h"
 
 #include <cJSON.h>
@@ -51,7 +52,7 @@ static void formats(const uint8_t *data, size_t size)
 	(void)proto_fmt_hms(s, false, &secs);
 	(void)proto_fmt_hms(s, true, &secs);
 	(void)proto_list_count(s, &bad);
-	(void)proto_base64_valid(s, strlen(s), &n);
+	(void)b64_valid(s, strlen(s), &n);
 	free(s);
 }
 

@@ -1,9 +1,11 @@
-/* web.h -- what every CivetWeb listener of camsim (control API, mock, package
- * server) needs alike: a fast stop, handlers with room on their stack, a
- * total deadline per request, one size-limited body reader, the browser
- * rules of a loopback API.  Owns no listener, only the deadline watchdog. */
+/* web.h -- what every CivetWeb listener (control API, mock, package server)
+ * needs alike: address parser, start-up, fast stop, roomy handler stacks,
+ * request deadlines, one size-limited body reader, a loopback API's browser
+ * rules.  Owns no listener, only the deadline watchdog; knows no route. */
 #ifndef CAMSIM_WEB_H
 #define CAMSIM_WEB_H
+
+#include "base_err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,11 +14,45 @@
 
 struct mg_context;
 struct mg_connection;
+struct web_site;
 
-/* mg_stop(ctx), made fast: CivetWeb's listener notices the stop only when
- * its poll() returns, which without traffic takes up to 2 s, so a thread
- * connects to addr (the bound address and port; NULL or port 0: no
- * poking) every 10 ms until mg_stop has returned.  Returns once every
+/* ---------------------------------------------------------------- start */
+
+/* Where a listener listens, as a user gave it. */
+typedef struct web_addr {
+	char opt[128];                /* CivetWeb's listening_ports ("127.0.0.1:8080", "[::1]:0") */
+	struct sockaddr_storage addr; /* where web_stop connects: the host (a
+				       * wildcard as loopback); its port is set
+				       * by web_start once bound */
+	bool loopback;                /* the host is a loopback address (a
+				       * wildcard is not) */
+} web_addr;
+
+/* Parses "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (HOST an IPv4
+ * address, [IPv6] or localhost; default 127.0.0.1; PORT 0..65535, 0 any
+ * free port) into *a.  0, or BASE_EINVAL with why naming what (the role,
+ * e.g. "listen address"), the value and the rule. */
+int web_addr_parse(const char *what, const char *s, web_addr *a, char *why,
+		   size_t whylen);
+
+/* Starts a CivetWeb listener on a (parsed) with threads workers ("32") and
+ * the options every camsim listener shares: request_timeout_ms
+ * WEB_HEADER_TIMEOUT_MS, no keep-alive, TCP_NODELAY, URLs not decoded,
+ * CivetWeb's log silent (errors reach clients as answers).  fn(conn, ud)
+ * handles every URI under uri; ud is also CivetWeb's user data.  Sets
+ * a->addr's port and, when site is not NULL, *site (web_site_of).  NULL
+ * with why "cannot listen on OPT: REASON".  Stop with web_stop. */
+struct mg_context *web_start(web_addr *a, const char *threads,
+			     const char *uri,
+			     int (*fn)(struct mg_connection *, void *),
+			     void *ud, struct web_site *site, char *why,
+			     size_t whylen);
+
+/* Stops what web_start started (NULL: nothing): mg_stop(ctx), made fast,
+ * then CivetWeb's library use ends.  CivetWeb's listener notices the stop
+ * only when its poll() returns, which without traffic takes up to 2 s, so
+ * a thread connects to addr (the bound address and port; NULL or port 0:
+ * no poking) every 10 ms until mg_stop has returned.  Returns once every
  * handler has returned, as mg_stop does. */
 void web_stop(struct mg_context *ctx, const struct sockaddr_storage *addr);
 

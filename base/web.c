@@ -1,14 +1,14 @@
-/* web.c -- what every CivetWeb listener of camsim shares: the fast stop (a
- * poking thread beside mg_stop), handler threads, the request deadline
- * (one watchdog thread), the body reader and the browser rules.  Touches
- * no listener's state; of a connection only its reading side, at its
- * deadline. */
+/* web.c -- what every CivetWeb listener shares: address, start-up, fast stop
+ * (a poking thread beside mg_stop), handler threads, the request deadline
+ * (one watchdog thread), the body reader, the browser rules.  Touches no
+ * listener's state; of a connection only its reading side, at its deadline. */
 #include "web.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>
 #include <civetweb.h>
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -70,6 +70,113 @@ void web_stop(struct mg_context *ctx, const struct sockaddr_storage *addr)
 		atomic_store(&pk.done, true);
 		pthread_join(th, NULL);
 	}
+	mg_exit_library();
+}
+
+int web_addr_parse(const char *what, const char *s, web_addr *a, char *why,
+		   size_t whylen)
+{
+	char host[64] = "127.0.0.1";
+	const char *port = s, *colon;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&a->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&a->addr;
+	bool v6 = false;
+	char *end;
+	long pn;
+
+	memset(a, 0, sizeof *a);
+	if (!s || !*s)
+		goto bad;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s) > sizeof host)
+			goto bad;
+		snprintf(host, sizeof host, "%.*s", (int)(close - s - 1), s + 1);
+		port = close + 2;
+		v6 = true;
+	} else if ((colon = strrchr(s, ':'))) {
+		if ((size_t)(colon - s) >= sizeof host)
+			goto bad;
+		if (colon > s)
+			snprintf(host, sizeof host, "%.*s", (int)(colon - s), s);
+		if (!strcmp(host, "localhost"))
+			strcpy(host, "127.0.0.1");
+		port = colon + 1;
+	}
+	if (v6 ? inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 :
+		 inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		goto bad;
+	errno = 0;
+	pn = strtol(port, &end, 10);
+	if (!*port || *end || errno || *port == '-' || *port == '+' || pn < 0 ||
+	    pn > 65535)
+		goto bad;
+	snprintf(a->opt, sizeof a->opt, v6 ? "[%s]:%ld" : "%s:%ld", host, pn);
+	if (v6) {
+		a6->sin6_family = AF_INET6;
+		a->loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			a6->sin6_addr = in6addr_loopback;
+	} else {
+		a4->sin_family = AF_INET;
+		a->loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+		if (a4->sin_addr.s_addr == htonl(INADDR_ANY))
+			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	return 0;
+bad:
+	snprintf(why, whylen, "%s \"%.100s\" is not HOST:PORT (HOST an IPv4 "
+		 "address, [IPv6] or localhost, default 127.0.0.1; PORT 0 to "
+		 "65535, 0 any free port)", what, s ? s : "(null)");
+	return BASE_EINVAL;
+}
+
+static int quiet_log(const struct mg_connection *conn, const char *msg)
+{
+	(void)conn;
+	(void)msg;
+	return 1; /* errors reach the clients as answers, not stderr */
+}
+
+struct mg_context *web_start(web_addr *a, const char *threads,
+			     const char *uri,
+			     int (*fn)(struct mg_connection *, void *),
+			     void *ud, web_site *site, char *why,
+			     size_t whylen)
+{
+	char cerr[256] = "", rto[24];
+	unsigned code = 0;
+	struct mg_callbacks cb = {.log_message = quiet_log};
+	struct mg_error_data ed = {.code = &code, .text = cerr,
+				   .text_buffer_size = sizeof cerr};
+	const char *opts[] = {"listening_ports", a->opt, "num_threads", threads,
+			      "request_timeout_ms", rto,
+			      "enable_keep_alive", "no", "tcp_nodelay", "1",
+			      "decode_url", "no", NULL};
+	struct mg_init_data id = {.callbacks = &cb, .user_data = ud,
+				  .configuration_options = opts};
+	struct mg_server_port sp;
+	struct mg_context *ctx;
+	int port = 0;
+
+	snprintf(rto, sizeof rto, "%ld", WEB_HEADER_TIMEOUT_MS);
+	mg_init_library(0);
+	if (!(ctx = mg_start2(&id, &ed))) {
+		snprintf(why, whylen, "cannot listen on %s: %s", a->opt,
+			 cerr[0] ? cerr : "CivetWeb did not start");
+		mg_exit_library();
+		return NULL;
+	}
+	mg_set_request_handler(ctx, uri, fn, ud);
+	if (mg_get_server_ports(ctx, 1, &sp) == 1)
+		port = sp.port;
+	if (a->addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->addr)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&a->addr)->sin_port = htons((uint16_t)port);
+	if (site)
+		web_site_of(site, &a->addr, a->loopback);
+	return ctx;
 }
 
 typedef struct web_job {
