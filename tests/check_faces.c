@@ -341,6 +341,22 @@ START_TEST(variant_boxes_follow_their_geometry)
 }
 END_TEST
 
+/* Where person name stands in the "people" array of people.json. */
+static int person_index(const cJSON *people, const char *name)
+{
+	int i = 0;
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, people) {
+		const cJSON *n = cJSON_GetObjectItem(p, "name");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return i;
+		i++;
+	}
+	ck_abort_msg("people.json has no person %s", name);
+	return -1;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -357,7 +373,9 @@ static int cmp_double(const void *a, const void *b)
  * mkfaces placed (wider for the small far faces), and misses some far
  * faces ("no face in the frame"): so every 0.5 m frame it sees is taken,
  * every 1.5 m and farther one refused, and the median it measures at each
- * such distance is within 12 % of it, for at least a third of the people. */
+ * such distance is within 12 % of it, for at least a third of the people.
+ * Every third person of people.json is enough (recognition is slow under
+ * the sanitizers); the 1.0 m frames, at the limit itself, are left out. */
 START_TEST(device_measures_the_distance_each_frame_was_made_for)
 {
 	const double limit = 1.0; /* m, face_rec.distance 1 */
@@ -367,8 +385,9 @@ START_TEST(device_measures_the_distance_each_frame_was_made_for)
 	dev_env env = {0};
 	dev_opts o = {.cid = "cam000001", .server_url = "http://127.0.0.1:9/",
 		      .interval_s = 10, .app_version = "V1.0.0"};
-	int people = people_count(), frames = 0;
-	cJSON *m = manifest();
+	cJSON *pj = load_json(path_in("faces", "people.json")), *m = manifest();
+	const cJSON *people = cJSON_GetObjectItem(pj, "people");
+	int shown = (cJSON_GetArraySize(people) + 2) / 3, frames = 0;
 	const cJSON *e;
 	store *st;
 	loop *l;
@@ -379,10 +398,11 @@ START_TEST(device_measures_the_distance_each_frame_was_made_for)
 	if (getenv("VALGRIND") && !recog_available(env.recog)) {
 		recog_close(env.recog); /* recognition is off under valgrind */
 		cJSON_Delete(m);
+		cJSON_Delete(pj);
 		return;
 	}
 	ck_assert_msg(recog_available(env.recog), "%s (run `make models`)", err);
-	ck_assert_int_le(people, 64);
+	ck_assert_int_le(shown, 64);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_msg(store_open(dir, &st, err, sizeof err) == 0, "%s", err);
 	ck_assert_int_eq(loop_new(LOOP_JUMP, 1, 1700000000000LL, &l), 0);
@@ -406,6 +426,9 @@ START_TEST(device_measures_the_distance_each_frame_was_made_for)
 			continue;
 		want = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "params"),
 					   "distance_m")->valuedouble;
+		if (want == limit ||
+		    person_index(people, face_person(e, 0)) % 3 != 0)
+			continue;
 		k = lround(want * 2) - 1;
 		ck_assert_msg(k >= 0 && k < 5, "%s: made for %.2f m", rel, want);
 		jpg = tu_read(path_in("faces", rel), &len);
@@ -431,12 +454,12 @@ START_TEST(device_measures_the_distance_each_frame_was_made_for)
 				      "than %.1f m", rel, want, limit);
 		frames++;
 	}
-	ck_assert_int_eq(frames, 5 * people);
+	ck_assert_int_eq(frames, 4 * shown);
 	for (int i = 2; i < 5; i++) {
 		double want = (i + 1) / 2.0, median;
-		ck_assert_msg(n_got[i] * 3 >= (size_t)people, "at %.1f m the "
+		ck_assert_msg(n_got[i] * 3 >= (size_t)shown, "at %.1f m the "
 			      "device measured %zu of %d faces", want, n_got[i],
-			      people);
+			      shown);
 		qsort(got[i], n_got[i], sizeof got[i][0], cmp_double);
 		median = got[i][n_got[i] / 2];
 		ck_assert_msg(fabs(median - want) <= 0.12 * want, "frames made "
@@ -450,6 +473,7 @@ START_TEST(device_measures_the_distance_each_frame_was_made_for)
 	recog_close(env.recog);
 	rm_rf(dir);
 	cJSON_Delete(m);
+	cJSON_Delete(pj);
 }
 END_TEST
 
@@ -583,7 +607,7 @@ int main(void)
 	tcase_add_test(files, variant_boxes_follow_their_geometry);
 	tcase_set_timeout(files, 60);
 	suite_add_tcase(s, files);
-	/* 110 frames through recognition: minutes under ASan */
+	/* 32 frames through recognition: minutes under ASan */
 	tcase_add_test(device, device_measures_the_distance_each_frame_was_made_for);
 	tcase_set_timeout(device, 600);
 	suite_add_tcase(s, device);
