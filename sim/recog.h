@@ -9,7 +9,6 @@
 #define CAMSIM_RECOG_H
 
 #include "image.h"
-#include "model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +27,10 @@
 #define RECOG_THRESHOLD 0.50
 
 typedef struct recog recog; /* shared by every device of a process */
+
+/* A weight set of the core (sim/recog/model.h); opaque here, so that the
+ * core's headers stay out of every includer of recog.h. */
+struct mdl;
 
 typedef struct recog_desc {
 	float v[RECOG_DIM];
@@ -138,7 +141,7 @@ int recog_model_dir(char *buf, size_t len);
 /* Reads dir/name-weights_manifest.json and its shards and parses them into
  * m (mdl_free).  dir NULL: recog_model_dir.  0, SIM_EMODEL (err names the
  * file and says to run `make models`), SIM_ENOMEM. */
-int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
-		     size_t errlen);
+int recog_model_load(const char *dir, const char *name, struct mdl *m,
+		     char *err, size_t errlen);
 
 #endif
