@@ -127,7 +127,9 @@ void recog_cache_stats(const recog *r, size_t *hits, size_t *misses);
  * program (argv, via /proc/self/exe) with it set, when the CPU has
  * AVX-512 F/BW/DQ/VL and OpenBLAS chose Haswell or Zen.  An explicit
  * OPENBLAS_CORETYPE is always respected.  Returns only when nothing is to
- * be done or the exec failed.  Call first thing in main. */
+ * be done or the exec failed.  Call first thing in main, and only in a
+ * program or subcommand that runs recognition (tools/camsim.c: run, device,
+ * recog), so that the others start as one process. */
 void recog_blas_pick_kernels(char **argv);
 
 /* The face-model directory: $CAMSIM_MODELS (and only it, when set), else
