@@ -12,7 +12,7 @@
 #include "image.h"
 #include "sim_err.h"
 #include "testutil.h"
-#include "../tools/vcam.h"
+#include "vcam.h"
 
 #include <cJSON.h>
 #include <math.h>
