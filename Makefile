@@ -8,7 +8,7 @@ PKGS    := libcjson libcurl sqlite3 stb libjpeg libpng libcrypto openblas
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Ibase -Iproto -Iconformance -Isim -Isim/recog -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -23,6 +23,40 @@ LIB_SRC   := $(BASE_SRC) $(PROTO_SRC) $(SIM_SRC) $(CONF_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench_*.c)
+TOOL_SRC  := $(wildcard tools/*.c)
+
+# The layers (docs/build.md), enforced by what each one can
+# #include: a source file sees only its own layer's headers and those
+# below it, so sim/ cannot reach conformance/ and the pure recognition
+# core (sim/recog/) cannot reach the rest of sim/.  base/ is the bottom
+# layer, below proto/.  tools/ and tests/ see everything.
+INC_BASE  := -Ibase
+INC_PROTO := -Ibase -Iproto
+INC_RECOG := -Ibase -Isim/recog
+INC_SIM   := -Ibase -Iproto -Isim -Isim/recog
+INC_CONF  := $(INC_SIM) -Iconformance -I$(BUILD)
+INC_ALL   := $(INC_CONF) -Itools -Itests -Itests/fuzz
+# $(call layer_inc,SOURCE): the include path of SOURCE's layer
+layer_inc = $(strip \
+	$(if $(filter base/%,$1),$(INC_BASE), \
+	$(if $(filter proto/%,$1),$(INC_PROTO), \
+	$(if $(filter sim/recog/%,$1),$(INC_RECOG), \
+	$(if $(filter sim/%,$1),$(INC_SIM), \
+	$(if $(filter conformance/%,$1),$(INC_CONF), \
+	$(INC_ALL)))))))
+
+# Header dependencies come from the compiler (-MMD: build/x.d beside
+# build/x.o lists the headers x.c included; -MP: a deleted header is not
+# an error), so touching a header rebuilds exactly its includers.
+DEPFLAGS  := -MMD -MP
+
+# Every object depends on this stamp, rewritten only when the compiler or
+# a flag changes, so `make OPT=-O0' or a new CFLAGS rebuilds everything
+# and a repeated make rebuilds nothing.
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_LINE  := $(CC) | $(CPPFLAGS) | $(WARN) | $(CFLAGS) | $(DEPFLAGS) | \
+	       $(INC_BASE) | $(INC_PROTO) | $(INC_RECOG) | $(INC_SIM) | $(INC_CONF) | $(INC_ALL)
 FIXTURES  := $(wildcard fixtures/protocol/spec/*.json fixtures/protocol/valid/*.json fixtures/protocol/invalid/*.json)
 
 .PHONY: all deps models faces run test check sanitize valgrind bench docs help clean FORCE
@@ -70,22 +104,39 @@ $(BUILD)/mkfaces: $(BUILD)/tools/mkfaces.o $(BUILD)/sim/image.o \
 		  $(PROTO_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tools/mkfaces.o: sim/vcam.h
-
 faces/manifest.json: faces/people.json $(BUILD)/mkfaces $(wildcard $(MODELS)/demo/sample*.jpg)
 	$(BUILD)/mkfaces $(MODELS)/demo faces/people.json faces
 
 # The version with the commit it was built from; rewritten only when it
-# changes, so only version.o follows a new commit.
-$(BUILD)/build_version.h: FORCE
-	@mkdir -p $(BUILD)
-	@sh tools/version.sh $(VERSION) $@
+# changes, so only version.o follows a new commit.  Like the flags stamp it
+# is brought up to date while the Makefile is read (make -n stays exact).
+$(shell mkdir -p $(BUILD) && sh tools/version.sh $(VERSION) $(BUILD)/build_version.h)
+$(BUILD)/build_version.h: ;
 
 $(BUILD)/conformance/version.o: $(BUILD)/build_version.h
 
-$(BUILD)/%.o: %.c $(wildcard base/*.h proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
+# The stamp is written while the Makefile is read, not by a rule, so that
+# `make -n' shows what a change of flags (or of nothing) really rebuilds;
+# make -n itself writes nothing and shows the rebuild by treating the stamp
+# as new.  The old text is read into a variable first: make 4.3 compares
+# $(file <...) inside ifneq wrongly when it is given many goals.
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
+FLAGS_STAMP_OLD := $(file <$(FLAGS_STAMP))
+ifneq ($(FLAGS_STAMP_OLD),$(FLAGS_LINE))
+ifeq ($(DRY_RUN),)
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_LINE))
+else
+$(FLAGS_STAMP): FORCE
+endif
+endif
+$(FLAGS_STAMP): ;
+
+# Library, tool, test and bench objects alike: each compiled once, with its
+# layer's include path.
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(WARN) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libcamsim.a: $(LIB_OBJ)
 	@rm -f $@
@@ -98,9 +149,10 @@ $(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libcamsim.a
 $(BUILD)/stb2png: $(BUILD)/tools/stb2png.o $(BUILD)/libcamsim.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a \
+# A test binary is its own object linked against the archive: a library
+# change relinks the tests and recompiles none of them.
+$(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcamsim.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) \
 	    $(LDLIBS) $(CHECK_LIBS) -o $@
 
 # The main job: every scenario against camsim's reference mock server, with
@@ -130,9 +182,10 @@ valgrind: $(TEST_BIN)
 
 BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device $(BUILD)/tests/bench_image
 
-$(BUILD)/tests/bench_%: tests/bench_%.c $(wildcard tests/*.h) $(BUILD)/libcamsim.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(BUILD)/libcamsim.a $(LDLIBS) -o $@
+BENCH_ALL := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+
+$(BENCH_ALL): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcamsim.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -o $@
 
 bench: models
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
@@ -152,6 +205,12 @@ docs: $(BUILD)/camsim
 	@echo "docs/protocol.md: rule catalogue regenerated"
 
 include tests/fuzz/fuzz.mk
+
+# The compiler's header lists (a missing one is a first build).
+-include $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(TOOL_SRC))
+
+# Objects of binaries are kept, so that a second make compiles nothing.
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC) $(BENCH_SRC) $(TOOL_SRC))
 
 # Keeps $(MODELS) (fetched, checked, 12 MB) when it lies inside $(BUILD).
 clean:

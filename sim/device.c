@@ -4,6 +4,7 @@
  * Commands are applied in device_cmd.c; hardware and snapshots live in
  * device_hw.c.  Never blocks: every exchange goes through the loop. */
 #include "device_int.h"
+#include "device_test.h" /* dev_mem_bytes */
 #include "strategy.h"
 
 #include <inttypes.h>

@@ -103,8 +103,9 @@ typedef struct dev_env {
 	 * NULL).  Headers are kept for it. */
 	dev_exchange_cb on_exchange;
 	void *exchange_ud;
-	/* Called as each heartbeat slot's message starts, with how late it
-	 * is against the slot's time (loop ms); for benchmarks (may be NULL). */
+	/* BENCHMARK HOOK (tests/bench_device.c; product code leaves it
+	 * NULL): called as each heartbeat slot's message starts, with how
+	 * late it is against the slot's time (loop ms). */
 	dev_slot_cb on_slot;
 	int64_t capacity;          /* face library capacity (default 10000) */
 	size_t upgrade_max;        /* package size limit, bytes (64 MiB) */
@@ -226,9 +227,5 @@ cJSON *dev_aside_json(dev *d);
 /* Copies up to max of the most recent events, oldest first; returns how
  * many. */
 size_t dev_recent_events(const dev *d, dev_event *out, size_t max);
-
-/* Idle-device memory accounting for the benchmark: bytes this device holds
- * beyond what all devices share. */
-size_t dev_mem_bytes(const dev *d);
 
 #endif

@@ -16,7 +16,9 @@
  * ones before returning; not reentrant (one run per process at a time). */
 int device_main(int argc, char **argv, FILE *out, FILE *err);
 
-/* The cid of the i-th (0-based) of --count devices derived from base:
+/* Exported only as a TEST HOOK (tests/check_control.c); device_main is
+ * its one product caller.
+ * The cid of the i-th (0-based) of --count devices derived from base:
  * when base ends in digits, that number plus i at the same width
  * (cam000001, cam000002, ...); otherwise base, "-" and i + 1 in at least
  * five digits (lobby-00001, ...).  Returns 0 and the cid in out, or

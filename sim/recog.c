@@ -3,10 +3,9 @@
  * by picture content, and turns distances into the protocol's confidence.
  * The networks' arithmetic is the pure core's (sim/recog/); the device's
  * decisions (thresholds, times, distance gates) are the device's. */
-#include "recog.h"
+#include "recog_int.h"
 #include "face.h"
 #include "gemm.h"
-#include "sim_err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -68,6 +67,16 @@ struct recog {
 /* CAMSIM_GEMM=own|blas chooses the detector's matrix kernel (gemm.h);
  * unset, the CPU decides.  For the benchmark and for a machine where one
  * wants OpenBLAS's numbers. */
+int recog_from_core(int rc)
+{
+	switch (rc) {
+#define RECOG_TO_SIM(name, code, text) case RECOG_E##name: return SIM_E##name;
+		RECOG_ERRNO_MAP(RECOG_TO_SIM)
+#undef RECOG_TO_SIM
+	}
+	return rc;
+}
+
 static int pick_gemm(char *e, size_t elen)
 {
 	const char *v = getenv("CAMSIM_GEMM");
@@ -265,7 +274,7 @@ static int run_pipeline(recog *r, const img *im, bool want_desc,
 	n = face_detect_all_timed(&core, &an->a, im->px, im->w, im->h, im->w * 3,
 				  &o, res, max, &ft);
 	if (n < 0) {
-		rc = n;
+		rc = recog_from_core(n);
 		snprintf(err, errlen, "face pipeline: %s", sim_strerror(rc));
 		goto out;
 	}
@@ -358,6 +367,7 @@ static int largest_face(recog *r, const img *im, cache_ent *e, char *err,
 								      : FNET_ALIGN_SIMILARITY,
 					 e->face.desc, e->face.aligned_crop);
 		arena_put(r, an);
+		rc = recog_from_core(rc);
 		if (rc < 0) {
 			snprintf(err, errlen, "descriptor of the face at %.0f,%.0f "
 				 "(%.0fx%.0f px): %s", e->face.box[0], e->face.box[1],

@@ -9,7 +9,6 @@
 #define CAMSIM_RECOG_H
 
 #include "image.h"
-#include "model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +27,10 @@
 #define RECOG_THRESHOLD 0.50
 
 typedef struct recog recog; /* shared by every device of a process */
+
+/* A weight set of the core (sim/recog/model.h); opaque here, so that the
+ * core's headers stay out of every includer of recog.h. */
+struct mdl;
 
 typedef struct recog_desc {
 	float v[RECOG_DIM];
@@ -124,7 +127,9 @@ void recog_cache_stats(const recog *r, size_t *hits, size_t *misses);
  * program (argv, via /proc/self/exe) with it set, when the CPU has
  * AVX-512 F/BW/DQ/VL and OpenBLAS chose Haswell or Zen.  An explicit
  * OPENBLAS_CORETYPE is always respected.  Returns only when nothing is to
- * be done or the exec failed.  Call first thing in main. */
+ * be done or the exec failed.  Call first thing in main, and only in a
+ * program or subcommand that runs recognition (tools/camsim.c: run, device,
+ * recog), so that the others start as one process. */
 void recog_blas_pick_kernels(char **argv);
 
 /* The face-model directory: $CAMSIM_MODELS (and only it, when set), else
@@ -138,7 +143,7 @@ int recog_model_dir(char *buf, size_t len);
 /* Reads dir/name-weights_manifest.json and its shards and parses them into
  * m (mdl_free).  dir NULL: recog_model_dir.  0, SIM_EMODEL (err names the
  * file and says to run `make models`), SIM_ENOMEM. */
-int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
-		     size_t errlen);
+int recog_model_load(const char *dir, const char *name, struct mdl *m,
+		     char *err, size_t errlen);
 
 #endif

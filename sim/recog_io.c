@@ -1,8 +1,7 @@
 /* recog_io.c -- the file edge of the recognition core: finds the model
  * directory and reads a TF.js manifest with its shards for model.c to
  * parse.  The core under sim/recog/ never opens a file itself. */
-#include "recog.h"
-#include "sim_err.h"
+#include "recog_int.h"
 #include "file.h"
 
 #include <cjson/cJSON.h>
@@ -153,7 +152,7 @@ int recog_model_load(const char *dir, const char *name, mdl *m, char *err,
 			shard = NULL;
 		}
 	}
-	rc = mdl_load(m, man, mlen, bin ? bin : "", blen, e, sizeof e);
+	rc = recog_from_core(mdl_load(m, man, mlen, bin ? bin : "", blen, e, sizeof e));
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", path, e);
 out:

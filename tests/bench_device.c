@@ -3,6 +3,7 @@
  * slots start, failures, CPU, memory per device (RSS, malloc, dev_mem_bytes).
  * Exits 1 when p99 lateness passes 100 ms or a device costs over 16 KiB. */
 #include "device.h"
+#include "device_test.h" /* dev_mem_bytes */
 #include "loop.h"
 #include "recog.h"
 #include "store.h"

@@ -13,7 +13,7 @@
 #include "nn.h"
 #include "recog.h"
 #include "recogtest.h"
-#include "sim_err.h"
+#include "core_err.h"
 #include "ssd.h"
 
 #include <cblas.h>

@@ -4,9 +4,10 @@
  * and their retransmission, the 2000 cap, upgrade error mapping, control,
  * log clear, alarm, reboot, address change, and state after SIGKILL.
  * Every message the device sends is validated with the protocol module. */
-#include "device_int.h"
+#include "device_test.h"
 #include "b64.h"
 #include "proc.h"
+#include "sim_err.h"
 #include "testsrv.h"
 #include "testutil.h"
 
@@ -120,7 +121,7 @@ static proto_msg req(fx *f, size_t i, proto_arena *a)
 
 static void apply(fx *f, const char *json)
 {
-	dev__apply_body(f->d, json, strlen(json));
+	dev_test_apply_body(f->d, json, strlen(json));
 }
 
 static char *b64_file(const char *rel)
@@ -337,15 +338,15 @@ START_TEST(config_set_is_all_or_nothing_and_survives_a_restart)
 	ck_assert_int_eq(r2.kind, PROTO_CONFIG_RESULT);
 	ck_assert_int_eq(r2.u.ack.ack.errcode, 0);
 	ck_assert_int_eq(r2.u.ack.ack.seq, 6);
-	ck_assert_int_eq(f.d->cfg.relay.duration, 9);
-	ck_assert_int_eq(f.d->cfg.misc.version, 2);
-	ck_assert_int_eq(f.d->cfg.face_rec.score, 70);
+	ck_assert_int_eq(dev_test_config(f.d)->relay.duration, 9);
+	ck_assert_int_eq(dev_test_config(f.d)->misc.version, 2);
+	ck_assert_int_eq(dev_test_config(f.d)->face_rec.score, 70);
 	/* restart: the new values come back from the store */
 	dev_free(f.d);
 	dev_make(&f);
-	ck_assert_int_eq(f.d->cfg.relay.duration, 9);
-	ck_assert_int_eq(f.d->cfg.temperature.unit, 1);
-	ck_assert_int_eq(f.d->cfg.misc.version, 2);
+	ck_assert_int_eq(dev_test_config(f.d)->relay.duration, 9);
+	ck_assert_int_eq(dev_test_config(f.d)->temperature.unit, 1);
+	ck_assert_int_eq(dev_test_config(f.d)->misc.version, 2);
 	proto_arena_free(&a);
 	fx_teardown(&f);
 }
@@ -396,11 +397,11 @@ START_TEST(offline_records_resent_oldest_first_with_their_time_when_idle)
 	dev_network(f.d, false);
 	int64_t times[3];
 	for (int i = 0; i < 3; i++) {
-		times[i] = dev__now_s(f.d);
+		times[i] = dev_test_now_s(f.d);
 		face(&f, 36.5, 1);
 		loop_run_until(f.l, loop_now(f.l) + 5000);
 	}
-	ck_assert_int_eq(f.d->n_records, 3);
+	ck_assert_int_eq(dev_test_n_records(f.d), 3);
 	dev_network(f.d, true);
 	/* idle: three minutes without a pass record, then oldest first */
 	size_t got = 0;
@@ -418,7 +419,7 @@ START_TEST(offline_records_resent_oldest_first_with_their_time_when_idle)
 		got++;
 	}
 	ck_assert_uint_eq(got, 3);
-	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
 	proto_arena_free(&a);
 	fx_teardown(&f);
 }
@@ -447,8 +448,8 @@ START_TEST(record_store_keeps_2000_and_drops_the_oldest)
 			ck_assert_int_eq(t2, t + 1);
 		}
 	}
-	ck_assert_int_eq(f.d->n_records, 2000);
-	ck_assert_int_eq(f.d->records_dropped, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 2000);
+	ck_assert_int_eq(dev_test_records_dropped(f.d), 1);
 	ck_assert(saw(&f, "1 oldest dropped"));
 	ck_assert_int_eq(store_rec_next(f.st, "cam000001", 0, &id, &t, &body, &len), 0);
 	ck_assert_int_eq(id, second); /* the first record is the one gone */
@@ -472,7 +473,7 @@ START_TEST(scheduled_retransmission_runs_daily_at_reupload_time)
 	dev_network(f.d, false);
 	face(&f, 36.5, 1);
 	dev_network(f.d, true);
-	ck_assert_int_eq(f.d->n_records, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 1);
 	size_t before = ts_count(&f.srv);
 	/* 06:13:20 -> 06:59:00 local: nothing resent yet */
 	loop_run_until(f.l, loop_now(f.l) + (45 * 60 + 40) * 1000LL);
@@ -481,7 +482,7 @@ START_TEST(scheduled_retransmission_runs_daily_at_reupload_time)
 		ck_assert_int_ne(req(&f, i, &a).kind, PROTO_SNAPSHOT);
 	loop_run_until(f.l, loop_now(f.l) + 120 * 1000LL);
 	run_until(&f, ts_count(&f.srv));
-	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
 	proto_arena_free(&a);
 	fx_teardown(&f);
 }
@@ -493,11 +494,11 @@ static void records_offline(fx *f, int n, int64_t *times, int64_t want)
 {
 	dev_network(f->d, false);
 	for (int i = 0; i < n; i++) {
-		times[i] = dev__now_s(f->d);
+		times[i] = dev_test_now_s(f->d);
 		face(f, 36.5, 1);
 		loop_run_until(f->l, loop_now(f->l) + 5000);
 	}
-	ck_assert_int_eq(f->d->n_records, want);
+	ck_assert_int_eq(dev_test_n_records(f->d), want);
 }
 
 /* Runs the jump clock for ms of device time. */
@@ -537,12 +538,12 @@ START_TEST(idle_retransmission_tries_again_after_a_failed_run)
 	dev_network(f.d, true);
 	run_for(&f, 200000);
 	ck_assert_uint_ge(snapshots_of(&f, base, times[0]), 1); /* it tried */
-	ck_assert_int_eq(f.d->n_records, 3);
+	ck_assert_int_eq(dev_test_n_records(f.d), 3);
 	ts_default(&f.srv, 200, NULL);
 	base = ts_count(&f.srv);
 	run_for(&f, 200000); /* the next 3 idle minutes */
 	run_until(&f, ts_count(&f.srv));
-	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
 	for (int i = 0; i < 3; i++)
 		ck_assert_uint_eq(snapshots_of(&f, base, times[i]), 1);
 	fx_teardown(&f);
@@ -570,12 +571,12 @@ START_TEST(a_refused_record_is_set_aside_after_three_and_the_rest_flow)
 	run_until(&f, ts_count(&f.srv));
 	ck_assert_uint_eq(snapshots_of(&f, base, times[1]), 1);
 	ck_assert_uint_eq(snapshots_of(&f, base, times[2]), 1);
-	ck_assert_int_eq(f.d->n_records, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 1);
 	run_for(&f, 2 * 200000); /* two more runs: refused 3 times */
 	run_until(&f, ts_count(&f.srv));
 	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
-	ck_assert_int_eq(f.d->n_records, 0);
-	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
+	ck_assert_int_eq(dev_test_n_aside(f.d), 1);
 	ck_assert(saw(&f, "set aside (refused 3 times, last with status 500)"));
 	run_for(&f, 2 * 200000); /* and it is not sent again */
 	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 3);
@@ -611,7 +612,7 @@ START_TEST(a_record_invalid_on_reading_back_is_set_aside_and_not_sent)
 	run_until(&f, 2);
 	ck_assert_int_eq(store_rec_add(f.st, "cam000001", 5, junk, strlen(junk),
 				       2000, NULL, NULL), 0);
-	f.d->n_records++; /* written behind the device's back */
+	dev_test_add_records(f.d, 1); /* written behind the device's back */
 	records_offline(&f, 1, times, 2);
 	size_t base = ts_count(&f.srv);
 	dev_network(f.d, true);
@@ -620,8 +621,8 @@ START_TEST(a_record_invalid_on_reading_back_is_set_aside_and_not_sent)
 	for (size_t i = base; i < ts_count(&f.srv); i++)
 		ck_assert_msg(strcmp(f.srv.req[i].body, junk), "the junk was sent");
 	ck_assert_uint_eq(snapshots_of(&f, base, times[0]), 1);
-	ck_assert_int_eq(f.d->n_records, 0);
-	ck_assert_int_eq(f.d->n_aside, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
+	ck_assert_int_eq(dev_test_n_aside(f.d), 1);
 	ck_assert(saw(&f, "invalid on reading back"));
 	fx_teardown(&f);
 }
@@ -642,11 +643,11 @@ START_TEST(a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once)
 	f.srv.dflt.delay_ms = 1500;
 	pthread_mutex_unlock(&f.srv.mu);
 	size_t base = ts_count(&f.srv);
-	int64_t t = dev__now_s(f.d);
+	int64_t t = dev_test_now_s(f.d);
 	face(&f, 36.5, 1);
 	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
 	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(f.d->n_records, 1);
+	ck_assert_int_eq(dev_test_n_records(f.d), 1);
 	run_until(&f, base + 1);
 	run_for(&f, 2000);
 	run_until(&f, ts_count(&f.srv));
@@ -654,7 +655,7 @@ START_TEST(a_pass_is_stored_while_its_upload_is_in_flight_and_sent_once)
 	ck_assert_uint_eq(snapshots_of(&f, base, t), 1);
 	ck_assert_int_eq(store_rec_count(f.st, "cam000001", &n), 0);
 	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(f.d->n_records, 0);
+	ck_assert_int_eq(dev_test_n_records(f.d), 0);
 	fx_teardown(&f);
 }
 END_TEST
@@ -731,14 +732,14 @@ START_TEST(non_http_server_and_firmware_urls_are_refused_by_scheme)
 	fx f;
 	fx_setup(&f);
 	run_until(&f, 1);
-	char *before = strdup(f.d->url);
+	char *before = strdup(dev_test_url(f.d));
 	apply(&f, "{\"http_server_url\":\"gopher://127.0.0.1:70/1\"}");
-	ck_assert_str_eq(f.d->url, before);
+	ck_assert_str_eq(dev_test_url(f.d), before);
 	ck_assert(saw(&f, "reject: address change refused: http_server_url "
 		      "\"gopher://127.0.0.1:70/1\" is not an http:// or https://"));
 	apply(&f, "{\"http_server_url\":\"file:///etc/passwd\","
 		  "\"http_server_port\":8080}");
-	ck_assert_str_eq(f.d->url, before);
+	ck_assert_str_eq(dev_test_url(f.d), before);
 	ck_assert(saw(&f, "\"file:///etc/passwd\" is not an http://"));
 	ck_assert_int_eq(upgrade_error(&f, "V1.1", "file:///etc/passwd"), 1);
 	ck_assert(saw(&f, "upgrade: download_url refused: download_url "
@@ -903,7 +904,7 @@ START_TEST(server_address_change_takes_the_next_message)
 	snprintf(want, sizeof(want), ":%d/", other.port);
 	dev_free(f.d);
 	dev_make(&f);
-	ck_assert_ptr_nonnull(strstr(f.d->url, want));
+	ck_assert_ptr_nonnull(strstr(dev_test_url(f.d), want));
 	ts_stop(&other);
 	fx_teardown(&f);
 }
@@ -996,9 +997,9 @@ START_TEST(state_survives_sigkill_at_any_moment)
 		dev *d;
 		ck_assert_msg(dev_new(&env, &o, &d, err, sizeof(err)) == 0,
 			      "round %d: %s", round, err);
-		ck_assert_int_le(d->n_records, 50);
-		ck_assert_int_ge(d->cfg.relay.duration, 1);
-		ck_assert_uint_le(d->n_strat, 1);
+		ck_assert_int_le(dev_test_n_records(d), 50);
+		ck_assert_int_ge(dev_test_config(d)->relay.duration, 1);
+		ck_assert_uint_le(dev_test_n_strategies(d), 1);
 		dev_free(d);
 		loop_free(l);
 		store_close(s);

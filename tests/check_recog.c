@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static recog *rg;
 
@@ -253,6 +254,40 @@ START_TEST(missing_models_are_named_not_guessed)
 }
 END_TEST
 
+/* A weight file the core's parser refuses (a shard 4 bytes short of its
+ * tensor) comes out of the service as SIM_EMODEL, the code recog.h
+ * promises, not as the core's own RECOG_EMODEL; the message names the
+ * manifest and the tensor.  Needs no models. */
+START_TEST(a_damaged_weight_file_is_emodel_naming_it)
+{
+	char dir[] = "/tmp/camsim-recog-XXXXXX", path[256], err[600];
+	static const char man[] = "[{\"paths\": [\"bad.bin\"], \"weights\": "
+				  "[{\"name\": \"w\", \"shape\": [2], "
+				  "\"dtype\": \"float32\"}]}]";
+	mdl m;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bad-weights_manifest.json", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(man, f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/bad.bin", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("abcd", f); /* one float of the two */
+	fclose(f);
+	ck_assert_int_eq(recog_model_load(dir, "bad", &m, err, sizeof err), SIM_EMODEL);
+	ck_assert_msg(strstr(err, "bad-weights_manifest.json") &&
+			      strstr(err, "w: needs 8 bytes"),
+		      "not named: %s", err);
+	ck_assert_uint_eq(m.nt, 0);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/bad-weights_manifest.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* A CAMSIM_GEMM that names no kernel is refused by name, not ignored;
  * "blas" is taken.  Needs no models: the variable is read first. */
 START_TEST(bad_camsim_gemm_is_named)
@@ -356,7 +391,8 @@ int main(void)
 		a_frame_without_a_face_is_enoface, same_picture_costs_one_inference,
 		confidence_falls_with_distance_and_is_070_at_the_threshold,
 		library_scan_finds_the_nearest_of_ten_thousand,
-		missing_models_are_named_not_guessed, bad_camsim_gemm_is_named,
+		missing_models_are_named_not_guessed,
+		a_damaged_weight_file_is_emodel_naming_it, bad_camsim_gemm_is_named,
 		cli_detect_json_and_compare_verdict,
 		cli_names_a_hostile_picture_and_goes_on, NULL};
 	Suite *s = suite_create("recog");

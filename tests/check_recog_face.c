@@ -13,7 +13,7 @@
 #include "image.h"
 #include "recog.h"
 #include "recogtest.h"
-#include "sim_err.h"
+#include "core_err.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -322,19 +322,19 @@ START_TEST(bad_arguments_are_einval)
 	face_core nolm = {core.det, NULL, core.fn};
 	face_core nofn = {core.det, core.lm, NULL};
 
-	ck_assert_int_eq(face_detect_all(NULL, &arena, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&nodet, &arena, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&nolm, &arena, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&nofn, &arena, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, NULL, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, NULL, 4, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 0, 4, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 0, 12, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 11, &o, r, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, NULL, 2), SIM_EINVAL);
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, r, -1), SIM_EINVAL);
+	ck_assert_int_eq(face_detect_all(NULL, &arena, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&nodet, &arena, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&nolm, &arena, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&nofn, &arena, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, NULL, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, NULL, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 0, 4, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 0, 12, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 11, &o, r, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, NULL, 2), RECOG_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, r, -1), RECOG_EINVAL);
 	o.align = (fnet_align)7;
-	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, r, 2), SIM_EINVAL);
+	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, r, 2), RECOG_EINVAL);
 	/* nothing asked: nothing run, no output needed */
 	o = face_opts_default();
 	ck_assert_int_eq(face_detect_all(&core, &arena, px, 4, 4, 12, &o, NULL, 0), 0);
@@ -354,7 +354,7 @@ START_TEST(small_arena_is_enomem)
 			  fnet_arena_floats()));
 	nn_arena_init(&small, arena_buf, 1000);
 	ck_assert_int_eq(face_detect_all(&core, &small, px, 8, 8, 24, NULL, r, 2),
-			 SIM_ENOMEM);
+			 RECOG_ENOMEM);
 }
 END_TEST
 

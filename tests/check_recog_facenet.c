@@ -13,7 +13,7 @@
 #include "image.h"
 #include "recog.h"
 #include "recogtest.h"
-#include "sim_err.h"
+#include "core_err.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -559,8 +559,8 @@ START_TEST(wrong_shape_is_named_with_both_shapes)
 END_TEST
 
 /* fnet_arena_floats is enough (and the peak stays within it); a smaller
- * arena is SIM_ENOMEM, not a crash; degenerate landmarks (one spot, far
- * outside the picture, NaN) are SIM_EINVAL. */
+ * arena is RECOG_ENOMEM, not a crash; degenerate landmarks (one spot, far
+ * outside the picture, NaN) are RECOG_EINVAL. */
 START_TEST(arena_and_degenerate_faces)
 {
 	rig r;
@@ -589,7 +589,7 @@ START_TEST(arena_and_degenerate_faces)
 		nn_arena_init(&small, r.buf, cap);
 		ck_assert_int_eq(fnet_descriptor(r.f, &small, im.px, im.w, im.h,
 						 im.w * 3, g->pts, FNET_ALIGN_FACEAPI,
-						 desc, NULL), SIM_ENOMEM);
+						 desc, NULL), RECOG_ENOMEM);
 		if (cap == last)
 			break;
 	}
@@ -598,10 +598,10 @@ START_TEST(arena_and_degenerate_faces)
 		pts[i][0] = pts[i][1] = 100.0f;
 	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
 					 (const float(*)[2])pts, FNET_ALIGN_FACEAPI,
-					 desc, NULL), SIM_EINVAL);
+					 desc, NULL), RECOG_EINVAL);
 	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
 					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
-					 desc, NULL), SIM_EINVAL);
+					 desc, NULL), RECOG_EINVAL);
 	/* the face moved far outside the picture */
 	for (int i = 0; i < LMK_N; i++) {
 		pts[i][0] = g->pts[i][0] + 5000.0f;
@@ -609,14 +609,14 @@ START_TEST(arena_and_degenerate_faces)
 	}
 	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
 					 (const float(*)[2])pts, FNET_ALIGN_FACEAPI,
-					 desc, NULL), SIM_EINVAL);
+					 desc, NULL), RECOG_EINVAL);
 	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
 					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
-					 desc, NULL), SIM_EINVAL);
+					 desc, NULL), RECOG_EINVAL);
 	pts[0][0] = NAN;
 	ck_assert_int_eq(fnet_descriptor(r.f, &r.a, im.px, im.w, im.h, im.w * 3,
 					 (const float(*)[2])pts, FNET_ALIGN_SIMILARITY,
-					 desc, NULL), SIM_EINVAL);
+					 desc, NULL), RECOG_EINVAL);
 	img_free(&im);
 	rig_close(&r);
 }

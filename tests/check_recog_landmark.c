@@ -9,7 +9,7 @@
 #include "landmark.h"
 #include "recog.h"
 #include "recogtest.h"
-#include "sim_err.h"
+#include "core_err.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -257,7 +257,7 @@ START_TEST(box_outside_or_under_a_pixel_is_einval)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ck_assert_msg(lmk_detect(net, &arena, px, w, h, w * 3, &bad[i], pts,
-					 crop) == SIM_EINVAL, "box %zu", i);
+					 crop) == RECOG_EINVAL, "box %zu", i);
 		ck_assert_int_eq(crop[0], -7);
 	}
 	free(px);
@@ -302,20 +302,20 @@ START_TEST(bad_arguments_are_einval)
 	face_box b = {1, 1, 4, 4, 1};
 	nn_t in = nn_tensor(&arena, LMK_INPUT, LMK_INPUT, 3), bad = in;
 
-	ck_assert_int_eq(lmk_detect(NULL, &arena, px, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, NULL, px, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, NULL, 8, 8, 24, &b, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, NULL, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, &b, NULL, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, px, 0, 8, 24, &b, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 0, 24, &b, pts, NULL), SIM_EINVAL);
-	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 23, &b, pts, NULL), SIM_EINVAL);
+	ck_assert_int_eq(lmk_detect(NULL, &arena, px, 8, 8, 24, &b, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, NULL, px, 8, 8, 24, &b, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, NULL, 8, 8, 24, &b, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, NULL, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 24, &b, NULL, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 0, 8, 24, &b, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 0, 24, &b, pts, NULL), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_detect(net, &arena, px, 8, 8, 23, &b, pts, NULL), RECOG_EINVAL);
 	bad.w = 111;
-	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), SIM_EINVAL);
+	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), RECOG_EINVAL);
 	bad = in;
 	bad.c = 1;
-	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), SIM_EINVAL);
-	ck_assert_int_eq(lmk_forward(net, &arena, NULL, raw), SIM_EINVAL);
+	ck_assert_int_eq(lmk_forward(net, &arena, &bad, raw), RECOG_EINVAL);
+	ck_assert_int_eq(lmk_forward(net, &arena, NULL, raw), RECOG_EINVAL);
 	nn_arena_reset(&arena);
 }
 END_TEST
@@ -330,7 +330,7 @@ START_TEST(small_arena_is_enomem)
 
 	nn_arena_init(&small, arena_buf, lmk_arena_floats() / 2);
 	ck_assert_int_eq(lmk_detect(net, &small, px, w, h, w * 3, &b, pts, crop),
-			 SIM_ENOMEM);
+			 RECOG_ENOMEM);
 	if (valgrind()) {
 		free(px);
 		return; /* the other tests run with an arena of that size */

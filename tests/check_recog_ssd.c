@@ -13,7 +13,7 @@
 #include "image.h"
 #include "recog.h"
 #include "recogtest.h"
-#include "sim_err.h"
+#include "core_err.h"
 #include "ssd.h"
 #include "testutil.h"
 
@@ -464,9 +464,9 @@ START_TEST(decoding_and_nms_follow_face_api)
 	ck_assert_int_eq(ssd_decode(net, &enc[0][0], &lg[0][0], 640, 640, 0.5f,
 				    f, 8, scratch), 0);
 	ck_assert_int_eq(ssd_decode(net, &enc[0][0], &lg[0][0], 0, 640, 0.5f,
-				    f, 8, scratch), SIM_EINVAL);
+				    f, 8, scratch), RECOG_EINVAL);
 	ck_assert_int_eq(ssd_decode(net, &enc[0][0], &lg[0][0], 640, 640, 0.5f,
-				    f, 8, NULL), SIM_EINVAL);
+				    f, 8, NULL), RECOG_EINVAL);
 }
 END_TEST
 
@@ -518,13 +518,13 @@ START_TEST(bad_arguments_are_einval)
 	uint8_t px[3 * 4 * 4] = {0};
 	face_box f[2];
 
-	ck_assert_int_eq(ssd_detect(NULL, &arena, px, 4, 4, 12, 0.5f, f, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, NULL, 4, 4, 12, 0.5f, f, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, px, 0, 4, 12, 0.5f, f, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, -1, 12, 0.5f, f, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 11, 0.5f, f, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 12, 0.5f, NULL, 2), SIM_EINVAL);
-	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 12, 0.5f, f, -1), SIM_EINVAL);
+	ck_assert_int_eq(ssd_detect(NULL, &arena, px, 4, 4, 12, 0.5f, f, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, NULL, 4, 4, 12, 0.5f, f, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, px, 0, 4, 12, 0.5f, f, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, -1, 12, 0.5f, f, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 11, 0.5f, f, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 12, 0.5f, NULL, 2), RECOG_EINVAL);
+	ck_assert_int_eq(ssd_detect(net, &arena, px, 4, 4, 12, 0.5f, f, -1), RECOG_EINVAL);
 }
 END_TEST
 
@@ -536,7 +536,7 @@ START_TEST(small_arena_is_enomem)
 
 	nn_arena_init(&small, arena_buf, ssd_arena_floats() - 1);
 	ck_assert_int_eq(ssd_detect(net, &small, px, 8, 8, 24, 0.5f, f, 2),
-			 SIM_ENOMEM);
+			 RECOG_ENOMEM);
 	if (getenv("VALGRIND"))
 		return;
 	nn_arena_init(&small, arena_buf, ssd_arena_floats());

@@ -8,6 +8,7 @@
 #include "validate.h"
 #include "version.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,19 +30,36 @@ static const char usage[] =
 	"\n"
 	"camsim <command> --help describes a command.\n";
 
+/* The subcommands; recog marks those that run face recognition, the only
+ * ones for which OpenBLAS's kernels are worth a re-executed process
+ * (recog_blas_pick_kernels): validate, mock and version start once. */
+static const struct cmd {
+	const char *name;
+	int (*main)(int argc, char **argv, FILE *out, FILE *err);
+	bool recog;
+} cmds[] = {
+	{"validate", validate_main, false},
+	{"run", run_main, true},
+	{"device", device_main, true},
+	{"mock", mock_main, false},
+	{"recog", recog_main, true},
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
 /* Runs subcommand argv[0] with its arguments. */
 static int dispatch(int argc, char **argv)
 {
-	if (!strcmp(argv[0], "validate"))
-		return validate_main(argc, argv, stdout, stderr);
-	if (!strcmp(argv[0], "run"))
-		return run_main(argc, argv, stdout, stderr);
-	if (!strcmp(argv[0], "device"))
-		return device_main(argc, argv, stdout, stderr);
-	if (!strcmp(argv[0], "mock"))
-		return mock_main(argc, argv, stdout, stderr);
-	if (!strcmp(argv[0], "recog"))
-		return recog_main(argc, argv, stdout, stderr);
+	const struct cmd *c = find_cmd(argv[0]);
+
+	if (c)
+		return c->main(argc, argv, stdout, stderr);
 	if (!strcmp(argv[0], "version") || !strcmp(argv[0], "--version")) {
 		printf("camsim %s\n", camsim_version());
 		return 0;
@@ -57,7 +75,9 @@ int main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	recog_blas_pick_kernels(argv);
+	const struct cmd *c = find_cmd(argv[1]);
+	if (c && c->recog)
+		recog_blas_pick_kernels(argv);
 	if (!strcmp(argv[1], "help")) { /* camsim help run = camsim run --help */
 		char help[] = "--help";
 		char *a[] = {argv[2], help, NULL};

@@ -4,7 +4,7 @@
  * arithmetic is the nets', the nets and the arena the caller's.  No I/O,
  * no heap. */
 #include "face.h"
-#include "sim_err.h"
+#include "core_err.h"
 
 #include <string.h>
 #include <time.h>
@@ -44,7 +44,7 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 	    stride < 3 * w || max < 0 || (max > 0 && !out) ||
 	    (o->want_desc && !c->fn) ||
 	    (o->align != FNET_ALIGN_SIMILARITY && o->align != FNET_ALIGN_FACEAPI))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	int limit = max < FACE_MAX ? max : FACE_MAX;
 	if (o->max_faces > 0 && o->max_faces < limit)
 		limit = o->max_faces;
@@ -69,7 +69,7 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 		t1 = nn_clock_ms(CLOCK_MONOTONIC);
 		if (t)
 			t->landmarks_ms += t1 - t0;
-		if (rc == SIM_EINVAL)
+		if (rc == RECOG_EINVAL)
 			continue; /* empty detCrop: face-api drops the face */
 		if (rc < 0)
 			return rc;
@@ -84,7 +84,7 @@ int face_detect_all_timed(const face_core *c, nn_arena *a,
 				t->descriptors_ms += nn_clock_ms(CLOCK_MONOTONIC) - t1;
 			/* the arguments were checked: EINVAL is an empty
 			 * alignment square */
-			if (rc < 0 && rc != SIM_EINVAL)
+			if (rc < 0 && rc != RECOG_EINVAL)
 				return rc;
 			r->has_desc = rc == 0;
 			if (!r->has_desc)

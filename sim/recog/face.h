@@ -61,9 +61,9 @@ size_t face_arena_floats(void);
  * out, as face-api's extractFaceTensors drops it; a face whose alignment
  * square is empty is kept with has_desc 0 (face-api would fail on it).  t
  * (may be NULL) receives the time of each stage.  Returns the number of
- * faces written, SIM_EINVAL (NULL core or net, no picture, a side < 1,
+ * faces written, RECOG_EINVAL (NULL core or net, no picture, a side < 1,
  * stride < 3 * w, want_desc without fn, out NULL with max > 0) or
- * SIM_ENOMEM (arena smaller than face_arena_floats()). */
+ * RECOG_ENOMEM (arena smaller than face_arena_floats()). */
 int face_detect_all(const face_core *c, nn_arena *a, const uint8_t *rgb,
 		    int w, int h, int stride, const face_opts *o,
 		    face_res *out, int max);

@@ -6,7 +6,7 @@
  * nothing per inference. */
 #include "facenet.h"
 #include "base.h"
-#include "sim_err.h"
+#include "core_err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -81,16 +81,16 @@ static int bind_conv(fnet_conv *c, const mdl *m, const char *prefix, int k,
 	c->cout = cout;
 	snprintf(name, sizeof name, "%s/conv/filters", prefix);
 	if (!(c->filt = mdl_get(m, name, 4, fs, err, errlen)))
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	snprintf(name, sizeof name, "%s/conv/bias", prefix);
 	if (!(c->bias = mdl_get(m, name, 1, vs, err, errlen)))
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	snprintf(name, sizeof name, "%s/scale/weights", prefix);
 	if (!(c->scale = mdl_get(m, name, 1, vs, err, errlen)))
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	snprintf(name, sizeof name, "%s/scale/biases", prefix);
 	if (!(c->shift = mdl_get(m, name, 1, vs, err, errlen)))
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	return 0;
 }
 
@@ -125,7 +125,7 @@ fnet *fnet_new(const mdl *m, char *err, size_t errlen)
 			goto out;
 	}
 	if (!(f->fc = mdl_get(m, "fc", 2, fcs, err, errlen)))
-		rc = SIM_EMODEL;
+		rc = RECOG_EMODEL;
 out:
 	if (rc < 0) {
 		fnet_free(f);
@@ -348,11 +348,11 @@ static int run_block(nn_arena *a, const fnet_block *b, nn_t *x)
 	nn_t t = conv_layer(a, &b->c1, x, b->down ? 2 : 1,
 			    b->down ? NN_VALID : NN_SAME, NULL, 1);
 	if (!t.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	nn_t u = conv_layer(a, &b->c2, &t, 1, NN_SAME, b->down ? NULL : x,
 			    !b->down);
 	if (!u.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	if (!b->down) {
 		*x = u;
 		return 0;
@@ -360,10 +360,10 @@ static int run_block(nn_arena *a, const fnet_block *b, nn_t *x)
 	int ph = nn_out_size(x->h, 2, 2, NN_VALID);
 	int pw = nn_out_size(x->w, 2, 2, NN_VALID);
 	if (u.h > ph || u.w > pw || x->c > u.c)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	nn_t o = nn_tensor(a, ph, pw, u.c);
 	if (!o.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	for (int y = 0; y < ph; y++)
 		for (int xx = 0; xx < pw; xx++) {
 			float *d = o.d + ((size_t)y * pw + xx) * o.c;
@@ -421,13 +421,13 @@ int fnet_forward(const fnet *f, nn_arena *a, const nn_t *in,
 
 	if (!f || !a || !in || !in->d || in->h != FNET_INPUT ||
 	    in->w != FNET_INPUT || in->c != 3)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	nn_t x = conv_layer(a, &f->stem, in, 2, NN_VALID, NULL, 1);
 	if (!x.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	x = maxpool3s2(a, &x);
 	if (!x.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	for (size_t i = 0; i < FNET_NBLOCKS; i++) {
 		rc = run_block(a, &f->blk[i], &x);
 		if (rc < 0)
@@ -538,7 +538,7 @@ static int chip_faceapi(const uint8_t *rgb, int w, int h, int stride,
 			int crop[4])
 {
 	if (!isfinite(g->size) || !isfinite(g->ref[0]) || !isfinite(g->ref[1]))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	double size = floor(g->size);
 	double x = floor(fmax(0.0, g->ref[0] - FNET_REL_X * size));
 	double y = floor(fmax(0.0, g->ref[1] - FNET_REL_Y * size));
@@ -546,7 +546,7 @@ static int chip_faceapi(const uint8_t *rgb, int w, int h, int stride,
 	double rh = det ? fmin(size, det[3] + y) : size;
 	double cw = fmin(rw, (double)w - x), ch = fmin(rh, (double)h - y);
 	if (!(cw >= 1.0 && ch >= 1.0))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	int cx = (int)x, cy = (int)y, iw = (int)cw, ih = (int)ch;
 	int side = iw > ih ? iw : ih, diff = abs(ih - iw);
 	int before = diff - (diff + 1) / 2; /* Math.round(diff / 2) goes after */
@@ -588,7 +588,7 @@ static int chip_similarity(const uint8_t *rgb, int w, int h, int stride,
 
 	if (!isfinite(s) || !isfinite(ang) || !(s > 0.0) ||
 	    !isfinite(g->ref[0]) || !isfinite(g->ref[1]))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	ox = g->ref[0] - FNET_REL_X * g->size * cs + FNET_REL_Y * g->size * sn;
 	oy = g->ref[1] - FNET_REL_X * g->size * sn - FNET_REL_Y * g->size * cs;
 	for (int k = 0; k < 4; k++) {
@@ -601,13 +601,13 @@ static int chip_similarity(const uint8_t *rgb, int w, int h, int stride,
 	}
 	/* the samples lie within these corners: keep them int-sized */
 	if (fmax(fabs(x0), fabs(x1)) > 1e9 || fmax(fabs(y0), fabs(y1)) > 1e9)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	x0 = fmax(0.0, floor(x0));
 	y0 = fmax(0.0, floor(y0));
 	x1 = fmin((double)w, ceil(x1));
 	y1 = fmin((double)h, ceil(y1));
 	if (!(x1 > x0 && y1 > y0))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	if (crop) {
 		crop[0] = (int)x0;
 		crop[1] = (int)y0;
@@ -656,13 +656,13 @@ int fnet_chip(const uint8_t *rgb, int w, int h, int stride,
 
 	if (!rgb || w < 1 || h < 1 || stride < 3 * w || !pts || !in ||
 	    !in->d || in->h != FNET_INPUT || in->w != FNET_INPUT || in->c != 3)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	geometry(pts, &g);
 	if (align == FNET_ALIGN_FACEAPI)
 		return chip_faceapi(rgb, w, h, stride, &g, det_crop, in, crop);
 	if (align == FNET_ALIGN_SIMILARITY)
 		return chip_similarity(rgb, w, h, stride, &g, in, crop);
-	return SIM_EINVAL;
+	return RECOG_EINVAL;
 }
 
 int fnet_descriptor_det(const fnet *f, nn_arena *a, const uint8_t *rgb,
@@ -673,11 +673,11 @@ int fnet_descriptor_det(const fnet *f, nn_arena *a, const uint8_t *rgb,
 	int rc;
 
 	if (!f || !a || !desc)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	nn_arena_reset(a);
 	nn_t in = nn_tensor(a, FNET_INPUT, FNET_INPUT, 3);
 	if (!in.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	rc = fnet_chip(rgb, w, h, stride, pts, det_crop, align, &in, crop);
 	if (rc < 0)
 		return rc;

@@ -31,8 +31,8 @@ size_t fnet_arena_floats(void);
  * image.  crop (may be NULL) receives, for FNET_ALIGN_FACEAPI, face-api's
  * integer alignedCrop x, y, w, h; for the similarity alignment the
  * axis-aligned bounds of the rotated chip (integers, clipped to the
- * image).  Returns 0, SIM_EINVAL when the alignment square is empty (or
- * off the picture, or the points are not finite), SIM_ENOMEM when the
+ * image).  Returns 0, RECOG_EINVAL when the alignment square is empty (or
+ * off the picture, or the points are not finite), RECOG_ENOMEM when the
  * arena is too small.  The arena is reset on entry.  For a face at the
  * left or top edge face-api also needs the landmark crop:
  * fnet_descriptor_det. */
@@ -52,14 +52,14 @@ int fnet_descriptor_det(const fnet *f, nn_arena *a, const uint8_t *rgb,
 			float desc[FNET_DIM], int crop[4]);
 
 /* The chip alone: the normalised net input of the face into in (caller's
- * 150x150x3 tensor), crop and det_crop as above.  0 or SIM_EINVAL. */
+ * 150x150x3 tensor), crop and det_crop as above.  0 or RECOG_EINVAL. */
 int fnet_chip(const uint8_t *rgb, int w, int h, int stride,
 	      const float pts[LMK_N][2], const int det_crop[4],
 	      fnet_align align, nn_t *in, int crop[4]);
 
 /* The net alone on a 150x150x3 normalised input.  The arena is not reset
  * (in may live in it); the pass allocates above what is in use.  Returns
- * 0, SIM_EINVAL (not a 150x150x3 input), SIM_ENOMEM. */
+ * 0, RECOG_EINVAL (not a 150x150x3 input), RECOG_ENOMEM. */
 int fnet_forward(const fnet *f, nn_arena *a, const nn_t *in,
 		 float desc[FNET_DIM]);
 

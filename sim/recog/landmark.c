@@ -14,7 +14,7 @@
  * 112 -> 56 -> 28 -> 14 -> 7 pixels, 32 -> 64 -> 128 -> 256 channels, then
  * avgpool 7x7 'valid' (the mean of the 49 pixels) and fc 256 -> 136. */
 #include "landmark.h"
-#include "sim_err.h"
+#include "core_err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -211,7 +211,7 @@ static int sep_conv(nn_arena *a, const nn_t *in, const lmk_conv *c,
 	int M = s->h * s->w;
 	float *d = nn_alloc(a, (size_t)M * c->cin);
 	if (!d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	dw3x3(in->d, in->h, in->w, c->cin, c->dw, stride, d, s->h, s->w);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, c->cout,
 		    c->cin, 1.0f, d, c->cin, c->pw, c->cout, beta, s->d, c->cout);
@@ -281,12 +281,12 @@ static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 		 * arena's top */
 		s = nn_conv2d(a, x, cv[0].pw, 3, 3, cv[0].cout, NULL, 2, NN_SAME);
 		if (!s.d)
-			return SIM_ENOMEM;
+			return RECOG_ENOMEM;
 	} else {
 		s = nn_tensor(a, nn_out_size(x->h, 3, 2, NN_SAME),
 			      nn_out_size(x->w, 3, 2, NN_SAME), cv[0].cout);
 		if (!s.d)
-			return SIM_ENOMEM;
+			return RECOG_ENOMEM;
 		rc = sep_conv(a, x, &cv[0], 2, &s, 0.0f);
 		if (rc < 0)
 			return rc;
@@ -294,7 +294,7 @@ static int dense_block(const lmk *l, nn_arena *a, const nn_t *x, int b,
 	size_t mark = a->used, n = (size_t)s.h * s.w;
 	t = nn_tensor(a, s.h, s.w, s.c);
 	if (!t.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	/* out1 = relu(conv0 + b0) into t (conv1's input) and s */
 	first_pass(s.d, t.d, n, s.c, cv[0].bias, cv[1].bias);
 	for (int k = 1; k < 4; k++) {
@@ -321,7 +321,7 @@ int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 
 	if (!l || !a || !in || !in->d || in->h != LMK_INPUT ||
 	    in->w != LMK_INPUT || in->c != 3)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	x = *in;
 	mark = a->used;
 	for (int b = 0; b < LMK_BLOCKS; b++) {
@@ -338,7 +338,7 @@ int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 	/* avgPool 7x7 stride 2 'valid' on 7x7: the mean of all 49 pixels */
 	y = nn_avgpool(a, &x, 7, 2, NN_VALID);
 	if (!y.d) {
-		rc = SIM_ENOMEM;
+		rc = RECOG_ENOMEM;
 		goto out;
 	}
 	memcpy(pooled, y.d, sizeof pooled);
@@ -364,7 +364,7 @@ int lmk_crop(int w, int h, const face_box *box, int crop[4])
 	double x = box->x, y = box->y, bw = box->w, bh = box->h;
 	if (!isfinite(x) || !isfinite(y) || !isfinite(bw) || !isfinite(bh) ||
 	    w <= 0 || h <= 0)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	double cx = x > 0.0 ? x : 0.0, cy = y > 0.0 ? y : 0.0;
 	double cw = x + bw - cx, ch = y + bh - cy;
 	if (cw > w - cx)
@@ -373,7 +373,7 @@ int lmk_crop(int w, int h, const face_box *box, int crop[4])
 		ch = h - cy;
 	/* extractFaceTensors drops a crop with a floored side of 0 */
 	if (cw < 1.0 || ch < 1.0)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	crop[0] = (int)floor(cx);
 	crop[1] = (int)floor(cy);
 	crop[2] = (int)floor(cw);
@@ -389,7 +389,7 @@ int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 	float raw[LMK_OUT];
 
 	if (!l || !a || !rgb || !box || !pts || w < 1 || h < 1 || stride < 3 * w)
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	nn_arena_reset(a);
 	rc = lmk_crop(w, h, box, c);
 	if (rc < 0)
@@ -402,7 +402,7 @@ int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 	int px = cw < ch ? before : 0, py = ch < cw ? before : 0;
 	nn_t in = nn_tensor(a, LMK_INPUT, LMK_INPUT, 3);
 	if (!in.d)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	nn_resize_rgb8(rgb, stride, c[0], c[1], cw, ch, px, py, side, side,
 		       &in, lmk_mean, 255.0f);
 	rc = lmk_forward(l, a, &in, raw);

@@ -23,8 +23,8 @@ size_t lmk_arena_floats(void);
 
 /* The 68 points of the face in box, in image pixels, into pts; crop (may
  * be NULL) receives face-api's integer detCrop x, y, w, h.  Returns 0,
- * SIM_EINVAL when the clipped box is empty (see lmk_crop) or an argument
- * is wrong (NULL, a side < 1, stride < 3 * w), SIM_ENOMEM when the arena
+ * RECOG_EINVAL when the clipped box is empty (see lmk_crop) or an argument
+ * is wrong (NULL, a side < 1, stride < 3 * w), RECOG_ENOMEM when the arena
  * is too small.  The arena is reset on entry. */
 int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, const face_box *box, float pts[LMK_N][2],
@@ -33,7 +33,7 @@ int lmk_detect(const lmk *l, nn_arena *a, const uint8_t *rgb, int w, int h,
 /* The net alone on a 112x112x3 input already normalised; raw (may be
  * NULL) receives the 136 outputs.  The arena is not reset (in may live in
  * it): the pass allocates above what is in use and gives it back.
- * Returns 0, SIM_EINVAL (not a 112x112x3 input), SIM_ENOMEM.  For tests
+ * Returns 0, RECOG_EINVAL (not a 112x112x3 input), RECOG_ENOMEM.  For tests
  * and the layer comparison. */
 int lmk_forward(const lmk *l, nn_arena *a, const nn_t *in, float raw[136]);
 
@@ -46,7 +46,7 @@ int lmk_forward_stages(const lmk *l, nn_arena *a, const nn_t *in,
 
 /* face-api's detCrop of box in a w x h image (Box.clipAtImageBorders:
  * x, y clipped to 0, width and height to the image, then each of the four
- * floored) into crop x, y, w, h.  0, or SIM_EINVAL when a floored side is
+ * floored) into crop x, y, w, h.  0, or RECOG_EINVAL when a floored side is
  * 0 (the box lies outside the image or is under a pixel) or a member of
  * box is not finite. */
 int lmk_crop(int w, int h, const face_box *box, int crop[4]);

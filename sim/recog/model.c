@@ -1,7 +1,7 @@
 /* model.c -- TF.js weight manifests and shards to float32 tensors.  Owns
  * the model memory; touches no file and no network (recog.c reads them). */
 #include "model.h"
-#include "sim_err.h"
+#include "core_err.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -90,7 +90,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 
 	root = cJSON_ParseWithLength(manifest, mlen);
 	if (!cJSON_IsArray(root)) {
-		rc = fail(err, errlen, SIM_EMODEL,
+		rc = fail(err, errlen, RECOG_EMODEL,
 			  "weights manifest: not a JSON array of weight groups");
 		goto out;
 	}
@@ -100,7 +100,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 	{
 		const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "weights");
 		if (!cJSON_IsArray(ws)) {
-			rc = fail(err, errlen, SIM_EMODEL,
+			rc = fail(err, errlen, RECOG_EMODEL,
 				  "weights manifest: a group has no \"weights\" array");
 			goto out;
 		}
@@ -108,7 +108,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 	}
 	m->t = calloc(cap ? cap : 1, sizeof(*m->t));
 	if (!m->t) {
-		rc = SIM_ENOMEM;
+		rc = RECOG_ENOMEM;
 		goto out;
 	}
 	cJSON_ArrayForEach(g, root)
@@ -119,18 +119,18 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(w, "name");
 			const cJSON *sh = cJSON_GetObjectItemCaseSensitive(w, "shape");
 			if (!cJSON_IsString(nm)) {
-				rc = fail(err, errlen, SIM_EMODEL,
+				rc = fail(err, errlen, RECOG_EMODEL,
 					  "weights manifest: weights[%zu]: name missing", m->nt);
 				goto out;
 			}
 			if (!(t->name = strdup(nm->valuestring))) {
-				rc = SIM_ENOMEM;
+				rc = RECOG_ENOMEM;
 				goto out;
 			}
 			m->nt++;
 			int rank = cJSON_GetArraySize(sh);
 			if (!cJSON_IsArray(sh) || rank > 4) {
-				rc = fail(err, errlen, SIM_EMODEL,
+				rc = fail(err, errlen, RECOG_EMODEL,
 					  "weights manifest: %s: shape must be an array of at most 4 sizes",
 					  t->name);
 				goto out;
@@ -141,7 +141,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 				const cJSON *d = cJSON_GetArrayItem(sh, i);
 				if (!cJSON_IsNumber(d) || d->valuedouble < 1 ||
 				    d->valuedouble > 1e7 || d->valuedouble != floor(d->valuedouble)) {
-					rc = fail(err, errlen, SIM_EMODEL,
+					rc = fail(err, errlen, RECOG_EMODEL,
 						  "weights manifest: %s: shape[%d] is not a size 1..10000000",
 						  t->name, i);
 					goto out;
@@ -149,7 +149,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 				t->shape[i] = (int)d->valuedouble;
 				t->n *= (size_t)t->shape[i];
 				if (t->n > 100u * 1000u * 1000u) {
-					rc = fail(err, errlen, SIM_EMODEL,
+					rc = fail(err, errlen, RECOG_EMODEL,
 						  "weights manifest: %s: over 100 million elements",
 						  t->name);
 					goto out;
@@ -160,7 +160,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 	}
 	m->data = malloc((nfl ? nfl : 1) * sizeof(float));
 	if (!m->data) {
-		rc = SIM_ENOMEM;
+		rc = RECOG_ENOMEM;
 		goto out;
 	}
 	m->nfloats = nfl;
@@ -175,13 +175,13 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 			double scale = 0, min = 0;
 			int to_int;
 			if (entry_kind(w, &k, &scale, &min, &to_int, why, sizeof why) < 0) {
-				rc = fail(err, errlen, SIM_EMODEL, "weights manifest: %s: %s",
+				rc = fail(err, errlen, RECOG_EMODEL, "weights manifest: %s: %s",
 					  t->name, why);
 				goto out;
 			}
 			size_t bpe = k == K_U8Q ? 1 : k == K_U16Q ? 2 : 4;
 			if (binlen - pos < t->n * bpe || pos > binlen) {
-				rc = fail(err, errlen, SIM_EMODEL,
+				rc = fail(err, errlen, RECOG_EMODEL,
 					  "weights: %s: needs %zu bytes at offset %zu, the shards hold %zu in all",
 					  t->name, t->n * bpe, pos, binlen);
 				goto out;
@@ -221,7 +221,7 @@ int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 		}
 	}
 	if (pos != binlen) {
-		rc = fail(err, errlen, SIM_EMODEL,
+		rc = fail(err, errlen, RECOG_EMODEL,
 			  "weights: the manifest describes %zu bytes, the shards hold %zu",
 			  pos, binlen);
 		goto out;
@@ -256,7 +256,7 @@ const float *mdl_get(const mdl *m, const char *name, int rank,
 {
 	const mdl_tensor *t = mdl_find(m, name);
 	if (!t) {
-		fail(err, errlen, SIM_EMODEL, "weights: tensor %s missing", name);
+		fail(err, errlen, RECOG_EMODEL, "weights: tensor %s missing", name);
 		return NULL;
 	}
 	int ok = t->rank == rank;
@@ -266,7 +266,7 @@ const float *mdl_get(const mdl *m, const char *name, int rank,
 		char want[64], got[64];
 		shape_str(want, sizeof want, rank, shape);
 		shape_str(got, sizeof got, t->rank, t->shape);
-		fail(err, errlen, SIM_EMODEL, "weights: %s has shape %s, %s expected",
+		fail(err, errlen, RECOG_EMODEL, "weights: %s has shape %s, %s expected",
 		     name, got, want);
 		return NULL;
 	}

@@ -26,9 +26,9 @@ typedef struct mdl {
  * group, concatenated in manifest order, binlen bytes) into m, which the
  * caller frees with mdl_free.  Quantised uint8/uint16 weights become
  * float32(q * scale + min) computed in double; int32 ones are rounded as
- * TF.js does; raw float32 and int32 are copied.  Returns 0, SIM_EMODEL
+ * TF.js does; raw float32 and int32 are copied.  Returns 0, RECOG_EMODEL
  * (err names the tensor and what is wrong: unknown dtype, shape, the bin
- * being too short or too long) or SIM_ENOMEM.  On failure m is empty. */
+ * being too short or too long) or RECOG_ENOMEM.  On failure m is empty. */
 int mdl_load(mdl *m, const char *manifest, size_t mlen, const void *bin,
 	     size_t binlen, char *err, size_t errlen);
 void mdl_free(mdl *m);

@@ -27,7 +27,7 @@
  * a layer's input and output. */
 #include "ssd.h"
 #include "gemm.h"
-#include "sim_err.h"
+#include "core_err.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -154,17 +154,17 @@ static int bind_conv(ssd *s, const mdl *m, ssd_conv *c, const char *prefix,
 		w = mdl_get(m, name, 4, shape, err, errlen);
 	}
 	if (!w)
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	p = ssd_room(s, gemm_pack_floats(K, cout, GEMM_AUTO));
 	if (!p) {
 		if (err && errlen)
 			snprintf(err, errlen, "ssd: out of memory for %s", name);
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 	}
 	gemm_pack(&c->w, p, w, K, cout, GEMM_AUTO);
 	snprintf(name, sizeof name, "%s/%s", prefix, bname);
 	c->b = bind(s, m, name, 1, cout, 0, 0, 0, err, errlen);
-	return c->b ? 0 : SIM_EMODEL;
+	return c->b ? 0 : RECOG_EMODEL;
 }
 
 static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
@@ -177,7 +177,7 @@ static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/depthwise_weights", idx);
 	d->w = bind(s, m, name, 4, 3, 3, c, 1, err, errlen);
 	if (!d->w)
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	const char *const bn[3] = {"gamma", "beta", "moving_mean"};
 	const float **to[3] = {&d->gamma, &d->beta, &d->mean};
 	for (int k = 0; k < 3; k++) {
@@ -185,7 +185,7 @@ static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
 			 "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/%s", idx, bn[k]);
 		*to[k] = bind(s, m, name, 1, c, 0, 0, 0, err, errlen);
 		if (!*to[k])
-			return SIM_EMODEL;
+			return RECOG_EMODEL;
 	}
 	snprintf(name, sizeof name, "MobilenetV1/Conv2d_%d_depthwise/BatchNorm/moving_variance", idx);
 	{
@@ -193,7 +193,7 @@ static int bind_dw(ssd *s, const mdl *m, ssd_dw *d, int idx, float *nf,
 		var = mdl_get(m, name, 1, shape, err, errlen); /* folded into nf */
 	}
 	if (!var)
-		return SIM_EMODEL;
+		return RECOG_EMODEL;
 	/* TF.js FusedBatchNorm: sqrt(variance + epsilon) in float */
 	for (int i = 0; i < c; i++)
 		nf[i] = sqrtf(var[i] + SSD_BN_EPS);
@@ -613,7 +613,7 @@ int ssd_decode(const ssd *s, float *box, const float *cls, int w, int h,
 
 	if (!s || !box || !cls || !scratch || w < 1 || h < 1 || max < 0 ||
 	    (max > 0 && !out))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	if (max > SSD_ANCHORS)
 		max = SSD_ANCHORS;
 
@@ -854,7 +854,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 			ms[k] = 0.0;
 	if (!s || !rgb || w < 1 || h < 1 || stride < 3 * w || max < 0 ||
 	    (max > 0 && !out))
-		return SIM_EINVAL;
+		return RECOG_EINVAL;
 	layout(&lay);
 	r0 = nn_alloc(a, SSD_R0);
 	r1 = nn_alloc(a, lay.r1);
@@ -863,7 +863,7 @@ int ssd_detect_stages(const ssd *s, nn_arena *a, const uint8_t *rgb, int w,
 	cls = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
 	cand = nn_alloc(a, (size_t)SSD_ANCHORS * 3);
 	if (!cand)
-		return SIM_ENOMEM;
+		return RECOG_ENOMEM;
 
 	/* the input .. conv_4, streamed (timed stage by stage inside) */
 	chain_run(s, &lay, rgb, w, h, stride, r1, band, ms, r0);

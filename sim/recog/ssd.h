@@ -42,8 +42,8 @@ size_t ssd_arena_floats(void);
  * maxResults, default 100).  As in face-api, a box is clipped to the
  * padded square, not to the image: a face that the bottom or right border
  * cuts may get one reaching past the image.  Returns the
- * number written (0..max), SIM_ENOMEM when the arena is too small, or
- * SIM_EINVAL (s or rgb NULL, w or h under 1, stride under 3 * w, max
+ * number written (0..max), RECOG_ENOMEM when the arena is too small, or
+ * RECOG_EINVAL (s or rgb NULL, w or h under 1, stride under 3 * w, max
  * negative, out NULL with max > 0).  The arena is reset on entry. */
 int ssd_detect(const ssd *s, nn_arena *a, const uint8_t *rgb, int w, int h,
 	       int stride, float min_score, face_box *out, int max);
@@ -67,7 +67,7 @@ void ssd_input(const uint8_t *rgb, int w, int h, int stride, float *in);
  * face-api's locateFaces and FaceDetection do (in double).  A box face-api
  * would refuse (a negative side: wholly outside the square) or whose
  * scaling is not finite is dropped.  Returns the number written, or
- * SIM_EINVAL.  For ssd_detect and the tests. */
+ * RECOG_EINVAL.  For ssd_detect and the tests. */
 int ssd_decode(const ssd *s, float *enc, const float *logits, int w, int h,
 	       float min_score, face_box *out, int max, float *scratch);
 

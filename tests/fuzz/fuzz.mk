@@ -17,7 +17,10 @@ FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ
 FUZZ_WARN     := $(filter-out -Werror,$(WARN))
 FUZZ_LIB_OBJ  := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-FUZZ_HDRS     := $(wildcard base/*.h proto/*.h sim/*.h sim/recog/*.h conformance/*.h)
+# The clang tree has its own flags stamp (the Makefile's FLAGS_STAMP idea).
+FUZZ_STAMP    := $(FUZZ_BUILD)/flags.stamp
+FUZZ_FLAGS_LINE := $(FUZZ_CC) | $(CPPFLAGS) | $(FUZZ_WARN) | $(WARN) | $(FUZZ_CFLAGS) | \
+		   $(DEPFLAGS) | $(INC_BASE) | $(INC_PROTO) | $(INC_RECOG) | $(INC_SIM) | $(INC_CONF) | $(INC_ALL)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-tools
 
@@ -36,9 +39,24 @@ fuzz-tools:
 	         "(libFuzzer missing); 'make deps' installs libclang-rt-dev" >&2; \
 	    exit 1; }
 
-$(FUZZ_BUILD)/%.o: %.c $(FUZZ_HDRS) | fuzz-tools
+# Brought up to date as the Makefile's FLAGS_STAMP is, but only when a
+# fuzz target is asked for (the gcc build does not make $(FUZZ_BUILD)).
+ifneq ($(filter fuzz fuzz-smoke fuzz-build $(FUZZ_BUILD)/%,$(MAKECMDGOALS)),)
+FUZZ_STAMP_OLD := $(file <$(FUZZ_STAMP))
+ifneq ($(FUZZ_STAMP_OLD),$(FUZZ_FLAGS_LINE))
+ifeq ($(DRY_RUN),)
+$(shell mkdir -p $(FUZZ_BUILD))
+$(file >$(FUZZ_STAMP),$(FUZZ_FLAGS_LINE))
+else
+$(FUZZ_STAMP): FORCE
+endif
+endif
+endif
+$(FUZZ_STAMP): ;
+
+$(FUZZ_BUILD)/%.o: %.c $(FUZZ_STAMP) | fuzz-tools
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(CPPFLAGS) $(call layer_inc,$<) $(FUZZ_WARN) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/conformance/version.o: $(BUILD)/build_version.h
 
@@ -46,9 +64,9 @@ $(FUZZ_BUILD)/libcamsim.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_HDRS) | fuzz-tools
+$(FUZZ_BUILD)/tests/fuzz/%.o: tests/fuzz/%.c $(FUZZ_STAMP) | fuzz-tools
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(CPPFLAGS) $(INC_ALL) $(WARN) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libcamsim.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(LDLIBS) -o $@
@@ -71,12 +89,13 @@ fuzz-smoke: deps
 # The replay suite links the same harnesses, each entry point renamed.
 FUZZ_CHECK_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
 
-$(BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_HDRS)
+$(BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(CFLAGS) \
+	$(CC) $(CPPFLAGS) $(INC_ALL) $(WARN) $(CFLAGS) $(DEPFLAGS) \
 	    -DLLVMFuzzerTestOneInput=fuzz_$*_one -c $< -o $@
 
-$(BUILD)/tests/check_fuzz: tests/check_fuzz.c $(wildcard tests/*.h) $(FUZZ_CHECK_OBJ) $(BUILD)/libcamsim.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests -Itests/fuzz $(WARN) $(CFLAGS) $< \
-	    $(FUZZ_CHECK_OBJ) $(BUILD)/libcamsim.a $(LDLIBS) $(CHECK_LIBS) -o $@
+# linked by the Makefile's rule for every test binary
+$(BUILD)/tests/check_fuzz: $(FUZZ_CHECK_OBJ)
+
+-include $(FUZZ_CHECK_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) \
+	 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d)

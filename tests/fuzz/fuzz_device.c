@@ -7,11 +7,12 @@
  * recreated for every input, so one input's library, strategies and
  * config cannot leak into the next. */
 #include "fuzz.h"
-#include "device_int.h"
+#include "device_test.h"
 #include "loop.h"
 #include "recog.h"
 #include "store.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,19 +57,18 @@ static void init(void)
 }
 
 /* Every message the device queued in answer must be valid V1.16. */
-static void check_out(const dev *d, const dev_out *o)
+static void check_out(void *ud, const char *body, size_t len)
 {
+	const dev_env *env = ud;
 	proto_arena a = PROTO_ARENA_INIT;
 	proto_msg m;
 	char err[512];
 	int rc;
 
-	if (!o || !o->body)
-		return;
-	rc = proto_parse(o->body, o->len, PROTO_TO_SERVER, d->env->prof, &a, &m,
+	rc = proto_parse(body, len, PROTO_TO_SERVER, env->prof, &a, &m,
 			 err, sizeof err);
 	FUZZ_CHECK(rc == 0, "the device answered with an invalid message: %s\n%.*s",
-		   err, (int)o->len, o->body);
+		   err, (int)len, body);
 	proto_arena_free(&a);
 }
 
@@ -98,11 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(dev_new(&env, &o, &d, err, sizeof err) == 0, "dev_new: %s", err);
 	FUZZ_CHECK(dev_power_on(d, err, sizeof err) == 0, "dev_power_on: %s", err);
 
-	dev__apply_body(d, (const char *)data, size);
+	dev_test_apply_body(d, (const char *)data, size);
 
-	check_out(d, d->ctrl_msg);
-	for (const dev_out *q = d->outbox; q; q = q->next)
-		check_out(d, q);
+	dev_test_each_out(d, check_out, &env);
 	status = dev_status_json(d);
 	FUZZ_CHECK(status, "dev_status_json failed");
 	cJSON_Delete(status);
