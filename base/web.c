@@ -139,9 +139,8 @@ static int quiet_log(const struct mg_connection *conn, const char *msg)
 }
 
 struct mg_context *web_start(web_addr *a, const char *threads,
-			     const char *uri,
-			     int (*fn)(struct mg_connection *, void *),
-			     void *ud, web_site *site, char *why,
+			     const char *uri, web_handler_cb fn, void *ud,
+			     web_site *site, char *why,
 			     size_t whylen)
 {
 	char cerr[256] = "", rto[24];
@@ -193,8 +192,7 @@ static void *web_job_main(void *arg)
 	return NULL;
 }
 
-int web_call(int (*fn)(struct mg_connection *, void *),
-	     struct mg_connection *conn, void *ud)
+int web_call(web_handler_cb fn, struct mg_connection *conn, void *ud)
 {
 	web_job j = {fn, conn, ud, -1};
 	pthread_attr_t a;

@@ -35,6 +35,15 @@ typedef struct web_addr {
 int web_addr_parse(const char *what, const char *s, web_addr *a, char *why,
 		   size_t whylen);
 
+/* A request handler (CivetWeb's mg_request_handler): serves conn, whose
+ * request is read but not yet answered, with ud the listener's user data.
+ * Returns the HTTP status it answered (1..999: CivetWeb keeps the
+ * connection as its keep-alive rule says), 0 when it wrote nothing and
+ * CivetWeb must close the connection.  Runs on a CivetWeb worker (or
+ * web_call's thread), several at once: it may block only on its own
+ * connection, under the request deadline. */
+typedef int (*web_handler_cb)(struct mg_connection *conn, void *ud);
+
 /* Starts a CivetWeb listener on a (parsed) with threads workers ("32") and
  * the options every camsim listener shares: request_timeout_ms
  * WEB_HEADER_TIMEOUT_MS, no keep-alive, TCP_NODELAY, URLs not decoded,
@@ -43,9 +52,7 @@ int web_addr_parse(const char *what, const char *s, web_addr *a, char *why,
  * a->addr's port and, when site is not NULL, *site (web_site_of).  NULL
  * with why "cannot listen on OPT: REASON".  Stop with web_stop. */
 struct mg_context *web_start(web_addr *a, const char *threads,
-			     const char *uri,
-			     int (*fn)(struct mg_connection *, void *),
-			     void *ud, struct web_site *site, char *why,
+			     const char *uri, web_handler_cb fn, void *ud, struct web_site *site, char *why,
 			     size_t whylen);
 
 /* Stops what web_start started (NULL: nothing): mg_stop(ctx), made fast,
@@ -63,8 +70,7 @@ void web_stop(struct mg_context *ctx, const struct sockaddr_storage *addr);
  * ud) on a thread with a WEB_STACK stack, joined before returning; its
  * result, or -1 when no thread could be started (the caller answers 503). */
 #define WEB_STACK (2u << 20)
-int web_call(int (*fn)(struct mg_connection *, void *),
-	     struct mg_connection *conn, void *ud);
+int web_call(web_handler_cb fn, struct mg_connection *conn, void *ud);
 
 /* ---------------------------------------------------------------- limits
  * CivetWeb 1.15 bounds the header phase itself: its request_timeout_ms is

@@ -1,9 +1,10 @@
 /* mock.c -- the reference mock server's HTTP side: options, the CivetWeb
  * listener, each request's deadline and body (web.c), the browser rules,
  * routing to the device endpoint or the admin API, writing
- * each answer in one piece, the log, and a fast stop.  The judging, the
- * commands and the database are mock_db.c's; the admin routes
- * mock_admin.c's. */
+ * each answer in one piece, the log, and a fast stop.  The database is
+ * mock_db.c's (with the command queue in mock_queue.c, the judging and
+ * storing of device messages in mock_ingest.c, the views in mock_view.c);
+ * the admin routes mock_admin.c's. */
 #include "mock_int.h"
 
 #include <arpa/inet.h>

@@ -2,6 +2,7 @@
  * owns decoded messages, violation reports, profiles and kind names.
  * No I/O. */
 #include "proto.h"
+#include "base_err.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,9 +16,9 @@ const char *proto_strerror(int rc)
 		return text;
 		PROTO_ERRNO_MAP(PROTO_ERR_CASE)
 #undef PROTO_ERR_CASE
-	default:
-		return "unknown error";
 	}
+	/* base/'s codes (-1..-99) and 0 are named by base_strerror */
+	return base_strerror(rc);
 }
 
 /* ---------------------------------------------------------------- arena */

@@ -538,12 +538,15 @@ typedef struct proto_rule_info {
 	const char *text;    /* what the rule asks */
 } proto_rule_info;
 
+/* Called once per rule with r valid only during the call (its strings
+ * may live in a static buffer) and ud as given. */
+typedef void (*proto_rule_cb)(const proto_rule_info *r, void *ud);
+
 /* Calls fn for every rule the validator can report, in a stable order
  * (messages in PROTO_KIND_MAP order, fields in document order).  Rules
  * whose text is built on the fly use a static buffer: copy what you keep.
  * Returns the number of rules. */
-size_t proto_rules_foreach(void (*fn)(const proto_rule_info *r, void *ud),
-			   void *ud);
+size_t proto_rules_foreach(proto_rule_cb fn, void *ud);
 
 /* ---------------------------------------------------------------- formats */
 

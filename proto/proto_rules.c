@@ -168,8 +168,7 @@ static void schema_rules(cat *c, const proto_schema *s,
 		emit(c, s->x[i].id, s->x[i].sev, s->section, s->x[i].text);
 }
 
-size_t proto_rules_foreach(void (*fn)(const proto_rule_info *r, void *ud),
-			   void *ud)
+size_t proto_rules_foreach(proto_rule_cb fn, void *ud)
 {
 	static cat c; /* large; the catalogue is walked from one thread */
 	const proto_schema *all[128];

@@ -3,7 +3,9 @@
  * share a number, each strerror names its own codes and those of the layers
  * below, and conformance/ functions that used to return a bare -1 or NULL
  * say which cause it was. */
+#include "base_err.h"
 #include "conf_err.h"
+#include "core_err.h"
 #include "fixture.h"
 #include "pkgsrv.h"
 #include "proto.h"
@@ -18,6 +20,12 @@ typedef struct code {
 } code;
 
 static const code codes[] = {
+#define BASE_ROW(name, rc, text) {"base", "BASE_E" #name, text, rc, -99, -1},
+	BASE_ERRNO_MAP(BASE_ROW)
+#undef BASE_ROW
+#define RECOG_ROW(name, rc, text) {"recog", "RECOG_E" #name, text, rc, -299, -200},
+	RECOG_ERRNO_MAP(RECOG_ROW)
+#undef RECOG_ROW
 #define PROTO_ROW(name, rc, text) {"proto", "PROTO_E" #name, text, rc, -199, -100},
 	PROTO_ERRNO_MAP(PROTO_ROW)
 #undef PROTO_ROW
@@ -51,19 +59,32 @@ START_TEST(strerror_names_its_own_codes_and_those_below)
 {
 	for (size_t i = 0; i < N_CODES; i++) {
 		const code *c = &codes[i];
-		bool conf = !strcmp(c->layer, "conformance");
-		bool sim = !strcmp(c->layer, "sim");
+		/* who may name whom: the include graph of docs/build.md */
+		bool in_proto = !strcmp(c->layer, "base") ||
+				!strcmp(c->layer, "proto");
+		bool in_sim = in_proto || !strcmp(c->layer, "recog") ||
+			      !strcmp(c->layer, "sim");
 		ck_assert_msg(!strcmp(conf_strerror(c->rc), c->text),
 			      "conf_strerror(%s) is \"%s\", not \"%s\"", c->name,
 			      conf_strerror(c->rc), c->text);
 		ck_assert_msg(!strcmp(sim_strerror(c->rc),
-				      conf ? "unknown error" : c->text),
+				      in_sim ? c->text : "unknown error"),
 			      "sim_strerror(%s) is \"%s\"", c->name,
 			      sim_strerror(c->rc));
 		ck_assert_msg(!strcmp(proto_strerror(c->rc),
-				      conf || sim ? "unknown error" : c->text),
+				      in_proto ? c->text : "unknown error"),
 			      "proto_strerror(%s) is \"%s\"", c->name,
 			      proto_strerror(c->rc));
+		ck_assert_msg(!strcmp(base_strerror(c->rc),
+				      !strcmp(c->layer, "base") ? c->text
+				      : "unknown error"),
+			      "base_strerror(%s) is \"%s\"", c->name,
+			      base_strerror(c->rc));
+		ck_assert_msg(!strcmp(recog_core_strerror(c->rc),
+				      !strcmp(c->layer, "recog") ? c->text
+				      : "unknown error"),
+			      "recog_core_strerror(%s) is \"%s\"", c->name,
+			      recog_core_strerror(c->rc));
 	}
 	ck_assert_str_eq(conf_strerror(0), "success");
 	ck_assert_str_eq(sim_strerror(0), "success");
