@@ -95,12 +95,14 @@ faces: models
 # The face fixtures (docs/faces.md); manifest.json is written last, so it
 # is the stamp: rebuilt when people.json, mkfaces or a demo photo is newer.
 # mkfaces links only the code it uses (sim/image.c, base/'s file reader and
-# SHA-256, and the proto/ image.c needs, with its base/ encodings), so that
+# SHA-256, and the proto/ image.c needs, with its base/ encodings; the
+# recognition core's error texts, which sim_strerror names), so that
 # a change elsewhere in the library neither rebuilds the faces nor can break
 # `make faces'.
 MKFACES_BASE := file base_err sha256 b64 utf8
 $(BUILD)/mkfaces: $(BUILD)/tools/mkfaces.o $(BUILD)/sim/image.o \
-		  $(BUILD)/sim/sim_err.o $(MKFACES_BASE:%=$(BUILD)/base/%.o) \
+		  $(BUILD)/sim/sim_err.o $(BUILD)/sim/recog/core_err.o \
+		  $(MKFACES_BASE:%=$(BUILD)/base/%.o) \
 		  $(PROTO_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
