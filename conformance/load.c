@@ -36,6 +36,8 @@ typedef struct load_dev {
 	loop_timer arrive; /* the next person */
 	dev *d;
 	load *L;
+	uint32_t busy;     /* messages sent whose exchange has not ended */
+	bool off;          /* powered off by the drain */
 } load_dev;
 
 struct load {
@@ -193,11 +195,34 @@ static int read_faces(load *L, char *err, size_t errlen)
 
 /* ---- on the loop ---- */
 
+/* The load_dev of d: the cids are load-00001, ... (setup), so the number
+ * is the index + 1; no lookup table for 100,000 devices. */
+static load_dev *dev_of(load *L, const dev *d)
+{
+	unsigned long i = strtoul(dev_cid(d) + 5, NULL, 10);
+
+	return i >= 1 && i <= L->made ? &L->devs[i - 1] : NULL;
+}
+
+/* SEND and RESEND pair with the exchange that ends each message (also one
+ * that never left), so busy says whether d has a request in flight. */
+static void on_event(void *ud, dev *d, const dev_event *ev)
+{
+	load_dev *ld;
+
+	if ((ev->kind == DEV_EV_SEND || ev->kind == DEV_EV_RESEND) &&
+	    (ld = dev_of(ud, d)))
+		ld->busy++;
+}
+
 static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 {
 	load *L = ud;
+	load_dev *ld = dev_of(L, d);
 
-	(void)d;
+	/* an upgrade's download has no SEND event */
+	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
+		ld->busy--;
 	load_metrics_exchange(&L->met, x);
 }
 
@@ -443,8 +468,9 @@ out:
 }
 
 /* Lets every request in flight end (the server saw it; so must the
- * counts), then powers the devices off.  Returns how many were abandoned
- * after DRAIN_MS. */
+ * counts), powering each device off as soon as it has none: with
+ * thousands heartbeating there is never a moment when none is in flight.
+ * Returns how many requests were abandoned after DRAIN_MS. */
 static size_t drain(load *L)
 {
 	struct timespec a, b;
@@ -455,15 +481,25 @@ static size_t drain(load *L)
 	for (size_t i = 0; i < L->made; i++)
 		loop_timer_stop(L->l, &L->devs[i].arrive);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	while ((left = loop_http_in_flight(L->l))) {
+	for (;;) {
+		left = 0;
+		for (size_t i = 0; i < L->up; i++) {
+			load_dev *ld = &L->devs[i];
+			if (!ld->off && !ld->busy) {
+				dev_power_off(ld->d);
+				ld->off = true;
+			}
+			left += ld->busy;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		if ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000
-		    > DRAIN_MS)
+		if (!left || (b.tv_sec - a.tv_sec) * 1000 +
+		    (b.tv_nsec - a.tv_nsec) / 1000000 > DRAIN_MS)
 			break;
 		loop_step(L->l, 20);
 	}
 	for (size_t i = 0; i < L->up; i++)
-		dev_power_off(L->devs[i].d);
+		if (!L->devs[i].off)
+			dev_power_off(L->devs[i].d);
 	return left;
 }
 
@@ -513,6 +549,8 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.recog = L->rg;
 	L->env.prof = o->prof;
 	L->env.on_exchange = on_exchange;
+	L->env.on_event = on_event;
+	L->env.event_ud = L;
 	L->env.exchange_ud = L;
 	dev_env_defaults(&L->env);
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
