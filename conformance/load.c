@@ -57,6 +57,7 @@ struct load {
 	unsigned char **img;
 	size_t *img_len, nimg;
 	uint64_t rng;
+	char face_err[256];    /* the first dev_face refusal */
 	bool aborted, progress_open;
 	char url[512], dir[64];
 };
@@ -165,8 +166,10 @@ static int read_faces(load *L, char *err, size_t errlen)
 		char path[512];
 		void *p;
 
+		/* the people only: faces/ also holds a picture without a face
+		 * and a truncated one (docs/faces.md) */
 		if (n < 5 || strcmp(e->d_name + n - 4, ".jpg") ||
-		    !strncmp(e->d_name, "no-face", 7))
+		    strncmp(e->d_name, "person-", 7))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (!(p = realloc(L->img, (L->nimg + 1) * sizeof *L->img)) ||
@@ -186,8 +189,8 @@ static int read_faces(load *L, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (rc >= 0 && !L->nimg) {
-		snprintf(err, errlen, "--faces \"%s\" holds no .jpg picture of a "
-			 "person (make faces builds faces/)", dir);
+		snprintf(err, errlen, "--faces \"%s\" holds no person-*.jpg "
+			 "picture (make faces builds faces/)", dir);
 		rc = CONF_EREAD;
 	}
 	return rc;
@@ -244,8 +247,8 @@ static void arrive_fire(loop_timer *t)
 	char err[256];
 
 	L->faces_shown++;
-	if (dev_face(ld->d, &in, err, sizeof err) < 0)
-		L->face_errors++;
+	if (dev_face(ld->d, &in, err, sizeof err) < 0 && !L->face_errors++)
+		snprintf(L->face_err, sizeof L->face_err, "%s", err);
 	arrive_next(ld);
 }
 
@@ -364,9 +367,10 @@ static void print_summary(load *L, double el, const bool *ok,
 		atomic_load(&sig_hit) ? ", interrupted" : "",
 		L->aborted ? ", aborted: a threshold failed" : "");
 	if (L->o->arrivals > 0)
-		fprintf(f, ", %llu people shown (%llu refused by the device)",
+		fprintf(f, ", %llu people shown (%llu refused by the device%s%s)",
 			(unsigned long long)L->faces_shown,
-			(unsigned long long)L->face_errors);
+			(unsigned long long)L->face_errors,
+			L->face_errors ? "; the first: " : "", L->face_err);
 	fprintf(f, "\n");
 	if (L->o->nth)
 		fprintf(f, "thresholds:\n");

@@ -1,6 +1,7 @@
 /* check_load.c -- `camsim load': a short run against an in-process mock
  * whose counts reconcile exactly with what the mock received, requests
- * in flight at the end included; heartbeats that drift with --jitter; thresholds that hold give 0 and that
+ * in flight at the end included; people arriving whose snapshots the mock
+ * stores; heartbeats that drift with --jitter; thresholds that hold give 0 and that
  * fail give 99 (and --abort-on-fail stops early); a bad expression, a bad
  * duration and a server down at the start give 2 with a message naming
  * them; SIGINT still leaves report.json; the threshold and duration
@@ -124,6 +125,53 @@ START_TEST(a_short_run_reconciles_exactly_with_what_the_mock_received)
 	ck_assert(cJSON_IsArray(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(k, "latency_us"), "buckets")));
 	cJSON_Delete(msgs);
+	cJSON_Delete(rep);
+	tu_cli_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+/* People arriving: their snapshots are counted as the mock stores them.
+ * Under valgrind the models are out of reach on purpose: the devices
+ * refuse the faces, which the report counts instead. */
+START_TEST(arrivals_upload_snapshots_that_reconcile_with_the_mock)
+{
+	fx f;
+	char faces[256];
+	const char *args[] = {"--server", NULL, "--devices", "4", "--duration",
+			      "3s", "--interval", "1", "--arrivals", "60",
+			      "--faces", faces, "--report-dir", NULL, NULL};
+	tu_cli_result r;
+	cJSON *rep, *msgs, *recs, *m;
+	size_t n_mock = 0;
+	double shown, refused, snaps = 0;
+
+	fx_start(&f, true, NULL);
+	snprintf(faces, sizeof faces, "%s/faces", tu_root());
+	args[1] = f.url;
+	args[13] = f.rep;
+	r = tu_cli(load_main, "load", args);
+	ck_assert_msg(r.rc == 0, "rc %d: %s", r.rc, r.err);
+	rep = read_report(&f);
+	shown = num_at(rep, "faces_shown", NULL, NULL);
+	refused = num_at(rep, "face_errors", NULL, NULL);
+	ck_assert_double_ge(shown, 3); /* Poisson, mean 12: P(< 3) < 1e-3 */
+	msgs = mock_messages_json(f.m, NULL, 0, 100000);
+	recs = mock_records_json(f.m, NULL, 0, 100000);
+	ck_assert(msgs && recs);
+	cJSON_ArrayForEach(m, msgs)
+		n_mock++;
+	ck_assert_double_eq(num_at(rep, "totals", "requests", NULL),
+			    (double)n_mock);
+	if (cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "kinds"), "snapshot"))
+		snaps = num_at(rep, "kinds", "snapshot", "requests");
+	ck_assert_double_eq(snaps, (double)cJSON_GetArraySize(recs));
+	if (!tu_valgrind()) {
+		ck_assert_msg(refused == 0, "%s", r.out);
+		ck_assert_double_ge(snaps, 1);
+	}
+	cJSON_Delete(msgs);
+	cJSON_Delete(recs);
 	cJSON_Delete(rep);
 	tu_cli_free(&r);
 	fx_end(&f);
@@ -423,6 +471,7 @@ int main(void)
 
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, a_short_run_reconciles_exactly_with_what_the_mock_received);
+	tcase_add_test(run, arrivals_upload_snapshots_that_reconcile_with_the_mock);
 	tcase_add_test(run, jitter_spreads_heartbeats_within_its_fraction_of_the_interval);
 	tcase_add_test(run, a_threshold_that_holds_exits_0_and_one_that_fails_exits_99);
 	tcase_add_test(run, abort_on_fail_stops_at_the_first_failing_check);
