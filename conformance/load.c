@@ -510,12 +510,15 @@ static size_t drain(load *L)
 static int setup(load *L, char *err, size_t errlen)
 {
 	const load_opts *o = L->o;
-	char cid[80];
+	char cid[80], why[300];
 	int rc;
 
-	if (o->server && !reachable(o->server, err + strlen(err),
-				    errlen - strlen(err)))
+	err[0] = '\0'; /* a failure that writes nothing gets its code's text */
+	if (o->server && !reachable(o->server, why, sizeof why)) {
+		snprintf(err, errlen, "the server %s is unreachable at the start: "
+			 "%s", o->server, why);
 		return CONF_ESERVER;
+	}
 	snprintf(L->dir, sizeof L->dir, "/tmp/camsim-load.XXXXXX");
 	if (!mkdtemp(L->dir)) {
 		snprintf(err, errlen, "no scratch directory in /tmp: %s",
@@ -534,6 +537,7 @@ static int setup(load *L, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the event loop");
 		return CONF_ENOMEM;
 	}
+	atomic_store(&sig_loop, L->l);
 	if (!o->server) {
 		char db[128];
 		mock_opts mo = {.listen = "127.0.0.1:0", .path = "/api/face",
@@ -591,16 +595,9 @@ int load_run(const load_opts *o)
 	}
 	L->o = o;
 	L->rng = 0x9E3779B97F4A7C15ULL;
-	if (o->server)
-		snprintf(err, sizeof err, "the server %s is unreachable at the "
-			 "start: ", o->server);
-	if ((rc = setup(L, err, sizeof err)) < 0) {
-		fprintf(o->progress, "camsim load: %s\n", err[0] ? err :
-			conf_strerror(rc));
-		goto out;
-	}
+	/* before the set-up, which takes a while for many devices: a signal
+	 * during it ends the run as soon as it is done, with its report */
 	atomic_store(&sig_hit, 0);
-	atomic_store(&sig_loop, L->l);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -608,6 +605,11 @@ int load_run(const load_opts *o)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigs = true;
+	if ((rc = setup(L, err, sizeof err)) < 0) {
+		fprintf(o->progress, "camsim load: %s\n", err[0] ? err :
+			conf_strerror(rc));
+		goto out;
+	}
 
 	fprintf(o->progress, "camsim load: %zu devices -> %s, ramp %.1fs, "
 		"duration %.1fs, interval %lds\n", L->made,
