@@ -49,6 +49,21 @@ static bool body_is_json(const char *body, size_t len)
 	return ok;
 }
 
+static void count_code(load_kind *k, long code, uint64_t n)
+{
+	for (size_t i = 0; i < k->n_codes; i++)
+		if (k->codes[i].code == code) {
+			k->codes[i].n += n;
+			return;
+		}
+	if (k->n_codes == LOAD_CODES_MAX) {
+		k->codes_other += n;
+		return;
+	}
+	k->codes[k->n_codes].code = code;
+	k->codes[k->n_codes++].n = n;
+}
+
 void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 {
 	const loop_http_res *r = x->res;
@@ -65,6 +80,7 @@ void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 	k->requests++;
 	switch (r->fail) {
 	case LOOP_HTTP_OK:
+		count_code(k, r->status, 1);
 		hist_add(&k->lat_us, r->t_total_ms > 0
 			 ? (uint64_t)(r->t_total_ms * 1000.0 + 0.5) : 0);
 		if (r->status != 200)
@@ -107,6 +123,10 @@ void load_metrics_total(const load_metrics *m, load_kind *out)
 		for (int f = 0; f < LOAD_F_COUNT; f++)
 			out->failed[f] += m->k[i]->failed[f];
 		hist_merge(&out->lat_us, &m->k[i]->lat_us);
+		for (size_t c = 0; c < m->k[i]->n_codes; c++)
+			count_code(out, m->k[i]->codes[c].code,
+				   m->k[i]->codes[c].n);
+		out->codes_other += m->k[i]->codes_other;
 	}
 }
 
@@ -123,8 +143,9 @@ cJSON *load_kind_json(const load_kind *k)
 {
 	static const struct { const char *name; double q; } qs[] = {
 		{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}};
-	cJSON *o = cJSON_CreateObject(), *f, *l;
+	cJSON *o = cJSON_CreateObject(), *f, *l, *c;
 	strbuf b = {0};
+	char code[24];
 
 	if (!o)
 		return NULL;
@@ -134,6 +155,13 @@ cJSON *load_kind_json(const load_kind *k)
 	f = cJSON_AddObjectToObject(o, "failures");
 	for (int i = 0; f && i < LOAD_F_COUNT; i++)
 		cJSON_AddNumberToObject(f, load_fail_name(i), (double)k->failed[i]);
+	c = cJSON_AddObjectToObject(o, "status_codes");
+	for (size_t i = 0; c && i < k->n_codes; i++) {
+		snprintf(code, sizeof code, "%ld", k->codes[i].code);
+		cJSON_AddNumberToObject(c, code, (double)k->codes[i].n);
+	}
+	if (c && k->codes_other)
+		cJSON_AddNumberToObject(c, "other", (double)k->codes_other);
 	l = cJSON_AddObjectToObject(o, "latency_us");
 	if (l) {
 		cJSON_AddNumberToObject(l, "count", (double)k->lat_us.count);
@@ -149,7 +177,7 @@ cJSON *load_kind_json(const load_kind *k)
 			l = NULL;
 		free(b.p);
 	}
-	if (!f || !l) {
+	if (!f || !c || !l) {
 		cJSON_Delete(o);
 		return NULL;
 	}

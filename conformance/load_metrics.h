@@ -31,12 +31,19 @@ typedef enum load_fail {
 
 const char *load_fail_name(load_fail f);
 
+#define LOAD_CODES_MAX 8
+
 /* One message kind's counts.  requests = answered + sum of failed,
  * always: a request is counted once, when its exchange ends. */
 typedef struct load_kind {
 	char name[48];          /* the exchange's kind ("heartbeat", ...) */
 	uint64_t requests, answered;
 	uint64_t failed[LOAD_F_COUNT];
+	/* final statuses by code, in order of first appearance; codes past
+	 * LOAD_CODES_MAX are counted in codes_other */
+	struct { long code; uint64_t n; } codes[LOAD_CODES_MAX];
+	size_t n_codes;
+	uint64_t codes_other;
 	hist lat_us;            /* latency of every exchange that got a final
 				   status (answered, not JSON, status), us */
 } load_kind;
@@ -62,6 +69,7 @@ const load_kind *load_metrics_kind(const load_metrics *m, const char *name);
 void load_metrics_total(const load_metrics *m, load_kind *out);
 uint64_t load_kind_failed(const load_kind *k);
 /* {"requests","answered","failed","failures":{"refused":n,...},
+ *  "status_codes":{"200":n,"500":n,...,"other":n when codes overflowed},
  *  "latency_us":{"count","min","max","mean","p50","p90","p99","p99.9",
  *  "buckets":[[lo,n],...]}} (docs/load.md).  NULL when out of memory;
  * caller deletes. */

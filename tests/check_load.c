@@ -1,11 +1,11 @@
 /* check_load.c -- `camsim load': a short run against an in-process mock
- * whose counts reconcile exactly with what the mock received, requests
- * in flight at the end included; people arriving whose snapshots the mock
- * stores; heartbeats that drift with --jitter; thresholds that hold give 0 and that
- * fail give 99 (and --abort-on-fail stops early); a bad expression, a bad
- * duration and a server down at the start give 2 with a message naming
- * them; SIGINT still leaves report.json; the threshold and duration
- * grammars. */
+ * whose counts reconcile exactly with what the mock received, requests in
+ * flight at the end included; 500s counted once each, by code; people
+ * arriving whose snapshots the mock stores; heartbeats that drift with
+ * --jitter; thresholds that hold give 0 and that fail give 99 (and
+ * --abort-on-fail stops early); a bad expression, a bad duration and a
+ * server down at the start give 2 with a message naming them; SIGINT
+ * still leaves report.json; the threshold and duration grammars. */
 #include "load.h"
 #include "load_cli.h"
 #include "load_threshold.h"
@@ -124,6 +124,50 @@ START_TEST(a_short_run_reconciles_exactly_with_what_the_mock_received)
 	ck_assert_double_lt(num_at(k, "latency_us", "p50", NULL), 600000);
 	ck_assert(cJSON_IsArray(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(k, "latency_us"), "buckets")));
+	cJSON_Delete(msgs);
+	cJSON_Delete(rep);
+	tu_cli_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+/* The mock answering 500 to about half: each request counted once, as a
+ * status failure with its code, and errors% judged on them. */
+START_TEST(status_failures_are_counted_by_code_and_judged)
+{
+	fx f;
+	const char *args[] = {"--server", NULL, "--devices", "10", "--duration",
+			      "2s", "--interval", "1", "--threshold", "errors<10%",
+			      "--report-dir", NULL, NULL};
+	tu_cli_result r;
+	cJSON *rep, *msgs, *m;
+	size_t n_mock = 0, n500 = 0;
+
+	fx_start(&f, true, "status=500:50%");
+	args[1] = f.url;
+	args[11] = f.rep;
+	r = tu_cli(load_main, "load", args);
+	ck_assert_msg(r.rc == LOAD_EXIT_THRESHOLD, "rc %d: %s", r.rc, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "failures: status "));
+	rep = read_report(&f);
+	msgs = mock_messages_json(f.m, NULL, 0, 100000);
+	ck_assert_ptr_nonnull(msgs);
+	cJSON_ArrayForEach(m, msgs) {
+		n_mock++;
+		n500 += num_at(m, "status", NULL, NULL) == 500;
+	}
+	ck_assert_uint_gt(n500, 0);
+	ck_assert_uint_lt(n500, n_mock);
+	ck_assert_double_eq(num_at(rep, "totals", "requests", NULL),
+			    (double)n_mock);
+	ck_assert_double_eq(num_at(rep, "totals", "failures", "status"),
+			    (double)n500);
+	ck_assert_double_eq(num_at(rep, "totals", "status_codes", "500"),
+			    (double)n500);
+	ck_assert_double_eq(num_at(rep, "totals", "status_codes", "200"),
+			    (double)(n_mock - n500));
+	ck_assert_double_eq(num_at(rep, "totals", "answered", NULL),
+			    (double)(n_mock - n500));
 	cJSON_Delete(msgs);
 	cJSON_Delete(rep);
 	tu_cli_free(&r);
@@ -471,6 +515,7 @@ int main(void)
 
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, a_short_run_reconciles_exactly_with_what_the_mock_received);
+	tcase_add_test(run, status_failures_are_counted_by_code_and_judged);
 	tcase_add_test(run, arrivals_upload_snapshots_that_reconcile_with_the_mock);
 	tcase_add_test(run, jitter_spreads_heartbeats_within_its_fraction_of_the_interval);
 	tcase_add_test(run, a_threshold_that_holds_exits_0_and_one_that_fails_exits_99);
