@@ -378,6 +378,14 @@ int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 		return SIM_ENOMEM;
 	}
 	d->interval_s = opts->interval_s > 0 ? opts->interval_s : 3;
+	d->jitter = opts->jitter > 0 ? (opts->jitter < 0.5 ? opts->jitter : 0.5)
+		    : 0;
+	d->jitter_rng = 1469598103934665603ULL; /* FNV-1a of the cid */
+	for (const char *c = d->cid; *c; c++)
+		d->jitter_rng = (d->jitter_rng ^ (unsigned char)*c) *
+				1099511628211ULL;
+	if (!d->jitter_rng)
+		d->jitter_rng = 1;
 	snprintf(d->app_version, sizeof(d->app_version), "%s",
 		 opts->app_version ? opts->app_version : "V1.0.0");
 	d->reupload_mode = 2; /* idle, the document's default */
@@ -702,6 +710,24 @@ void dev__schedule_hb(dev *d, int64_t delay_ms)
 		      loop_now(d->env->loop) + (delay_ms > 0 ? delay_ms : 0));
 }
 
+/* The gap to the next heartbeat slot, ms: the interval, drawn around it
+ * by dev_opts.jitter (xorshift64: cheap, and the same per cid each run). */
+static int64_t hb_gap_ms(dev *d)
+{
+	int64_t ms = d->interval_s * 1000;
+	uint64_t x = d->jitter_rng;
+	double u;
+
+	if (d->jitter <= 0)
+		return ms;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	d->jitter_rng = x;
+	u = (double)(x >> 11) / (double)(1ULL << 53) * 2.0 - 1.0;
+	return ms + (int64_t)(u * d->jitter * (double)ms);
+}
+
 static void hb_fire(loop_timer *t)
 {
 	dev *d = container_of(t, dev, hb_timer);
@@ -711,7 +737,7 @@ static void hb_fire(loop_timer *t)
 		return; /* paused by an upgrade; resumed when it ends */
 	/* Fixed rate: the next slot counts from this one, not from when the
 	 * exchange ends, so a slow server does not stretch the interval. */
-	loop_timer_at(d->env->loop, &d->hb_timer, due + d->interval_s * 1000);
+	loop_timer_at(d->env->loop, &d->hb_timer, due + hb_gap_ms(d));
 	if (d->batch_chain)
 		return; /* §7: the chain replaces heartbeats until it ends */
 	d->hb_due = true;

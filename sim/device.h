@@ -126,6 +126,12 @@ typedef struct dev_opts {
 				     server changes it (D6) */
 	int64_t interval_s;       /* heartbeat interval at first start (3) */
 	const char *app_version;  /* at first start ("V1.0.0") */
+	/* Heartbeat drift, a fraction of the interval in [0, 0.5]: each slot
+	 * comes interval * (1 + u * jitter) after the one before, u uniform
+	 * in [-1, 1] from a generator seeded by the cid (reproducible per
+	 * device).  Real tablets' clocks drift, so thousands of them do not
+	 * stay in lockstep; 0 (the default) keeps the fixed rate. */
+	double jitter;
 } dev_opts;
 
 /* Creates the device and loads its saved state from env->store (the saved

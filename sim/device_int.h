@@ -60,6 +60,8 @@ struct dev {
 					reported */
 	char *url;                 /* current server URL (malloc'd) */
 	int64_t interval_s;
+	double jitter;             /* dev_opts.jitter */
+	uint64_t jitter_rng;       /* its xorshift64 state, seeded by cid */
 	char app_version[64];
 	int64_t boot_utc;          /* uptime field: UTC s of this boot */
 	int64_t clock_off_ms;      /* device clock = loop clock + this */

@@ -2,7 +2,8 @@
  * (tests/testsrv.h) on the jump clock: the seq rule, query results in the
  * heartbeat slot, all-or-nothing config, strategy results, offline records
  * and their retransmission, the 2000 cap, upgrade error mapping, control,
- * log clear, alarm, reboot, address change, and state after SIGKILL.
+ * log clear, alarm, reboot, address change, state after SIGKILL, and
+ * heartbeat jitter (within its fraction, the same per cid).
  * Every message the device sends is validated with the protocol module. */
 #include "device_test.h"
 #include "b64.h"
@@ -1227,6 +1228,77 @@ START_TEST(the_jump_clock_pauses_for_the_devices_own_computing)
 }
 END_TEST
 
+/* The SEND times of one device's heartbeats (device clock, ms). */
+static int64_t hb_sent[64];
+static size_t n_hb_sent;
+
+static void on_hb_send(void *ud, dev *d, const dev_event *ev)
+{
+	(void)ud;
+	(void)d;
+	if (ev->kind == DEV_EV_SEND && !strcmp(ev->text, "heartbeat") &&
+	    n_hb_sent < 64)
+		hb_sent[n_hb_sent++] = ev->t;
+}
+
+/* Runs device cid alone (interval 10 s, jitter j) for n + 1 heartbeats on
+ * the jump clock and returns the n gaps between them. */
+static void hb_gaps(fx *f, const char *cid, double j, int64_t *gap, size_t n)
+{
+	char err[256];
+	dev_opts o = {.cid = cid, .server_url = f->srv.url, .interval_s = 10,
+		      .app_version = "V1.0.0", .jitter = j};
+	dev *d;
+
+	n_hb_sent = 0;
+	f->env.on_event = on_hb_send;
+	ck_assert_msg(dev_new(&f->env, &o, &d, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(dev_power_on(d, err, sizeof err) == 0, "%s", err);
+	for (int i = 0; i < 200000 && n_hb_sent < n + 1; i++)
+		loop_step(f->l, 1);
+	dev_free(d);
+	ck_assert_uint_ge(n_hb_sent, n + 1);
+	for (size_t i = 0; i < n; i++)
+		gap[i] = hb_sent[i + 1] - hb_sent[i];
+}
+
+START_TEST(heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid)
+{
+	fx f;
+	int64_t fixed[20], a[20], again[20], other[20], lo = INT64_MAX, hi = 0;
+
+	fx_setup(&f);
+	dev_free(f.d); /* alone: its heartbeats would share the server */
+	f.d = NULL;
+	hb_gaps(&f, "cam000002", 0, fixed, 20);
+	/* the jump clock runs at real speed between jumps: a ms or so late */
+	for (size_t i = 0; i < 20; i++)
+		ck_assert_msg(llabs(fixed[i] - 10000) <= 50, "gap %zu: %lld ms", i,
+			      (long long)fixed[i]);
+	hb_gaps(&f, "cam000003", 0.3, a, 20);
+	for (size_t i = 0; i < 20; i++) {
+		ck_assert_msg(a[i] >= 6950 && a[i] <= 13050, "gap %zu: %lld ms",
+			      i, (long long)a[i]);
+		lo = a[i] < lo ? a[i] : lo;
+		hi = a[i] > hi ? a[i] : hi;
+	}
+	ck_assert_msg(hi - lo >= 2000, "gaps only %lld..%lld ms", (long long)lo,
+		      (long long)hi);
+	hb_gaps(&f, "cam000003", 0.3, again, 20);
+	hb_gaps(&f, "cam000004", 0.3, other, 20);
+	lo = 0;
+	for (size_t i = 0; i < 20; i++) {
+		ck_assert_msg(llabs(a[i] - again[i]) <= 50, "gap %zu: %lld ms, "
+			      "then %lld ms for the same cid", i, (long long)a[i],
+			      (long long)again[i]);
+		lo += llabs(a[i] - other[i]) > 500;
+	}
+	ck_assert_msg(lo >= 5, "another cid drifts the same way (%lld of 20 "
+		      "gaps differ)", (long long)lo);
+	fx_teardown(&f);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1259,6 +1331,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
 	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
+	tcase_add_test(tc, heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -1,6 +1,7 @@
 /* camsim.c -- the camsim command: dispatches to the subcommands, each of
  * which lives with the module that owns it.  Nothing else happens here. */
 #include "device_cli.h"
+#include "load_cli.h"
 #include "mock_cli.h"
 #include "recog.h"
 #include "recog_cli.h"
@@ -23,6 +24,7 @@ static const char usage[] =
 	"  device     run simulated devices against a server (control API optional)\n"
 	"  mock       run the reference mock server (admin API, HTML page)\n"
 	"  run        run conformance scenarios against the mock or a real server\n"
+	"  load       load-test a server with many simulated devices (thresholds)\n"
 	"  recog      the face-recognition core on picture files\n"
 	"\n"
 	"  help       this text, or `camsim help COMMAND': that command's\n"
@@ -41,6 +43,7 @@ static const struct cmd {
 	{"validate", validate_main, false},
 	{"run", run_main, true},
 	{"device", device_main, true},
+	{"load", load_main, true},
 	{"mock", mock_main, false},
 	{"recog", recog_main, true},
 };

@@ -1,0 +1,677 @@
+/* load.c -- `camsim load''s run: set-up (scratch state, mock, store,
+ * devices), the ramp, arrivals, progress ticks, the drain that lets every
+ * request in flight end so that counts reconcile, the summary, report.json
+ * and the exit code.  Owns every resource of one run and the signal
+ * handlers while it runs; measures only through load_metrics. */
+#include "load.h"
+
+#include "base.h"
+#include "conf_err.h"
+#include "device.h"
+#include "device_cli.h"
+#include "file.h"
+#include "hist.h"
+#include "mock.h"
+#include "version.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DRAIN_MS 15000 /* longest wait for requests in flight at the end */
+
+typedef struct load load;
+
+typedef struct load_dev {
+	loop_timer arrive; /* the next person */
+	dev *d;
+	load *L;
+	uint32_t busy;     /* messages sent whose exchange has not ended */
+	bool off;          /* powered off by the drain */
+} load_dev;
+
+struct load {
+	const load_opts *o;
+	loop *l;
+	store *st;
+	recog *rg;
+	mock *m;
+	dev_env env;
+	load_dev *devs;
+	size_t made, up;
+	load_metrics met;
+	loop_timer ramp_t, tick_t;
+	int64_t t0, t_end, t_stop;
+	uint64_t last_requests;
+	uint64_t faces_shown, face_errors;
+	unsigned char **img;
+	size_t *img_len, nimg;
+	uint64_t rng;
+	char face_err[256];    /* the first dev_face refusal */
+	bool aborted, progress_open;
+	char url[512], dir[64];
+};
+
+static loop *_Atomic sig_loop;
+static atomic_int sig_hit;
+
+static void on_signal(int sig)
+{
+	loop *l = atomic_load(&sig_loop);
+
+	(void)sig;
+	atomic_store(&sig_hit, 1);
+	if (l)
+		loop_stop(l);
+}
+
+static double rand01(load *L)
+{
+	uint64_t x = L->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	L->rng = x;
+	return ((double)(x >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* ---- set-up helpers ---- */
+
+/* Whether a TCP connection to the URL's host and port opens: a server that
+ * is down at the start makes the run meaningless, so it does not start. */
+static bool reachable(const char *url, char *err, size_t errlen)
+{
+	char host[256], port[8] = "80";
+	const char *h = strstr(url, "://"), *e, *colon;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL, *a;
+	struct timeval tv = {5, 0};
+	int rc, fd, last = 0;
+
+	h = h ? h + 3 : url;
+	if (!strncmp(url, "https", 5))
+		snprintf(port, sizeof port, "443");
+	e = h + strcspn(h, "/?#");
+	colon = memchr(h, ':', (size_t)(e - h));
+	if ((size_t)((colon ? colon : e) - h) >= sizeof host) {
+		snprintf(err, errlen, "host name too long");
+		return false;
+	}
+	snprintf(host, sizeof host, "%.*s", (int)((colon ? colon : e) - h), h);
+	if (colon)
+		snprintf(port, sizeof port, "%.*s", (int)(e - colon - 1), colon + 1);
+	if ((rc = getaddrinfo(host, port, &hints, &ai))) {
+		snprintf(err, errlen, "%s:%s does not resolve: %s", host, port,
+			 gai_strerror(rc));
+		return false;
+	}
+	for (a = ai; a; a = a->ai_next) {
+		if ((fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol)) < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		rc = connect(fd, a->ai_addr, a->ai_addrlen);
+		last = errno;
+		close(fd);
+		if (!rc)
+			break;
+	}
+	freeaddrinfo(ai);
+	if (!a)
+		snprintf(err, errlen, "no connection to %s:%s: %s", host, port,
+			 strerror(last));
+	return a != NULL;
+}
+
+/* The scratch directory's files, then the directory. */
+static void rm_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[320];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int read_faces(load *L, char *err, size_t errlen)
+{
+	const char *dir = L->o->faces_dir ? L->o->faces_dir : "faces";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		snprintf(err, errlen, "--faces \"%s\": %s", dir, strerror(errno));
+		return CONF_EREAD;
+	}
+	while ((e = readdir(d)) && rc >= 0) {
+		size_t n = strlen(e->d_name);
+		char path[512];
+		void *p;
+
+		/* the people only: faces/ also holds a picture without a face
+		 * and a truncated one (docs/faces.md) */
+		if (n < 5 || strcmp(e->d_name + n - 4, ".jpg") ||
+		    strncmp(e->d_name, "person-", 7))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (!(p = realloc(L->img, (L->nimg + 1) * sizeof *L->img)) ||
+		    !(L->img = p, p = realloc(L->img_len, (L->nimg + 1) *
+					       sizeof *L->img_len))) {
+			rc = CONF_ENOMEM;
+			break;
+		}
+		L->img_len = p;
+		rc = base_read_file("picture", path, 16u << 20,
+				    (char **)&L->img[L->nimg],
+				    &L->img_len[L->nimg], err, errlen);
+		if (rc >= 0)
+			L->nimg++;
+		else
+			rc = CONF_EREAD;
+	}
+	closedir(d);
+	if (rc >= 0 && !L->nimg) {
+		snprintf(err, errlen, "--faces \"%s\" holds no person-*.jpg "
+			 "picture (make faces builds faces/)", dir);
+		rc = CONF_EREAD;
+	}
+	return rc;
+}
+
+/* ---- on the loop ---- */
+
+/* The load_dev of d: the cids are load-00001, ... (setup), so the number
+ * is the index + 1; no lookup table for 100,000 devices. */
+static load_dev *dev_of(load *L, const dev *d)
+{
+	unsigned long i = strtoul(dev_cid(d) + 5, NULL, 10);
+
+	return i >= 1 && i <= L->made ? &L->devs[i - 1] : NULL;
+}
+
+/* SEND and RESEND pair with the exchange that ends each message (also one
+ * that never left), so busy says whether d has a request in flight. */
+static void on_event(void *ud, dev *d, const dev_event *ev)
+{
+	load_dev *ld;
+
+	if ((ev->kind == DEV_EV_SEND || ev->kind == DEV_EV_RESEND) &&
+	    (ld = dev_of(ud, d)))
+		ld->busy++;
+}
+
+static void on_exchange(void *ud, dev *d, const dev_exchange *x)
+{
+	load *L = ud;
+	load_dev *ld = dev_of(L, d);
+
+	/* an upgrade's download has no SEND event */
+	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
+		ld->busy--;
+	load_metrics_exchange(&L->met, x);
+}
+
+static void arrive_next(load_dev *ld)
+{
+	load *L = ld->L;
+	/* Poisson process: exponential gaps with mean 60 s / rate */
+	double gap = -log(rand01(L)) * 60000.0 / L->o->arrivals;
+
+	loop_timer_at(L->l, &ld->arrive, loop_now(L->l) + (int64_t)gap + 1);
+}
+
+static void arrive_fire(loop_timer *t)
+{
+	load_dev *ld = container_of(t, load_dev, arrive);
+	load *L = ld->L;
+	size_t i = (size_t)(rand01(L) * (double)L->nimg) % L->nimg;
+	dev_face_in in = {.image = L->img[i], .image_len = L->img_len[i]};
+	char err[256];
+
+	L->faces_shown++;
+	if (dev_face(ld->d, &in, err, sizeof err) < 0 && !L->face_errors++)
+		snprintf(L->face_err, sizeof L->face_err, "%s", err);
+	arrive_next(ld);
+}
+
+static void ramp_fire(loop_timer *t)
+{
+	load *L = container_of(t, load, ramp_t);
+	int64_t now = loop_now(L->l), ramp = L->o->ramp_ms;
+	size_t want = ramp <= 0 ? L->made : (size_t)((double)(now - L->t0) *
+			(double)L->made / (double)ramp) + 1;
+	char err[256];
+
+	if (want > L->made)
+		want = L->made;
+	for (; L->up < want; L->up++) {
+		load_dev *ld = &L->devs[L->up];
+		if (dev_power_on(ld->d, err, sizeof err) < 0) {
+			fprintf(L->o->progress, "camsim load: device %s cannot "
+				"power on: %s\n", dev_cid(ld->d), err);
+			continue;
+		}
+		if (L->o->arrivals > 0)
+			arrive_next(ld);
+	}
+	if (L->up < L->made)
+		loop_timer_at(L->l, t, L->t0 + (int64_t)((double)L->up *
+			      (double)ramp / (double)L->made));
+}
+
+static bool thresholds_hold(load *L, double elapsed_s, bool only_with_data)
+{
+	for (size_t i = 0; i < L->o->nth; i++) {
+		bool has;
+		load_threshold_value(&L->o->th[i], &L->met, elapsed_s, &has);
+		if (only_with_data && !has)
+			continue;
+		if (!load_threshold_holds(&L->o->th[i], &L->met, elapsed_s))
+			return false;
+	}
+	return true;
+}
+
+static void tick_fire(loop_timer *t)
+{
+	load *L = container_of(t, load, tick_t);
+	int64_t now = loop_now(L->l);
+	double el = (double)(now - L->t0) / 1000.0;
+	double left = (double)(L->t_end - now) / 1000.0;
+	load_kind *all = malloc(sizeof *all);
+	uint64_t fails;
+
+	if (!all)
+		goto rearm;
+	load_metrics_total(&L->met, all);
+	fails = load_kind_failed(all);
+	fprintf(L->o->progress, "%sload: %zu/%zu devices up  %.0f req/s  p50 "
+		"%.1fms p99 %.1fms  errors %llu (%.2f%%)  %.0fs elapsed, %.0fs "
+		"left%s", L->o->progress_tty ? "\r" : "", L->up, L->made,
+		(double)(all->requests - L->last_requests),
+		(double)hist_quantile(&all->lat_us, 0.5) / 1e3,
+		(double)hist_quantile(&all->lat_us, 0.99) / 1e3,
+		(unsigned long long)fails, all->requests ? 100.0 *
+		(double)fails / (double)all->requests : 0.0, el,
+		left > 0 ? left : 0, L->o->progress_tty ? "\033[K" : "\n");
+	fflush(L->o->progress);
+	L->progress_open = L->o->progress_tty;
+	L->last_requests = all->requests;
+	free(all);
+	/* after the ramp only, and only on thresholds that have data: an
+	 * empty kind a second in is no failure yet */
+	if (L->o->abort_on_fail && L->up == L->made &&
+	    !thresholds_hold(L, el, true)) {
+		L->aborted = true;
+		loop_stop(L->l);
+		return;
+	}
+rearm:
+	loop_timer_at(L->l, t, now + 1000);
+}
+
+/* ---- the end ---- */
+
+static void print_summary(load *L, double el, const bool *ok,
+			  const double *val, const bool *has)
+{
+	FILE *f = L->o->out;
+	load_kind *all = malloc(sizeof *all);
+
+	fprintf(f, "\n%-22s %9s %9s %7s %9s %9s %9s %9s\n", "kind", "requests",
+		"answered", "failed", "p50", "p90", "p99", "max");
+	for (size_t i = 0; i <= L->met.n; i++) {
+		const load_kind *k = i < L->met.n ? L->met.k[i] : all;
+		if (i == L->met.n) {
+			if (!all)
+				break;
+			load_metrics_total(&L->met, all);
+		}
+		fprintf(f, "%-22s %9llu %9llu %7llu %7.1fms %7.1fms %7.1fms "
+			"%7.1fms\n", k->name, (unsigned long long)k->requests,
+			(unsigned long long)k->answered,
+			(unsigned long long)load_kind_failed(k),
+			(double)hist_quantile(&k->lat_us, 0.5) / 1e3,
+			(double)hist_quantile(&k->lat_us, 0.9) / 1e3,
+			(double)hist_quantile(&k->lat_us, 0.99) / 1e3,
+			(double)k->lat_us.max / 1e3);
+	}
+	if (all && load_kind_failed(all)) {
+		fprintf(f, "failures:");
+		for (int i = 0; i < LOAD_F_COUNT; i++)
+			if (all->failed[i])
+				fprintf(f, " %s %llu", load_fail_name(i),
+					(unsigned long long)all->failed[i]);
+		fprintf(f, "\n");
+	}
+	free(all);
+	fprintf(f, "%zu devices, %.1f s%s%s", L->up, el,
+		atomic_load(&sig_hit) ? ", interrupted" : "",
+		L->aborted ? ", aborted: a threshold failed" : "");
+	if (L->o->arrivals > 0)
+		fprintf(f, ", %llu people shown (%llu refused by the device%s%s)",
+			(unsigned long long)L->faces_shown,
+			(unsigned long long)L->face_errors,
+			L->face_errors ? "; the first: " : "", L->face_err);
+	fprintf(f, "\n");
+	if (L->o->nth)
+		fprintf(f, "thresholds:\n");
+	for (size_t i = 0; i < L->o->nth; i++) {
+		char v[64];
+		load_threshold_format(&L->o->th[i], val[i], has[i], v, sizeof v);
+		fprintf(f, "  %-4s %-32s %s\n", ok[i] ? "ok" : "FAIL",
+			L->o->th[i].expr, v);
+	}
+	fflush(f);
+}
+
+/* report.json (docs/load.md), written to a temporary name and renamed so
+ * that a reader never sees half a report. */
+static int write_report(load *L, double el, int code, const bool *ok,
+			const double *val, const bool *has, size_t abandoned,
+			char *err, size_t errlen)
+{
+	cJSON *r = cJSON_CreateObject(), *o, *k, *th;
+	load_kind *all = malloc(sizeof *all);
+	char path[600], tmp[620], *txt = NULL;
+	FILE *f = NULL;
+	int rc = CONF_ENOMEM;
+
+	if (!r || !all)
+		goto out;
+	load_metrics_total(&L->met, all);
+	cJSON_AddStringToObject(r, "schema", "camsim-load/1");
+	cJSON_AddStringToObject(r, "camsim", camsim_version());
+	cJSON_AddStringToObject(r, "server", L->o->server ? L->url : "mock");
+	cJSON_AddNumberToObject(r, "started_ms", (double)L->t0);
+	cJSON_AddNumberToObject(r, "elapsed_s", el);
+	cJSON_AddBoolToObject(r, "interrupted", atomic_load(&sig_hit));
+	cJSON_AddBoolToObject(r, "aborted", L->aborted);
+	cJSON_AddNumberToObject(r, "exit_code", code);
+	o = cJSON_AddObjectToObject(r, "options");
+	if (o) {
+		cJSON_AddNumberToObject(o, "devices", (double)L->o->devices);
+		cJSON_AddNumberToObject(o, "ramp_s", (double)L->o->ramp_ms / 1e3);
+		cJSON_AddNumberToObject(o, "duration_s",
+					(double)L->o->duration_ms / 1e3);
+		cJSON_AddNumberToObject(o, "interval_s", (double)L->o->interval_s);
+		cJSON_AddNumberToObject(o, "jitter", L->o->jitter);
+		cJSON_AddNumberToObject(o, "arrivals", L->o->arrivals);
+	}
+	cJSON_AddNumberToObject(r, "devices_up", (double)L->up);
+	cJSON_AddNumberToObject(r, "unsent", (double)L->met.unsent);
+	cJSON_AddNumberToObject(r, "abandoned", (double)abandoned);
+	cJSON_AddNumberToObject(r, "faces_shown", (double)L->faces_shown);
+	cJSON_AddNumberToObject(r, "face_errors", (double)L->face_errors);
+	cJSON_AddItemToObject(r, "totals", load_kind_json(all));
+	k = cJSON_AddObjectToObject(r, "kinds");
+	for (size_t i = 0; k && i < L->met.n; i++)
+		cJSON_AddItemToObject(k, L->met.k[i]->name,
+				      load_kind_json(L->met.k[i]));
+	th = cJSON_AddArrayToObject(r, "thresholds");
+	for (size_t i = 0; th && i < L->o->nth; i++) {
+		cJSON *t = cJSON_CreateObject();
+		char v[64];
+		if (!t || !cJSON_AddItemToArray(th, t))
+			break;
+		load_threshold_format(&L->o->th[i], val[i], has[i], v, sizeof v);
+		cJSON_AddStringToObject(t, "expr", L->o->th[i].expr);
+		cJSON_AddBoolToObject(t, "ok", ok[i]);
+		if (has[i])
+			cJSON_AddNumberToObject(t, "value", val[i]);
+		else
+			cJSON_AddNullToObject(t, "value");
+		cJSON_AddStringToObject(t, "shown", v);
+	}
+	if (!(txt = cJSON_Print(r)))
+		goto out;
+	if (mkdir(L->o->report_dir, 0777) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "--report-dir \"%s\" cannot be created: %s",
+			 L->o->report_dir, strerror(errno));
+		rc = CONF_EMKDIR;
+		goto out;
+	}
+	snprintf(path, sizeof path, "%s/report.json", L->o->report_dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	rc = CONF_EWRITE;
+	if (!(f = fopen(tmp, "w")) || fputs(txt, f) < 0 || fputc('\n', f) < 0 ||
+	    fclose(f) || (f = NULL, rename(tmp, path) < 0)) {
+		snprintf(err, errlen, "%s cannot be written: %s", path,
+			 strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == CONF_ENOMEM)
+		snprintf(err, errlen, "out of memory building report.json");
+	free(txt);
+	free(all);
+	cJSON_Delete(r);
+	return rc;
+}
+
+/* Lets every request in flight end (the server saw it; so must the
+ * counts), powering each device off as soon as it has none: with
+ * thousands heartbeating there is never a moment when none is in flight.
+ * Returns how many requests were abandoned after DRAIN_MS. */
+static size_t drain(load *L)
+{
+	struct timespec a, b;
+	size_t left;
+
+	loop_timer_stop(L->l, &L->ramp_t);
+	loop_timer_stop(L->l, &L->tick_t);
+	for (size_t i = 0; i < L->made; i++)
+		loop_timer_stop(L->l, &L->devs[i].arrive);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (;;) {
+		left = 0;
+		for (size_t i = 0; i < L->up; i++) {
+			load_dev *ld = &L->devs[i];
+			if (!ld->off && !ld->busy) {
+				dev_power_off(ld->d);
+				ld->off = true;
+			}
+			left += ld->busy;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (!left || (b.tv_sec - a.tv_sec) * 1000 +
+		    (b.tv_nsec - a.tv_nsec) / 1000000 > DRAIN_MS)
+			break;
+		loop_step(L->l, 20);
+	}
+	for (size_t i = 0; i < L->up; i++)
+		if (!L->devs[i].off)
+			dev_power_off(L->devs[i].d);
+	return left;
+}
+
+static int setup(load *L, char *err, size_t errlen)
+{
+	const load_opts *o = L->o;
+	char cid[80], why[300];
+	int rc;
+
+	err[0] = '\0'; /* a failure that writes nothing gets its code's text */
+	if (o->server && !reachable(o->server, why, sizeof why)) {
+		snprintf(err, errlen, "the server %s is unreachable at the start: "
+			 "%s", o->server, why);
+		return CONF_ESERVER;
+	}
+	snprintf(L->dir, sizeof L->dir, "/tmp/camsim-load.XXXXXX");
+	if (!mkdtemp(L->dir)) {
+		snprintf(err, errlen, "no scratch directory in /tmp: %s",
+			 strerror(errno));
+		L->dir[0] = '\0';
+		return CONF_EMKDIR;
+	}
+	if (o->arrivals > 0) {
+		if ((rc = read_faces(L, err, errlen)) < 0)
+			return rc;
+		if (!(L->rg = recog_open(NULL, err, errlen)))
+			return CONF_ENOMEM;
+		err[0] = '\0'; /* models missing: devices say so per face */
+	}
+	if (loop_new(LOOP_REAL, 1.0, 0, &L->l) < 0) {
+		snprintf(err, errlen, "cannot create the event loop");
+		return CONF_ENOMEM;
+	}
+	atomic_store(&sig_loop, L->l);
+	if (!o->server) {
+		char db[128];
+		mock_opts mo = {.listen = "127.0.0.1:0", .path = "/api/face",
+				.db = db, .prof = o->prof};
+		snprintf(db, sizeof db, "%s/mock.db", L->dir);
+		if ((rc = mock_start(&mo, &L->m, err, errlen)) < 0)
+			return rc;
+		snprintf(L->url, sizeof L->url, "http://127.0.0.1:%d/api/face",
+			 mock_port(L->m));
+	} else {
+		snprintf(L->url, sizeof L->url, "%s", o->server);
+	}
+	if ((rc = store_open(L->dir, &L->st, err, errlen)) < 0)
+		return rc;
+	L->env.loop = L->l;
+	L->env.store = L->st;
+	L->env.recog = L->rg;
+	L->env.prof = o->prof;
+	L->env.on_exchange = on_exchange;
+	L->env.on_event = on_event;
+	L->env.event_ud = L;
+	L->env.exchange_ud = L;
+	dev_env_defaults(&L->env);
+	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
+		return CONF_ENOMEM;
+	for (L->made = 0; L->made < (size_t)o->devices; L->made++) {
+		load_dev *ld = &L->devs[L->made];
+		dev_opts dop = {.cid = cid, .server_url = L->url,
+				.interval_s = o->interval_s,
+				.app_version = "V1.0.0", .jitter = o->jitter};
+		device_cid_derive("load", L->made, cid, sizeof cid);
+		if ((rc = dev_new(&L->env, &dop, &ld->d, err, errlen)) < 0)
+			return rc;
+		ld->L = L;
+		ld->arrive.fn = arrive_fire;
+	}
+	return 0;
+}
+
+int load_run(const load_opts *o)
+{
+	load *L = calloc(1, sizeof *L);
+	struct sigaction sa, old_int, old_term;
+	char err[1024] = "";
+	bool sigs = false, *ok = NULL, *has = NULL;
+	double *val = NULL, el;
+	size_t abandoned;
+	int code = LOAD_EXIT_CANNOT_RUN, rc;
+
+	if (!L || !(ok = calloc(o->nth + 1, sizeof *ok)) ||
+	    !(has = calloc(o->nth + 1, sizeof *has)) ||
+	    !(val = calloc(o->nth + 1, sizeof *val))) {
+		fprintf(o->progress, "camsim load: out of memory\n");
+		goto out;
+	}
+	L->o = o;
+	L->rng = 0x9E3779B97F4A7C15ULL;
+	/* before the set-up, which takes a while for many devices: a signal
+	 * during it ends the run as soon as it is done, with its report */
+	atomic_store(&sig_hit, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigs = true;
+	if ((rc = setup(L, err, sizeof err)) < 0) {
+		fprintf(o->progress, "camsim load: %s\n", err[0] ? err :
+			conf_strerror(rc));
+		goto out;
+	}
+
+	fprintf(o->progress, "camsim load: %zu devices -> %s, ramp %.1fs, "
+		"duration %.1fs, interval %lds\n", L->made,
+		o->server ? L->url : "the in-process mock",
+		(double)o->ramp_ms / 1e3, (double)o->duration_ms / 1e3,
+		o->interval_s);
+	L->t0 = loop_now(L->l);
+	L->t_end = L->t0 + o->ramp_ms + o->duration_ms;
+	L->ramp_t.fn = ramp_fire;
+	L->tick_t.fn = tick_fire;
+	loop_timer_at(L->l, &L->ramp_t, L->t0);
+	loop_timer_at(L->l, &L->tick_t, L->t0 + 1000);
+	if (!atomic_load(&sig_hit))
+		loop_run_until(L->l, L->t_end);
+	L->t_stop = loop_now(L->l);
+	el = (double)(L->t_stop - L->t0) / 1000.0;
+	if (L->progress_open)
+		fputc('\n', o->progress);
+	abandoned = drain(L);
+
+	code = LOAD_EXIT_OK;
+	for (size_t i = 0; i < o->nth; i++) {
+		val[i] = load_threshold_value(&o->th[i], &L->met, el, &has[i]);
+		ok[i] = load_threshold_holds(&o->th[i], &L->met, el);
+		if (!ok[i])
+			code = LOAD_EXIT_THRESHOLD;
+	}
+	print_summary(L, el, ok, val, has);
+	if (abandoned)
+		fprintf(o->progress, "camsim load: %zu requests still in flight "
+			"after %d s were abandoned (not counted)\n", abandoned,
+			DRAIN_MS / 1000);
+	if (o->report_dir && (rc = write_report(L, el, code, ok, val, has,
+						abandoned, err, sizeof err)) < 0) {
+		fprintf(o->progress, "camsim load: %s\n", err);
+		code = LOAD_EXIT_CANNOT_RUN;
+	}
+out:
+	if (sigs) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		atomic_store(&sig_loop, NULL);
+	}
+	if (L) {
+		for (size_t i = 0; i < L->made; i++)
+			dev_free(L->devs[i].d);
+		free(L->devs);
+		mock_stop(L->m);
+		store_close(L->st);
+		loop_free(L->l);
+		recog_close(L->rg);
+		for (size_t i = 0; i < L->nimg; i++)
+			free(L->img[i]);
+		free(L->img);
+		free(L->img_len);
+		load_metrics_free(&L->met);
+		if (L->dir[0])
+			rm_scratch(L->dir);
+	}
+	free(L);
+	free(ok);
+	free(has);
+	free(val);
+	return code;
+}

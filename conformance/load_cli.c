@@ -1,0 +1,209 @@
+/* load_cli.c -- `camsim load''s command line: each option's parser and the
+ * messages naming the option, the value and the rule.  Hands load_opts to
+ * load_run; touches nothing else. */
+#include "load_cli.h"
+
+#include "load.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEVICES_MAX 100000
+#define THRESHOLDS_MAX 64
+
+static const char usage[] =
+	"usage: camsim load --server URL|mock --devices N [--ramp DUR]\n"
+	"                   [--duration DUR] [--interval S] [--jitter FRACTION]\n"
+	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
+	"                   [--threshold EXPR]... [--abort-on-fail]\n"
+	"                   [--report-dir DIR]\n"
+	"\n"
+	"Runs N simulated tablets against a server and measures it: requests,\n"
+	"latency and errors per message kind, a line a second on stderr, a\n"
+	"summary table at the end, thresholds that gate CI (docs/load.md).\n"
+	"  --server URL|mock   http://host:port/path, or mock: the in-process mock\n"
+	"  --devices N         1-100000 devices (cids load-00001, ...)\n"
+	"  --ramp DUR          power the devices on evenly over DUR (default 0)\n"
+	"  --duration DUR      run DUR after the ramp (default 30s)\n"
+	"                      DUR: a number with ms, s, m or h (30s, 5m, 1h)\n"
+	"  --interval S        heartbeat interval, 1-86400 s (default 3)\n"
+	"  --jitter FRACTION   heartbeat drift, 0-0.5 of the interval (default 0.1)\n"
+	"  --arrivals RATE     people per device per minute, a Poisson process\n"
+	"                      (default 0); pictures from --faces (faces/)\n"
+	"  --profile P         strict (default) or as-printed\n"
+	"  --threshold EXPR    e.g. 'p99(heartbeat)<200ms', 'errors<0.1%',\n"
+	"                      'rate(heartbeat)>10' (repeatable, at most 64)\n"
+	"  --abort-on-fail     stop as soon as a threshold fails (checked each\n"
+	"                      second after the ramp)\n"
+	"  --report-dir DIR    write DIR/report.json (also when interrupted)\n"
+	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
+	"not run (wrong command line, server unreachable at start).\n";
+
+int load_parse_duration(const char *s, int64_t *ms)
+{
+	char *end;
+	double x, mul;
+
+	errno = 0;
+	x = strtod(s, &end);
+	if (end == s || errno || !isfinite(x) || x < 0 || *s == '+' || *s == '-')
+		return -1;
+	mul = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1
+	      : !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000 : -1;
+	if (mul < 0 || x * mul > 365.0 * 86400000)
+		return -1;
+	*ms = (int64_t)(x * mul + 0.5);
+	return 0;
+}
+
+static int bad(FILE *err, const char *opt, const char *v, const char *rule)
+{
+	fprintf(err, "camsim load: %s is \"%s\"; it must be %s\n", opt, v, rule);
+	return LOAD_EXIT_CANNOT_RUN;
+}
+
+/* A number in [lo, hi]. */
+static int num(FILE *err, const char *opt, const char *v, double lo,
+	       double hi, const char *rule, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi)
+		return bad(err, opt, v, rule);
+	*out = x;
+	return 0;
+}
+
+static bool url_ok(const char *u)
+{
+	const char *h = !strncmp(u, "http://", 7) ? u + 7 : NULL;
+
+	if (!h || !*h || *h == '/' || *h == ':')
+		return false;
+	for (; *u; u++)
+		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7F)
+			return false;
+	return true;
+}
+
+/* -1 to go on, else an exit code. */
+static int parse_args(int argc, char **argv, FILE *out, FILE *err,
+		      load_opts *o, load_threshold *th)
+{
+	double x;
+	bool has_devices = false;
+	const char *server = NULL;
+	char e[400];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = 0;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, out);
+			return 0;
+		}
+		if (!strcmp(a, "--abort-on-fail")) {
+			o->abort_on_fail = true;
+			continue;
+		}
+		if (strcmp(a, "--server") && strcmp(a, "--devices") &&
+		    strcmp(a, "--ramp") && strcmp(a, "--duration") &&
+		    strcmp(a, "--interval") && strcmp(a, "--jitter") &&
+		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
+		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
+		    strcmp(a, "--report-dir")) {
+			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
+				usage);
+			return LOAD_EXIT_CANNOT_RUN;
+		}
+		if (!v) {
+			fprintf(err, "camsim load: %s needs a value\n", a);
+			return LOAD_EXIT_CANNOT_RUN;
+		}
+		i++;
+		if (!strcmp(a, "--server"))
+			server = v;
+		else if (!strcmp(a, "--faces"))
+			o->faces_dir = v;
+		else if (!strcmp(a, "--report-dir"))
+			o->report_dir = v;
+		else if (!strcmp(a, "--devices")) {
+			rc = num(err, a, v, 1, DEVICES_MAX, "an integer from 1 to "
+				 "100000", &x);
+			if (!rc && x != floor(x))
+				rc = bad(err, a, v, "an integer from 1 to 100000");
+			o->devices = (long)x;
+			has_devices = true;
+		} else if (!strcmp(a, "--interval")) {
+			rc = num(err, a, v, 1, 86400, "an integer from 1 to 86400 "
+				 "(seconds)", &x);
+			if (!rc && x != floor(x))
+				rc = bad(err, a, v, "an integer from 1 to 86400 "
+					 "(seconds)");
+			o->interval_s = (long)x;
+		} else if (!strcmp(a, "--jitter"))
+			rc = num(err, a, v, 0, 0.5, "a fraction from 0 to 0.5",
+				 &o->jitter);
+		else if (!strcmp(a, "--arrivals"))
+			rc = num(err, a, v, 0, 600, "a number of people per device "
+				 "per minute from 0 to 600", &o->arrivals);
+		else if (!strcmp(a, "--ramp") || !strcmp(a, "--duration")) {
+			if (load_parse_duration(v, !strcmp(a, "--ramp") ? &o->ramp_ms
+						: &o->duration_ms) < 0)
+				rc = bad(err, a, v, "a duration: a number with ms, "
+					 "s, m or h (30s, 5m, 1h), at most a year");
+		} else if (!strcmp(a, "--profile")) {
+			if (!(o->prof = proto_profile_find(v)))
+				rc = bad(err, a, v, "strict or as-printed");
+		} else { /* --threshold */
+			if (o->nth == THRESHOLDS_MAX)
+				rc = bad(err, a, v, "one of at most 64 thresholds");
+			else if (load_threshold_parse(v, &th[o->nth], e,
+						      sizeof e) < 0) {
+				fprintf(err, "camsim load: %s\n", e);
+				rc = LOAD_EXIT_CANNOT_RUN;
+			} else
+				o->nth++;
+		}
+		if (rc)
+			return rc;
+	}
+	if (!server || !has_devices) {
+		fprintf(err, "camsim load: %s is required\n%s", !server ?
+			"--server URL|mock" : "--devices N", usage);
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (strcmp(server, "mock")) {
+		if (!url_ok(server))
+			return bad(err, "--server", server, "mock or an http:// URL "
+				   "with a host, without spaces");
+		o->server = server;
+	}
+	return -1;
+}
+
+int load_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	load_threshold *th = calloc(THRESHOLDS_MAX, sizeof *th);
+	load_opts o = {.duration_ms = 30000, .interval_s = 3, .jitter = 0.1,
+		       .prof = &proto_profile_strict, .out = out,
+		       .progress = err, .th = th};
+	int rc;
+
+	if (!th) {
+		fprintf(err, "camsim load: out of memory\n");
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	o.progress_tty = isatty(fileno(err));
+	if ((rc = parse_args(argc, argv, out, err, &o, th)) < 0)
+		rc = load_run(&o);
+	free(th);
+	return rc;
+}
