@@ -435,7 +435,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->retain_bytes = o->retain_bytes;
 	if ((rc = mock__inject_init(m, o, err, errlen)) < 0)
 		goto fail;
-	pthread_mutex_init(&m->mu, NULL);
+	mock__lock_init(m);
 	mu = true;
 	if ((rc = mock__db_open(m, err, errlen)) < 0)
 		goto fail;
@@ -461,7 +461,7 @@ fail:
 	if (m) {
 		mock__db_close(m);
 		if (mu) {
-			pthread_mutex_destroy(&m->mu);
+			mock__lock_destroy(m);
 			mock__inject_free(m);
 		}
 		free(m->path);
@@ -487,7 +487,7 @@ void mock_stop(mock *m)
 	web_stop(m->mg, &m->where.addr); /* returns once every handler has
 					     returned */
 	mock__db_close(m);
-	pthread_mutex_destroy(&m->mu);
+	mock__lock_destroy(m);
 	mock__inject_free(m);
 	free(m->path);
 	free(m->dbpath);
