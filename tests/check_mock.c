@@ -2095,6 +2095,7 @@ END_TEST
 typedef struct beater {
 	int port, id;
 	atomic_int ok;
+	atomic_bool done;
 } beater;
 
 static void *beat_loop(void *ud)
@@ -2122,6 +2123,7 @@ static void *beat_loop(void *ud)
 			atomic_fetch_add(&b->ok, 1);
 		curl_easy_cleanup(h);
 	}
+	atomic_store(&b->done, true);
 	return NULL;
 }
 
@@ -2140,8 +2142,14 @@ START_TEST(concurrent_heartbeats_are_all_stored_once_with_commands_queued_betwee
 		b[i] = (beater){.port = f.port, .id = i};
 		ck_assert_int_eq(pthread_create(&th[i], NULL, beat_loop, &b[i]), 0);
 	}
-	for (int i = 0; i < 20; i++)
+	int queued = 0;
+	for (bool busy = true; busy; usleep(500)) {
 		enq(&f, "conc00", "{\"reboot\":1}");
+		queued++;
+		busy = false;
+		for (int i = 0; i < NT; i++)
+			busy |= !atomic_load(&b[i].done);
+	}
 	for (int i = 0; i < NT; i++) {
 		pthread_join(th[i], NULL);
 		ck_assert_int_eq(atomic_load(&b[i].ok), 50);
@@ -2153,7 +2161,7 @@ START_TEST(concurrent_heartbeats_are_all_stored_once_with_commands_queued_betwee
 	ck_assert_double_eq(jnum(sts, "commands.pending") +
 			    jnum(sts, "commands.sent") +
 			    jnum(sts, "commands.confirmed") +
-			    jnum(sts, "commands.failed"), 20);
+			    jnum(sts, "commands.failed"), queued);
 	cJSON_Delete(sts);
 	cJSON *pg = get_json(&f, "/admin/devices");
 	cJSON *d;
