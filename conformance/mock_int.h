@@ -72,6 +72,15 @@ struct mock {
 	mock_fault_rng rng;
 	atomic_bool stopping; /* mock_stop began: delays end early */
 
+	/* the threads that run device messages' jobs (mock.c), under pmu */
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;
+	struct mock__job *pq;  /* jobs handed over, not yet taken */
+	int pidle;             /* pool threads waiting for a job */
+	bool pstop;
+	pthread_t pth[8];
+	int npth;
+
 	/* retention (mock_retain.c), under mu */
 	int64_t retain_age_ms, retain_bytes;
 	int64_t retain_last;   /* mock clock of the last pass */
