@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ typedef struct mock__job {
 	mock_fault_hit pre; /* the faults drawn before the body */
 	mock__exchange x;
 	struct mock__job *next; /* in m->pq */
-	bool done;              /* under m->pmu */
+	sem_t done;             /* posted when a pool thread ran it */
 } job;
 
 static void *job_main(void *ud)
@@ -176,11 +177,12 @@ static void *pool_main(void *ud)
 			break;
 		job *j = m->pq;
 		m->pq = j->next;
+		m->pqueued--;
 		pthread_mutex_unlock(&m->pmu);
 		job_main(j);
+		/* its own semaphore: no other waiter is woken */
+		sem_post(&j->done);
 		pthread_mutex_lock(&m->pmu);
-		j->done = true;
-		pthread_cond_broadcast(&m->pcv);
 	}
 	pthread_mutex_unlock(&m->pmu);
 	return NULL;
@@ -227,21 +229,20 @@ static bool pool_run(mock *m, job *j)
 	bool taken = false;
 
 	pthread_mutex_lock(&m->pmu);
-	int queued = 0;
-	for (job *q = m->pq; q; q = q->next)
-		queued++;
-	if (m->pidle > queued && !m->pstop) {
-		job **tail = &m->pq;
-		while (*tail)
-			tail = &(*tail)->next;
-		j->next = NULL;
-		*tail = j;
-		pthread_cond_broadcast(&m->pcv);
-		while (!j->done)
-			pthread_cond_wait(&m->pcv, &m->pmu);
+	if (m->pidle > m->pqueued && !m->pstop) {
+		sem_init(&j->done, 0, 0);
+		j->next = m->pq; /* order does not matter: each waits alone */
+		m->pq = j;
+		m->pqueued++;
+		pthread_cond_signal(&m->pcv);
 		taken = true;
 	}
 	pthread_mutex_unlock(&m->pmu);
+	if (taken) {
+		while (sem_wait(&j->done) < 0)
+			; /* EINTR */
+		sem_destroy(&j->done);
+	}
 	return taken;
 }
 

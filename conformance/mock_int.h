@@ -77,6 +77,7 @@ struct mock {
 	pthread_cond_t pcv;
 	struct mock__job *pq;  /* jobs handed over, not yet taken */
 	int pidle;             /* pool threads waiting for a job */
+	int pqueued;           /* jobs in pq */
 	bool pstop;
 	pthread_t pth[8];
 	int npth;
