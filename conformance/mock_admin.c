@@ -644,8 +644,15 @@ static void page_devices(mock *m, const listq *q, strbuf *b)
 {
 	cJSON *pg = mock__devices_page(m, q->cid, q->after, PAGE_DEVICES), *d;
 	const cJSON *devs = cJSON_GetObjectItem(pg, "devices");
-	int64_t matched = (int64_t)num_of(pg, "matched");
+	int64_t matched;
 	int n = cJSON_GetArraySize(devs);
+
+	if (!pg) {
+		strbuf_str(b, "<h2>Devices</h2>\n<p>(the device list could not "
+			   "be read)</p>\n");
+		return;
+	}
+	matched = (int64_t)num_of(pg, "matched");
 
 	strbuf_printf(b, "<h2>Devices (%lld", (long long)matched);
 	if (q->cid[0]) {
