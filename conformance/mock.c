@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,10 @@
 /* CivetWeb's workers have 100 KiB stacks: too small for SQLite and deep
  * JSON under ASan.  Each request's work runs on a thread of this size. */
 #define JOB_STACK (4u << 20)
+/* Threads kept for device messages: a thread per message cost a tenth of
+ * the mock's time at a few thousand heartbeats/s (docs/perf.md).  When
+ * all are busy a message gets a thread of its own, as before. */
+#define POOL_THREADS 8
 
 const char *mock_state_name(mock_state s)
 {
@@ -136,12 +141,14 @@ void mock__answer(mock__exchange *x, int status, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- jobs */
 
-typedef struct job {
+typedef struct mock__job {
 	mock *m;
 	bool device;
 	mock__http rq;
 	mock_fault_hit pre; /* the faults drawn before the body */
 	mock__exchange x;
+	struct mock__job *next; /* in m->pq */
+	sem_t done;             /* posted when a pool thread ran it */
 } job;
 
 static void *job_main(void *ud)
@@ -155,17 +162,97 @@ static void *job_main(void *ud)
 	return NULL;
 }
 
-static void run_job(job *j)
+/* A pool thread: takes handed-over jobs until mock_stop. */
+static void *pool_main(void *ud)
+{
+	mock *m = ud;
+
+	pthread_mutex_lock(&m->pmu);
+	for (;;) {
+		m->pidle++;
+		while (!m->pq && !m->pstop)
+			pthread_cond_wait(&m->pcv, &m->pmu);
+		m->pidle--;
+		if (!m->pq)
+			break;
+		job *j = m->pq;
+		m->pq = j->next;
+		m->pqueued--;
+		pthread_mutex_unlock(&m->pmu);
+		job_main(j);
+		/* its own semaphore: no other waiter is woken */
+		sem_post(&j->done);
+		pthread_mutex_lock(&m->pmu);
+	}
+	pthread_mutex_unlock(&m->pmu);
+	return NULL;
+}
+
+static bool thread_start(pthread_t *t, void *(*fn)(void *), void *ud)
 {
 	pthread_attr_t a;
-	pthread_t t;
 	bool ok;
 
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, JOB_STACK);
-	ok = !pthread_create(&t, &a, job_main, j);
+	ok = !pthread_create(t, &a, fn, ud);
 	pthread_attr_destroy(&a);
-	if (ok)
+	return ok;
+}
+
+static void pool_start(mock *m)
+{
+	pthread_mutex_init(&m->pmu, NULL);
+	pthread_cond_init(&m->pcv, NULL);
+	/* fewer threads (or none) only costs speed */
+	while (m->npth < POOL_THREADS &&
+	       thread_start(&m->pth[m->npth], pool_main, m))
+		m->npth++;
+}
+
+static void pool_stop(mock *m)
+{
+	pthread_mutex_lock(&m->pmu);
+	m->pstop = true;
+	pthread_cond_broadcast(&m->pcv);
+	pthread_mutex_unlock(&m->pmu);
+	for (int i = 0; i < m->npth; i++)
+		pthread_join(m->pth[i], NULL);
+	pthread_cond_destroy(&m->pcv);
+	pthread_mutex_destroy(&m->pmu);
+}
+
+/* Hands a device message's job to an idle pool thread and waits for it;
+ * false when none is idle. */
+static bool pool_run(mock *m, job *j)
+{
+	bool taken = false;
+
+	pthread_mutex_lock(&m->pmu);
+	if (m->pidle > m->pqueued && !m->pstop) {
+		sem_init(&j->done, 0, 0);
+		j->next = m->pq; /* order does not matter: each waits alone */
+		m->pq = j;
+		m->pqueued++;
+		pthread_cond_signal(&m->pcv);
+		taken = true;
+	}
+	pthread_mutex_unlock(&m->pmu);
+	if (taken) {
+		while (sem_wait(&j->done) < 0)
+			; /* EINTR */
+		sem_destroy(&j->done);
+	}
+	return taken;
+}
+
+static void run_job(job *j)
+{
+	pthread_t t;
+
+	if (j->device && pool_run(j->m, j))
+		return;
+	if (thread_start(&t, job_main, j))
 		pthread_join(t, NULL);
 	else
 		mock__answer(&j->x, 503, "the mock cannot start a thread for this "
@@ -392,7 +479,7 @@ static int check_opts(const mock_opts *o, char *err, size_t errlen)
 
 int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 {
-	bool mu = false;
+	bool mu = false, pool = false;
 	mock *m = NULL;
 	int rc;
 
@@ -435,7 +522,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->retain_bytes = o->retain_bytes;
 	if ((rc = mock__inject_init(m, o, err, errlen)) < 0)
 		goto fail;
-	pthread_mutex_init(&m->mu, NULL);
+	mock__lock_init(m);
 	mu = true;
 	if ((rc = mock__db_open(m, err, errlen)) < 0)
 		goto fail;
@@ -447,6 +534,8 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : WEB_DEADLINE_MS;
 	/* 256 workers: a load test's devices and a few hundred idle or slow
 	 * connections besides, ~80 KiB each (docs/mock.md, Slow clients) */
+	pool_start(m);
+	pool = true;
 	if (!(m->mg = web_start(&m->where, "256", "/", on_request, m, &m->site,
 				err, errlen))) {
 		rc = CONF_ELISTEN;
@@ -459,9 +548,11 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	return 0;
 fail:
 	if (m) {
+		if (pool)
+			pool_stop(m);
 		mock__db_close(m);
 		if (mu) {
-			pthread_mutex_destroy(&m->mu);
+			mock__lock_destroy(m);
 			mock__inject_free(m);
 		}
 		free(m->path);
@@ -486,8 +577,9 @@ void mock_stop(mock *m)
 	atomic_store(&m->stopping, true); /* injected delays end now */
 	web_stop(m->mg, &m->where.addr); /* returns once every handler has
 					     returned */
+	pool_stop(m);
 	mock__db_close(m);
-	pthread_mutex_destroy(&m->mu);
+	mock__lock_destroy(m);
 	mock__inject_free(m);
 	free(m->path);
 	free(m->dbpath);

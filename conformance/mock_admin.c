@@ -18,6 +18,7 @@
 #define PAGE_COMMANDS 100
 #define PAGE_RECORDS 50
 #define PAGE_MESSAGES 50
+#define PAGE_DEVICES 50
 
 /* ---------------------------------------------------------------- answers */
 
@@ -97,18 +98,20 @@ static bool authorized(const mock *m, const char *h)
 
 /* ---------------------------------------------------------------- queries */
 
+/* A listing's query: a string key, a number from 0 and a limit. */
 typedef struct listq {
-	char cid[96];
+	char cid[96];   /* or the device list's prefix */
 	bool has_cid;
-	int64_t after;
+	int64_t after;  /* or the device list's offset */
 	size_t limit;
 } listq;
 
-/* ?cid=&after=&limit=; false with the answer set when one is wrong. */
-static bool parse_list(const char *q, bool allow_cid, listq *l,
-		       mock__exchange *x)
+/* keys[0]=&keys[1]=&keys[2]= (string, number >= 0, limit 1..max) into l;
+ * false with the answer set when one is wrong.  allow_str false: keys[0]
+ * is refused (the cid is in the path). */
+static bool parse_query(const char *q, const char *const keys[3],
+			bool allow_str, listq *l, mock__exchange *x)
 {
-	static const char *const keys[] = {"cid", "after", "limit"};
 	char v[96];
 	size_t ql = q ? strlen(q) : 0;
 
@@ -120,10 +123,10 @@ static bool parse_list(const char *q, bool allow_cid, listq *l,
 
 		if (n == -1)
 			continue;
-		if (n < 0 || (i == 0 && !allow_cid)) {
+		if (n < 0 || (i == 0 && !allow_str)) {
 			json_error(x, 400, "query parameter %s is %s", keys[i],
-				   n < 0 ? "too long" : "not taken here (the cid "
-				   "is in the path)");
+				   n < 0 ? "too long (at most 95 bytes)" :
+				   "not taken here (the cid is in the path)");
 			return false;
 		}
 		if (i == 0) {
@@ -147,6 +150,21 @@ static bool parse_list(const char *q, bool allow_cid, listq *l,
 			l->limit = (size_t)num;
 	}
 	return true;
+}
+
+/* ?cid=&after=&limit= of the commands, records and messages. */
+static bool parse_list(const char *q, bool allow_cid, listq *l,
+		       mock__exchange *x)
+{
+	static const char *const keys[] = {"cid", "after", "limit"};
+	return parse_query(q, keys, allow_cid, l, x);
+}
+
+/* ?prefix=&offset=&limit= of the device list (and the page). */
+static bool parse_devq(const char *q, listq *l, mock__exchange *x)
+{
+	static const char *const keys[] = {"prefix", "offset", "limit"};
+	return parse_query(q, keys, true, l, x);
 }
 
 /* The URL-decoded path segment at *p (after its '/'); advances *p. */
@@ -415,10 +433,11 @@ out:
 	cJSON_Delete(p);
 }
 
-static void page(mock *m, mock__exchange *x);
+static void page(mock *m, const char *query, mock__exchange *x);
 
 static const char routes[] =
-	"GET /admin/devices, GET|POST /admin/devices/{cid}/commands, "
+	"GET /admin/devices (prefix, offset, limit), GET /admin/stats, "
+	"GET|POST /admin/devices/{cid}/commands, "
 	"POST /admin/devices/{cid}/actions, "
 	"GET /admin/commands, GET /admin/commands/{id}, GET /admin/records, "
 	"GET /admin/records/{id}, GET /admin/records/{id}/image, "
@@ -443,7 +462,7 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 	if (!strcmp(p, "/") || !strcmp(p, "/admin") || !strcmp(p, "/admin/")) {
 		if (!get)
 			goto method;
-		page(m, x);
+		page(m, rq->query, x);
 		return;
 	}
 	/* /admin/s1[/s2[/s3]] */
@@ -460,7 +479,13 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 	if (nseg == 1 && !strcmp(s1, "devices")) {
 		if (!get)
 			goto method;
-		json_answer(x, 200, mock_devices_json(m));
+		if (parse_devq(rq->query, &l, x))
+			json_answer(x, 200, mock__devices_page(m, l.cid, l.after,
+							       l.limit));
+	} else if (nseg == 1 && !strcmp(s1, "stats")) {
+		if (!get)
+			goto method;
+		json_answer(x, 200, mock__stats(m));
 	} else if (nseg == 1 && !strcmp(s1, "faults")) {
 		if (!get)
 			goto method;
@@ -568,17 +593,94 @@ static void text_cell(strbuf *b, const char *s)
 	strbuf_add(b, "</td>", 5);
 }
 
-static void page_devices(mock *m, strbuf *b)
+static double num_of(const cJSON *o, const char *k)
 {
-	cJSON *devs = mock_devices_json(m), *d;
+	return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
+}
 
-	strbuf_printf(b, "<h2>Devices (%d)</h2>\n<table><tr><th>cid</th>"
-			"<th>first seen</th><th>last heartbeat</th><th>seq</th>"
-			"<th>app_version</th><th>messages</th><th>violations</th>"
-			"<th>pending</th></tr>\n", cJSON_GetArraySize(devs));
+/* The counters of GET /admin/stats as one paragraph. */
+static void page_stats(mock *m, strbuf *b)
+{
+	cJSON *s = mock__stats(m), *e;
+	const cJSON *d = cJSON_GetObjectItem(s, "devices");
+	const cJSON *c = cJSON_GetObjectItem(s, "commands");
+	const cJSON *v = cJSON_GetObjectItem(s, "violations");
+
+	if (!s) {
+		strbuf_str(b, "<p>(the counters could not be read)</p>\n");
+		return;
+	}
+	strbuf_printf(b, "<p class=\"stats\">Devices %.0f: %.0f online, %.0f "
+		      "offline. Commands: %.0f pending, %.0f sent, %.0f "
+		      "confirmed, %.0f failed, %.0f timed out. Records %.0f. "
+		      "Violations since start: %.0f MUST, %.0f SHOULD. "
+		      "%.1f requests/s over the last minute. Messages since "
+		      "start:", num_of(d, "total"), num_of(d, "online"),
+		      num_of(d, "offline"), num_of(c, "pending"),
+		      num_of(c, "sent"), num_of(c, "confirmed"),
+		      num_of(c, "failed"), num_of(c, "timeout"),
+		      num_of(s, "records"), num_of(v, "must"),
+		      num_of(v, "should"), num_of(s, "requests_per_s"));
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "messages"))
+		strbuf_printf(b, " %s %.0f", e->string, e->valuedouble);
+	strbuf_str(b, " (<a href=\"/admin/stats\">JSON</a>).</p>\n");
+	cJSON_Delete(s);
+}
+
+/* A link to the device page at offset with prefix. */
+static void page_link(strbuf *b, const char *prefix, int64_t offset,
+		      const char *text)
+{
+	char enc[300];
+
+	mg_url_encode(prefix, enc, sizeof enc);
+	strbuf_printf(b, " <a href=\"/?prefix=%s&amp;offset=%lld\">%s</a>", enc,
+		      (long long)offset, text);
+}
+
+/* One page of PAGE_DEVICES devices (never all of them: there may be
+ * 100,000), a search by cid prefix and the links to the pages around. */
+static void page_devices(mock *m, const listq *q, strbuf *b)
+{
+	cJSON *pg = mock__devices_page(m, q->cid, q->after, PAGE_DEVICES), *d;
+	const cJSON *devs = cJSON_GetObjectItem(pg, "devices");
+	int64_t matched;
+	int n = cJSON_GetArraySize(devs);
+
+	if (!pg) {
+		strbuf_str(b, "<h2>Devices</h2>\n<p>(the device list could not "
+			   "be read)</p>\n");
+		return;
+	}
+	matched = (int64_t)num_of(pg, "matched");
+
+	strbuf_printf(b, "<h2>Devices (%lld", (long long)matched);
+	if (q->cid[0]) {
+		strbuf_str(b, " with cid prefix &quot;");
+		strbuf_html(b, q->cid);
+		strbuf_str(b, "&quot;");
+	}
+	strbuf_printf(b, "; %lld to %lld shown)</h2>\n<form method=\"get\" "
+		      "action=\"/\">cid prefix <input name=\"prefix\" value=\"",
+		      (long long)(n ? q->after + 1 : 0),
+		      (long long)(q->after + n));
+	strbuf_html(b, q->cid);
+	strbuf_str(b, "\"> <button>search</button></form>\n<p>");
+	if (q->after > 0)
+		page_link(b, q->cid, q->after > PAGE_DEVICES ?
+			  q->after - PAGE_DEVICES : 0, "previous");
+	if (q->after + n < matched)
+		page_link(b, q->cid, q->after + n, "next");
+	strbuf_str(b, "</p>\n<table><tr><th>cid</th><th>state</th>"
+		   "<th>first seen</th><th>last heartbeat</th><th>seq</th>"
+		   "<th>app_version</th><th>messages</th><th>violations</th>"
+		   "<th>pending</th></tr>\n");
 	cJSON_ArrayForEach(d, devs) {
-		strbuf_add(b, "<tr>", 4);
+		bool on = cJSON_IsTrue(cJSON_GetObjectItem(d, "online"));
+		strbuf_str(b, "<tr>");
 		text_cell(b, str_of(d, "cid"));
+		strbuf_printf(b, "<td class=\"%s\">%s</td>", on ? "confirmed" :
+			      "failed", on ? "online" : "offline");
 		time_cell(b, d, "first_seen");
 		time_cell(b, d, "last_heartbeat");
 		num_cell(b, d, "last_seq");
@@ -586,10 +688,10 @@ static void page_devices(mock *m, strbuf *b)
 		num_cell(b, d, "messages");
 		num_cell(b, d, "violations");
 		num_cell(b, d, "pending");
-		strbuf_add(b, "</tr>\n", 6);
+		strbuf_str(b, "</tr>\n");
 	}
-	strbuf_add(b, "</table>\n", 9);
-	cJSON_Delete(devs);
+	strbuf_str(b, "</table>\n");
+	cJSON_Delete(pg);
 }
 
 static void page_commands(mock *m, strbuf *b)
@@ -682,7 +784,7 @@ static void page_messages(mock *m, strbuf *b)
 	cJSON_Delete(ms);
 }
 
-static void page(mock *m, mock__exchange *x)
+static void page(mock *m, const char *query, mock__exchange *x)
 {
 	static const char head[] =
 		"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
@@ -695,17 +797,22 @@ static void page(mock *m, mock__exchange *x)
 		"</style></head><body>\n<h1>camsim mock</h1>\n";
 	strbuf b = {0};
 	char t[32];
+	listq q;
 
+	if (!parse_devq(query, &q, x))
+		return;
 	mock__iso(mock__now(m), t);
 	strbuf_add(&b, head, sizeof head - 1);
 	strbuf_add(&b, "<p>Devices POST to <code>", 25);
 	strbuf_html(&b, m->path);
 	strbuf_printf(&b, "</code>; the mock's clock says %s. JSON: "
+			"<a href=\"/admin/stats\">stats</a>, "
 			"<a href=\"/admin/devices\">devices</a>, "
 			"<a href=\"/admin/commands\">commands</a>, "
 			"<a href=\"/admin/records\">records</a>, "
 			"<a href=\"/admin/messages\">messages</a>.</p>\n", t);
-	page_devices(m, &b);
+	page_stats(m, &b);
+	page_devices(m, &q, &b);
 	page_commands(m, &b);
 	page_records(m, &b);
 	page_messages(m, &b);

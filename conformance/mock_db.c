@@ -80,6 +80,15 @@ static const char upgrade1_sql[] =
 #define MSG_COLS "id, cid, received_at, kind, status, size, raw, error," \
 		 " reply, must, should, fault"
 
+/* Whether device d is online at ?NOW (docs/mock.md, "Online and
+ * offline"): its last heartbeat at most 3 intervals old. */
+#define ONLINE(now) "(d.last_heartbeat IS NOT NULL AND " now                  \
+		    " - d.last_heartbeat <= 3 * max(coalesce(d.interval_ms,"     \
+		    " 3000), 1000))"
+/* d.cid starts with ?1: a range on the key, then the exact test. */
+#define PREFIX "(d.cid >= ?1 AND d.cid < ?1 || char(1114111)"                \
+	       " AND substr(d.cid, 1, length(?1)) = ?1)"
+
 static const char *const stmt_sql[S_N] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
@@ -154,6 +163,20 @@ static const char *const stmt_sql[S_N] = {
 	[S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
 	[S_VIO_LIST] = "SELECT severity, rule, path, msg FROM violations"
 		       " WHERE message_id = ?1 ORDER BY n",
+	/* a message's work shares a transaction with others (group
+	 * commit): a failure undoes its own part only */
+	[S_SAVE] = "SAVEPOINT ingest",
+	[S_RELEASE] = "RELEASE ingest",
+	[S_UNDO] = "ROLLBACK TO ingest",
+	[S_DEV_PAGE] = "SELECT d.cid, first_seen, last_seen, last_heartbeat,"
+		       " last_seq, uptime, app_version, messages, violations,"
+		       " (SELECT count(*) FROM commands c WHERE c.cid = d.cid"
+		       " AND c.state = 0), " ONLINE("?4") " FROM devices d"
+		       " WHERE " PREFIX " ORDER BY d.cid LIMIT ?3 OFFSET ?2",
+	[S_DEV_COUNT] = "SELECT count(*), coalesce(sum(" ONLINE("?2") "), 0),"
+			" coalesce(sum(" PREFIX "), 0) FROM devices d",
+	[S_CMD_STATES] = "SELECT state, count(*) FROM commands GROUP BY state",
+	[S_REC_COUNT] = "SELECT count(*) FROM records",
 };
 
 /* ---------------------------------------------------------------- open */

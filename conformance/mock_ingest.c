@@ -1,7 +1,9 @@
 /* mock_ingest.c -- one device message into the mock's database: judges
  * it, stores it with its violations and snapshot record, settles and packs
- * commands (mock_queue.c) in one transaction, and logs the exchange.
- * Knows no HTTP (mock.c answers) and builds no view (mock_view.c). */
+ * commands (mock_queue.c) in one transaction shared with the messages that
+ * arrive meanwhile (group commit; mock__lock), counts it for
+ * GET /admin/stats, and logs the exchange.  Knows no HTTP (mock.c
+ * answers) and builds no view (mock_view.c). */
 #include "mock_db_int.h"
 
 #include "b64.h"
@@ -15,11 +17,113 @@
 #include <string.h>
 
 #define RAW_KEEP 4096    /* bytes kept of a body that is not JSON */
+#define TX_BATCH 64      /* messages at most in one shared transaction */
 #define RESEND_AGE_S 60  /* a record this much older than its arrival */
 
 static const char *sev_name(proto_severity s)
 {
 	return s == PROTO_MUST ? "MUST" : "SHOULD";
+}
+
+/* ---------------------------------------------------------------- group commit */
+
+/* Each commit writes the WAL frames of every page it changed: the device
+ * rows, the message and index pages are the same pages for a burst of
+ * heartbeats, so a burst committed once writes them once.  A message is
+ * answered only after the transaction holding it committed, so no answer
+ * speaks of data a crash could lose. */
+
+void mock__lock_init(mock *m)
+{
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->tx_cv, NULL);
+}
+
+void mock__lock_destroy(mock *m)
+{
+	pthread_cond_destroy(&m->tx_cv);
+	pthread_mutex_destroy(&m->mu);
+}
+
+/* Commits the shared transaction and wakes the messages waiting on it. */
+static void tx_commit(mock *m)
+{
+	bool ok = exec(m, S_COMMIT) == 0;
+
+	if (!ok)
+		exec(m, S_ROLLBACK);
+	m->tx_open = false;
+	m->tx_batch = 0;
+	m->tx_gen++;
+	m->tx_failed[m->tx_gen % 64] = !ok;
+	pthread_cond_broadcast(&m->tx_cv);
+}
+
+void mock__lock(mock *m)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->tx_open)
+		tx_commit(m);
+}
+
+/* Opens the shared transaction if none is, and this message's savepoint. */
+static int tx_begin(mock *m)
+{
+	if (!m->tx_open) {
+		if (exec(m, S_BEGIN) < 0)
+			return CONF_EDB;
+		m->tx_open = true;
+	}
+	return exec(m, S_SAVE);
+}
+
+/* Ends this message's part: commits now when no other message waits for
+ * the lock (or the batch is full), else leaves the transaction to the
+ * next one and waits, the lock released, until it is committed.  0, or
+ * CONF_EDB when the commit failed (nothing of the batch was stored). */
+static int tx_end(mock *m)
+{
+	uint64_t gen = m->tx_gen;
+
+	if (!m->tx_open)
+		return 0;
+	if (++m->tx_batch < TX_BATCH && atomic_load(&m->tx_waiting) > 0) {
+		while (m->tx_gen == gen)
+			pthread_cond_wait(&m->tx_cv, &m->mu);
+	} else {
+		tx_commit(m);
+	}
+	return m->tx_failed[(gen + 1) % 64] ? CONF_EDB : 0;
+}
+
+/* ---------------------------------------------------------------- counters */
+
+/* One device exchange in the counters of GET /admin/stats; under mu. */
+static void count(mock *m, proto_kind k, const proto_report *rep, int64_t now)
+{
+	int64_t sec = now / 1000;
+	int i = (int)(((sec % 60) + 60) % 60);
+
+	m->by_kind[(unsigned)k < PROTO_KIND_COUNT ? k : PROTO_KIND_NONE]++;
+	if (rep) {
+		m->n_must += (int64_t)rep->n_must;
+		m->n_should += (int64_t)rep->n_should;
+	}
+	if (m->rate_sec[i] != sec) {
+		m->rate_sec[i] = sec;
+		m->rate_n[i] = 0;
+	}
+	m->rate_n[i]++;
+}
+
+double mock__rate(mock *m, int64_t now)
+{
+	int64_t sec = now / 1000, n = 0;
+
+	for (int i = 0; i < 60; i++)
+		if (m->rate_sec[i] >= sec - 60 && m->rate_sec[i] < sec)
+			n += m->rate_n[i];
+	return (double)n / 60.0;
 }
 
 /* ---------------------------------------------------------------- ingest */
@@ -202,7 +306,7 @@ static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
 			.log = &x->log};
 	int rc;
 
-	if ((rc = exec(m, S_BEGIN)) < 0)
+	if ((rc = tx_begin(m)) < 0)
 		return rc;
 	if ((rc = expire(m, now)) < 0)
 		goto out;
@@ -250,9 +354,10 @@ static int ingest_locked(mock *m, const judged *j, mock__exchange *x,
 out:
 	mock__free_sent(v, n);
 	if (rc == 0)
-		rc = exec(m, S_COMMIT);
+		rc = exec(m, S_RELEASE);
 	if (rc < 0) {
-		exec(m, S_ROLLBACK);
+		exec(m, S_UNDO);
+		exec(m, S_RELEASE);
 		cJSON_free(reply);
 		return rc;
 	}
@@ -390,10 +495,18 @@ void mock__ingest(mock *m, const char *body, size_t len,
 	}
 store:
 	draw_faults(m, &j, x);
+	atomic_fetch_add(&m->tx_waiting, 1);
 	pthread_mutex_lock(&m->mu);
+	atomic_fetch_sub(&m->tx_waiting, 1);
 	rc = ingest_locked(m, &j, x, now);
 	if (rc < 0)
 		snprintf(why, sizeof why, "%s", sqlite3_errmsg(m->db));
+	if (tx_end(m) < 0 && rc == 0) {
+		rc = CONF_EDB;
+		snprintf(why, sizeof why, "the commit failed");
+	}
+	if (rc == 0)
+		count(m, g.kind, &rep, now);
 	pthread_mutex_unlock(&m->mu);
 	if (rc < 0)
 		mock__answer(x, 500, "the mock's database %s failed: %s; "
@@ -424,8 +537,12 @@ void mock__refuse(mock *m, int status, const char *why, mock__exchange *x)
 	memset(x, 0, sizeof *x);
 	mock_fault_none(&x->fault);
 	x->status = status;
+	atomic_fetch_add(&m->tx_waiting, 1);
 	pthread_mutex_lock(&m->mu);
+	atomic_fetch_sub(&m->tx_waiting, 1);
 	(void)ingest_locked(m, &j, x, now);
+	(void)tx_end(m);
+	count(m, PROTO_KIND_NONE, NULL, now);
 	pthread_mutex_unlock(&m->mu);
 	mock__answer(x, status, "%s", why);
 	log_exchange(&j, x, now);

@@ -43,6 +43,25 @@ struct mock {
 	char *dbpath;
 	sqlite3_stmt **s;
 
+	/* Group commit (mock_ingest.c): device messages that arrive while
+	 * one is being stored share its transaction, and each is answered
+	 * once that transaction committed.  Under mu but tx_waiting, which
+	 * counts the ingests queued for mu. */
+	bool tx_open;          /* a shared transaction is open */
+	int tx_batch;          /* messages in it */
+	uint64_t tx_gen;       /* transactions committed (or failed) */
+	bool tx_failed[64];    /* [gen % 64]: that commit failed */
+	atomic_int tx_waiting;
+	pthread_cond_t tx_cv;  /* tx_gen advanced */
+
+	/* Counters since start for GET /admin/stats (mock_ingest.c), under
+	 * mu: exchanges by kind ([PROTO_KIND_NONE]: not a V1.16 message),
+	 * violations, and device requests per second of the mock's clock
+	 * over the last minute (rate_n[i] counts second rate_sec[i]). */
+	int64_t by_kind[PROTO_KIND_COUNT];
+	int64_t n_must, n_should;
+	int64_t rate_sec[60], rate_n[60];
+
 	/* faults (mock_inject.c): the --fault list, each device's list and
 	 * the generator, under fmu */
 	pthread_mutex_t fmu;
@@ -52,6 +71,16 @@ struct mock {
 	size_t ndev;
 	mock_fault_rng rng;
 	atomic_bool stopping; /* mock_stop began: delays end early */
+
+	/* the threads that run device messages' jobs (mock.c), under pmu */
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;
+	struct mock__job *pq;  /* jobs handed over, not yet taken */
+	int pidle;             /* pool threads waiting for a job */
+	int pqueued;           /* jobs in pq */
+	bool pstop;
+	pthread_t pth[8];
+	int npth;
 
 	/* retention (mock_retain.c), under mu */
 	int64_t retain_age_ms, retain_bytes;
@@ -86,6 +115,19 @@ void mock__iso(int64_t t, char out[32]);
 
 /* ---- mock_db.c, mock_queue.c, mock_ingest.c, mock_view.c ---- */
 
+/* Takes m->mu for anything but ingest, first committing a shared
+ * transaction that ingests left open (so that a BEGIN under the lock
+ * starts afresh, and readers see only committed data).  Release with
+ * pthread_mutex_unlock(&m->mu). */
+void mock__lock(mock *m);
+/* Initializes / destroys m->mu and the group commit's condition. */
+void mock__lock_init(mock *m);
+void mock__lock_destroy(mock *m);
+
+/* Device requests per second over the last minute of the mock's clock
+ * (the current second left out: it is not over), under mu. */
+double mock__rate(mock *m, int64_t now);
+
 /* Opens the database at m->dbpath in WAL mode, in one transaction: an
  * empty file gets the schema, a version-1 mock database is upgraded to
  * MOCK_VERSION, anything else (another application's database, another
@@ -118,6 +160,18 @@ cJSON *mock__recent_commands(mock *m, size_t n);
 cJSON *mock__recent_records(mock *m, size_t n);
 /* The newest n message summaries (mock_messages_json's shape). */
 cJSON *mock__recent_messages(mock *m, size_t n);
+
+/* Devices whose cid starts with prefix ("" or NULL: all), in cid order,
+ * from offset, at most limit, with their online state (docs/mock.md,
+ * "Online and offline"):
+ * {"total":all devices,"matched":those with the prefix,"offset","limit",
+ *  "devices":[mock_devices_json's members + "online":bool]}.  Caller
+ * deletes; NULL when out of memory or the database failed. */
+cJSON *mock__devices_page(mock *m, const char *prefix, int64_t offset,
+			  size_t limit);
+/* The counters of GET /admin/stats (docs/mock.md).  Caller deletes;
+ * NULL when out of memory or the database failed. */
+cJSON *mock__stats(mock *m);
 
 /* Writes message id's summary with its body streamed from the database
  * (the lock taken per chunk, never while writing) through w.  only_body:

@@ -156,7 +156,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 	snprintf(err, errlen, "out of memory queuing the command");
 	if (!(dup = cJSON_Duplicate(cmd, 1)))
 		goto out;
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	locked = true;
 	if ((rc = exec(m, S_BEGIN)) < 0)
 		goto db;

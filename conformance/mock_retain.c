@@ -19,7 +19,7 @@ static int batch(mock *m, const char *sql, int *deleted)
 	int rc;
 
 	*deleted = 0;
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;"
 			  "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER "
 			  "PRIMARY KEY);DELETE FROM temp.doomed;", NULL, NULL, NULL);
@@ -52,7 +52,7 @@ static int used_bytes(mock *m, int64_t *used)
 	int64_t v[3] = {0};
 	int rc = 0;
 
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	for (int i = 0; i < 3 && rc == 0; i++) {
 		sqlite3_stmt *s = NULL;
 		if (sqlite3_prepare_v2(m->db, q[i], -1, &s, NULL) != SQLITE_OK ||
@@ -75,7 +75,7 @@ int mock__retain_run(mock *m)
 
 	if (!m->retain_age_ms && !m->retain_bytes)
 		return 0;
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	m->retain_last = now;
 	m->retain_since = 0;
 	pthread_mutex_unlock(&m->mu);
@@ -116,7 +116,7 @@ void mock__retain(mock *m, size_t added)
 	every = m->retain_bytes && m->retain_bytes / 16 < EVERY_BYTES ?
 		m->retain_bytes / 16 : EVERY_BYTES;
 	now = mock__now(m);
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	m->retain_since += (int64_t)added;
 	due = now - m->retain_last >= EVERY_MS || now < m->retain_last ||
 	      m->retain_since >= every;

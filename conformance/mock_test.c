@@ -25,15 +25,15 @@ mock *mock_test_open(mock_clock_cb now, void *now_ud, char *err,
 	m->now = now;
 	m->now_ud = now_ud;
 	m->timeout_ms = 60000;
-	pthread_mutex_init(&m->mu, NULL);
+	mock__lock_init(m);
 	if (mock__db_open(m, err, errlen) < 0) {
-		pthread_mutex_destroy(&m->mu);
+		mock__lock_destroy(m);
 		free(m);
 		return NULL;
 	}
 	if (mock__inject_init(m, &o, err, errlen) < 0) {
 		mock__db_close(m);
-		pthread_mutex_destroy(&m->mu);
+		mock__lock_destroy(m);
 		free(m);
 		return NULL;
 	}
@@ -46,7 +46,7 @@ void mock_test_close(mock *m)
 		return;
 	mock__inject_free(m);
 	mock__db_close(m);
-	pthread_mutex_destroy(&m->mu);
+	mock__lock_destroy(m);
 	free(m);
 }
 

@@ -156,7 +156,7 @@ static const col dev_cols[] = {
 	{"cid", AS_STR}, {"first_seen", AS_NUM}, {"last_seen", AS_NUM},
 	{"last_heartbeat", AS_NUM}, {"last_seq", AS_NUM}, {"uptime", AS_NUM},
 	{"app_version", AS_STR}, {"messages", AS_NUM}, {"violations", AS_NUM},
-	{"pending", AS_NUM}, {NULL, AS_NUM}};
+	{"pending", AS_NUM}, {"online", AS_BOOL}, {NULL, AS_NUM}};
 
 static cJSON *cell_num(const cell *c)
 {
@@ -260,8 +260,9 @@ static cJSON *row_cmd(const crow *r) { return row_json(r, cmd_cols); }
 static cJSON *row_rec(const crow *r) { return row_json(r, rec_cols); }
 static cJSON *row_dev(const crow *r) { return row_json(r, dev_cols); }
 
-/* Runs statement id, bound with cid/after/limit (nbind 3), limit alone
- * (1), the id in after (2: one row by id) or nothing (0), copies the rows
+/* Runs statement id, bound with cid/after/limit (nbind 3), the same and
+ * the time now (4), limit alone (1), the id in after (2: one row by id)
+ * or nothing (0), copies the rows
  * (and each message's violations) under the lock, and builds one JSON per
  * row after it.  NULL when out of memory or the database fails. */
 static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
@@ -274,13 +275,15 @@ static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
 
 	if (!m)
 		return NULL;
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	(void)expire(m, mock__now(m));
 	s = st(m, id);
-	if (nbind == 3) {
+	if (nbind >= 3) {
 		bind_text(s, 1, cid);
 		sqlite3_bind_int64(s, 2, after);
 		sqlite3_bind_int64(s, 3, limit);
+		if (nbind == 4)
+			sqlite3_bind_int64(s, 4, mock__now(m));
 	} else if (nbind == 2) {
 		sqlite3_bind_int64(s, 1, after);
 	} else if (nbind == 1) {
@@ -336,6 +339,105 @@ cJSON *mock_devices_json(mock *m)
 	return rows(m, S_DEV_LIST, 0, NULL, 0, 0, row_dev);
 }
 
+cJSON *mock__devices_page(mock *m, const char *prefix, int64_t offset,
+			  size_t limit)
+{
+	int64_t n[3] = {0};
+	cJSON *o = NULL, *devs;
+	sqlite3_stmt *s;
+	int e;
+
+	prefix = prefix ? prefix : "";
+	mock__lock(m);
+	s = st(m, S_DEV_COUNT);
+	bind_text(s, 1, prefix);
+	sqlite3_bind_int64(s, 2, mock__now(m));
+	if ((e = sqlite3_step(s)) == SQLITE_ROW)
+		for (int i = 0; i < 3; i++)
+			n[i] = sqlite3_column_int64(s, i);
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&m->mu);
+	if (e != SQLITE_ROW)
+		return NULL;
+	devs = rows(m, S_DEV_PAGE, 4, prefix, offset, clamp_limit(limit), row_dev);
+	if (!devs || !(o = cJSON_CreateObject())) {
+		cJSON_Delete(devs);
+		return NULL;
+	}
+	add(o, "total", cJSON_CreateNumber((double)n[0]));
+	add(o, "online", cJSON_CreateNumber((double)n[1]));
+	add(o, "matched", cJSON_CreateNumber((double)n[2]));
+	add(o, "offset", cJSON_CreateNumber((double)offset));
+	add(o, "limit", cJSON_CreateNumber((double)limit));
+	add(o, "devices", devs);
+	return o;
+}
+
+cJSON *mock__stats(mock *m)
+{
+	int64_t dev[2] = {0}, cmds[5] = {0}, recs = 0, kinds[PROTO_KIND_COUNT];
+	int64_t must, should, now = mock__now(m);
+	double rate;
+	cJSON *o, *k, *c, *d;
+	sqlite3_stmt *s;
+	int rc = 0, e;
+
+	mock__lock(m);
+	(void)expire(m, now);
+	s = st(m, S_DEV_COUNT);
+	bind_text(s, 1, "");
+	sqlite3_bind_int64(s, 2, now);
+	if ((e = sqlite3_step(s)) == SQLITE_ROW) {
+		dev[0] = sqlite3_column_int64(s, 0);
+		dev[1] = sqlite3_column_int64(s, 1);
+	}
+	rc |= e != SQLITE_ROW;
+	s = st(m, S_CMD_STATES);
+	while ((e = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(s, 0);
+		if (i >= 0 && i < 5)
+			cmds[i] = sqlite3_column_int64(s, 1);
+	}
+	rc |= e != SQLITE_DONE;
+	s = st(m, S_REC_COUNT);
+	if ((e = sqlite3_step(s)) == SQLITE_ROW)
+		recs = sqlite3_column_int64(s, 0);
+	rc |= e != SQLITE_ROW;
+	memcpy(kinds, m->by_kind, sizeof kinds);
+	must = m->n_must;
+	should = m->n_should;
+	rate = mock__rate(m, now);
+	for (int i = S_DEV_COUNT; i <= S_REC_COUNT; i++)
+		sqlite3_reset(m->s[i]);
+	pthread_mutex_unlock(&m->mu);
+	if (rc || !(o = cJSON_CreateObject()))
+		return NULL;
+	d = cJSON_AddObjectToObject(o, "devices");
+	add(d, "total", cJSON_CreateNumber((double)dev[0]));
+	add(d, "online", cJSON_CreateNumber((double)dev[1]));
+	add(d, "offline", cJSON_CreateNumber((double)(dev[0] - dev[1])));
+	k = cJSON_AddObjectToObject(o, "messages");
+	for (int i = 0; i < PROTO_KIND_COUNT; i++)
+		if (kinds[i])
+			add(k, i ? proto_kind_name((proto_kind)i) : "not_a_message",
+			    cJSON_CreateNumber((double)kinds[i]));
+	d = cJSON_AddObjectToObject(o, "violations");
+	add(d, "must", cJSON_CreateNumber((double)must));
+	add(d, "should", cJSON_CreateNumber((double)should));
+	c = cJSON_AddObjectToObject(o, "commands");
+	for (int i = 0; i < 5; i++)
+		add(c, mock_state_name((mock_state)i),
+		    cJSON_CreateNumber((double)cmds[i]));
+	add(o, "records", cJSON_CreateNumber((double)recs));
+	add(o, "requests_per_s", cJSON_CreateNumber(rate));
+	add(o, "at", cJSON_CreateNumber((double)now));
+	if (!d || !k || !c) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 cJSON *mock_records_json(mock *m, const char *cid, int64_t after,
 			 size_t limit)
 {
@@ -372,7 +474,7 @@ int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
 	*len = 0;
 	if (!m)
 		return CONF_EINVAL;
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	s = st(m, S_REC_IMAGE);
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW &&
@@ -402,7 +504,7 @@ static int read_chunk(mock *m, int64_t id, const char *colname, size_t off,
 	sqlite3_blob *b = NULL;
 	int rc = 0;
 
-	pthread_mutex_lock(&m->mu);
+	mock__lock(m);
 	if (sqlite3_blob_open(m->db, "main", "messages", colname, id, 0, &b) !=
 	    SQLITE_OK) {
 		rc = CONF_ENOTFOUND;

@@ -1937,6 +1937,244 @@ START_TEST(device_retransmits_its_pass_once_a_500_fault_is_removed)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- many devices */
+
+static double jnum(const cJSON *o, const char *path)
+{
+	char k[64];
+	const char *dot = strchr(path, '.');
+
+	if (!dot)
+		return cJSON_GetNumberValue(cJSON_GetObjectItem(o, path));
+	snprintf(k, sizeof k, "%.*s", (int)(dot - path), path);
+	return jnum(cJSON_GetObjectItem(o, k), dot + 1);
+}
+
+/* GET path, 200 with JSON, that JSON (caller deletes). */
+static cJSON *get_json(fx *f, const char *path)
+{
+	resp r = get(f, path);
+	cJSON *j;
+
+	ck_assert_msg(r.status == 200 && r.json, "%s: %ld %s", path, r.status,
+		      r.body ? r.body : "");
+	j = r.json;
+	r.json = NULL;
+	resp_free(&r);
+	return j;
+}
+
+/* Issue 15: 2,000 devices, "a0000".."a0999" with one heartbeat at T0 and
+ * "b0000".."b0999" with two 20 s apart.  The list comes in pages with the
+ * totals, by cid prefix; a device is online while its last heartbeat is
+ * at most 3 intervals old (3 s while only one is known), offline the
+ * millisecond after; /admin/stats counts them, and the page shows the
+ * counts and one page of devices, not 2,000 rows. */
+START_TEST(device_list_is_paged_by_cid_prefix_with_totals_and_online_by_three_intervals)
+{
+	fx f;
+	char cid[16], path[128];
+	fx_start(&f);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(cid, sizeof cid, "a%04d", i);
+		free(beat(&f, cid, 1));
+		snprintf(cid, sizeof cid, "b%04d", i);
+		free(beat(&f, cid, 1));
+	}
+	atomic_store(&fake_now, T0 + 20000);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(cid, sizeof cid, "b%04d", i);
+		free(beat(&f, cid, 2));
+	}
+	enq(&f, "b0007", "{\"reboot\":1}");
+	/* b's last heartbeat exactly 3 intervals (60 s) old: still online */
+	atomic_store(&fake_now, T0 + 80000);
+
+	cJSON *pg = get_json(&f, "/admin/devices");
+	ck_assert_double_eq(jnum(pg, "total"), 2000);
+	ck_assert_double_eq(jnum(pg, "matched"), 2000);
+	ck_assert_double_eq(jnum(pg, "online"), 1000);
+	ck_assert_double_eq(jnum(pg, "limit"), 100);
+	cJSON *devs = cJSON_GetObjectItem(pg, "devices");
+	ck_assert_int_eq(cJSON_GetArraySize(devs), 100);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(devs, 0), "cid")), "a0000");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(devs, 0),
+						    "online")));
+	cJSON_Delete(pg);
+
+	/* the b pages: 1,000 matched, the last one short, all online */
+	pg = get_json(&f, "/admin/devices?prefix=b&offset=990&limit=50");
+	ck_assert_double_eq(jnum(pg, "matched"), 1000);
+	ck_assert_double_eq(jnum(pg, "total"), 2000);
+	devs = cJSON_GetObjectItem(pg, "devices");
+	ck_assert_int_eq(cJSON_GetArraySize(devs), 10);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(devs, 0), "cid")), "b0990");
+	cJSON *d;
+	cJSON_ArrayForEach(d, devs)
+		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(d, "online")));
+	cJSON_Delete(pg);
+
+	/* walking the a pages meets each a device once, in order */
+	int seen = 0;
+	for (int off = 0; off < 1200; off += 300) {
+		snprintf(path, sizeof path, "/admin/devices?prefix=a0&offset=%d"
+			 "&limit=300", off);
+		pg = get_json(&f, path);
+		ck_assert_double_eq(jnum(pg, "matched"), 1000);
+		cJSON_ArrayForEach(d, cJSON_GetObjectItem(pg, "devices")) {
+			snprintf(cid, sizeof cid, "a%04d", seen++);
+			ck_assert_str_eq(cJSON_GetStringValue(
+				cJSON_GetObjectItem(d, "cid")), cid);
+		}
+		cJSON_Delete(pg);
+	}
+	ck_assert_int_eq(seen, 1000);
+	pg = get_json(&f, "/admin/devices?prefix=b0007");
+	ck_assert_double_eq(jnum(pg, "matched"), 1);
+	ck_assert_double_eq(jnum(cJSON_GetArrayItem(cJSON_GetObjectItem(pg,
+		"devices"), 0), "pending"), 1);
+	cJSON_Delete(pg);
+	pg = get_json(&f, "/admin/devices?prefix=c");
+	ck_assert_double_eq(jnum(pg, "matched"), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(pg, "devices")), 0);
+	cJSON_Delete(pg);
+
+	cJSON *sts = get_json(&f, "/admin/stats");
+	ck_assert_double_eq(jnum(sts, "devices.total"), 2000);
+	ck_assert_double_eq(jnum(sts, "devices.online"), 1000);
+	ck_assert_double_eq(jnum(sts, "devices.offline"), 1000);
+	ck_assert_double_eq(jnum(sts, "messages.heartbeat"), 3000);
+	ck_assert_double_eq(jnum(sts, "commands.pending"), 1);
+	ck_assert_double_eq(jnum(sts, "commands.sent"), 0);
+	ck_assert_double_eq(jnum(sts, "records"), 0);
+	ck_assert_double_eq(jnum(sts, "violations.must"), 0);
+	/* the last minute before T0+80 s holds the 1,000 at T0+20 s */
+	ck_assert_double_eq_tol(jnum(sts, "requests_per_s"), 1000 / 60.0, 1e-6);
+	cJSON_Delete(sts);
+
+	/* the HTML page: the counts and 50 rows, not 2,000 */
+	resp r = get(&f, "/");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(r.len < 48 * 1024, "page of 2,000 devices is %zu bytes",
+		      r.len);
+	ck_assert_ptr_nonnull(strstr(r.body, "Devices 2000: 1000 online, 1000 "
+				     "offline"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<td>a0049</td>"));
+	ck_assert_ptr_null(strstr(r.body, "<td>a0050</td>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "href=\"/?prefix=&amp;offset=50\""));
+	resp_free(&r);
+	r = get(&f, "/?prefix=b&offset=50");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "<td>b0050</td><td class=\"confirmed\">"
+				     "online</td>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "href=\"/?prefix=b&amp;offset=0\""));
+	resp_free(&r);
+
+	/* a millisecond later the b devices are 3 intervals late too */
+	atomic_store(&fake_now, T0 + 80001);
+	sts = get_json(&f, "/admin/stats");
+	ck_assert_double_eq(jnum(sts, "devices.online"), 0);
+	ck_assert_double_eq(jnum(sts, "devices.offline"), 2000);
+	cJSON_Delete(sts);
+
+	r = get(&f, "/admin/devices?limit=0");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "limit is \\\"0\\\"; it must be an "
+				     "integer from 1 to 10000"));
+	resp_free(&r);
+	r = get(&f, "/admin/devices?offset=-1");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "offset"));
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+typedef struct beater {
+	int port, id;
+	atomic_int ok;
+	atomic_bool done;
+} beater;
+
+static void *beat_loop(void *ud)
+{
+	beater *b = ud;
+	char body[200], url[64];
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/face", b->port);
+	for (int i = 0; i < 50; i++) {
+		long st = 0;
+		CURL *h = curl_easy_init();
+		snprintf(body, sizeof body, "{\"app_version\":\"V1.0.0\",\"cid\":"
+			 "\"conc%02d\",\"seq\":%d,\"uptime\":1700000000,"
+			 "\"type\":3}", b->id, i + 1);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_sink);
+		size_t got = 0;
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &got);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		if (curl_easy_perform(h) == CURLE_OK &&
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st) == CURLE_OK &&
+		    st == 200)
+			atomic_fetch_add(&b->ok, 1);
+		curl_easy_cleanup(h);
+	}
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+/* Issue 15: heartbeats arriving together share transactions (group
+ * commit); each is answered only once stored, none is lost or counted
+ * twice, and an admin write between them (a command queued) finds no
+ * transaction left open. */
+START_TEST(concurrent_heartbeats_are_all_stored_once_with_commands_queued_between)
+{
+	enum { NT = 8 };
+	fx f;
+	beater b[NT];
+	pthread_t th[NT];
+	fx_start(&f);
+	for (int i = 0; i < NT; i++) {
+		b[i] = (beater){.port = f.port, .id = i};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, beat_loop, &b[i]), 0);
+	}
+	int queued = 0;
+	for (bool busy = true; busy; usleep(500)) {
+		enq(&f, "conc00", "{\"reboot\":1}");
+		queued++;
+		busy = false;
+		for (int i = 0; i < NT; i++)
+			busy |= !atomic_load(&b[i].done);
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(atomic_load(&b[i].ok), 50);
+	}
+	cJSON *sts = get_json(&f, "/admin/stats");
+	ck_assert_double_eq(jnum(sts, "messages.heartbeat"), NT * 50);
+	ck_assert_double_eq(jnum(sts, "devices.total"), NT);
+	/* the reboots went out one per reply, or wait: none vanished */
+	ck_assert_double_eq(jnum(sts, "commands.pending") +
+			    jnum(sts, "commands.sent") +
+			    jnum(sts, "commands.confirmed") +
+			    jnum(sts, "commands.failed"), queued);
+	cJSON_Delete(sts);
+	cJSON *pg = get_json(&f, "/admin/devices");
+	cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(pg, "devices"))
+		ck_assert_double_eq(jnum(d, "messages"), 50);
+	cJSON_Delete(pg);
+	cJSON *ms = mock_messages_json(f.m, NULL, 0, 1000);
+	ck_assert_int_eq(cJSON_GetArraySize(ms), NT * 50);
+	cJSON_Delete(ms);
+	fx_end(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mock");
@@ -1944,6 +2182,8 @@ static Suite *suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, heartbeat_with_nothing_queued_gets_an_empty_reply_and_lists_the_device);
+	tcase_add_test(t, device_list_is_paged_by_cid_prefix_with_totals_and_online_by_three_intervals);
+	tcase_add_test(t, concurrent_heartbeats_are_all_stored_once_with_commands_queued_between);
 	tcase_add_test(t, facelib_op_numbered_from_1_is_confirmed_by_the_heartbeat_echoing_its_seq);
 	tcase_add_test(t, facelib_op_fails_when_the_next_heartbeat_carries_another_seq);
 	tcase_add_test(t, reply_carries_one_facelib_op_at_a_time_in_queue_order);
