@@ -192,6 +192,9 @@ $(BENCH_ALL): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcamsim.a
 bench: models
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_mock
+	@echo "== the mock under load: 8 threads, 10 s, 1,000 devices, then the admin views"
+	@$(BUILD)/tests/bench_mock 8 10 1000 views
 	@$(MAKE) --no-print-directory all
 	@echo "== conformance suite against the mock"
 	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
