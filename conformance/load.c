@@ -5,6 +5,8 @@
  * handlers while it runs; measures only through load_metrics. */
 #include "load.h"
 
+#include "load_report.h"
+
 #include "base.h"
 #include "conf_err.h"
 #include "device.h"
@@ -202,9 +204,13 @@ static int read_faces(load *L, char *err, size_t errlen)
  * is the index + 1; no lookup table for 100,000 devices. */
 static load_dev *dev_of(load *L, const dev *d)
 {
-	unsigned long i = strtoul(dev_cid(d) + 5, NULL, 10);
+	unsigned long k = strtoul(dev_cid(d) + 5, NULL, 10), n = L->o->shards;
 
-	return i >= 1 && i <= L->made ? &L->devs[i - 1] : NULL;
+	/* shard s of n runs the devices k with k mod n == s (load.h) */
+	if (k < 1 || (k - 1) % n != (unsigned long)L->o->shard)
+		return NULL;
+	k = (k - 1) / n;
+	return k < L->made ? &L->devs[k] : NULL;
 }
 
 /* SEND and RESEND pair with the exchange that ends each message (also one
@@ -226,6 +232,7 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 	/* an upgrade's download has no SEND event */
 	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
 		ld->busy--;
+	L->met.now_s = (loop_now(L->l) - L->t0) / 1000;
 	load_metrics_exchange(&L->met, x);
 }
 
@@ -391,8 +398,6 @@ static int write_report(load *L, double el, int code, const bool *ok,
 {
 	cJSON *r = cJSON_CreateObject(), *o, *k, *th;
 	load_kind *all = malloc(sizeof *all);
-	char path[600], tmp[620], *txt = NULL;
-	FILE *f = NULL;
 	int rc = CONF_ENOMEM;
 
 	if (!r || !all)
@@ -415,6 +420,11 @@ static int write_report(load *L, double el, int code, const bool *ok,
 		cJSON_AddNumberToObject(o, "interval_s", (double)L->o->interval_s);
 		cJSON_AddNumberToObject(o, "jitter", L->o->jitter);
 		cJSON_AddNumberToObject(o, "arrivals", L->o->arrivals);
+	}
+	o = cJSON_AddObjectToObject(r, "shard");
+	if (o) {
+		cJSON_AddNumberToObject(o, "index", (double)L->o->shard);
+		cJSON_AddNumberToObject(o, "count", (double)L->o->shards);
 	}
 	cJSON_AddNumberToObject(r, "devices_up", (double)L->up);
 	cJSON_AddNumberToObject(r, "unsent", (double)L->met.unsent);
@@ -441,31 +451,12 @@ static int write_report(load *L, double el, int code, const bool *ok,
 			cJSON_AddNullToObject(t, "value");
 		cJSON_AddStringToObject(t, "shown", v);
 	}
-	if (!(txt = cJSON_Print(r)))
+	if (!cJSON_AddItemToObject(r, "series", load_series_json(&L->met)))
 		goto out;
-	if (mkdir(L->o->report_dir, 0777) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "--report-dir \"%s\" cannot be created: %s",
-			 L->o->report_dir, strerror(errno));
-		rc = CONF_EMKDIR;
-		goto out;
-	}
-	snprintf(path, sizeof path, "%s/report.json", L->o->report_dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	rc = CONF_EWRITE;
-	if (!(f = fopen(tmp, "w")) || fputs(txt, f) < 0 || fputc('\n', f) < 0 ||
-	    fclose(f) || (f = NULL, rename(tmp, path) < 0)) {
-		snprintf(err, errlen, "%s cannot be written: %s", path,
-			 strerror(errno));
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
+	rc = load_report_write(r, L->o->report_dir, err, errlen);
 out:
 	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory building report.json");
-	free(txt);
 	free(all);
 	cJSON_Delete(r);
 	return rc;
@@ -563,12 +554,14 @@ static int setup(load *L, char *err, size_t errlen)
 	dev_env_defaults(&L->env);
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
 		return CONF_ENOMEM;
-	for (L->made = 0; L->made < (size_t)o->devices; L->made++) {
+	for (L->made = 0; (long)L->made * o->shards + o->shard < o->devices;
+	     L->made++) {
 		load_dev *ld = &L->devs[L->made];
 		dev_opts dop = {.cid = cid, .server_url = L->url,
 				.interval_s = o->interval_s,
 				.app_version = "V1.0.0", .jitter = o->jitter};
-		device_cid_derive("load", L->made, cid, sizeof cid);
+		device_cid_derive("load", L->made * (size_t)o->shards +
+				  (size_t)o->shard, cid, sizeof cid);
 		if ((rc = dev_new(&L->env, &dop, &ld->d, err, errlen)) < 0)
 			return rc;
 		ld->L = L;
@@ -591,6 +584,11 @@ int load_run(const load_opts *o)
 	    !(has = calloc(o->nth + 1, sizeof *has)) ||
 	    !(val = calloc(o->nth + 1, sizeof *val))) {
 		fprintf(o->progress, "camsim load: out of memory\n");
+		goto out;
+	}
+	if (o->shards < 1 || o->shard < 0 || o->shard >= o->shards) {
+		fprintf(o->progress, "camsim load: shard %ld of %ld: the index "
+			"must be from 0 to the count - 1\n", o->shard, o->shards);
 		goto out;
 	}
 	L->o = o;

@@ -25,7 +25,11 @@
 typedef struct load_opts {
 	const char *server;       /* http://host:port/path, NULL: in-process
 				     mock */
-	long devices;             /* 1..100000 */
+	long devices;             /* 1..100000, over all shards */
+	long shard, shards;       /* this run's shard 0..shards-1 of shards
+				     (0 of 1: unsharded): it runs the devices
+				     k (0-based) with k mod shards == shard,
+				     cids load-(k+1) as unsharded */
 	int64_t ramp_ms;          /* devices powered on evenly over it */
 	int64_t duration_ms;      /* after the ramp */
 	long interval_s;          /* heartbeat interval (1..86400) */
@@ -35,7 +39,8 @@ typedef struct load_opts {
 	const load_threshold *th; /* not owned */
 	size_t nth;
 	bool abort_on_fail;
-	const char *report_dir;   /* report.json there; NULL: none */
+	const char *report_dir;   /* report.json, junit.xml, report.html
+				     there (load_report.h); NULL: none */
 	const proto_profile *prof;
 	FILE *out;                /* the summary table */
 	FILE *progress;           /* one line a second (stderr) */

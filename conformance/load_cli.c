@@ -19,7 +19,8 @@ static const char usage[] =
 	"                   [--duration DUR] [--interval S] [--jitter FRACTION]\n"
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
-	"                   [--report-dir DIR]\n"
+	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
+	"                   [--dry-run]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
 	"latency and errors per message kind, a line a second on stderr, a\n"
@@ -38,7 +39,14 @@ static const char usage[] =
 	"                      'rate(heartbeat)>10' (repeatable, at most 64)\n"
 	"  --abort-on-fail     stop as soon as a threshold fails (checked each\n"
 	"                      second after the ramp)\n"
-	"  --report-dir DIR    write DIR/report.json (also when interrupted)\n"
+	"  --report-dir DIR    write DIR/report.json, junit.xml, report.html (also\n"
+	"                      when interrupted)\n"
+	"  --shard I/N         run shard I (0-based) of N: the devices k with\n"
+	"                      k mod N == I of --devices (merge the reports with\n"
+	"                      camsim report merge)\n"
+	"  --shards N          N shards, this one's index from JOB_COMPLETION_INDEX\n"
+	"                      (a Kubernetes Indexed Job); also CAMSIM_SHARDS\n"
+	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
 	"not run (wrong command line, server unreachable at start).\n";
 
@@ -92,13 +100,67 @@ static bool url_ok(const char *u)
 	return true;
 }
 
+/* An integer in [lo, hi] written in decimal digits only. */
+static bool int_in(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+		return false;
+	v = strtol(s, &end, 10);
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* --shard I/N, or --shards N (else CAMSIM_SHARDS) with the index from
+ * JOB_COMPLETION_INDEX, a Kubernetes Indexed Job's; -1 to go on. */
+static int parse_shard(FILE *err, const char *shard, const char *shards,
+		       load_opts *o)
+{
+	const char *env = getenv("CAMSIM_SHARDS"), *idx;
+	char i_s[16], *slash;
+
+	if (shard && shards)
+		return bad(err, "--shard", shard, "given without --shards (the "
+			   "count is its N)");
+	if (shard) {
+		slash = strchr(shard, '/');
+		if (!slash || (size_t)(slash - shard) >= sizeof i_s)
+			return bad(err, "--shard", shard, "I/N: a 0-based index "
+				   "below a count, e.g. 0/4");
+		memcpy(i_s, shard, (size_t)(slash - shard));
+		i_s[slash - shard] = '\0';
+		if (!int_in(slash + 1, 1, o->devices, &o->shards) ||
+		    !int_in(i_s, 0, o->shards - 1, &o->shard))
+			return bad(err, "--shard", shard, "I/N: N from 1 to "
+				   "--devices, I from 0 to N - 1, e.g. 0/4");
+		return -1;
+	}
+	if (!shards && !(shards = env))
+		return -1;
+	if (!int_in(shards, 1, o->devices, &o->shards))
+		return bad(err, shards == env ? "CAMSIM_SHARDS" : "--shards",
+			   shards, "an integer from 1 to --devices");
+	if (!(idx = getenv("JOB_COMPLETION_INDEX")))
+		return o->shards == 1 ? -1 : bad(err, "JOB_COMPLETION_INDEX",
+			"(unset)", "set with --shards or CAMSIM_SHARDS (a "
+			"Kubernetes Indexed Job sets it), or use --shard I/N");
+	if (!int_in(idx, 0, o->shards - 1, &o->shard))
+		return bad(err, "JOB_COMPLETION_INDEX", idx, "an integer from "
+			   "0 to the shard count - 1");
+	return -1;
+}
+
 /* -1 to go on, else an exit code. */
 static int parse_args(int argc, char **argv, FILE *out, FILE *err,
-		      load_opts *o, load_threshold *th)
+		      load_opts *o, load_threshold *th, bool *dry)
 {
 	double x;
 	bool has_devices = false;
-	const char *server = NULL;
+	const char *server = NULL, *shard = NULL, *shards = NULL;
 	char e[400];
 
 	for (int i = 1; i < argc; i++) {
@@ -109,8 +171,11 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			fputs(usage, out);
 			return 0;
 		}
-		if (!strcmp(a, "--abort-on-fail")) {
-			o->abort_on_fail = true;
+		if (!strcmp(a, "--abort-on-fail") || !strcmp(a, "--dry-run")) {
+			if (a[2] == 'a')
+				o->abort_on_fail = true;
+			else
+				*dry = true;
 			continue;
 		}
 		if (strcmp(a, "--server") && strcmp(a, "--devices") &&
@@ -118,7 +183,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--interval") && strcmp(a, "--jitter") &&
 		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
-		    strcmp(a, "--report-dir")) {
+		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
+		    strcmp(a, "--shards")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -134,6 +200,10 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			o->faces_dir = v;
 		else if (!strcmp(a, "--report-dir"))
 			o->report_dir = v;
+		else if (!strcmp(a, "--shard"))
+			shard = v;
+		else if (!strcmp(a, "--shards"))
+			shards = v;
 		else if (!strcmp(a, "--devices")) {
 			rc = num(err, a, v, 1, DEVICES_MAX, "an integer from 1 to "
 				 "100000", &x);
@@ -186,15 +256,17 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 				   "with a host, without spaces");
 		o->server = server;
 	}
-	return -1;
+	return parse_shard(err, shard, shards, o);
 }
 
 int load_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	load_threshold *th = calloc(THRESHOLDS_MAX, sizeof *th);
 	load_opts o = {.duration_ms = 30000, .interval_s = 3, .jitter = 0.1,
+		       .shards = 1,
 		       .prof = &proto_profile_strict, .out = out,
 		       .progress = err, .th = th};
+	bool dry = false;
 	int rc;
 
 	if (!th) {
@@ -202,7 +274,15 @@ int load_main(int argc, char **argv, FILE *out, FILE *err)
 		return LOAD_EXIT_CANNOT_RUN;
 	}
 	o.progress_tty = isatty(fileno(err));
-	if ((rc = parse_args(argc, argv, out, err, &o, th)) < 0)
+	if ((rc = parse_args(argc, argv, out, err, &o, th, &dry)) < 0 && dry) {
+		fprintf(out, "camsim load: would run shard %ld of %ld: %ld of %ld "
+			"devices against %s, %zu threshold(s)%s%s\n", o.shard,
+			o.shards, (o.devices - o.shard + o.shards - 1) / o.shards,
+			o.devices, o.server ? o.server : "the in-process mock",
+			o.nth, o.report_dir ? ", reports in " : "",
+			o.report_dir ? o.report_dir : "");
+		rc = LOAD_EXIT_OK;
+	} else if (rc < 0)
 		rc = load_run(&o);
 	free(th);
 	return rc;

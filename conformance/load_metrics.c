@@ -3,6 +3,8 @@
  * form of one kind.  Owns the per-kind records; touches no device. */
 #include "load_metrics.h"
 
+#include "conf_err.h"
+
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +66,112 @@ static void count_code(load_kind *k, long code, uint64_t n)
 	k->codes[k->n_codes++].n = n;
 }
 
+/* s's buckets into h (h cleared first). */
+static void sec_load(const load_sec *s, hist *h)
+{
+	memset(h, 0, sizeof *h);
+	for (uint32_t i = 0; i < s->nb; i++)
+		hist_add_n(h, hist_bucket_lo(s->b[i].i), s->b[i].n);
+}
+
+/* h's non-empty buckets as s's; false (s unchanged) without memory. */
+static bool sec_store(load_sec *s, const hist *h)
+{
+	uint32_t n = 0;
+	struct load_sb *b;
+
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		n += h->n[i] != 0;
+	if (!(b = n ? malloc(n * sizeof *b) : NULL) && n)
+		return false;
+	n = 0;
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		if (h->n[i])
+			b[n++] = (struct load_sb){(uint32_t)i, h->n[i]};
+	free(s->b);
+	s->b = b;
+	s->nb = n;
+	return true;
+}
+
+/* The record of second t, grown to it; NULL past LOAD_SERIES_MAX or
+ * without memory. */
+static load_sec *sec_at(load_metrics *m, int64_t t)
+{
+	if (t < 0 || t >= LOAD_SERIES_MAX)
+		return NULL;
+	if ((size_t)t >= m->capsec) {
+		size_t cap = m->capsec ? m->capsec : 64;
+		load_sec *p;
+		while (cap <= (size_t)t)
+			cap *= 2;
+		if (!(p = realloc(m->sec, cap * sizeof *p)))
+			return NULL;
+		memset(p + m->capsec, 0, (cap - m->capsec) * sizeof *p);
+		m->sec = p;
+		m->capsec = cap;
+	}
+	if ((size_t)t >= m->nsec)
+		m->nsec = (size_t)t + 1;
+	return &m->sec[t];
+}
+
+/* Adds h into second t's buckets through a scratch histogram. */
+static int sec_add_hist(load_metrics *m, int64_t t, const hist *h)
+{
+	load_sec *s = sec_at(m, t);
+	hist *tmp;
+	int rc = CONF_ENOMEM;
+
+	if (!s)
+		return t >= LOAD_SERIES_MAX ? 0 : CONF_ENOMEM;
+	if (!h->count)
+		return 0;
+	if (!(tmp = malloc(sizeof *tmp)))
+		return CONF_ENOMEM;
+	sec_load(s, tmp);
+	hist_merge(tmp, h);
+	if (sec_store(s, tmp))
+		rc = 0;
+	free(tmp);
+	return rc;
+}
+
+/* Files the latencies gathered in cur under their second. */
+static void close_second(load_metrics *m)
+{
+	if (!m->cur || !m->cur->count)
+		return;
+	if (sec_add_hist(m, m->cur_s, m->cur) < 0 || m->cur_s >= LOAD_SERIES_MAX)
+		m->series_dropped += m->cur->count;
+	memset(m->cur, 0, sizeof *m->cur);
+}
+
+/* Counts one ended exchange in the second now_s; lat < 0: no latency. */
+static void series_count(load_metrics *m, bool failed, int64_t lat)
+{
+	load_sec *s;
+
+	if (m->now_s != m->cur_s) {
+		close_second(m);
+		m->cur_s = m->now_s;
+	}
+	if (!(s = sec_at(m, m->now_s)) ||
+	    (lat >= 0 && !m->cur && !(m->cur = calloc(1, sizeof *m->cur)))) {
+		m->series_dropped++;
+		return;
+	}
+	s->requests++;
+	s->failed += failed;
+	if (lat >= 0)
+		hist_add(m->cur, (uint64_t)lat);
+}
+
 void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 {
 	const loop_http_res *r = x->res;
 	load_kind *k;
+	uint64_t answered, lat;
 
 	if (!r) {
 		m->unsent++;
@@ -78,11 +182,12 @@ void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 		return;
 	}
 	k->requests++;
+	answered = k->answered;
+	lat = r->t_total_ms > 0 ? (uint64_t)(r->t_total_ms * 1000.0 + 0.5) : 0;
 	switch (r->fail) {
 	case LOOP_HTTP_OK:
 		count_code(k, r->status, 1);
-		hist_add(&k->lat_us, r->t_total_ms > 0
-			 ? (uint64_t)(r->t_total_ms * 1000.0 + 0.5) : 0);
+		hist_add(&k->lat_us, lat);
 		if (r->status != 200)
 			k->failed[LOAD_F_STATUS]++;
 		else if (!body_is_json(r->body, r->len))
@@ -103,6 +208,8 @@ void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 		k->failed[LOAD_F_OTHER]++;
 		break;
 	}
+	series_count(m, k->answered == answered, r->fail == LOOP_HTTP_OK
+		     ? (int64_t)(lat > HIST_MAX ? HIST_MAX : lat) : -1);
 }
 
 const load_kind *load_metrics_kind(const load_metrics *m, const char *name)
@@ -184,9 +291,215 @@ cJSON *load_kind_json(const load_kind *k)
 	return o;
 }
 
+static bool get_u64(const cJSON *o, const char *key, uint64_t *v,
+		    char *err, size_t errlen)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(j) || j->valuedouble < 0 ||
+	    j->valuedouble != (double)(uint64_t)j->valuedouble) {
+		snprintf(err, errlen, "\"%s\" must be a non-negative integer",
+			 key);
+		return false;
+	}
+	*v = (uint64_t)j->valuedouble;
+	return true;
+}
+
+/* The [[lo,n],...] member "buckets" of o into h. */
+static int buckets_of(const cJSON *o, hist *h, char *err, size_t errlen)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "buckets");
+	char *txt, why[200];
+	int rc;
+
+	if (!cJSON_IsArray(b)) {
+		snprintf(err, errlen, "\"buckets\" must be an array of "
+			 "[lo, count] pairs");
+		return CONF_EINVAL;
+	}
+	if (!(txt = cJSON_PrintUnformatted(b)))
+		return CONF_ENOMEM;
+	rc = hist_from_json(h, txt, why, sizeof why);
+	free(txt);
+	if (rc < 0) {
+		snprintf(err, errlen, "\"buckets\": %s", why);
+		return CONF_EINVAL;
+	}
+	return 0;
+}
+
+int load_kind_from_json(const cJSON *o, const char *name, load_kind *k,
+			char *err, size_t errlen)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "failures");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "status_codes");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "latency_us"), *e;
+	char why[300];
+	int rc;
+
+	memset(k, 0, sizeof *k);
+	snprintf(k->name, sizeof k->name, "%s", name);
+	if (!cJSON_IsObject(o) || !cJSON_IsObject(f) || !cJSON_IsObject(l)) {
+		snprintf(err, errlen, "kind \"%s\" must be an object with "
+			 "\"failures\" and \"latency_us\" objects", name);
+		return CONF_EINVAL;
+	}
+	if (!get_u64(o, "requests", &k->requests, why, sizeof why) ||
+	    !get_u64(o, "answered", &k->answered, why, sizeof why))
+		goto bad;
+	for (int i = 0; i < LOAD_F_COUNT; i++)
+		if (!get_u64(f, load_fail_name(i), &k->failed[i], why, sizeof why))
+			goto bad;
+	cJSON_ArrayForEach(e, c) {
+		uint64_t n;
+		char *end;
+		long code = strtol(e->string, &end, 10);
+		if (!get_u64(c, e->string, &n, why, sizeof why))
+			goto bad;
+		if (!strcmp(e->string, "other"))
+			k->codes_other += n;
+		else if (*end || end == e->string) {
+			snprintf(why, sizeof why, "status code \"%s\" is no "
+				 "number", e->string);
+			goto bad;
+		} else
+			count_code(k, code, n);
+	}
+	if ((rc = buckets_of(l, &k->lat_us, why, sizeof why)) < 0) {
+		if (rc == CONF_ENOMEM)
+			return rc;
+		goto bad;
+	}
+	/* the exact values beside the buckets' lows */
+	if (k->lat_us.count && (!get_u64(l, "min", &k->lat_us.min, why, sizeof why)
+	    || !get_u64(l, "max", &k->lat_us.max, why, sizeof why) ||
+	    !get_u64(l, "sum", &k->lat_us.sum, why, sizeof why)))
+		goto bad;
+	if (k->answered + load_kind_failed(k) != k->requests) {
+		snprintf(why, sizeof why, "requests %llu are not answered + "
+			 "failed (%llu)", (unsigned long long)k->requests,
+			 (unsigned long long)(k->answered + load_kind_failed(k)));
+		goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "kind \"%s\": %s", name, why);
+	return CONF_EINVAL;
+}
+
+int load_metrics_add_kind(load_metrics *m, const load_kind *k)
+{
+	load_kind *d = kind_for(m, k->name);
+
+	if (!d)
+		return CONF_ENOMEM;
+	d->requests += k->requests;
+	d->answered += k->answered;
+	for (int f = 0; f < LOAD_F_COUNT; f++)
+		d->failed[f] += k->failed[f];
+	hist_merge(&d->lat_us, &k->lat_us);
+	for (size_t c = 0; c < k->n_codes; c++)
+		count_code(d, k->codes[c].code, k->codes[c].n);
+	d->codes_other += k->codes_other;
+	return 0;
+}
+
+cJSON *load_series_json(load_metrics *m)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	hist *h = malloc(sizeof *h);
+	strbuf b = {0};
+	bool ok = o && h;
+
+	close_second(m);
+	if (ok) {
+		cJSON_AddNumberToObject(o, "step_s", 1);
+		cJSON_AddNumberToObject(o, "dropped", (double)m->series_dropped);
+		ok = (a = cJSON_AddArrayToObject(o, "seconds")) != NULL;
+	}
+	for (size_t t = 0; ok && t < m->nsec; t++) {
+		cJSON *s = cJSON_CreateObject();
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			ok = false;
+			break;
+		}
+		sec_load(&m->sec[t], h);
+		cJSON_AddNumberToObject(s, "t", (double)t);
+		cJSON_AddNumberToObject(s, "requests", (double)m->sec[t].requests);
+		cJSON_AddNumberToObject(s, "failed", (double)m->sec[t].failed);
+		cJSON_AddNumberToObject(s, "p50", (double)hist_quantile(h, 0.5));
+		cJSON_AddNumberToObject(s, "p99", (double)hist_quantile(h, 0.99));
+		b.n = 0;
+		hist_to_json(h, &b);
+		ok = !b.oom && cJSON_AddRawToObject(s, "buckets", b.p);
+	}
+	free(b.p);
+	free(h);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int load_series_add_json(load_metrics *m, const cJSON *s, char *err,
+			 size_t errlen)
+{
+	const cJSON *secs = cJSON_GetObjectItemCaseSensitive(s, "seconds"), *e;
+	hist *h = malloc(sizeof *h);
+	uint64_t t, n, f;
+	char why[300];
+	int rc = 0, idx = -1;
+
+	if (!h)
+		return CONF_ENOMEM;
+	if (!cJSON_IsArray(secs)) {
+		snprintf(err, errlen, "\"series.seconds\" must be an array");
+		rc = CONF_EINVAL;
+		goto out;
+	}
+	cJSON_ArrayForEach(e, secs) {
+		load_sec *d;
+		idx++;
+		if (!get_u64(e, "t", &t, why, sizeof why) ||
+		    !get_u64(e, "requests", &n, why, sizeof why) ||
+		    !get_u64(e, "failed", &f, why, sizeof why) ||
+		    (rc = buckets_of(e, h, why, sizeof why)) < 0) {
+			snprintf(err, errlen, "series.seconds[%d]: %s", idx,
+				 why);
+			if (rc != CONF_ENOMEM)
+				rc = CONF_EINVAL;
+			goto out;
+		}
+		if (!(d = sec_at(m, (int64_t)t))) {
+			if (t < LOAD_SERIES_MAX) {
+				rc = CONF_ENOMEM;
+				goto out;
+			}
+			m->series_dropped += n;
+			continue;
+		}
+		d->requests += n;
+		d->failed += f;
+		if ((rc = sec_add_hist(m, (int64_t)t, h)) < 0)
+			goto out;
+	}
+	if (get_u64(s, "dropped", &n, why, sizeof why))
+		m->series_dropped += n;
+out:
+	free(h);
+	return rc;
+}
+
 void load_metrics_free(load_metrics *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->k[i]);
+	for (size_t i = 0; i < m->nsec; i++)
+		free(m->sec[i].b);
+	free(m->sec);
+	free(m->cur);
 	memset(m, 0, sizeof *m);
 }

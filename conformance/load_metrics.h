@@ -50,6 +50,21 @@ typedef struct load_kind {
 
 #define LOAD_KINDS_MAX 32
 
+/* One second of the run, for the report's charts over time: exchanges
+ * that ended in it, the failed ones, and the latency of those with a
+ * final status as sparse histogram buckets (a full hist a second would be
+ * 18 KiB; a second holds a few dozen distinct buckets).  Mergeable: the
+ * buckets are hist.h's, so shards' seconds add exactly. */
+typedef struct load_sec {
+	uint64_t requests, failed;
+	struct load_sb { uint32_t i; uint64_t n; } *b; /* bucket, count */
+	uint32_t nb;
+} load_sec;
+
+/* Seconds past this (27.7 h) are not charted: counted in
+ * series_dropped, never silently. */
+#define LOAD_SERIES_MAX 100000
+
 /* Zero-initialise to start; load_metrics_free releases the kinds. */
 typedef struct load_metrics {
 	load_kind *k[LOAD_KINDS_MAX]; /* in order of first appearance */
@@ -58,6 +73,16 @@ typedef struct load_metrics {
 				   fault injection): not requests */
 	uint64_t oom;           /* exchanges not counted: no memory for a
 				   new kind (reported, never silent) */
+	/* the time series: now_s is the second of the run exchanges are
+	 * filed under (the caller sets it, load_metrics has no clock); the
+	 * current second's latencies gather in cur until now_s moves */
+	int64_t now_s;
+	load_sec *sec;          /* [0, nsec) */
+	size_t nsec, capsec;
+	hist *cur;
+	int64_t cur_s;
+	uint64_t series_dropped; /* exchanges past LOAD_SERIES_MAX seconds or
+				    without memory for their second */
 } load_metrics;
 
 /* Counts exchange x (dev_exchange_cb's, on the loop thread).  Kinds past
@@ -74,6 +99,26 @@ uint64_t load_kind_failed(const load_kind *k);
  *  "buckets":[[lo,n],...]}} (docs/load.md).  NULL when out of memory;
  * caller deletes. */
 cJSON *load_kind_json(const load_kind *k);
+/* Parses a KIND object of report.json (load_kind_json's form) into *k
+ * named name: counts, codes, and the latency buckets with the exact
+ * min/max/sum beside them.  0, or CONF_EINVAL with the member and the
+ * rule in err. */
+int load_kind_from_json(const cJSON *o, const char *name, load_kind *k,
+			char *err, size_t errlen);
+/* Adds k's counts and histogram into the kind of m with k's name (made
+ * when missing).  0, or CONF_ENOMEM. */
+int load_metrics_add_kind(load_metrics *m, const load_kind *k);
+/* The time series (docs/load.md "series"): {"step_s":1,"dropped":n,
+ * "seconds":[{"t":s,"requests":n,"failed":n,"p50":us,"p99":us,
+ * "buckets":[[lo,n],...]},...]}, every second from 0 to the last.
+ * Closes the current second first (so m changes).  NULL when out of
+ * memory; caller deletes. */
+cJSON *load_series_json(load_metrics *m);
+/* Adds the "series" object s (load_series_json's form) into m second by
+ * second.  0, or CONF_EINVAL naming the second and the member in err, or
+ * CONF_ENOMEM. */
+int load_series_add_json(load_metrics *m, const cJSON *s, char *err,
+			 size_t errlen);
 void load_metrics_free(load_metrics *m);
 
 #endif

@@ -2,6 +2,7 @@
  * which lives with the module that owns it.  Nothing else happens here. */
 #include "device_cli.h"
 #include "load_cli.h"
+#include "load_merge.h"
 #include "mock_cli.h"
 #include "recog.h"
 #include "recog_cli.h"
@@ -25,6 +26,7 @@ static const char usage[] =
 	"  mock       run the reference mock server (admin API, HTML page)\n"
 	"  run        run conformance scenarios against the mock or a real server\n"
 	"  load       load-test a server with many simulated devices (thresholds)\n"
+	"  report     merge the load reports of shards (report merge)\n"
 	"  recog      the face-recognition core on picture files\n"
 	"\n"
 	"  help       this text, or `camsim help COMMAND': that command's\n"
@@ -45,6 +47,7 @@ static const struct cmd {
 	{"device", device_main, true},
 	{"load", load_main, true},
 	{"mock", mock_main, false},
+	{"report", load_report_main, false},
 	{"recog", recog_main, true},
 };
 

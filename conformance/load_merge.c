@@ -1,0 +1,373 @@
+/* load_merge.c -- `camsim report merge': reads the report.json of the shards
+ * of one `camsim load' run, adds them exactly (kinds, histograms, seconds),
+ * re-judges the thresholds on the sum and writes the report files through
+ * load_report.c.  Reads report files only; never runs devices. */
+#include "load_merge.h"
+
+#include "conf_err.h"
+#include "file.h"
+#include "load.h"
+#include "load_metrics.h"
+#include "load_report.h"
+#include "load_threshold.h"
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_MAX (256u << 20) /* a year of seconds fits */
+#define SHARDS_MAX 100000
+
+static const char usage[] =
+	"usage: camsim report merge OUT_DIR REPORT.json...\n"
+	"\n"
+	"Merges the report.json of the shards of one `camsim load --shard I/N'\n"
+	"run: counts add, latency histograms and per-second series merge, the\n"
+	"thresholds stored in the reports are judged again on the merged data.\n"
+	"Writes OUT_DIR/report.json, junit.xml and report.html.\n"
+	"Exit: 0 every threshold held, 99 a threshold failed (or a shard\n"
+	"aborted), 2 the merge cannot be done or a shard is missing or could\n"
+	"not run.\n";
+
+static const cJSON *at(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static double num_or(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *j = at(o, key);
+
+	return cJSON_IsNumber(j) ? j->valuedouble : dflt;
+}
+
+static void set_num(cJSON *o, const char *key, double v)
+{
+	cJSON *n = cJSON_CreateNumber(v);
+
+	if (n && !cJSON_ReplaceItemInObjectCaseSensitive(o, key, n) &&
+	    !cJSON_AddItemToObject(o, key, n))
+		cJSON_Delete(n);
+}
+
+static void set_item(cJSON *o, const char *key, cJSON *v)
+{
+	if (v && !cJSON_ReplaceItemInObjectCaseSensitive(o, key, v) &&
+	    !cJSON_AddItemToObject(o, key, v))
+		cJSON_Delete(v);
+}
+
+/* The threshold list of r as one string, to tell runs apart. */
+static char *threshold_list(const cJSON *r)
+{
+	const cJSON *t;
+	size_t n = 1;
+	char *s;
+
+	cJSON_ArrayForEach(t, at(r, "thresholds"))
+		if (cJSON_IsString(at(t, "expr")))
+			n += strlen(at(t, "expr")->valuestring) + 1;
+	if (!(s = calloc(1, n)))
+		return NULL;
+	cJSON_ArrayForEach(t, at(r, "thresholds"))
+		if (cJSON_IsString(at(t, "expr"))) {
+			strcat(s, at(t, "expr")->valuestring);
+			strcat(s, "\n");
+		}
+	return s;
+}
+
+/* Checks that r[0..n) are distinct shards of one run; *missing gets how
+ * many of its shards are not among them. */
+static int check_shards(const cJSON *const *r, const char *const *names,
+			size_t n, long *count, long *missing, char *err,
+			size_t errlen)
+{
+	bool *seen = NULL;
+	char *th0 = threshold_list(r[0]), *th = NULL;
+	int rc = CONF_EINVAL;
+
+	*count = (long)num_or(at(r[0], "shard"), "count", 1);
+	if (!th0)
+		return CONF_ENOMEM;
+	if (*count < 1 || *count > SHARDS_MAX) {
+		snprintf(err, errlen, "%s: shard.count %ld must be from 1 to "
+			 "100000", names[0], *count);
+		goto out;
+	}
+	if (!(seen = calloc((size_t)*count, sizeof *seen))) {
+		rc = CONF_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *sh = at(r[i], "shard"), *s = at(r[i], "schema");
+		long c = (long)num_or(sh, "count", 1), x = (long)num_or(sh, "index", 0);
+		if (!cJSON_IsString(s) || strcmp(s->valuestring, "camsim-load/1")) {
+			snprintf(err, errlen, "%s: \"schema\" must be "
+				 "\"camsim-load/1\" (a report.json of camsim load)",
+				 names[i]);
+			goto out;
+		}
+		if (cJSON_IsArray(at(sh, "merged"))) {
+			snprintf(err, errlen, "%s is itself a merged report; merge "
+				 "the shards' own reports", names[i]);
+			goto out;
+		}
+		if (c != *count || x < 0 || x >= c) {
+			snprintf(err, errlen, "%s: shard %ld of %ld does not "
+				 "belong with %s's %ld shards", names[i], x, c,
+				 names[0], *count);
+			goto out;
+		}
+		if (seen[x]) {
+			snprintf(err, errlen, "%s: shard %ld is given twice (its "
+				 "counts would be added twice)", names[i], x);
+			goto out;
+		}
+		seen[x] = true;
+		free(th);
+		if (!(th = threshold_list(r[i]))) {
+			rc = CONF_ENOMEM;
+			goto out;
+		}
+		if (strcmp(th, th0) || num_or(at(r[i], "options"), "devices", -1)
+		    != num_or(at(r[0], "options"), "devices", -1)) {
+			snprintf(err, errlen, "%s: its --devices or --threshold "
+				 "options differ from %s's: shards of different "
+				 "runs", names[i], names[0]);
+			goto out;
+		}
+	}
+	*missing = 0;
+	for (long i = 0; i < *count; i++)
+		*missing += !seen[i];
+	rc = 0;
+out:
+	free(seen);
+	free(th0);
+	free(th);
+	return rc;
+}
+
+/* Adds every kind and the series of r into m. */
+static int add_report(load_metrics *m, const cJSON *r, const char *name,
+		      load_kind *k, char *err, size_t errlen)
+{
+	const cJSON *kinds = at(r, "kinds"), *e;
+	char why[400];
+	int rc;
+
+	if (!cJSON_IsObject(kinds)) {
+		snprintf(err, errlen, "%s: \"kinds\" must be an object", name);
+		return CONF_EINVAL;
+	}
+	cJSON_ArrayForEach(e, kinds) {
+		if ((rc = load_kind_from_json(e, e->string, k, why, sizeof why)) < 0
+		    || (rc = load_metrics_add_kind(m, k)) < 0)
+			goto bad;
+	}
+	if (at(r, "series") &&
+	    (rc = load_series_add_json(m, at(r, "series"), why, sizeof why)) < 0)
+		goto bad;
+	return 0;
+bad:
+	if (rc == CONF_ENOMEM)
+		return rc;
+	snprintf(err, errlen, "%s: %s", name, why);
+	return rc;
+}
+
+/* Re-judges r[0]'s thresholds on m into the array of out; true when all
+ * hold. */
+static int judge(const cJSON *r0, const load_metrics *m, double el,
+		 cJSON *out, bool *all_ok, char *err, size_t errlen)
+{
+	cJSON *ths = cJSON_CreateArray();
+	const cJSON *t;
+	load_threshold th;
+	char why[400], v[64];
+
+	*all_ok = true;
+	if (!ths)
+		return CONF_ENOMEM;
+	cJSON_ArrayForEach(t, at(r0, "thresholds")) {
+		const cJSON *e = at(t, "expr");
+		cJSON *o;
+		bool has, ok;
+		double val;
+		if (!cJSON_IsString(e) || load_threshold_parse(e->valuestring,
+				&th, why, sizeof why) < 0) {
+			snprintf(err, errlen, "thresholds: %s", cJSON_IsString(e)
+				 ? why : "\"expr\" must be a string");
+			cJSON_Delete(ths);
+			return CONF_EINVAL;
+		}
+		val = load_threshold_value(&th, m, el, &has);
+		ok = load_threshold_holds(&th, m, el);
+		*all_ok &= ok;
+		load_threshold_format(&th, val, has, v, sizeof v);
+		if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(ths, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(ths);
+			return CONF_ENOMEM;
+		}
+		cJSON_AddStringToObject(o, "expr", th.expr);
+		cJSON_AddBoolToObject(o, "ok", ok);
+		if (has)
+			cJSON_AddNumberToObject(o, "value", val);
+		else
+			cJSON_AddNullToObject(o, "value");
+		cJSON_AddStringToObject(o, "shown", v);
+	}
+	set_item(out, "thresholds", ths);
+	return 0;
+}
+
+int load_merge(const cJSON *const *r, const char *const *names, size_t n,
+	       cJSON **out, int *code, char *err, size_t errlen)
+{
+	static const char *const sums[] = {"devices_up", "unsent", "abandoned",
+					   "faces_shown", "face_errors"};
+	load_metrics m = {0};
+	load_kind *k = malloc(sizeof *k);
+	cJSON *o = NULL, *kinds, *sh, *idx;
+	long count, missing;
+	double el = 0, started = 0, sum;
+	bool interrupted = false, aborted = false, cannot = false, ok;
+	int rc = CONF_ENOMEM;
+
+	*out = NULL;
+	if (!k)
+		goto out;
+	if (!n) {
+		snprintf(err, errlen, "no report to merge");
+		rc = CONF_EINVAL;
+		goto out;
+	}
+	if ((rc = check_shards(r, names, n, &count, &missing, err, errlen)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		double s = num_or(r[i], "started_ms", 0);
+		if ((rc = add_report(&m, r[i], names[i], k, err, errlen)) < 0)
+			goto out;
+		m.unsent += (uint64_t)num_or(r[i], "unsent", 0);
+		if (num_or(r[i], "elapsed_s", 0) > el)
+			el = num_or(r[i], "elapsed_s", 0);
+		if (!i || s < started)
+			started = s;
+		interrupted |= cJSON_IsTrue(at(r[i], "interrupted"));
+		aborted |= cJSON_IsTrue(at(r[i], "aborted"));
+		cannot |= num_or(r[i], "exit_code", 0) == LOAD_EXIT_CANNOT_RUN;
+	}
+	rc = CONF_ENOMEM;
+	if (!(o = cJSON_Duplicate(r[0], true)))
+		goto out;
+	/* another helper's member, merged by its owner when it learns to */
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "propagation");
+	set_num(o, "started_ms", started);
+	set_num(o, "elapsed_s", el);
+	set_item(o, "interrupted", cJSON_CreateBool(interrupted));
+	set_item(o, "aborted", cJSON_CreateBool(aborted));
+	for (size_t s = 0; s < sizeof sums / sizeof sums[0]; s++) {
+		sum = 0;
+		for (size_t i = 0; i < n; i++)
+			sum += num_or(r[i], sums[s], 0);
+		set_num(o, sums[s], sum);
+	}
+	load_metrics_total(&m, k);
+	set_item(o, "totals", load_kind_json(k));
+	if (!(kinds = cJSON_CreateObject()))
+		goto out;
+	set_item(o, "kinds", kinds);
+	for (size_t i = 0; i < m.n; i++)
+		cJSON_AddItemToObject(kinds, m.k[i]->name, load_kind_json(m.k[i]));
+	set_item(o, "series", load_series_json(&m));
+	if (!(sh = cJSON_CreateObject()))
+		goto out;
+	set_item(o, "shard", sh);
+	cJSON_AddNumberToObject(sh, "index", 0);
+	cJSON_AddNumberToObject(sh, "count", (double)count);
+	if (!(idx = cJSON_AddArrayToObject(sh, "merged")))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(idx, cJSON_CreateNumber(
+			num_or(at(r[i], "shard"), "index", 0)));
+	cJSON_AddNumberToObject(sh, "missing", (double)missing);
+	if ((rc = judge(r[0], &m, el, o, &ok, err, errlen)) < 0)
+		goto out;
+	*code = cannot || missing ? LOAD_EXIT_CANNOT_RUN : !ok || aborted
+		? LOAD_EXIT_THRESHOLD : LOAD_EXIT_OK;
+	set_num(o, "exit_code", *code);
+	*out = o;
+	o = NULL;
+	rc = 0;
+out:
+	if (rc == CONF_ENOMEM)
+		snprintf(err, errlen, "out of memory merging the reports");
+	cJSON_Delete(o);
+	load_metrics_free(&m);
+	free(k);
+	return rc;
+}
+
+int load_report_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	cJSON **r = NULL, *merged = NULL;
+	size_t n = argc > 3 ? (size_t)argc - 3 : 0;
+	char e[1024], *txt;
+	int code = LOAD_EXIT_CANNOT_RUN, rc;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage, out);
+		return 0;
+	}
+	if (argc < 4 || strcmp(argv[1], "merge")) {
+		fprintf(err, "camsim report: %s\n%s", argc < 2 ? "a command is "
+			"required" : strcmp(argv[1], "merge") ? "the only command "
+			"is merge" : "merge needs OUT_DIR and at least one "
+			"report.json", usage);
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (!(r = calloc(n, sizeof *r)))
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		if (base_read_file("report", argv[3 + i], REPORT_MAX, &txt, &len,
+				   e, sizeof e) < 0) {
+			fprintf(err, "camsim report merge: %s\n", e);
+			goto out;
+		}
+		r[i] = cJSON_ParseWithLength(txt, len);
+		free(txt);
+		if (!r[i] || !cJSON_IsObject(r[i])) {
+			fprintf(err, "camsim report merge: %s is not a JSON "
+				"object (a report.json of camsim load)\n",
+				argv[3 + i]);
+			goto out;
+		}
+	}
+	if ((rc = load_merge((const cJSON *const *)r, (const char *const *)
+			     argv + 3, n, &merged, &code, e, sizeof e)) < 0 ||
+	    (rc = load_report_write(merged, argv[2], e, sizeof e)) < 0) {
+		fprintf(err, "camsim report merge: %s\n", e);
+		code = LOAD_EXIT_CANNOT_RUN;
+		goto out;
+	}
+	fprintf(out, "merged %zu report(s) into %s/report.json, junit.xml, "
+		"report.html: exit %d\n", n, argv[2], code);
+	if (num_or(at(merged, "shard"), "missing", 0) > 0)
+		fprintf(err, "camsim report merge: %.0f of %.0f shards are "
+			"missing: the merged counts are not the whole run\n",
+			num_or(at(merged, "shard"), "missing", 0),
+			num_or(at(merged, "shard"), "count", 0));
+	goto out;
+oom:
+	fprintf(err, "camsim report merge: out of memory\n");
+out:
+	for (size_t i = 0; r && i < n; i++)
+		cJSON_Delete(r[i]);
+	free(r);
+	cJSON_Delete(merged);
+	return code;
+}
