@@ -150,7 +150,7 @@ START_TEST(two_shards_merged_equal_one_unsharded_run)
 	/* arrival order varies: each of the 9 once */
 	ck_assert_int_eq(strlen(cids), 9 * strlen("load-00001,"));
 	for (int d = 1; d <= 9; d++) {
-		char c[16];
+		char c[32];
 		snprintf(c, sizeof c, "load-%05d,", d);
 		ck_assert_msg(strstr(cids, c) != NULL, "%s not in %s", c, cids);
 	}
