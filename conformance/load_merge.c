@@ -6,6 +6,7 @@
 
 #include "conf_err.h"
 #include "file.h"
+#include "hist.h"
 #include "load.h"
 #include "load_metrics.h"
 #include "load_report.h"
@@ -40,6 +41,14 @@ static double num_or(const cJSON *o, const char *key, double dflt)
 	const cJSON *j = at(o, key);
 
 	return cJSON_IsNumber(j) ? j->valuedouble : dflt;
+}
+
+/* Item i of array a as a number (0 when it is none). */
+static double num_or_at(const cJSON *a, int i)
+{
+	const cJSON *j = cJSON_GetArrayItem(a, i);
+
+	return cJSON_IsNumber(j) ? j->valuedouble : 0;
 }
 
 static void set_num(cJSON *o, const char *key, double v)
@@ -178,6 +187,121 @@ bad:
 	return rc;
 }
 
+typedef struct pt {
+	double ms, v;
+	size_t shard;
+} pt;
+
+static int pt_cmp(const void *a, const void *b)
+{
+	const pt *x = a, *y = b;
+
+	return x->ms < y->ms ? -1 : x->ms > y->ms ? 1 : 0;
+}
+
+/* The shards' "propagation" members as one (*out NULL when none has one):
+ * devices and confirmed add, the histograms merge, and the curves add as
+ * step functions: at every time a shard confirmed, the sum of each shard's
+ * confirmed-so-far (each shard's times count from its own enqueue). */
+static int merge_propagation(const cJSON *const *r, const char *const *names,
+			     size_t n, cJSON **out, char *err, size_t errlen)
+{
+	const cJSON *p0 = NULL, *e;
+	hist *h = calloc(1, sizeof *h), *t = malloc(sizeof *t);
+	double *last = calloc(n, sizeof *last), ndev = 0, conf = 0;
+	pt *pts = NULL;
+	size_t np = 0, cap = 0;
+	cJSON *o = NULL, *c;
+	strbuf b = {0};
+	char why[300], *txt;
+	int rc = CONF_ENOMEM;
+
+	*out = NULL;
+	if (!h || !t || !last)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *p = at(r[i], "propagation"), *cmd = at(p, "command");
+		if (!p)
+			continue;
+		if (!p0)
+			p0 = p;
+		rc = CONF_EINVAL;
+		if (!cJSON_IsString(cmd) || !cJSON_IsString(at(p0, "command")) ||
+		    strcmp(cmd->valuestring, at(p0, "command")->valuestring) ||
+		    !cJSON_IsArray(at(p, "curve")) || !cJSON_IsArray(at(p, "hist"))) {
+			snprintf(err, errlen, "%s: \"propagation\" must have the "
+				 "first shard's \"command\", a \"hist\" and a "
+				 "\"curve\" array", names[i]);
+			goto out;
+		}
+		ndev += num_or(p, "devices", 0);
+		conf += num_or(p, "confirmed", 0);
+		rc = CONF_ENOMEM;
+		if (!(txt = cJSON_PrintUnformatted(at(p, "hist"))))
+			goto out;
+		rc = hist_from_json(t, txt, why, sizeof why);
+		free(txt);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: propagation.hist: %s", names[i],
+				 why);
+			rc = CONF_EINVAL;
+			goto out;
+		}
+		hist_merge(h, t);
+		rc = CONF_ENOMEM;
+		cJSON_ArrayForEach(e, at(p, "curve")) {
+			if (np == cap) {
+				pt *q = realloc(pts, (cap = cap ? cap * 2 : 64) *
+						sizeof *q);
+				if (!q)
+					goto out;
+				pts = q;
+			}
+			pts[np++] = (pt){num_or_at(e, 0), num_or_at(e, 1), i};
+		}
+	}
+	rc = 0;
+	if (!p0)
+		goto out;
+	rc = CONF_ENOMEM;
+	qsort(pts, np, sizeof *pts, pt_cmp);
+	hist_to_json(h, &b);
+	if (b.oom || !(o = cJSON_CreateObject()))
+		goto out;
+	cJSON_AddStringToObject(o, "command", at(p0, "command")->valuestring);
+	cJSON_AddNumberToObject(o, "devices", ndev);
+	cJSON_AddNumberToObject(o, "confirmed", conf);
+	if (!cJSON_AddRawToObject(o, "hist", b.p) ||
+	    !(c = cJSON_AddArrayToObject(o, "curve")))
+		goto out;
+	for (size_t i = 0; i < np; i++) {
+		double sum = 0;
+		cJSON *xy;
+		last[pts[i].shard] = pts[i].v;
+		if (i + 1 < np && pts[i + 1].ms == pts[i].ms)
+			continue; /* one point per time */
+		for (size_t j = 0; j < n; j++)
+			sum += last[j];
+		if (!(xy = cJSON_CreateArray()) || !cJSON_AddItemToArray(c, xy)) {
+			cJSON_Delete(xy);
+			goto out;
+		}
+		cJSON_AddItemToArray(xy, cJSON_CreateNumber(pts[i].ms));
+		cJSON_AddItemToArray(xy, cJSON_CreateNumber(sum));
+	}
+	*out = o;
+	o = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(o);
+	free(b.p);
+	free(pts);
+	free(last);
+	free(t);
+	free(h);
+	return rc;
+}
+
 /* Re-judges r[0]'s thresholds on m into the array of out; true when all
  * hold. */
 static int judge(const cJSON *r0, const load_metrics *m, double el,
@@ -231,7 +355,7 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 					   "faces_shown", "face_errors"};
 	load_metrics m = {0};
 	load_kind *k = malloc(sizeof *k);
-	cJSON *o = NULL, *kinds, *sh, *idx;
+	cJSON *o = NULL, *kinds, *sh, *idx, *prop = NULL;
 	long count, missing;
 	double el = 0, started = 0, sum;
 	bool interrupted = false, aborted = false, cannot = false, ok;
@@ -260,11 +384,15 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 		aborted |= cJSON_IsTrue(at(r[i], "aborted"));
 		cannot |= num_or(r[i], "exit_code", 0) == LOAD_EXIT_CANNOT_RUN;
 	}
+	if ((rc = merge_propagation(r, names, n, &prop, err, errlen)) < 0)
+		goto out;
 	rc = CONF_ENOMEM;
 	if (!(o = cJSON_Duplicate(r[0], true)))
 		goto out;
-	/* another helper's member, merged by its owner when it learns to */
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "propagation");
+	if (prop)
+		cJSON_AddItemToObject(o, "propagation", prop);
+	prop = NULL;
 	set_num(o, "started_ms", started);
 	set_num(o, "elapsed_s", el);
 	set_item(o, "interrupted", cJSON_CreateBool(interrupted));
@@ -306,6 +434,7 @@ out:
 	if (rc == CONF_ENOMEM)
 		snprintf(err, errlen, "out of memory merging the reports");
 	cJSON_Delete(o);
+	cJSON_Delete(prop);
 	load_metrics_free(&m);
 	free(k);
 	return rc;

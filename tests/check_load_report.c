@@ -7,6 +7,7 @@
  * bad shard options and bad merges give 2 naming what is wrong; the
  * Kubernetes example parses and its command line is accepted.  XML, HTML
  * and YAML are parsed by python3 (skipped, saying so, without it). */
+#include "conf_err.h"
 #include "hist.h"
 #include "load_cli.h"
 #include "load_merge.h"
@@ -435,6 +436,56 @@ START_TEST(bad_shards_and_bad_merges_cannot_run)
 }
 END_TEST
 
+/* A shard's report by hand with a propagation member. */
+static cJSON *prop_report(int shard, const char *prop)
+{
+	char txt[1024];
+	cJSON *r;
+
+	snprintf(txt, sizeof txt, "{\"schema\":\"camsim-load/1\",\"server\":"
+		 "\"mock\",\"elapsed_s\":2,\"exit_code\":0,\"options\":"
+		 "{\"devices\":4},\"shard\":{\"index\":%d,\"count\":2},"
+		 "\"kinds\":{},\"thresholds\":[],\"propagation\":%s}",
+		 shard, prop);
+	ck_assert_ptr_nonnull(r = cJSON_Parse(txt));
+	return r;
+}
+
+START_TEST(propagation_of_shards_merges_counts_histograms_and_curves)
+{
+	const cJSON *in[2];
+	const char *names[] = {"a.json", "b.json"};
+	cJSON *out;
+	char err[512], *txt;
+	int code = -1;
+
+	in[0] = prop_report(0, "{\"command\":\"enrol\",\"devices\":2,"
+			    "\"confirmed\":2,\"hist\":[[100,1],[300,1]],"
+			    "\"curve\":[[100,1],[300,2]]}");
+	in[1] = prop_report(1, "{\"command\":\"enrol\",\"devices\":2,"
+			    "\"confirmed\":1,\"hist\":[[200,1]],"
+			    "\"curve\":[[200,1]]}");
+	ck_assert_msg(load_merge(in, names, 2, &out, &code, err, sizeof err) == 0,
+		      "%s", err);
+	ck_assert_int_eq(code, 0);
+	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(out, "propagation"));
+	ck_assert_str_eq(txt, "{\"command\":\"enrol\",\"devices\":4,"
+			 "\"confirmed\":3,\"hist\":[[100,1],[200,1],[300,1]],"
+			 "\"curve\":[[100,1],[200,2],[300,3]]}");
+	free(txt);
+	cJSON_Delete(out);
+	/* shards that enqueued different commands do not merge */
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem((cJSON *)in[1],
+				  "propagation"), "command",
+				  cJSON_CreateString("config"));
+	ck_assert_int_eq(load_merge(in, names, 2, &out, &code, err, sizeof err),
+			 CONF_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "b.json: \"propagation\""));
+	cJSON_Delete((cJSON *)in[0]);
+	cJSON_Delete((cJSON *)in[1]);
+}
+END_TEST
+
 /* Prints the container's camsim arguments, one a line, and checks the
  * Job is Indexed with as many completions as --shards. */
 static const char k8s_py[] =
@@ -486,6 +537,7 @@ int main(void)
 	tcase_add_test(run_tc, report_html_has_its_svg_charts_with_data);
 	tcase_add_test(run_tc, bad_shards_and_bad_merges_cannot_run);
 	tcase_add_test(unit, the_kubernetes_example_parses_and_its_command_is_accepted);
+	tcase_add_test(unit, propagation_of_shards_merges_counts_histograms_and_curves);
 	suite_add_tcase(s, run_tc);
 	suite_add_tcase(s, unit);
 	return tu_run(s);
