@@ -6,7 +6,9 @@ set -u
 vg=""
 if [ "${1:-}" = "--valgrind" ]; then
 	shift
-	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	# --max-threads: a suite may run two mocks at once (256 CivetWeb
+	# workers each), above valgrind's default of 500 threads
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --max-threads=2000"
 fi
 failed=0
 total=0
