@@ -8,6 +8,7 @@
 #ifndef CAMSIM_LOAD_H
 #define CAMSIM_LOAD_H
 
+#include "load_prop.h"
 #include "load_threshold.h"
 #include "proto.h"
 
@@ -36,6 +37,8 @@ typedef struct load_opts {
 	size_t nth;
 	bool abort_on_fail;
 	const char *report_dir;   /* report.json there; NULL: none */
+	load_prop_spec propagate; /* cmd LOAD_PROP_NONE: no propagation;
+				     needs server NULL (the mock) */
 	const proto_profile *prof;
 	FILE *out;                /* the summary table */
 	FILE *progress;           /* one line a second (stderr) */

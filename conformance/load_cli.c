@@ -20,6 +20,7 @@ static const char usage[] =
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR]\n"
+	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
 	"latency and errors per message kind, a line a second on stderr, a\n"
@@ -39,6 +40,9 @@ static const char usage[] =
 	"  --abort-on-fail     stop as soon as a threshold fails (checked each\n"
 	"                      second after the ramp)\n"
 	"  --report-dir DIR    write DIR/report.json (also when interrupted)\n"
+	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
+	"                      mock and time each until confirmed (enrol, batch:N\n"
+	"                      people (1000), strategy, config); --server mock\n"
 	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
 	"not run (wrong command line, server unreachable at start).\n";
 
@@ -118,7 +122,7 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--interval") && strcmp(a, "--jitter") &&
 		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
-		    strcmp(a, "--report-dir")) {
+		    strcmp(a, "--report-dir") && strcmp(a, "--propagate")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -134,6 +138,12 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			o->faces_dir = v;
 		else if (!strcmp(a, "--report-dir"))
 			o->report_dir = v;
+		else if (!strcmp(a, "--propagate")) {
+			if (load_prop_parse(v, &o->propagate, e, sizeof e) < 0) {
+				fprintf(err, "camsim load: %s\n", e);
+				rc = LOAD_EXIT_CANNOT_RUN;
+			}
+		}
 		else if (!strcmp(a, "--devices")) {
 			rc = num(err, a, v, 1, DEVICES_MAX, "an integer from 1 to "
 				 "100000", &x);
@@ -185,6 +195,15 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			return bad(err, "--server", server, "mock or an http:// URL "
 				   "with a host, without spaces");
 		o->server = server;
+		/* enqueueing on a real server needs an adapter, not there yet */
+		if (o->propagate.cmd) {
+			fprintf(err, "camsim load: --propagate needs --server "
+				"mock: commands are enqueued through the mock's "
+				"own API; a server given by URL would need an "
+				"adapter (--adapter), which camsim load does not "
+				"support yet\n");
+			return LOAD_EXIT_CANNOT_RUN;
+		}
 	}
 	return -1;
 }
