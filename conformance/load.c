@@ -662,6 +662,7 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.event_ud = L;
 	L->env.exchange_ud = L;
 	L->env.on_slot = on_slot;
+	L->env.idle_reupload_ms = o->idle_reupload_ms;
 	dev_env_defaults(&L->env);
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
 		return CONF_ENOMEM;

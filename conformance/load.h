@@ -39,6 +39,8 @@ typedef struct load_opts {
 	const char *report_dir;   /* report.json there; NULL: none */
 	load_prop_spec propagate; /* cmd LOAD_PROP_NONE: no propagation;
 				     needs server NULL (the mock) */
+	int64_t idle_reupload_ms; /* dev_env's (0: V1.16's 3 minutes); tests
+				     shorten it to see retransmissions */
 	const proto_profile *prof;
 	FILE *out;                /* the summary table */
 	FILE *progress;           /* one line a second (stderr) */
