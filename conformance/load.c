@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define DRAIN_MS 15000 /* longest wait for requests in flight at the end */
-#define PROP_POLL_MS 250 /* reading confirmations; the times are the mock's */
 
 typedef struct load load;
 
@@ -55,7 +54,7 @@ struct load {
 	load_prop *prop;       /* --propagate, NULL without */
 	bool prop_started;
 	uint64_t offline_total, offline_max; /* records waiting at the end */
-	loop_timer ramp_t, tick_t, prop_t;
+	loop_timer ramp_t, tick_t;
 	int64_t t0, t_end, t_stop;
 	uint64_t last_requests;
 	uint64_t faces_shown, face_errors;
@@ -246,14 +245,6 @@ static void on_slot(void *ud, dev *d, int64_t late_ms)
 	hist_add(&L->late->lat_us, (uint64_t)(late_ms > 0 ? late_ms : 0) * 1000);
 }
 
-static void prop_fire(loop_timer *t)
-{
-	load *L = container_of(t, load, prop_t);
-
-	load_prop_poll(L->prop, L->m);
-	loop_timer_at(L->l, t, loop_now(L->l) + PROP_POLL_MS);
-}
-
 /* Once every device is up: the vendor's question is how long a change
  * takes to reach a fleet that is running, not one still booting. */
 static void prop_start(load *L)
@@ -272,7 +263,6 @@ static void prop_start(load *L)
 	if (bad > 1)
 		fprintf(L->o->progress, "camsim load: --propagate: refused for "
 			"%zu devices in all\n", bad);
-	loop_timer_at(L->l, &L->prop_t, loop_now(L->l) + PROP_POLL_MS);
 }
 
 static void arrive_next(load_dev *ld)
@@ -553,7 +543,6 @@ static size_t drain(load *L)
 
 	loop_timer_stop(L->l, &L->ramp_t);
 	loop_timer_stop(L->l, &L->tick_t);
-	loop_timer_stop(L->l, &L->prop_t);
 	for (size_t i = 0; i < L->made; i++)
 		loop_timer_stop(L->l, &L->devs[i].arrive);
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -682,7 +671,6 @@ static int setup(load *L, char *err, size_t errlen)
 					&L->prop, err, errlen)) < 0)
 			return rc;
 		L->met.extra[L->met.n_extra++] = load_prop_kind(L->prop);
-		L->prop_t.fn = prop_fire;
 	}
 	return 0;
 }
@@ -739,6 +727,9 @@ int load_run(const load_opts *o)
 	if (L->progress_open)
 		fputc('\n', o->progress);
 	abandoned = drain(L);
+	/* once, at the end: the times are the mock's own, and reading the
+	 * commands back (photos included) while devices run would load the
+	 * loop thread the devices share */
 	if (L->prop)
 		load_prop_poll(L->prop, L->m);
 	offline_count(L);

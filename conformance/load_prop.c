@@ -19,7 +19,9 @@
 #include <string.h>
 
 #define BATCH_PER_CMD 20   /* V1.16 section 7: at most 20 people a batch */
-#define POLL_PAGE 20000
+#define POLL_PAGE 500     /* commands read back at once (each with its
+			     photos: an enrolment is ~45 KB) */
+#define STORE_MAX (4ull << 30) /* commands' bytes the mock may store */
 #define CURVE_POINTS 200
 
 typedef struct prop_dev {
@@ -195,6 +197,7 @@ int load_prop_new(const load_prop_spec *spec, const char *faces_dir,
 	load_prop *p = calloc(1, sizeof *p);
 	char **photos = NULL;
 	size_t nphotos = 0;
+	long people;
 	int rc = CONF_ENOMEM;
 
 	*out = NULL;
@@ -209,6 +212,21 @@ int load_prop_new(const load_prop_spec *spec, const char *faces_dir,
 		if (rc < 0)
 			goto out;
 		rc = CONF_ENOMEM;
+	}
+	/* the mock stores every device's copy: refuse what would fill the
+	 * disk rather than find out halfway */
+	people = spec->cmd == LOAD_PROP_BATCH ? spec->n : 1;
+	if (photos && (double)strlen(photos[0]) * (double)people *
+	    (double)ndev > (double)STORE_MAX) {
+		snprintf(err, errlen, "--propagate %s to %zu devices would store "
+			 "%.1f GB of photos in the mock (%ld people x a %zu-byte "
+			 "photo x %zu devices); at most %.1f GB: fewer people or "
+			 "devices", load_prop_name(spec->cmd), ndev,
+			 (double)strlen(photos[0]) * (double)people *
+			 (double)ndev / 1e9, people, strlen(photos[0]), ndev,
+			 (double)STORE_MAX / 1e9);
+		rc = CONF_EINVAL;
+		goto out;
 	}
 	p->ncmd = spec->cmd == LOAD_PROP_BATCH
 		  ? (size_t)((spec->n + BATCH_PER_CMD - 1) / BATCH_PER_CMD) : 1;

@@ -297,6 +297,15 @@ static void *kill_and_restart(void *arg)
 	return NULL;
 }
 
+/* Failures of kind k that may have reached the server: all but refused. */
+static double unanswered(const cJSON *kinds, const char *k)
+{
+	const cJSON *o = cJSON_GetObjectItem(kinds, k);
+
+	return num(o, "failed") - num(cJSON_GetObjectItem(o, "failures"),
+				     "refused");
+}
+
 START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 {
 	fx f;
@@ -308,8 +317,8 @@ START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 			.idle_reupload_ms = 500};
 	pthread_t th;
 	cJSON *rep, *kinds, *recs, *devs, *e;
-	double answered, resent;
-	size_t n_rec = 0, dups = 0;
+	double resent, snaps;
+	size_t n_rec = 0;
 	int rc;
 
 	if (tu_valgrind())
@@ -337,20 +346,26 @@ START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 		kinds, "heartbeat"), "failures"), "refused"), 0);
 	ck_assert_double_gt(num(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		kinds, "snapshot"), "failures"), "refused"), 0);
-	answered = num(cJSON_GetObjectItem(kinds, "snapshot"), "answered");
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(kinds, "snapshot (resend)"));
 	resent = num(cJSON_GetObjectItem(kinds, "snapshot (resend)"), "answered");
 	ck_assert_double_gt(resent, 0);
 	ck_assert_double_eq(num(cJSON_GetObjectItem(rep, "offline_records"),
 				"total"), 0);
-	/* every snapshot arrived exactly once: the first time or resent */
+	/* every snapshot that failed was retransmitted and answered once,
+	 * and the mock stored every snapshot: one copy each, plus at most
+	 * one more per request that may have reached it as it died without
+	 * its answer getting back (V1.16 resends what saw no answer).  The
+	 * mock's own duplicate_of cannot count those: two people shown
+	 * within one second with the same picture match it too. */
 	recs = mock_records_json(o.m, NULL, 0, 100000);
-	cJSON_ArrayForEach(e, recs) {
+	cJSON_ArrayForEach(e, recs)
 		n_rec++;
-		dups += !cJSON_IsNull(cJSON_GetObjectItem(e, "duplicate_of"));
-	}
-	ck_assert_uint_eq(dups, 0);
-	ck_assert_double_eq((double)n_rec, answered + resent);
+	snaps = num(cJSON_GetObjectItem(kinds, "snapshot"), "requests");
+	ck_assert_double_eq(resent, num(cJSON_GetObjectItem(kinds, "snapshot"),
+					"failed"));
+	ck_assert_double_ge((double)n_rec, snaps);
+	ck_assert_double_le((double)n_rec - snaps, unanswered(kinds, "snapshot")
+			    + unanswered(kinds, "snapshot (resend)"));
 	/* no device lost: each heartbeated to the restarted server */
 	devs = mock_devices_json(o.m);
 	ck_assert_int_eq(cJSON_GetArraySize(devs), 10);
@@ -408,17 +423,20 @@ int main(void)
 {
 	Suite *s = suite_create("load_prop");
 	TCase *run = tcase_create("run"), *unit = tcase_create("grammar");
+	TCase *down = tcase_create("outage");
 
 	tcase_set_timeout(run, 90);
+	tcase_set_timeout(down, 60);
 	tcase_add_test(run, one_enrolment_reaches_200_devices_each_confirmed);
 	tcase_add_test(run, a_batch_of_45_people_takes_three_commands_and_is_confirmed);
 	tcase_add_test(run, a_propagation_threshold_that_fails_exits_99);
 	tcase_add_test(run, a_strategy_push_is_confirmed_by_every_device);
 	tcase_add_test(run, propagate_against_a_url_server_is_refused_not_yet);
 	tcase_add_test(run, heartbeat_lateness_counts_each_heartbeat_once);
-	tcase_add_test(run, the_server_killed_mid_run_loses_no_device_and_no_snapshot);
+	tcase_add_test(down, the_server_killed_mid_run_loses_no_device_and_no_snapshot);
 	tcase_add_test(unit, propagate_grammar);
 	suite_add_tcase(s, run);
+	suite_add_tcase(s, down);
 	suite_add_tcase(s, unit);
 	return tu_run(s);
 }
