@@ -266,8 +266,10 @@ START_TEST(heartbeat_lateness_counts_each_heartbeat_once)
 }
 END_TEST
 
-/* The test's own mock, stopped 1.5 s into the run and started again on
- * the same port and database 2 s later. */
+/* The test's own mock, stopped 1.5 s after every device heartbeated and
+ * the first snapshot arrived (set-up and the one inference, on the loop
+ * thread, take seconds under sanitizers) and started again on the same
+ * port and database 2 s later. */
 typedef struct outage {
 	char db[128], listen[32], err[512];
 	mock *m;
@@ -287,6 +289,16 @@ static void *kill_and_restart(void *arg)
 	mock_opts mo = {.listen = o->listen, .path = "/api/face", .db = o->db};
 	struct timespec now;
 
+	for (int i = 0; i < 600; i++) {
+		cJSON *d = mock_devices_json(o->m);
+		cJSON *r = mock_records_json(o->m, NULL, 0, 1);
+		int n = cJSON_GetArraySize(d), nr = cJSON_GetArraySize(r);
+		cJSON_Delete(d);
+		cJSON_Delete(r);
+		if (n == 10 && nr > 0)
+			break;
+		sleep_ms(50);
+	}
 	sleep_ms(1500);
 	mock_stop(o->m);
 	o->m = NULL;
@@ -311,7 +323,7 @@ START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 	fx f;
 	outage o = {0};
 	mock_opts mo = {.listen = "127.0.0.1:0", .path = "/api/face", .db = o.db};
-	char url[128];
+	char url[128], pics[600];
 	load_opts lo = {.devices = 10, .duration_ms = 9000, .interval_s = 1,
 			.jitter = 0.1, .arrivals = 60, .prof = &proto_profile_strict,
 			.idle_reupload_ms = 500};
@@ -329,7 +341,12 @@ START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 	snprintf(o.listen, sizeof o.listen, "127.0.0.1:%d", mock_port(o.m));
 	snprintf(url, sizeof url, "http://%s/api/face", o.listen);
 	lo.server = url;
-	lo.faces_dir = f.faces;
+	/* one picture: one inference, before the outage */
+	snprintf(pics, sizeof pics, "mkdir %s/faces && cp %s/person-a-2.jpg "
+		 "%s/faces/", f.dir, f.faces, f.dir);
+	ck_assert_int_eq(system(pics), 0);
+	snprintf(pics, sizeof pics, "%s/faces", f.dir);
+	lo.faces_dir = pics;
 	lo.report_dir = f.rep;
 	ck_assert_ptr_nonnull(lo.out = tmpfile());
 	ck_assert_ptr_nonnull(lo.progress = tmpfile());
