@@ -730,8 +730,10 @@ int load_run(const load_opts *o)
 	/* once, at the end: the times are the mock's own, and reading the
 	 * commands back (photos included) while devices run would load the
 	 * loop thread the devices share */
-	if (L->prop)
+	if (L->prop) {
 		load_prop_poll(L->prop, L->m);
+		load_prop_end(L->prop);
+	}
 	offline_count(L);
 
 	code = LOAD_EXIT_OK;

@@ -397,6 +397,13 @@ void load_prop_poll(load_prop *p, mock *m)
 		p->low++;
 }
 
+static uint64_t unsettled(const load_prop *p);
+
+void load_prop_end(load_prop *p)
+{
+	p->k.failed[LOAD_F_TIMEOUT] += unsettled(p);
+}
+
 const load_kind *load_prop_kind(const load_prop *p)
 {
 	return &p->k;

@@ -56,6 +56,11 @@ int load_prop_enqueue(load_prop *p, mock *m, size_t i, const char *cid,
  * not change them. */
 void load_prop_poll(load_prop *p, mock *m);
 
+/* The run is over: devices neither confirmed nor failed count as timed
+ * out from now on (errors(propagation) counts them).  Call after the last
+ * load_prop_poll. */
+void load_prop_end(load_prop *p);
+
 /* The outcome as a kind named "propagation" for thresholds and the
  * summary: requests = devices enqueued, answered = confirmed, failed:
  * status = a command failed, timeout = timed out or not settled yet;
