@@ -52,6 +52,10 @@ struct load {
 	load_dev *devs;
 	size_t made, up;
 	load_metrics met;
+	load_kind *late;       /* "lateness(heartbeat)": slot to send, us */
+	load_prop *prop;       /* --propagate, NULL without */
+	bool prop_started;
+	uint64_t offline_total, offline_max; /* records waiting at the end */
 	loop_timer ramp_t, tick_t;
 	int64_t t0, t_end, t_stop;
 	uint64_t last_requests;
@@ -236,6 +240,38 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 	load_metrics_exchange(&L->met, x);
 }
 
+/* How late each heartbeat left against its slot: the devices' own
+ * scheduling delay on a busy loop, which a server never sees. */
+static void on_slot(void *ud, dev *d, int64_t late_ms)
+{
+	load *L = ud;
+
+	(void)d;
+	L->late->requests++;
+	L->late->answered++;
+	hist_add(&L->late->lat_us, (uint64_t)(late_ms > 0 ? late_ms : 0) * 1000);
+}
+
+/* Once every device is up: the vendor's question is how long a change
+ * takes to reach a fleet that is running, not one still booting. */
+static void prop_start(load *L)
+{
+	char cid[80], err[512];
+	size_t bad = 0;
+
+	L->prop_started = true;
+	for (size_t i = 0; i < L->made; i++) {
+		snprintf(cid, sizeof cid, "%s", dev_cid(L->devs[i].d));
+		if (load_prop_enqueue(L->prop, L->m, i, cid, err, sizeof err) < 0
+		    && !bad++)
+			fprintf(L->o->progress, "camsim load: --propagate: the "
+				"mock refused the command for %s: %s\n", cid, err);
+	}
+	if (bad > 1)
+		fprintf(L->o->progress, "camsim load: --propagate: refused for "
+			"%zu devices in all\n", bad);
+}
+
 static void arrive_next(load_dev *ld)
 {
 	load *L = ld->L;
@@ -282,6 +318,8 @@ static void ramp_fire(loop_timer *t)
 	if (L->up < L->made)
 		loop_timer_at(L->l, t, L->t0 + (int64_t)((double)L->up *
 			      (double)ramp / (double)L->made));
+	else if (L->prop && !L->prop_started)
+		prop_start(L);
 }
 
 static bool thresholds_hold(load *L, double elapsed_s, bool only_with_data)
@@ -379,6 +417,17 @@ static void print_summary(load *L, double el, const bool *ok,
 			(unsigned long long)L->face_errors,
 			L->face_errors ? "; the first: " : "", L->face_err);
 	fprintf(f, "\n");
+	if (L->late->requests)
+		fprintf(f, "heartbeat lateness: %llu slots, p50 %.1fms p99 %.1fms "
+			"max %.1fms\n", (unsigned long long)L->late->requests,
+			(double)hist_quantile(&L->late->lat_us, 0.5) / 1e3,
+			(double)hist_quantile(&L->late->lat_us, 0.99) / 1e3,
+			(double)L->late->lat_us.max / 1e3);
+	fprintf(f, "offline records waiting at the end: %llu (most on one "
+		"device: %llu)\n", (unsigned long long)L->offline_total,
+		(unsigned long long)L->offline_max);
+	if (L->prop)
+		load_prop_print(L->prop, f);
 	if (L->o->nth)
 		fprintf(f, "thresholds:\n");
 	for (size_t i = 0; i < L->o->nth; i++) {
@@ -432,6 +481,18 @@ static int write_report(load *L, double el, int code, const bool *ok,
 	cJSON_AddNumberToObject(r, "faces_shown", (double)L->faces_shown);
 	cJSON_AddNumberToObject(r, "face_errors", (double)L->face_errors);
 	cJSON_AddItemToObject(r, "totals", load_kind_json(all));
+	if ((o = cJSON_AddObjectToObject(r, "offline_records"))) {
+		cJSON_AddNumberToObject(o, "total", (double)L->offline_total);
+		cJSON_AddNumberToObject(o, "max", (double)L->offline_max);
+	}
+	/* lateness keeps latency_us's shape so that reports merge alike */
+	if ((k = load_kind_json(L->late)) &&
+	    (o = cJSON_AddObjectToObject(r, "lateness")))
+		cJSON_AddItemToObject(o, "heartbeat", cJSON_DetachItemFromObject(
+					      k, "latency_us"));
+	cJSON_Delete(k);
+	if (L->prop)
+		cJSON_AddItemToObject(r, "propagation", load_prop_json(L->prop));
 	k = cJSON_AddObjectToObject(r, "kinds");
 	for (size_t i = 0; k && i < L->met.n; i++)
 		cJSON_AddItemToObject(k, L->met.k[i]->name,
@@ -498,6 +559,23 @@ static size_t drain(load *L)
 	return left;
 }
 
+/* Offline records waiting on every device: the backlog a server that
+ * failed leaves behind (devices retransmit them later, docs/load.md). */
+static void offline_count(load *L)
+{
+	for (size_t i = 0; i < L->made; i++) {
+		cJSON *s = dev_status_json(L->devs[i].d);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(s,
+							"offline_records");
+		uint64_t n = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+
+		L->offline_total += n;
+		if (n > L->offline_max)
+			L->offline_max = n;
+		cJSON_Delete(s);
+	}
+}
+
 static int setup(load *L, char *err, size_t errlen)
 {
 	const load_opts *o = L->o;
@@ -505,6 +583,15 @@ static int setup(load *L, char *err, size_t errlen)
 	int rc;
 
 	err[0] = '\0'; /* a failure that writes nothing gets its code's text */
+	if (o->propagate.cmd && o->server) {
+		snprintf(err, errlen, "--propagate needs --server mock: a server "
+			 "given by URL would need an adapter, not supported yet");
+		return CONF_EINVAL;
+	}
+	if (!(L->late = calloc(1, sizeof *L->late)))
+		return CONF_ENOMEM;
+	snprintf(L->late->name, sizeof L->late->name, "lateness(heartbeat)");
+	L->met.extra[L->met.n_extra++] = L->late;
 	if (o->server && !reachable(o->server, why, sizeof why)) {
 		snprintf(err, errlen, "the server %s is unreachable at the start: "
 			 "%s", o->server, why);
@@ -517,9 +604,12 @@ static int setup(load *L, char *err, size_t errlen)
 		L->dir[0] = '\0';
 		return CONF_EMKDIR;
 	}
-	if (o->arrivals > 0) {
-		if ((rc = read_faces(L, err, errlen)) < 0)
-			return rc;
+	if (o->arrivals > 0 && (rc = read_faces(L, err, errlen)) < 0)
+		return rc;
+	/* enrolments need the recogniser too: a device computes each
+	 * enrolled photo's embedding */
+	if (o->arrivals > 0 || o->propagate.cmd == LOAD_PROP_ENROL ||
+	    o->propagate.cmd == LOAD_PROP_BATCH) {
 		if (!(L->rg = recog_open(NULL, err, errlen)))
 			return CONF_ENOMEM;
 		err[0] = '\0'; /* models missing: devices say so per face */
@@ -551,6 +641,8 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.on_event = on_event;
 	L->env.event_ud = L;
 	L->env.exchange_ud = L;
+	L->env.on_slot = on_slot;
+	L->env.idle_reupload_ms = o->idle_reupload_ms;
 	dev_env_defaults(&L->env);
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
 		return CONF_ENOMEM;
@@ -566,6 +658,12 @@ static int setup(load *L, char *err, size_t errlen)
 			return rc;
 		ld->L = L;
 		ld->arrive.fn = arrive_fire;
+	}
+	if (o->propagate.cmd) {
+		if ((rc = load_prop_new(&o->propagate, o->faces_dir, L->made,
+					&L->prop, err, errlen)) < 0)
+			return rc;
+		L->met.extra[L->met.n_extra++] = load_prop_kind(L->prop);
 	}
 	return 0;
 }
@@ -627,6 +725,14 @@ int load_run(const load_opts *o)
 	if (L->progress_open)
 		fputc('\n', o->progress);
 	abandoned = drain(L);
+	/* once, at the end: the times are the mock's own, and reading the
+	 * commands back (photos included) while devices run would load the
+	 * loop thread the devices share */
+	if (L->prop) {
+		load_prop_poll(L->prop, L->m);
+		load_prop_end(L->prop);
+	}
+	offline_count(L);
 
 	code = LOAD_EXIT_OK;
 	for (size_t i = 0; i < o->nth; i++) {
@@ -664,6 +770,8 @@ out:
 		free(L->img);
 		free(L->img_len);
 		load_metrics_free(&L->met);
+		load_prop_free(L->prop);
+		free(L->late);
 		if (L->dir[0])
 			rm_scratch(L->dir);
 	}

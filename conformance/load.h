@@ -8,6 +8,7 @@
 #ifndef CAMSIM_LOAD_H
 #define CAMSIM_LOAD_H
 
+#include "load_prop.h"
 #include "load_threshold.h"
 #include "proto.h"
 
@@ -41,6 +42,10 @@ typedef struct load_opts {
 	bool abort_on_fail;
 	const char *report_dir;   /* report.json, junit.xml, report.html
 				     there (load_report.h); NULL: none */
+	load_prop_spec propagate; /* cmd LOAD_PROP_NONE: no propagation;
+				     needs server NULL (the mock) */
+	int64_t idle_reupload_ms; /* dev_env's (0: V1.16's 3 minutes); tests
+				     shorten it to see retransmissions */
 	const proto_profile *prof;
 	FILE *out;                /* the summary table */
 	FILE *progress;           /* one line a second (stderr) */

@@ -21,6 +21,7 @@ static const char usage[] =
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
 	"                   [--dry-run]\n"
+	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
 	"latency and errors per message kind, a line a second on stderr, a\n"
@@ -47,6 +48,9 @@ static const char usage[] =
 	"  --shards N          N shards, this one's index from JOB_COMPLETION_INDEX\n"
 	"                      (a Kubernetes Indexed Job); also CAMSIM_SHARDS\n"
 	"  --dry-run           check the command line, print the plan, run nothing\n"
+	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
+	"                      mock and time each until confirmed (enrol, batch:N\n"
+	"                      people (1000), strategy, config); --server mock\n"
 	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
 	"not run (wrong command line, server unreachable at start).\n";
 
@@ -184,7 +188,7 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
 		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
-		    strcmp(a, "--shards")) {
+		    strcmp(a, "--shards") && strcmp(a, "--propagate")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -204,6 +208,12 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			shard = v;
 		else if (!strcmp(a, "--shards"))
 			shards = v;
+		else if (!strcmp(a, "--propagate")) {
+			if (load_prop_parse(v, &o->propagate, e, sizeof e) < 0) {
+				fprintf(err, "camsim load: %s\n", e);
+				rc = LOAD_EXIT_CANNOT_RUN;
+			}
+		}
 		else if (!strcmp(a, "--devices")) {
 			rc = num(err, a, v, 1, DEVICES_MAX, "an integer from 1 to "
 				 "100000", &x);
@@ -255,6 +265,15 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			return bad(err, "--server", server, "mock or an http:// URL "
 				   "with a host, without spaces");
 		o->server = server;
+		/* enqueueing on a real server needs an adapter, not there yet */
+		if (o->propagate.cmd) {
+			fprintf(err, "camsim load: --propagate needs --server "
+				"mock: commands are enqueued through the mock's "
+				"own API; a server given by URL would need an "
+				"adapter (--adapter), which camsim load does not "
+				"support yet\n");
+			return LOAD_EXIT_CANNOT_RUN;
+		}
 	}
 	return parse_shard(err, shard, shards, o);
 }

@@ -217,6 +217,9 @@ const load_kind *load_metrics_kind(const load_metrics *m, const char *name)
 	for (size_t i = 0; i < m->n; i++)
 		if (!strcmp(m->k[i]->name, name))
 			return m->k[i];
+	for (size_t i = 0; i < m->n_extra; i++)
+		if (!strcmp(m->extra[i]->name, name))
+			return m->extra[i];
 	return NULL;
 }
 

@@ -83,12 +83,18 @@ typedef struct load_metrics {
 	int64_t cur_s;
 	uint64_t series_dropped; /* exchanges past LOAD_SERIES_MAX seconds or
 				    without memory for their second */
+	/* measures that are no exchanges ("propagation", "lateness(heartbeat)"),
+	 * not owned: load_metrics_kind finds them for thresholds; never in
+	 * the totals */
+	const load_kind *extra[4];
+	size_t n_extra;
 } load_metrics;
 
 /* Counts exchange x (dev_exchange_cb's, on the loop thread).  Kinds past
  * LOAD_KINDS_MAX - 1 are counted under "other". */
 void load_metrics_exchange(load_metrics *m, const dev_exchange *x);
-/* The kind named name, or NULL when none was seen. */
+/* The kind named name (an exchange kind, else one of extra), or NULL
+ * when none was seen. */
 const load_kind *load_metrics_kind(const load_metrics *m, const char *name);
 /* Every kind summed into *out (name "all"); out is overwritten. */
 void load_metrics_total(const load_metrics *m, load_kind *out);

@@ -75,12 +75,20 @@ int load_threshold_parse(const char *s, load_threshold *t, char *err,
 	}
 	p = skip_ws(q);
 	if (*p == '(') {
+		bool inner = false; /* lateness(heartbeat): one level nests */
 		q = p + 1;
-		for (p = q; *p && *p != ')'; p++)
+		for (p = q; *p && (*p != ')' || inner); p++) {
+			if ((*p == '(' && !inner && p > q) ||
+			    (*p == ')' && inner)) {
+				inner = !inner;
+				continue;
+			}
 			if (!isalnum((unsigned char)*p) && *p != '_' && *p != ' ')
 				return bad(s, p, err, errlen, "a message kind is "
 					   "letters, digits and _ (heartbeat, "
-					   "snapshot) closed by )");
+					   "snapshot, propagation, "
+					   "lateness(heartbeat)) closed by )");
+		}
 		if (*p != ')' || p == q || (size_t)(p - q) >= sizeof t->kind)
 			return bad(s, p, err, errlen, "expected a message kind "
 				   "of 1 to 47 characters closed by )");
