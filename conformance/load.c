@@ -668,8 +668,10 @@ static int setup(load *L, char *err, size_t errlen)
 	return 0;
 }
 
-int load_run(const load_opts *o)
+int load_run(const load_opts *opts)
 {
+	load_opts oc = *opts; /* shards 0 (a zeroed load_opts) is unsharded */
+	const load_opts *o = &oc;
 	load *L = calloc(1, sizeof *L);
 	struct sigaction sa, old_int, old_term;
 	char err[1024] = "";
@@ -684,6 +686,8 @@ int load_run(const load_opts *o)
 		fprintf(o->progress, "camsim load: out of memory\n");
 		goto out;
 	}
+	if (!oc.shards)
+		oc.shards = 1;
 	if (o->shards < 1 || o->shard < 0 || o->shard >= o->shards) {
 		fprintf(o->progress, "camsim load: shard %ld of %ld: the index "
 			"must be from 0 to the count - 1\n", o->shard, o->shards);

@@ -28,7 +28,7 @@ typedef struct load_opts {
 				     mock */
 	long devices;             /* 1..100000, over all shards */
 	long shard, shards;       /* this run's shard 0..shards-1 of shards
-				     (0 of 1: unsharded): it runs the devices
+				     (0 of 1, or 0 of 0: unsharded): it runs the devices
 				     k (0-based) with k mod shards == shard,
 				     cids load-(k+1) as unsharded */
 	int64_t ramp_ms;          /* devices powered on evenly over it */
