@@ -597,9 +597,19 @@ static int setup(load *L, char *err, size_t errlen)
 			 "%s", o->server, why);
 		return CONF_ESERVER;
 	}
-	snprintf(L->dir, sizeof L->dir, "/tmp/camsim-load.XXXXXX");
-	if (!mkdtemp(L->dir)) {
-		snprintf(err, errlen, "no scratch directory in /tmp: %s",
+	/* TMPDIR as mktemp(1) reads it: CI runners point it at their scratch */
+	const char *tmp = getenv("TMPDIR");
+	bool made = false;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if ((size_t)snprintf(L->dir, sizeof L->dir, "%s/camsim-load.XXXXXX",
+			     tmp) >= sizeof L->dir)
+		errno = ENAMETOOLONG;
+	else
+		made = mkdtemp(L->dir) != NULL;
+	if (!made) {
+		snprintf(err, errlen, "no scratch directory in %s: %s", tmp,
 			 strerror(errno));
 		L->dir[0] = '\0';
 		return CONF_EMKDIR;

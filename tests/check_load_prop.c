@@ -41,16 +41,9 @@ static void fx_end(fx *f)
 static cJSON *read_report(const fx *f)
 {
 	char path[128];
-	char *txt;
-	cJSON *j;
 
 	snprintf(path, sizeof path, "%s/report.json", f->rep);
-	txt = tu_read(path, NULL);
-	ck_assert_msg(txt != NULL, "no %s", path);
-	j = cJSON_Parse(txt);
-	free(txt);
-	ck_assert_ptr_nonnull(j);
-	return j;
+	return tu_read_json(path);
 }
 
 static double num(const cJSON *o, const char *k)

@@ -4,6 +4,7 @@
 #define CAMSIM_TESTUTIL_H
 
 #include <arpa/inet.h>
+#include <cJSON.h>
 #include <check.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -59,6 +60,20 @@ static inline char *tu_read(const char *path, size_t *len)
 			*len = (size_t)n;
 	}
 	return buf;
+}
+
+/* The JSON document in path (a test's report), parsed; the test fails
+ * naming the file when it is missing or not JSON.  Free with cJSON_Delete. */
+static inline cJSON *tu_read_json(const char *path)
+{
+	char *txt = tu_read(path, NULL);
+	cJSON *j;
+
+	ck_assert_msg(txt != NULL, "no %s", path);
+	j = cJSON_Parse(txt);
+	free(txt);
+	ck_assert_msg(j != NULL, "%s is not JSON", path);
+	return j;
 }
 
 typedef struct tu_list {
