@@ -36,18 +36,6 @@ static void fx_end(fx *f)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static cJSON *read_json(const char *path)
-{
-	char *txt = tu_read(path, NULL);
-	cJSON *j;
-
-	ck_assert_msg(txt != NULL, "no %s", path);
-	j = cJSON_Parse(txt);
-	free(txt);
-	ck_assert_msg(j != NULL, "%s is no JSON", path);
-	return j;
-}
-
 static double num(const cJSON *o, const char *a, const char *b)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -164,11 +152,11 @@ START_TEST(two_shards_merged_equal_one_unsharded_run)
 	ck_assert_msg(r.rc == 99, "merge rc %d: %s", r.rc, r.err);
 	tu_cli_free(&r);
 	snprintf(err, sizeof err, "%s/one/report.json", f.dir);
-	one = read_json(err);
-	ra = read_json(a);
-	rb = read_json(b);
+	one = tu_read_json(err);
+	ra = tu_read_json(a);
+	rb = tu_read_json(b);
 	snprintf(err, sizeof err, "%s/report.json", out);
-	rm = read_json(err);
+	rm = tu_read_json(err);
 
 	/* the shards split the 9 devices 5 + 4, cids stay global */
 	ck_assert_double_eq(num(ra, "devices_up", NULL), 5);
@@ -427,7 +415,7 @@ START_TEST(bad_shards_and_bad_merges_cannot_run)
 		ck_assert_ptr_nonnull(strstr(r.err, "1 of 2 shards are missing"));
 		tu_cli_free(&r);
 		snprintf(p, sizeof p, "%s/report.json", out);
-		m = read_json(p);
+		m = tu_read_json(p);
 		ck_assert_double_eq(num(m, "shard", "missing"), 1);
 		ck_assert_double_eq(num(m, "exit_code", NULL), 2);
 		cJSON_Delete(m);
