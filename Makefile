@@ -173,14 +173,14 @@ test: models
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 check: $(TEST_BIN) $(BUILD)/camsim
-	@sh tests/run.sh $(TEST_BIN)
+	@bash tests/run.sh $(TEST_BIN)
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san OPT= \
 	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" check
 
 valgrind: $(TEST_BIN)
-	@CK_FORK=no VALGRIND=1 sh tests/run.sh --valgrind $(TEST_BIN)
+	@CK_FORK=no VALGRIND=1 bash tests/run.sh --valgrind $(TEST_BIN)
 
 BENCH_BIN := $(BUILD)/tests/bench_proto $(BUILD)/tests/bench_device $(BUILD)/tests/bench_image
 
