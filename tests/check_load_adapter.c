@@ -111,11 +111,12 @@ START_TEST(one_enrolment_through_the_mock_adapter_is_confirmed_by_200_devices)
 	tu_cli_result r;
 	cJSON *rep, *p, *a, *pt;
 	char *txt, err[256];
-	hist *h = calloc(1, sizeof *h);
+	hist *h;
 	double last_ms = -1, last_n = 0;
 
 	if (tu_valgrind())
 		return; /* enrolling needs the models, out of reach there */
+	ck_assert_ptr_nonnull(h = calloc(1, sizeof *h));
 	fx_start(&f, true);
 	args[1] = f.url;
 	args[13] = f.mock_adapter;
