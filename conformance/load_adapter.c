@@ -438,6 +438,14 @@ static const char *cmd_key(load_prop_cmd c)
 	return k[c];
 }
 
+/* The message kind that carries the command's result. */
+static const char *result_kind(load_prop_cmd c)
+{
+	static const char *const k[] = {"", "heartbeat", "batch_result",
+					"strategy_result", "config_result"};
+	return k[c];
+}
+
 /* The server's reply carries our command: note it, and its seq. */
 static void spot_command(load_adp *a, adp_dev *d, const cJSON *r)
 {
@@ -490,10 +498,10 @@ static void failed(load_adp *a, adp_dev *d, const char *fmt, long long v,
 	a->dev_failed++;
 }
 
-/* The device's message r, answered 200: is it the result that settles
- * our command (docs/mock.md, Outcomes, which a real server follows too)? */
-static void spot_result(load_adp *a, adp_dev *d, const char *kind,
-			const cJSON *r)
+/* The device's message r of result_kind, answered 200: is it the result
+ * that settles our command (docs/mock.md, Outcomes, which a real server
+ * follows too)? */
+static void spot_result(load_adp *a, adp_dev *d, const cJSON *r)
 {
 	const cJSON *e;
 	bool has;
@@ -503,13 +511,10 @@ static void spot_result(load_adp *a, adp_dev *d, const char *kind,
 	case LOAD_PROP_ENROL:
 		/* D7: the next heartbeats carry the last face operation's seq;
 		 * a server that sent no seq is confirmed by the next one */
-		if (!strcmp(kind, "heartbeat") &&
-		    (!d->has_seq || (num(r, "seq", &has) == d->seq && has)))
+		if (!d->has_seq || (num(r, "seq", &has) == d->seq && has))
 			confirm(a, d);
 		return;
 	case LOAD_PROP_BATCH:
-		if (strcmp(kind, "batch_result"))
-			return;
 		cJSON_ArrayForEach(e, at(at(r, "facelib_batch"), "resultList")) {
 			if (!is_prop_id(e))
 				continue;
@@ -525,8 +530,6 @@ static void spot_result(load_adp *a, adp_dev *d, const char *kind,
 		}
 		return;
 	case LOAD_PROP_STRATEGY:
-		if (strcmp(kind, "strategy_result"))
-			return;
 		cJSON_ArrayForEach(e, at(at(r, "strategy_manage"), "resultList"))
 			if (num(e, "strategyId", NULL) == a->want_strategy) {
 				if ((v = num(e, "result", NULL)))
@@ -538,8 +541,6 @@ static void spot_result(load_adp *a, adp_dev *d, const char *kind,
 			}
 		return;
 	default:
-		if (strcmp(kind, "config_result"))
-			return;
 		v = num(at(r, "config"), "seq", &has);
 		/* without an echo the device could not read the seq: the
 		 * oldest config sent, ours (docs/mock.md) */
@@ -565,9 +566,12 @@ void load_adp_exchange(load_adp *a, size_t i, const dev_exchange *x)
 	d = &a->dev[i];
 	if (d->confirmed || d->why[0])
 		return;
-	/* the request first: a reply's command is applied after it */
-	if (d->seen && x->body && (j = cJSON_ParseWithLength(x->body, x->len))) {
-		spot_result(a, d, x->kind, j);
+	/* the request first: a reply's command is applied after it; only
+	 * the result's kind is parsed (not a snapshot's 100 KB) */
+	if (d->seen && x->body && x->kind && !strcmp(x->kind,
+						     result_kind(a->cmd)) &&
+	    (j = cJSON_ParseWithLength(x->body, x->len))) {
+		spot_result(a, d, j);
 		cJSON_Delete(j);
 		if (d->confirmed || d->why[0])
 			return;

@@ -2,7 +2,8 @@
  * --propagate CMD' against camsim's mock started as a separate server and
  * driven only through adapters, as a vendor's server would be: one
  * enrolment to 200 devices, every device confirmed on its own side and the
- * server's counts agreeing; an adapter that fails for some devices counts
+ * server's counts agreeing; a batch of 45 as three calls a device through
+ * the shell-script example; an adapter that fails for some devices counts
  * exactly those, each with the adapter's reason; calls run in parallel
  * but never more at a time than asked; an adapter without the action, and
  * --adapter / --propagate in the wrong company, are refused before the
@@ -176,6 +177,44 @@ START_TEST(one_enrolment_through_the_mock_adapter_is_confirmed_by_200_devices)
 	}
 	free(txt);
 	free(h);
+	cJSON_Delete(rep);
+	tu_cli_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(a_batch_of_45_through_the_shell_adapter_is_three_calls_a_device)
+{
+	fx f;
+	char adapter[PATH_MAX];
+	const char *args[] = {"--server", NULL, "--devices", "4", "--duration",
+			      "12s", "--interval", "1", "--propagate", "batch:45",
+			      "--adapter", NULL, "--faces", NULL, "--report-dir",
+			      NULL, NULL};
+	tu_cli_result r;
+	cJSON *rep, *p;
+
+	if (tu_valgrind())
+		return; /* enrolling needs the models */
+	fx_start(&f, true);
+	snprintf(adapter, sizeof adapter, "%s/examples/shell-adapter.json",
+		 tu_root());
+	args[1] = f.url;
+	args[11] = adapter;
+	args[13] = f.faces;
+	args[15] = f.rep;
+	r = tu_cli(load_main, "load", args);
+	ck_assert_msg(r.rc == LOAD_EXIT_OK, "rc %d: %s%s", r.rc, r.out, r.err);
+	ck_assert_msg(strstr(r.out, "propagation (batch of 45 people): 4 of 4 "
+			     "devices confirmed"), "%s", r.out);
+	rep = pr_report(f.rep, NULL);
+	p = cJSON_GetObjectItem(rep, "propagation");
+	/* 20 + 20 + 5 people: three "batch" calls, three commands each */
+	ck_assert_double_eq(num(p, "people"), 45);
+	ck_assert_double_eq(num(p, "confirmed"), 4);
+	ck_assert_double_eq(num(cJSON_GetObjectItem(p, "adapter"),
+				"calls.answered"), 12);
+	mock_commands_are(&f, 12, 12);
 	cJSON_Delete(rep);
 	tu_cli_free(&r);
 	fx_end(&f);
@@ -413,6 +452,7 @@ int main(int argc, char **argv)
 	pr_find_camsim(argv[0]);
 	tcase_set_timeout(run, 120);
 	tcase_add_test(run, one_enrolment_through_the_mock_adapter_is_confirmed_by_200_devices);
+	tcase_add_test(run, a_batch_of_45_through_the_shell_adapter_is_three_calls_a_device);
 	tcase_add_test(run, an_adapter_failing_for_some_devices_counts_each_with_its_reason);
 	tcase_add_test(run, adapter_calls_run_in_parallel_but_never_more_than_asked);
 	tcase_add_test(cli, an_adapter_without_the_action_or_in_the_wrong_company_is_refused);
