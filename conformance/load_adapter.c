@@ -77,21 +77,30 @@ const char *load_adp_action(load_prop_cmd cmd)
 	return a[cmd];
 }
 
-int load_adp_check(const char *path, load_prop_cmd cmd, char *err,
-		   size_t errlen)
+/* The adapter read from path, when it maps cmd's action (or "*"). */
+static int load_for(const char *path, load_prop_cmd cmd, adapter **out,
+		    char *err, size_t errlen)
 {
-	adapter *a = NULL;
-	int rc = adp_load(path, &a, err, errlen);
+	int rc = adp_load(path, out, err, errlen);
 
-	if (rc < 0)
-		return rc;
-	if (!adp_has(a, load_adp_action(cmd))) {
+	if (rc >= 0 && !adp_has(*out, load_adp_action(cmd))) {
 		snprintf(err, errlen, "adapter %s has no \"%s\" action (nor a "
 			 "\"*\" entry), which --propagate %s needs to queue the "
 			 "command on the server (docs/adapters.md)", path,
 			 load_adp_action(cmd), load_prop_name(cmd));
+		adp_free(*out);
+		*out = NULL;
 		rc = CONF_EADAPTER;
 	}
+	return rc;
+}
+
+int load_adp_check(const char *path, load_prop_cmd cmd, char *err,
+		   size_t errlen)
+{
+	adapter *a = NULL;
+	int rc = load_for(path, cmd, &a, err, errlen);
+
 	adp_free(a);
 	return rc;
 }
@@ -162,7 +171,7 @@ static cJSON *step_of(const load_adp *a, const cJSON *cmd, const char *photo)
 
 static void tick_fire(loop_timer *t);
 
-int load_adp_new(const char *path, load_prop *p, size_t ndev,
+int load_adp_new(const char *path, const load_prop *p, size_t ndev,
 		 long concurrency, loop *l, FILE *progress, bool tty,
 		 load_adp **out, char *err, size_t errlen)
 {
@@ -186,9 +195,7 @@ int load_adp_new(const char *path, load_prop *p, size_t ndev,
 		 : at(c0, "strategy_manage") ? LOAD_PROP_STRATEGY
 		 : LOAD_PROP_CONFIG;
 	a->action = load_adp_action(a->cmd);
-	if ((rc = adp_load(path, &a->adp, err, errlen)) < 0)
-		goto out;
-	if ((rc = load_adp_check(path, a->cmd, err, errlen)) < 0)
+	if ((rc = load_for(path, a->cmd, &a->adp, err, errlen)) < 0)
 		goto out;
 	rc = CONF_ENOMEM;
 	if (!(a->path = strdup(path)) ||

@@ -36,7 +36,7 @@ int load_adp_check(const char *path, load_prop_cmd cmd, char *err,
  * devices, at most concurrency (1..LOAD_ADP_CONCURRENCY_MAX) calls at a
  * time; progress lines (tty: \r-led) go to progress from l's thread.
  * 0, or load_adp_check's codes / CONF_ENOMEM with a sentence in err. */
-int load_adp_new(const char *path, load_prop *p, size_t ndev,
+int load_adp_new(const char *path, const load_prop *p, size_t ndev,
 		 long concurrency, loop *l, FILE *progress, bool tty,
 		 load_adp **out, char *err, size_t errlen);
 /* Stops the calls (load_adp_stop) and frees a; NULL is fine.  Before the
