@@ -91,6 +91,16 @@ static int load_for(const char *path, load_prop_cmd cmd, adapter **out,
 		adp_free(*out);
 		*out = NULL;
 		rc = CONF_EADAPTER;
+	} else if (rc >= 0 && adp_interactive(*out, load_adp_action(cmd))) {
+		/* a person cannot answer a prompt per device for thousands */
+		snprintf(err, errlen, "adapter %s: the \"%s\" entry it uses for "
+			 "--propagate %s is {\"interactive\": true}, a prompt at "
+			 "the terminal; camsim load calls it once per device: "
+			 "give a \"shell\" or \"http\" entry", path,
+			 load_adp_action(cmd), load_prop_name(cmd));
+		adp_free(*out);
+		*out = NULL;
+		rc = CONF_EADAPTER;
 	}
 	return rc;
 }

@@ -386,7 +386,7 @@ static void refused(const char *const *args, const char *want)
 START_TEST(an_adapter_without_the_action_or_in_the_wrong_company_is_refused)
 {
 	fx f;
-	char cfg[PATH_MAX];
+	char cfg[PATH_MAX], ask[PATH_MAX];
 	/* nothing listens on port 9: a refusal must come before the run
 	 * (which would fail on the unreachable server) */
 	const char *url = "http://127.0.0.1:9/api/face";
@@ -411,6 +411,15 @@ START_TEST(an_adapter_without_the_action_or_in_the_wrong_company_is_refused)
 				   "--propagate", "strategy", "--adapter", cfg,
 				   NULL};
 		refused(a, "has no \"strategies\" action");
+	}
+	put(&f, "ask.json", "{\"actions\": {\"*\": {\"interactive\": true}}}",
+	    ask, sizeof ask);
+	{
+		const char *a[] = {"--server", url, "--devices", "5",
+				   "--propagate", "config", "--adapter", ask,
+				   NULL};
+		refused(a, "the \"config\" entry it uses for --propagate config "
+			"is {\"interactive\": true}, a prompt at the terminal");
 	}
 	{
 		const char *a[] = {"--server", url, "--devices", "5",
