@@ -179,6 +179,12 @@ bool adp_has(const adapter *a, const char *action)
 	return entry(a, action) != NULL;
 }
 
+bool adp_interactive(const adapter *a, const char *action)
+{
+	return cJSON_GetObjectItemCaseSensitive(entry(a, action),
+						"interactive") != NULL;
+}
+
 /* ---------------------------------------------------------------- templates */
 
 typedef enum quoting { Q_SHELL, Q_URL, Q_RAW } quoting;

@@ -27,6 +27,9 @@ void adp_free(adapter *a); /* NULL is fine */
  * action is an operator action (the query actions command_state and
  * records need entries of their own: their output is read). */
 bool adp_has(const adapter *a, const char *action);
+/* True when the entry for action (see adp_has) is a prompt at the
+ * terminal ({"interactive": true}). */
+bool adp_interactive(const adapter *a, const char *action);
 /* True for the query actions ("command_state", "records"). */
 bool adp_is_query(const char *action);
 /* Milliseconds the devices' clock should stand still after each action

@@ -5,6 +5,7 @@
  * handlers while it runs; measures only through load_metrics. */
 #include "load.h"
 
+#include "load_adapter.h"
 #include "load_report.h"
 
 #include "base.h"
@@ -13,6 +14,7 @@
 #include "device_cli.h"
 #include "file.h"
 #include "hist.h"
+#include "image.h"
 #include "mock.h"
 #include "version.h"
 
@@ -54,6 +56,7 @@ struct load {
 	load_metrics met;
 	load_kind *late;       /* "lateness(heartbeat)": slot to send, us */
 	load_prop *prop;       /* --propagate, NULL without */
+	load_adp *adp;         /* --adapter: prop's calls, NULL without */
 	bool prop_started;
 	uint64_t offline_total, offline_max; /* records waiting at the end */
 	loop_timer ramp_t, tick_t;
@@ -238,6 +241,8 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 		ld->busy--;
 	L->met.now_s = (loop_now(L->l) - L->t0) / 1000;
 	load_metrics_exchange(&L->met, x);
+	if (L->adp && ld)
+		load_adp_exchange(L->adp, (size_t)(ld - L->devs), x);
 }
 
 /* How late each heartbeat left against its slot: the devices' own
@@ -260,6 +265,12 @@ static void prop_start(load *L)
 	size_t bad = 0;
 
 	L->prop_started = true;
+	if (L->adp) {
+		for (size_t i = 0; i < L->made; i++)
+			load_adp_cid(L->adp, i, dev_cid(L->devs[i].d));
+		load_adp_start(L->adp);
+		return;
+	}
 	for (size_t i = 0; i < L->made; i++) {
 		snprintf(cid, sizeof cid, "%s", dev_cid(L->devs[i].d));
 		if (load_prop_enqueue(L->prop, L->m, i, cid, err, sizeof err) < 0
@@ -428,6 +439,8 @@ static void print_summary(load *L, double el, const bool *ok,
 		(unsigned long long)L->offline_max);
 	if (L->prop)
 		load_prop_print(L->prop, f);
+	if (L->adp)
+		load_adp_print(L->adp, f);
 	if (L->o->nth)
 		fprintf(f, "thresholds:\n");
 	for (size_t i = 0; i < L->o->nth; i++) {
@@ -491,8 +504,11 @@ static int write_report(load *L, double el, int code, const bool *ok,
 		cJSON_AddItemToObject(o, "heartbeat", cJSON_DetachItemFromObject(
 					      k, "latency_us"));
 	cJSON_Delete(k);
-	if (L->prop)
-		cJSON_AddItemToObject(r, "propagation", load_prop_json(L->prop));
+	if (L->prop && (o = load_prop_json(L->prop))) {
+		if (L->adp)
+			cJSON_AddItemToObject(o, "adapter", load_adp_json(L->adp));
+		cJSON_AddItemToObject(r, "propagation", o);
+	}
 	k = cJSON_AddObjectToObject(r, "kinds");
 	for (size_t i = 0; k && i < L->met.n; i++)
 		cJSON_AddItemToObject(k, L->met.k[i]->name,
@@ -576,6 +592,30 @@ static void offline_count(load *L)
 	}
 }
 
+/* The propagation's photo enrolled once before the devices start: every
+ * device then finds it in the recogniser's cache (by content), so the run
+ * measures the path to the devices, not one first inference on the loop
+ * thread they share -- seconds under a sanitizer on a busy machine, long
+ * enough for heartbeats to pass the devices' 10 s timeout and lose the
+ * replies that carry the command.  A failure here is the devices' to
+ * report, each in its result. */
+static void warm_recog(load *L)
+{
+	const char *path = L->prop ? load_prop_photo(L->prop) : NULL;
+	char *buf = NULL, err[256];
+	size_t len;
+	img im = {0};
+	recog_desc desc;
+
+	if (!L->rg || !path || base_read_file("picture", path, 16u << 20, &buf,
+					      &len, err, sizeof err) < 0)
+		return;
+	if (img_decode(buf, len, &im, err, sizeof err) >= 0)
+		(void)recog_enroll(L->rg, &im, &desc, err, sizeof err);
+	img_free(&im);
+	free(buf);
+}
+
 static int setup(load *L, char *err, size_t errlen)
 {
 	const load_opts *o = L->o;
@@ -583,9 +623,9 @@ static int setup(load *L, char *err, size_t errlen)
 	int rc;
 
 	err[0] = '\0'; /* a failure that writes nothing gets its code's text */
-	if (o->propagate.cmd && o->server) {
-		snprintf(err, errlen, "--propagate needs --server mock: a server "
-			 "given by URL would need an adapter, not supported yet");
+	if (o->propagate.cmd && o->server && !o->adapter) {
+		snprintf(err, errlen, "--propagate with a server given by URL "
+			 "needs --adapter FILE to queue the command on it");
 		return CONF_EINVAL;
 	}
 	if (!(L->late = calloc(1, sizeof *L->late)))
@@ -674,6 +714,12 @@ static int setup(load *L, char *err, size_t errlen)
 					&L->prop, err, errlen)) < 0)
 			return rc;
 		L->met.extra[L->met.n_extra++] = load_prop_kind(L->prop);
+		warm_recog(L);
+		if (o->adapter && (rc = load_adp_new(o->adapter, L->prop, L->made,
+				o->adapter_concurrency ? o->adapter_concurrency
+				: LOAD_ADP_CONCURRENCY, L->l, o->progress,
+				o->progress_tty, &L->adp, err, errlen)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -738,12 +784,17 @@ int load_run(const load_opts *opts)
 	el = (double)(L->t_stop - L->t0) / 1000.0;
 	if (L->progress_open)
 		fputc('\n', o->progress);
+	/* no adapter call may queue a command the drain would not wait for */
+	load_adp_stop(L->adp);
 	abandoned = drain(L);
 	/* once, at the end: the times are the mock's own, and reading the
 	 * commands back (photos included) while devices run would load the
 	 * loop thread the devices share */
 	if (L->prop) {
-		load_prop_poll(L->prop, L->m);
+		if (L->adp)
+			load_adp_settle(L->adp, L->prop);
+		else
+			load_prop_poll(L->prop, L->m);
 		load_prop_end(L->prop);
 	}
 	offline_count(L);
@@ -775,6 +826,7 @@ out:
 		for (size_t i = 0; i < L->made; i++)
 			dev_free(L->devs[i].d);
 		free(L->devs);
+		load_adp_free(L->adp); /* its timer is the loop's */
 		mock_stop(L->m);
 		store_close(L->st);
 		loop_free(L->l);

@@ -43,7 +43,12 @@ typedef struct load_opts {
 	const char *report_dir;   /* report.json, junit.xml, report.html
 				     there (load_report.h); NULL: none */
 	load_prop_spec propagate; /* cmd LOAD_PROP_NONE: no propagation;
-				     needs server NULL (the mock) */
+				     with a server URL it needs adapter */
+	const char *adapter;      /* adapter file (docs/adapters.md) that
+				     queues propagate's command on a server
+				     given by URL; NULL: the mock's API */
+	long adapter_concurrency; /* adapter calls at a time; 0: default
+				     (load_adapter.h) */
 	int64_t idle_reupload_ms; /* dev_env's (0: V1.16's 3 minutes); tests
 				     shorten it to see retransmissions */
 	const proto_profile *prof;

@@ -4,6 +4,7 @@
 #include "load_cli.h"
 
 #include "load.h"
+#include "load_adapter.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,6 +23,7 @@ static const char usage[] =
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
 	"                   [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
+	"                   [--adapter FILE [--adapter-concurrency N]]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
 	"latency and errors per message kind, a line a second on stderr, a\n"
@@ -50,7 +52,11 @@ static const char usage[] =
 	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
 	"                      mock and time each until confirmed (enrol, batch:N\n"
-	"                      people (1000), strategy, config); --server mock\n"
+	"                      people (1000), strategy, config)\n"
+	"  --adapter FILE      with --server URL and --propagate: queue the\n"
+	"                      command on your server through the adapter's\n"
+	"                      operator action (docs/adapters.md)\n"
+	"  --adapter-concurrency N  adapter calls at a time, 1-256 (default 16)\n"
 	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
 	"not run (wrong command line, server unreachable at start).\n";
 
@@ -158,6 +164,52 @@ static int parse_shard(FILE *err, const char *shard, const char *shards,
 	return -1;
 }
 
+/* --adapter and --propagate together, or neither (docs/load.md): the
+ * adapter is read by --propagate only, and an adapter that is never
+ * called would look like operator actions that never happened.  The
+ * action --propagate needs is checked now, before any device starts.
+ * -1 to go on, else an exit code. */
+static int check_adapter(FILE *err, const load_opts *o)
+{
+	char e[600];
+
+	if (o->adapter_concurrency && !o->adapter) {
+		fprintf(err, "camsim load: --adapter-concurrency is the number of "
+			"adapter calls at a time: it needs --adapter FILE\n");
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (o->propagate.cmd && o->server && !o->adapter) {
+		fprintf(err, "camsim load: --propagate against a server given by "
+			"URL needs --adapter FILE: the command is queued on your "
+			"server through the adapter's \"%s\" action "
+			"(docs/adapters.md); --server mock queues it on the "
+			"in-process mock\n", load_adp_action(o->propagate.cmd));
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (!o->adapter)
+		return -1;
+	if (!o->server) {
+		fprintf(err, "camsim load: --adapter \"%s\" is for a server given "
+			"by URL; with --server mock the command is queued on "
+			"the in-process mock directly: leave --adapter out\n",
+			o->adapter);
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (!o->propagate.cmd) {
+		fprintf(err, "camsim load: --adapter \"%s\" is used only by "
+			"--propagate (its operator action queues the command): "
+			"without --propagate no adapter action would run; add "
+			"--propagate enrol|batch[:N]|strategy|config or leave "
+			"--adapter out\n", o->adapter);
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	if (load_adp_check(o->adapter, o->propagate.cmd, e, sizeof e) < 0) {
+		fprintf(err, "camsim load: --adapter: %s\n", e);
+		return LOAD_EXIT_CANNOT_RUN;
+	}
+	return -1;
+}
+
 /* -1 to go on, else an exit code. */
 static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		      load_opts *o, load_threshold *th, bool *dry)
@@ -188,7 +240,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
 		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
-		    strcmp(a, "--shards") && strcmp(a, "--propagate")) {
+		    strcmp(a, "--shards") && strcmp(a, "--propagate") &&
+		    strcmp(a, "--adapter") && strcmp(a, "--adapter-concurrency")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -208,6 +261,15 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			shard = v;
 		else if (!strcmp(a, "--shards"))
 			shards = v;
+		else if (!strcmp(a, "--adapter"))
+			o->adapter = v;
+		else if (!strcmp(a, "--adapter-concurrency")) {
+			rc = num(err, a, v, 1, LOAD_ADP_CONCURRENCY_MAX, "an integer "
+				 "from 1 to 256", &x);
+			if (!rc && x != floor(x))
+				rc = bad(err, a, v, "an integer from 1 to 256");
+			o->adapter_concurrency = (long)x;
+		}
 		else if (!strcmp(a, "--propagate")) {
 			if (load_prop_parse(v, &o->propagate, e, sizeof e) < 0) {
 				fprintf(err, "camsim load: %s\n", e);
@@ -265,16 +327,11 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			return bad(err, "--server", server, "mock or an http:// URL "
 				   "with a host, without spaces");
 		o->server = server;
-		/* enqueueing on a real server needs an adapter, not there yet */
-		if (o->propagate.cmd) {
-			fprintf(err, "camsim load: --propagate needs --server "
-				"mock: commands are enqueued through the mock's "
-				"own API; a server given by URL would need an "
-				"adapter (--adapter), which camsim load does not "
-				"support yet\n");
-			return LOAD_EXIT_CANNOT_RUN;
-		}
 	}
+	int code = check_adapter(err, o);
+
+	if (code >= 0)
+		return code;
 	return parse_shard(err, shard, shards, o);
 }
 

@@ -47,6 +47,9 @@ struct load_prop {
 	size_t nids, cap, low; /* ids[0..low) are settled */
 	load_kind k;           /* "propagation" */
 	char first_fail[256];  /* the mock's detail of the first failure */
+	char *photo;           /* the photo's absolute path (enrol, batch) */
+	bool recorded;         /* outcomes came from load_prop_record: the
+				  refusals are the adapter's, not the mock's */
 };
 
 static const char *const names[] = {"", "enrol", "batch", "strategy",
@@ -89,9 +92,10 @@ int load_prop_parse(const char *s, load_prop_spec *p, char *err,
 }
 
 /* The enrolment photos (person-*-1.jpg) of dir in base64, at most max of
- * them, in name order so that runs are repeatable. */
+ * them, in name order so that runs are repeatable; *first: the first
+ * one's absolute path (an adapter's shell command runs elsewhere). */
 static int read_photos(const char *dir, char ***out, size_t *n, size_t max,
-		       char *err, size_t errlen)
+		       char **first, char *err, size_t errlen)
 {
 	struct dirent **ents = NULL;
 	int ne = scandir(dir, &ents, NULL, alphasort), rc = 0;
@@ -114,7 +118,11 @@ static int read_photos(const char *dir, char ***out, size_t *n, size_t max,
 			if (base_read_file("picture", path, 16u << 20, &buf, &blen,
 					   err, errlen) < 0)
 				rc = CONF_EREAD;
-			else if (!((*out)[*n] = b64_encode(buf, blen, NULL)))
+			else if (!*n && !(*first = realpath(path, NULL))) {
+				snprintf(err, errlen, "--faces: %s: %s", path,
+					 strerror(errno));
+				rc = CONF_EREAD;
+			} else if (!((*out)[*n] = b64_encode(buf, blen, NULL)))
 				rc = CONF_ENOMEM;
 			else
 				(*n)++;
@@ -208,7 +216,7 @@ int load_prop_new(const load_prop_spec *spec, const char *faces_dir,
 	snprintf(p->k.name, sizeof p->k.name, "propagation");
 	if (spec->cmd == LOAD_PROP_ENROL || spec->cmd == LOAD_PROP_BATCH) {
 		rc = read_photos(faces_dir ? faces_dir : "faces", &photos,
-				 &nphotos, 1, err, errlen);
+				 &nphotos, 1, &p->photo, err, errlen);
 		if (rc < 0)
 			goto out;
 		rc = CONF_ENOMEM;
@@ -267,7 +275,49 @@ void load_prop_free(load_prop *p)
 	free(p->cmd);
 	free(p->dev);
 	free(p->ids);
+	free(p->photo);
 	free(p);
+}
+
+size_t load_prop_ncmd(const load_prop *p)
+{
+	return p->ncmd;
+}
+
+const cJSON *load_prop_command(const load_prop *p, size_t c)
+{
+	return c < p->ncmd ? p->cmd[c] : NULL;
+}
+
+const char *load_prop_photo(const load_prop *p)
+{
+	return p->photo;
+}
+
+void load_prop_record(load_prop *p, size_t i, load_prop_outcome o,
+		      int64_t from_ms, int64_t to_ms, const char *why)
+{
+	prop_dev *d = &p->dev[i];
+
+	p->recorded = true;
+	p->k.requests++;
+	d->ncmd = 1;
+	d->queued = from_ms;
+	if (o == LOAD_PROP_CONFIRMED) {
+		d->nconf = 1;
+		/* a confirmation seen before the call returned is 0 ms */
+		d->done = to_ms > from_ms ? to_ms : from_ms;
+		p->k.answered++;
+		hist_add(&p->k.lat_us, (uint64_t)(d->done - d->queued) * 1000);
+	} else if (o == LOAD_PROP_FAILED) {
+		d->failed = true;
+		p->k.failed[LOAD_F_STATUS]++;
+	} else if (o == LOAD_PROP_REFUSED) {
+		d->failed = true;
+		p->k.failed[LOAD_F_OTHER]++;
+	}
+	if (why && o != LOAD_PROP_CONFIRMED && !p->first_fail[0])
+		snprintf(p->first_fail, sizeof p->first_fail, "%s", why);
 }
 
 int load_prop_enqueue(load_prop *p, mock *m, size_t i, const char *cid,
@@ -499,8 +549,9 @@ void load_prop_print(const load_prop *p, FILE *f)
 		fprintf(f, ", %llu failed", (unsigned long long)
 			p->k.failed[LOAD_F_STATUS]);
 	if (p->k.failed[LOAD_F_OTHER])
-		fprintf(f, ", %llu refused by the mock", (unsigned long long)
-			p->k.failed[LOAD_F_OTHER]);
+		fprintf(f, ", %llu refused by the %s", (unsigned long long)
+			p->k.failed[LOAD_F_OTHER], p->recorded ? "adapter"
+			: "mock");
 	if (p->k.failed[LOAD_F_TIMEOUT] + unsettled(p))
 		fprintf(f, ", %llu not confirmed in time", (unsigned long long)
 			(p->k.failed[LOAD_F_TIMEOUT] + unsettled(p)));

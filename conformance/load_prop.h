@@ -11,6 +11,7 @@
 #include "load_metrics.h"
 #include "mock.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum load_prop_cmd {
@@ -55,6 +56,32 @@ int load_prop_enqueue(load_prop *p, mock *m, size_t i, const char *cid,
  * the mock's own (queued_at to done_at), so how often it is called does
  * not change them. */
 void load_prop_poll(load_prop *p, mock *m);
+
+/* The command(s) every device gets (a batch: one per 20 people), for
+ * the adapter path to turn into operator actions; valid until
+ * load_prop_free.  NULL when c >= load_prop_ncmd. */
+size_t load_prop_ncmd(const load_prop *p);
+const cJSON *load_prop_command(const load_prop *p, size_t c);
+/* The absolute path of the photo the commands carry (enrol, batch), else
+ * NULL. */
+const char *load_prop_photo(const load_prop *p);
+
+typedef enum load_prop_outcome {
+	LOAD_PROP_CONFIRMED, /* applied, and the result reached the server */
+	LOAD_PROP_FAILED,    /* the device reported a failure */
+	LOAD_PROP_REFUSED,   /* the command could not be queued */
+	LOAD_PROP_PENDING,   /* queued, not settled by the end */
+} load_prop_outcome;
+
+/* Device i's outcome measured outside the mock (the adapter path,
+ * load_adapter.c), instead of load_prop_enqueue/poll: once per device
+ * queued, after the run, before load_prop_end.  from_ms (queued) and
+ * to_ms (confirmed; CONFIRMED only, earlier counts as from_ms) are on one
+ * ms clock of the caller's; why (may be NULL) names a failure, the first
+ * one is printed in the summary.  Refusals are then worded as the
+ * adapter's. */
+void load_prop_record(load_prop *p, size_t i, load_prop_outcome o,
+		      int64_t from_ms, int64_t to_ms, const char *why);
 
 /* The run is over: devices neither confirmed nor failed count as timed
  * out from now on (errors(propagation) counts them).  Call after the last

@@ -42,31 +42,6 @@ static void all_pass(const cJSON *doc, const char *what)
 	}
 }
 
-/* Starts camsim mock on a free port; its base URL into base. */
-static pid_t start_mock(const char dir[PR_DIR], char *base, size_t n)
-{
-	char db[PATH_MAX], log[PATH_MAX], out[PATH_MAX], *line, *p;
-	pid_t pid;
-
-	snprintf(db, sizeof db, "%.200s/mock.db", dir);
-	snprintf(log, sizeof log, "%.200s/mock.log", dir);
-	snprintf(out, sizeof out, "%.200s/mock.out", dir);
-	/* a short command timeout: a command whose result is lost is given
-	 * up within seconds of wall time (lost-config-result); long enough
-	 * for a batch's recognition under ASan, or the mock gives up on a
-	 * command the device is still carrying out */
-	const char *argv[] = {pr_camsim, "mock", "--listen", "127.0.0.1:0",
-			      "--db", db, "--cmd-timeout", "10", "--quiet", NULL};
-	pid = pr_spawn(argv, NULL, log, out);
-	line = pr_read_when(out, 20);
-	ck_assert_msg(line && (p = strstr(line, "http://")), "camsim mock did "
-		      "not start: %s", line ? line : "(no output)");
-	/* http://HOST:PORT, up to the path */
-	snprintf(base, n, "%.*s", 7 + (int)strcspn(p + 7, "/\n"), p);
-	free(line);
-	return pid;
-}
-
 /* Starts tests/ref_server.py with opts (space-separated); base URL too. */
 static pid_t start_ref(const char *dir, const char *tag, const char *opts,
 		       char *base, size_t n)
@@ -172,7 +147,7 @@ START_TEST(the_suite_passes_against_a_separately_started_mock_through_the_exampl
 	int rc;
 
 	pr_tmpdir(dir, "realmock");
-	mock = start_mock(dir, base, sizeof base);
+	mock = pr_start_mock(dir, base, sizeof base);
 	/* the whole suite, the HTTP adapter */
 	rc = run_against(dir, "http", base, "CAMSIM_MOCK",
 			 "examples/mock-adapter.json", NULL, 600);

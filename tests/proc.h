@@ -152,6 +152,33 @@ static inline void pr_rmdir(const char *dir)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Starts camsim mock on a free port in a process of its own (a separately
+ * started server, as a vendor's is), its database in dir; its base URL
+ * (http://HOST:PORT) into base.  Returns the pid (pr_stop). */
+static inline pid_t pr_start_mock(const char dir[PR_DIR], char *base, size_t n)
+{
+	char db[PATH_MAX], log[PATH_MAX], out[PATH_MAX], *line, *p;
+	pid_t pid;
+
+	snprintf(db, sizeof db, "%.200s/mock.db", dir);
+	snprintf(log, sizeof log, "%.200s/mock.log", dir);
+	snprintf(out, sizeof out, "%.200s/mock.out", dir);
+	/* a short command timeout: a command whose result is lost is given
+	 * up within seconds of wall time (lost-config-result); long enough
+	 * for a batch's recognition under ASan, or the mock gives up on a
+	 * command the device is still carrying out */
+	const char *argv[] = {pr_camsim, "mock", "--listen", "127.0.0.1:0",
+			      "--db", db, "--cmd-timeout", "10", "--quiet", NULL};
+	pid = pr_spawn(argv, NULL, log, out);
+	line = pr_read_when(out, 20);
+	ck_assert_msg(line && (p = strstr(line, "http://")), "camsim mock did "
+		      "not start: %s", line ? line : "(no output)");
+	/* http://HOST:PORT, up to the path */
+	snprintf(base, n, "%.*s", 7 + (int)strcspn(p + 7, "/\n"), p);
+	free(line);
+	return pid;
+}
+
 /* report.json of dir, parsed (the test fails when it is missing). */
 static inline cJSON *pr_report(const char *dir, size_t *bytes)
 {
