@@ -404,7 +404,9 @@ static void tick_fire(loop_timer *t)
 		return;
 	}
 rearm:
-	loop_timer_at(L->l, t, now + 1000);
+	/* on the run's whole seconds: a tick late by a busy loop must not
+	 * push the next ones late too, or seconds would go unsampled */
+	loop_timer_at(L->l, t, L->t0 + ((now - L->t0) / 1000 + 1) * 1000);
 }
 
 /* ---- the end ---- */
