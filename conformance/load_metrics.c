@@ -314,6 +314,8 @@ void load_metrics_exchange(load_metrics *m, const void *who,
 			k->failed[f]++;
 		else
 			k->answered++;
+		if (x->fault) /* the device cut it: it applies nothing */
+			memset(&m->pend, 0, sizeof m->pend);
 		break;
 	case LOOP_HTTP_CONNECT:
 		k->failed[LOAD_F_REFUSED]++;
