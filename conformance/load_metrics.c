@@ -139,7 +139,7 @@ static int judge_body(load_metrics *m, load_kind *k, const void *who,
 	m->pend.who = who;
 	proto_decode(j, PROTO_TO_DEVICE, m->prof ? m->prof :
 		     &proto_profile_strict, &a, &msg, &rep);
-	if (msg.kind != PROTO_REPLY || rep.n_must || rep.oom) {
+	if (msg.kind != PROTO_REPLY || rep.n_must) {
 		/* a rule a reply broke twice (two list items) counts once */
 		for (size_t i = 0; i < rep.n; i++) {
 			bool again = false;
