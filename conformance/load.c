@@ -226,6 +226,7 @@ static void on_event(void *ud, dev *d, const dev_event *ev)
 {
 	load_dev *ld;
 
+	load_metrics_event(&((load *)ud)->met, d, ev);
 	if ((ev->kind == DEV_EV_SEND || ev->kind == DEV_EV_RESEND) &&
 	    (ld = dev_of(ud, d)))
 		ld->busy++;
@@ -240,7 +241,7 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
 		ld->busy--;
 	L->met.now_s = (loop_now(L->l) - L->t0) / 1000;
-	load_metrics_exchange(&L->met, x);
+	load_metrics_exchange(&L->met, d, x);
 	if (L->adp && ld)
 		load_adp_exchange(L->adp, (size_t)(ld - L->devs), x);
 }
@@ -346,6 +347,36 @@ static bool thresholds_hold(load *L, double elapsed_s, bool only_with_data)
 	return true;
 }
 
+/* The process's resident set in KiB (0 when /proc cannot say). */
+static uint64_t rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+/* Offline records over every device and the resident set, filed under
+ * the current second: the backlog a failing server leaves behind as it
+ * grows and drains, and whether memory stays flat.  Returns the
+ * records; *rss gets the resident set (KiB). */
+static uint64_t sample(load *L, uint64_t *rss)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < L->made; i++)
+		off += (uint64_t)dev_offline_records(L->devs[i].d);
+	*rss = rss_kb();
+	load_metrics_sample(&L->met, (loop_now(L->l) - L->t0) / 1000, off,
+			    *rss);
+	return off;
+}
+
 static void tick_fire(loop_timer *t)
 {
 	load *L = container_of(t, load, tick_t);
@@ -353,20 +384,23 @@ static void tick_fire(loop_timer *t)
 	double el = (double)(now - L->t0) / 1000.0;
 	double left = (double)(L->t_end - now) / 1000.0;
 	load_kind *all = malloc(sizeof *all);
-	uint64_t fails;
+	uint64_t fails, rss, off = sample(L, &rss);
 
 	if (!all)
 		goto rearm;
 	load_metrics_total(&L->met, all);
 	fails = load_kind_failed(all);
 	fprintf(L->o->progress, "%sload: %zu/%zu devices up  %.0f req/s  p50 "
-		"%.1fms p99 %.1fms  errors %llu (%.2f%%)  %.0fs elapsed, %.0fs "
+		"%.1fms p99 %.1fms  errors %llu (%.2f%%, %llu violations)  "
+		"offline %llu  rss %.0fMB  %.0fs elapsed, %.0fs "
 		"left%s", L->o->progress_tty ? "\r" : "", L->up, L->made,
 		(double)(all->requests - L->last_requests),
 		(double)hist_quantile(&all->lat_us, 0.5) / 1e3,
 		(double)hist_quantile(&all->lat_us, 0.99) / 1e3,
 		(unsigned long long)fails, all->requests ? 100.0 *
-		(double)fails / (double)all->requests : 0.0, el,
+		(double)fails / (double)all->requests : 0.0,
+		(unsigned long long)all->failed[LOAD_F_VIOLATION],
+		(unsigned long long)off, (double)rss / 1024, el,
 		left > 0 ? left : 0, L->o->progress_tty ? "\033[K" : "\n");
 	fflush(L->o->progress);
 	L->progress_open = L->o->progress_tty;
@@ -381,10 +415,61 @@ static void tick_fire(loop_timer *t)
 		return;
 	}
 rearm:
-	loop_timer_at(L->l, t, now + 1000);
+	/* on the run's whole seconds: a tick late by a busy loop must not
+	 * push the next ones late too, or seconds would go unsampled */
+	loop_timer_at(L->l, t, L->t0 + ((now - L->t0) / 1000 + 1) * 1000);
 }
 
 /* ---- the end ---- */
+
+/* The summary's lines for the rules replies broke, the commands the
+ * devices applied, and the samples of offline records and memory. */
+static void print_measures(load *L, FILE *f)
+{
+	const load_metrics *m = &L->met;
+	uint64_t rss_max = 0, rss_first = 0, rss_last = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const load_kind *k = m->k[i];
+		if (!k->n_rules)
+			continue;
+		fprintf(f, "rules broken by %s replies:", k->name);
+		for (size_t r = 0; r < k->n_rules; r++)
+			fprintf(f, "%s %s %llu", r ? "," : "", k->rules[r].id,
+				(unsigned long long)k->rules[r].n);
+		if (k->rules_other)
+			fprintf(f, ", other %llu",
+				(unsigned long long)k->rules_other);
+		fprintf(f, "\n");
+	}
+	for (int c = 0; c < LOAD_C_COUNT; c++) {
+		if (!m->cmd[c].received)
+			continue;
+		if (!any)
+			fprintf(f, "%-22s %9s %9s %7s\n", "command", "received",
+				"applied", "failed");
+		any = true;
+		fprintf(f, "%-22s %9llu %9llu %7llu\n", load_cmd_name(c),
+			(unsigned long long)m->cmd[c].received,
+			(unsigned long long)m->cmd[c].applied,
+			(unsigned long long)m->cmd[c].failed);
+	}
+	for (size_t t = 0; t < m->nsec; t++) {
+		if (!m->sec[t].sampled)
+			continue;
+		if (!rss_first)
+			rss_first = m->sec[t].rss_kb;
+		rss_last = m->sec[t].rss_kb;
+		if (rss_last > rss_max)
+			rss_max = rss_last;
+	}
+	fprintf(f, "offline records: at most %llu waiting at once (sampled "
+		"each second)\n", (unsigned long long)load_series_offline_peak(m));
+	fprintf(f, "resident memory: %.1f MB at the start, %.1f MB at most, "
+		"%.1f MB at the end\n", (double)rss_first / 1024,
+		(double)rss_max / 1024, (double)rss_last / 1024);
+}
 
 static void print_summary(load *L, double el, const bool *ok,
 			  const double *val, const bool *has)
@@ -437,6 +522,7 @@ static void print_summary(load *L, double el, const bool *ok,
 	fprintf(f, "offline records waiting at the end: %llu (most on one "
 		"device: %llu)\n", (unsigned long long)L->offline_total,
 		(unsigned long long)L->offline_max);
+	print_measures(L, f);
 	if (L->prop)
 		load_prop_print(L->prop, f);
 	if (L->adp)
@@ -497,7 +583,10 @@ static int write_report(load *L, double el, int code, const bool *ok,
 	if ((o = cJSON_AddObjectToObject(r, "offline_records"))) {
 		cJSON_AddNumberToObject(o, "total", (double)L->offline_total);
 		cJSON_AddNumberToObject(o, "max", (double)L->offline_max);
+		cJSON_AddNumberToObject(o, "peak", (double)
+					load_series_offline_peak(&L->met));
 	}
+	cJSON_AddItemToObject(r, "commands", load_cmds_json(&L->met));
 	/* lateness keeps latency_us's shape so that reports merge alike */
 	if ((k = load_kind_json(L->late)) &&
 	    (o = cJSON_AddObjectToObject(r, "lateness")))
@@ -579,17 +668,16 @@ static size_t drain(load *L)
  * failed leaves behind (devices retransmit them later, docs/load.md). */
 static void offline_count(load *L)
 {
+	uint64_t rss;
+
 	for (size_t i = 0; i < L->made; i++) {
-		cJSON *s = dev_status_json(L->devs[i].d);
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(s,
-							"offline_records");
-		uint64_t n = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+		uint64_t n = (uint64_t)dev_offline_records(L->devs[i].d);
 
 		L->offline_total += n;
 		if (n > L->offline_max)
 			L->offline_max = n;
-		cJSON_Delete(s);
 	}
+	sample(L, &rss); /* the series ends on the end's figures */
 }
 
 /* The propagation's photo enrolled once before the devices start: every
@@ -694,6 +782,7 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.on_slot = on_slot;
 	L->env.idle_reupload_ms = o->idle_reupload_ms;
 	dev_env_defaults(&L->env);
+	L->met.prof = L->env.prof; /* replies judged as the devices judge */
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))
 		return CONF_ENOMEM;
 	for (L->made = 0; (long)L->made * o->shards + o->shard < o->devices;
@@ -778,6 +867,7 @@ int load_run(const load_opts *opts)
 	L->tick_t.fn = tick_fire;
 	loop_timer_at(L->l, &L->ramp_t, L->t0);
 	loop_timer_at(L->l, &L->tick_t, L->t0 + 1000);
+	sample(L, &(uint64_t){0}); /* second 0: memory before any traffic */
 	if (!atomic_load(&sig_hit))
 		loop_run_until(L->l, L->t_end);
 	L->t_stop = loop_now(L->l);

@@ -179,6 +179,8 @@ static int add_report(load_metrics *m, const cJSON *r, const char *name,
 	if (at(r, "series") &&
 	    (rc = load_series_add_json(m, at(r, "series"), why, sizeof why)) < 0)
 		goto bad;
+	if ((rc = load_cmds_add_json(m, at(r, "commands"), why, sizeof why)) < 0)
+		goto bad;
 	return 0;
 bad:
 	if (rc == CONF_ENOMEM)
@@ -302,6 +304,34 @@ out:
 	return rc;
 }
 
+/* The shards' records waiting at the end add, the most on one device is
+ * the largest; the peak is the merged series' (the shards sample the same
+ * seconds of their runs), else, for reports without samples, the largest
+ * shard's. */
+static cJSON *merge_offline(const cJSON *const *r, size_t n,
+			    const load_metrics *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	double total = 0, most = 0, peak = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *x = at(r[i], "offline_records");
+		total += num_or(x, "total", 0);
+		if (num_or(x, "max", 0) > most)
+			most = num_or(x, "max", 0);
+		if (num_or(x, "peak", 0) > peak)
+			peak = num_or(x, "peak", 0);
+	}
+	if (load_series_offline_peak(m))
+		peak = (double)load_series_offline_peak(m);
+	if (o) {
+		cJSON_AddNumberToObject(o, "total", total);
+		cJSON_AddNumberToObject(o, "max", most);
+		cJSON_AddNumberToObject(o, "peak", peak);
+	}
+	return o;
+}
+
 /* Re-judges r[0]'s thresholds on m into the array of out; true when all
  * hold. */
 static int judge(const cJSON *r0, const load_metrics *m, double el,
@@ -411,6 +441,8 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	for (size_t i = 0; i < m.n; i++)
 		cJSON_AddItemToObject(kinds, m.k[i]->name, load_kind_json(m.k[i]));
 	set_item(o, "series", load_series_json(&m));
+	set_item(o, "commands", load_cmds_json(&m));
+	set_item(o, "offline_records", merge_offline(r, n, &m));
 	if (!(sh = cJSON_CreateObject()))
 		goto out;
 	set_item(o, "shard", sh);

@@ -1,9 +1,12 @@
 /* load_metrics.c -- classifies each ended exchange of `camsim load' into
- * answered or a failure kind and files it under its message kind; the JSON
- * form of one kind.  Owns the per-kind records; touches no device. */
+ * answered or a failure kind (a reply validated as the device does) and
+ * files it under its message kind; counts the commands replies carry and
+ * how the devices applied them; the per-second series with its samples;
+ * their JSON forms.  Owns the per-kind records; touches no device. */
 #include "load_metrics.h"
 
 #include "conf_err.h"
+#include "proto.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -32,23 +35,136 @@ static load_kind *kind_for(load_metrics *m, const char *name)
 	return m->k[m->n++];
 }
 
-/* A 200's body is nothing (only whitespace: no command, docs/protocol.md
- * "The reply body carries commands") or a JSON object the device parses. */
-static bool body_is_json(const char *body, size_t len)
+const char *load_cmd_name(load_cmd_kind c)
 {
-	size_t i = 0;
-	cJSON *j;
-	bool ok;
+	static const char *const names[] = {
+#define LOAD_CMD_NAME(e, name) name,
+		LOAD_CMD_MAP(LOAD_CMD_NAME)
+#undef LOAD_CMD_NAME
+	};
+	return c < LOAD_C_COUNT ? names[c] : "?";
+}
 
-	while (i < len && strchr(" \t\r\n", body[i]))
-		i++;
-	if (i == len)
-		return true;
-	j = cJSON_ParseWithLength(body + i, len - i);
-	ok = j && cJSON_IsObject(j);
+/* The command of a reply's top-level key (or of a violation's path
+ * "$.key..."), -1 for none. */
+static int cmd_of_key(const char *key, size_t n)
+{
+	if (n == strlen("http_server_port") &&
+	    !strncmp(key, "http_server_port", n))
+		return LOAD_C_SERVER;
+	for (int c = 0; c < LOAD_C_COUNT; c++)
+		if (strlen(load_cmd_name(c)) == n &&
+		    !strncmp(key, load_cmd_name(c), n))
+			return c;
+	return -1;
+}
 
+/* The command a device's REJECT or ERROR sentence is about (device_cmd.c
+ * starts each with the command's name or what it changes), -1 for none;
+ * -2 for the whole reply refused. */
+static int cmd_of_event(const char *text)
+{
+	static const struct { const char *prefix; int c; } map[] = {
+		{"reply body is not", -2},
+		{"facelib_batch", LOAD_C_BATCH}, {"batch ", LOAD_C_BATCH},
+		{"facelib", LOAD_C_FACELIB}, {"config", LOAD_C_CONFIG},
+		{"strateg", LOAD_C_STRATEGY}, {"reupload", LOAD_C_REUPLOAD},
+		{"log clear", LOAD_C_FACELOG}, {"address change", LOAD_C_SERVER},
+		{"http_server_url", LOAD_C_SERVER},
+		{"new server address", LOAD_C_SERVER},
+		{"fw_upgrade", LOAD_C_UPGRADE}, {"reboot", LOAD_C_REBOOT}};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strncmp(text, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].c;
+	return -1;
+}
+
+/* Judges the commands of the reply applied last: failed when the device
+ * refused or could not keep them, applied otherwise. */
+static void pend_settle(load_metrics *m)
+{
+	for (int c = 0; c < LOAD_C_COUNT; c++)
+		if (m->pend.got & (1u << c)) {
+			m->cmd[c].received++;
+			if (m->pend.bad & (1u << c))
+				m->cmd[c].failed++;
+			else
+				m->cmd[c].applied++;
+		}
+	memset(&m->pend, 0, sizeof m->pend);
+}
+
+static void count_rule(load_kind *k, const char *id, uint64_t n)
+{
+	for (size_t i = 0; i < k->n_rules; i++)
+		if (!strcmp(k->rules[i].id, id)) {
+			k->rules[i].n += n;
+			return;
+		}
+	if (k->n_rules == LOAD_RULES_MAX || strlen(id) >= sizeof k->rules[0].id) {
+		k->rules_other += n;
+		return;
+	}
+	snprintf(k->rules[k->n_rules].id, sizeof k->rules[0].id, "%s", id);
+	k->rules[k->n_rules++].n = n;
+}
+
+/* A 200's body as the device takes it (sim/device.c dev__apply_body):
+ * nothing (only whitespace: no command), or JSON its parser accepts
+ * whose object decodes as a command reply.  Returns LOAD_F_COUNT when
+ * answered, else the failure; counts the rules broken under k and the
+ * commands the reply carries into m->pend (for who). */
+static int judge_body(load_metrics *m, load_kind *k, const void *who,
+		      const char *body, size_t len)
+{
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep;
+	proto_msg msg;
+	cJSON *j = NULL, *e;
+	char why[256];
+	int res = LOAD_F_COUNT, c;
+
+	memset(&rep, 0, sizeof rep);
+	if (proto_json_blank(body, 0, len))
+		return res;
+	if (proto_json_parse(body, len, &j, why, sizeof why) < 0 ||
+	    !cJSON_IsObject(j)) {
+		res = LOAD_F_NOTJSON;
+		goto out;
+	}
+	cJSON_ArrayForEach(e, j)
+		if ((c = cmd_of_key(e->string, strlen(e->string))) >= 0)
+			m->pend.got |= 1u << c;
+	m->pend.who = who;
+	proto_decode(j, PROTO_TO_DEVICE, m->prof ? m->prof :
+		     &proto_profile_strict, &a, &msg, &rep);
+	if (msg.kind != PROTO_REPLY || rep.n_must) {
+		/* a rule a reply broke twice (two list items) counts once */
+		for (size_t i = 0; i < rep.n; i++) {
+			bool again = false;
+			if (rep.v[i].sev != PROTO_MUST)
+				continue;
+			for (size_t p = 0; p < i && !again; p++)
+				again = rep.v[p].sev == PROTO_MUST &&
+					!strcmp(rep.v[p].rule, rep.v[i].rule);
+			if (!again)
+				count_rule(k, rep.v[i].rule, 1);
+			/* the device refuses the command under the path */
+			if (!strncmp(rep.v[i].path, "$.", 2) &&
+			    (c = cmd_of_key(rep.v[i].path + 2, strcspn(
+					    rep.v[i].path + 2, ".["))) >= 0)
+				m->pend.bad |= 1u << c;
+		}
+		if (msg.kind != PROTO_REPLY)
+			m->pend.bad = m->pend.got;
+		res = LOAD_F_VIOLATION;
+	}
+out:
 	cJSON_Delete(j);
-	return ok;
+	proto_report_free(&rep);
+	proto_arena_free(&a);
+	return res;
 }
 
 static void count_code(load_kind *k, long code, uint64_t n)
@@ -167,12 +283,15 @@ static void series_count(load_metrics *m, bool failed, int64_t lat)
 		hist_add(m->cur, (uint64_t)lat);
 }
 
-void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
+void load_metrics_exchange(load_metrics *m, const void *who,
+			   const dev_exchange *x)
 {
 	const loop_http_res *r = x->res;
 	load_kind *k;
 	uint64_t answered, lat;
+	int f;
 
+	pend_settle(m); /* the reply before this one is applied by now */
 	if (!r) {
 		m->unsent++;
 		return;
@@ -190,10 +309,13 @@ void load_metrics_exchange(load_metrics *m, const dev_exchange *x)
 		hist_add(&k->lat_us, lat);
 		if (r->status != 200)
 			k->failed[LOAD_F_STATUS]++;
-		else if (!body_is_json(r->body, r->len))
-			k->failed[LOAD_F_NOTJSON]++;
+		else if ((f = judge_body(m, k, who, r->body, r->len)) <
+			 LOAD_F_COUNT)
+			k->failed[f]++;
 		else
 			k->answered++;
+		if (x->fault) /* the device cut it: it applies nothing */
+			memset(&m->pend, 0, sizeof m->pend);
 		break;
 	case LOOP_HTTP_CONNECT:
 		k->failed[LOAD_F_REFUSED]++;
@@ -237,6 +359,10 @@ void load_metrics_total(const load_metrics *m, load_kind *out)
 			count_code(out, m->k[i]->codes[c].code,
 				   m->k[i]->codes[c].n);
 		out->codes_other += m->k[i]->codes_other;
+		for (size_t r = 0; r < m->k[i]->n_rules; r++)
+			count_rule(out, m->k[i]->rules[r].id,
+				   m->k[i]->rules[r].n);
+		out->rules_other += m->k[i]->rules_other;
 	}
 }
 
@@ -253,7 +379,7 @@ cJSON *load_kind_json(const load_kind *k)
 {
 	static const struct { const char *name; double q; } qs[] = {
 		{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}};
-	cJSON *o = cJSON_CreateObject(), *f, *l, *c;
+	cJSON *o = cJSON_CreateObject(), *f, *l, *c, *ru = NULL;
 	strbuf b = {0};
 	char code[24];
 
@@ -272,6 +398,16 @@ cJSON *load_kind_json(const load_kind *k)
 	}
 	if (c && k->codes_other)
 		cJSON_AddNumberToObject(c, "other", (double)k->codes_other);
+	/* "rules" only where a reply broke one: {"reply.x.range": n, ...,
+	 * "other": n when they overflowed} */
+	if (k->n_rules && (ru = cJSON_AddObjectToObject(o, "rules"))) {
+		for (size_t i = 0; i < k->n_rules; i++)
+			cJSON_AddNumberToObject(ru, k->rules[i].id,
+						(double)k->rules[i].n);
+		if (k->rules_other)
+			cJSON_AddNumberToObject(ru, "other",
+						(double)k->rules_other);
+	}
 	l = cJSON_AddObjectToObject(o, "latency_us");
 	if (l) {
 		cJSON_AddNumberToObject(l, "count", (double)k->lat_us.count);
@@ -287,7 +423,7 @@ cJSON *load_kind_json(const load_kind *k)
 			l = NULL;
 		free(b.p);
 	}
-	if (!f || !c || !l) {
+	if (!f || !c || !l || (k->n_rules && !ru)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -338,22 +474,37 @@ int load_kind_from_json(const cJSON *o, const char *name, load_kind *k,
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "failures");
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "status_codes");
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "latency_us"), *e;
+	const cJSON *ru = cJSON_GetObjectItemCaseSensitive(o, "rules");
 	char why[300];
 	int rc;
 
 	memset(k, 0, sizeof *k);
 	snprintf(k->name, sizeof k->name, "%s", name);
-	if (!cJSON_IsObject(o) || !cJSON_IsObject(f) || !cJSON_IsObject(l)) {
+	if (!cJSON_IsObject(o) || !cJSON_IsObject(f) || !cJSON_IsObject(l) ||
+	    (ru && !cJSON_IsObject(ru))) {
 		snprintf(err, errlen, "kind \"%s\" must be an object with "
-			 "\"failures\" and \"latency_us\" objects", name);
+			 "\"failures\" and \"latency_us\" objects (and "
+			 "\"rules\" an object when present)", name);
 		return CONF_EINVAL;
 	}
 	if (!get_u64(o, "requests", &k->requests, why, sizeof why) ||
 	    !get_u64(o, "answered", &k->answered, why, sizeof why))
 		goto bad;
 	for (int i = 0; i < LOAD_F_COUNT; i++)
-		if (!get_u64(f, load_fail_name(i), &k->failed[i], why, sizeof why))
+		/* reports of a camsim before "violation" have none */
+		if ((i != LOAD_F_VIOLATION || cJSON_GetObjectItemCaseSensitive(
+		     f, load_fail_name(i))) &&
+		    !get_u64(f, load_fail_name(i), &k->failed[i], why, sizeof why))
 			goto bad;
+	cJSON_ArrayForEach(e, ru) {
+		uint64_t n;
+		if (!get_u64(ru, e->string, &n, why, sizeof why))
+			goto bad;
+		if (!strcmp(e->string, "other"))
+			k->rules_other += n;
+		else
+			count_rule(k, e->string, n);
+	}
 	cJSON_ArrayForEach(e, c) {
 		uint64_t n;
 		char *end;
@@ -405,6 +556,9 @@ int load_metrics_add_kind(load_metrics *m, const load_kind *k)
 	for (size_t c = 0; c < k->n_codes; c++)
 		count_code(d, k->codes[c].code, k->codes[c].n);
 	d->codes_other += k->codes_other;
+	for (size_t r = 0; r < k->n_rules; r++)
+		count_rule(d, k->rules[r].id, k->rules[r].n);
+	d->rules_other += k->rules_other;
 	return 0;
 }
 
@@ -434,6 +588,12 @@ cJSON *load_series_json(load_metrics *m)
 		cJSON_AddNumberToObject(s, "failed", (double)m->sec[t].failed);
 		cJSON_AddNumberToObject(s, "p50", (double)hist_quantile(h, 0.5));
 		cJSON_AddNumberToObject(s, "p99", (double)hist_quantile(h, 0.99));
+		if (m->sec[t].sampled) {
+			cJSON_AddNumberToObject(s, "offline",
+						(double)m->sec[t].offline);
+			cJSON_AddNumberToObject(s, "rss_kb",
+						(double)m->sec[t].rss_kb);
+		}
 		b.n = 0;
 		hist_to_json(h, &b);
 		ok = !b.oom && cJSON_AddRawToObject(s, "buckets", b.p);
@@ -486,6 +646,21 @@ int load_series_add_json(load_metrics *m, const cJSON *s, char *err,
 		}
 		d->requests += n;
 		d->failed += f;
+		/* samples of several shards add: records over all their
+		 * devices, the memory of all their processes */
+		if (cJSON_GetObjectItemCaseSensitive(e, "offline")) {
+			uint64_t off, rss;
+			if (!get_u64(e, "offline", &off, why, sizeof why) ||
+			    !get_u64(e, "rss_kb", &rss, why, sizeof why)) {
+				snprintf(err, errlen, "series.seconds[%d]: %s",
+					 idx, why);
+				rc = CONF_EINVAL;
+				goto out;
+			}
+			d->sampled = true;
+			d->offline += off;
+			d->rss_kb += rss;
+		}
 		if ((rc = sec_add_hist(m, (int64_t)t, h)) < 0)
 			goto out;
 	}
@@ -494,6 +669,99 @@ int load_series_add_json(load_metrics *m, const cJSON *s, char *err,
 out:
 	free(h);
 	return rc;
+}
+
+void load_metrics_event(load_metrics *m, const void *who,
+			const dev_event *ev)
+{
+	int c;
+
+	if (who != m->pend.who) {
+		pend_settle(m); /* another device: that reply is applied */
+		return;
+	}
+	if (ev->kind != DEV_EV_REJECT && ev->kind != DEV_EV_ERROR)
+		return;
+	if ((c = cmd_of_event(ev->text)) == -2)
+		m->pend.bad = m->pend.got;
+	else if (c >= 0)
+		m->pend.bad |= 1u << c;
+}
+
+void load_metrics_sample(load_metrics *m, int64_t t, uint64_t offline,
+			 uint64_t rss_kb)
+{
+	load_sec *s = sec_at(m, t);
+
+	pend_settle(m);
+	if (!s)
+		return; /* past LOAD_SERIES_MAX: the series stops growing */
+	s->sampled = true;
+	s->offline = offline;
+	s->rss_kb = rss_kb;
+}
+
+uint64_t load_series_offline_peak(const load_metrics *m)
+{
+	uint64_t peak = 0;
+
+	for (size_t t = 0; t < m->nsec; t++)
+		if (m->sec[t].sampled && m->sec[t].offline > peak)
+			peak = m->sec[t].offline;
+	return peak;
+}
+
+cJSON *load_cmds_json(const load_metrics *m)
+{
+	cJSON *o = cJSON_CreateObject(), *c;
+
+	for (int i = 0; o && i < LOAD_C_COUNT; i++) {
+		if (!m->cmd[i].received)
+			continue;
+		if (!(c = cJSON_AddObjectToObject(o, load_cmd_name(i)))) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddNumberToObject(c, "received", (double)m->cmd[i].received);
+		cJSON_AddNumberToObject(c, "applied", (double)m->cmd[i].applied);
+		cJSON_AddNumberToObject(c, "failed", (double)m->cmd[i].failed);
+	}
+	return o;
+}
+
+int load_cmds_add_json(load_metrics *m, const cJSON *c, char *err,
+		       size_t errlen)
+{
+	const cJSON *e;
+	char why[200];
+
+	if (c && !cJSON_IsObject(c)) {
+		snprintf(err, errlen, "\"commands\" must be an object");
+		return CONF_EINVAL;
+	}
+	cJSON_ArrayForEach(e, c) {
+		int k = cmd_of_key(e->string, strlen(e->string));
+		load_cmd x;
+		if (k < 0 || strcmp(e->string, load_cmd_name(k))) {
+			snprintf(err, errlen, "commands: \"%s\" is no command "
+				 "of a reply (%s, ...)", e->string,
+				 load_cmd_name(0));
+			return CONF_EINVAL;
+		}
+		if (!get_u64(e, "received", &x.received, why, sizeof why) ||
+		    !get_u64(e, "applied", &x.applied, why, sizeof why) ||
+		    !get_u64(e, "failed", &x.failed, why, sizeof why) ||
+		    (x.applied + x.failed != x.received &&
+		     snprintf(why, sizeof why, "received is not applied + "
+			      "failed"))) {
+			snprintf(err, errlen, "commands.%s: %s", e->string, why);
+			return CONF_EINVAL;
+		}
+		m->cmd[k].received += x.received;
+		m->cmd[k].applied += x.applied;
+		m->cmd[k].failed += x.failed;
+	}
+	return 0;
 }
 
 void load_metrics_free(load_metrics *m)

@@ -20,6 +20,8 @@ typedef struct cJSON cJSON;
 	X(TIMEOUT, "timeout")   /* no complete answer in time */            \
 	X(NOTJSON, "not_json")  /* 200 whose body is no JSON object */      \
 	X(STATUS, "status")     /* a final status other than 200 */         \
+	X(VIOLATION, "violation") /* 200 whose JSON breaks a MUST rule of  \
+				     the profile (proto_decode) */          \
 	X(OTHER, "other")       /* too big, reply budget, curl's others */
 
 typedef enum load_fail {
@@ -32,6 +34,7 @@ typedef enum load_fail {
 const char *load_fail_name(load_fail f);
 
 #define LOAD_CODES_MAX 8
+#define LOAD_RULES_MAX 16
 
 /* One message kind's counts.  requests = answered + sum of failed,
  * always: a request is counted once, when its exchange ends. */
@@ -46,7 +49,45 @@ typedef struct load_kind {
 	uint64_t codes_other;
 	hist lat_us;            /* latency of every exchange that got a final
 				   status (answered, not JSON, status), us */
+	/* the MUST rules the violation replies broke, each once per reply,
+	 * in order of first appearance; rules past LOAD_RULES_MAX are
+	 * counted in rules_other */
+	struct { char id[72]; uint64_t n; } rules[LOAD_RULES_MAX];
+	size_t n_rules;
+	uint64_t rules_other;
 } load_kind;
+
+/* The commands a reply carries, by their top-level key (docs/protocol.md
+ * "The reply body carries commands"); http_server_port counts as
+ * http_server_url, the one address change. */
+#define LOAD_CMD_MAP(X)                                                      \
+	X(TIME_SET, "time_set")                                              \
+	X(SERVER, "http_server_url")                                         \
+	X(INTERVAL, "time_interval")                                         \
+	X(CONFIG, "config")                                                  \
+	X(STRATEGY, "strategy_manage")                                       \
+	X(FACELIB, "facelib_manage")                                         \
+	X(BATCH, "facelib_batch")                                            \
+	X(REUPLOAD, "reupload")                                              \
+	X(FACELOG, "facelog")                                                \
+	X(CONTROL, "control")                                                \
+	X(UPGRADE, "fw_upgrade")                                             \
+	X(REBOOT, "reboot")
+
+typedef enum load_cmd_kind {
+#define LOAD_CMD_ENUM(e, name) LOAD_C_##e,
+	LOAD_CMD_MAP(LOAD_CMD_ENUM)
+#undef LOAD_CMD_ENUM
+	LOAD_C_COUNT
+} load_cmd_kind;
+
+const char *load_cmd_name(load_cmd_kind c);
+
+/* One command kind's counts: received = applied + failed, always (each
+ * command is judged once, when the device has applied its reply). */
+typedef struct load_cmd {
+	uint64_t received, applied, failed;
+} load_cmd;
 
 #define LOAD_KINDS_MAX 32
 
@@ -57,6 +98,10 @@ typedef struct load_kind {
  * buckets are hist.h's, so shards' seconds add exactly. */
 typedef struct load_sec {
 	uint64_t requests, failed;
+	/* sampled once a second (load_metrics_sample), when sampled: offline
+	 * records waiting over every device, the process's resident set */
+	bool sampled;
+	uint64_t offline, rss_kb;
 	struct load_sb { uint32_t i; uint64_t n; } *b; /* bucket, count */
 	uint32_t nb;
 } load_sec;
@@ -88,11 +133,41 @@ typedef struct load_metrics {
 	 * the totals */
 	const load_kind *extra[4];
 	size_t n_extra;
+	/* replies are validated as the devices do (NULL: strict) */
+	const proto_profile *prof;
+	load_cmd cmd[LOAD_C_COUNT];
+	/* the reply being applied: its device (an opaque pointer), the
+	 * commands it carries and those that failed so far (bit per
+	 * load_cmd_kind); judged at the next exchange or other device's
+	 * event, or a sample */
+	struct { const void *who; uint32_t got, bad; } pend;
 } load_metrics;
 
-/* Counts exchange x (dev_exchange_cb's, on the loop thread).  Kinds past
- * LOAD_KINDS_MAX - 1 are counted under "other". */
-void load_metrics_exchange(load_metrics *m, const dev_exchange *x);
+/* Counts exchange x of device who (dev_exchange_cb's, on the loop
+ * thread): a 200 is validated as the device does (proto_json_parse,
+ * proto_decode with m->prof) and its commands are counted as received.
+ * Kinds past LOAD_KINDS_MAX - 1 are counted under "other". */
+void load_metrics_exchange(load_metrics *m, const void *who,
+			   const dev_exchange *x);
+/* An event of device who (dev_event_cb's): a command refused or not
+ * saved (REJECT, ERROR) while who applies a reply marks that command
+ * failed. */
+void load_metrics_event(load_metrics *m, const void *who,
+			const dev_event *ev);
+/* Files a sample of second t: offline records over every device and the
+ * resident set (KiB); a later sample of the same second replaces it.
+ * Judges the commands of the reply applied last. */
+void load_metrics_sample(load_metrics *m, int64_t t, uint64_t offline,
+			 uint64_t rss_kb);
+/* The highest offline total of any sampled second (0 without one). */
+uint64_t load_series_offline_peak(const load_metrics *m);
+/* {"config":{"received":n,"applied":n,"failed":n},...}, the kinds
+ * received at least once, in LOAD_CMD_MAP order; NULL without memory. */
+cJSON *load_cmds_json(const load_metrics *m);
+/* Adds a "commands" object (load_cmds_json's form) into m.  0, or
+ * CONF_EINVAL naming the command and the member in err. */
+int load_cmds_add_json(load_metrics *m, const cJSON *c, char *err,
+		       size_t errlen);
 /* The kind named name (an exchange kind, else one of extra), or NULL
  * when none was seen. */
 const load_kind *load_metrics_kind(const load_metrics *m, const char *name);

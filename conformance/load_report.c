@@ -199,6 +199,58 @@ static double *column(const cJSON *a, const char *key, int idx, double mul,
 	return v;
 }
 
+/* The seconds of array a that carry key (the sampled ones, docs/load.md
+ * "series"): their t in *x and key's value times mul in *y; false when
+ * none does or out of memory (both freed). */
+static bool sampled(const cJSON *a, const char *key, double mul, double **x,
+		    double **y, size_t *n)
+{
+	size_t len = (size_t)cJSON_GetArraySize(a);
+	const cJSON *e;
+
+	*n = 0;
+	*x = len ? malloc(len * sizeof **x) : NULL;
+	*y = len ? malloc(len * sizeof **y) : NULL;
+	if (*x && *y)
+		cJSON_ArrayForEach(e, a) {
+			const cJSON *v = at(e, key);
+			if (!cJSON_IsNumber(v))
+				continue;
+			(*x)[*n] = num_or(e, "t", 0);
+			(*y)[(*n)++] = v->valuedouble * mul;
+		}
+	if (!*n) {
+		free(*x);
+		free(*y);
+		*x = *y = NULL;
+	}
+	return *n > 0;
+}
+
+/* The samples: offline records waiting over every device and the
+ * resident memory, each second. */
+static void html_samples(strbuf *b, const cJSON *secs)
+{
+	double *x, *y;
+	size_t n;
+
+	if (sampled(secs, "offline", 1, &x, &y, &n)) {
+		line l = {"offline", "#ff7f0e", x, y, n};
+		svg_chart(b, "Offline queue: snapshot records waiting for "
+			  "retransmission, over every device",
+			  "seconds since the start", "records", &l, 1);
+		free(x);
+		free(y);
+	}
+	if (sampled(secs, "rss_kb", 1.0 / 1024, &x, &y, &n)) {
+		line l = {"rss", "#8c564b", x, y, n};
+		svg_chart(b, "Resident memory of camsim (summed over shards)",
+			  "seconds since the start", "MB", &l, 1);
+		free(x);
+		free(y);
+	}
+}
+
 static void html_series(strbuf *b, const cJSON *r)
 {
 	const cJSON *secs = at(at(r, "series"), "seconds");
@@ -223,6 +275,7 @@ static void html_series(strbuf *b, const cJSON *r)
 			  "seconds since the start", "ms", lat, 2);
 		svg_chart(b, "Errors: failed requests per second",
 			  "seconds since the start", "failed/s", &err, 1);
+		html_samples(b, secs);
 	}
 	free(t);
 	free(q);
@@ -280,11 +333,61 @@ static void kind_row(strbuf *b, const char *name, const cJSON *k)
 	strbuf_str(b, "<tr><td>");
 	strbuf_html(b, name);
 	strbuf_printf(b, "</td><td>%.0f</td><td>%.0f</td><td>%.0f</td>"
-		      "<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td></tr>\n",
+		      "<td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+		      "<td>%.1f</td></tr>\n",
 		      num_or(k, "requests", 0), num_or(k, "answered", 0),
-		      num_or(k, "failed", 0), num_or(l, "p50", 0) / 1e3,
+		      num_or(k, "failed", 0),
+		      num_or(at(k, "failures"), "violation", 0),
+		      num_or(l, "p50", 0) / 1e3,
 		      num_or(l, "p90", 0) / 1e3, num_or(l, "p99", 0) / 1e3,
 		      num_or(l, "max", 0) / 1e3);
+}
+
+/* The rules each kind's replies broke (the protocol's rule ids). */
+static void html_rules(strbuf *b, const cJSON *kinds)
+{
+	const cJSON *k, *e;
+	bool any = false;
+
+	cJSON_ArrayForEach(k, kinds) {
+		if (!cJSON_GetArraySize(at(k, "rules")))
+			continue;
+		if (!any)
+			strbuf_str(b, "<h2>Rules the replies broke</h2>\n<table "
+				   "class=\"rules\"><tr><th>kind</th><th>rule"
+				   "</th><th>replies</th></tr>\n");
+		any = true;
+		cJSON_ArrayForEach(e, at(k, "rules")) {
+			strbuf_str(b, "<tr><td>");
+			strbuf_html(b, k->string);
+			strbuf_str(b, "</td><td>");
+			strbuf_html(b, e->string);
+			strbuf_printf(b, "</td><td>%.0f</td></tr>\n",
+				      cJSON_IsNumber(e) ? e->valuedouble : 0);
+		}
+	}
+	if (any)
+		strbuf_str(b, "</table>\n");
+}
+
+/* The commands the replies carried and how the devices applied them. */
+static void html_commands(strbuf *b, const cJSON *cmds)
+{
+	const cJSON *c;
+
+	if (!cJSON_GetArraySize(cmds))
+		return;
+	strbuf_str(b, "<h2>Commands</h2>\n<table class=\"commands\"><tr><th>"
+		   "command</th><th>received</th><th>applied</th><th>failed"
+		   "</th></tr>\n");
+	cJSON_ArrayForEach(c, cmds) {
+		strbuf_str(b, "<tr><td>");
+		strbuf_html(b, c->string);
+		strbuf_printf(b, "</td><td>%.0f</td><td>%.0f</td><td>%.0f</td>"
+			      "</tr>\n", num_or(c, "received", 0),
+			      num_or(c, "applied", 0), num_or(c, "failed", 0));
+	}
+	strbuf_str(b, "</table>\n");
 }
 
 void load_report_html(const cJSON *r, strbuf *b)
@@ -345,12 +448,15 @@ void load_report_html(const cJSON *r, strbuf *b)
 		strbuf_str(b, "</table>\n");
 	strbuf_str(b, "<h2>Requests by kind</h2>\n<table class=\"kinds\"><tr>"
 		   "<th>kind</th><th>requests</th><th>answered</th><th>failed"
-		   "</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms"
+		   "</th><th>of which rule violations</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms"
 		   "</th></tr>\n");
 	cJSON_ArrayForEach(k, at(r, "kinds"))
 		kind_row(b, k->string, k);
 	kind_row(b, "all", at(r, "totals"));
-	strbuf_str(b, "</table>\n<h2>Over time</h2>\n");
+	strbuf_str(b, "</table>\n");
+	html_rules(b, at(r, "kinds"));
+	html_commands(b, at(r, "commands"));
+	strbuf_str(b, "<h2>Over time</h2>\n");
 	html_series(b, r);
 	if (cJSON_IsObject(at(r, "propagation")))
 		html_propagation(b, at(r, "propagation"));

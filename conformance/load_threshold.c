@@ -1,6 +1,7 @@
 /* load_threshold.c -- the threshold grammar of docs/load.md:
  *   EXPR  := AGG [ "(" KIND ")" ] OP NUMBER [ UNIT ]
  *   AGG   := pNN | pNN.N | min | max | avg | count | rate | errors
+ *          | violations
  *   OP    := < | <= | > | >= | ==      UNIT := us | ms | s | %
  * and its judgement on the metrics.  Owns nothing; pure. */
 #include "load_threshold.h"
@@ -29,6 +30,12 @@ static const char *skip_ws(const char *p)
 	return p;
 }
 
+/* failed requests: a count, or a share of requests with % */
+static bool is_counted(load_agg a)
+{
+	return a == LOAD_AGG_ERRORS || a == LOAD_AGG_VIOLATIONS;
+}
+
 static bool is_latency(load_agg a)
 {
 	return a == LOAD_AGG_PCT || a == LOAD_AGG_MIN || a == LOAD_AGG_MAX ||
@@ -41,7 +48,8 @@ int load_threshold_parse(const char *s, load_threshold *t, char *err,
 	static const struct { const char *name; load_agg agg; } aggs[] = {
 		{"min", LOAD_AGG_MIN}, {"max", LOAD_AGG_MAX},
 		{"avg", LOAD_AGG_AVG}, {"count", LOAD_AGG_COUNT},
-		{"rate", LOAD_AGG_RATE}, {"errors", LOAD_AGG_ERRORS}};
+		{"rate", LOAD_AGG_RATE}, {"errors", LOAD_AGG_ERRORS},
+		{"violations", LOAD_AGG_VIOLATIONS}};
 	const char *p = skip_ws(s), *q;
 	char *end;
 	size_t n;
@@ -70,7 +78,8 @@ int load_threshold_parse(const char *s, load_threshold *t, char *err,
 				break;
 		if (i == sizeof aggs / sizeof aggs[0])
 			return bad(s, p, err, errlen, "expected a metric: pNN, "
-				   "min, max, avg, count, rate or errors");
+				   "min, max, avg, count, rate, errors or "
+				   "violations");
 		t->agg = aggs[i].agg;
 	}
 	p = skip_ws(q);
@@ -94,7 +103,7 @@ int load_threshold_parse(const char *s, load_threshold *t, char *err,
 				   "of 1 to 47 characters closed by )");
 		memcpy(t->kind, q, (size_t)(p - q));
 		p = skip_ws(p + 1);
-	} else if (t->agg != LOAD_AGG_ERRORS) {
+	} else if (!is_counted(t->agg)) {
 		return bad(s, p, err, errlen, "this metric needs a message "
 			   "kind in parentheses, e.g. p99(heartbeat)");
 	}
@@ -126,15 +135,16 @@ int load_threshold_parse(const char *s, load_threshold *t, char *err,
 			return bad(s, p, err, errlen, "a latency's unit is us, "
 				   "ms or s (none: ms)");
 		t->limit *= mul;
-	} else if (t->agg == LOAD_AGG_ERRORS && *p == '%') {
+	} else if (is_counted(t->agg) && *p == '%') {
 		t->pct = true;
 		t->limit /= 100;
 		if (*skip_ws(p + 1))
 			return bad(s, skip_ws(p + 1), err, errlen, "nothing may "
 				   "follow %");
 	} else if (*p) {
-		return bad(s, p, err, errlen, t->agg == LOAD_AGG_ERRORS
-			   ? "errors take % (of requests) or no unit (a count)"
+		return bad(s, p, err, errlen, is_counted(t->agg)
+			   ? "errors and violations take % (of requests) or no "
+			   "unit (a count)"
 			   : t->agg == LOAD_AGG_RATE ? "a rate is requests per "
 			   "second, written without a unit"
 			   : "a count is written without a unit");
@@ -147,6 +157,7 @@ double load_threshold_value(const load_threshold *t, const load_metrics *m,
 {
 	load_kind all;
 	const load_kind *k = &all;
+	uint64_t n;
 
 	if (t->kind[0]) {
 		if (!(k = load_metrics_kind(m, t->kind))) {
@@ -175,12 +186,14 @@ double load_threshold_value(const load_threshold *t, const load_metrics *m,
 	case LOAD_AGG_RATE:
 		return elapsed_s > 0 ? (double)k->requests / elapsed_s : 0;
 	case LOAD_AGG_ERRORS:
+	case LOAD_AGG_VIOLATIONS:
+		n = t->agg == LOAD_AGG_ERRORS ? load_kind_failed(k)
+		    : k->failed[LOAD_F_VIOLATION];
 		if (!t->pct)
-			return (double)load_kind_failed(k);
+			return (double)n;
 		/* no request at all is no evidence that errors are rare */
 		*has = k->requests > 0;
-		return k->requests ? (double)load_kind_failed(k) /
-				     (double)k->requests : 0;
+		return k->requests ? (double)n / (double)k->requests : 0;
 	}
 	*has = false;
 	return 0;
@@ -211,7 +224,7 @@ void load_threshold_format(const load_threshold *t, double v, bool has,
 		snprintf(out, outlen, "no data");
 	else if (is_latency(t->agg))
 		snprintf(out, outlen, "%.1fms", v / 1e3);
-	else if (t->agg == LOAD_AGG_ERRORS && t->pct)
+	else if (is_counted(t->agg) && t->pct)
 		snprintf(out, outlen, "%.3f%%", v * 100);
 	else if (t->agg == LOAD_AGG_RATE)
 		snprintf(out, outlen, "%.1f/s", v);

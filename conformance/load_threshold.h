@@ -18,6 +18,8 @@ typedef enum load_agg {
 	LOAD_AGG_RATE,   /* rate(kind): requests per second of the run */
 	LOAD_AGG_ERRORS, /* errors or errors(kind): failed requests, a count,
 			    or a fraction of requests when written with % */
+	LOAD_AGG_VIOLATIONS, /* violations or violations(kind): replies that
+				broke a MUST rule, as errors */
 } load_agg;
 
 typedef enum load_op { LOAD_LT, LOAD_LE, LOAD_GT, LOAD_GE, LOAD_EQ } load_op;

@@ -221,6 +221,10 @@ void dev_set_clock(dev *d, int64_t utc_s, bool has_zone, int64_t zone_s);
 int64_t dev_now_ms(const dev *d);  /* device clock, UTC ms */
 bool dev_relay_on(const dev *d);
 int64_t dev_library_size(const dev *d);
+/* Snapshot records stored offline, waiting for retransmission (the
+ * "offline_records" of dev_status_json, without building it: a load run
+ * samples every device each second). */
+int64_t dev_offline_records(const dev *d);
 /* The device's state as JSON (config, library size, strategies, offline
  * queue, relay, door, network, recent events); caller deletes. */
 cJSON *dev_status_json(const dev *d);

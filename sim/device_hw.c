@@ -143,6 +143,11 @@ static int64_t next_local_time(const dev *d, int secs_of_day)
 
 static void reup_fire(loop_timer *t);
 
+int64_t dev_offline_records(const dev *d)
+{
+	return d->n_records;
+}
+
 void dev__records_changed(dev *d)
 {
 	loop *l = d->env->loop;

@@ -452,12 +452,12 @@ START_TEST(threshold_grammar_units_and_refusals)
 	/* judged: 3 ok at 2 ms, one 500 at 9 ms, one refused */
 	for (int i = 0; i < 3; i++) {
 		x.res = &ok;
-		load_metrics_exchange(&m, &x);
+		load_metrics_exchange(&m, NULL, &x);
 	}
 	x.res = &s500;
-	load_metrics_exchange(&m, &x);
+	load_metrics_exchange(&m, NULL, &x);
 	x.res = &refused;
-	load_metrics_exchange(&m, &x);
+	load_metrics_exchange(&m, NULL, &x);
 	ck_assert_int_eq(load_threshold_parse("errors<=40%", &t, err,
 					      sizeof err), 0);
 	ck_assert(load_threshold_holds(&t, &m, 1));

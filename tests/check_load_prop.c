@@ -5,7 +5,8 @@
  * fails exits 99; a batch of no people is refused; heartbeat
  * lateness counted once per heartbeat; a server killed and restarted
  * mid-run: no device lost, every failed snapshot retransmitted and stored
- * once; the --propagate grammar and kinds such as lateness(heartbeat). */
+ * once, the offline records sampled each second rising from 0 during the
+ * outage and back to 0 after it; the --propagate grammar and kinds such as lateness(heartbeat). */
 #include "load.h"
 #include "load_cli.h"
 #include "load_prop.h"
@@ -305,6 +306,39 @@ static double unanswered(const cJSON *kinds, const char *k)
 				     "refused");
 }
 
+/* The series' offline samples (docs/load.md: every second of the run,
+ * only the last of the drain after it): 0 at the start, above 0 while the server
+ * is down (its peak in "offline_records"), then back to 0 before the
+ * end, which is 0 too. */
+static void offline_rise_and_drain(const cJSON *rep)
+{
+	const cJSON *e;
+	double peak = 0, last = -1, t_peak = -1, t_drained = -1;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(rep,
+						  "series"), "seconds")) {
+		double v;
+		if (!cJSON_GetObjectItem(e, "offline"))
+			continue; /* the drain's seconds before its end */
+		v = num(e, "offline");
+		if (last < 0)
+			ck_assert_double_eq(v, 0);
+		if (v > peak) {
+			peak = v;
+			t_peak = num(e, "t");
+			t_drained = -1; /* drained after the highest */
+		}
+		if (peak > 0 && v == 0 && t_drained < 0)
+			t_drained = num(e, "t");
+		last = v;
+	}
+	ck_assert_double_gt(peak, 0);
+	ck_assert_double_gt(t_drained, t_peak);
+	ck_assert_double_eq(last, 0);
+	ck_assert_double_eq(num(cJSON_GetObjectItem(rep, "offline_records"),
+				"peak"), peak);
+}
+
 START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 {
 	fx f;
@@ -355,6 +389,7 @@ START_TEST(the_server_killed_mid_run_loses_no_device_and_no_snapshot)
 	ck_assert_double_gt(resent, 0);
 	ck_assert_double_eq(num(cJSON_GetObjectItem(rep, "offline_records"),
 				"total"), 0);
+	offline_rise_and_drain(rep);
 	/* every snapshot that failed was retransmitted and answered once,
 	 * and the mock stored every snapshot: one copy each, plus at most
 	 * one more per request that may have reached it as it died without

@@ -324,7 +324,8 @@ START_TEST(report_html_has_its_svg_charts_with_data)
 	snprintf(path, sizeof path, "%s/one/report.html", f.dir);
 	ck_assert_int_eq(python(f.dir, html_py, path, out, sizeof out), 0);
 	/* throughput, latency (p50, p99), errors; a 2.5 s run has 3 seconds */
-	ck_assert_msg(!strcmp(out, "3 requests/s:3 p50:3 p99:3 failed/s:3\n"),
+	ck_assert_msg(!strcmp(out, "5 requests/s:3 p50:3 p99:3 failed/s:3 "
+			      "offline:3 rss:3\n"),
 		      "html: %s", out);
 
 	/* with a propagation member: its curve is a fourth chart */
