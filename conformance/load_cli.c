@@ -20,7 +20,7 @@ static const char usage[] =
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
-	"                   [--dry-run]\n"
+	"                   [--source-addrs A-B] [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
@@ -47,6 +47,9 @@ static const char usage[] =
 	"                      camsim report merge)\n"
 	"  --shards N          N shards, this one's index from JOB_COMPLETION_INDEX\n"
 	"                      (a Kubernetes Indexed Job); also CAMSIM_SHARDS\n"
+	"  --source-addrs A-B  spread the devices' connections round-robin over\n"
+	"                      these local IPv4 addresses, one /24 (e.g.\n"
+	"                      127.0.0.2-127.0.0.9): more ephemeral ports\n"
 	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
 	"                      mock and time each until confirmed (enrol, batch:N\n"
@@ -188,7 +191,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--arrivals") && strcmp(a, "--faces") &&
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
 		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
-		    strcmp(a, "--shards") && strcmp(a, "--propagate")) {
+		    strcmp(a, "--shards") && strcmp(a, "--propagate") &&
+		    strcmp(a, "--source-addrs")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -208,7 +212,12 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			shard = v;
 		else if (!strcmp(a, "--shards"))
 			shards = v;
-		else if (!strcmp(a, "--propagate")) {
+		else if (!strcmp(a, "--source-addrs")) {
+			if (srcaddr_parse(a, v, &o->src, e, sizeof e) < 0) {
+				fprintf(err, "camsim load: %s\n", e);
+				rc = LOAD_EXIT_CANNOT_RUN;
+			}
+		} else if (!strcmp(a, "--propagate")) {
 			if (load_prop_parse(v, &o->propagate, e, sizeof e) < 0) {
 				fprintf(err, "camsim load: %s\n", e);
 				rc = LOAD_EXIT_CANNOT_RUN;

@@ -34,6 +34,7 @@ struct loop_http {
 	bool get, expect_100, keep_alive;
 	size_t len;
 	long cto, to;
+	char iface[52];   /* curl's "host!ADDR", "" without source_addr */
 	loop_http *wnext;
 	bool waiting;
 	char err[CURL_ERROR_SIZE];
@@ -406,6 +407,8 @@ static int activate(loop *l, loop_http *h)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
+	if (h->iface[0])
+		curl_easy_setopt(e, CURLOPT_INTERFACE, h->iface);
 	if (!h->keep_alive) {
 		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
@@ -441,11 +444,16 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 
 	if (out)
 		*out = NULL;
-	if (!req->url || !*req->url)
+	if (!req->url || !*req->url ||
+	    (req->source_addr && strlen(req->source_addr) > 45))
 		return SIM_EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return SIM_ENOMEM;
+	/* "host!": an address to bind, never an interface name curl would
+	 * look up */
+	if (req->source_addr && *req->source_addr)
+		snprintf(h->iface, sizeof h->iface, "host!%s", req->source_addr);
 	h->l = l;
 	h->cb = cb;
 	h->ud = ud;
