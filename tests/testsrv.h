@@ -20,6 +20,7 @@ typedef struct ts_req {
 	char uri[128];
 	char peer[48];   /* the client's address (its source address) */
 	bool expect_100;
+	bool conn_close; /* sent "Connection: close" */
 	char *body;
 	size_t len;
 } ts_req;
@@ -69,6 +70,7 @@ static int ts_handler(struct mg_connection *c, void *ud)
 	testsrv *s = ud;
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *ex = mg_get_header(c, "Expect");
+	const char *conn = mg_get_header(c, "Connection");
 	char *body = NULL, *buf = malloc(65536); /* worker stacks are small */
 	size_t len = 0;
 	int n;
@@ -92,6 +94,7 @@ static int ts_handler(struct mg_connection *c, void *ud)
 		snprintf(q->uri, sizeof(q->uri), "%s", ri->local_uri);
 		snprintf(q->peer, sizeof(q->peer), "%s", ri->remote_addr);
 		q->expect_100 = ex && strstr(ex, "100-continue");
+		q->conn_close = conn && strstr(conn, "close");
 		q->body = body ? body : strdup("");
 		q->len = len;
 		body = NULL;
