@@ -195,6 +195,9 @@ bench: models
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_mock
 	@echo "== the mock under load: 8 threads, 10 s, 1,000 devices, then the admin views"
 	@$(BUILD)/tests/bench_mock 8 10 1000 views
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_rate
+	@echo "== camsim's request rate against a fixed server, beside wrk's (same run)"
+	@$(BUILD)/tests/bench_rate 10 20000
 	@$(MAKE) --no-print-directory all
 	@echo "== conformance suite against the mock"
 	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
