@@ -61,8 +61,13 @@ int srcaddr_parse(const char *what, const char *s, srcaddr_range *r,
 
 void srcaddr_nth(const srcaddr_range *r, size_t i, char buf[SRCADDR_LEN])
 {
-	struct in_addr a = {.s_addr = htonl(r->first + (uint32_t)(i % r->count))};
+	struct in_addr a;
 
+	if (!r->count) { /* no range: no address */
+		buf[0] = '\0';
+		return;
+	}
+	a.s_addr = htonl(r->first + (uint32_t)(i % r->count));
 	inet_ntop(AF_INET, &a, buf, SRCADDR_LEN);
 }
 

@@ -25,7 +25,8 @@ typedef struct srcaddr_range {
 int srcaddr_parse(const char *what, const char *s, srcaddr_range *r,
 		  char *why, size_t whylen);
 
-/* The i-th address (i taken modulo the count: round-robin) into buf. */
+/* The i-th address (i taken modulo the count: round-robin) into buf; ""
+ * for an empty range. */
 void srcaddr_nth(const srcaddr_range *r, size_t i, char buf[SRCADDR_LEN]);
 
 /* Whether every address of r can be bound on this machine (a TCP socket

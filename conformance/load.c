@@ -132,9 +132,14 @@ static bool reachable(const char *url, const char *src, char *err,
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 		rc = 0;
-		if (src && (a->ai_family != AF_INET ||
-			    inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
-			    bind(fd, (struct sockaddr *)&from, sizeof from) < 0))
+		/* the source addresses are IPv4: an IPv6 server address
+		 * cannot be reached from them */
+		if (src && a->ai_family != AF_INET) {
+			errno = EAFNOSUPPORT;
+			rc = -1;
+		} else if (src && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+				   bind(fd, (struct sockaddr *)&from,
+					sizeof from) < 0))
 			rc = -1;
 		if (!rc)
 			rc = connect(fd, a->ai_addr, a->ai_addrlen);
@@ -592,7 +597,7 @@ static void offline_count(load *L)
 static int setup(load *L, char *err, size_t errlen)
 {
 	const load_opts *o = L->o;
-	char cid[80], why[300];
+	char cid[80], why[400];
 	int rc;
 
 	err[0] = '\0'; /* a failure that writes nothing gets its code's text */

@@ -590,6 +590,8 @@ START_TEST(source_address_ranges_parse_name_round_robin_and_probe)
 	ck_assert_int_eq(srcaddr_parse("--x", "10.1.2.9-10.1.2.8", &r, why,
 				       sizeof why), BASE_EINVAL);
 	ck_assert_uint_eq(r.count, 0);
+	srcaddr_nth(&r, 3, a); /* an empty range names no address */
+	ck_assert_str_eq(a, "");
 	ck_assert_msg(strstr(why, "--x is \"10.1.2.9-10.1.2.8\"; the first "
 			     "address is above the last"), "%s", why);
 	ck_assert_int_eq(srcaddr_parse("--x", "10.1.2.9-10.1.3.1", &r, why,
