@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -67,6 +68,7 @@ struct load {
 	size_t *img_len, nimg;
 	uint64_t rng;
 	char face_err[256];    /* the first dev_face refusal */
+	char (*src)[SRCADDR_LEN]; /* --source-addrs by name, count of them */
 	bool aborted, progress_open;
 	char url[512], dir[64];
 };
@@ -97,10 +99,14 @@ static double rand01(load *L)
 
 /* ---- set-up helpers ---- */
 
-/* Whether a TCP connection to the URL's host and port opens: a server that
- * is down at the start makes the run meaningless, so it does not start. */
-static bool reachable(const char *url, char *err, size_t errlen)
+/* Whether a TCP connection to the URL's host and port opens (from src
+ * when given, so that a server loopback source addresses cannot reach is
+ * found here): a server that is down at the start makes the run
+ * meaningless, so it does not start. */
+static bool reachable(const char *url, const char *src, char *err,
+		      size_t errlen)
 {
+	struct sockaddr_in from = {.sin_family = AF_INET};
 	char host[256], port[8] = "80";
 	const char *h = strstr(url, "://"), *e, *colon;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL, *a;
@@ -128,7 +134,18 @@ static bool reachable(const char *url, char *err, size_t errlen)
 		if ((fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol)) < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-		rc = connect(fd, a->ai_addr, a->ai_addrlen);
+		rc = 0;
+		/* the source addresses are IPv4: an IPv6 server address
+		 * cannot be reached from them */
+		if (src && a->ai_family != AF_INET) {
+			errno = EAFNOSUPPORT;
+			rc = -1;
+		} else if (src && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+				   bind(fd, (struct sockaddr *)&from,
+					sizeof from) < 0))
+			rc = -1;
+		if (!rc)
+			rc = connect(fd, a->ai_addr, a->ai_addrlen);
 		last = errno;
 		close(fd);
 		if (!rc)
@@ -136,7 +153,8 @@ static bool reachable(const char *url, char *err, size_t errlen)
 	}
 	freeaddrinfo(ai);
 	if (!a)
-		snprintf(err, errlen, "no connection to %s:%s: %s", host, port,
+		snprintf(err, errlen, "no connection to %s:%s%s%s: %s", host,
+			 port, src ? " from --source-addrs' " : "", src ? src : "",
 			 strerror(last));
 	return a != NULL;
 }
@@ -707,7 +725,7 @@ static void warm_recog(load *L)
 static int setup(load *L, char *err, size_t errlen)
 {
 	const load_opts *o = L->o;
-	char cid[80], why[300];
+	char cid[80], why[400];
 	int rc;
 
 	err[0] = '\0'; /* a failure that writes nothing gets its code's text */
@@ -720,7 +738,16 @@ static int setup(load *L, char *err, size_t errlen)
 		return CONF_ENOMEM;
 	snprintf(L->late->name, sizeof L->late->name, "lateness(heartbeat)");
 	L->met.extra[L->met.n_extra++] = L->late;
-	if (o->server && !reachable(o->server, why, sizeof why)) {
+	if (o->src.count) {
+		if (srcaddr_check("--source-addrs", &o->src, err, errlen) < 0)
+			return CONF_EINVAL;
+		if (!(L->src = calloc(o->src.count, sizeof *L->src)))
+			return CONF_ENOMEM;
+		for (uint32_t i = 0; i < o->src.count; i++)
+			srcaddr_nth(&o->src, i, L->src[i]);
+	}
+	if (o->server && !reachable(o->server, L->src ? L->src[0] : NULL, why,
+				    sizeof why)) {
 		snprintf(err, errlen, "the server %s is unreachable at the start: "
 			 "%s", o->server, why);
 		return CONF_ESERVER;
@@ -788,11 +815,13 @@ static int setup(load *L, char *err, size_t errlen)
 	for (L->made = 0; (long)L->made * o->shards + o->shard < o->devices;
 	     L->made++) {
 		load_dev *ld = &L->devs[L->made];
+		size_t k = L->made * (size_t)o->shards + (size_t)o->shard;
 		dev_opts dop = {.cid = cid, .server_url = L->url,
 				.interval_s = o->interval_s,
-				.app_version = "V1.0.0", .jitter = o->jitter};
-		device_cid_derive("load", L->made * (size_t)o->shards +
-				  (size_t)o->shard, cid, sizeof cid);
+				.app_version = "V1.0.0", .jitter = o->jitter,
+				.source_addr = L->src ? L->src[k % o->src.count]
+						      : NULL};
+		device_cid_derive("load", k, cid, sizeof cid);
 		if ((rc = dev_new(&L->env, &dop, &ld->d, err, errlen)) < 0)
 			return rc;
 		ld->L = L;
@@ -928,6 +957,7 @@ out:
 		load_metrics_free(&L->met);
 		load_prop_free(L->prop);
 		free(L->late);
+		free(L->src);
 		if (L->dir[0])
 			rm_scratch(L->dir);
 	}

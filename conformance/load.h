@@ -11,6 +11,7 @@
 #include "load_prop.h"
 #include "load_threshold.h"
 #include "proto.h"
+#include "srcaddr.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +50,10 @@ typedef struct load_opts {
 				     given by URL; NULL: the mock's API */
 	long adapter_concurrency; /* adapter calls at a time; 0: default
 				     (load_adapter.h) */
+	srcaddr_range src;        /* --source-addrs: device k's connections
+				     leave from address k mod count (k over
+				     all shards); count 0: the system's
+				     choice */
 	int64_t idle_reupload_ms; /* dev_env's (0: V1.16's 3 minutes); tests
 				     shorten it to see retransmissions */
 	const proto_profile *prof;

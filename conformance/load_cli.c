@@ -21,7 +21,7 @@ static const char usage[] =
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
-	"                   [--dry-run]\n"
+	"                   [--source-addrs A-B] [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"                   [--adapter FILE [--adapter-concurrency N]]\n"
 	"\n"
@@ -49,6 +49,9 @@ static const char usage[] =
 	"                      camsim report merge)\n"
 	"  --shards N          N shards, this one's index from JOB_COMPLETION_INDEX\n"
 	"                      (a Kubernetes Indexed Job); also CAMSIM_SHARDS\n"
+	"  --source-addrs A-B  spread the devices' connections round-robin over\n"
+	"                      these local IPv4 addresses, one /24 (e.g.\n"
+	"                      127.0.0.2-127.0.0.9): more ephemeral ports\n"
 	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
 	"                      mock and time each until confirmed (enrol, batch:N\n"
@@ -241,7 +244,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--profile") && strcmp(a, "--threshold") &&
 		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
 		    strcmp(a, "--shards") && strcmp(a, "--propagate") &&
-		    strcmp(a, "--adapter") && strcmp(a, "--adapter-concurrency")) {
+		    strcmp(a, "--adapter") && strcmp(a, "--adapter-concurrency") &&
+		    strcmp(a, "--source-addrs")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -270,7 +274,12 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 				rc = bad(err, a, v, "an integer from 1 to 256");
 			o->adapter_concurrency = (long)x;
 		}
-		else if (!strcmp(a, "--propagate")) {
+		else if (!strcmp(a, "--source-addrs")) {
+			if (srcaddr_parse(a, v, &o->src, e, sizeof e) < 0) {
+				fprintf(err, "camsim load: %s\n", e);
+				rc = LOAD_EXIT_CANNOT_RUN;
+			}
+		} else if (!strcmp(a, "--propagate")) {
 			if (load_prop_parse(v, &o->propagate, e, sizeof e) < 0) {
 				fprintf(err, "camsim load: %s\n", e);
 				rc = LOAD_EXIT_CANNOT_RUN;

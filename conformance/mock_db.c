@@ -248,6 +248,18 @@ out:
 	return rc;
 }
 
+int mock__open_count(mock *m)
+{
+	int64_t n;
+
+	if (query_int(m, "SELECT count(*) FROM commands WHERE state <= 1",
+		      &n) < 0)
+		return CONF_EDB;
+	m->open_cmds = n;
+	m->open_known = true;
+	return 0;
+}
+
 int mock__db_open(mock *m, char *err, size_t errlen)
 {
 	int rc;

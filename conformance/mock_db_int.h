@@ -107,9 +107,12 @@ static inline const char *col_text(sqlite3_stmt *s, int i)
 static inline int expire(mock *m, int64_t now)
 {
 	sqlite3_stmt *s = st(m, S_TIMEOUT);
+	int rc;
 
 	sqlite3_bind_int64(s, 1, now);
-	return done(m, s);
+	if ((rc = done(m, s)) == 0)
+		m->open_cmds -= sqlite3_changes(m->db);
+	return rc;
 }
 
 /* Command kinds, their apply order and their settling messages are
@@ -137,6 +140,10 @@ typedef struct settle_ctx {
 	int64_t msg_id, now;
 	strbuf *log;
 } settle_ctx;
+
+/* Counts the commands pending or sent into m->open_cmds (the lean
+ * path's bound, mock_int.h).  0 or CONF_EDB.  Under mu. */
+int mock__open_count(mock *m);
 
 /* ---- mock_queue.c: what ingest does with a device's commands ---- */
 

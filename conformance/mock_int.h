@@ -54,6 +54,13 @@ struct mock {
 	atomic_int tx_waiting;
 	pthread_cond_t tx_cv;  /* tx_gen advanced */
 
+	/* The lean path (mock_ingest.c): at least as many as the commands
+	 * pending or sent, so 0 means none is, and a message (a heartbeat
+	 * under load) skips the queue's queries.  Counted from the database
+	 * when stale (at start, after any rollback); under mu. */
+	int64_t open_cmds;
+	bool open_known;
+
 	/* Counters since start for GET /admin/stats (mock_ingest.c), under
 	 * mu: exchanges by kind ([PROTO_KIND_NONE]: not a V1.16 message),
 	 * violations, and device requests per second of the mock's clock

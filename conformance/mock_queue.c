@@ -205,6 +205,7 @@ int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 	if ((rc = done(m, s)) < 0 || (rc = exec(m, S_COMMIT)) < 0)
 		goto db;
 	tx = false;
+	m->open_cmds++;
 	rc = sqlite3_last_insert_rowid(m->db);
 	if (errlen)
 		err[0] = '\0';
@@ -214,8 +215,10 @@ db:
 		 sqlite3_errmsg(m->db));
 	rc = CONF_EDB;
 out:
-	if (tx)
+	if (tx) {
 		exec(m, S_ROLLBACK);
+		m->open_known = false;
+	}
 	if (locked)
 		pthread_mutex_unlock(&m->mu);
 	cJSON_free(text);
@@ -281,7 +284,8 @@ int mock__settle_all(settle_ctx *c, sent *v, size_t n)
 		strbuf_printf(c->log, "  command #%lld %s: %s (%s)\n",
 				(long long)v[i].id, v[i].k->name,
 				mock_state_name(to), oc[i].detail);
-		rc = done(c->m, s);
+		if ((rc = done(c->m, s)) == 0)
+			c->m->open_cmds -= sqlite3_changes(c->m->db);
 	}
 out:
 	for (size_t i = 0; cmds && i < n; i++)

@@ -377,6 +377,8 @@ int dev_new(dev_env *env, const dev_opts *opts, dev **out, char *err,
 		free(d);
 		return SIM_ENOMEM;
 	}
+	d->src_addr = opts->source_addr && *opts->source_addr
+		       ? opts->source_addr : NULL;
 	d->interval_s = opts->interval_s > 0 ? opts->interval_s : 3;
 	d->jitter = opts->jitter > 0 ? (opts->jitter < 0.5 ? opts->jitter : 0.5)
 		    : 0;
@@ -829,6 +831,7 @@ void dev__pump(dev *d)
 			.max_response = 64u << 20,
 			.keep_headers = d->env->transcript || d->env->on_exchange,
 			.keep_alive = d->env->keep_alive,
+			.source_addr = d->src_addr,
 		};
 		if (loop_http_start(d->env->loop, &req, ctrl_done, d,
 				    &d->ctrl_http) < 0) {

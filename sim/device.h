@@ -132,6 +132,11 @@ typedef struct dev_opts {
 	 * device).  Real tablets' clocks drift, so thousands of them do not
 	 * stay in lockstep; 0 (the default) keeps the fixed rate. */
 	double jitter;
+	/* The local address every connection of the device leaves from
+	 * (loop_http_req.source_addr), NULL: the system's choice.  Not
+	 * copied: it must outlive the device (camsim load and camsim device
+	 * keep one table of --source-addrs for all their devices). */
+	const char *source_addr;
 } dev_opts;
 
 /* Creates the device and loads its saved state from env->store (the saved

@@ -7,6 +7,7 @@
 #include "control.h"
 #include "device.h"
 #include "sim_err.h"
+#include "srcaddr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,7 +28,7 @@ static const char usage[] =
 	"                     [--interval S] [--profile strict|as-printed]\n"
 	"                     [--control HOST:PORT] [--transcript FILE]\n"
 	"                     [--time-scale X] [--clock real|jump] [--capacity N]\n"
-	"                     [--duration S] [--keep-alive]\n"
+	"                     [--duration S] [--keep-alive] [--source-addrs A-B]\n"
 	"\n"
 	"Runs simulated tablet cameras against a server speaking protocol V1.16\n"
 	"until --duration passes or SIGINT/SIGTERM arrives.\n"
@@ -51,6 +52,9 @@ static const char usage[] =
 	"                      signal)\n"
 	"  --keep-alive        reuse connections (default: one per message, with\n"
 	"                      Connection: close: V1.16's short connection, D57)\n"
+	"  --source-addrs A-B  spread the devices' connections round-robin over\n"
+	"                      these local IPv4 addresses, one /24 (e.g.\n"
+	"                      127.0.0.2-127.0.0.9; docs/load.md)\n"
 	"Exit: 0 stopped as asked, 1 a runtime failure, 2 a wrong command line.\n";
 
 typedef struct cli_opts {
@@ -61,6 +65,7 @@ typedef struct cli_opts {
 	long interval, capacity;
 	double scale, duration;
 	bool jump, keep_alive;
+	srcaddr_range src;
 } cli_opts;
 
 /* ---- cid derivation ---- */
@@ -194,7 +199,8 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--interval") && strcmp(a, "--profile") &&
 		    strcmp(a, "--control") && strcmp(a, "--transcript") &&
 		    strcmp(a, "--time-scale") && strcmp(a, "--clock") &&
-		    strcmp(a, "--capacity") && strcmp(a, "--duration")) {
+		    strcmp(a, "--capacity") && strcmp(a, "--duration") &&
+		    strcmp(a, "--source-addrs")) {
 			fprintf(err, "camsim device: unknown option \"%s\"\n%s", a,
 				usage);
 			return 2;
@@ -216,6 +222,14 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			o->transcript = v;
 		else if (!strcmp(a, "--clock"))
 			clk = v;
+		else if (!strcmp(a, "--source-addrs")) {
+			char why[300];
+			if (srcaddr_parse(a, v, &o->src, why, sizeof why) < 0 ||
+			    srcaddr_check(a, &o->src, why, sizeof why) < 0) {
+				fprintf(err, "camsim device: %s\n", why);
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--count")) {
 			rc = parse_long(err, a, v, 1, COUNT_MAX, &o->count);
 			o->has_count = true;
@@ -378,6 +392,7 @@ int device_main(int argc, char **argv, FILE *out, FILE *err)
 	ctl *c = NULL;
 	dev_env env = {0};
 	size_t made = 0;
+	char (*src)[SRCADDR_LEN] = NULL; /* --source-addrs by name */
 	struct sigaction sa, old_int, old_term;
 	timer_thread tt;
 	bool timer = false, sigs = false;
@@ -428,6 +443,12 @@ int device_main(int argc, char **argv, FILE *out, FILE *err)
 	env.event_ud = NULL; /* the ctl, once started */
 	dev_env_defaults(&env);
 
+	if (o.src.count && !(src = calloc(o.src.count, sizeof *src))) {
+		fprintf(err, "camsim device: out of memory\n");
+		goto out;
+	}
+	for (uint32_t i = 0; i < o.src.count; i++)
+		srcaddr_nth(&o.src, i, src[i]);
 	if (!(devs = calloc((size_t)o.count, sizeof *devs))) {
 		fprintf(err, "camsim device: out of memory for %ld devices\n",
 			o.count);
@@ -435,7 +456,9 @@ int device_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	for (made = 0; made < (size_t)o.count; made++) {
 		dev_opts dop = {.cid = cid, .server_url = o.server,
-				.interval_s = o.interval, .app_version = "V1.0.0"};
+				.interval_s = o.interval, .app_version = "V1.0.0",
+				.source_addr = src ? src[made % o.src.count]
+						   : NULL};
 		if (!o.has_count)
 			snprintf(cid, sizeof cid, "%s", o.cid);
 		else
@@ -492,6 +515,7 @@ out:
 	for (size_t i = 0; i < made; i++)
 		dev_free(devs[i]);
 	free(devs);
+	free(src);
 	store_close(st);
 	loop_free(l);
 	recog_close(rg);

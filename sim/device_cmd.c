@@ -853,6 +853,7 @@ int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url)
 		.timeout_ms = 10 * d->env->http_timeout_ms,
 		.connect_timeout_ms = d->env->connect_timeout_ms,
 		.max_response = d->env->upgrade_max,
+		.source_addr = d->src_addr,
 	};
 	if (d->net_down || loop_http_start(d->env->loop, &req, dl_done, d,
 					   &d->dl_http) < 0) {

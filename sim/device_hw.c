@@ -377,6 +377,7 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 		.max_response = 64u << 20,
 		.keep_headers = d->env->transcript || d->env->on_exchange,
 		.keep_alive = d->env->keep_alive,
+		.source_addr = d->src_addr,
 	};
 	if (loop_http_start(d->env->loop, &req, upload_done, u, &u->http) < 0) {
 		u->http = NULL;

@@ -59,6 +59,7 @@ struct dev {
 	const char *fault_text;      /* set while an exchange it changed is
 					reported */
 	char *url;                 /* current server URL (malloc'd) */
+	const char *src_addr;      /* dev_opts.source_addr (not owned) */
 	int64_t interval_s;
 	double jitter;             /* dev_opts.jitter */
 	uint64_t jitter_rng;       /* its xorshift64 state, seeded by cid */

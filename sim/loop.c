@@ -21,7 +21,7 @@
 struct loop_http {
 	loop *l;
 	CURL *easy;
-	struct curl_slist *hdrs;
+	const struct curl_slist *hdrs; /* one of the loop's post_hdrs */
 	char *body;
 	char *resp, *hdr;
 	size_t rlen, rcap, rmax, hlen, hcap;
@@ -34,7 +34,10 @@ struct loop_http {
 	bool get, expect_100, keep_alive;
 	size_t len;
 	long cto, to;
-	loop_http *wnext;
+	char iface[52];   /* curl's "host!ADDR", "" without source_addr */
+	loop_http *wnext, *wprev; /* the wait queue, both ways: cancelling
+				     20,000 waiting transfers (a load run's
+				     end) must not walk it each time */
 	bool waiting;
 	char err[CURL_ERROR_SIZE];
 };
@@ -60,6 +63,10 @@ struct loop {
 	size_t n_active;
 	CURL *pool[POOL_MAX];
 	size_t n_pool;
+	/* A POST's request headers, by expect_100 + 2 * keep_alive: the same
+	 * few lists for every transfer, built once (a list per transfer cost
+	 * three allocations and frees per message at thousands a second) */
+	struct curl_slist *post_hdrs[4];
 	pthread_mutex_t mu;
 	job *jobs, *jobs_tail;
 	atomic_bool stop;
@@ -107,6 +114,26 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 	 * per request, and cap them so a load test cannot exhaust ports. */
 	curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
 	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 64L);
+	for (int i = 0; i < 4; i++) {
+		struct curl_slist *s = curl_slist_append(NULL, "Content-Type: "
+							  "application/json");
+		if (s && !(l->post_hdrs[i] = curl_slist_append(
+				   s, i & 1 ? "Expect: 100-continue" : "Expect:")))
+			curl_slist_free_all(s);
+		/* the short connection says so (V1.16, D57) */
+		if (l->post_hdrs[i] && !(i & 2) &&
+		    !curl_slist_append(l->post_hdrs[i], "Connection: close")) {
+			curl_slist_free_all(l->post_hdrs[i]);
+			l->post_hdrs[i] = NULL;
+		}
+		if (!l->post_hdrs[i]) {
+			while (i-- > 0)
+				curl_slist_free_all(l->post_hdrs[i]);
+			curl_multi_cleanup(l->multi);
+			free(l);
+			return SIM_ENOMEM;
+		}
+	}
 	pthread_mutex_init(&l->mu, NULL);
 	*out = l;
 	return 0;
@@ -126,16 +153,14 @@ static void http_free(loop_http *h, bool pool_it)
 		}
 		l->n_active--;
 	} else if (h->waiting) {
-		loop_http **pp = &l->wait_head, *prev = NULL;
-		while (*pp && *pp != h) {
-			prev = *pp;
-			pp = &(*pp)->wnext;
-		}
-		if (*pp) {
-			*pp = h->wnext;
-			if (l->wait_tail == h)
-				l->wait_tail = prev;
-		}
+		if (h->wprev)
+			h->wprev->wnext = h->wnext;
+		else
+			l->wait_head = h->wnext;
+		if (h->wnext)
+			h->wnext->wprev = h->wprev;
+		else
+			l->wait_tail = h->wprev;
 	}
 	free(h->url);
 	if (h->prev)
@@ -145,7 +170,6 @@ static void http_free(loop_http *h, bool pool_it)
 	if (h->next)
 		h->next->prev = h->prev;
 	l->n_flight--;
-	curl_slist_free_all(h->hdrs);
 	free(h->body);
 	l->reply_bytes -= h->rcap + h->hcap;
 	free(h->resp);
@@ -170,6 +194,8 @@ void loop_free(loop *l)
 	for (size_t i = 0; i < l->n_heap; i++)
 		l->heap[i]->slot = 0;
 	free(l->heap);
+	for (int i = 0; i < 4; i++)
+		curl_slist_free_all(l->post_hdrs[i]);
 	curl_multi_cleanup(l->multi);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -385,7 +411,9 @@ static int activate(loop *l, loop_http *h)
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->len);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
+		/* curl only reads the list */
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+				 (struct curl_slist *)h->hdrs);
 		curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -406,6 +434,8 @@ static int activate(loop *l, loop_http *h)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
+	if (h->iface[0])
+		curl_easy_setopt(e, CURLOPT_INTERFACE, h->iface);
 	if (!h->keep_alive) {
 		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
@@ -427,7 +457,9 @@ static void pump_waiting(loop *l)
 		if (activate(l, h) < 0)
 			return; /* tried again next round */
 		l->wait_head = h->wnext;
-		if (!l->wait_head)
+		if (l->wait_head)
+			l->wait_head->wprev = NULL;
+		else
 			l->wait_tail = NULL;
 		h->wnext = NULL;
 	}
@@ -441,11 +473,16 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 
 	if (out)
 		*out = NULL;
-	if (!req->url || !*req->url)
+	if (!req->url || !*req->url ||
+	    (req->source_addr && strlen(req->source_addr) > 45))
 		return SIM_EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return SIM_ENOMEM;
+	/* "host!": an address to bind, never an interface name curl would
+	 * look up */
+	if (req->source_addr && *req->source_addr)
+		snprintf(h->iface, sizeof h->iface, "host!%s", req->source_addr);
 	h->l = l;
 	h->cb = cb;
 	h->ud = ud;
@@ -466,24 +503,14 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		if (req->len)
 			memcpy(h->body, req->body, req->len);
 		h->body[req->len] = '\0';
-		h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-		if (!h->hdrs)
-			goto fail;
-		struct curl_slist *s = curl_slist_append(
-			h->hdrs, req->expect_100 ? "Expect: 100-continue" : "Expect:");
-		if (!s)
-			goto fail;
-		h->hdrs = s;
-		if (!req->keep_alive &&
-		    !(s = curl_slist_append(h->hdrs, "Connection: close")))
-			goto fail;
-		h->hdrs = s;
+		h->hdrs = l->post_hdrs[req->expect_100 + 2 * req->keep_alive];
 	}
 	if (!l->wait_head && l->n_active < ACTIVE_MAX) {
 		if (activate(l, h) < 0)
 			goto fail;
 	} else {
 		h->waiting = true;
+		h->wprev = l->wait_tail;
 		if (l->wait_tail)
 			l->wait_tail->wnext = h;
 		else
@@ -499,7 +526,6 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		*out = h;
 	return 0;
 fail:
-	curl_slist_free_all(h->hdrs);
 	free(h->url);
 	free(h->body);
 	free(h);

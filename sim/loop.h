@@ -85,6 +85,11 @@ typedef struct loop_http_req {
 				   with Connection: close: V1.16's "short
 				   connection", and no client-side retry a
 				   server could not see) */
+	const char *source_addr; /* local IP address the connection leaves
+				    from (copied; at most 45 characters, an
+				    address of this machine: docs/load.md
+				    --source-addrs), NULL: the system's
+				    choice */
 } loop_http_req;
 
 typedef enum loop_http_fail {
@@ -115,7 +120,7 @@ typedef void (*loop_http_cb)(void *ud, const loop_http_res *res);
 /* Starts a transfer; cb runs on the loop thread exactly once when it ends
  * (unless loop_http_cancel or loop_free come first).  *out (may be NULL)
  * gets a handle for cancelling, valid until cb starts.  SIM_ENOMEM,
- * SIM_EINVAL (no URL) or 0. */
+ * SIM_EINVAL (no URL, a source address too long) or 0. */
 int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		    void *ud, loop_http **out);
 /* Aborts a transfer in flight; its callback is never called. */

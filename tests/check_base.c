@@ -8,6 +8,7 @@
 #include "base_err.h"
 #include "file.h"
 #include "sha256.h"
+#include "srcaddr.h"
 #include "strbuf.h"
 #include "utf8.h"
 #include "web.h"
@@ -562,6 +563,56 @@ START_TEST(base_error_codes_are_distinct_with_their_own_text)
 }
 END_TEST
 
+START_TEST(source_address_ranges_parse_name_round_robin_and_probe)
+{
+	srcaddr_range r;
+	char why[300], a[SRCADDR_LEN];
+
+	ck_assert_int_eq(srcaddr_parse("--x", "127.0.0.2-127.0.0.9", &r, why,
+				       sizeof why), 0);
+	ck_assert_uint_eq(r.count, 8);
+	srcaddr_nth(&r, 0, a);
+	ck_assert_str_eq(a, "127.0.0.2");
+	srcaddr_nth(&r, 7, a);
+	ck_assert_str_eq(a, "127.0.0.9");
+	srcaddr_nth(&r, 8, a); /* round-robin */
+	ck_assert_str_eq(a, "127.0.0.2");
+	ck_assert_int_eq(srcaddr_parse("--x", "10.1.2.0-10.1.2.255", &r, why,
+				       sizeof why), 0);
+	ck_assert_uint_eq(r.count, SRCADDR_MAX);
+	ck_assert_int_eq(srcaddr_parse("--x", "127.0.0.7", &r, why,
+				       sizeof why), 0);
+	ck_assert_uint_eq(r.count, 1);
+	srcaddr_nth(&r, 5, a);
+	ck_assert_str_eq(a, "127.0.0.7");
+	ck_assert_int_eq(srcaddr_check("--x", &r, why, sizeof why), 0);
+
+	ck_assert_int_eq(srcaddr_parse("--x", "10.1.2.9-10.1.2.8", &r, why,
+				       sizeof why), BASE_EINVAL);
+	ck_assert_uint_eq(r.count, 0);
+	srcaddr_nth(&r, 3, a); /* an empty range names no address */
+	ck_assert_str_eq(a, "");
+	ck_assert_msg(strstr(why, "--x is \"10.1.2.9-10.1.2.8\"; the first "
+			     "address is above the last"), "%s", why);
+	ck_assert_int_eq(srcaddr_parse("--x", "10.1.2.9-10.1.3.1", &r, why,
+				       sizeof why), BASE_EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "not in one /24"));
+	const char *bad[] = {"", "-", "1.2.3", "1.2.3.4.5", "1.2.3.256",
+			     "1.2.3.4-", "-1.2.3.4", "1.2.3.4--1.2.3.5",
+			     "localhost", "::1", " 1.2.3.4", "1.2.3.4-1.2.3.5 "};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(srcaddr_parse("--x", bad[i], &r, why, sizeof why)
+			      == BASE_EINVAL, "\"%s\" accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(why, "an IPv4 address or a range"));
+	}
+	/* TEST-NET-1 (RFC 5737) is no address of this machine */
+	ck_assert_int_eq(srcaddr_parse("--x", "192.0.2.1-192.0.2.2", &r, why,
+				       sizeof why), 0);
+	ck_assert_int_eq(srcaddr_check("--x", &r, why, sizeof why), BASE_EIO);
+	ck_assert_msg(strstr(why, "--x: 192.0.2.1 cannot be bound"), "%s", why);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("base");
@@ -590,6 +641,7 @@ int main(void)
 	tcase_add_test(web, listen_addresses_parse_to_civetweb_form_and_poke_address);
 	tcase_add_test(web, listen_addresses_that_are_not_host_port_are_refused_naming_them);
 	tcase_add_test(web, web_start_serves_its_handler_on_a_free_port_until_web_stop);
+	tcase_add_test(web, source_address_ranges_parse_name_round_robin_and_probe);
 	tcase_add_test(com, container_of_and_array_size_find_the_whole);
 	tcase_add_test(com, base_error_codes_are_distinct_with_their_own_text);
 	suite_add_tcase(s, file);

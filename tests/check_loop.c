@@ -1,8 +1,12 @@
 /* check_loop.c -- the event loop's HTTP side against hostile servers: one
  * budget for reply bytes in flight across every transfer of a process, so
  * a server streaming endless replies to many devices cannot grow memory
- * past it, and the replies it cuts fail with an error that names it. */
+ * past it, and the replies it cuts fail with an error that names it;
+ * transfers waiting for a slot cancelled anywhere in the queue while the
+ * rest complete once each, with the request headers they asked for. */
+#include "base.h"
 #include "loop.h"
+#include "testsrv.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -205,6 +209,79 @@ START_TEST(a_reply_within_the_budget_is_whole_and_its_bytes_come_back)
 }
 END_TEST
 
+#define N_QUEUE 300 /* more than the loop hands curl at once (128) */
+
+typedef struct queued {
+	int done[N_QUEUE + 1];
+	int ok;
+} queued;
+
+static queued *q_of;
+
+static void on_queued(void *ud, const loop_http_res *r)
+{
+	int i = (int)(intptr_t)ud;
+
+	q_of->done[i]++;
+	if (r->fail == LOOP_HTTP_OK && r->status == 200)
+		q_of->ok++;
+}
+
+/* 300 transfers started at once: the first 128 go to curl, the rest wait.
+ * Waiting ones cancelled at the head, in the middle and at the tail of the
+ * queue never run, one started after the tail was cancelled still does,
+ * and every other completes exactly once. */
+START_TEST(waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete)
+{
+	static const int cancel[] = {128, 129, 200, N_QUEUE - 1};
+	loop_http *h[N_QUEUE + 1];
+	queued qd = {0};
+	testsrv s;
+	loop *l;
+	size_t close_hdr = 0, expect = 0;
+
+	q_of = &qd;
+	ck_assert_int_eq(ts_start(&s), 0);
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+	for (int i = 0; i < N_QUEUE; i++) {
+		loop_http_req q = {.url = s.url, .body = "{}", .len = 2,
+				   .expect_100 = i % 2, .keep_alive = i % 3 == 0};
+		ck_assert_int_eq(loop_http_start(l, &q, on_queued,
+						 (void *)(intptr_t)i, &h[i]), 0);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(cancel); k++)
+		loop_http_cancel(l, h[cancel[k]]);
+	loop_http_req last = {.url = s.url, .body = "{}", .len = 2};
+	ck_assert_int_eq(loop_http_start(l, &last, on_queued,
+					 (void *)(intptr_t)N_QUEUE, NULL), 0);
+	double deadline = now_s() + 60;
+	while (loop_http_in_flight(l) && now_s() < deadline)
+		loop_step(l, 10);
+	ck_assert_uint_eq(loop_http_in_flight(l), 0);
+	for (int i = 0; i <= N_QUEUE; i++) {
+		bool cancelled = false;
+		for (size_t k = 0; k < ARRAY_SIZE(cancel); k++)
+			cancelled |= cancel[k] == i;
+		ck_assert_msg(qd.done[i] == !cancelled, "transfer %d ended %d "
+			      "times%s", i, qd.done[i], cancelled ?
+			      " though cancelled while waiting" : "");
+	}
+	ck_assert_int_eq(qd.ok, N_QUEUE + 1 - (int)ARRAY_SIZE(cancel));
+	pthread_mutex_lock(&s.mu);
+	ck_assert_uint_eq(s.n_req, N_QUEUE + 1 - ARRAY_SIZE(cancel));
+	for (size_t i = 0; i < s.n_req; i++) {
+		close_hdr += s.req[i].conn_close;
+		expect += s.req[i].expect_100;
+	}
+	pthread_mutex_unlock(&s.mu);
+	/* the short connection says so; keep-alive (every third) does not */
+	ck_assert_uint_eq(close_hdr, 200 - 3 + 1); /* 128, 200, 299 cancelled */
+	ck_assert_uint_eq(expect, 150 - 2);        /* odd: 129, 299 cancelled */
+	loop_free(l);
+	ts_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -213,6 +290,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, endless_replies_to_many_transfers_stay_within_the_reply_budget);
 	tcase_add_test(tc, a_reply_within_the_budget_is_whole_and_its_bytes_come_back);
+	tcase_add_test(tc, waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

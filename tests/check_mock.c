@@ -710,6 +710,58 @@ START_TEST(deeply_nested_body_is_a_400_and_a_chunked_body_is_accepted)
 }
 END_TEST
 
+/* With no command pending or sent, heartbeats take the lean path (no
+ * queue queries); every way a command leaves that state (confirmed by a
+ * result, by a heartbeat's seq, timed out) must leave the next command
+ * queued delivered at once, as without it. */
+START_TEST(lean_heartbeats_deliver_each_command_queued_after_the_last_settled)
+{
+	fx f;
+	char *r;
+
+	fx_start(&f);
+	for (int i = 0; i < 3; i++) {
+		r = beat(&f, CID, 1700000000);
+		ck_assert_str_eq(r, "");
+		free(r);
+	}
+	int64_t a = enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "{\"control\":{\"opType\":1,\"seq\":1}}");
+	free(r);
+	post_ok(&f, "{\"cid\":\"" CID "\",\"type\":12,\"time\":1700000000,"
+		"\"control\":{\"seq\":1,\"errcode\":0}}");
+	ck_state(&f, a, "confirmed");
+	r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "");
+	free(r);
+	int64_t b = enq(&f, CID, "{\"facelib_manage\":{\"type\":4}}");
+	r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "{\"facelib_manage\":{\"type\":4,\"seq\":2}}");
+	free(r);
+	free(beat(&f, CID, 2));
+	ck_state(&f, b, "confirmed");
+	int64_t c = enq(&f, CID, "{\"control\":{\"opType\":1}}");
+	free(beat(&f, CID, 1700000000));
+	ck_state(&f, c, "sent");
+	atomic_fetch_add(&fake_now, 60001);
+	/* another device's heartbeat times c out */
+	r = beat(&f, "cam000002", 1700000000);
+	ck_assert_str_eq(r, "");
+	free(r);
+	ck_state(&f, c, "timeout");
+	int64_t d = enq(&f, "cam000002", "{\"control\":{\"opType\":1}}");
+	r = beat(&f, "cam000002", 1700000000);
+	ck_assert_str_eq(r, "{\"control\":{\"opType\":1,\"seq\":1}}");
+	free(r);
+	ck_state(&f, d, "sent");
+	r = beat(&f, CID, 1700000000);
+	ck_assert_str_eq(r, "");
+	free(r);
+	fx_end(&f);
+}
+END_TEST
+
 START_TEST(restart_on_the_same_database_keeps_messages_records_and_commands)
 {
 	fx f;
@@ -2195,6 +2247,7 @@ static Suite *suite(void)
 	tcase_add_test(t, device_body_that_is_not_a_valid_message_is_a_400_naming_why);
 	tcase_add_test(t, deeply_nested_body_is_a_400_and_a_chunked_body_is_accepted);
 	tcase_add_test(t, restart_on_the_same_database_keeps_messages_records_and_commands);
+	tcase_add_test(t, lean_heartbeats_deliver_each_command_queued_after_the_last_settled);
 	tcase_add_test(t, admin_api_and_page_need_the_bearer_token_devices_do_not);
 	tcase_add_test(t, html_page_escapes_what_devices_send);
 	tcase_add_test(t, record_picture_is_served_as_jpeg_and_a_resend_is_marked_duplicate);

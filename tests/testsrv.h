@@ -1,7 +1,7 @@
 /* testsrv.h -- a scripted HTTP server for device tests (CivetWeb, in the
  * test process, on a free loopback port): records every request (URI,
- * Expect header, body) and answers with the next scripted reply, or the
- * default one.  Header-only, test code only. */
+ * client address, Expect header, body) and answers with the next
+ * scripted reply, or the default one.  Header-only, test code only. */
 #ifndef CAMSIM_TESTSRV_H
 #define CAMSIM_TESTSRV_H
 
@@ -18,7 +18,9 @@
 
 typedef struct ts_req {
 	char uri[128];
+	char peer[48];   /* the client's address (its source address) */
 	bool expect_100;
+	bool conn_close; /* sent "Connection: close" */
 	char *body;
 	size_t len;
 } ts_req;
@@ -68,6 +70,7 @@ static int ts_handler(struct mg_connection *c, void *ud)
 	testsrv *s = ud;
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *ex = mg_get_header(c, "Expect");
+	const char *conn = mg_get_header(c, "Connection");
 	char *body = NULL, *buf = malloc(65536); /* worker stacks are small */
 	size_t len = 0;
 	int n;
@@ -89,7 +92,9 @@ static int ts_handler(struct mg_connection *c, void *ud)
 	if (s->n_req < TS_MAX_REQ) {
 		ts_req *q = &s->req[s->n_req++];
 		snprintf(q->uri, sizeof(q->uri), "%s", ri->local_uri);
+		snprintf(q->peer, sizeof(q->peer), "%s", ri->remote_addr);
 		q->expect_100 = ex && strstr(ex, "100-continue");
+		q->conn_close = conn && strstr(conn, "close");
 		q->body = body ? body : strdup("");
 		q->len = len;
 		body = NULL;

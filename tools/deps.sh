@@ -10,6 +10,8 @@ libsdl2-dev libsdl2-ttf-dev libstb-dev libjpeg62-turbo-dev libpng-dev
 libcurl4-openssl-dev libsqlite3-dev libssl-dev libopenblas-dev
 python3 python3-jsonschema python3-yaml valgrind
 clang libclang-rt-dev"
+# make bench: wrk is the ceiling camsim's request rate is compared with
+PKGS="$PKGS wrk"
 
 # npm fetches the face-recognition weights (make models); a machine with
 # Node.js from elsewhere already has it, so only ask Debian when it is absent.

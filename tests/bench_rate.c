@@ -1,0 +1,424 @@
+/* bench_rate.c -- camsim's maximum request rate against a fixed server,
+ * beside wrk's against the same server in the same run, with the same
+ * connection policy: a new connection per request, "Connection: close"
+ * (V1.16's short connection, as `camsim load' runs its devices).  The
+ * server is CivetWeb in a child process answering every POST 200 with
+ * "{}" and counting its answers in shared memory; every rate here is that
+ * count over the steady part of a phase, so wrk and camsim are measured
+ * alike.  Exits 1 when camsim < 0.8 x the best wrk rate (docs/perf.md). */
+#include "load.h"
+
+#include <civetweb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TARGET 0.8
+#define SAMPLE_MS 100
+#define SAMPLES_MAX 20000    /* 2000 s at 10 a second */
+#define WARMUP_S 2.0         /* after the first answer: connection ramp */
+#define CONNS 128            /* wrk's connections: the loop's ACTIVE_MAX */
+
+/* ---------------------------------------------------------------- server */
+
+static atomic_long *answered; /* shared with the child (MAP_SHARED) */
+
+static int srv_handler(struct mg_connection *c, void *ud)
+{
+	/* one write: header lines sent apart meet Nagle and delayed ACK */
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: "
+				 "application/json\r\nContent-Length: 2\r\n"
+				 "Connection: close\r\n\r\n{}";
+	char buf[4096];
+
+	(void)ud;
+	while (mg_read(c, buf, sizeof buf) > 0)
+		;
+	mg_write(c, ok, sizeof ok - 1);
+	atomic_fetch_add(answered, 1);
+	return 200;
+}
+
+/* The child: serves until its parent closes quit_fd; its port on out_fd. */
+static void server_main(int out_fd, int quit_fd)
+{
+	const char *opts[] = {"listening_ports", "127.0.0.1:0",
+			      "num_threads", "64", "enable_keep_alive", "no",
+			      "tcp_nodelay", "1", "request_timeout_ms", "10000",
+			      "listen_backlog", "1024", NULL};
+	struct mg_server_port ports[2];
+	struct mg_context *ctx;
+	int port = 0;
+	char ch;
+
+	mg_init_library(0);
+	ctx = mg_start(NULL, NULL, opts);
+	if (ctx && mg_get_server_ports(ctx, 2, ports) >= 1) {
+		mg_set_request_handler(ctx, "/", srv_handler, NULL);
+		port = ports[0].port;
+	}
+	if (write(out_fd, &port, sizeof port) != sizeof port || !port)
+		_exit(1);
+	while (read(quit_fd, &ch, 1) < 0 && errno == EINTR)
+		;
+	mg_stop(ctx);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- sampling */
+
+static double mono(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* utime + stime of a process in seconds (/proc/PID/stat), 0 if gone. */
+static double cpu_pid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	p = fgets(buf, sizeof buf, f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return 0;
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct sample {
+	double t;
+	long n;
+	double cpu_cli, cpu_srv;
+} sample;
+
+/* A sampler thread: every SAMPLE_MS the server's count and the CPU time
+ * of the client and the server, until stop. */
+typedef struct sampler {
+	pthread_t th;
+	atomic_bool stop;
+	_Atomic pid_t client[2]; /* 0: none */
+	pid_t server;
+	sample *s;
+	size_t n;
+} sampler;
+
+static void *sampler_main(void *ud)
+{
+	sampler *sm = ud;
+
+	while (!atomic_load(&sm->stop) && sm->n < SAMPLES_MAX) {
+		sample *x = &sm->s[sm->n];
+		x->t = mono();
+		x->n = atomic_load(answered);
+		x->cpu_cli = cpu_pid(atomic_load(&sm->client[0])) +
+			     cpu_pid(atomic_load(&sm->client[1]));
+		x->cpu_srv = cpu_pid(sm->server);
+		sm->n++;
+		usleep(SAMPLE_MS * 1000);
+	}
+	return NULL;
+}
+
+typedef struct phase {
+	char name[64];
+	double rate;        /* answers/s over the steady window */
+	double window_s;
+	long answers;       /* in the window */
+	double us_cli, us_srv; /* CPU µs per answer in the window */
+	double peak;        /* best one-second rate */
+} phase;
+
+/* The steady window of samples [from, to): from WARMUP_S after the first
+ * answer to the last sample before the answers stopped growing. */
+static int judge(const sampler *sm, size_t from, size_t to, phase *p)
+{
+	size_t a = from, b;
+
+	while (a < to && sm->s[a].n == sm->s[from].n)
+		a++;
+	if (a >= to)
+		return -1;
+	double t0 = sm->s[a].t + WARMUP_S;
+	while (a < to && sm->s[a].t < t0)
+		a++;
+	b = to - 1;
+	while (b > a && sm->s[b - 1].n == sm->s[b].n)
+		b--;
+	if (b > a + 1)
+		b--; /* the last growing sample may be the run's tail */
+	if (b <= a)
+		return -1;
+	p->window_s = sm->s[b].t - sm->s[a].t;
+	p->answers = sm->s[b].n - sm->s[a].n;
+	p->rate = (double)p->answers / p->window_s;
+	p->us_cli = (sm->s[b].cpu_cli - sm->s[a].cpu_cli) * 1e6 /
+		    (double)(p->answers ? p->answers : 1);
+	p->us_srv = (sm->s[b].cpu_srv - sm->s[a].cpu_srv) * 1e6 /
+		    (double)(p->answers ? p->answers : 1);
+	p->peak = 0;
+	for (size_t i = a; i + 1000 / SAMPLE_MS <= b; i++) {
+		size_t j = i + 1000 / SAMPLE_MS;
+		double r = (double)(sm->s[j].n - sm->s[i].n) /
+			   (sm->s[j].t - sm->s[i].t);
+		if (r > p->peak)
+			p->peak = r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+/* wrk -t threads -c CONNS, POSTing a heartbeat as camsim's devices do. */
+static int run_wrk(sampler *sm, const char *url, const char *lua, int threads,
+		   int secs, phase *p)
+{
+	char t[16], c[16], d[16];
+	size_t from = sm->n;
+	int status;
+	pid_t pid;
+
+	snprintf(t, sizeof t, "%d", threads);
+	snprintf(c, sizeof c, "%d", CONNS);
+	snprintf(d, sizeof d, "%ds", secs);
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 1);
+		execlp("wrk", "wrk", "-t", t, "-c", c, "-d", d, "-s", lua,
+		       "-H", "Connection: close", url, (char *)NULL);
+		_exit(127);
+	}
+	atomic_store(&sm->client[0], pid);
+	waitpid(pid, &status, 0);
+	atomic_store(&sm->client[0], 0);
+	usleep(300 * 1000);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "bench_rate: wrk failed (exit %d): is it "
+			"installed? (make deps)\n", WIFEXITED(status) ?
+			WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	snprintf(p->name, sizeof p->name, "wrk -t%d -c%d", threads, CONNS);
+	return judge(sm, from, sm->n, p);
+}
+
+/* One shard of camsim load in this (forked) process: n devices over all
+ * shards, one heartbeat a second each, no jitter, all powered on at once:
+ * more than the loop can send, so its backlog never empties and the rate
+ * is the most it sends.  Exits with load_run's code. */
+static void camsim_child(const char *url, long n, long shard, long shards,
+			 int secs, const char *src)
+{
+	FILE *null = fopen("/dev/null", "w");
+	load_opts o = {.server = url, .devices = n, .shard = shard,
+		       .shards = shards, .duration_ms = (int64_t)secs * 1000,
+		       .interval_s = 1, .out = null, .progress = null,
+		       .prof = &proto_profile_strict};
+	char why[300];
+
+	if (!null)
+		_exit(2);
+	if (src && srcaddr_parse("--source-addrs", src, &o.src, why,
+				 sizeof why) < 0) {
+		fprintf(stderr, "bench_rate: %s\n", why);
+		_exit(2);
+	}
+	_exit(load_run(&o));
+}
+
+/* camsim load as `shards' processes at once (--shard i/shards): how
+ * camsim uses more than one core of a machine. */
+static int run_camsim(sampler *sm, const char *url, long n, int secs,
+		      const char *src, int shards, phase *p)
+{
+	size_t from = sm->n;
+	pid_t pid[2];
+	int bad = 0, status;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < shards; i++) {
+		if ((pid[i] = fork()) < 0)
+			return -1;
+		if (pid[i] == 0)
+			camsim_child(url, n, i, shards, secs, src);
+		atomic_store(&sm->client[i], pid[i]);
+	}
+	for (int i = 0; i < shards; i++) {
+		waitpid(pid[i], &status, 0);
+		atomic_store(&sm->client[i], 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != LOAD_EXIT_OK) {
+			fprintf(stderr, "bench_rate: camsim load shard %d of %d "
+				"ended with %d\n", i, shards, WIFEXITED(status)
+				? WEXITSTATUS(status) : -1);
+			bad = 1;
+		}
+	}
+	usleep(300 * 1000);
+	if (bad)
+		return -1;
+	snprintf(p->name, sizeof p->name, "camsim load%s, %ld devices%s%s",
+		 shards > 1 ? " (2 shards)" : "", n, src ? ", " : "",
+		 src ? src : "");
+	return judge(sm, from, sm->n, p);
+}
+
+static bool numeric(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const char lua_text[] =
+		"wrk.method = \"POST\"\n"
+		"wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+		"wrk.body = '{\"type\":3,\"cid\":\"load-00001\",\"seq\":0,"
+		"\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}'\n";
+	char lua[] = "/tmp/bench_rate.XXXXXX", url[64], load[16];
+	int secs = 10, p_srv[2], p_quit[2], port = 0, bad = 0;
+	bool only_camsim = false; /* "camsim": no wrk phase (for a profiler) */
+	long devices = 20000;
+	phase ph[5];
+	int nph = 0, fd;
+	sampler sm = {0};
+	pid_t srv;
+	double best_wrk = 0, best_cam = 0;
+
+	/* `make bench' passes the source root ("."): defaults then */
+	if (argc > 1 && numeric(argv[1])) {
+		secs = atoi(argv[1]);
+		if (argc > 2 && numeric(argv[2]))
+			devices = atol(argv[2]);
+		only_camsim = argc > 3 && !strcmp(argv[3], "camsim");
+	}
+	if (secs < 4 || secs > 600 || devices < 1 || devices > 100000) {
+		fprintf(stderr, "usage: bench_rate [SECONDS (4..600) [DEVICES "
+			"(1..100000) [camsim]]]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	{
+		FILE *f = fopen("/proc/loadavg", "r");
+		if (!f || fscanf(f, "%15s", load) != 1)
+			snprintf(load, sizeof load, "?");
+		if (f)
+			fclose(f);
+	}
+	answered = mmap(NULL, sizeof *answered, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (answered == MAP_FAILED || pipe(p_srv) < 0 || pipe(p_quit) < 0) {
+		perror("bench_rate");
+		return 1;
+	}
+	if ((fd = mkstemp(lua)) < 0 ||
+	    write(fd, lua_text, sizeof lua_text - 1) != sizeof lua_text - 1) {
+		perror("bench_rate: the wrk script");
+		return 1;
+	}
+	close(fd);
+	if ((srv = fork()) < 0) {
+		perror("bench_rate: fork");
+		return 1;
+	}
+	if (srv == 0) {
+		close(p_srv[0]);
+		close(p_quit[1]);
+		server_main(p_srv[1], p_quit[0]);
+	}
+	close(p_srv[1]);
+	close(p_quit[0]);
+	if (read(p_srv[0], &port, sizeof port) != sizeof port || !port) {
+		fprintf(stderr, "bench_rate: the server did not start\n");
+		return 1;
+	}
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/face", port);
+	sm.s = calloc(SAMPLES_MAX, sizeof *sm.s);
+	sm.server = srv;
+	if (!sm.s || pthread_create(&sm.th, NULL, sampler_main, &sm)) {
+		fprintf(stderr, "bench_rate: no sampler\n");
+		return 1;
+	}
+	fprintf(stderr, "bench_rate: %d s per phase: wrk -t1, camsim load "
+		"(%ld devices), wrk -t2, camsim load in 2 shards, camsim load "
+		"with 8 source addresses ...\n", secs, devices);
+	/* one thread, one process; then two of each: the machine's cores */
+	for (int i = 0; i < 5 && !bad; i++) {
+		int rc;
+		if (only_camsim && i != 1)
+			continue;
+		if (i == 0 || i == 2)
+			rc = run_wrk(&sm, url, lua, i ? 2 : 1, secs, &ph[nph]);
+		else
+			rc = run_camsim(&sm, url, devices, secs, i == 4 ?
+					"127.0.0.2-127.0.0.9" : NULL, i == 3 ? 2 : 1,
+					&ph[nph]);
+		if (rc == 0)
+			nph++;
+		else
+			bad = 1;
+	}
+	atomic_store(&sm.stop, true);
+	pthread_join(sm.th, NULL);
+	close(p_quit[1]);
+	waitpid(srv, NULL, 0);
+	unlink(lua);
+
+	printf("Fixed server: CivetWeb 1.15 in a child process (64 threads, no "
+	       "keep-alive), every POST answered 200 \"{}\" in one write; "
+	       "short connections (Connection: close) for every client; %d s "
+	       "per client, rates counted by the server from %.0f s after its "
+	       "first answer; %ld CPUs; load average before the run %s.\n\n",
+	       secs, WARMUP_S, sysconf(_SC_NPROCESSORS_ONLN), load);
+	printf("| client | requests/s | best second | CPU µs/request client "
+	       "| server | answered in window |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < nph; i++) {
+		printf("| %s | %.0f | %.0f | %.1f | %.1f | %ld in %.1f s |\n",
+		       ph[i].name, ph[i].rate, ph[i].peak, ph[i].us_cli,
+		       ph[i].us_srv, ph[i].answers, ph[i].window_s);
+		if (!strncmp(ph[i].name, "wrk", 3) && ph[i].rate > best_wrk)
+			best_wrk = ph[i].rate;
+		if (!strncmp(ph[i].name, "camsim", 6) && ph[i].rate > best_cam)
+			best_cam = ph[i].rate;
+	}
+	if (bad || only_camsim) {
+		printf("\n%s\n", bad ? "TARGET NOT MEASURED: a phase failed "
+		       "(see above)" : "camsim only: no verdict without wrk");
+		return bad;
+	}
+	printf("\none thread / process each: camsim / wrk -t1 = %.2f; two: "
+	       "camsim in 2 shards / wrk -t2 = %.2f\n", ph[1].rate / ph[0].rate,
+	       ph[3].rate / ph[2].rate);
+	printf("camsim / wrk (best of each): %.0f / %.0f = %.2f (target >= "
+	       "%.1f): %s\n", best_cam, best_wrk, best_cam / best_wrk, TARGET,
+	       best_cam >= TARGET * best_wrk ? "met" : "TARGET MISSED");
+	return best_cam >= TARGET * best_wrk ? 0 : 1;
+}
