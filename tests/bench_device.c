@@ -2,9 +2,9 @@
  * loop against a CivetWeb server in a child process: how late heartbeat
  * slots start, failures, CPU, memory per device (RSS, malloc, dev_mem_bytes).
  * Exits 1 when p99 lateness passes 100 ms or a device costs over 16 KiB.
- * `bench_device scale N...`: how much an idle device costs at 10,000 to
- * 100,000 devices in one process; exits 1 over 10 KiB RSS per device or
- * when an exchange failed. */
+ * `bench_device scale [--interval S] N...`: how much an idle device costs
+ * at 10,000 to 100,000 devices in one process; exits 1 over 10 KiB RSS per
+ * device or when an exchange failed. */
 #include "base.h" /* container_of */
 #include "device.h"
 #include "device_test.h" /* dev_mem_bytes */
@@ -459,12 +459,13 @@ static bool numeric(const char *s)
 /* `bench_device scale N...`: how many idle devices one process holds.
  * Each N runs in its own process: N devices (cids dev000001 ...), short
  * connections (one per message, as the real device), heartbeat every
- * SCALE_INTERVAL_S with 10 % jitter, powered on over a ramp of
+ * SCALE_INTERVAL_S (or --interval) with 10 % jitter, powered on over a
+ * ramp of
  * N / SCALE_RAMP_RATE s, against the child server.  Measured once every
  * device has had a heartbeat answered and nothing is in flight: before the
  * next slots (at least 0.9 x the interval after power-on), so every device
  * is idle. */
-#define SCALE_INTERVAL_S 60
+#define SCALE_INTERVAL_S 60     /* the default */
 #define SCALE_RAMP_RATE 2000   /* power-ons (and first heartbeats) per s */
 #define SCALE_TARGET_B 10240   /* RSS per idle device */
 
@@ -575,7 +576,7 @@ static long fd_count(void)
 	return n;
 }
 
-static void run_scale(int n, scale_result *r)
+static void run_scale(int n, int interval_s, scale_result *r)
 {
 	int up[2], quit[2];
 	pid_t srv;
@@ -645,7 +646,7 @@ static void run_scale(int n, scale_result *r)
 	t = mono();
 	for (made = 0; made < n; made++) {
 		dev_opts o = {.cid = cid, .server_url = url,
-			      .interval_s = SCALE_INTERVAL_S, .jitter = 0.1};
+			      .interval_s = interval_s, .jitter = 0.1};
 		snprintf(cid, sizeof(cid), "dev%06d", made + 1);
 		if (dev_new(&env, &o, &s.devs[made], r->err, sizeof(r->err)) < 0)
 			goto out;
@@ -663,7 +664,7 @@ static void run_scale(int n, scale_result *r)
 	loop_timer_at(l, &s.ramp, s.t0);
 	/* every device heartbeated, nothing in flight; the earliest second
 	 * slot is 0.9 x the interval after the first */
-	int64_t limit = s.t0 + s.ramp_ms + SCALE_INTERVAL_S * 900 - 1000;
+	int64_t limit = s.t0 + s.ramp_ms + interval_s * 900 - 1000;
 	while (loop_now(l) < limit && !r->err[0] &&
 	       (r->heartbeated < n || loop_http_in_flight(l) > 0))
 		loop_step(l, 100);
@@ -701,8 +702,19 @@ out:
 static int main_scale(int argc, char **argv, const char *load)
 {
 	int ns[8] = {10000, 50000, 100000}, n_ns = 3, bad = 0;
+	int interval_s = SCALE_INTERVAL_S;
 	scale_result res[8];
 
+	if (argc > 1 && !strcmp(argv[0], "--interval")) {
+		interval_s = numeric(argv[1]) ? atoi(argv[1]) : 0;
+		if (interval_s < 2 || interval_s > 86400) {
+			fprintf(stderr, "bench_device scale: --interval \"%s\": "
+				"2..86400 s\n", argv[1]);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc > 0) {
 		n_ns = 0;
 		for (int i = 0; i < argc && n_ns < 8; i++) {
@@ -728,7 +740,7 @@ static int main_scale(int argc, char **argv, const char *load)
 		}
 		if (pid == 0) {
 			close(p[0]);
-			run_scale(ns[k], r);
+			run_scale(ns[k], interval_s, r);
 			_exit(write(p[1], r, sizeof(*r)) == sizeof(*r) ? 0 : 1);
 		}
 		close(p[1]);
@@ -748,7 +760,7 @@ static int main_scale(int argc, char **argv, const char *load)
 	       "%d s (jitter 0.1), powered on at %d/s; server: CivetWeb in a "
 	       "child process; %ld CPUs, load average before the runs %s.  "
 	       "Measured when every device has had a heartbeat answered and "
-	       "nothing is in flight.\n\n", SCALE_INTERVAL_S, SCALE_RAMP_RATE,
+	       "nothing is in flight.\n\n", interval_s, SCALE_RAMP_RATE,
 	       sysconf(_SC_NPROCESSORS_ONLN), load);
 	printf("| devices | RSS before | created (off) | idle, all heartbeated "
 	       "| per device: RSS created | RSS idle | malloc'd idle | "
