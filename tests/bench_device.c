@@ -719,9 +719,9 @@ static int main_scale(int argc, char **argv, const char *load)
 		n_ns = 0;
 		for (int i = 0; i < argc && n_ns < 8; i++) {
 			if (!numeric(argv[i]) || atoi(argv[i]) < 1 ||
-			    atoi(argv[i]) > 999999) {
+			    atoi(argv[i]) > 1000000) {
 				fprintf(stderr, "bench_device scale: N \"%s\": "
-					"1..999999 devices\n", argv[i]);
+					"1..1000000 devices\n", argv[i]);
 				return 2;
 			}
 			ns[n_ns++] = atoi(argv[i]);
