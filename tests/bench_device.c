@@ -279,6 +279,7 @@ static void rm_dir(const char *dir)
 {
 	static const char *const files[] = {
 		"camsim-state.db", "camsim-state.db-wal", "camsim-state.db-shm",
+		"camsim-state.lock",
 	};
 	char p[512];
 
