@@ -192,6 +192,8 @@ $(BENCH_ALL): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcamsim.a
 bench: models
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
+	@echo "== idle devices in one process: 10,000, 50,000 and 100,000, short connections"
+	@$(BUILD)/tests/bench_device scale 10000 50000 100000
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_mock
 	@echo "== the mock under load: 8 threads, 10 s, 1,000 devices, then the admin views"
 	@$(BUILD)/tests/bench_mock 8 10 1000 views

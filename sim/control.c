@@ -385,11 +385,14 @@ static void run_thermal(job *j)
 	/* the values were checked here: a refusal means the queue is full */
 	if (rc == SIM_EINVAL)
 		rc = SIM_EFULL;
-	if (rc)
+	if (rc == SIM_EFULL)
 		snprintf(err, sizeof err, "readings: %zu more do not fit the "
 			 "thermal queue of device %s, which holds at most %d "
 			 "until faces use them up", j->n_readings, j->cid,
 			 THERMAL_MAX);
+	else if (rc)
+		snprintf(err, sizeof err, "readings: device %s cannot queue "
+			 "them: %s", j->cid, sim_strerror(rc));
 	answer_button(j, rc, err);
 }
 

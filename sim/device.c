@@ -86,6 +86,76 @@ int64_t dev_library_size(const dev *d)
 
 /* ---------------------------------------------------------------- events */
 
+#define EV_HEAD 10 /* a record's time (8), kind (1), text length (1) */
+#define EV_MIN_CAP 256
+STATIC_ASSERT(DEV_EV_COUNT <= 256, "a record's kind is one byte");
+STATIC_ASSERT(sizeof(((dev_event *)0)->text) <= 256,
+	      "a record's text length is one byte");
+
+/* Drops the oldest record of the log. */
+static void ev_drop_oldest(dev *d)
+{
+	uint32_t sz = EV_HEAD + d->ev_buf[9];
+
+	memmove(d->ev_buf, d->ev_buf + sz, d->ev_len - sz);
+	d->ev_len -= sz;
+	d->n_ev--;
+}
+
+/* Appends ev to the log, dropping the oldest beyond DEV_EVENTS; without
+ * memory the event is still reported, only not kept. */
+static void ev_keep(dev *d, const dev_event *ev)
+{
+	size_t len = strnlen(ev->text, sizeof(ev->text) - 1);
+	uint32_t need = EV_HEAD + (uint32_t)len, cap = d->ev_cap;
+	unsigned char kind = (unsigned char)ev->kind, n = (unsigned char)len;
+
+	if (d->n_ev == DEV_EVENTS)
+		ev_drop_oldest(d);
+	if (!cap)
+		cap = EV_MIN_CAP;
+	while (cap < d->ev_len + need)
+		cap *= 2;
+	/* long texts gone: give back what short ones do not need */
+	while (cap > EV_MIN_CAP && (d->ev_len + need) * 4 <= cap)
+		cap /= 2;
+	if (cap != d->ev_cap) {
+		unsigned char *b = realloc(d->ev_buf, cap);
+		if (!b) {
+			if (d->ev_cap < d->ev_len + need)
+				return;
+		} else {
+			d->ev_buf = b;
+			d->ev_cap = cap;
+		}
+	}
+	memcpy(d->ev_buf + d->ev_len, &ev->t, 8);
+	d->ev_buf[d->ev_len + 8] = kind;
+	d->ev_buf[d->ev_len + 9] = n;
+	memcpy(d->ev_buf + d->ev_len + EV_HEAD, ev->text, len);
+	d->ev_len += need;
+	d->n_ev++;
+}
+
+/* Reads the record at *off into *ev and moves *off past it. */
+static void ev_read(const dev *d, uint32_t *off, dev_event *ev)
+{
+	const unsigned char *p = d->ev_buf + *off;
+
+	memcpy(&ev->t, p, 8);
+	ev->kind = (dev_event_kind)p[8];
+	memcpy(ev->text, p + EV_HEAD, p[9]);
+	ev->text[p[9]] = '\0';
+	*off += EV_HEAD + p[9];
+}
+
+void dev__events_clear(dev *d)
+{
+	free(d->ev_buf);
+	d->ev_buf = NULL;
+	d->ev_len = d->ev_cap = d->n_ev = 0;
+}
+
 void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
 {
 	dev_event ev;
@@ -96,15 +166,7 @@ void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
-	if (!d->events)
-		d->events = calloc(DEV_EVENTS, sizeof(*d->events));
-	if (d->events) {
-		d->events[(d->ev_head + d->n_ev) % DEV_EVENTS] = ev;
-		if (d->n_ev < DEV_EVENTS)
-			d->n_ev++;
-		else
-			d->ev_head = (d->ev_head + 1) % DEV_EVENTS;
-	}
+	ev_keep(d, &ev);
 	if (d->env->on_event)
 		d->env->on_event(d->env->event_ud, d, &ev);
 }
@@ -113,9 +175,13 @@ size_t dev_recent_events(const dev *d, dev_event *out, size_t max)
 {
 	size_t n = d->n_ev < max ? d->n_ev : max;
 	size_t skip = d->n_ev - n;
+	uint32_t off = 0;
+	dev_event ev;
 
+	for (size_t i = 0; i < skip; i++)
+		ev_read(d, &off, &ev);
 	for (size_t i = 0; i < n; i++)
-		out[i] = d->events[(d->ev_head + skip + i) % DEV_EVENTS];
+		ev_read(d, &off, &out[i]);
 	return n;
 }
 
@@ -479,7 +545,8 @@ void dev_free(dev *d)
 	}
 	dev__library_free(d);
 	proto_arena_free(&d->strat_arena);
-	free(d->events);
+	dev__events_clear(d);
+	free(d->thermal);
 	free(d->url);
 	free(d);
 }
@@ -1011,8 +1078,9 @@ size_t dev_mem_bytes(const dev *d)
 {
 	size_t n = sizeof(*d) + (d->url ? strlen(d->url) + 1 : 0);
 
-	if (d->events)
-		n += DEV_EVENTS * sizeof(*d->events);
+	n += d->ev_cap;
+	if (d->thermal)
+		n += DEV_THERMAL_MAX * sizeof(*d->thermal);
 	n += d->cap_lib * (sizeof(dev_person) + sizeof(recog_desc));
 	n += d->strat_arena.bytes + d->n_outbox * sizeof(dev_out);
 	return n;
@@ -1060,8 +1128,10 @@ cJSON *dev_status_json(const dev *d)
 		cJSON_Delete(cfg);
 	}
 	ev = cJSON_AddArrayToObject(o, "events");
+	uint32_t off = 0;
 	for (size_t i = 0; ev && i < d->n_ev; i++) {
-		const dev_event *e = &d->events[(d->ev_head + i) % DEV_EVENTS];
+		dev_event one, *e = &one;
+		ev_read(d, &off, &one);
 		cJSON *x = cJSON_CreateObject();
 		if (!x)
 			break;

@@ -214,7 +214,9 @@ void dev_door(dev *d, bool open);
 bool dev_door_open(const dev *d);
 
 /* Queues scripted thermal readings (raw, °C), used by the next face
- * events that carry no temperature of their own.  At most 64 queued. */
+ * events that carry no temperature of their own.  At most 64 queued.
+ * SIM_EINVAL (a reading outside 0..120 °C, or more than fit), SIM_ENOMEM
+ * or 0. */
 int dev_thermal_script(dev *d, const double *readings, size_t n);
 
 /* Sets the device clock (UTC seconds) and, when has_zone, its zone

@@ -693,7 +693,7 @@ static void apply_facelog(dev *d, const proto_op_cmd *c, const proto_report *rep
 		return;
 	}
 	d->n_records = 0;
-	d->n_ev = 0;
+	dev__events_clear(d);
 	dev__event(d, DEV_EV_COMMAND, "log cleared: %" PRId64 " records", n);
 	ack(d, PROTO_LOG_RESULT, 11, true, c->seq, 0);
 }

@@ -106,6 +106,11 @@ int dev_thermal_script(dev *d, const double *readings, size_t n)
 		if (!(readings[i] >= 0 && readings[i] <= 120))
 			return SIM_EINVAL;
 	}
+	if (!n)
+		return 0;
+	if (!d->thermal &&
+	    !(d->thermal = malloc(DEV_THERMAL_MAX * sizeof(*d->thermal))))
+		return SIM_ENOMEM;
 	memcpy(d->thermal + d->n_thermal, readings, n * sizeof(*readings));
 	d->n_thermal += n;
 	return 0;
@@ -120,6 +125,11 @@ static double thermal_next(dev *d, const dev_face_in *in)
 	} else if (d->n_thermal) {
 		raw = d->thermal[0];
 		memmove(d->thermal, d->thermal + 1, --d->n_thermal * sizeof(double));
+		if (!d->n_thermal) {
+			/* nothing queued: an idle device holds no queue */
+			free(d->thermal);
+			d->thermal = NULL;
+		}
 	}
 	/* Skin reads cold outdoors; the outdoor scene compensates (D47). */
 	if (d->cfg.temperature.environment == 1)

@@ -112,18 +112,26 @@ struct dev {
 	/* virtual hardware */
 	bool relay_on, door_open;
 	loop_timer relay_timer;
-	double thermal[DEV_THERMAL_MAX];
+	double *thermal;           /* scripted readings, DEV_THERMAL_MAX
+				      allocated while any wait, else NULL */
 	size_t n_thermal;
 	dev_capture *capture;
 
-	dev_event *events;         /* ring, allocated on first event */
-	size_t ev_head, n_ev;
+	/* The recent events, oldest first, packed as records of the event
+	 * time (8 bytes), its kind (1), its text's length (1) and the text
+	 * (no NUL): most texts are a few words, so 32 of them take about
+	 * 700 bytes where fixed dev_event slots took 4.3 KB, which was most
+	 * of an idle device (docs/perf.md, "Idle devices").  Allocated on
+	 * the first event, grown as texts need. */
+	unsigned char *ev_buf;
+	uint32_t ev_len, ev_cap, n_ev;
 	int64_t n_sent, n_failed;
 };
 
 /* device.c */
 void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void dev__events_clear(dev *d);     /* forgets the recent events */
 int64_t dev__now_s(const dev *d);   /* device clock, UTC s */
 int64_t dev__local_s(const dev *d); /* device wall clock as UTC-style s */
 /* Queues a message for the control channel and starts it when idle.

@@ -1,7 +1,11 @@
 /* bench_device.c -- N simulated devices heartbeating once a second on one
  * loop against a CivetWeb server in a child process: how late heartbeat
  * slots start, failures, CPU, memory per device (RSS, malloc, dev_mem_bytes).
- * Exits 1 when p99 lateness passes 100 ms or a device costs over 16 KiB. */
+ * Exits 1 when p99 lateness passes 100 ms or a device costs over 16 KiB.
+ * `bench_device scale [--interval S] N...`: how much an idle device costs
+ * at 10,000 to 100,000 devices in one process; exits 1 over 10 KiB RSS per
+ * device or when an exchange failed. */
+#include "base.h" /* container_of */
 #include "device.h"
 #include "device_test.h" /* dev_mem_bytes */
 #include "loop.h"
@@ -275,6 +279,7 @@ static void rm_dir(const char *dir)
 {
 	static const char *const files[] = {
 		"camsim-state.db", "camsim-state.db-wal", "camsim-state.db-shm",
+		"camsim-state.lock",
 	};
 	char p[512];
 
@@ -450,6 +455,360 @@ static bool numeric(const char *s)
 	return true;
 }
 
+/* ---------------------------------------------------------------- scale */
+
+/* `bench_device scale N...`: how many idle devices one process holds.
+ * Each N runs in its own process: N devices (cids dev000001 ...), short
+ * connections (one per message, as the real device), heartbeat every
+ * SCALE_INTERVAL_S (or --interval) with 10 % jitter, powered on over a
+ * ramp of
+ * N / SCALE_RAMP_RATE s, against the child server.  Measured once every
+ * device has had a heartbeat answered and nothing is in flight: before the
+ * next slots (at least 0.9 x the interval after power-on), so every device
+ * is idle. */
+#define SCALE_INTERVAL_S 60     /* the default */
+#define SCALE_RAMP_RATE 2000   /* power-ons (and first heartbeats) per s */
+#define SCALE_TARGET_B 10240   /* RSS per idle device */
+
+typedef struct scale_result {
+	char err[256];
+	int n;
+	double create_s, ramp_s, settle_s, cpu_dev, cpu_srv;
+	long rss0, rss_created, rss_idle;     /* kB */
+	long heap0, heap_created, heap_idle;  /* bytes in use */
+	double mem_idle;                      /* mean dev_mem_bytes */
+	long exchanges, answered, failed, heartbeated, never;
+	size_t max_flight;
+	long tw_client, tw_server, fds;       /* at the measurement */
+	long srv_requests, srv_closed;
+	char first_fail[160];
+} scale_result;
+
+typedef struct scale {
+	loop *l;
+	dev **devs;
+	int n, up;
+	int64_t t0, ramp_ms;
+	unsigned char *seen;      /* per device: a heartbeat was answered */
+	loop_timer ramp;
+	scale_result *r;
+} scale;
+
+static void scale_exchange(void *ud, dev *d, const dev_exchange *x)
+{
+	scale *s = ud;
+	long i = dev_index(d);
+	size_t fl = loop_http_in_flight(s->l);
+
+	s->r->exchanges++;
+	if (fl > s->r->max_flight)
+		s->r->max_flight = fl;
+	if (x->res && x->res->fail == LOOP_HTTP_OK && x->res->status == 200) {
+		s->r->answered++;
+		if (!strcmp(x->kind, "heartbeat") && i > 0 && i <= s->n &&
+		    !s->seen[i]) {
+			s->seen[i] = 1;
+			s->r->heartbeated++;
+		}
+		return;
+	}
+	if (!s->r->failed++)
+		snprintf(s->r->first_fail, sizeof s->r->first_fail, "%s: %s: %s",
+			 dev_cid(d), x->kind, !x->res ? "not sent"
+			 : x->res->fail != LOOP_HTTP_OK ? x->res->error
+			 : "status not 200");
+}
+
+static void scale_ramp(loop_timer *t)
+{
+	scale *s = container_of(t, scale, ramp);
+	int64_t now = loop_now(s->l);
+	int want = (int)((double)(now - s->t0) * s->n / (double)s->ramp_ms) + 1;
+	char err[256];
+
+	if (want > s->n)
+		want = s->n;
+	for (; s->up < want; s->up++)
+		if (dev_power_on(s->devs[s->up], err, sizeof err) < 0 &&
+		    !s->r->err[0])
+			snprintf(s->r->err, sizeof s->r->err, "%s", err);
+	if (s->up < s->n)
+		loop_timer_at(s->l, t, s->t0 + (int64_t)((double)s->up *
+			      (double)s->ramp_ms / s->n));
+}
+
+/* Sockets in TIME_WAIT to or from port (state 06 in /proc/net/tcp*):
+ * *client those of the devices' side (remote port = port), *server the
+ * server's (local port = port). */
+static void time_wait_count(int port, long *client, long *server)
+{
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	char line[512];
+
+	*client = *server = 0;
+	for (size_t k = 0; k < 2; k++) {
+		FILE *f = fopen(files[k], "r");
+		unsigned st;
+		int lp, rp;
+		if (!f)
+			continue;
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%*s %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x",
+				   &lp, &rp, &st) == 3 && st == 6) {
+				*client += rp == port;
+				*server += lp == port;
+			}
+		fclose(f);
+	}
+}
+
+static long fd_count(void)
+{
+	char p[64];
+	long n = 0;
+
+	for (int fd = 0; fd < 65536; fd++) {
+		snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+		if (access(p, F_OK) == 0)
+			n++;
+		else if (fd > 4096)
+			break;
+	}
+	return n;
+}
+
+static void run_scale(int n, int interval_s, scale_result *r)
+{
+	int up[2], quit[2];
+	pid_t srv;
+	srv_stats st;
+	char dir[] = "/tmp/bench_scale.XXXXXX", url[96], cid[16];
+	loop *l = NULL;
+	store *sto = NULL;
+	recog *rg = NULL;
+	scale s;
+	dev_env env;
+	double t, c0, s0;
+	int made = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&s, 0, sizeof(s));
+	r->n = n;
+	if (pipe(up) < 0 || pipe(quit) < 0) {
+		snprintf(r->err, sizeof(r->err), "pipe: %s", strerror(errno));
+		return;
+	}
+	srv = fork();
+	if (srv < 0) {
+		snprintf(r->err, sizeof(r->err), "fork: %s", strerror(errno));
+		return;
+	}
+	if (srv == 0) {
+		close(up[0]);
+		close(quit[1]);
+		server_main(up[1], quit[0]);
+	}
+	close(up[1]);
+	close(quit[0]);
+	if (read(up[0], &st, sizeof(st)) != sizeof(st) || !st.port) {
+		snprintf(r->err, sizeof(r->err), "the CivetWeb server did not start");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/face", st.port);
+	if (loop_new(LOOP_REAL, 1, 0, &l) < 0 || !mkdtemp(dir) ||
+	    store_open(dir, &sto, r->err, sizeof(r->err)) < 0 ||
+	    !(rg = recog_open(NULL, r->err, sizeof(r->err)))) {
+		if (!r->err[0])
+			snprintf(r->err, sizeof(r->err), "loop or temp dir: %s",
+				 strerror(errno));
+		goto out;
+	}
+	r->err[0] = 0; /* recognition off is fine: no faces here */
+	s.l = l;
+	s.r = r;
+	s.n = n;
+	s.devs = calloc((size_t)n, sizeof(*s.devs));
+	s.seen = calloc((size_t)n + 1, 1);
+	if (!s.devs || !s.seen) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		goto out;
+	}
+	memset(&env, 0, sizeof(env));
+	env.loop = l;
+	env.store = sto;
+	env.recog = rg;
+	env.on_exchange = scale_exchange;
+	env.exchange_ud = &s;
+	dev_env_defaults(&env);
+	malloc_trim(0);
+	r->rss0 = rss_kb();
+	r->heap0 = heap_used();
+
+	t = mono();
+	for (made = 0; made < n; made++) {
+		dev_opts o = {.cid = cid, .server_url = url,
+			      .interval_s = interval_s, .jitter = 0.1};
+		snprintf(cid, sizeof(cid), "dev%06d", made + 1);
+		if (dev_new(&env, &o, &s.devs[made], r->err, sizeof(r->err)) < 0)
+			goto out;
+	}
+	r->create_s = mono() - t;
+	r->rss_created = rss_kb();
+	r->heap_created = heap_used();
+
+	c0 = cpu_self();
+	s0 = cpu_pid(srv);
+	t = mono();
+	s.ramp_ms = (int64_t)n * 1000 / SCALE_RAMP_RATE;
+	s.t0 = loop_now(l);
+	s.ramp.fn = scale_ramp;
+	loop_timer_at(l, &s.ramp, s.t0);
+	/* every device heartbeated, nothing in flight; the earliest second
+	 * slot is 0.9 x the interval after the first */
+	int64_t limit = s.t0 + s.ramp_ms + interval_s * 900 - 1000;
+	while (loop_now(l) < limit && !r->err[0] &&
+	       (r->heartbeated < n || loop_http_in_flight(l) > 0))
+		loop_step(l, 100);
+	r->ramp_s = (double)s.ramp_ms / 1000;
+	r->settle_s = mono() - t;
+	r->cpu_dev = cpu_self() - c0;
+	r->cpu_srv = cpu_pid(srv) - s0;
+	r->never = n - r->heartbeated;
+	r->rss_idle = rss_kb();
+	r->heap_idle = heap_used();
+	for (int i = 0; i < n; i++)
+		r->mem_idle += (double)dev_mem_bytes(s.devs[i]);
+	r->mem_idle /= n;
+	time_wait_count(st.port, &r->tw_client, &r->tw_server);
+	r->fds = fd_count();
+out:
+	for (int i = 0; i < made; i++)
+		dev_free(s.devs[i]);
+	free(s.devs);
+	free(s.seen);
+	recog_close(rg);
+	store_close(sto);
+	loop_free(l);
+	if (strcmp(dir + strlen(dir) - 6, "XXXXXX"))
+		rm_dir(dir);
+	close(quit[1]);
+	if (read(up[0], &st, sizeof(st)) == sizeof(st)) {
+		r->srv_requests = st.requests;
+		r->srv_closed = st.closed;
+	}
+	close(up[0]);
+	waitpid(srv, NULL, 0);
+}
+
+static int main_scale(int argc, char **argv, const char *load)
+{
+	int ns[8] = {10000, 50000, 100000}, n_ns = 3, bad = 0;
+	int interval_s = SCALE_INTERVAL_S;
+	scale_result res[8];
+
+	if (argc > 1 && !strcmp(argv[0], "--interval")) {
+		interval_s = numeric(argv[1]) ? atoi(argv[1]) : 0;
+		if (interval_s < 2 || interval_s > 86400) {
+			fprintf(stderr, "bench_device scale: --interval \"%s\": "
+				"2..86400 s\n", argv[1]);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc > 0) {
+		n_ns = 0;
+		for (int i = 0; i < argc && n_ns < 8; i++) {
+			if (!numeric(argv[i]) || atoi(argv[i]) < 1 ||
+			    atoi(argv[i]) > 1000000) {
+				fprintf(stderr, "bench_device scale: N \"%s\": "
+					"1..1000000 devices\n", argv[i]);
+				return 2;
+			}
+			ns[n_ns++] = atoi(argv[i]);
+		}
+	}
+	for (int k = 0; k < n_ns; k++) {
+		int p[2];
+		pid_t pid;
+		scale_result *r = &res[k];
+
+		fprintf(stderr, "bench_device scale: %d devices, ramp %d s ...\n",
+			ns[k], ns[k] / SCALE_RAMP_RATE);
+		if (pipe(p) < 0 || (pid = fork()) < 0) {
+			perror("bench_device");
+			return 1;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			run_scale(ns[k], interval_s, r);
+			_exit(write(p[1], r, sizeof(*r)) == sizeof(*r) ? 0 : 1);
+		}
+		close(p[1]);
+		memset(r, 0, sizeof(*r));
+		if (read(p[0], r, sizeof(*r)) != sizeof(*r))
+			snprintf(r->err, sizeof(r->err), "the run for %d devices "
+				 "died", ns[k]);
+		close(p[0]);
+		waitpid(pid, NULL, 0);
+		if (r->err[0]) {
+			fprintf(stderr, "bench_device scale: %d devices: %s\n",
+				ns[k], r->err);
+			return 1;
+		}
+	}
+	printf("Idle devices in one process: short connections, heartbeat every "
+	       "%d s (jitter 0.1), powered on at %d/s; server: CivetWeb in a "
+	       "child process; %ld CPUs, load average before the runs %s.  "
+	       "Measured when every device has had a heartbeat answered and "
+	       "nothing is in flight.\n\n", interval_s, SCALE_RAMP_RATE,
+	       sysconf(_SC_NPROCESSORS_ONLN), load);
+	printf("| devices | RSS before | created (off) | idle, all heartbeated "
+	       "| per device: RSS created | RSS idle | malloc'd idle | "
+	       "dev_mem_bytes | exchanges | failed | CPU devices | CPU server "
+	       "| TIME_WAIT devices' side | server's side | fds |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	       "---:|---:|---:|\n");
+	for (int k = 0; k < n_ns; k++) {
+		scale_result *r = &res[k];
+		printf("| %d | %ld kB | %ld kB | %ld kB | %.0f B | %.0f B | %.0f B "
+		       "| %.0f B | %ld | %ld | %.1f s | %.1f s | %ld | %ld | %ld |\n",
+		       r->n, r->rss0, r->rss_created, r->rss_idle,
+		       (double)(r->rss_created - r->rss0) * 1024 / r->n,
+		       (double)(r->rss_idle - r->rss0) * 1024 / r->n,
+		       (double)(r->heap_idle - r->heap0) / r->n, r->mem_idle,
+		       r->exchanges, r->failed, r->cpu_dev, r->cpu_srv,
+		       r->tw_client, r->tw_server, r->fds);
+	}
+	printf("\n");
+	for (int k = 0; k < n_ns; k++) {
+		scale_result *r = &res[k];
+		double per = (double)(r->rss_idle - r->rss0) * 1024 / r->n;
+		printf("%d devices: created in %.1f s, ramp %.0f s, all "
+		       "heartbeated and idle after %.1f s; at most %zu transfers "
+		       "in flight; the server answered %ld requests and closed "
+		       "%ld connections.\n", r->n, r->create_s, r->ramp_s,
+		       r->settle_s, r->max_flight, r->srv_requests,
+		       r->srv_closed);
+		if (per > SCALE_TARGET_B) {
+			printf("TARGET MISSED: %d devices: %.0f B RSS per idle "
+			       "device > %d B\n", r->n, per, SCALE_TARGET_B);
+			bad = 1;
+		}
+		if (r->failed || r->never) {
+			printf("TARGET MISSED: %d devices: %ld exchanges failed "
+			       "(first: %s), %ld devices never had a heartbeat "
+			       "answered\n", r->n, r->failed, r->first_fail,
+			       r->never);
+			bad = 1;
+		}
+	}
+	if (!bad)
+		printf("target met: <= %d B RSS per idle device at %d devices, "
+		       "no failure\n", SCALE_TARGET_B, ns[n_ns - 1]);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	int ns[2] = {1000, 5000}, n_ns = 2, secs = 30, bad = 0;
@@ -475,6 +834,8 @@ int main(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
+	if (argc > 1 && !strcmp(argv[1], "scale"))
+		return main_scale(argc - 2, argv + 2, load);
 	for (int k = 0; k < n_ns; k++) {
 		int p[2];
 		pid_t pid;

@@ -1299,6 +1299,66 @@ START_TEST(heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid)
 }
 END_TEST
 
+/* An idle device's recent events are most of what it holds: the last 32,
+ * in order, texts whole, in a packed log a fraction of the size of 32
+ * fixed 136-byte slots (5.8 KB per device before, docs/perf.md "Idle
+ * devices"); a facelog clear empties it. */
+#define LONG_TEXT "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+START_TEST(an_idle_device_keeps_its_last_32_events_packed)
+{
+	fx f;
+	dev_event ev[64];
+	char want[128];
+	size_t n;
+
+	fx_setup(&f);
+	ts_push(&f.srv, 500, "{}", 0); /* one long text among the short */
+	run_until(&f, 40);
+	ck_assert_uint_ge(f.n_events, 64);
+	n = dev_recent_events(f.d, ev, 64);
+	ck_assert_uint_eq(n, 32);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof want, "%s: %s", dev_event_name(ev[i].kind),
+			 ev[i].text);
+		ck_assert_str_eq(want, f.events[(f.n_events - n + i) % 64]);
+		if (i)
+			ck_assert_int_ge(ev[i].t, ev[i - 1].t);
+	}
+	ck_assert_uint_eq(dev_recent_events(f.d, ev, 3), 3);
+	snprintf(want, sizeof want, "%s: %s", dev_event_name(ev[2].kind),
+		 ev[2].text);
+	ck_assert_str_eq(want, f.events[(f.n_events - 1) % 64]);
+	size_t bytes = dev_mem_bytes(f.d);
+	ck_assert_msg(bytes <= 3072, "an idle device holds %zu bytes", bytes);
+	cJSON *st = dev_status_json(f.d);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st, "events")), 32);
+	cJSON_Delete(st);
+	/* a text cut at 119 characters comes back whole */
+	size_t before = f.n_events;
+	apply(&f, "{\"config\":{\"opType\":0,\"seq\":1,\"face_rec\":"
+		  "{\"enable\":\"" LONG_TEXT "\"}}}");
+	ck_assert_uint_gt(f.n_events, before);
+	n = dev_recent_events(f.d, ev, 64);
+	ck_assert_uint_eq(n, 32);
+	bool long_one = false;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof want, "%s: %s", dev_event_name(ev[i].kind),
+			 ev[i].text);
+		ck_assert_str_eq(want, f.events[(f.n_events - n + i) % 64]);
+		long_one |= strlen(ev[i].text) == sizeof(ev[i].text) - 1;
+	}
+	ck_assert_msg(long_one, "no event text of %zu characters",
+		      sizeof(ev[0].text) - 1);
+	apply(&f, "{\"facelog\":{\"opType\":1,\"seq\":5}}");
+	n = dev_recent_events(f.d, ev, 64);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_int_eq(ev[0].kind, DEV_EV_COMMAND);
+	ck_assert_msg(!strncmp(ev[0].text, "log cleared", 11), "%s", ev[0].text);
+	fx_teardown(&f);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1332,6 +1392,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
 	tcase_add_test(tc, heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid);
+	tcase_add_test(tc, an_idle_device_keeps_its_last_32_events_packed);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
