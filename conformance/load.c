@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define DRAIN_MS 15000 /* longest wait for requests in flight at the end */
+#define DRAIN_QUIET_MS 5000 /* then busy devices' next messages stay home */
 
 typedef struct load load;
 
@@ -70,7 +71,7 @@ struct load {
 	uint64_t rng;
 	char face_err[256];    /* the first dev_face refusal */
 	bool aborted, progress_open;
-	bool draining;         /* the run has ended: see drain */
+	bool draining;         /* busy devices' networks are down: see drain */
 	char url[512], dir[64];
 };
 
@@ -562,24 +563,23 @@ out:
 /* Lets every request in flight end (the server saw it; so must the
  * counts), powering each device off as soon as it has none: with
  * thousands heartbeating there is never a moment when none is in flight.
- * A busy device's network goes down first, so its next message (a slot
- * that came due while it waited for an answer) does not leave: on a loop
- * that cannot keep up every device has one due whenever its exchange
- * ends, and the drain never saw one idle.  Returns how many requests
- * were abandoned after DRAIN_MS. */
+ * After DRAIN_QUIET_MS (time for a chain the server started before the
+ * end, a batch import of §7, to finish) a device still busy has its
+ * network taken down, so that its next message (a slot that came due
+ * while it waited for an answer) does not leave: on a loop that cannot
+ * keep up every device has one due whenever its exchange ends, and the
+ * drain never saw one idle.  Returns how many requests were abandoned
+ * after DRAIN_MS. */
 static size_t drain(load *L)
 {
 	struct timespec a, b;
 	size_t left;
+	int64_t ms;
 
 	loop_timer_stop(L->l, &L->ramp_t);
 	loop_timer_stop(L->l, &L->tick_t);
 	for (size_t i = 0; i < L->made; i++)
 		loop_timer_stop(L->l, &L->devs[i].arrive);
-	L->draining = true;
-	for (size_t i = 0; i < L->up; i++)
-		if (L->devs[i].busy)
-			dev_network(L->devs[i].d, false);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (;;) {
 		left = 0;
@@ -592,9 +592,15 @@ static size_t drain(load *L)
 			left += ld->busy;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		if (!left || (b.tv_sec - a.tv_sec) * 1000 +
-		    (b.tv_nsec - a.tv_nsec) / 1000000 > DRAIN_MS)
+		ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+		if (!left || ms > DRAIN_MS)
 			break;
+		if (ms > DRAIN_QUIET_MS && !L->draining) {
+			L->draining = true;
+			for (size_t i = 0; i < L->up; i++)
+				if (!L->devs[i].off)
+					dev_network(L->devs[i].d, false);
+		}
 		loop_step(L->l, 20);
 	}
 	for (size_t i = 0; i < L->up; i++)
