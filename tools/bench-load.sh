@@ -18,8 +18,9 @@ duration=${5:-300}
 every=${RSS_EVERY:-5}
 mkdir -p "$dir"
 
-# run NAME ARGS...: camsim load in the background, its RSS sampled as
-# "seconds_since_start kB" lines in $dir/NAME.rss; leaves its exit code in rc
+# run NAME ARGS...: camsim load in the background, its RSS and CPU time
+# sampled as "seconds_since_start kB cpu_ticks" lines in $dir/NAME.rss;
+# leaves its exit code in rc
 run() {
 	name=$1
 	shift
@@ -31,7 +32,10 @@ run() {
 	: >"$dir/$name.rss"
 	while kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) &&
 	      [ -n "$kb" ]; do
-		echo "$(($(date +%s) - t0)) $kb" >>"$dir/$name.rss"
+		# utime + stime (fields 14 and 15; the name in field 2 has no
+		# space)
+		cpu=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+		echo "$(($(date +%s) - t0)) $kb ${cpu:-0}" >>"$dir/$name.rss"
 		sleep "$every"
 	done
 	rc=0
@@ -54,7 +58,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$dir" "$devices" "$ramp" "$duration" "$rc_late" "$rc_prop" \
 	"$load_start" "$load_mid" "$load_end" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 
 d, devices, ramp, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rc_late, rc_prop = int(sys.argv[5]), int(sys.argv[6])
@@ -82,7 +86,9 @@ hb = late["kinds"].get("heartbeat", {"requests": 0, "failed": 0})
 # run when it is shorter than 4 minutes); flat when the last window's mean
 # is within 2 % of the first's and the window means do not rise window
 # after window (monotone growth: a slow leak stays under 2 % in 5 minutes)
-rss = [tuple(map(int, l.split())) for l in open(f"{d}/lateness.rss") if l.strip()]
+rows = [list(map(int, l.split())) for l in open(f"{d}/lateness.rss") if l.strip()]
+rss = [(r[0], r[1]) for r in rows]
+ticks = rows[-1][2] if rows and len(rows[-1]) > 2 else 0
 post = [(t, kb) for t, kb in rss if ramp + 10 <= t <= ramp + duration]
 win = 60 if duration >= 240 else max(duration // 4, 5)
 means = []
@@ -129,6 +135,13 @@ print(f"| propagation of one enrolment, confirmed | every device "
       f"| {pr.get('confirmed', 0)} of {pr.get('devices', 0)} "
       f"| {'ok' if prop_ok else 'MISSED'} |")
 print(f"| propagation p50 / p99 / max | report | {pq} | - |")
+# the whole process (devices, mock, SQLite) per heartbeat, from the last
+# sample (a few seconds before the end: a slight underestimate)
+if hb["requests"] and ticks:
+    us = ticks / os.sysconf("SC_CLK_TCK") / hb["requests"] * 1e6
+    print(f"| CPU per heartbeat, devices and mock in one process | - | "
+          f"{us:.0f} us (at {devices / 3:.0f} heartbeats/s: "
+          f"{us * devices / 3 / 1e6:.2f} cores) | - |")
 print()
 print(f"load average (1/5/15 min) at the start {loads[0]}, after the lateness "
       f"run {loads[1]}, at the end {loads[2]}; 2 vCPU")
