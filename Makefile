@@ -205,6 +205,8 @@ bench: models
 	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
 	@echo "== conformance suite on the real-server path"
 	@sh tools/bench-realserver.sh $(BUILD)/camsim $(BUILD)/bench-realserver
+	@echo "== camsim load: 10,000 devices on the mock, heartbeat lateness, RSS, propagation (about 9 min)"
+	@sh tools/bench-load.sh $(BUILD)/camsim $(BUILD)/bench-load
 	@$(MAKE) --no-print-directory faces $(BUILD)/tests/bench_recog $(BUILD)/stb2png
 	@echo "== face recognition, camsim and the TF.js reference"
 	@sh tools/bench-recog.sh $(BUILD)

@@ -35,6 +35,7 @@ void recog_blas_pick_kernels(char **argv)
 
 #define MAX_FACES 32
 #define CACHE_SLOTS 4096 /* direct-mapped; ~2.5 MB when full */
+#define ENROL_SLOTS 64   /* recog_enroll_remember's, ~36 KB */
 
 /* What one picture holds, as enrol and identify need it. */
 typedef struct cache_ent {
@@ -44,6 +45,14 @@ typedef struct cache_ent {
 	int rc;                /* 0, or SIM_ENOFACE */
 	recog_face face;       /* the largest face */
 } cache_ent;
+
+/* An enrolment descriptor by the encoded picture's SHA-256. */
+typedef struct enrol_ent {
+	char sha[65];
+	recog_align align;
+	bool used;
+	recog_desc d;
+} enrol_ent;
 
 typedef struct arena_node {
 	struct arena_node *next;
@@ -61,6 +70,7 @@ struct recog {
 	pthread_mutex_t mu;    /* arenas, cache, stats */
 	arena_node *free_arenas;
 	cache_ent *cache;
+	enrol_ent enrol[ENROL_SLOTS]; /* under mu */
 	size_t hits, misses;
 };
 
@@ -171,6 +181,49 @@ void recog_set_align(recog *r, recog_align a)
 recog_align recog_get_align(const recog *r)
 {
 	return r->align;
+}
+
+/* The slot of a hex digest: its first two digits. */
+static size_t enrol_slot(const char *sha_hex)
+{
+	size_t v = 0;
+
+	for (int i = 0; i < 2 && sha_hex[i]; i++)
+		v = v * 16 + (size_t)(sha_hex[i] <= '9' ? sha_hex[i] - '0'
+				      : (sha_hex[i] | 0x20) - 'a' + 10);
+	return v % ENROL_SLOTS;
+}
+
+bool recog_enroll_recall(recog *r, const char *sha_hex, recog_desc *out)
+{
+	const enrol_ent *e;
+	bool found;
+
+	if (!r || !sha_hex)
+		return false;
+	pthread_mutex_lock(&r->mu);
+	e = &r->enrol[enrol_slot(sha_hex)];
+	found = e->used && e->align == r->align && !strcmp(e->sha, sha_hex);
+	if (found)
+		*out = e->d;
+	pthread_mutex_unlock(&r->mu);
+	return found;
+}
+
+void recog_enroll_remember(recog *r, const char *sha_hex,
+			   const recog_desc *d)
+{
+	enrol_ent *e;
+
+	if (!r || !sha_hex || strlen(sha_hex) != 64)
+		return;
+	pthread_mutex_lock(&r->mu);
+	e = &r->enrol[enrol_slot(sha_hex)];
+	memcpy(e->sha, sha_hex, 65);
+	e->align = r->align;
+	e->d = *d;
+	e->used = true;
+	pthread_mutex_unlock(&r->mu);
 }
 
 void recog_cache_stats(const recog *r, size_t *hits, size_t *misses)

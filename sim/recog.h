@@ -93,6 +93,19 @@ recog_align recog_get_align(const recog *r);
 int recog_enroll(recog *r, const img *im, recog_desc *out, char *err,
 		 size_t errlen);
 
+/* The enrolment descriptor remembered for the encoded picture whose
+ * SHA-256 is sha_hex (sha256_hex's 64 lower-case hex digits) under the
+ * current alignment: true and *out filled when found.  A photo sent to
+ * thousands of devices (camsim load --propagate) is then decoded and
+ * enrolled once, not once per device.  r may be NULL (never found). */
+bool recog_enroll_recall(recog *r, const char *sha_hex, recog_desc *out);
+/* Remembers d as the descriptor of the encoded picture sha_hex, after a
+ * recog_enroll of it succeeded (a refused photo is not remembered: it is
+ * decoded again and refused again, with its message).  A small direct-
+ * mapped table: a later picture may take the slot.  r may be NULL. */
+void recog_enroll_remember(recog *r, const char *sha_hex,
+			   const recog_desc *d);
+
 /* Finds the largest face in im and the nearest of lib[0..n) (a vectorised
  * scan); matched when its confidence is at least min_confidence (0..1,
  * from face_rec.score / 100).  SIM_ENOFACE when im holds no face,

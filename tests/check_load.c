@@ -71,6 +71,13 @@ static double num_at(const cJSON *o, const char *a, const char *b,
 	return v->valuedouble;
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 START_TEST(a_short_run_reconciles_exactly_with_what_the_mock_received)
 {
 	fx f;
@@ -117,6 +124,53 @@ START_TEST(a_short_run_reconciles_exactly_with_what_the_mock_received)
 	ck_assert_double_lt(num_at(k, "latency_us", "p50", NULL), 600000);
 	ck_assert(cJSON_IsArray(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(k, "latency_us"), "buckets")));
+	cJSON_Delete(msgs);
+	cJSON_Delete(rep);
+	tu_cli_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+/* Answers 1.5 s late at one heartbeat a second: every device's next slot
+ * is due whenever its exchange ends, as on a loop that cannot keep up.
+ * The drain must still end as soon as the requests in flight have (not
+ * after its 15 s), abandon none, and count exactly what the mock got. */
+START_TEST(the_drain_ends_when_every_device_always_has_a_slot_due)
+{
+	fx f;
+	const char *args[] = {"--server", NULL, "--devices", "10", "--duration",
+			      "4s", "--interval", "1", "--jitter", "0",
+			      "--report-dir", NULL, NULL};
+	tu_cli_result r;
+	cJSON *rep, *msgs, *m;
+	double t0, hb;
+	size_t n_mock = 0;
+
+	fx_start(&f, true, "delay=1500ms:100%");
+	args[1] = f.url;
+	args[11] = f.rep;
+	t0 = now_s();
+	r = tu_cli(load_main, "load", args);
+	ck_assert_msg(r.rc == 0, "rc %d: %s", r.rc, r.err);
+	/* 4 s of run, the drain's 5 s of grace for chains, then the 1.5 s
+	 * answers still in flight; not its 15 s */
+	ck_assert_msg(now_s() - t0 < 13, "the run took %.1f s: the drain waited "
+		      "for devices that were never idle", now_s() - t0);
+	ck_assert_ptr_null(strstr(r.err, "abandoned"));
+	rep = read_report(&f);
+	ck_assert_double_eq(num_at(rep, "abandoned", NULL, NULL), 0);
+	hb = num_at(rep, "kinds", "heartbeat", "requests");
+	ck_assert_double_ge(hb, 20);
+	ck_assert_double_eq(num_at(rep, "totals", "requests", NULL), hb);
+	ck_assert_double_eq(num_at(rep, "kinds", "heartbeat", "answered"), hb);
+	/* one lateness value per heartbeat that left, none for the slots
+	 * the drain held back */
+	ck_assert_double_eq(num_at(rep, "lateness", "heartbeat", "count"), hb);
+	msgs = mock_messages_json(f.m, NULL, 0, 100000);
+	ck_assert_ptr_nonnull(msgs);
+	cJSON_ArrayForEach(m, msgs)
+		n_mock++;
+	ck_assert_double_eq(hb, (double)n_mock);
 	cJSON_Delete(msgs);
 	cJSON_Delete(rep);
 	tu_cli_free(&r);
@@ -294,13 +348,6 @@ START_TEST(a_threshold_that_holds_exits_0_and_one_that_fails_exits_99)
 	fx_end(&f);
 }
 END_TEST
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 START_TEST(abort_on_fail_stops_at_the_first_failing_check)
 {
@@ -508,6 +555,7 @@ int main(void)
 
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, a_short_run_reconciles_exactly_with_what_the_mock_received);
+	tcase_add_test(run, the_drain_ends_when_every_device_always_has_a_slot_due);
 	tcase_add_test(run, status_failures_are_counted_by_code_and_judged);
 	tcase_add_test(run, arrivals_upload_snapshots_that_reconcile_with_the_mock);
 	tcase_add_test(run, jitter_spreads_heartbeats_within_its_fraction_of_the_interval);

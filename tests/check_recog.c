@@ -186,6 +186,37 @@ START_TEST(same_picture_costs_one_inference)
 }
 END_TEST
 
+/* A descriptor remembered by the photo's hash comes back for that hash
+ * under that alignment only; nothing for another hash, the other
+ * alignment, or no recogniser. */
+START_TEST(an_enrolment_is_recalled_by_its_photos_hash_and_alignment)
+{
+	const char *a = "a3f1000000000000000000000000000000000000000000000000000000000000";
+	const char *b = "a3f2000000000000000000000000000000000000000000000000000000000000";
+	recog_desc d, got;
+
+	for (int i = 0; i < RECOG_DIM; i++)
+		d.v[i] = (float)i / RECOG_DIM;
+	ck_assert(!recog_enroll_recall(rg, a, &got));
+	recog_enroll_remember(rg, a, &d);
+	memset(&got, 0, sizeof got);
+	ck_assert(recog_enroll_recall(rg, a, &got));
+	ck_assert(!memcmp(&got, &d, sizeof d));
+	/* b shares a's slot: a miss, not a's descriptor */
+	ck_assert(!recog_enroll_recall(rg, b, &got));
+	recog_set_align(rg, RECOG_ALIGN_FACEAPI);
+	ck_assert(!recog_enroll_recall(rg, a, &got));
+	recog_set_align(rg, RECOG_ALIGN_SIMILARITY);
+	ck_assert(recog_enroll_recall(rg, a, &got));
+	/* the next picture in the slot takes it */
+	recog_enroll_remember(rg, b, &d);
+	ck_assert(!recog_enroll_recall(rg, a, &got));
+	ck_assert(recog_enroll_recall(rg, b, &got));
+	ck_assert(!recog_enroll_recall(NULL, a, &got));
+	recog_enroll_remember(NULL, a, &d); /* no crash */
+}
+END_TEST
+
 START_TEST(confidence_falls_with_distance_and_is_070_at_the_threshold)
 {
 	ck_assert_double_eq_tol(recog_confidence(RECOG_THRESHOLD), 0.70, 1e-9);
@@ -389,6 +420,7 @@ int main(void)
 		enrolment_accepts_one_face_and_refuses_the_rest,
 		camera_photos_are_identified_as_their_person,
 		a_frame_without_a_face_is_enoface, same_picture_costs_one_inference,
+		an_enrolment_is_recalled_by_its_photos_hash_and_alignment,
 		confidence_falls_with_distance_and_is_070_at_the_threshold,
 		library_scan_finds_the_nearest_of_ten_thousand,
 		missing_models_are_named_not_guessed,
