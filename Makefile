@@ -189,32 +189,34 @@ BENCH_ALL := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 $(BENCH_ALL): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcamsim.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -o $@
 
+# Every benchmark runs even when an earlier one misses its target; the
+# missed ones are listed at the end and make bench fails then.
+BENCH_MISSED := $(BUILD)/bench-missed
 bench: models
-	@$(MAKE) --no-print-directory $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || exit 1; done
+	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BUILD)/tests/bench_mock \
+	    $(BUILD)/tests/bench_mock_ingest $(BUILD)/tests/bench_rate \
+	    $(BUILD)/tests/bench_recog $(BUILD)/stb2png all faces
+	@: > $(BENCH_MISSED)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || echo "$$b" >> $(BENCH_MISSED); done
 	@echo "== idle devices in one process: 10,000, 50,000 and 100,000, short connections"
-	@$(BUILD)/tests/bench_device scale 10000 50000 100000
-	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_mock
+	@$(BUILD)/tests/bench_device scale 10000 50000 100000 || echo "bench_device scale" >> $(BENCH_MISSED)
 	@echo "== the mock under load: 8 threads, 10 s, 1,000 devices, then the admin views"
-	@$(BUILD)/tests/bench_mock 8 10 1000 views
-	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_mock_ingest
+	@$(BUILD)/tests/bench_mock 8 10 1000 views || echo bench_mock >> $(BENCH_MISSED)
 	@echo "== the mock's core per heartbeat: the lean path beside the full one"
-	@$(BUILD)/tests/bench_mock_ingest 20000 1000
-	@$(MAKE) --no-print-directory all
+	@$(BUILD)/tests/bench_mock_ingest 20000 1000 || echo bench_mock_ingest >> $(BENCH_MISSED)
 	@echo "== conformance suite against the mock"
-	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports
+	@sh tools/bench-suite.sh $(BUILD)/camsim $(BUILD)/bench-reports || echo bench-suite >> $(BENCH_MISSED)
 	@echo "== conformance suite on the real-server path"
-	@sh tools/bench-realserver.sh $(BUILD)/camsim $(BUILD)/bench-realserver
+	@sh tools/bench-realserver.sh $(BUILD)/camsim $(BUILD)/bench-realserver || echo bench-realserver >> $(BENCH_MISSED)
 	@echo "== camsim load: 10,000 devices on the mock, heartbeat lateness, RSS, propagation (about 9 min)"
-	@sh tools/bench-load.sh $(BUILD)/camsim $(BUILD)/bench-load
-	@$(MAKE) --no-print-directory faces $(BUILD)/tests/bench_recog $(BUILD)/stb2png
+	@sh tools/bench-load.sh $(BUILD)/camsim $(BUILD)/bench-load || echo bench-load >> $(BENCH_MISSED)
 	@echo "== face recognition, camsim and the TF.js reference"
-	@sh tools/bench-recog.sh $(BUILD)
-	@# last: it misses its target on this machine (docs/perf.md), and a
-	@# missed target ends make bench
-	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_rate
+	@sh tools/bench-recog.sh $(BUILD) || echo bench-recog >> $(BENCH_MISSED)
 	@echo "== camsim's request rate against a fixed server, beside wrk's (same run)"
-	@$(BUILD)/tests/bench_rate 10 20000
+	@$(BUILD)/tests/bench_rate 10 20000 || echo bench_rate >> $(BENCH_MISSED)
+	@if [ -s $(BENCH_MISSED) ]; then echo "make bench: missed or failed:" \
+	    $$(cat $(BENCH_MISSED)) "(docs/perf.md)"; exit 1; fi
+	@echo "make bench: every target met"
 
 docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
