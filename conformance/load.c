@@ -26,6 +26,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,6 +43,8 @@ typedef struct load_dev {
 	dev *d;
 	load *L;
 	uint32_t busy;     /* messages sent whose exchange has not ended */
+	int32_t late_ms;   /* the heartbeat under way's lateness (on_slot),
+			      -1: none; counted when it has left */
 	bool off;          /* powered off by the drain */
 } load_dev;
 
@@ -258,6 +261,15 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 	/* an upgrade's download has no SEND event */
 	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
 		ld->busy--;
+	/* a slot counts once its heartbeat was a request: one the drain
+	 * takes back never left (unsent), so lateness and requests agree */
+	if (ld && ld->late_ms >= 0 && !strcmp(x->kind, "heartbeat")) {
+		if (x->res)
+			hist_add(&L->late->lat_us, (uint64_t)ld->late_ms * 1000);
+		L->late->requests += x->res != NULL;
+		L->late->answered += x->res != NULL;
+		ld->late_ms = -1;
+	}
 	L->met.now_s = (loop_now(L->l) - L->t0) / 1000;
 	load_metrics_exchange(&L->met, d, x);
 	if (L->adp && ld)
@@ -268,12 +280,12 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
  * scheduling delay on a busy loop, which a server never sees. */
 static void on_slot(void *ud, dev *d, int64_t late_ms)
 {
-	load *L = ud;
+	load_dev *ld = dev_of(ud, d);
 
-	(void)d;
-	L->late->requests++;
-	L->late->answered++;
-	hist_add(&L->late->lat_us, (uint64_t)(late_ms > 0 ? late_ms : 0) * 1000);
+	/* held until its heartbeat's exchange ends (on_exchange) */
+	if (ld)
+		ld->late_ms = late_ms <= 0 ? 0 : late_ms > INT32_MAX ? INT32_MAX
+			      : (int32_t)late_ms;
 }
 
 /* Once every device is up: the vendor's question is how long a change
@@ -540,6 +552,10 @@ static void print_summary(load *L, double el, const bool *ok,
 	fprintf(f, "offline records waiting at the end: %llu (most on one "
 		"device: %llu)\n", (unsigned long long)L->offline_total,
 		(unsigned long long)L->offline_max);
+	if (L->met.unsent)
+		fprintf(f, "unsent: %llu messages never left (queued when the "
+			"run ended, or the network down); not requests\n",
+			(unsigned long long)L->met.unsent);
 	print_measures(L, f);
 	if (L->prop)
 		load_prop_print(L->prop, f);
@@ -646,10 +662,15 @@ out:
 	return rc;
 }
 
-/* Lets every request in flight end (the server saw it; so must the
- * counts), powering each device off as soon as it has none: with
- * thousands heartbeating there is never a moment when none is in flight.
- * Returns how many requests were abandoned after DRAIN_MS. */
+/* The end of the run, clean also when the devices had more due than the
+ * loop could send: every device stops starting anything (dev_quiesce:
+ * what had not left is reported unsent, never a request), the requests
+ * on the network end (the server saw them; so must the counts) or time
+ * out, and each device is powered off as soon as it has none.  Without
+ * the quiesce a saturated device starts its next heartbeat in the
+ * callback that ends its last one and never goes idle.  Returns how
+ * many requests were abandoned after DRAIN_MS (the devices' own timeout
+ * ends each before: a loop that hung). */
 static size_t drain(load *L)
 {
 	struct timespec a, b;
@@ -659,6 +680,8 @@ static size_t drain(load *L)
 	loop_timer_stop(L->l, &L->tick_t);
 	for (size_t i = 0; i < L->made; i++)
 		loop_timer_stop(L->l, &L->devs[i].arrive);
+	for (size_t i = 0; i < L->up; i++)
+		dev_quiesce(L->devs[i].d);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (;;) {
 		left = 0;
@@ -825,6 +848,7 @@ static int setup(load *L, char *err, size_t errlen)
 		if ((rc = dev_new(&L->env, &dop, &ld->d, err, errlen)) < 0)
 			return rc;
 		ld->L = L;
+		ld->late_ms = -1;
 		ld->arrive.fn = arrive_fire;
 	}
 	if (o->propagate.cmd) {
