@@ -929,6 +929,9 @@ int load_run(const load_opts *opts)
 		fputc('\n', o->progress);
 	/* no adapter call may queue a command the drain would not wait for */
 	load_adp_stop(L->adp);
+	/* its threads are joined: the calls can be judged ("adapter") */
+	if (L->adp)
+		L->met.extra[L->met.n_extra++] = load_adp_calls(L->adp);
 	abandoned = drain(L);
 	/* once, at the end: the times are the mock's own, and reading the
 	 * commands back (photos included) while devices run would load the

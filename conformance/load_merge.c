@@ -8,6 +8,7 @@
 #include "file.h"
 #include "hist.h"
 #include "load.h"
+#include "load_adapter.h"
 #include "load_metrics.h"
 #include "load_report.h"
 #include "load_threshold.h"
@@ -201,16 +202,98 @@ static int pt_cmp(const void *a, const void *b)
 	return x->ms < y->ms ? -1 : x->ms > y->ms ? 1 : 0;
 }
 
+/* The shards' "propagation.adapter" members as one into o (nothing when
+ * none has one): the calls merge as a kind into am (its k[0], "adapter",
+ * for thresholds), devices_failed add, the errors are the shards' in
+ * shard order up to LOAD_ADP_ERRORS_KEPT, and errors_left_off counts
+ * every error not listed (the shards' own left-offs and those cut here). */
+static int merge_adapter(const cJSON *const *r, const char *const *names,
+			 size_t n, cJSON *o, load_metrics *am, char *err,
+			 size_t errlen)
+{
+	const cJSON *a0 = NULL, *e;
+	load_kind *k = malloc(sizeof *k);
+	cJSON *a = NULL, *errs;
+	double failed = 0, left = 0;
+	char why[400];
+	int rc = CONF_ENOMEM;
+
+	if (!k || !(a = cJSON_CreateObject()) ||
+	    !(errs = cJSON_CreateArray()))
+		goto out;
+	cJSON_AddItemToObject(a, "errors", errs);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *ad = at(at(r[i], "propagation"), "adapter");
+		if (!ad)
+			continue;
+		if (!a0)
+			a0 = ad;
+		rc = load_kind_from_json(at(ad, "calls"), "adapter", k, why,
+					 sizeof why);
+		if (rc == CONF_EINVAL || (rc >= 0 && !cJSON_IsArray(at(ad,
+								 "errors")))) {
+			snprintf(err, errlen, "%s: propagation.adapter: %s", names[i],
+				 rc < 0 ? why : "\"errors\" must be an array");
+			rc = CONF_EINVAL;
+			goto out;
+		}
+		if (rc < 0 || (rc = load_metrics_add_kind(am, k)) < 0)
+			goto out;
+		rc = CONF_ENOMEM;
+		failed += num_or(ad, "devices_failed", 0);
+		left += num_or(ad, "errors_left_off", 0);
+		cJSON_ArrayForEach(e, at(ad, "errors")) {
+			cJSON *x;
+			if (cJSON_GetArraySize(errs) >= LOAD_ADP_ERRORS_KEPT) {
+				left++;
+				continue;
+			}
+			if (!(x = cJSON_Duplicate(e, true)) ||
+			    !cJSON_AddItemToArray(errs, x)) {
+				cJSON_Delete(x);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+	if (!a0)
+		goto out;
+	rc = CONF_ENOMEM;
+	/* the file and the action are one run's; concurrency is per shard */
+	for (const char *const *s = (const char *const[]){"file", "action",
+	     "concurrency", NULL}; *s; s++)
+		if (at(a0, *s))
+			cJSON_AddItemToObject(a, *s, cJSON_Duplicate(at(a0, *s),
+								    true));
+	if (!am->n || !cJSON_AddItemToObject(a, "calls", load_kind_json(am->k[0])) ||
+	    !cJSON_AddNumberToObject(a, "devices_failed", failed) ||
+	    !cJSON_AddNumberToObject(a, "errors_left_off", left))
+		goto out;
+	cJSON_AddItemToObject(o, "adapter", a);
+	a = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(a);
+	free(k);
+	return rc;
+}
+
 /* The shards' "propagation" members as one (*out NULL when none has one):
- * devices and confirmed add, the histograms merge, and the curves add as
- * step functions: at every time a shard confirmed, the sum of each shard's
- * confirmed-so-far (each shard's times count from its own enqueue). */
+ * devices, confirmed, failed, refused and timeout add, the histograms
+ * merge, the curves add as step functions: at every time a shard
+ * confirmed, the sum of each shard's confirmed-so-far (each shard's times
+ * count from its own enqueue); the adapter's members merge too
+ * (merge_adapter).  *pk gets the merged "propagation" kind (load_prop.h's
+ * mapping: requests devices, answered confirmed, failed status, refused
+ * other, timeout timeout) for the thresholds, am the adapter's calls. */
 static int merge_propagation(const cJSON *const *r, const char *const *names,
-			     size_t n, cJSON **out, char *err, size_t errlen)
+			     size_t n, cJSON **out, load_kind *pk,
+			     load_metrics *am, char *err, size_t errlen)
 {
 	const cJSON *p0 = NULL, *e;
 	hist *h = calloc(1, sizeof *h), *t = malloc(sizeof *t);
 	double *last = calloc(n, sizeof *last), ndev = 0, conf = 0;
+	double nfail = 0, nref = 0, nto = 0;
 	pt *pts = NULL;
 	size_t np = 0, cap = 0;
 	cJSON *o = NULL, *c;
@@ -238,6 +321,9 @@ static int merge_propagation(const cJSON *const *r, const char *const *names,
 		}
 		ndev += num_or(p, "devices", 0);
 		conf += num_or(p, "confirmed", 0);
+		nfail += num_or(p, "failed", 0);
+		nref += num_or(p, "refused", 0);
+		nto += num_or(p, "timeout", 0);
 		rc = CONF_ENOMEM;
 		if (!(txt = cJSON_PrintUnformatted(at(p, "hist"))))
 			goto out;
@@ -271,8 +357,25 @@ static int merge_propagation(const cJSON *const *r, const char *const *names,
 	if (b.oom || !(o = cJSON_CreateObject()))
 		goto out;
 	cJSON_AddStringToObject(o, "command", at(p0, "command")->valuestring);
+	if (at(p0, "people"))
+		cJSON_AddItemToObject(o, "people", cJSON_Duplicate(
+					      at(p0, "people"), true));
 	cJSON_AddNumberToObject(o, "devices", ndev);
 	cJSON_AddNumberToObject(o, "confirmed", conf);
+	cJSON_AddNumberToObject(o, "failed", nfail);
+	cJSON_AddNumberToObject(o, "refused", nref);
+	cJSON_AddNumberToObject(o, "timeout", nto);
+	memset(pk, 0, sizeof *pk);
+	snprintf(pk->name, sizeof pk->name, "propagation");
+	pk->requests = (uint64_t)ndev;
+	pk->answered = (uint64_t)conf;
+	pk->failed[LOAD_F_STATUS] = (uint64_t)nfail;
+	pk->failed[LOAD_F_OTHER] = (uint64_t)nref;
+	pk->failed[LOAD_F_TIMEOUT] = (uint64_t)nto;
+	pk->lat_us = *h;
+	if ((rc = merge_adapter(r, names, n, o, am, err, errlen)) < 0)
+		goto out;
+	rc = CONF_ENOMEM;
 	if (!cJSON_AddRawToObject(o, "hist", b.p) ||
 	    !(c = cJSON_AddArrayToObject(o, "curve")))
 		goto out;
@@ -383,8 +486,8 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 {
 	static const char *const sums[] = {"devices_up", "unsent", "abandoned",
 					   "faces_shown", "face_errors"};
-	load_metrics m = {0};
-	load_kind *k = malloc(sizeof *k);
+	load_metrics m = {0}, am = {0};
+	load_kind *k = malloc(sizeof *k), *pk = calloc(1, sizeof *pk);
 	cJSON *o = NULL, *kinds, *sh, *idx, *prop = NULL;
 	long count, missing;
 	double el = 0, started = 0, sum;
@@ -392,7 +495,7 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	int rc = CONF_ENOMEM;
 
 	*out = NULL;
-	if (!k)
+	if (!k || !pk)
 		goto out;
 	if (!n) {
 		snprintf(err, errlen, "no report to merge");
@@ -414,8 +517,14 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 		aborted |= cJSON_IsTrue(at(r[i], "aborted"));
 		cannot |= num_or(r[i], "exit_code", 0) == LOAD_EXIT_CANNOT_RUN;
 	}
-	if ((rc = merge_propagation(r, names, n, &prop, err, errlen)) < 0)
+	if ((rc = merge_propagation(r, names, n, &prop, pk, &am, err,
+				     errlen)) < 0)
 		goto out;
+	/* judged on the merged measures as in the run (load.c's extras) */
+	if (prop)
+		m.extra[m.n_extra++] = pk;
+	if (am.n)
+		m.extra[m.n_extra++] = am.k[0];
 	rc = CONF_ENOMEM;
 	if (!(o = cJSON_Duplicate(r[0], true)))
 		goto out;
@@ -468,6 +577,8 @@ out:
 	cJSON_Delete(o);
 	cJSON_Delete(prop);
 	load_metrics_free(&m);
+	load_metrics_free(&am);
+	free(pk);
 	free(k);
 	return rc;
 }
