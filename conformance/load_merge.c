@@ -407,6 +407,72 @@ out:
 	return rc;
 }
 
+/* The shards' "lateness": {"heartbeat": LATENCY} merged into *lk (the
+ * kind "lateness(heartbeat)", requests = answered = its count, for the
+ * thresholds; its name empty when no shard has one) and into out's
+ * "lateness".  A LATENCY is a kind's latency_us, so it is read back as a
+ * kind without failures. */
+static int merge_lateness(const cJSON *const *r, const char *const *names,
+			  size_t n, cJSON *out, load_kind *lk, char *err,
+			  size_t errlen)
+{
+	load_kind *k = malloc(sizeof *k);
+	cJSON *w = NULL, *f, *o = NULL, *lat;
+	char why[400];
+	int rc = CONF_ENOMEM;
+
+	memset(lk, 0, sizeof *lk);
+	if (!k || !(w = cJSON_CreateObject()) ||
+	    !(f = cJSON_AddObjectToObject(w, "failures")))
+		goto out;
+	for (int i = 0; i < LOAD_F_COUNT; i++)
+		cJSON_AddNumberToObject(f, load_fail_name(i), 0);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *l = at(at(r[i], "lateness"), "heartbeat");
+		if (!l)
+			continue;
+		rc = CONF_ENOMEM;
+		cJSON_DeleteItemFromObject(w, "latency_us");
+		if (!cJSON_AddItemToObject(w, "latency_us", cJSON_Duplicate(l,
+								      true)))
+			goto out;
+		set_num(w, "requests", num_or(l, "count", 0));
+		set_num(w, "answered", num_or(l, "count", 0));
+		if ((rc = load_kind_from_json(w, "lateness(heartbeat)", k, why,
+					      sizeof why)) < 0) {
+			if (rc == CONF_EINVAL)
+				snprintf(err, errlen, "%s: lateness.heartbeat: %s",
+					 names[i], why);
+			goto out;
+		}
+		snprintf(lk->name, sizeof lk->name, "%s", k->name);
+		lk->requests += k->requests;
+		lk->answered += k->answered;
+		hist_merge(&lk->lat_us, &k->lat_us);
+	}
+	rc = 0;
+	if (!lk->name[0])
+		goto out;
+	rc = CONF_ENOMEM;
+	if (!(o = load_kind_json(lk)) ||
+	    !(lat = cJSON_DetachItemFromObject(o, "latency_us")))
+		goto out;
+	cJSON_Delete(o);
+	if (!(o = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToObject(o, "heartbeat", lat)) {
+		cJSON_Delete(lat);
+		goto out;
+	}
+	set_item(out, "lateness", o);
+	o = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(o);
+	cJSON_Delete(w);
+	free(k);
+	return rc;
+}
+
 /* The shards' records waiting at the end add, the most on one device is
  * the largest; the peak is the merged series' (the shards sample the same
  * seconds of their runs), else, for reports without samples, the largest
@@ -488,6 +554,7 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 					   "faces_shown", "face_errors"};
 	load_metrics m = {0}, am = {0};
 	load_kind *k = malloc(sizeof *k), *pk = calloc(1, sizeof *pk);
+	load_kind *lk = calloc(1, sizeof *lk);
 	cJSON *o = NULL, *kinds, *sh, *idx, *prop = NULL;
 	long count, missing;
 	double el = 0, started = 0, sum;
@@ -495,7 +562,7 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	int rc = CONF_ENOMEM;
 
 	*out = NULL;
-	if (!k || !pk)
+	if (!k || !pk || !lk)
 		goto out;
 	if (!n) {
 		snprintf(err, errlen, "no report to merge");
@@ -552,6 +619,11 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	set_item(o, "series", load_series_json(&m));
 	set_item(o, "commands", load_cmds_json(&m));
 	set_item(o, "offline_records", merge_offline(r, n, &m));
+	if ((rc = merge_lateness(r, names, n, o, lk, err, errlen)) < 0)
+		goto out;
+	rc = CONF_ENOMEM;
+	if (lk->name[0])
+		m.extra[m.n_extra++] = lk;
 	if (!(sh = cJSON_CreateObject()))
 		goto out;
 	set_item(o, "shard", sh);
@@ -579,6 +651,7 @@ out:
 	load_metrics_free(&m);
 	load_metrics_free(&am);
 	free(pk);
+	free(lk);
 	free(k);
 	return rc;
 }

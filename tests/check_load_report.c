@@ -229,6 +229,16 @@ START_TEST(two_shards_merged_equal_one_unsharded_run)
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(
 		cJSON_GetObjectItem(rm, "thresholds"), 0), "ok")));
 	ck_assert_double_eq(num(rm, "exit_code", NULL), 99);
+	/* the heartbeats' lateness merges too: one slot per heartbeat */
+	sa = cJSON_GetObjectItem(cJSON_GetObjectItem(ra, "lateness"), "heartbeat");
+	sb = cJSON_GetObjectItem(cJSON_GetObjectItem(rb, "lateness"), "heartbeat");
+	sm = cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "lateness"), "heartbeat");
+	ck_assert_double_eq(num(sm, "count", NULL), num(sa, "count", NULL) +
+			    num(sb, "count", NULL));
+	ck_assert_double_eq(num(sm, "count", NULL), num(cJSON_GetObjectItem(rm,
+				"kinds"), "heartbeat", "requests"));
+	ck_assert_double_eq(num(sm, "max", NULL), fmax(num(sa, "max", NULL),
+						       num(sb, "max", NULL)));
 	cJSON_Delete(one);
 	cJSON_Delete(ra);
 	cJSON_Delete(rb);
