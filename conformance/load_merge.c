@@ -352,7 +352,8 @@ static int merge_propagation(const cJSON *const *r, const char *const *names,
 	if (!p0)
 		goto out;
 	rc = CONF_ENOMEM;
-	qsort(pts, np, sizeof *pts, pt_cmp);
+	if (np) /* no curve point at all: pts is NULL */
+		qsort(pts, np, sizeof *pts, pt_cmp);
 	hist_to_json(h, &b);
 	if (b.oom || !(o = cJSON_CreateObject()))
 		goto out;
