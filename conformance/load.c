@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,7 +36,6 @@
 #include <unistd.h>
 
 #define DRAIN_MS 15000 /* longest wait for requests in flight at the end */
-#define DRAIN_QUIET_MS 5000 /* then busy devices' next messages stay home */
 
 typedef struct load load;
 
@@ -44,6 +44,8 @@ typedef struct load_dev {
 	dev *d;
 	load *L;
 	uint32_t busy;     /* messages sent whose exchange has not ended */
+	int32_t late_ms;   /* the heartbeat under way's lateness (on_slot),
+			      -1: none; counted when it has left */
 	bool off;          /* powered off by the drain */
 } load_dev;
 
@@ -76,7 +78,6 @@ struct load {
 	char face_err[256];    /* the first dev_face refusal */
 	char (*src)[SRCADDR_LEN]; /* --source-addrs by name, count of them */
 	bool aborted, progress_open;
-	bool draining;         /* busy devices' networks are down: see drain */
 	char url[512], dir[64];
 };
 
@@ -265,8 +266,15 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
 	/* an upgrade's download has no SEND event */
 	if (ld && ld->busy && strcmp(x->kind, "fw_upgrade download"))
 		ld->busy--;
-	if (L->draining && !x->res)
-		return; /* held back by the drain: not sent, not a message */
+	/* a slot counts once its heartbeat was a request: one the drain
+	 * takes back never left (unsent), so lateness and requests agree */
+	if (ld && ld->late_ms >= 0 && !strcmp(x->kind, "heartbeat")) {
+		if (x->res)
+			hist_add(&L->late->lat_us, (uint64_t)ld->late_ms * 1000);
+		L->late->requests += x->res != NULL;
+		L->late->answered += x->res != NULL;
+		ld->late_ms = -1;
+	}
 	L->met.now_s = (loop_now(L->l) - L->t0) / 1000;
 	load_metrics_exchange(&L->met, d, x);
 	if (L->adp && ld)
@@ -277,14 +285,12 @@ static void on_exchange(void *ud, dev *d, const dev_exchange *x)
  * scheduling delay on a busy loop, which a server never sees. */
 static void on_slot(void *ud, dev *d, int64_t late_ms)
 {
-	load *L = ud;
+	load_dev *ld = dev_of(ud, d);
 
-	(void)d;
-	if (L->draining)
-		return; /* its heartbeat does not leave (drain) */
-	L->late->requests++;
-	L->late->answered++;
-	hist_add(&L->late->lat_us, (uint64_t)(late_ms > 0 ? late_ms : 0) * 1000);
+	/* held until its heartbeat's exchange ends (on_exchange) */
+	if (ld)
+		ld->late_ms = late_ms <= 0 ? 0 : late_ms > INT32_MAX ? INT32_MAX
+			      : (int32_t)late_ms;
 }
 
 /* Queues the command for every device.  Off the loop thread: at 10,000
@@ -577,6 +583,10 @@ static void print_summary(load *L, double el, const bool *ok,
 	fprintf(f, "offline records waiting at the end: %llu (most on one "
 		"device: %llu)\n", (unsigned long long)L->offline_total,
 		(unsigned long long)L->offline_max);
+	if (L->met.unsent)
+		fprintf(f, "unsent: %llu messages never left (queued when the "
+			"run ended, or the network down); not requests\n",
+			(unsigned long long)L->met.unsent);
 	print_measures(L, f);
 	if (L->prop)
 		load_prop_print(L->prop, f);
@@ -683,16 +693,15 @@ out:
 	return rc;
 }
 
-/* Lets every request in flight end (the server saw it; so must the
- * counts), powering each device off as soon as it has none: with
- * thousands heartbeating there is never a moment when none is in flight.
- * After DRAIN_QUIET_MS (time for a chain the server started before the
- * end, a batch import of §7, to finish) a device still busy has its
- * network taken down, so that its next message (a slot that came due
- * while it waited for an answer) does not leave: on a loop that cannot
- * keep up every device has one due whenever its exchange ends, and the
- * drain never saw one idle.  Returns how many requests were abandoned
- * after DRAIN_MS. */
+/* The end of the run, clean also when the devices had more due than the
+ * loop could send: every device stops starting anything (dev_quiesce:
+ * what had not left is reported unsent, never a request), the requests
+ * on the network end (the server saw them; so must the counts) or time
+ * out, and each device is powered off as soon as it has none.  Without
+ * the quiesce a saturated device starts its next heartbeat in the
+ * callback that ends its last one and never goes idle.  Returns how
+ * many requests were abandoned after DRAIN_MS (the devices' own timeout
+ * ends each before: a loop that hung). */
 static size_t drain(load *L)
 {
 	struct timespec a, b;
@@ -703,6 +712,8 @@ static size_t drain(load *L)
 	loop_timer_stop(L->l, &L->tick_t);
 	for (size_t i = 0; i < L->made; i++)
 		loop_timer_stop(L->l, &L->devs[i].arrive);
+	for (size_t i = 0; i < L->up; i++)
+		dev_quiesce(L->devs[i].d);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (;;) {
 		left = 0;
@@ -718,12 +729,6 @@ static size_t drain(load *L)
 		ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 		if (!left || ms > DRAIN_MS)
 			break;
-		if (ms > DRAIN_QUIET_MS && !L->draining) {
-			L->draining = true;
-			for (size_t i = 0; i < L->up; i++)
-				if (!L->devs[i].off)
-					dev_network(L->devs[i].d, false);
-		}
 		loop_step(L->l, 20);
 	}
 	for (size_t i = 0; i < L->up; i++)
@@ -875,6 +880,7 @@ static int setup(load *L, char *err, size_t errlen)
 		if ((rc = dev_new(&L->env, &dop, &ld->d, err, errlen)) < 0)
 			return rc;
 		ld->L = L;
+		ld->late_ms = -1;
 		ld->arrive.fn = arrive_fire;
 	}
 	if (o->propagate.cmd) {
@@ -955,6 +961,9 @@ int load_run(const load_opts *opts)
 		fputc('\n', o->progress);
 	/* no adapter call may queue a command the drain would not wait for */
 	load_adp_stop(L->adp);
+	/* its threads are joined: the calls can be judged ("adapter") */
+	if (L->adp)
+		L->met.extra[L->met.n_extra++] = load_adp_calls(L->adp);
 	abandoned = drain(L);
 	/* once, at the end: the times are the mock's own, and reading the
 	 * commands back (photos included) while devices run would load the

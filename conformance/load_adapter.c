@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ERRORS_KEPT 100  /* in report.json */
 #define ERRORS_SHOWN 10  /* on stderr and in the summary */
 #define PROP_PREFIX "prop-" /* load_prop's person ids */
 
@@ -350,7 +349,7 @@ static void show_failures(load_adp *a)
 	if (a->shown == ERRORS_SHOWN && a->nfailq > ERRORS_SHOWN) {
 		fprintf(a->progress, "camsim load: --propagate: further adapter "
 			"failures are counted, not shown (report.json lists the "
-			"first %d)\n", ERRORS_KEPT);
+			"first %d)\n", LOAD_ADP_ERRORS_KEPT);
 		a->shown++;
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -633,6 +632,11 @@ void load_adp_settle(load_adp *a, load_prop *p)
 	}
 }
 
+const load_kind *load_adp_calls(const load_adp *a)
+{
+	return &a->calls;
+}
+
 void load_adp_print(const load_adp *a, FILE *f)
 {
 	const hist *h = &a->calls.lat_us;
@@ -651,7 +655,7 @@ void load_adp_print(const load_adp *a, FILE *f)
 	if (a->devs_failed > shown)
 		fprintf(f, "  ... %zu more in report.json (propagation.adapter."
 			"errors, the first %d)\n", a->devs_failed - shown,
-			ERRORS_KEPT);
+			LOAD_ADP_ERRORS_KEPT);
 }
 
 cJSON *load_adp_json(const load_adp *a)
@@ -667,7 +671,7 @@ cJSON *load_adp_json(const load_adp *a)
 				     (double)a->devs_failed) ||
 	    !(errs = cJSON_AddArrayToObject(o, "errors")))
 		goto oom;
-	for (size_t i = 0; i < a->n && kept < ERRORS_KEPT; i++) {
+	for (size_t i = 0; i < a->n && kept < LOAD_ADP_ERRORS_KEPT; i++) {
 		cJSON *e;
 		if (!a->dev[i].err)
 			continue;

@@ -19,6 +19,7 @@
 
 #define LOAD_ADP_CONCURRENCY 16      /* adapter calls at a time (default) */
 #define LOAD_ADP_CONCURRENCY_MAX 256
+#define LOAD_ADP_ERRORS_KEPT 100     /* propagation.adapter.errors */
 
 typedef struct load_adp load_adp;
 
@@ -62,6 +63,11 @@ void load_adp_stop(load_adp *a);
  * confirmation), failed (the device's result said so), refused (an
  * adapter call failed, or never ran), or pending. */
 void load_adp_settle(load_adp *a, load_prop *p);
+
+/* Every adapter call as the kind "adapter" (requests = calls, failed
+ * under other, their latency), for thresholds.  Only after load_adp_stop:
+ * the calling threads write it until then.  Valid until load_adp_free. */
+const load_kind *load_adp_calls(const load_adp *a);
 
 /* The summary's adapter lines: calls, time, failures with their reasons
  * (the first 10). */

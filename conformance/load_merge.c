@@ -8,6 +8,7 @@
 #include "file.h"
 #include "hist.h"
 #include "load.h"
+#include "load_adapter.h"
 #include "load_metrics.h"
 #include "load_report.h"
 #include "load_threshold.h"
@@ -201,16 +202,98 @@ static int pt_cmp(const void *a, const void *b)
 	return x->ms < y->ms ? -1 : x->ms > y->ms ? 1 : 0;
 }
 
+/* The shards' "propagation.adapter" members as one into o (nothing when
+ * none has one): the calls merge as a kind into am (its k[0], "adapter",
+ * for thresholds), devices_failed add, the errors are the shards' in
+ * shard order up to LOAD_ADP_ERRORS_KEPT, and errors_left_off counts
+ * every error not listed (the shards' own left-offs and those cut here). */
+static int merge_adapter(const cJSON *const *r, const char *const *names,
+			 size_t n, cJSON *o, load_metrics *am, char *err,
+			 size_t errlen)
+{
+	const cJSON *a0 = NULL, *e;
+	load_kind *k = malloc(sizeof *k);
+	cJSON *a = NULL, *errs;
+	double failed = 0, left = 0;
+	char why[400];
+	int rc = CONF_ENOMEM;
+
+	if (!k || !(a = cJSON_CreateObject()) ||
+	    !(errs = cJSON_CreateArray()))
+		goto out;
+	cJSON_AddItemToObject(a, "errors", errs);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *ad = at(at(r[i], "propagation"), "adapter");
+		if (!ad)
+			continue;
+		if (!a0)
+			a0 = ad;
+		rc = load_kind_from_json(at(ad, "calls"), "adapter", k, why,
+					 sizeof why);
+		if (rc == CONF_EINVAL || (rc >= 0 && !cJSON_IsArray(at(ad,
+								 "errors")))) {
+			snprintf(err, errlen, "%s: propagation.adapter: %s", names[i],
+				 rc < 0 ? why : "\"errors\" must be an array");
+			rc = CONF_EINVAL;
+			goto out;
+		}
+		if (rc < 0 || (rc = load_metrics_add_kind(am, k)) < 0)
+			goto out;
+		rc = CONF_ENOMEM;
+		failed += num_or(ad, "devices_failed", 0);
+		left += num_or(ad, "errors_left_off", 0);
+		cJSON_ArrayForEach(e, at(ad, "errors")) {
+			cJSON *x;
+			if (cJSON_GetArraySize(errs) >= LOAD_ADP_ERRORS_KEPT) {
+				left++;
+				continue;
+			}
+			if (!(x = cJSON_Duplicate(e, true)) ||
+			    !cJSON_AddItemToArray(errs, x)) {
+				cJSON_Delete(x);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+	if (!a0)
+		goto out;
+	rc = CONF_ENOMEM;
+	/* the file and the action are one run's; concurrency is per shard */
+	for (const char *const *s = (const char *const[]){"file", "action",
+	     "concurrency", NULL}; *s; s++)
+		if (at(a0, *s))
+			cJSON_AddItemToObject(a, *s, cJSON_Duplicate(at(a0, *s),
+								    true));
+	if (!am->n || !cJSON_AddItemToObject(a, "calls", load_kind_json(am->k[0])) ||
+	    !cJSON_AddNumberToObject(a, "devices_failed", failed) ||
+	    !cJSON_AddNumberToObject(a, "errors_left_off", left))
+		goto out;
+	cJSON_AddItemToObject(o, "adapter", a);
+	a = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(a);
+	free(k);
+	return rc;
+}
+
 /* The shards' "propagation" members as one (*out NULL when none has one):
- * devices and confirmed add, the histograms merge, and the curves add as
- * step functions: at every time a shard confirmed, the sum of each shard's
- * confirmed-so-far (each shard's times count from its own enqueue). */
+ * devices, confirmed, failed, refused and timeout add, the histograms
+ * merge, the curves add as step functions: at every time a shard
+ * confirmed, the sum of each shard's confirmed-so-far (each shard's times
+ * count from its own enqueue); the adapter's members merge too
+ * (merge_adapter).  *pk gets the merged "propagation" kind (load_prop.h's
+ * mapping: requests devices, answered confirmed, failed status, refused
+ * other, timeout timeout) for the thresholds, am the adapter's calls. */
 static int merge_propagation(const cJSON *const *r, const char *const *names,
-			     size_t n, cJSON **out, char *err, size_t errlen)
+			     size_t n, cJSON **out, load_kind *pk,
+			     load_metrics *am, char *err, size_t errlen)
 {
 	const cJSON *p0 = NULL, *e;
 	hist *h = calloc(1, sizeof *h), *t = malloc(sizeof *t);
 	double *last = calloc(n, sizeof *last), ndev = 0, conf = 0;
+	double nfail = 0, nref = 0, nto = 0;
 	pt *pts = NULL;
 	size_t np = 0, cap = 0;
 	cJSON *o = NULL, *c;
@@ -238,6 +321,9 @@ static int merge_propagation(const cJSON *const *r, const char *const *names,
 		}
 		ndev += num_or(p, "devices", 0);
 		conf += num_or(p, "confirmed", 0);
+		nfail += num_or(p, "failed", 0);
+		nref += num_or(p, "refused", 0);
+		nto += num_or(p, "timeout", 0);
 		rc = CONF_ENOMEM;
 		if (!(txt = cJSON_PrintUnformatted(at(p, "hist"))))
 			goto out;
@@ -266,13 +352,31 @@ static int merge_propagation(const cJSON *const *r, const char *const *names,
 	if (!p0)
 		goto out;
 	rc = CONF_ENOMEM;
-	qsort(pts, np, sizeof *pts, pt_cmp);
+	if (np) /* no curve point at all: pts is NULL */
+		qsort(pts, np, sizeof *pts, pt_cmp);
 	hist_to_json(h, &b);
 	if (b.oom || !(o = cJSON_CreateObject()))
 		goto out;
 	cJSON_AddStringToObject(o, "command", at(p0, "command")->valuestring);
+	if (at(p0, "people"))
+		cJSON_AddItemToObject(o, "people", cJSON_Duplicate(
+					      at(p0, "people"), true));
 	cJSON_AddNumberToObject(o, "devices", ndev);
 	cJSON_AddNumberToObject(o, "confirmed", conf);
+	cJSON_AddNumberToObject(o, "failed", nfail);
+	cJSON_AddNumberToObject(o, "refused", nref);
+	cJSON_AddNumberToObject(o, "timeout", nto);
+	memset(pk, 0, sizeof *pk);
+	snprintf(pk->name, sizeof pk->name, "propagation");
+	pk->requests = (uint64_t)ndev;
+	pk->answered = (uint64_t)conf;
+	pk->failed[LOAD_F_STATUS] = (uint64_t)nfail;
+	pk->failed[LOAD_F_OTHER] = (uint64_t)nref;
+	pk->failed[LOAD_F_TIMEOUT] = (uint64_t)nto;
+	pk->lat_us = *h;
+	if ((rc = merge_adapter(r, names, n, o, am, err, errlen)) < 0)
+		goto out;
+	rc = CONF_ENOMEM;
 	if (!cJSON_AddRawToObject(o, "hist", b.p) ||
 	    !(c = cJSON_AddArrayToObject(o, "curve")))
 		goto out;
@@ -301,6 +405,72 @@ out:
 	free(last);
 	free(t);
 	free(h);
+	return rc;
+}
+
+/* The shards' "lateness": {"heartbeat": LATENCY} merged into *lk (the
+ * kind "lateness(heartbeat)", requests = answered = its count, for the
+ * thresholds; its name empty when no shard has one) and into out's
+ * "lateness".  A LATENCY is a kind's latency_us, so it is read back as a
+ * kind without failures. */
+static int merge_lateness(const cJSON *const *r, const char *const *names,
+			  size_t n, cJSON *out, load_kind *lk, char *err,
+			  size_t errlen)
+{
+	load_kind *k = malloc(sizeof *k);
+	cJSON *w = NULL, *f, *o = NULL, *lat;
+	char why[400];
+	int rc = CONF_ENOMEM;
+
+	memset(lk, 0, sizeof *lk);
+	if (!k || !(w = cJSON_CreateObject()) ||
+	    !(f = cJSON_AddObjectToObject(w, "failures")))
+		goto out;
+	for (int i = 0; i < LOAD_F_COUNT; i++)
+		cJSON_AddNumberToObject(f, load_fail_name(i), 0);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *l = at(at(r[i], "lateness"), "heartbeat");
+		if (!l)
+			continue;
+		rc = CONF_ENOMEM;
+		cJSON_DeleteItemFromObject(w, "latency_us");
+		if (!cJSON_AddItemToObject(w, "latency_us", cJSON_Duplicate(l,
+								      true)))
+			goto out;
+		set_num(w, "requests", num_or(l, "count", 0));
+		set_num(w, "answered", num_or(l, "count", 0));
+		if ((rc = load_kind_from_json(w, "lateness(heartbeat)", k, why,
+					      sizeof why)) < 0) {
+			if (rc == CONF_EINVAL)
+				snprintf(err, errlen, "%s: lateness.heartbeat: %s",
+					 names[i], why);
+			goto out;
+		}
+		snprintf(lk->name, sizeof lk->name, "%s", k->name);
+		lk->requests += k->requests;
+		lk->answered += k->answered;
+		hist_merge(&lk->lat_us, &k->lat_us);
+	}
+	rc = 0;
+	if (!lk->name[0])
+		goto out;
+	rc = CONF_ENOMEM;
+	if (!(o = load_kind_json(lk)) ||
+	    !(lat = cJSON_DetachItemFromObject(o, "latency_us")))
+		goto out;
+	cJSON_Delete(o);
+	if (!(o = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToObject(o, "heartbeat", lat)) {
+		cJSON_Delete(lat);
+		goto out;
+	}
+	set_item(out, "lateness", o);
+	o = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(o);
+	cJSON_Delete(w);
+	free(k);
 	return rc;
 }
 
@@ -383,8 +553,9 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 {
 	static const char *const sums[] = {"devices_up", "unsent", "abandoned",
 					   "faces_shown", "face_errors"};
-	load_metrics m = {0};
-	load_kind *k = malloc(sizeof *k);
+	load_metrics m = {0}, am = {0};
+	load_kind *k = malloc(sizeof *k), *pk = calloc(1, sizeof *pk);
+	load_kind *lk = calloc(1, sizeof *lk);
 	cJSON *o = NULL, *kinds, *sh, *idx, *prop = NULL;
 	long count, missing;
 	double el = 0, started = 0, sum;
@@ -392,7 +563,7 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	int rc = CONF_ENOMEM;
 
 	*out = NULL;
-	if (!k)
+	if (!k || !pk || !lk)
 		goto out;
 	if (!n) {
 		snprintf(err, errlen, "no report to merge");
@@ -414,8 +585,14 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 		aborted |= cJSON_IsTrue(at(r[i], "aborted"));
 		cannot |= num_or(r[i], "exit_code", 0) == LOAD_EXIT_CANNOT_RUN;
 	}
-	if ((rc = merge_propagation(r, names, n, &prop, err, errlen)) < 0)
+	if ((rc = merge_propagation(r, names, n, &prop, pk, &am, err,
+				     errlen)) < 0)
 		goto out;
+	/* judged on the merged measures as in the run (load.c's extras) */
+	if (prop)
+		m.extra[m.n_extra++] = pk;
+	if (am.n)
+		m.extra[m.n_extra++] = am.k[0];
 	rc = CONF_ENOMEM;
 	if (!(o = cJSON_Duplicate(r[0], true)))
 		goto out;
@@ -443,6 +620,11 @@ int load_merge(const cJSON *const *r, const char *const *names, size_t n,
 	set_item(o, "series", load_series_json(&m));
 	set_item(o, "commands", load_cmds_json(&m));
 	set_item(o, "offline_records", merge_offline(r, n, &m));
+	if ((rc = merge_lateness(r, names, n, o, lk, err, errlen)) < 0)
+		goto out;
+	rc = CONF_ENOMEM;
+	if (lk->name[0])
+		m.extra[m.n_extra++] = lk;
 	if (!(sh = cJSON_CreateObject()))
 		goto out;
 	set_item(o, "shard", sh);
@@ -468,6 +650,9 @@ out:
 	cJSON_Delete(o);
 	cJSON_Delete(prop);
 	load_metrics_free(&m);
+	load_metrics_free(&am);
+	free(pk);
+	free(lk);
 	free(k);
 	return rc;
 }

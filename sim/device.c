@@ -531,6 +531,7 @@ void dev_power_off(dev *d)
 	dev__hw_stop(d);
 	d->queries = 0;
 	d->hb_due = d->batch_chain = d->reboot_pending = false;
+	d->quiet = false;
 	d->state = DEV_OFF;
 	dev__event(d, DEV_EV_OFF, "powered off");
 }
@@ -552,6 +553,24 @@ void dev_free(dev *d)
 }
 
 static void hb_fire(loop_timer *t);
+static void ctrl_done(void *ud, const loop_http_res *r);
+
+void dev_quiesce(dev *d)
+{
+	if (d->state == DEV_OFF || d->quiet)
+		return;
+	d->quiet = true;
+	d->hb_due = false;
+	loop_timer_stop(d->env->loop, &d->hb_timer);
+	dev__hw_quiesce(d);
+	if (d->ctrl_http && loop_http_waiting(d->ctrl_http)) {
+		loop_http_cancel(d->env->loop, d->ctrl_http);
+		d->ctrl_http = NULL;
+		ctrl_done(d, NULL); /* then the queue, as never sent */
+	} else {
+		dev__pump(d);
+	}
+}
 
 int dev_power_on(dev *d, char *err, size_t errlen)
 {
@@ -670,7 +689,7 @@ void dev__transcript(dev *d, const char *method, const char *url,
 		fprintf(f, "! fault injection: %s\n", d->fault_text);
 	if (!r) {
 		fprintf(f, "! not sent: %s\n\n", d->fault_text ? "dropped"
-			: "network down");
+			: d->quiet ? "the device is stopping" : "network down");
 	} else if (r->fail != LOOP_HTTP_OK) {
 		fprintf(f, "! %s after %.1f ms\n\n", r->error, r->t_total_ms);
 	} else {
@@ -855,13 +874,13 @@ static void fill_slot(dev *d)
 	proto_arena_free(&a);
 }
 
-static void ctrl_done(void *ud, const loop_http_res *r);
-
 void dev__pump(dev *d)
 {
 	while (d->state != DEV_OFF && !d->ctrl_http) {
 		dev_out *o = d->outbox;
 		if (!o) {
+			if (d->quiet)
+				return; /* no new slot, no reboot */
 			if (d->hb_due && d->state == DEV_ON) {
 				fill_slot(d); /* queues, and recurses into pump */
 				return;
@@ -887,7 +906,7 @@ void dev__pump(dev *d)
 			ctrl_done(d, NULL);
 			continue;
 		}
-		if (d->net_down) {
+		if (d->net_down || d->quiet) {
 			ctrl_done(d, NULL);
 			continue;
 		}
@@ -948,7 +967,8 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 		else if (!r)
 			dev__event(d, DEV_EV_FAIL, "%s not sent: %s",
 				   proto_kind_name(o->kind), d->net_down
-				   ? "network down" : "lost (fault injection)");
+				   ? "network down" : d->quiet ? "the device is "
+				   "stopping" : "lost (fault injection)");
 		else if (r->fail != LOOP_HTTP_OK)
 			dev__event(d, DEV_EV_FAIL, "%s: %s",
 				   proto_kind_name(o->kind), r->error);
@@ -973,7 +993,8 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 		dev__apply_body(d, r->body, r->len);
 	if (o->what == OUT_BATCH && !d->batch_chain && d->state == DEV_ON)
 		dev__schedule_hb(d, d->interval_s * 1000); /* §7: resume */
-	if (o->what == OUT_UPGRADE && d->state == DEV_UPGRADING) {
+	/* a device stopping (dev_quiesce) does not restart into it */
+	if (o->what == OUT_UPGRADE && d->state == DEV_UPGRADING && !d->quiet) {
 		if (o->upgrade_error == 6) {
 			snprintf(d->app_version, sizeof(d->app_version), "%s",
 				 d->upgrade_version);

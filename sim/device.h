@@ -161,6 +161,17 @@ int dev_power_on(dev *d, char *err, size_t errlen);
  * not already saved (as a real power cut). */
 void dev_power_off(dev *d);
 bool dev_is_on(const dev *d);
+/* The end of a load run (camsim load's drain): from now on d starts
+ * nothing -- no heartbeat slot, queued message, snapshot, retransmission,
+ * download or reboot -- while the exchanges already on the network end
+ * as usual (on_exchange, their replies applied).  Every message that has
+ * not left, or would leave later (a result of a reply applied now), is
+ * reported at once as an exchange that never left (res NULL), after its
+ * SEND or RESEND event, as for a network that is down; exchanges still
+ * waiting for one of the loop's transfer slots (loop_http_waiting) are
+ * taken back for this.  Snapshots not sent stay offline records.  Lasts
+ * until dev_power_off; a device that is off is left alone. */
+void dev_quiesce(dev *d);
 /* Network down: every exchange fails at once as a connection failure
  * (snapshots go to the offline store); up: normal again. */
 void dev_network(dev *d, bool up);

@@ -861,8 +861,8 @@ int dev__upgrade_start(dev *d, const proto_upgrade_cmd *u, const char *bad_url)
 		.max_response = d->env->upgrade_max,
 		.source_addr = d->src_addr,
 	};
-	if (d->net_down || loop_http_start(d->env->loop, &req, dl_done, d,
-					   &d->dl_http) < 0) {
+	if (d->net_down || d->quiet ||
+	    loop_http_start(d->env->loop, &req, dl_done, d, &d->dl_http) < 0) {
 		d->dl_http = NULL;
 		upgrade_report(d, 1);
 	}

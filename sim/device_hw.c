@@ -163,7 +163,7 @@ void dev__records_changed(dev *d)
 	loop *l = d->env->loop;
 
 	d->reup_timer.fn = reup_fire;
-	if (d->state != DEV_ON || d->resending)
+	if (d->state != DEV_ON || d->resending || d->quiet)
 		return;
 	if (d->n_records == 0) {
 		loop_timer_stop(l, &d->reup_timer);
@@ -180,7 +180,7 @@ void dev__pass_recorded(dev *d)
 {
 	/* §6: idle means no new pass record for 3 minutes; a pass stops a
 	 * run and restarts the wait. */
-	if (d->reupload_mode != 2)
+	if (d->reupload_mode != 2 || d->quiet)
 		return;
 	d->resending = false;
 	d->reup_timer.fn = reup_fire;
@@ -193,7 +193,7 @@ static void reup_fire(loop_timer *t)
 {
 	dev *d = container_of(t, dev, reup_timer);
 
-	if (d->state != DEV_ON)
+	if (d->state != DEV_ON || d->quiet)
 		return;
 	d->resending = true;
 	d->resend_after = 0;
@@ -317,7 +317,8 @@ static void upload_done(void *ud, const loop_http_res *r)
 	} else {
 		d->n_failed++;
 		dev__event(d, DEV_EV_FAIL, "snapshot of %" PRId64 ": %s", u->time,
-			   !r ? "network down"
+			   !r ? (d->quiet ? "not sent: the device is stopping"
+				 : "network down")
 			   : r->fail != LOOP_HTTP_OK ? r->error
 			   : "status is not 200");
 	}
@@ -376,7 +377,7 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 		d->resend_busy = true;
 	dev__event(d, resend ? DEV_EV_RESEND : DEV_EV_SEND,
 		   "snapshot of %" PRId64, time);
-	if (d->net_down || d->state != DEV_ON) {
+	if (d->net_down || d->state != DEV_ON || d->quiet) {
 		upload_done(u, NULL);
 		return 0;
 	}
@@ -429,7 +430,7 @@ void dev__upload_pump(dev *d)
 	size_t len;
 	int rc;
 
-	if (d->state != DEV_ON || !d->resending || d->resend_busy)
+	if (d->state != DEV_ON || !d->resending || d->resend_busy || d->quiet)
 		return;
 again:
 	rc = store_rec_next(d->env->store, d->cid, d->resend_after, &id, &time,
@@ -461,6 +462,24 @@ again:
 	}
 	/* Sent exactly as stored: the original `time` stays (D26). */
 	upload_start(d, body, len, time, id, true);
+}
+
+void dev__hw_quiesce(dev *d)
+{
+	loop *l = d->env->loop;
+	dev_upload *u, *next;
+
+	loop_timer_stop(l, &d->reup_timer);
+	if (d->capture)
+		loop_timer_stop(l, &d->capture->timer);
+	for (u = d->uploads; u; u = next) {
+		next = u->next; /* upload_done frees u, and only u */
+		if (u->http && loop_http_waiting(u->http)) {
+			loop_http_cancel(l, u->http);
+			u->http = NULL;
+			upload_done(u, NULL);
+		}
+	}
 }
 
 void dev__hw_stop(dev *d)

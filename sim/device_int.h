@@ -55,6 +55,7 @@ struct dev {
 	dev_state state;
 	bool net_down;
 	bool fault_drop, fault_cut;  /* dev_fault: armed for one message */
+	bool quiet;                  /* dev_quiesce: nothing new leaves */
 	proto_kind fault_kind;       /* fault_drop's kind (NONE: any result) */
 	const char *fault_text;      /* set while an exchange it changed is
 					reported */
@@ -179,5 +180,8 @@ void dev__pass_recorded(dev *d);    /* a pass stops idle resending */
  * for inspection, counted in n_aside, no longer resent (D26). */
 void dev__record_aside(dev *d, int64_t id, int64_t time, const char *why);
 void dev__hw_stop(dev *d);          /* power off: timers, captures */
+/* dev_quiesce's part: retransmission and capture timers stopped, uploads
+ * still waiting for a loop slot reported as never sent. */
+void dev__hw_quiesce(dev *d);
 
 #endif

@@ -539,6 +539,11 @@ void loop_http_cancel(loop *l, loop_http *h)
 		http_free(h, false);
 }
 
+bool loop_http_waiting(const loop_http *h)
+{
+	return h && h->waiting;
+}
+
 size_t loop_http_in_flight(const loop *l)
 {
 	return l->n_flight;

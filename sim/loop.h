@@ -125,6 +125,10 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		    void *ud, loop_http **out);
 /* Aborts a transfer in flight; its callback is never called. */
 void loop_http_cancel(loop *l, loop_http *h);
+/* Whether h still waits for one of the loop's transfer slots: none of it
+ * has reached the network, so cancelling it loses nothing a server saw
+ * (a load run's end takes such transfers back, dev_quiesce). */
+bool loop_http_waiting(const loop_http *h);
 size_t loop_http_in_flight(const loop *l);
 
 /* One budget, per loop (so per process), for the bytes of reply bodies

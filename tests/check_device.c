@@ -3,7 +3,8 @@
  * heartbeat slot, all-or-nothing config, strategy results, offline records
  * and their retransmission, the 2000 cap, upgrade error mapping, control,
  * log clear, alarm, reboot, address change, state after SIGKILL, and
- * heartbeat jitter (within its fraction, the same per cid).
+ * heartbeat jitter (within its fraction, the same per cid), and a device
+ * quiesced at a load run's end (its exchange ends, nothing new leaves).
  * Every message the device sends is validated with the protocol module. */
 #include "device_test.h"
 #include "b64.h"
@@ -509,6 +510,48 @@ static void run_for(fx *f, int64_t ms)
 	while (loop_now(f->l) < end)
 		loop_step(f->l, 1);
 }
+
+static void noop_fire(loop_timer *t)
+{
+	(void)t;
+}
+
+/* dev_quiesce with a heartbeat on the network: it ends and its reply is
+ * applied, but the config result that reply queues never leaves (reported
+ * as not sent), and no slot is filled however long the device waits;
+ * powering it off and on again ends the quiet. */
+START_TEST(a_quiesced_device_ends_its_exchange_and_starts_nothing_new)
+{
+	fx f;
+	loop_timer later = {.fn = noop_fire};
+	proto_arena a = PROTO_ARENA_INIT;
+	char err[256];
+
+	fx_setup(&f);
+	ts_push(&f.srv, 200, "{\"config\":{\"opType\":0,\"seq\":7,\"relay\":"
+		"{\"duration\":9}}}", 300);
+	for (int i = 0; i < 20000 && !loop_http_in_flight(f.l); i++)
+		loop_step(f.l, 1);
+	ck_assert_uint_eq(loop_http_in_flight(f.l), 1);
+	dev_quiesce(f.d);
+	/* three intervals of 10 s: the jump clock needs a timer to jump to */
+	loop_timer_at(f.l, &later, loop_now(f.l) + 30000);
+	run_for(&f, 30000);
+	ck_assert_uint_eq(ts_count(&f.srv), 1);
+	ck_assert_int_eq(req(&f, 0, &a).kind, PROTO_HEARTBEAT);
+	ck_assert(saw(&f, "200 to heartbeat"));
+	ck_assert_int_eq(dev_test_config(f.d)->relay.duration, 9);
+	ck_assert_msg(saw(&f, "not sent: the device is stopping"), "%s",
+		      f.events[(f.n_events - 1) % 64]);
+	ck_assert_uint_eq(loop_http_in_flight(f.l), 0);
+	dev_power_off(f.d);
+	ck_assert_int_eq(dev_power_on(f.d, err, sizeof err), 0);
+	run_until(&f, 2);
+	ck_assert_int_eq(req(&f, 1, &a).kind, PROTO_HEARTBEAT);
+	proto_arena_free(&a);
+	fx_teardown(&f);
+}
+END_TEST
 
 /* How many snapshots with `time` t the server got from request from on. */
 static size_t snapshots_of(fx *f, size_t from, int64_t t)
@@ -1368,6 +1411,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, heartbeat_seq_is_send_time_then_facelib_seq_until_a_200);
 	tcase_add_test(tc, failed_facelib_add_leaves_heartbeat_on_send_time);
+	tcase_add_test(tc, a_quiesced_device_ends_its_exchange_and_starts_nothing_new);
 	tcase_add_test(tc, hostile_photo_fails_its_add_and_batch_entry_and_the_device_serves_on);
 	tcase_add_test(tc, query_results_take_the_next_heartbeat_slot);
 	tcase_add_test(tc, batch_item_without_opertype_is_answered_as_a_failed_add);

@@ -244,9 +244,11 @@ START_TEST(an_adapter_failing_for_some_devices_counts_each_with_its_reason)
 			      "5s", "--interval", "1", "--propagate", "config",
 			      "--adapter", NULL, "--threshold",
 			      "errors(propagation)==0", "--report-dir", NULL,
-			      NULL};
+			      "--threshold", "errors(adapter)==4", "--threshold",
+			      "count(adapter)==20", "--threshold",
+			      "max(adapter)<60s", NULL};
 	tu_cli_result r;
-	cJSON *rep, *p, *a, *e;
+	cJSON *rep, *p, *a, *e, *th;
 	int seen[21] = {0}, nfail = 0;
 
 	fx_start(&f, true);
@@ -300,6 +302,18 @@ START_TEST(an_adapter_failing_for_some_devices_counts_each_with_its_reason)
 	}
 	ck_assert_int_eq(nfail, 4);
 	ck_assert_double_eq(num(a, "errors_left_off"), 0);
+	/* the calls are a threshold kind: judged at the end, they hold */
+	th = cJSON_GetObjectItem(rep, "thresholds");
+	ck_assert_int_eq(cJSON_GetArraySize(th), 4);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(th, 0),
+						    "ok")));
+	for (int i = 1; i < 4; i++)
+		ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(th, i), "ok")), "%s: %s",
+			cJSON_GetObjectItem(cJSON_GetArrayItem(th, i),
+					    "expr")->valuestring,
+			cJSON_GetObjectItem(cJSON_GetArrayItem(th, i),
+					    "shown")->valuestring);
 	/* the server got the 16 others only, and confirmed them */
 	mock_commands_are(&f, 16, 16);
 	cJSON_Delete(rep);

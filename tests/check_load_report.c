@@ -5,14 +5,17 @@
  * failed, and one for the run; report.html has its SVG charts with
  * non-empty series (and the propagation curve when the report has one);
  * bad shard options and bad merges give 2 naming what is wrong; the
- * Kubernetes example parses and its command line is accepted.  XML, HTML
+ * Kubernetes example parses and its command line is accepted; the
+ * shards' propagation failures and adapter calls merge to their sum.   XML, HTML
  * and YAML are parsed by python3 (skipped, saying so, without it). */
 #include "conf_err.h"
 #include "hist.h"
 #include "load_cli.h"
 #include "load_merge.h"
+#include "load_metrics.h"
 #include "load_report.h"
 #include "mock.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 #include <cJSON.h>
@@ -226,6 +229,16 @@ START_TEST(two_shards_merged_equal_one_unsharded_run)
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(
 		cJSON_GetObjectItem(rm, "thresholds"), 0), "ok")));
 	ck_assert_double_eq(num(rm, "exit_code", NULL), 99);
+	/* the heartbeats' lateness merges too: one slot per heartbeat */
+	sa = cJSON_GetObjectItem(cJSON_GetObjectItem(ra, "lateness"), "heartbeat");
+	sb = cJSON_GetObjectItem(cJSON_GetObjectItem(rb, "lateness"), "heartbeat");
+	sm = cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "lateness"), "heartbeat");
+	ck_assert_double_eq(num(sm, "count", NULL), num(sa, "count", NULL) +
+			    num(sb, "count", NULL));
+	ck_assert_double_eq(num(sm, "count", NULL), num(cJSON_GetObjectItem(rm,
+				"kinds"), "heartbeat", "requests"));
+	ck_assert_double_eq(num(sm, "max", NULL), fmax(num(sa, "max", NULL),
+						       num(sb, "max", NULL)));
 	cJSON_Delete(one);
 	cJSON_Delete(ra);
 	cJSON_Delete(rb);
@@ -459,7 +472,8 @@ START_TEST(propagation_of_shards_merges_counts_histograms_and_curves)
 	ck_assert_int_eq(code, 0);
 	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(out, "propagation"));
 	ck_assert_str_eq(txt, "{\"command\":\"enrol\",\"devices\":4,"
-			 "\"confirmed\":3,\"hist\":[[100,1],[200,1],[300,1]],"
+			 "\"confirmed\":3,\"failed\":0,\"refused\":0,"
+			 "\"timeout\":0,\"hist\":[[100,1],[200,1],[300,1]],"
 			 "\"curve\":[[100,1],[200,2],[300,3]]}");
 	free(txt);
 	cJSON_Delete(out);
@@ -470,6 +484,128 @@ START_TEST(propagation_of_shards_merges_counts_histograms_and_curves)
 	ck_assert_int_eq(load_merge(in, names, 2, &out, &code, err, sizeof err),
 			 CONF_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "b.json: \"propagation\""));
+	cJSON_Delete((cJSON *)in[0]);
+	cJSON_Delete((cJSON *)in[1]);
+}
+END_TEST
+
+/* Shard i's propagation through an adapter: devices 10, confirmed 10 -
+ * fail - ref - to, its adapter calls (ncalls, the last nbad of them
+ * failed, latencies 1 ms, 2 ms, ...) and nerr errors listed, left_off
+ * more; thresholds on propagation and on the adapter's calls. */
+static cJSON *adp_report(int shard, int fail, int ref, int to, int ncalls,
+			 int nbad, int nerr, int left_off)
+{
+	cJSON *r = prop_report(shard, "{\"command\":\"enrol\",\"curve\":[],"
+			       "\"hist\":[]}"), *p, *a, *errs, *th;
+	load_kind k = {.name = "adapter"};
+	char cid[32], *txt;
+	hist h = {0};
+
+	p = cJSON_GetObjectItem(r, "propagation");
+	cJSON_AddNumberToObject(p, "devices", 10);
+	cJSON_AddNumberToObject(p, "confirmed", 10 - fail - ref - to);
+	cJSON_AddNumberToObject(p, "failed", fail);
+	cJSON_AddNumberToObject(p, "refused", ref);
+	cJSON_AddNumberToObject(p, "timeout", to);
+	for (int i = 0; i < 10 - fail - ref - to; i++)
+		hist_add(&h, 1000 * (uint64_t)(shard * 10 + i + 1));
+	strbuf b = {0};
+	hist_to_json(&h, &b);
+	ck_assert(!b.oom);
+	cJSON_ReplaceItemInObject(p, "hist", cJSON_Parse(b.p));
+	free(b.p);
+	for (int i = 0; i < ncalls; i++) {
+		k.requests++;
+		if (i < ncalls - nbad)
+			k.answered++;
+		else
+			k.failed[LOAD_F_OTHER]++;
+		hist_add(&k.lat_us, 1000 * (uint64_t)(i + 1));
+	}
+	a = cJSON_AddObjectToObject(p, "adapter");
+	cJSON_AddStringToObject(a, "file", "a.json");
+	cJSON_AddStringToObject(a, "action", "enroll");
+	cJSON_AddNumberToObject(a, "concurrency", 4);
+	cJSON_AddItemToObject(a, "calls", load_kind_json(&k));
+	cJSON_AddNumberToObject(a, "devices_failed", nerr + left_off);
+	errs = cJSON_AddArrayToObject(a, "errors");
+	for (int i = 0; i < nerr; i++) {
+		cJSON *e = cJSON_CreateObject();
+		snprintf(cid, sizeof cid, "load-%05d", shard + 2 * i + 1);
+		cJSON_AddStringToObject(e, "cid", cid);
+		cJSON_AddStringToObject(e, "error", "exit status 4");
+		cJSON_AddItemToArray(errs, e);
+	}
+	cJSON_AddNumberToObject(a, "errors_left_off", left_off);
+	th = cJSON_GetObjectItem(r, "thresholds");
+	for (const char *const *x = (const char *const[]){
+		     "errors(propagation)==9", "count(propagation)==20",
+		     "max(propagation)>12ms", "count(adapter)==130",
+		     "errors(adapter)==30", "max(adapter)>=70ms", NULL}; *x; x++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "expr", *x);
+		cJSON_AddItemToArray(th, o);
+	}
+	/* as a file holds it: the histograms' raw arrays parsed */
+	txt = cJSON_PrintUnformatted(r);
+	cJSON_Delete(r);
+	ck_assert_ptr_nonnull(r = cJSON_Parse(txt));
+	free(txt);
+	return r;
+}
+
+/* Failures of the propagation and of the adapter's calls merge to their
+ * sum; the errors listed stop at 100 and the rest are counted; the
+ * thresholds on both are judged on the merged data. */
+START_TEST(propagation_failures_and_adapter_calls_of_shards_merge_to_the_sum)
+{
+	const cJSON *in[2];
+	const char *names[] = {"a.json", "b.json"};
+	cJSON *out, *p, *a, *t;
+	char err[512];
+	int code = -1;
+
+	/* 2 failed, 1 refused, 0 timeout of 10; 60 calls, 10 failed */
+	in[0] = adp_report(0, 2, 1, 0, 60, 10, 60, 0);
+	/* 1 failed, 3 refused, 2 timeout of 10; 70 calls, 20 failed */
+	in[1] = adp_report(1, 1, 3, 2, 70, 20, 60, 5);
+	ck_assert_msg(load_merge(in, names, 2, &out, &code, err, sizeof err) == 0,
+		      "%s", err);
+	p = cJSON_GetObjectItem(out, "propagation");
+	ck_assert_double_eq(num(p, "devices", NULL), 20);
+	ck_assert_double_eq(num(p, "confirmed", NULL), 11);
+	ck_assert_double_eq(num(p, "failed", NULL), 3);
+	ck_assert_double_eq(num(p, "refused", NULL), 4);
+	ck_assert_double_eq(num(p, "timeout", NULL), 2);
+	a = cJSON_GetObjectItem(p, "adapter");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(cJSON_GetObjectItem(a, "action")->valuestring, "enroll");
+	ck_assert_double_eq(num(a, "devices_failed", NULL), 125);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(a, "errors")),
+			 100);
+	/* 20 of b's 60 cut here, and b's own 5 */
+	ck_assert_double_eq(num(a, "errors_left_off", NULL), 25);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(a, "errors"), 60), "cid")->valuestring,
+		"load-00002");
+	t = cJSON_GetObjectItem(a, "calls");
+	ck_assert_double_eq(num(t, "requests", NULL), 130);
+	ck_assert_double_eq(num(t, "answered", NULL), 100);
+	ck_assert_double_eq(num(cJSON_GetObjectItem(t, "failures"), "other",
+				NULL), 30);
+	ck_assert_double_eq(num(cJSON_GetObjectItem(t, "latency_us"), "max",
+				NULL), 70000);
+	/* every threshold holds on the sums, none on a shard alone */
+	ck_assert_int_eq(code, 0);
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(out, "thresholds"))
+		ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(t, "ok")),
+			      "%s does not hold: %s",
+			      cJSON_GetObjectItem(t, "expr")->valuestring,
+			      cJSON_GetObjectItem(t, "shown")->valuestring);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(out,
+			 "thresholds")), 6);
+	cJSON_Delete(out);
 	cJSON_Delete((cJSON *)in[0]);
 	cJSON_Delete((cJSON *)in[1]);
 }
@@ -527,6 +663,7 @@ int main(void)
 	tcase_add_test(run_tc, bad_shards_and_bad_merges_cannot_run);
 	tcase_add_test(unit, the_kubernetes_example_parses_and_its_command_is_accepted);
 	tcase_add_test(unit, propagation_of_shards_merges_counts_histograms_and_curves);
+	tcase_add_test(unit, propagation_failures_and_adapter_calls_of_shards_merge_to_the_sum);
 	suite_add_tcase(s, run_tc);
 	suite_add_tcase(s, unit);
 	return tu_run(s);
