@@ -174,6 +174,8 @@ START_TEST(the_drain_ends_when_every_device_always_has_a_slot_due)
 	ck_assert_double_eq(hb, (double)n_mock);
 	cJSON_Delete(msgs);
 	cJSON_Delete(rep);
+	tu_cli_free(&r);
+	fx_end(&f);
 }
 END_TEST
 
