@@ -290,13 +290,95 @@ static void rm_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* What both measurements stand on: the CivetWeb server in a child process
+ * (its port and counters come through the up pipe; closing quit stops it),
+ * the loop, a store in a temporary directory and the recogniser. */
+typedef struct rig {
+	int up[2], quit[2];
+	pid_t srv;
+	int port;
+	char dir[40], url[96];
+	loop *l;
+	store *sto;
+	recog *rg;
+} rig;
+
+/* Starts the server and opens the rest; dir_tmpl is mkdtemp's pattern.
+ * 0, or -1 with the reason in err.  rig_down undoes what was done, also
+ * after a failure. */
+static int rig_up(rig *g, const char *dir_tmpl, char *err, size_t errlen)
+{
+	srv_stats st;
+
+	memset(g, 0, sizeof(*g));
+	g->up[0] = g->up[1] = g->quit[0] = g->quit[1] = -1;
+	g->srv = -1;
+	snprintf(g->dir, sizeof(g->dir), "%s", dir_tmpl);
+	if (pipe(g->up) < 0 || pipe(g->quit) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	g->srv = fork();
+	if (g->srv < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (g->srv == 0) {
+		close(g->up[0]);
+		close(g->quit[1]);
+		server_main(g->up[1], g->quit[0]);
+	}
+	close(g->up[1]);
+	close(g->quit[0]);
+	g->up[1] = g->quit[0] = -1;
+	if (read(g->up[0], &st, sizeof(st)) != sizeof(st) || !st.port) {
+		snprintf(err, errlen, "the CivetWeb server did not start");
+		return -1;
+	}
+	g->port = st.port;
+	snprintf(g->url, sizeof(g->url), "http://127.0.0.1:%d/api/face", st.port);
+	if (loop_new(LOOP_REAL, 1, 0, &g->l) < 0 || !mkdtemp(g->dir) ||
+	    store_open(g->dir, &g->sto, err, errlen) < 0 ||
+	    !(g->rg = recog_open(NULL, err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "loop or temp dir: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes what rig_up opened, stops the server and reads its counters. */
+static void rig_down(rig *g, long *srv_requests_out, long *srv_closed_out)
+{
+	srv_stats st;
+
+	recog_close(g->rg);
+	store_close(g->sto);
+	loop_free(g->l);
+	if (strcmp(g->dir + strlen(g->dir) - 6, "XXXXXX"))
+		rm_dir(g->dir);
+	if (g->quit[1] >= 0)
+		close(g->quit[1]); /* the server stops and reports */
+	if (g->up[0] >= 0 && read(g->up[0], &st, sizeof(st)) == sizeof(st)) {
+		*srv_requests_out = st.requests;
+		*srv_closed_out = st.closed;
+	}
+	g->quit[1] = -1;
+	for (int i = 0; i < 2; i++) {
+		if (g->up[i] >= 0)
+			close(g->up[i]);
+		if (g->quit[i] >= 0)
+			close(g->quit[i]);
+	}
+	if (g->srv > 0)
+		waitpid(g->srv, NULL, 0);
+}
+
 /* One configuration, in its own process so that its RSS starts clean. */
 static void run(int n, int secs, result *r)
 {
-	int up[2], quit[2];
-	pid_t srv;
-	srv_stats st;
-	char dir[] = "/tmp/bench_device.XXXXXX", url[96], cid[16];
+	rig g;
+	char cid[16];
 	loop *l = NULL;
 	store *sto = NULL;
 	recog *rg = NULL;
@@ -311,36 +393,11 @@ static void run(int n, int secs, result *r)
 	memset(&b, 0, sizeof(b));
 	r->n = n;
 	r->secs = secs;
-	if (pipe(up) < 0 || pipe(quit) < 0) {
-		snprintf(r->err, sizeof(r->err), "pipe: %s", strerror(errno));
-		return;
-	}
-	srv = fork();
-	if (srv < 0) {
-		snprintf(r->err, sizeof(r->err), "fork: %s", strerror(errno));
-		return;
-	}
-	if (srv == 0) {
-		close(up[0]);
-		close(quit[1]);
-		server_main(up[1], quit[0]);
-	}
-	close(up[1]);
-	close(quit[0]);
-	if (read(up[0], &st, sizeof(st)) != sizeof(st) || !st.port) {
-		snprintf(r->err, sizeof(r->err), "the CivetWeb server did not start");
+	if (rig_up(&g, "/tmp/bench_device.XXXXXX", r->err, sizeof(r->err)) < 0)
 		goto out;
-	}
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/face", st.port);
-
-	if (loop_new(LOOP_REAL, 1, 0, &l) < 0 || !mkdtemp(dir) ||
-	    store_open(dir, &sto, r->err, sizeof(r->err)) < 0 ||
-	    !(rg = recog_open(NULL, r->err, sizeof(r->err)))) {
-		if (!r->err[0])
-			snprintf(r->err, sizeof(r->err), "loop or temp dir: %s",
-				 strerror(errno));
-		goto out;
-	}
+	l = g.l;
+	sto = g.sto;
+	rg = g.rg;
 	b.l = l;
 	b.r = r;
 	b.win_start = b.win_end = INT64_MAX;
@@ -366,7 +423,7 @@ static void run(int n, int secs, result *r)
 
 	t = mono();
 	for (made = 0; made < n; made++) {
-		dev_opts o = {.cid = cid, .server_url = url, .interval_s = 1};
+		dev_opts o = {.cid = cid, .server_url = g.url, .interval_s = 1};
 		snprintf(cid, sizeof(cid), "dev%05d", made + 1);
 		if (dev_new(&env, &o, &devs[made], r->err, sizeof(r->err)) < 0)
 			goto out;
@@ -390,7 +447,7 @@ static void run(int n, int secs, result *r)
 
 	loop_run_until(l, b.win_start);
 	c0 = cpu_self();
-	s0 = cpu_pid(srv);
+	s0 = cpu_pid(g.srv);
 	for (int64_t tick = b.win_start + 1000; tick <= b.win_end; tick += 1000) {
 		long kb;
 		loop_run_until(l, tick);
@@ -398,7 +455,7 @@ static void run(int n, int secs, result *r)
 			r->rss_peak = kb;
 	}
 	r->cpu_dev = (cpu_self() - c0) / secs;
-	r->cpu_srv = (cpu_pid(srv) - s0) / secs;
+	r->cpu_srv = (cpu_pid(g.srv) - s0) / secs;
 	r->rss_run = rss_kb();
 	r->heap_run = heap_used();
 	for (int i = 0; i < n; i++)
@@ -431,18 +488,7 @@ out:
 	free(b.s);
 	free(b.late);
 	free(b.reply);
-	recog_close(rg);
-	store_close(sto);
-	loop_free(l);
-	if (strcmp(dir + strlen(dir) - 6, "XXXXXX"))
-		rm_dir(dir);
-	close(quit[1]); /* the server stops and reports */
-	if (read(up[0], &st, sizeof(st)) == sizeof(st)) {
-		r->srv_requests = st.requests;
-		r->srv_closed = st.closed;
-	}
-	close(up[0]);
-	waitpid(srv, NULL, 0);
+	rig_down(&g, &r->srv_requests, &r->srv_closed);
 }
 
 static bool numeric(const char *s)
@@ -579,10 +625,8 @@ static long fd_count(void)
 
 static void run_scale(int n, int interval_s, scale_result *r)
 {
-	int up[2], quit[2];
-	pid_t srv;
-	srv_stats st;
-	char dir[] = "/tmp/bench_scale.XXXXXX", url[96], cid[16];
+	rig g;
+	char cid[16];
 	loop *l = NULL;
 	store *sto = NULL;
 	recog *rg = NULL;
@@ -594,35 +638,11 @@ static void run_scale(int n, int interval_s, scale_result *r)
 	memset(r, 0, sizeof(*r));
 	memset(&s, 0, sizeof(s));
 	r->n = n;
-	if (pipe(up) < 0 || pipe(quit) < 0) {
-		snprintf(r->err, sizeof(r->err), "pipe: %s", strerror(errno));
-		return;
-	}
-	srv = fork();
-	if (srv < 0) {
-		snprintf(r->err, sizeof(r->err), "fork: %s", strerror(errno));
-		return;
-	}
-	if (srv == 0) {
-		close(up[0]);
-		close(quit[1]);
-		server_main(up[1], quit[0]);
-	}
-	close(up[1]);
-	close(quit[0]);
-	if (read(up[0], &st, sizeof(st)) != sizeof(st) || !st.port) {
-		snprintf(r->err, sizeof(r->err), "the CivetWeb server did not start");
+	if (rig_up(&g, "/tmp/bench_scale.XXXXXX", r->err, sizeof(r->err)) < 0)
 		goto out;
-	}
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/face", st.port);
-	if (loop_new(LOOP_REAL, 1, 0, &l) < 0 || !mkdtemp(dir) ||
-	    store_open(dir, &sto, r->err, sizeof(r->err)) < 0 ||
-	    !(rg = recog_open(NULL, r->err, sizeof(r->err)))) {
-		if (!r->err[0])
-			snprintf(r->err, sizeof(r->err), "loop or temp dir: %s",
-				 strerror(errno));
-		goto out;
-	}
+	l = g.l;
+	sto = g.sto;
+	rg = g.rg;
 	r->err[0] = 0; /* recognition off is fine: no faces here */
 	s.l = l;
 	s.r = r;
@@ -646,7 +666,7 @@ static void run_scale(int n, int interval_s, scale_result *r)
 
 	t = mono();
 	for (made = 0; made < n; made++) {
-		dev_opts o = {.cid = cid, .server_url = url,
+		dev_opts o = {.cid = cid, .server_url = g.url,
 			      .interval_s = interval_s, .jitter = 0.1};
 		snprintf(cid, sizeof(cid), "dev%06d", made + 1);
 		if (dev_new(&env, &o, &s.devs[made], r->err, sizeof(r->err)) < 0)
@@ -657,7 +677,7 @@ static void run_scale(int n, int interval_s, scale_result *r)
 	r->heap_created = heap_used();
 
 	c0 = cpu_self();
-	s0 = cpu_pid(srv);
+	s0 = cpu_pid(g.srv);
 	t = mono();
 	s.ramp_ms = (int64_t)n * 1000 / SCALE_RAMP_RATE;
 	s.t0 = loop_now(l);
@@ -672,32 +692,21 @@ static void run_scale(int n, int interval_s, scale_result *r)
 	r->ramp_s = (double)s.ramp_ms / 1000;
 	r->settle_s = mono() - t;
 	r->cpu_dev = cpu_self() - c0;
-	r->cpu_srv = cpu_pid(srv) - s0;
+	r->cpu_srv = cpu_pid(g.srv) - s0;
 	r->never = n - r->heartbeated;
 	r->rss_idle = rss_kb();
 	r->heap_idle = heap_used();
 	for (int i = 0; i < n; i++)
 		r->mem_idle += (double)dev_mem_bytes(s.devs[i]);
 	r->mem_idle /= n;
-	time_wait_count(st.port, &r->tw_client, &r->tw_server);
+	time_wait_count(g.port, &r->tw_client, &r->tw_server);
 	r->fds = fd_count();
 out:
 	for (int i = 0; i < made; i++)
 		dev_free(s.devs[i]);
 	free(s.devs);
 	free(s.seen);
-	recog_close(rg);
-	store_close(sto);
-	loop_free(l);
-	if (strcmp(dir + strlen(dir) - 6, "XXXXXX"))
-		rm_dir(dir);
-	close(quit[1]);
-	if (read(up[0], &st, sizeof(st)) == sizeof(st)) {
-		r->srv_requests = st.requests;
-		r->srv_closed = st.closed;
-	}
-	close(up[0]);
-	waitpid(srv, NULL, 0);
+	rig_down(&g, &r->srv_requests, &r->srv_closed);
 }
 
 static int main_scale(int argc, char **argv, const char *load)
