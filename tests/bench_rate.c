@@ -124,13 +124,29 @@ typedef struct sampler {
 static void *sampler_main(void *ud)
 {
 	sampler *sm = ud;
+	/* a shard reaped before the other (or before the window's end) reads
+	 * 0 from /proc: its last reading stands for it until a new client
+	 * takes its slot, or the window's difference loses its CPU */
+	double last[2] = {0, 0};
+	pid_t last_pid[2] = {0, 0};
 
 	while (!atomic_load(&sm->stop) && sm->n < SAMPLES_MAX) {
 		sample *x = &sm->s[sm->n];
 		x->t = mono();
 		x->n = atomic_load(answered);
-		x->cpu_cli = cpu_pid(atomic_load(&sm->client[0])) +
-			     cpu_pid(atomic_load(&sm->client[1]));
+		x->cpu_cli = 0;
+		for (int i = 0; i < 2; i++) {
+			pid_t pid = atomic_load(&sm->client[i]);
+			double c = pid ? cpu_pid(pid) : 0;
+
+			if (pid && pid != last_pid[i]) {
+				last_pid[i] = pid;
+				last[i] = 0;
+			}
+			if (c > last[i])
+				last[i] = c;
+			x->cpu_cli += last[i];
+		}
 		x->cpu_srv = cpu_pid(sm->server);
 		sm->n++;
 		usleep(SAMPLE_MS * 1000);
