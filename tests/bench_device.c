@@ -5,6 +5,7 @@
  * `bench_device scale [--interval S] N...`: how much an idle device costs
  * at 10,000 to 100,000 devices in one process; exits 1 over 10 KiB RSS per
  * device or when an exchange failed. */
+#include "bench_util.h"
 #include "base.h" /* container_of */
 #include "device.h"
 #include "device_test.h" /* dev_mem_bytes */
@@ -142,13 +143,6 @@ typedef struct bench {
 	result *r;
 } bench;
 
-static double mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static long rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -178,27 +172,6 @@ static double cpu_self(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* utime + stime of another process, seconds (from /proc/PID/stat). */
-static double cpu_pid(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
-	/* after ") ": state, then fields 4..13, then utime (14), stime (15) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		   &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* The q quantile of h over total samples; those not in h (missed slots)
@@ -489,16 +462,6 @@ out:
 	free(b.late);
 	free(b.reply);
 	rig_down(&g, &r->srv_requests, &r->srv_closed);
-}
-
-static bool numeric(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
 }
 
 /* ---------------------------------------------------------------- scale */

@@ -6,6 +6,7 @@
  * "{}" and counting its answers in shared memory; every rate here is that
  * count over the steady part of a phase, so wrk and camsim are measured
  * alike.  Exits 1 when camsim < 0.8 x the best wrk rate (docs/perf.md). */
+#include "bench_util.h"
 #include "load.h"
 
 #include <civetweb.h>
@@ -76,33 +77,6 @@ static void server_main(int out_fd, int quit_fd)
 }
 
 /* ---------------------------------------------------------------- sampling */
-
-static double mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* utime + stime of a process in seconds (/proc/PID/stat), 0 if gone. */
-static double cpu_pid(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	p = fgets(buf, sizeof buf, f);
-	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		   &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 typedef struct sample {
 	double t;
@@ -299,16 +273,6 @@ static int run_camsim(sampler *sm, const char *url, long n, int secs,
 		 shards > 1 ? " (2 shards)" : "", n, src ? ", " : "",
 		 src ? src : "");
 	return judge(sm, from, sm->n, p);
-}
-
-static bool numeric(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
 }
 
 int main(int argc, char **argv)
