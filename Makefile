@@ -25,6 +25,13 @@ TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 TOOL_SRC  := $(wildcard tools/*.c)
+# The demo window (tools/demo/, docs/demo.md): ui.c is pure; win.c is the
+# only file that includes SDL, so only tools/demo/ gets SDL's flags.
+DEMO_SRC  := $(wildcard tools/demo/*.c)
+DEMO_OBJ  := $(DEMO_SRC:%.c=$(BUILD)/%.o)
+SDL_PKGS  := sdl2 SDL2_ttf
+SDL_CFLAGS = $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
+SDL_LIBS   = $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
 
 # The layers (docs/build.md), enforced by what each one can
 # #include: a source file sees only its own layer's headers and those
@@ -36,7 +43,7 @@ INC_PROTO := -Ibase -Iproto
 INC_RECOG := -Ibase -Isim/recog
 INC_SIM   := -Ibase -Iproto -Isim -Isim/recog
 INC_CONF  := $(INC_SIM) -Iconformance -I$(BUILD)
-INC_ALL   := $(INC_CONF) -Itools -Itests -Itests/fuzz
+INC_ALL   := $(INC_CONF) -Itools -Itools/demo -Itests -Itests/fuzz
 # $(call layer_inc,SOURCE): the include path of SOURCE's layer
 layer_inc = $(strip \
 	$(if $(filter base/%,$1),$(INC_BASE), \
@@ -144,8 +151,20 @@ $(BUILD)/libcamsim.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libcamsim.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tools/demo/%.o: CPPFLAGS += $(SDL_CFLAGS)
+
+$(BUILD)/libdemo.a: $(DEMO_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/camsim: $(BUILD)/tools/camsim.o $(BUILD)/libdemo.a $(BUILD)/libcamsim.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) $(SDL_LIBS) -o $@
+
+# The demo's tests link the demo archive (before the library it uses).
+DEMO_TESTS := $(filter $(BUILD)/tests/check_ui $(BUILD)/tests/check_win \
+		       $(BUILD)/tests/check_demo,$(TEST_BIN))
+$(DEMO_TESTS): $(BUILD)/libdemo.a
+$(DEMO_TESTS): LDLIBS += $(BUILD)/libcamsim.a $(SDL_LIBS)
 
 # tools/golden.sh: camsim's decoded pixels as PNG for the TF.js reference
 $(BUILD)/stb2png: $(BUILD)/tools/stb2png.o $(BUILD)/libcamsim.a
@@ -226,7 +245,7 @@ docs: $(BUILD)/camsim
 include tests/fuzz/fuzz.mk
 
 # The compiler's header lists (a missing one is a first build).
--include $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(TOOL_SRC))
+-include $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(TOOL_SRC) $(DEMO_SRC))
 
 # Objects of binaries are kept, so that a second make compiles nothing.
 .SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC) $(BENCH_SRC) $(TOOL_SRC))

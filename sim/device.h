@@ -87,6 +87,58 @@ typedef void (*dev_exchange_cb)(void *ud, dev *d, const dev_exchange *x);
  * thread, gets dev_env.event_ud, must not call back into d. */
 typedef void (*dev_slot_cb)(void *ud, dev *d, int64_t late_ms);
 
+/* ---- a face pass: what the demo window shows of one person ---- */
+
+/* How a face event ended (dev_pass.verdict). */
+typedef enum dev_pass_verdict {
+	DEV_PASS_NONE,    /* nothing decided: no face, frame discarded, too
+			     far, too dark, not live (reason says which) */
+	DEV_PASS_PASSED,  /* let in (relay per config) */
+	DEV_PASS_DENIED,  /* refused: why says by which rule */
+} dev_pass_verdict;
+
+/* The first rule that refused a person, in the device's order. */
+typedef enum dev_deny_why {
+	DEV_DENY_NONE,
+	DEV_DENY_NOT_IN_LIBRARY, /* stranger */
+	DEV_DENY_STRATEGY,       /* the person's strategy / time rule */
+	DEV_DENY_TEMPERATURE,    /* above temperature.high_threshold */
+	DEV_DENY_MASK,           /* the mask rule of facemask.mode */
+} dev_deny_why;
+
+/* One face event as it ended (dev_env.on_pass).  Plain data: copied by
+ * value, no pointers, valid after the call. */
+typedef struct dev_pass {
+	int64_t t;                /* device clock, UTC ms */
+	dev_pass_verdict verdict;
+	dev_deny_why why;
+	char reason[96];          /* short sentence for people: "not in
+				     library", the strategy's reason,
+				     "temperature 38.4 °C above 37.3 °C",
+				     "no mask", "no face in the frame" */
+	int frame_w, frame_h;     /* the decoded camera frame, pixels */
+	bool has_face;            /* box and pts are valid */
+	float box[4];             /* x, y, w, h in frame pixels */
+	float pts[68][2];         /* landmarks, frame pixels (iBUG-300W) */
+	bool recognition;         /* face_rec.enable (false: capture only) */
+	bool known;               /* matched a library person */
+	char person_id[64];       /* UTF-8, truncated on a character */
+	char name[64];
+	double similarity;        /* 0..1, best confidence (strangers too;
+				     0 with an empty library) */
+	bool has_temperature;
+	double temperature;       /* as shown, in unit */
+	char unit[8];             /* "°C" or "°F" */
+	bool temperature_high;
+	bool has_mask;
+	int mask;                 /* 1 wearing a mask, 0 not */
+	bool mask_bad;            /* the config's mask rule is broken */
+} dev_pass;
+
+/* A face event of d ended (p valid during the call only; plain data, so
+ * copy it).  On the loop thread; must not free d or call back into it. */
+typedef void (*dev_pass_cb)(void *ud, dev *d, const dev_pass *p);
+
 /* ---- what every device of a process shares ---- */
 
 typedef struct dev_env {
@@ -107,6 +159,10 @@ typedef struct dev_env {
 	 * NULL): called as each heartbeat slot's message starts, with how
 	 * late it is against the slot's time (loop ms). */
 	dev_slot_cb on_slot;
+	/* Called as every face event ends, after the events it caused (may
+	 * be NULL; the demo window's identity, banner and face box). */
+	dev_pass_cb on_pass;
+	void *pass_ud;
 	int64_t capacity;          /* face library capacity (default 10000) */
 	size_t upgrade_max;        /* package size limit, bytes (64 MiB) */
 	long http_timeout_ms;      /* per exchange (10000) */

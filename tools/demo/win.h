@@ -1,0 +1,56 @@
+/* win.h -- the demo's window: the only code that touches SDL2 and
+ * SDL2_ttf.  Turns a ui_view (ui.h) and a camera frame into one whole
+ * frame presented once, and SDL's input into ui_actions.  Knows nothing
+ * of devices, servers or threads: demo.c calls it from the main thread. */
+#ifndef CAMSIM_WIN_H
+#define CAMSIM_WIN_H
+
+#include "ui.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct win win;
+
+typedef struct win_opts {
+	int w, h;          /* initial size in points (default 540 x 960) */
+	bool fullscreen;
+	const char *title; /* default "camsim demo" */
+	const char *font;  /* a TTF file; NULL: the DejaVu Sans that
+			      fonts-dejavu-core installs */
+} win_opts;
+
+/* The camera frame, RGB24 rows of stride bytes; owned by the caller and
+ * read only during win_frame.  gen changes when the pixels change (the
+ * texture is uploaded again only then).  rgb NULL: no frame yet. */
+typedef struct win_camera {
+	const unsigned char *rgb;
+	int w, h, stride;
+	uint64_t gen;
+} win_camera;
+
+/* An action from the keyboard, the mouse or a dropped file.  arg is the
+ * dropped file's path for UI_ACT_DROP (valid during the call), else NULL. */
+typedef void (*win_action_cb)(void *ud, ui_action a, const char *arg);
+
+/* Opens the window (resizable, HiDPI-aware).  SIM_E* with a sentence in
+ * err: no display, no font, SDL failure. */
+int win_open(const win_opts *o, win **out, char *err, size_t errlen);
+
+/* One frame: handles pending input (calling cb for each action, F11 and
+ * resizes handled here too), draws v and cam whole, presents once.
+ * Returns 1 when the user closed the window or asked to quit, 0, or
+ * SIM_E* on failure. */
+int win_frame(win *w, const ui_view *v, const win_camera *cam,
+	      win_action_cb cb, void *ud);
+
+/* The last presented frame as a PNG file at output-pixel size.  SIM_E*
+ * with a sentence in err naming the path. */
+int win_screenshot(win *w, const char *path, char *err, size_t errlen);
+
+/* Output size in pixels (HiDPI pixels). */
+void win_size(const win *w, int *pw, int *ph);
+
+void win_close(win *w);
+
+#endif
