@@ -633,6 +633,7 @@ static int write_report(load *L, double el, int code, const bool *ok,
 		cJSON_AddNumberToObject(o, "interval_s", (double)L->o->interval_s);
 		cJSON_AddNumberToObject(o, "jitter", L->o->jitter);
 		cJSON_AddNumberToObject(o, "arrivals", L->o->arrivals);
+		cJSON_AddBoolToObject(o, "keep_alive", L->o->keep_alive);
 	}
 	o = cJSON_AddObjectToObject(r, "shard");
 	if (o) {
@@ -863,6 +864,7 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.exchange_ud = L;
 	L->env.on_slot = on_slot;
 	L->env.idle_reupload_ms = o->idle_reupload_ms;
+	L->env.keep_alive = o->keep_alive;
 	dev_env_defaults(&L->env);
 	L->met.prof = L->env.prof; /* replies judged as the devices judge */
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))

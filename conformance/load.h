@@ -41,6 +41,9 @@ typedef struct load_opts {
 	const load_threshold *th; /* not owned */
 	size_t nth;
 	bool abort_on_fail;
+	bool keep_alive;           /* --keep-alive: devices reuse connections
+				     (dev_env.keep_alive); default: one
+				     per message, V1.16's short connection */
 	const char *report_dir;   /* report.json, junit.xml, report.html
 				     there (load_report.h); NULL: none */
 	load_prop_spec propagate; /* cmd LOAD_PROP_NONE: no propagation;

@@ -21,7 +21,7 @@ static const char usage[] =
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
-	"                   [--source-addrs A-B] [--dry-run]\n"
+	"                   [--source-addrs A-B] [--keep-alive] [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"                   [--adapter FILE [--adapter-concurrency N]]\n"
 	"\n"
@@ -52,6 +52,8 @@ static const char usage[] =
 	"  --source-addrs A-B  spread the devices' connections round-robin over\n"
 	"                      these local IPv4 addresses, one /24 (e.g.\n"
 	"                      127.0.0.2-127.0.0.9): more ephemeral ports\n"
+	"  --keep-alive        reuse connections (default: a new connection per\n"
+	"                      message, V1.16's short connection)\n"
 	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
 	"                      mock and time each until confirmed (enrol, batch:N\n"
@@ -230,11 +232,16 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			fputs(usage, out);
 			return 0;
 		}
-		if (!strcmp(a, "--abort-on-fail") || !strcmp(a, "--dry-run")) {
-			if (a[2] == 'a')
-				o->abort_on_fail = true;
-			else
-				*dry = true;
+		if (!strcmp(a, "--abort-on-fail")) {
+			o->abort_on_fail = true;
+			continue;
+		}
+		if (!strcmp(a, "--dry-run")) {
+			*dry = true;
+			continue;
+		}
+		if (!strcmp(a, "--keep-alive")) {
+			o->keep_alive = true;
 			continue;
 		}
 		if (strcmp(a, "--server") && strcmp(a, "--devices") &&

@@ -2,7 +2,8 @@
  * that records its clients' addresses sees all and only the addresses of
  * the range, spread round-robin over the devices; ranges that break the
  * rule, and addresses this machine does not have, cannot run (exit 2)
- * with a message naming the value and the rule. */
+ * with a message naming the value and the rule.  The connection policy:
+ * one connection per message unless --keep-alive. */
 #include "load.h"
 #include "load_cli.h"
 #include "testsrv.h"
@@ -62,6 +63,38 @@ START_TEST(without_source_addrs_the_system_picks_127_0_0_1)
 }
 END_TEST
 
+/* Every request of a 3-device, 2-second run asks for Connection: close,
+ * or none does (--keep-alive). */
+static void policy(bool keep_alive)
+{
+	testsrv s;
+	const char *args[] = {"--server", NULL, "--devices", "3",
+			      "--duration", "2s", "--interval", "1",
+			      keep_alive ? "--keep-alive" : NULL, NULL};
+	tu_cli_result r;
+	size_t closing = 0;
+
+	ck_assert_int_eq(ts_start(&s), 0);
+	args[1] = s.url;
+	r = tu_cli(load_main, "load", args);
+	ck_assert_msg(r.rc == LOAD_EXIT_OK, "rc %d: %s", r.rc, r.err);
+	ck_assert_uint_ge(s.n_req, 6);
+	for (size_t i = 0; i < s.n_req; i++)
+		closing += s.req[i].conn_close;
+	ck_assert_msg(closing == (keep_alive ? 0 : s.n_req), "%zu of %zu "
+		      "requests asked for Connection: close%s", closing,
+		      s.n_req, keep_alive ? " with --keep-alive" : "");
+	tu_cli_free(&r);
+	ts_stop(&s);
+}
+
+START_TEST(short_connections_by_default_reused_with_keep_alive)
+{
+	policy(false);
+	policy(true);
+}
+END_TEST
+
 static void refused(const char *range, const char *want1, const char *want2)
 {
 	const char *args[] = {"--server", "mock", "--devices", "2",
@@ -97,6 +130,7 @@ int main(void)
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, connections_leave_from_all_and_only_the_given_addresses);
 	tcase_add_test(run, without_source_addrs_the_system_picks_127_0_0_1);
+	tcase_add_test(run, short_connections_by_default_reused_with_keep_alive);
 	tcase_add_test(run, ranges_that_break_the_rule_cannot_run_naming_value_and_rule);
 	suite_add_tcase(s, run);
 	return tu_run(s);
