@@ -138,8 +138,11 @@ static const key keys[] = {
 	 "IPv4 addresses of one /24", srcaddr_ok, false, false, NULL},
 };
 
-/* CAMSIM_ variables that are not settings: never reported as misspelt. */
-static const char *const other_env[] = {"CONFIG", "DATA", "MODELS", "SHARDS"};
+/* CAMSIM_ variables that are not settings (camsim's own, the adapter's
+for its commands, the tests'): never reported as misspelt. */
+static const char *const other_env[] = {
+	"CONFIG", "DATA", "MODELS", "SHARDS", "CID", "ACTION", "PARAMS", "MOCK",
+	"MOCK_TOKEN", "BIN", "ROOT", "REF_URL", "TEST_JOBS"};
 
 /* ---------------------------------------------------------------- checks */
 
@@ -867,11 +870,8 @@ int cfg_apply(const char *cmd, int argc, char **argv, cfg_args *out,
 	memset(out, 0, sizeof *out);
 	err[0] = '\0';
 	push(&a, argv[0]);
-	if (has_arg(argc, argv, "-h") || has_arg(argc, argv, "--help")) {
-		for (int i = 1; i < argc; i++)
-			push(&a, argv[i]);
-		goto done;
-	}
+	if (has_arg(argc, argv, "-h") || has_arg(argc, argv, "--help"))
+		goto user; /* help reads nothing, so a broken file cannot hide it */
 	if (pick_file(argc, argv, &path, err, errlen) < 0) {
 		rc = CONF_EINVAL;
 		goto out;
@@ -906,6 +906,7 @@ int cfg_apply(const char *cmd, int argc, char **argv, cfg_args *out,
 		}
 	}
 	env_typos(cmd, out->note, sizeof out->note);
+user:
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--no-config"))
 			continue;
@@ -915,7 +916,6 @@ int cfg_apply(const char *cmd, int argc, char **argv, cfg_args *out,
 		}
 		push(&a, argv[i]);
 	}
-done:
 	if (a.oom) {
 		rc = CONF_ENOMEM;
 		snprintf(err, errlen, "out of memory");

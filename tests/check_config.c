@@ -326,8 +326,9 @@ START_TEST(help_is_given_even_when_the_config_is_broken)
 	{
 		const char *args[] = {"--config", path, "--help", NULL};
 		ck_assert_int_eq(apply("run", args, &a, err, sizeof err), 0);
-		ck_assert_int_eq(a.argc, 4);
-		ck_assert_str_eq(a.argv[3], "--help");
+		/* --config FILE is taken out: run's parser does not know it */
+		ck_assert_int_eq(a.argc, 2);
+		ck_assert_str_eq(a.argv[1], "--help");
 		cfg_args_free(&a);
 	}
 	{
