@@ -103,8 +103,11 @@ def expand(word, env, where):
 
 
 def run_camsim(camsim, argv, tmp):
+    # nothing of the caller's camsim settings; the suite of this tree,
+    # wherever the binary is (build/san/camsim under make sanitize)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("CAMSIM_")}
+    env["CAMSIM_DATA"] = ROOT
     p = subprocess.run([camsim] + argv[1:], cwd=tmp, env=env,
                        capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout + p.stderr
