@@ -5,11 +5,11 @@
  * is runner.c's, the files report.c's. */
 #include "adapter.h"
 #include "base.h"
-#include "config.h"
 #include "report.h"
 #include "runner.h"
 #include "version.h"
 #include "proto.h"
+#include "config.h"
 
 #include "recog.h"
 
