@@ -550,7 +550,6 @@ static int check_object(const where *w, const cJSON *o, const char *sect,
 /* ---------------------------------------------------------------- file */
 
 typedef struct file_cfg {
-	char *path;      /* as given, or NULL: no file */
 	char *dir;       /* its directory with '/', "" for the working one */
 	char *text;
 	cJSON *root;
@@ -558,7 +557,6 @@ typedef struct file_cfg {
 
 static void file_free(file_cfg *f)
 {
-	free(f->path);
 	free(f->dir);
 	free(f->text);
 	cJSON_Delete(f->root);
@@ -573,8 +571,7 @@ static int file_load(file_cfg *f, const char *path, char *err, size_t errlen)
 	size_t len, i = 0;
 	int rc;
 
-	if (!(f->path = strdup(path)) ||
-	    !(f->dir = strndup(path, slash ? (size_t)(slash - path) + 1 : 0)))
+	if (!(f->dir = strndup(path, slash ? (size_t)(slash - path) + 1 : 0)))
 		return CONF_ENOMEM;
 	rc = base_read_file("config file", path, CFG_FILE_MAX, &f->text, &len,
 			    err, errlen);
