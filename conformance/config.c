@@ -902,6 +902,9 @@ int cfg_apply(const char *cmd, int argc, char **argv, cfg_args *out,
 			from_file(k, m, &f, &a);
 		}
 	}
+	if (path) /* read without being asked: say so, it changes the run */
+		snprintf(out->note, sizeof out->note, "camsim %s: settings from "
+			 "%.300s\n", cmd, path);
 	env_typos(cmd, out->note, sizeof out->note);
 user:
 	for (int i = 1; i < argc; i++) {

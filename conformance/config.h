@@ -16,9 +16,9 @@
 typedef struct cfg_args {
 	int argc;
 	char **argv;
-	char note[512]; /* warnings for the user ("" or lines ending "\n"),
-			   e.g. a CAMSIM_ variable that looks like a misspelt
-			   key; never a reason to stop */
+	char note[512]; /* for the user ("" or lines ending "\n"): which file
+			   was read, a CAMSIM_ variable that looks like a
+			   misspelt key; never a reason to stop */
 } cfg_args;
 
 /* Applies the configuration of cmd ("run" or "load") to argv[0..argc).

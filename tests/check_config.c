@@ -289,6 +289,8 @@ START_TEST(camsim_json_in_the_working_directory_is_read_unless_another_is_named)
 	{
 		ck_assert_int_eq(apply("run", NULL, &a, err, sizeof err), 0);
 		ck_assert(has(&a, "--report-dir", "from-cwd"));
+		/* a file read without being named is named to the user */
+		ck_assert_str_eq(a.note, "camsim run: settings from camsim.json\n");
 		cfg_args_free(&a);
 	}
 	{
