@@ -193,6 +193,8 @@ test: models
 
 check: $(TEST_BIN) $(BUILD)/camsim
 	@bash tests/run.sh $(TEST_BIN)
+	@# the CI examples parse and their camsim lines suit this CLI (docs/ci.md)
+	@python3 tests/check_ci_examples.py $(BUILD)/camsim
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san OPT= \

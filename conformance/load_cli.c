@@ -3,6 +3,7 @@
  * load_run; touches nothing else. */
 #include "load_cli.h"
 
+#include "config.h"
 #include "load.h"
 #include "load_adapter.h"
 
@@ -24,6 +25,7 @@ static const char usage[] =
 	"                   [--source-addrs A-B] [--keep-alive] [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"                   [--adapter FILE [--adapter-concurrency N]]\n"
+	"                   [--config FILE | --no-config]\n"
 	"\n"
 	"Runs N simulated tablets against a server and measures it: requests,\n"
 	"latency and errors per message kind, a line a second on stderr, a\n"
@@ -62,6 +64,11 @@ static const char usage[] =
 	"                      command on your server through the adapter's\n"
 	"                      operator action (docs/adapters.md)\n"
 	"  --adapter-concurrency N  adapter calls at a time, 1-256 (default 16)\n"
+	"  --config FILE       settings from FILE (default: camsim.json here, if\n"
+	"                      any; CAMSIM_CONFIG); CAMSIM_<KEY> variables for\n"
+	"                      the same keys; the command line wins\n"
+	"                      (docs/config.md)\n"
+	"  --no-config         read no config file\n"
 	"Exit: 0 every threshold held, 99 a threshold failed, 2 the run could\n"
 	"not run (wrong command line, server unreachable at start).\n";
 
@@ -351,7 +358,9 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 	return parse_shard(err, shard, shards, o);
 }
 
-int load_main(int argc, char **argv, FILE *out, FILE *err)
+/* `camsim load' on its command line after cfg_apply put the configured
+ * options before the user's. */
+static int load_args(int argc, char **argv, FILE *out, FILE *err)
 {
 	load_threshold *th = calloc(THRESHOLDS_MAX, sizeof *th);
 	load_opts o = {.duration_ms = 30000, .interval_s = 3, .jitter = 0.1,
@@ -378,4 +387,9 @@ int load_main(int argc, char **argv, FILE *out, FILE *err)
 		rc = load_run(&o);
 	free(th);
 	return rc;
+}
+
+int load_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	return cfg_main("load", load_args, argc, argv, out, err);
 }

@@ -9,6 +9,7 @@
 #include "runner.h"
 #include "version.h"
 #include "proto.h"
+#include "config.h"
 
 #include "recog.h"
 
@@ -34,6 +35,7 @@ static const char usage[] =
 	"                  [--cid-prefix P] [--stable-cids] [--keep-alive]\n"
 	"                  [--section S]... [--exclude PATTERN]... [--list]\n"
 	"                  [--no-preflight] [--color auto|always|never] [--quiet]\n"
+	"                  [--config FILE | --no-config]\n"
 	"                  [SCENARIO|DIR|NAME|PATTERN]...\n"
 	"\n"
 	"Runs conformance scenarios (default: the whole suite) with simulated\n"
@@ -70,6 +72,11 @@ static const char usage[] =
 	"  --no-preflight        do not probe the server before running\n"
 	"  --color WHEN          colours on a terminal (auto; NO_COLOR is obeyed)\n"
 	"  --quiet               no progress output\n"
+	"  --config FILE         settings from FILE (default: camsim.json here,\n"
+	"                        if any; CAMSIM_CONFIG); CAMSIM_<KEY> variables\n"
+	"                        for the same keys; the command line wins\n"
+	"                        (docs/config.md)\n"
+	"  --no-config           read no config file\n"
 	"\n"
 	"A scenario is a file, a directory of files, or a name or pattern of the\n"
 	"suite's (heartbeat, 'facelib-*').\n"
@@ -587,7 +594,9 @@ static int clear_reports(const char *dir, FILE *err)
 	return 0;
 }
 
-int run_main(int argc, char **argv, FILE *out, FILE *err)
+/* `camsim run' on its command line after cfg_apply put the configured
+ * options before the user's. */
+static int run_cmd(int argc, char **argv, FILE *out, FILE *err)
 {
 	run_opts o = {.server = "mock", .prof = &proto_profile_strict,
 		      .jobs = 2, .slow_ms = 1000, .clock = RUN_CLOCK_JUMP,
@@ -959,4 +968,9 @@ out:
 	adp_free(adp);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+int run_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	return cfg_main("run", run_cmd, argc, argv, out, err);
 }
