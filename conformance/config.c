@@ -75,6 +75,8 @@ static const key keys[] = {
 	 NULL, false, false, NULL},
 	{"profile", NULL, "--profile", K_ENUM, 0, 0, "strict|as-printed", NULL,
 	 false, false, NULL},
+	{"keep_alive", NULL, "--keep-alive", K_BOOL, 0, 0, "true or false",
+	 NULL, false, false, NULL},
 
 	{"cid_prefix", "run", "--cid-prefix", K_STR, 1, 8, "1 to 8 characters "
 	 "(derived cids keep only 8)", NULL, false, false, NULL},
@@ -95,8 +97,6 @@ static const key keys[] = {
 	{"fail_on_warning", "run", "--fail-on-warning", K_BOOL, 0, 0, "true or "
 	 "false", NULL, false, false, NULL},
 	{"stable_cids", "run", "--stable-cids", K_BOOL, 0, 0, "true or false",
-	 NULL, false, false, NULL},
-	{"keep_alive", "run", "--keep-alive", K_BOOL, 0, 0, "true or false",
 	 NULL, false, false, NULL},
 	{"preflight", "run", "--no-preflight", K_BOOL, 0, 0, "true or false",
 	 NULL, false, true, NULL},
