@@ -26,6 +26,8 @@
 #define THUMB_SIDE 160             /* a thumbnail's longer side, pixels */
 #define THUMB_SRC_MAX (8u << 20)   /* pictures thumbnailed, bytes */
 
+static pthread_mutex_t thumb_mu = PTHREAD_MUTEX_INITIALIZER; /* one decode at a time */
+
 /* Only the mock's own script, style and pictures; no inline code, no
  * frames, no forms elsewhere: device text that slipped through escaping
  * could still run nothing. */
@@ -650,15 +652,21 @@ int mock__thumb(mock *m, int64_t id, unsigned char **out, size_t *len,
 		rc = CONF_EINVAL;
 		goto out;
 	}
-	/* the device's bytes: the untrusted decoder, with its size limits */
+	/* the device's bytes: the untrusted decoder, with its size limits;
+	 * one at a time, so that a page of 50 big pictures holds one decoded
+	 * picture (at most IMG_MAX_PIXELS, 120 MB) in memory, not 50 */
+	pthread_mutex_lock(&thumb_mu);
 	rc = img_decode(pic, n, &full, why, sizeof why);
 	if (rc < 0) {
+		pthread_mutex_unlock(&thumb_mu);
 		snprintf(err, errlen, "record %lld's picture cannot be shown: %s",
 			 (long long)id, why);
 		rc = rc == SIM_ENOMEM ? CONF_ENOMEM : CONF_EINVAL;
 		goto out;
 	}
 	rc = shrink(&full, THUMB_SIDE, &small);
+	img_free(&full);
+	pthread_mutex_unlock(&thumb_mu);
 	if (rc == 0)
 		rc = img_encode_jpeg(&small, 80, out, len);
 	if (rc < 0) {

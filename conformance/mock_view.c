@@ -577,7 +577,9 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	head.len = (only_body ? 0 : slen + (has_body ? 8 : 0)) + total +
 		   (only_body ? 0 : strlen(tail));
 	rc = CONF_ENOMEM;
-	if (!(wire = mock__wire(&head, NULL, &n)) ||
+	/* nosniff: a raw body is the device's bytes, never a page to run */
+	if (!(wire = mock__wire(&head, "X-Content-Type-Options: nosniff\r\n",
+				&n)) ||
 	    !(buf = malloc(STREAM_CHUNK)))
 		goto out;
 	started = true;

@@ -2292,6 +2292,12 @@ START_TEST(refused_posts_are_listed_newest_first_with_the_reason_and_on_the_page
 	ck_assert_msg(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(m0, "error")),
 			     "message"), "%s", r.body);
 	resp_free(&r);
+	/* the raw body, streamed, is never sniffed into a page */
+	r = get(&f, "/admin/messages/1/body");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "application/octet-stream");
+	ck_assert_str_eq(r.xcto, "nosniff");
+	resp_free(&r);
 	r = get(&f, "/admin/messages?refused=1&before=3&limit=5");
 	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
 	resp_free(&r);
@@ -2452,6 +2458,25 @@ START_TEST(thumbnail_is_a_small_jpeg_of_the_picture_and_a_bad_picture_a_422)
 	r = get(&f, "/admin/records/9/thumb");
 	ck_assert_int_eq(r.status, 404);
 	resp_free(&r);
+	/* over 8 MiB: refused before any decoding, the picture still served */
+	size_t big = (8u << 20) + 3;
+	unsigned char *junk = calloc(1, big);
+	junk[0] = 0xFF, junk[1] = 0xD8, junk[2] = 0xFF;
+	char *b64big = b64_encode(junk, big, NULL);
+	free(snap);
+	snap = snapshot_json(CID, b64big, "Cy");
+	post_ok(&f, snap);
+	r = get(&f, "/admin/records/3/thumb");
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(strstr(r.body, "8388611 bytes") && strstr(r.body, "up to 8 MiB"),
+		      "%s", r.body);
+	resp_free(&r);
+	r = get(&f, "/admin/records/3/image");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, big);
+	resp_free(&r);
+	free(b64big);
+	free(junk);
 	free(snap);
 	free(b64);
 	fx_end(&f);
