@@ -132,7 +132,6 @@ static bool parse_query(const char *q, const char *const keys[3],
 {
 	char v[96];
 	size_t ql = q ? strlen(q) : 0;
-
 	long long num;
 	int n;
 
@@ -177,8 +176,10 @@ static bool parse_list(const char *q, bool allow_cid, bool messages, listq *l,
 	if (l->refused && !nb)
 		l->before = INT64_MAX; /* the refused list goes newest first */
 	if (l->before && l->after) {
-		json_error(x, 400, "after and before cannot go together: "
-			   "after lists oldest first, before newest first");
+		json_error(x, 400, "after cannot go with before%s: after lists "
+			   "oldest first, before newest first",
+			   l->refused ? " (nor with refused, listed newest "
+			   "first)" : "");
 		return false;
 	}
 	return true;

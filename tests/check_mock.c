@@ -2350,7 +2350,7 @@ START_TEST(lists_take_before_for_the_newest_first)
 	resp_free(&r);
 	r = get(&f, "/admin/commands?before=3&after=1");
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_msg(strstr(r.body, "after and before"), "%s", r.body);
+	ck_assert_msg(strstr(r.body, "after cannot go with before"), "%s", r.body);
 	resp_free(&r);
 	r = get(&f, "/admin/records?before=0");
 	ck_assert_int_eq(r.status, 400);
