@@ -84,7 +84,7 @@ static const char *reason(int status)
 
 char *mock__wire(const mock__exchange *x, const char *extra, size_t *n)
 {
-	char head[512];
+	char head[1024]; /* the page's Content-Security-Policy is long */
 	int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
 			  "Content-Type: %s\r\nContent-Length: %zu\r\n"
 			  "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
@@ -389,11 +389,18 @@ static int on_admin(struct mg_connection *c, mock *m, web_guard *g)
 		j.rq.body = body;
 		run_job(&j);
 	}
-	if (!j.x.written)
-		send_answer(c, &j.x, j.x.status == 401 ? "WWW-Authenticate: "
-			    "Bearer realm=\"camsim mock\", Basic realm=\"camsim "
-			    "mock\"\r\n" : j.x.status == 405 ?
-			    "Allow: GET, POST, PUT, DELETE\r\n" : NULL);
+	if (!j.x.written) {
+		/* nosniff: record pictures and raw bodies are the devices'
+		 * bytes; a browser must never run them as a page or script */
+		char extra[600];
+		snprintf(extra, sizeof extra, "X-Content-Type-Options: nosniff"
+			 "\r\n%s", j.x.status == 401 ? "WWW-Authenticate: "
+			 "Bearer realm=\"camsim mock\", Basic realm=\"camsim "
+			 "mock\"\r\n" : j.x.status == 405 ?
+			 "Allow: GET, POST, PUT, DELETE\r\n" :
+			 j.x.headers ? j.x.headers : "");
+		send_answer(c, &j.x, extra);
+	}
 out:
 	st = j.x.status;
 	free(body);

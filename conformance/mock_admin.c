@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_COMMANDS 100
-#define PAGE_RECORDS 50
-#define PAGE_MESSAGES 50
-#define PAGE_DEVICES 50
-
 /* ---------------------------------------------------------------- answers */
 
 static void json_answer(mock__exchange *x, int status, cJSON *o)
@@ -104,7 +99,30 @@ typedef struct listq {
 	bool has_cid;
 	int64_t after;  /* or the device list's offset */
 	size_t limit;
+	int64_t before; /* ?before=: newest first below it; 0: oldest first */
+	bool refused;   /* ?refused=1: messages answered 400 and up */
 } listq;
+
+/* The integer of ?key= in [lo, hi] into *v: 1, 0 when absent, -1 with the
+ * answer set when it is not one. */
+static int query_num(const char *q, const char *key, long long lo,
+		     long long hi, long long *v, mock__exchange *x)
+{
+	char s[96], *end;
+	int n = q ? mg_get_var(q, strlen(q), key, s, sizeof s) : -1;
+
+	if (n == -1)
+		return 0;
+	errno = 0;
+	*v = n < 0 ? 0 : strtoll(s, &end, 10);
+	if (n < 0 || !*s || *end || errno || *v < lo || *v > hi) {
+		json_error(x, 400, "%s is \"%.40s\"; it must be an integer "
+			   "from %lld to %lld", key, n < 0 ? "(too long)" : s,
+			   lo, hi);
+		return -1;
+	}
+	return 1;
+}
 
 /* keys[0]=&keys[1]=&keys[2]= (string, number >= 0, limit 1..max) into l;
  * false with the answer set when one is wrong.  allow_str false: keys[0]
@@ -114,50 +132,57 @@ static bool parse_query(const char *q, const char *const keys[3],
 {
 	char v[96];
 	size_t ql = q ? strlen(q) : 0;
+	long long num;
+	int n;
 
 	*l = (listq){.limit = MOCK__LIST_DEFAULT};
-	for (size_t i = 0; i < 3 && q; i++) {
-		int n = mg_get_var(q, ql, keys[i], v, sizeof v);
-		char *end;
-		long long num;
-
-		if (n == -1)
-			continue;
-		if (n < 0 || (i == 0 && !allow_str)) {
-			json_error(x, 400, "query parameter %s is %s", keys[i],
-				   n < 0 ? "too long (at most 95 bytes)" :
-				   "not taken here (the cid is in the path)");
-			return false;
-		}
-		if (i == 0) {
-			snprintf(l->cid, sizeof l->cid, "%s", v);
-			l->has_cid = true;
-			continue;
-		}
-		errno = 0;
-		num = strtoll(v, &end, 10);
-		if (!*v || *end || errno || num < (i == 1 ? 0 : 1) ||
-		    num > (i == 1 ? INT64_MAX : MOCK__LIST_MAX)) {
-			json_error(x, 400, "%s is \"%.40s\"; it must be an integer "
-				   "from %d to %lld", keys[i], v, i == 1 ? 0 : 1,
-				   i == 1 ? (long long)INT64_MAX :
-				   (long long)MOCK__LIST_MAX);
-			return false;
-		}
-		if (i == 1)
-			l->after = num;
-		else
-			l->limit = (size_t)num;
+	n = q ? mg_get_var(q, ql, keys[0], v, sizeof v) : -1;
+	if (n < -1 || (n >= 0 && !allow_str)) {
+		json_error(x, 400, "query parameter %s is %s", keys[0],
+			   n < 0 ? "too long (at most 95 bytes)" :
+			   "not taken here (the cid is in the path)");
+		return false;
 	}
+	if (n >= 0) {
+		snprintf(l->cid, sizeof l->cid, "%s", v);
+		l->has_cid = true;
+	}
+	if ((n = query_num(q, keys[1], 0, INT64_MAX, &num, x)) < 0)
+		return false;
+	l->after = n ? num : 0;
+	if ((n = query_num(q, keys[2], 1, MOCK__LIST_MAX, &num, x)) < 0)
+		return false;
+	l->limit = n ? (size_t)num : MOCK__LIST_DEFAULT;
 	return true;
 }
 
-/* ?cid=&after=&limit= of the commands, records and messages. */
-static bool parse_list(const char *q, bool allow_cid, listq *l,
+/* ?cid=&after=&limit= of the commands, records and messages, or
+ * ?before= (newest first below it) instead of after, and for messages
+ * ?refused=1. */
+static bool parse_list(const char *q, bool allow_cid, bool messages, listq *l,
 		       mock__exchange *x)
 {
 	static const char *const keys[] = {"cid", "after", "limit"};
-	return parse_query(q, keys, allow_cid, l, x);
+	long long v;
+	int nb, nr = 0;
+
+	if (!parse_query(q, keys, allow_cid, l, x) ||
+	    (nb = query_num(q, "before", 1, INT64_MAX, &v, x)) < 0)
+		return false;
+	l->before = nb ? v : 0;
+	if (messages && (nr = query_num(q, "refused", 0, 1, &v, x)) < 0)
+		return false;
+	l->refused = nr && v;
+	if (l->refused && !nb)
+		l->before = INT64_MAX; /* the refused list goes newest first */
+	if (l->before && l->after) {
+		json_error(x, 400, "after cannot go with before%s: after lists "
+			   "oldest first, before newest first",
+			   l->refused ? " (nor with refused, listed newest "
+			   "first)" : "");
+		return false;
+	}
+	return true;
 }
 
 /* ?prefix=&offset=&limit= of the device list (and the page). */
@@ -352,6 +377,49 @@ static void record_image(mock *m, int64_t id, mock__exchange *x)
 	x->ctype = image_type(pic, n);
 }
 
+/* GET /admin/records/{id}/thumb: what the page shows. */
+static void record_thumb(mock *m, int64_t id, mock__exchange *x)
+{
+	unsigned char *jpg = NULL;
+	char err[600];
+	size_t n = 0;
+	int rc = mock__thumb(m, id, &jpg, &n, err, sizeof err);
+
+	if (rc < 0) {
+		json_error(x, rc == CONF_ENOTFOUND ? 404 : rc == CONF_EINVAL ?
+			   422 : 500, "%s", err);
+		return;
+	}
+	free(x->body);
+	x->status = 200;
+	x->body = (char *)jpg;
+	x->len = n;
+	x->ctype = "image/jpeg";
+}
+
+/* GET / with ?prefix=&offset= (the device list's) and ?device=. */
+static void page(mock *m, const char *query, mock__exchange *x)
+{
+	mock__pageq pq = {0};
+	listq l;
+	int n;
+
+	if (!parse_devq(query, &l, x))
+		return;
+	n = query ? mg_get_var(query, strlen(query), "device", pq.device,
+			       sizeof pq.device) : -1;
+	if (n < -1) {
+		json_error(x, 400, "query parameter device is too long (at most "
+			   "95 bytes)");
+		return;
+	}
+	if (n < 0)
+		pq.device[0] = '\0';
+	snprintf(pq.prefix, sizeof pq.prefix, "%s", l.cid);
+	pq.offset = l.after;
+	mock__page(m, &pq, x);
+}
+
 /* The one record id, or null. */
 static cJSON *one_record(mock *m, int64_t id)
 {
@@ -433,15 +501,14 @@ out:
 	cJSON_Delete(p);
 }
 
-static void page(mock *m, const char *query, mock__exchange *x);
-
 static const char routes[] =
 	"GET /admin/devices (prefix, offset, limit), GET /admin/stats, "
 	"GET|POST /admin/devices/{cid}/commands, "
 	"POST /admin/devices/{cid}/actions, "
 	"GET /admin/commands, GET /admin/commands/{id}, GET /admin/records, "
 	"GET /admin/records/{id}, GET /admin/records/{id}/image, "
-	"GET /admin/messages, GET /admin/messages/{id}, "
+	"GET /admin/records/{id}/thumb, "
+	"GET /admin/messages (refused), GET /admin/messages/{id}, "
 	"GET /admin/messages/{id}/body, GET|PUT|DELETE /admin/devices/{cid}/faults, "
 	"GET /admin/faults, GET / (HTML)";
 
@@ -465,6 +532,8 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 		page(m, rq->query, x);
 		return;
 	}
+	if (get && mock__page_asset(p, x))
+		return;
 	/* /admin/s1[/s2[/s3]] */
 	if (segment(&p, s1, sizeof s1) && !strcmp(s1, "admin") &&
 	    segment(&p, s1, sizeof s1)) {
@@ -499,9 +568,11 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 			enqueue(m, s2, rq, x);
 		else if (!get)
 			goto method;
-		else if (parse_list(rq->query, false, &l, x))
-			json_answer(x, 200, mock_commands_json(m, s2, l.after,
-							       l.limit));
+		else if (parse_list(rq->query, false, false, &l, x))
+			json_answer(x, 200, l.before ?
+				    mock__newest(m, MOCK__COMMANDS, s2, l.before,
+						 l.limit) :
+				    mock_commands_json(m, s2, l.after, l.limit));
 	} else if (nseg == 3 && !strcmp(s1, "devices") &&
 		   !strcmp(s3, "actions")) {
 		if (!post)
@@ -527,13 +598,23 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 			else
 				json_error(x, 404, "there is no %s %lld", cmds ?
 					   "command" : "record", (long long)id);
-		} else if (parse_list(rq->query, true, &l, x)) {
+		} else if (parse_list(rq->query, true, !cmds && !recs, &l, x)) {
 			const char *cid = l.has_cid ? l.cid : NULL;
-			json_answer(x, 200, cmds ?
-				    mock_commands_json(m, cid, l.after, l.limit) :
-				    recs ? mock_records_json(m, cid, l.after,
-							     l.limit) :
-				    mock_messages_json(m, cid, l.after, l.limit));
+			mock__list what = cmds ? MOCK__COMMANDS : recs ?
+				MOCK__RECORDS : l.refused ? MOCK__REFUSED :
+				MOCK__MESSAGES;
+			if (l.before)
+				json_answer(x, 200, mock__newest(m, what, cid,
+								 l.before,
+								 l.limit));
+			else
+				json_answer(x, 200, cmds ?
+					    mock_commands_json(m, cid, l.after,
+							       l.limit) :
+					    recs ? mock_records_json(m, cid,
+							l.after, l.limit) :
+					    mock_messages_json(m, cid, l.after,
+							       l.limit));
 		}
 	} else if (nseg == 3 && !strcmp(s1, "messages") &&
 		   !strcmp(s3, "body") && parse_id(s2, &id)) {
@@ -545,6 +626,11 @@ void mock__admin(mock *m, const mock__http *rq, mock__exchange *x)
 		if (!get)
 			goto method;
 		record_image(m, id, x);
+	} else if (nseg == 3 && !strcmp(s1, "records") &&
+		   !strcmp(s3, "thumb") && parse_id(s2, &id)) {
+		if (!get)
+			goto method;
+		record_thumb(m, id, x);
 	} else {
 		goto none;
 	}
@@ -556,276 +642,4 @@ method:
 none:
 	json_error(x, 404, "no such admin route: %s %.200s; the routes are: %s",
 		   rq->method, rq->uri, routes);
-}
-
-/* ---------------------------------------------------------------- page */
-
-static const char *str_of(const cJSON *o, const char *k)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
-	return s ? s : "";
-}
-
-static void time_cell(strbuf *b, const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-	char t[32] = "";
-
-	if (cJSON_IsNumber(v))
-		mock__iso((int64_t)v->valuedouble, t);
-	strbuf_printf(b, "<td>%s</td>", t);
-}
-
-static void num_cell(strbuf *b, const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-
-	if (cJSON_IsNumber(v))
-		strbuf_printf(b, "<td>%.0f</td>", v->valuedouble);
-	else
-		strbuf_add(b, "<td></td>", 9);
-}
-
-static void text_cell(strbuf *b, const char *s)
-{
-	strbuf_add(b, "<td>", 4);
-	strbuf_html(b, s);
-	strbuf_add(b, "</td>", 5);
-}
-
-static double num_of(const cJSON *o, const char *k)
-{
-	return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
-}
-
-/* The counters of GET /admin/stats as one paragraph. */
-static void page_stats(mock *m, strbuf *b)
-{
-	cJSON *s = mock__stats(m), *e;
-	const cJSON *d = cJSON_GetObjectItem(s, "devices");
-	const cJSON *c = cJSON_GetObjectItem(s, "commands");
-	const cJSON *v = cJSON_GetObjectItem(s, "violations");
-
-	if (!s) {
-		strbuf_str(b, "<p>(the counters could not be read)</p>\n");
-		return;
-	}
-	strbuf_printf(b, "<p class=\"stats\">Devices %.0f: %.0f online, %.0f "
-		      "offline. Commands: %.0f pending, %.0f sent, %.0f "
-		      "confirmed, %.0f failed, %.0f timed out. Records %.0f. "
-		      "Violations since start: %.0f MUST, %.0f SHOULD. "
-		      "%.1f requests/s over the last minute. Messages since "
-		      "start:", num_of(d, "total"), num_of(d, "online"),
-		      num_of(d, "offline"), num_of(c, "pending"),
-		      num_of(c, "sent"), num_of(c, "confirmed"),
-		      num_of(c, "failed"), num_of(c, "timeout"),
-		      num_of(s, "records"), num_of(v, "must"),
-		      num_of(v, "should"), num_of(s, "requests_per_s"));
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "messages"))
-		strbuf_printf(b, " %s %.0f", e->string, e->valuedouble);
-	strbuf_str(b, " (<a href=\"/admin/stats\">JSON</a>).</p>\n");
-	cJSON_Delete(s);
-}
-
-/* A link to the device page at offset with prefix. */
-static void page_link(strbuf *b, const char *prefix, int64_t offset,
-		      const char *text)
-{
-	char enc[300];
-
-	mg_url_encode(prefix, enc, sizeof enc);
-	strbuf_printf(b, " <a href=\"/?prefix=%s&amp;offset=%lld\">%s</a>", enc,
-		      (long long)offset, text);
-}
-
-/* One page of PAGE_DEVICES devices (never all of them: there may be
- * 100,000), a search by cid prefix and the links to the pages around. */
-static void page_devices(mock *m, const listq *q, strbuf *b)
-{
-	cJSON *pg = mock__devices_page(m, q->cid, q->after, PAGE_DEVICES), *d;
-	const cJSON *devs = cJSON_GetObjectItem(pg, "devices");
-	int64_t matched;
-	int n = cJSON_GetArraySize(devs);
-
-	if (!pg) {
-		strbuf_str(b, "<h2>Devices</h2>\n<p>(the device list could not "
-			   "be read)</p>\n");
-		return;
-	}
-	matched = (int64_t)num_of(pg, "matched");
-
-	strbuf_printf(b, "<h2>Devices (%lld", (long long)matched);
-	if (q->cid[0]) {
-		strbuf_str(b, " with cid prefix &quot;");
-		strbuf_html(b, q->cid);
-		strbuf_str(b, "&quot;");
-	}
-	strbuf_printf(b, "; %lld to %lld shown)</h2>\n<form method=\"get\" "
-		      "action=\"/\">cid prefix <input name=\"prefix\" value=\"",
-		      (long long)(n ? q->after + 1 : 0),
-		      (long long)(q->after + n));
-	strbuf_html(b, q->cid);
-	strbuf_str(b, "\"> <button>search</button></form>\n<p>");
-	if (q->after > 0)
-		page_link(b, q->cid, q->after > PAGE_DEVICES ?
-			  q->after - PAGE_DEVICES : 0, "previous");
-	if (q->after + n < matched)
-		page_link(b, q->cid, q->after + n, "next");
-	strbuf_str(b, "</p>\n<table><tr><th>cid</th><th>state</th>"
-		   "<th>first seen</th><th>last heartbeat</th><th>seq</th>"
-		   "<th>app_version</th><th>messages</th><th>violations</th>"
-		   "<th>pending</th></tr>\n");
-	cJSON_ArrayForEach(d, devs) {
-		bool on = cJSON_IsTrue(cJSON_GetObjectItem(d, "online"));
-		strbuf_str(b, "<tr>");
-		text_cell(b, str_of(d, "cid"));
-		strbuf_printf(b, "<td class=\"%s\">%s</td>", on ? "confirmed" :
-			      "failed", on ? "online" : "offline");
-		time_cell(b, d, "first_seen");
-		time_cell(b, d, "last_heartbeat");
-		num_cell(b, d, "last_seq");
-		text_cell(b, str_of(d, "app_version"));
-		num_cell(b, d, "messages");
-		num_cell(b, d, "violations");
-		num_cell(b, d, "pending");
-		strbuf_str(b, "</tr>\n");
-	}
-	strbuf_str(b, "</table>\n");
-	cJSON_Delete(pg);
-}
-
-static void page_commands(mock *m, strbuf *b)
-{
-	cJSON *cmds = mock__recent_commands(m, PAGE_COMMANDS), *c;
-
-	strbuf_printf(b, "<h2>Commands (newest %d)</h2>\n<table><tr>"
-			"<th>id</th><th>cid</th><th>kind</th><th>seq</th>"
-			"<th>state</th><th>queued</th><th>sent</th><th>done</th>"
-			"<th>detail</th></tr>\n", PAGE_COMMANDS);
-	cJSON_ArrayForEach(c, cmds) {
-		strbuf_add(b, "<tr>", 4);
-		num_cell(b, c, "id");
-		text_cell(b, str_of(c, "cid"));
-		text_cell(b, str_of(c, "kind"));
-		num_cell(b, c, "seq");
-		strbuf_printf(b, "<td class=\"%s\">%s</td>", str_of(c, "state"),
-				str_of(c, "state"));
-		time_cell(b, c, "queued_at");
-		time_cell(b, c, "sent_at");
-		time_cell(b, c, "done_at");
-		text_cell(b, str_of(c, "detail"));
-		strbuf_add(b, "</tr>\n", 6);
-	}
-	strbuf_add(b, "</table>\n", 9);
-	cJSON_Delete(cmds);
-}
-
-static void page_records(mock *m, strbuf *b)
-{
-	cJSON *recs = mock__recent_records(m, PAGE_RECORDS), *r;
-
-	strbuf_printf(b, "<h2>Snapshots (newest %d)</h2>\n<div class=\"snaps\">",
-			PAGE_RECORDS);
-	cJSON_ArrayForEach(r, recs) {
-		const cJSON *msg = cJSON_GetObjectItem(r, "message");
-		const cJSON *res = cJSON_GetObjectItem(msg, "result");
-		const cJSON *pt = cJSON_GetObjectItem(res, "person_type");
-		const cJSON *temp = cJSON_GetObjectItem(res, "temperature");
-		long long id = (long long)cJSON_GetNumberValue(
-			cJSON_GetObjectItem(r, "id"));
-		char t[32] = "";
-
-		if (cJSON_IsNumber(cJSON_GetObjectItem(r, "received_at")))
-			mock__iso((int64_t)cJSON_GetNumberValue(
-					  cJSON_GetObjectItem(r, "received_at")), t);
-		strbuf_printf(b, "<figure><img src=\"/admin/records/%lld/image\" "
-				"alt=\"record %lld\" width=\"160\"><figcaption>#%lld ",
-				id, id, id);
-		strbuf_html(b, str_of(r, "cid"));
-		strbuf_printf(b, "<br>%s<br>", t);
-		strbuf_html(b, str_of(res, "person_name"));
-		strbuf_add(b, " ", 1);
-		strbuf_html(b, str_of(res, "person_id"));
-		if (cJSON_IsNumber(pt))
-			strbuf_printf(b, " type %.0f", pt->valuedouble);
-		if (cJSON_IsNumber(temp))
-			strbuf_printf(b, " %.1f &deg;C", temp->valuedouble);
-		if (cJSON_IsTrue(cJSON_GetObjectItem(r, "resend")))
-			strbuf_add(b, " (resent)", 9);
-		strbuf_add(b, "</figcaption></figure>\n", 23);
-	}
-	strbuf_add(b, "</div>\n", 7);
-	cJSON_Delete(recs);
-}
-
-static void page_messages(mock *m, strbuf *b)
-{
-	cJSON *ms = mock__recent_messages(m, PAGE_MESSAGES), *g;
-
-	strbuf_printf(b, "<h2>Messages (newest %d)</h2>\n<table><tr>"
-			"<th>id</th><th>cid</th><th>received</th><th>kind</th>"
-			"<th>status</th><th>bytes</th><th>fault</th><th>error"
-			"</th></tr>\n", PAGE_MESSAGES);
-	cJSON_ArrayForEach(g, ms) {
-		long long id = (long long)cJSON_GetNumberValue(
-			cJSON_GetObjectItem(g, "id"));
-		strbuf_printf(b, "<tr><td><a href=\"/admin/messages/%lld\">%lld"
-				"</a></td>", id, id);
-		text_cell(b, str_of(g, "cid"));
-		time_cell(b, g, "received_at");
-		text_cell(b, str_of(g, "kind"));
-		num_cell(b, g, "status");
-		num_cell(b, g, "size");
-		text_cell(b, str_of(g, "fault"));
-		text_cell(b, str_of(g, "error"));
-		strbuf_add(b, "</tr>\n", 6);
-	}
-	strbuf_add(b, "</table>\n", 9);
-	cJSON_Delete(ms);
-}
-
-static void page(mock *m, const char *query, mock__exchange *x)
-{
-	static const char head[] =
-		"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-		"<title>camsim mock</title><style>"
-		"body{font-family:sans-serif;margin:1em}"
-		"table{border-collapse:collapse}"
-		"td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
-		".confirmed{color:#070}.failed,.timeout{color:#a00}"
-		"figure{display:inline-block;margin:4px;font-size:80%}"
-		"</style></head><body>\n<h1>camsim mock</h1>\n";
-	strbuf b = {0};
-	char t[32];
-	listq q;
-
-	if (!parse_devq(query, &q, x))
-		return;
-	mock__iso(mock__now(m), t);
-	strbuf_add(&b, head, sizeof head - 1);
-	strbuf_add(&b, "<p>Devices POST to <code>", 25);
-	strbuf_html(&b, m->path);
-	strbuf_printf(&b, "</code>; the mock's clock says %s. JSON: "
-			"<a href=\"/admin/stats\">stats</a>, "
-			"<a href=\"/admin/devices\">devices</a>, "
-			"<a href=\"/admin/commands\">commands</a>, "
-			"<a href=\"/admin/records\">records</a>, "
-			"<a href=\"/admin/messages\">messages</a>.</p>\n", t);
-	page_stats(m, &b);
-	page_devices(m, &q, &b);
-	page_commands(m, &b);
-	page_records(m, &b);
-	page_messages(m, &b);
-	strbuf_add(&b, "</body></html>\n", 15);
-	if (b.oom) {
-		free(b.p);
-		mock__answer(x, 500, "the mock ran out of memory building the "
-			     "page");
-		return;
-	}
-	free(x->body);
-	x->status = 200;
-	x->body = b.p;
-	x->len = b.n;
-	x->ctype = "text/html; charset=utf-8";
 }

@@ -61,6 +61,10 @@ static const char upgrade1_sql[] =
 	"CREATE INDEX records_msg ON records(message_id);"
 	"PRAGMA user_version = 2;";
 
+static const char refused_sql[] =
+	"CREATE INDEX IF NOT EXISTS messages_refused ON messages(id)"
+	" WHERE status >= 400;";
+
 /* The columns of the JSON views, in the order of mock_view.c's cmd_cols /
  * rec_cols. */
 #define CMD_COLS "c.id, c.cid, c.kind, c.command, c.seq, c.state,"    \
@@ -142,8 +146,13 @@ static const char *const stmt_sql[S_N] = {
 	[S_CMD_LIST] = "SELECT " CMD_LIST_COLS " FROM commands c"
 		       " WHERE (?1 IS NULL OR c.cid = ?1) AND c.id > ?2"
 		       " ORDER BY c.id LIMIT ?3",
-	[S_CMD_RECENT] = "SELECT " CMD_LIST_COLS " FROM commands c"
-			 " ORDER BY c.id DESC LIMIT ?1",
+	/* the NEWEST lists: ids below ?2, newest first, at most ?3; the
+	 * DEV ones of device ?1 (on its index), the others of any */
+	[S_CMD_NEWEST] = "SELECT " CMD_LIST_COLS " FROM commands c"
+			 " WHERE c.id < ?2 ORDER BY c.id DESC LIMIT ?3",
+	[S_CMD_DEV_NEWEST] = "SELECT " CMD_LIST_COLS " FROM commands c"
+			     " WHERE c.cid = ?1 AND c.id < ?2"
+			     " ORDER BY c.id DESC LIMIT ?3",
 	[S_DEV_LIST] = "SELECT d.cid, first_seen, last_seen, last_heartbeat,"
 		       " last_seq, uptime, app_version, messages, violations,"
 		       " (SELECT count(*) FROM commands c WHERE c.cid = d.cid"
@@ -151,15 +160,26 @@ static const char *const stmt_sql[S_N] = {
 	[S_REC_LIST] = "SELECT " REC_COLS " FROM records"
 		       " WHERE (?1 IS NULL OR cid = ?1) AND id > ?2"
 		       " ORDER BY id LIMIT ?3",
-	[S_REC_RECENT] = "SELECT " REC_COLS " FROM records"
-			 " ORDER BY id DESC LIMIT ?1",
+	[S_REC_NEWEST] = "SELECT " REC_COLS " FROM records"
+			 " WHERE id < ?2 ORDER BY id DESC LIMIT ?3",
+	[S_REC_DEV_NEWEST] = "SELECT " REC_COLS " FROM records"
+			     " WHERE cid = ?1 AND id < ?2"
+			     " ORDER BY id DESC LIMIT ?3",
 	[S_REC_IMAGE] = "SELECT image FROM records WHERE id = ?1",
 	/* no body: a listing never reads one (they can be 64 MiB) */
 	[S_MSG_LIST] = "SELECT " MSG_COLS " FROM messages"
 		       " WHERE (?1 IS NULL OR cid = ?1) AND id > ?2"
 		       " ORDER BY id LIMIT ?3",
-	[S_MSG_RECENT] = "SELECT " MSG_COLS " FROM messages ORDER BY id DESC"
-			 " LIMIT ?1",
+	[S_MSG_NEWEST] = "SELECT " MSG_COLS " FROM messages"
+			 " WHERE id < ?2 ORDER BY id DESC LIMIT ?3",
+	[S_MSG_DEV_NEWEST] = "SELECT " MSG_COLS " FROM messages"
+			     " WHERE cid = ?1 AND id < ?2"
+			     " ORDER BY id DESC LIMIT ?3",
+	/* the posts refused (400 and up: not JSON, not V1.16, too big,
+	 * too slow, a fault's status), on their partial index */
+	[S_MSG_REFUSED] = "SELECT " MSG_COLS " FROM messages"
+			  " WHERE status >= 400 AND (?1 IS NULL OR cid = ?1)"
+			  " AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
 	[S_VIO_LIST] = "SELECT severity, rule, path, msg FROM violations"
 		       " WHERE message_id = ?1 ORDER BY n",
@@ -241,6 +261,12 @@ static int setup(mock *m, char *err, size_t errlen)
 			 MOCK_VERSION);
 		rc = CONF_EDB;
 	}
+	/* The page lists the refused posts among millions of heartbeats:
+	 * their own index.  Added to any version 2 file as it is opened (a
+	 * camsim without it ignores it, so the version stays). */
+	if (rc == 0 && sqlite3_exec(m->db, refused_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		rc = db_fail(m, "indexing the refused messages", err, errlen);
 out:
 	if (sqlite3_exec(m->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
 			 NULL) != SQLITE_OK && !rc)

@@ -105,6 +105,7 @@ typedef struct mock__exchange {
 	strbuf log;      /* lines for mock_opts.log */
 	mock_fault_hit fault; /* what faults hit this exchange */
 	bool written;      /* the answer went out already (streamed) */
+	const char *headers; /* static extra header lines ("K: V\r\n"), or NULL */
 } mock__exchange;
 
 /* Sets x's answer to status with a one-line text/plain sentence. */
@@ -161,12 +162,21 @@ void mock__exchange_free(mock__exchange *x);
 int64_t mock__enqueue(mock *m, const char *cid, const cJSON *cmd,
 		      int flags, proto_report *rep, char *err, size_t errlen);
 
-/* The newest n commands and snapshot records (any device), newest first,
- * for the HTML page; the shapes of mock_commands_json / mock_records_json. */
-cJSON *mock__recent_commands(mock *m, size_t n);
-cJSON *mock__recent_records(mock *m, size_t n);
-/* The newest n message summaries (mock_messages_json's shape). */
-cJSON *mock__recent_messages(mock *m, size_t n);
+/* The lists mock__newest reads. */
+typedef enum mock__list {
+	MOCK__COMMANDS,
+	MOCK__RECORDS,
+	MOCK__MESSAGES,
+	MOCK__REFUSED, /* messages answered 400 and up (docs/mock.md) */
+} mock__list;
+
+/* The newest of a list: ids below before, newest first, at most limit, of
+ * device cid (NULL: any), in the shapes of mock_commands_json,
+ * mock_records_json and mock_messages_json.  For the page and the
+ * admin API's ?before=.  Caller deletes; NULL when out of memory or the
+ * database failed. */
+cJSON *mock__newest(mock *m, mock__list what, const char *cid, int64_t before,
+		    size_t limit);
 
 /* Devices whose cid starts with prefix ("" or NULL: all), in cid order,
  * from offset, at most limit, with their online state (docs/mock.md,
@@ -229,5 +239,28 @@ typedef struct mock__http {
 } mock__http;
 
 void mock__admin(mock *m, const mock__http *rq, mock__exchange *x);
+
+/* ---- mock_page.c ---- */
+
+/* What the page shows: ?prefix= and ?offset= of the device list, and
+ * ?device= (a cid, "" for none) whose panel opens. */
+typedef struct mock__pageq {
+	char prefix[96];
+	int64_t offset;
+	char device[96];
+} mock__pageq;
+
+/* The live page (docs/mock.md, "The live page") into x, with its
+ * Content-Security-Policy in x->headers; 500 when out of memory. */
+void mock__page(mock *m, const mock__pageq *q, mock__exchange *x);
+/* The page's script or style sheet when uri names one ("/admin/page.js",
+ * "/admin/page.css"): x filled, true; otherwise false, x untouched. */
+bool mock__page_asset(const char *uri, mock__exchange *x);
+/* Record id's picture as a JPEG of at most 160 pixels a side, made with
+ * the untrusted decoder from a picture of at most 8 MiB: *out malloc'd
+ * (*len bytes).  0; CONF_ENOTFOUND (no such record), CONF_EINVAL (no
+ * picture to show) or CONF_ENOMEM with a sentence in err. */
+int mock__thumb(mock *m, int64_t id, unsigned char **out, size_t *len,
+		char *err, size_t errlen);
 
 #endif

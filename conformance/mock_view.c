@@ -3,6 +3,7 @@
  * Reads only: copies rows under the lock and formats after it; changes no
  * state beyond expiring timed-out commands. */
 #include "mock_db_int.h"
+#include "base.h"
 
 #include <cJSON.h>
 #include <sqlite3.h>
@@ -261,8 +262,8 @@ static cJSON *row_rec(const crow *r) { return row_json(r, rec_cols); }
 static cJSON *row_dev(const crow *r) { return row_json(r, dev_cols); }
 
 /* Runs statement id, bound with cid/after/limit (nbind 3), the same and
- * the time now (4), limit alone (1), the id in after (2: one row by id)
- * or nothing (0), copies the rows
+ * the time now (4), the id in after (2: one row by id) or nothing (0),
+ * copies the rows
  * (and each message's violations) under the lock, and builds one JSON per
  * row after it.  NULL when out of memory or the database fails. */
 static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
@@ -286,8 +287,6 @@ static cJSON *rows(mock *m, int id, int nbind, const char *cid, int64_t after,
 			sqlite3_bind_int64(s, 4, mock__now(m));
 	} else if (nbind == 2) {
 		sqlite3_bind_int64(s, 1, after);
-	} else if (nbind == 1) {
-		sqlite3_bind_int64(s, 1, limit);
 	}
 	rc = copy_rows(s, &t);
 	for (size_t i = 0; rc == 0 && fn == row_msg && i < t.n; i++)
@@ -450,19 +449,23 @@ cJSON *mock_messages_json(mock *m, const char *cid, int64_t after,
 	return rows(m, S_MSG_LIST, 3, cid, after, clamp_limit(limit), row_msg);
 }
 
-cJSON *mock__recent_commands(mock *m, size_t n)
+cJSON *mock__newest(mock *m, mock__list what, const char *cid, int64_t before,
+		    size_t limit)
 {
-	return rows(m, S_CMD_RECENT, 1, NULL, 0, clamp_limit(n), row_cmd);
-}
+	static const struct {
+		int all, dev;
+		row_fn fn;
+	} lists[] = {
+		[MOCK__COMMANDS] = {S_CMD_NEWEST, S_CMD_DEV_NEWEST, row_cmd},
+		[MOCK__RECORDS] = {S_REC_NEWEST, S_REC_DEV_NEWEST, row_rec},
+		[MOCK__MESSAGES] = {S_MSG_NEWEST, S_MSG_DEV_NEWEST, row_msg},
+		[MOCK__REFUSED] = {S_MSG_REFUSED, S_MSG_REFUSED, row_msg},
+	};
 
-cJSON *mock__recent_messages(mock *m, size_t n)
-{
-	return rows(m, S_MSG_RECENT, 1, NULL, 0, clamp_limit(n), row_msg);
-}
-
-cJSON *mock__recent_records(mock *m, size_t n)
-{
-	return rows(m, S_REC_RECENT, 1, NULL, 0, clamp_limit(n), row_rec);
+	if ((unsigned)what >= ARRAY_SIZE(lists))
+		return NULL;
+	return rows(m, cid ? lists[what].dev : lists[what].all, 3, cid,
+		    before, clamp_limit(limit), lists[what].fn);
 }
 
 int mock_record_image(mock *m, int64_t id, unsigned char **out, size_t *len)
@@ -574,7 +577,9 @@ int mock__message_stream(mock *m, int64_t id, bool only_body, mock__writer w,
 	head.len = (only_body ? 0 : slen + (has_body ? 8 : 0)) + total +
 		   (only_body ? 0 : strlen(tail));
 	rc = CONF_ENOMEM;
-	if (!(wire = mock__wire(&head, NULL, &n)) ||
+	/* nosniff: a raw body is the device's bytes, never a page to run */
+	if (!(wire = mock__wire(&head, "X-Content-Type-Options: nosniff\r\n",
+				&n)) ||
 	    !(buf = malloc(STREAM_CHUNK)))
 		goto out;
 	started = true;

@@ -7,6 +7,8 @@
  * project's simulated device end to end. */
 #include "device.h"
 #include "b64.h"
+#include "file.h"
+#include "strbuf.h"
 #include "image.h"
 #include "mock.h"
 #include "mock_cli.h"
@@ -87,6 +89,8 @@ typedef struct resp {
 	char *body;
 	size_t len;
 	char ctype[128];
+	char csp[400];  /* Content-Security-Policy, "" when absent */
+	char xcto[32];  /* X-Content-Type-Options */
 	cJSON *json;
 } resp;
 
@@ -146,6 +150,13 @@ static resp http(fx *f, const char *method, const char *path, const char *body,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
 	snprintf(r.ctype, sizeof r.ctype, "%s", ct ? ct : "");
+	struct curl_header *hh;
+	if (curl_easy_header(h, "Content-Security-Policy", 0, CURLH_HEADER, -1,
+			     &hh) == CURLHE_OK)
+		snprintf(r.csp, sizeof r.csp, "%s", hh->value);
+	if (curl_easy_header(h, "X-Content-Type-Options", 0, CURLH_HEADER, -1,
+			     &hh) == CURLHE_OK)
+		snprintf(r.xcto, sizeof r.xcto, "%s", hh->value);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hs);
 	if (r.body && strstr(r.ctype, "json"))
@@ -867,8 +878,16 @@ START_TEST(html_page_escapes_what_devices_send)
 	ck_assert_ptr_null(strstr(r.body, "<img src=x"));
 	ck_assert_ptr_nonnull(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 	ck_assert_ptr_nonnull(strstr(r.body, "&lt;img src=x onerror=alert(2)&gt;"));
-	ck_assert_ptr_nonnull(strstr(r.body, "<img src=\"/admin/records/1/image\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "<a href=\"/admin/records/1/image\">"
+				     "<img src=\"/admin/records/1/thumb\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "pending"));
+	/* and what escaping missed could not run: the mock's own script
+	 * and style only, no inline code */
+	ck_assert_msg(strstr(r.csp, "default-src 'none'") &&
+		      strstr(r.csp, "script-src 'self';"), "CSP: %s", r.csp);
+	ck_assert_ptr_null(strstr(r.body, "<script>"));
+	ck_assert_ptr_null(strstr(r.body, "<style"));
+	ck_assert_str_eq(r.xcto, "nosniff");
 	resp_free(&r);
 	free(snap);
 	free(b64);
@@ -2111,16 +2130,18 @@ START_TEST(device_list_is_paged_by_cid_prefix_with_totals_and_online_by_three_in
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(r.len < 48 * 1024, "page of 2,000 devices is %zu bytes",
 		      r.len);
-	ck_assert_ptr_nonnull(strstr(r.body, "Devices 2000: 1000 online, 1000 "
-				     "offline"));
-	ck_assert_ptr_nonnull(strstr(r.body, "<td>a0049</td>"));
-	ck_assert_ptr_null(strstr(r.body, "<td>a0050</td>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "Devices <span id=\"n-devices\">"
+				     "2000</span>: <span id=\"n-online\">1000"
+				     "</span> online, 1000 offline"));
+	ck_assert_ptr_nonnull(strstr(r.body, ">a0049</a></td>"));
+	ck_assert_ptr_null(strstr(r.body, ">a0050</a></td>"));
 	ck_assert_ptr_nonnull(strstr(r.body, "href=\"/?prefix=&amp;offset=50\""));
 	resp_free(&r);
 	r = get(&f, "/?prefix=b&offset=50");
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_nonnull(strstr(r.body, "<td>b0050</td><td class=\"confirmed\">"
-				     "online</td>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<td><a href=\"/?prefix=b&amp;"
+				     "offset=50&amp;device=b0050\">b0050</a>"
+				     "</td><td class=\"confirmed\">online</td>"));
 	ck_assert_ptr_nonnull(strstr(r.body, "href=\"/?prefix=b&amp;offset=0\""));
 	resp_free(&r);
 
@@ -2227,6 +2248,265 @@ START_TEST(concurrent_heartbeats_are_all_stored_once_with_commands_queued_betwee
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the live page */
+
+/* The body of file (repository-relative), base64; *raw_len its bytes. */
+static char *b64_file(const char *rel, size_t *raw_len)
+{
+	char path[512], err[300];
+	char *raw, *b;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s/%s", tu_root(), rel);
+	ck_assert_msg(base_read_file("picture", path, 1u << 24, &raw, &n, err,
+				     sizeof err) == 0, "%s", err);
+	b = b64_encode((const unsigned char *)raw, n, NULL);
+	free(raw);
+	if (raw_len)
+		*raw_len = n;
+	return b;
+}
+
+START_TEST(refused_posts_are_listed_newest_first_with_the_reason_and_on_the_page)
+{
+	fx f;
+	fx_start(&f);
+	resp r = post(&f, "hello <b>world</b>");
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	free(beat(&f, CID, 1)); /* a 200 between: not listed */
+	r = post(&f, "[1,2]");
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+
+	r = get(&f, "/admin/messages?refused=1");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+	cJSON *m0 = cJSON_GetArrayItem(r.json, 0), *m1 = cJSON_GetArrayItem(r.json, 1);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(m0, "id")), 3);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(m1, "id")), 1);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(m1, "raw")),
+			 "hello <b>world</b>");
+	ck_assert_msg(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(m1, "error")),
+			     "not JSON"), "%s", r.body);
+	ck_assert_msg(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(m0, "error")),
+			     "message"), "%s", r.body);
+	resp_free(&r);
+	/* the raw body, streamed, is never sniffed into a page */
+	r = get(&f, "/admin/messages/1/body");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "application/octet-stream");
+	ck_assert_str_eq(r.xcto, "nosniff");
+	resp_free(&r);
+	r = get(&f, "/admin/messages?refused=1&before=3&limit=5");
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+	resp_free(&r);
+	r = get(&f, "/admin/messages?refused=2");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "refused") && strstr(r.body, "from 0 to 1"),
+		      "%s", r.body);
+	resp_free(&r);
+
+	/* the page: the reason and the body, escaped, in the refused list */
+	r = get(&f, "/");
+	const char *sec = strstr(r.body, "id=\"live-refused\"");
+	ck_assert_ptr_nonnull(sec);
+	ck_assert_ptr_nonnull(strstr(sec, "<code>hello &lt;b&gt;world&lt;/b&gt;</code>"));
+	ck_assert_ptr_nonnull(strstr(sec, "the body is not JSON"));
+	ck_assert_ptr_null(strstr(r.body, "<b>world"));
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(lists_take_before_for_the_newest_first)
+{
+	fx f;
+	fx_start(&f);
+	for (int i = 1; i <= 5; i++)
+		free(beat(&f, i % 2 ? CID : "other", i));
+	enq(&f, CID, "{\"reboot\":1}");
+	enq(&f, "other", "{\"reboot\":1}");
+	enq(&f, CID, "{\"reboot\":1}");
+	resp r = get(&f, "/admin/messages?before=5&limit=2");
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(r.json, 0), "id")), 4);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(r.json, 1), "id")), 3);
+	resp_free(&r);
+	r = get(&f, "/admin/messages?cid=" CID "&before=99");
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 3); /* 5, 3, 1 */
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(r.json, 2), "id")), 1);
+	resp_free(&r);
+	r = get(&f, "/admin/devices/" CID "/commands?before=99");
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+	ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(r.json, 0), "id")), 3);
+	resp_free(&r);
+	r = get(&f, "/admin/commands?before=3");
+	ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+	resp_free(&r);
+	r = get(&f, "/admin/commands?before=3&after=1");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "after cannot go with before"), "%s", r.body);
+	resp_free(&r);
+	r = get(&f, "/admin/records?before=0");
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.body, "before"), "%s", r.body);
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(device_panel_spells_out_violations_commands_and_snapshots)
+{
+	fx f;
+	fx_start(&f);
+	resp r = post(&f, "{\"app_version\":\"V1.0.0\",\"cid\":\"" CID "\","
+		      "\"seq\":-1,\"uptime\":1700000000,\"type\":3}");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	enq(&f, CID, "{\"reboot\":1}");
+	char *b64 = b64_photo(NULL);
+	char *snap = snapshot_json(CID, b64, "Ann");
+	post_ok(&f, snap);
+	free(beat(&f, "someone-else", 1));
+
+	/* what the mock recorded of the heartbeat's first violation */
+	cJSON *ms = mock_messages_json(f.m, CID, 0, 1);
+	cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(ms, 0), "violations"), 0);
+	ck_assert_ptr_nonnull(v);
+	strbuf want = {0};
+	strbuf_str(&want, "<code>");
+	strbuf_html(&want, cJSON_GetStringValue(cJSON_GetObjectItem(v, "rule")));
+	strbuf_str(&want, "</code> at <code>");
+	strbuf_html(&want, cJSON_GetStringValue(cJSON_GetObjectItem(v, "path")));
+	strbuf_str(&want, "</code>: ");
+	strbuf_html(&want, cJSON_GetStringValue(cJSON_GetObjectItem(v, "message")));
+	cJSON_Delete(ms);
+
+	r = get(&f, "/?device=" CID);
+	ck_assert_int_eq(r.status, 200);
+	const char *panel = strstr(r.body, "id=\"live-device\"");
+	ck_assert_ptr_nonnull(panel);
+	const char *end = strstr(panel, "id=\"live-refused\"");
+	ck_assert_ptr_nonnull(end);
+	const char *hit = strstr(panel, want.p);
+	ck_assert_msg(hit && hit < end, "violation \"%s\" not in the panel", want.p);
+	hit = strstr(panel, "<td class=\"pending\">pending</td>");
+	ck_assert_msg(hit && hit < end, "command state not in the panel");
+	hit = strstr(panel, "<img src=\"/admin/records/1/thumb\"");
+	ck_assert_msg(hit && hit < end, "thumbnail not in the panel");
+	ck_assert_ptr_nonnull(strstr(panel, "<span id=\"dev-state\" class=\""
+				     "confirmed\">online</span>"));
+	hit = strstr(panel, "someone-else");
+	ck_assert_msg(!hit || hit > end, "another device's exchange in the panel");
+	resp_free(&r);
+	r = get(&f, "/?device=never-seen");
+	ck_assert_ptr_nonnull(strstr(r.body, "No message from this cid has arrived"));
+	resp_free(&r);
+	free(want.p);
+	free(snap);
+	free(b64);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(thumbnail_is_a_small_jpeg_of_the_picture_and_a_bad_picture_a_422)
+{
+	fx f;
+	fx_start(&f);
+	char *b64 = b64_file("faces/person-a-2.jpg", NULL); /* 640x480 */
+	char *snap = snapshot_json(CID, b64, "Ann");
+	post_ok(&f, snap);
+	free(snap);
+	snap = snapshot_json(CID, "bm90IGEgcGljdHVyZQ==", "Bob"); /* "not a picture" */
+	post_ok(&f, snap);
+	resp r = get(&f, "/admin/records/1/thumb");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "image/jpeg");
+	ck_assert_str_eq(r.xcto, "nosniff");
+	img th;
+	char err[300];
+	ck_assert_msg(img_decode(r.body, r.len, &th, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(th.w, 160);
+	ck_assert_int_eq(th.h, 120);
+	/* the picture, not a blank: the thumbnail's mean is the photo's */
+	img full;
+	char path[512];
+	snprintf(path, sizeof path, "%s/faces/person-a-2.jpg", tu_root());
+	ck_assert_int_eq(img_load_file(path, &full, err, sizeof err), 0);
+	double mf = 0, mt = 0;
+	for (size_t i = 0; i < (size_t)full.w * full.h * 3; i++)
+		mf += full.px[i];
+	for (size_t i = 0; i < (size_t)th.w * th.h * 3; i++)
+		mt += th.px[i];
+	mf /= (double)full.w * full.h * 3;
+	mt /= (double)th.w * th.h * 3;
+	ck_assert_msg(mf - mt < 4 && mt - mf < 4, "means %.1f and %.1f", mf, mt);
+	img_free(&full);
+	img_free(&th);
+	resp_free(&r);
+	r = get(&f, "/admin/records/2/thumb");
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(strstr(r.body, "record 2") && strstr(r.body, "cannot be shown"),
+		      "%s", r.body);
+	resp_free(&r);
+	r = get(&f, "/admin/records/9/thumb");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	/* over 8 MiB: refused before any decoding, the picture still served */
+	size_t big = (8u << 20) + 3;
+	unsigned char *junk = calloc(1, big);
+	junk[0] = 0xFF, junk[1] = 0xD8, junk[2] = 0xFF;
+	char *b64big = b64_encode(junk, big, NULL);
+	free(snap);
+	snap = snapshot_json(CID, b64big, "Cy");
+	post_ok(&f, snap);
+	r = get(&f, "/admin/records/3/thumb");
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(strstr(r.body, "8388611 bytes") && strstr(r.body, "up to 8 MiB"),
+		      "%s", r.body);
+	resp_free(&r);
+	r = get(&f, "/admin/records/3/image");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, big);
+	resp_free(&r);
+	free(b64big);
+	free(junk);
+	free(snap);
+	free(b64);
+	fx_end(&f);
+}
+END_TEST
+
+START_TEST(page_loads_its_script_and_style_from_the_mock)
+{
+	fx f;
+	fx_start(&f);
+	resp r = get(&f, "/");
+	ck_assert_ptr_nonnull(strstr(r.body, "<script src=\"/admin/page.js\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "href=\"/admin/page.css\""));
+	ck_assert_ptr_null(strstr(r.body, "http://"));
+	ck_assert_ptr_null(strstr(r.body, "https://"));
+	resp_free(&r);
+	r = get(&f, "/admin/page.js");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.ctype, "text/javascript"), "%s", r.ctype);
+	ck_assert_ptr_nonnull(strstr(r.body, "DOMParser"));
+	ck_assert_ptr_null(strstr(r.body, "innerHTML ="));
+	resp_free(&r);
+	r = get(&f, "/admin/page.css");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.ctype, "text/css"), "%s", r.ctype);
+	resp_free(&r);
+	fx_end(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mock");
@@ -2265,6 +2545,11 @@ static Suite *suite(void)
 	tcase_add_test(t, schema_version_1_database_is_upgraded_in_place);
 	tcase_add_test(t, no_100_fault_withholds_100_continue_and_repeats_with_a_seed);
 	tcase_add_test(t, device_retransmits_its_pass_once_a_500_fault_is_removed);
+	tcase_add_test(t, refused_posts_are_listed_newest_first_with_the_reason_and_on_the_page);
+	tcase_add_test(t, lists_take_before_for_the_newest_first);
+	tcase_add_test(t, device_panel_spells_out_violations_commands_and_snapshots);
+	tcase_add_test(t, thumbnail_is_a_small_jpeg_of_the_picture_and_a_bad_picture_a_422);
+	tcase_add_test(t, page_loads_its_script_and_style_from_the_mock);
 	suite_add_tcase(s, t);
 	return s;
 }

