@@ -1,0 +1,144 @@
+#!/bin/bash
+# check_install.sh BUILD -- camsim as an installed tool (issue 17,
+# docs/install.md), checked the way a user meets it:
+#  - the .deb of `make deb' (BUILD/deb-out) unpacked into a scratch root
+#    (dpkg -x): its Depends came from the shared libraries; its camsim, run
+#    from / with no CAMSIM_* variable, finds the scratch root's suite, faces,
+#    images and models, passes a subset of the suite against the mock with
+#    --fail-on-skip and writes its reports; without the models it says so
+#    and --fail-on-skip fails the run (never a silent skip);
+#  - every man page (camsim(1) and one per subcommand --help lists) opens
+#    with man -l and names its command;
+#  - the bash completion, sourced: `camsim <TAB>' offers every subcommand,
+#    `camsim X --<TAB>' every option X's --help names, `camsim run hea<TAB>'
+#    the installed suite's scenario names, value lists (--color);
+#  - the zsh completion offers the same options (compadd stubbed).
+# Fails loudly, naming what is missing.  About 15 s beside `make deb'.
+set -u
+
+BUILD=${1:-build}
+DEB=$(ls "$BUILD"/deb-out/camsim_*.deb 2>/dev/null | head -1)
+TREE=$(pwd)
+fails=0
+fail() { echo "check_install: FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { echo "check_install: ok: $*"; }
+
+[ -n "$DEB" ] || { echo "check_install: FAIL: no package in $BUILD/deb-out (make deb)" >&2; exit 1; }
+root=$(mktemp -d /tmp/camsim-install.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+dpkg -x "$DEB" "$root/sys" || { echo "check_install: FAIL: dpkg -x $DEB" >&2; exit 1; }
+bin=$root/sys/usr/bin/camsim
+data=$root/sys/usr/share/camsim
+unset CAMSIM_DATA CAMSIM_MODELS
+
+# ---------------------------------------------------------------- package
+deps=$(dpkg-deb -f "$DEB" Depends)
+for lib in libc6 libcurl4 libsqlite3 libcjson1 libcivetweb1; do
+	case $deps in *"$lib"*) ;; *) fail "Depends lacks $lib (dpkg-shlibdeps): $deps" ;; esac
+done
+v=$(cd / && "$bin" --version)
+want=$(dpkg-deb -f "$DEB" Version)
+case $v in "camsim $want"*) ok "$v, package $want" ;; *) fail "--version \"$v\", package version $want" ;; esac
+
+# ---------------------------------------------------------------- the suite from /
+n_tree=$(ls "$TREE"/scenarios/*.json | wc -l)
+n_inst=$(cd / && "$bin" run --list | wc -l)
+[ "$n_inst" = "$n_tree" ] || fail "camsim run --list from / lists $n_inst scenarios, the tree has $n_tree"
+rep=$root/reports
+subset="heartbeat capture-interval batch-import-query batch-no-face"
+if (cd / && "$bin" run --fail-on-skip --quiet --report-dir "$rep" $subset > "$root/run.out" 2>&1); then
+	ok "cd / && camsim run --fail-on-skip $subset: $(head -1 "$root/run.out" | cut -c1-90)"
+else
+	fail "cd / && camsim run $subset from the package failed:"; cat "$root/run.out" >&2
+fi
+for f in junit.xml report.json report.html; do
+	[ -s "$rep/$f" ] || fail "the run wrote no $rep/$f"
+done
+# the scenario files run are the scratch root's, not the tree's
+python3 - "$rep/report.json" "$data/scenarios" <<'PY' || fail "report.json: scenarios not from the package's data dir"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+files = [s["file"] for s in doc["scenarios"]]
+bad = [f for f in files if not f.startswith(sys.argv[2] + "/")]
+assert len(files) == 4 and not bad and doc["verdict"] == "pass", (files, doc["verdict"])
+PY
+
+# without models: a loud line, and --fail-on-skip fails the run
+mv "$data/models" "$root/models.away"
+(cd / && "$bin" run --fail-on-skip --quiet --report-dir "$rep" batch-no-face > "$root/nomodels.out" 2>&1)
+rc=$?
+mv "$root/models.away" "$data/models"
+if [ $rc -ne 1 ] || ! grep -q "models are not found" "$root/nomodels.out"; then
+	fail "without models: exit $rc (want 1) and no line naming the missing models:"; cat "$root/nomodels.out" >&2
+else
+	ok "without models: exit 1, \"$(grep -o 'need.*not found' "$root/nomodels.out" | head -1)\""
+fi
+
+# ---------------------------------------------------------------- man pages
+cmds=$("$bin" --help | awk '/^commands:/ {on=1; next} on && /^  [a-z]+  / {print $1}' | grep -vx -e help -e version)
+for page in camsim $(printf 'camsim-%s ' $cmds); do
+	f=$root/sys/usr/share/man/man1/$page.1.gz
+	out=$(MANWIDTH=80 man -l "$f" 2>&1)
+	if [ $? -ne 0 ] || ! printf '%s' "$out" | grep -qE "^ *$page +- "; then
+		fail "man -l $page.1.gz: does not open or names no \"$page - \": $(printf '%s' "$out" | head -5)"
+	fi
+done
+if printf '%s' "$(man -l "$root/sys/usr/share/man/man1/camsim-run.1.gz" 2>&1)" | grep -q -- '--fail-on-skip'; then
+	ok "man pages: camsim $(echo $cmds)"
+else
+	fail "camsim-run(1) does not describe --fail-on-skip"
+fi
+
+# ---------------------------------------------------------------- completion
+# every --option a subcommand's --help names in its usage block or option lines
+help_opts() {
+	"$bin" "$1" --help | awk 'NR == 1 { u = 1 } u && /^$/ { u = 0 } u || /^ +--/' |
+		grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+export PATH="$root/sys/usr/bin:$PATH"
+# shellcheck disable=SC1091
+. "$root/sys/usr/share/bash-completion/completions/camsim"
+complete_bash() { # words... -> COMPREPLY one a line
+	COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+	_camsim
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+got=$(complete_bash camsim "")
+for c in $cmds; do
+	grep -qx "$c" <<< "$got" || fail "bash: camsim <TAB> lacks $c"
+done
+for c in $cmds; do
+	got=$(complete_bash camsim "$c" --)
+	for o in $(help_opts "$c"); do
+		grep -qx -- "$o" <<< "$got" || fail "bash: camsim $c --<TAB> lacks $o"
+	done
+done
+got=$(complete_bash camsim run hea)
+grep -qx heartbeat <<< "$got" && grep -qx heartbeat-fields <<< "$got" ||
+	fail "bash: camsim run hea<TAB> gives no installed scenario names: $got"
+got=$(complete_bash camsim run --color "")
+[ "$(echo $got)" = "auto always never" ] || fail "bash: camsim run --color <TAB>: $got"
+ok "bash completion: subcommands, every --help option, scenario names, values"
+
+if command -v zsh > /dev/null; then
+	zout=$(zsh -f -c '
+		compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }
+		_files() { : }
+		autoload -U is-at-least
+		source "$1" 2>/dev/null
+		words=(camsim run --); CURRENT=3; PREFIX=--; _camsim
+		words=(camsim ""); CURRENT=2; PREFIX=""; _camsim
+	' zsh "$root/sys/usr/share/zsh/vendor-completions/_camsim" 2>&1)
+	for o in $(help_opts run) $cmds; do
+		grep -qx -- "$o" <<< "$zout" || fail "zsh: _camsim lacks $o"
+	done
+	ok "zsh completion: subcommands and camsim run's options"
+else
+	fail "zsh not found (tools/deps.sh installs it)"
+fi
+
+if [ $fails -ne 0 ]; then
+	echo "check_install: $fails failure(s)" >&2
+	exit 1
+fi
+echo "check_install: all passed"
