@@ -12,7 +12,12 @@
 #  - the bash completion, sourced: `camsim <TAB>' offers every subcommand,
 #    `camsim X --<TAB>' every option X's --help names, `camsim run hea<TAB>'
 #    the installed suite's scenario names, value lists (--color);
-#  - the zsh completion offers the same options (compadd stubbed).
+#  - the zsh completion offers the same options (compadd stubbed);
+#  - make install DESTDIR=... (PREFIX /usr/local, the default, so the build
+#    is not relinked for another data directory; mandir and docdir moved)
+#    puts camsim, its data, man pages and completion where the GNU
+#    variables say, that camsim finds its suite from /, and make uninstall
+#    leaves no file behind.
 # Fails loudly, naming what is missing.  About 15 s beside `make deb'.
 set -u
 
@@ -135,6 +140,28 @@ if command -v zsh > /dev/null; then
 	ok "zsh completion: subcommands and camsim run's options"
 else
 	fail "zsh not found (tools/deps.sh installs it)"
+fi
+
+# ---------------------------------------------------------------- make install
+dest=$root/dest
+MK=${MAKE:-make}
+vars="PREFIX=/usr/local mandir=/usr/local/man docdir=/usr/local/doc/camsim"
+if $MK --no-print-directory -s install DESTDIR="$dest" $vars > "$root/install.out" 2>&1; then
+	for f in bin/camsim share/camsim/scenarios/heartbeat.json \
+		share/camsim/faces/person-a-1.jpg share/camsim/fixtures/images/frame_640x480.png \
+		share/camsim/docs/scenario.schema.json share/camsim/models/model/face_recognition_model.bin \
+		doc/camsim/install.md man/man1/camsim-run.1 \
+		share/bash-completion/completions/camsim share/zsh/site-functions/_camsim; do
+		[ -f "$dest/usr/local/$f" ] || fail "make install DESTDIR $vars: no $f"
+	done
+	n=$(cd / && "$dest/usr/local/bin/camsim" run --list | wc -l)
+	[ "$n" = "$n_tree" ] || fail "the DESTDIR install's camsim lists $n scenarios from /, not $n_tree"
+	$MK --no-print-directory -s uninstall DESTDIR="$dest" $vars > /dev/null 2>&1
+	left=$(find "$dest" -type f | head -5)
+	[ -z "$left" ] || fail "make uninstall left: $left"
+	ok "make install / uninstall with DESTDIR and $vars"
+else
+	fail "make install DESTDIR=$dest $vars:"; tail -20 "$root/install.out" >&2
 fi
 
 if [ $fails -ne 0 ]; then
