@@ -296,8 +296,11 @@ completion: $(BUILD)/completion/camsim.bash
 $(BUILD)/completion/camsim.bash: $(BUILD)/camsim tools/gen-completion.sh
 	@sh tools/gen-completion.sh $(BUILD)/camsim $(BUILD)/completion
 
+# The faces are made once (make faces); another BUILD (the package's
+# build/deb) must not remake them with its own mkfaces.  A picture the
+# suite names and that is missing fails the install below, naming it.
 install: all models man completion
-	@$(MAKE) --no-print-directory faces
+	@[ -f faces/manifest.json ] || $(MAKE) --no-print-directory faces
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkgdatadir)/scenarios \
 	    $(DESTDIR)$(pkgdatadir)/docs $(DESTDIR)$(pkgdatadir)/models/model \
 	    $(DESTDIR)$(docdir) $(DESTDIR)$(man1dir) $(DESTDIR)$(bashcompdir) \
@@ -321,13 +324,15 @@ uninstall:
 	    $(DESTDIR)$(zshcompdir)/_camsim
 	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir)
 
-# The Debian package (debian/rules: its own build tree $(BUILD)/deb, the
-# Depends from dpkg-shlibdeps); the .deb lands in $(BUILD)/deb-out/.
+# The Debian package (debian/rules: its own build tree $(BUILD)/deb, kept
+# between runs, so a second make deb compiles only what changed; the
+# Depends from dpkg-shlibdeps; Rules-Requires-Root: no, so no fakeroot);
+# the .deb lands in $(BUILD)/deb-out/.
 # `dpkg-buildpackage -b -us -uc' works too and puts it in ../ as Debian does.
 deb: models
 	@$(MAKE) --no-print-directory faces
 	@rm -rf $(BUILD)/deb-out && mkdir -p $(BUILD)/deb-out
-	fakeroot debian/rules DEB_OUT=$(BUILD)/deb-out clean build binary
+	debian/rules DEB_OUT=$(BUILD)/deb-out build binary
 	@ls $(BUILD)/deb-out/*.deb
 
 # The install as a user meets it: the .deb unpacked into a scratch root,

@@ -7,6 +7,8 @@
 #    images and models, passes a subset of the suite against the mock with
 #    --fail-on-skip and writes its reports; without the models it says so
 #    and --fail-on-skip fails the run (never a silent skip);
+#  - `camsim load --arrivals' from / shows the package's faces (its default
+#    --faces is the data directory's, not ./faces);
 #  - every man page (camsim(1) and one per subcommand --help lists) opens
 #    with man -l and names its command;
 #  - the bash completion, sourced: `camsim <TAB>' offers every subcommand,
@@ -77,6 +79,15 @@ if [ $rc -ne 1 ] || ! grep -q "models are not found" "$root/nomodels.out"; then
 	fail "without models: exit $rc (want 1) and no line naming the missing models:"; cat "$root/nomodels.out" >&2
 else
 	ok "without models: exit 1, \"$(grep -o 'need.*not found' "$root/nomodels.out" | head -1)\""
+fi
+
+# load's pictures: the data directory's faces/, from any directory
+if (cd / && "$bin" load --server mock --devices 2 --duration 2s --arrivals 120 \
+	--report-dir "$root/load" > "$root/load.out" 2>&1) &&
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (d["faces_shown"] > 0 and d["face_errors"] == 0))' "$root/load/report.json"; then
+	ok "cd / && camsim load --arrivals: $(grep -o '[0-9]* people shown' "$root/load.out")"
+else
+	fail "cd / && camsim load --arrivals showed no faces:"; cat "$root/load.out" >&2
 fi
 
 # ---------------------------------------------------------------- man pages
