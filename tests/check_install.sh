@@ -43,6 +43,11 @@ deps=$(dpkg-deb -f "$DEB" Depends)
 for lib in libc6 libcurl4 libsqlite3 libcjson1 libcivetweb1; do
 	case $deps in *"$lib"*) ;; *) fail "Depends lacks $lib (dpkg-shlibdeps): $deps" ;; esac
 done
+# apt would take it, its Depends resolved here (-s: nothing installed)
+if command -v apt-get > /dev/null; then
+	apt-get install -s "$(realpath "$DEB")" 2>&1 | grep -q '^Inst camsim ' ||
+		fail "apt-get install -s $DEB does not install camsim: $(apt-get install -s "$(realpath "$DEB")" 2>&1 | tail -3)"
+fi
 v=$(cd / && "$bin" --version)
 want=$(dpkg-deb -f "$DEB" Version)
 case $v in "camsim $want"*) ok "$v, package $want" ;; *) fail "--version \"$v\", package version $want" ;; esac
@@ -99,7 +104,8 @@ for page in camsim $(printf 'camsim-%s ' $cmds); do
 		fail "man -l $page.1.gz: does not open or names no \"$page - \": $(printf '%s' "$out" | head -5)"
 	fi
 done
-if printf '%s' "$(man -l "$root/sys/usr/share/man/man1/camsim-run.1.gz" 2>&1)" | grep -q -- '--fail-on-skip'; then
+# `man camsim-run' by name, as installed (MANPATH stands for /usr/share/man)
+if MANPATH=$root/sys/usr/share/man MANWIDTH=80 man camsim-run 2>&1 | grep -q -- '--fail-on-skip'; then
 	ok "man pages: camsim $(echo $cmds)"
 else
 	fail "camsim-run(1) does not describe --fail-on-skip"
@@ -142,13 +148,19 @@ if command -v zsh > /dev/null; then
 		_files() { : }
 		autoload -U is-at-least
 		source "$1" 2>/dev/null
-		words=(camsim run --); CURRENT=3; PREFIX=--; _camsim
 		words=(camsim ""); CURRENT=2; PREFIX=""; _camsim
-	' zsh "$root/sys/usr/share/zsh/vendor-completions/_camsim" 2>&1)
-	for o in $(help_opts run) $cmds; do
-		grep -qx -- "$o" <<< "$zout" || fail "zsh: _camsim lacks $o"
+		for c in ${=2}; do
+			print "== $c"; words=(camsim $c --); CURRENT=3; PREFIX=--; _camsim
+		done
+	' zsh "$root/sys/usr/share/zsh/vendor-completions/_camsim" "$(echo $cmds)" 2>&1)
+	for c in $cmds; do
+		grep -qx -- "$c" <<< "$zout" || fail "zsh: camsim <TAB> lacks $c"
+		got=$(awk -v c="== $c" '$0 == c {on = 1; next} /^== / {on = 0} on' <<< "$zout")
+		for o in $(help_opts "$c"); do
+			grep -qx -- "$o" <<< "$got" || fail "zsh: camsim $c --<TAB> lacks $o"
+		done
 	done
-	ok "zsh completion: subcommands and camsim run's options"
+	ok "zsh completion: subcommands and every --help option"
 else
 	fail "zsh not found (tools/deps.sh installs it)"
 fi
