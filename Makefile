@@ -67,6 +67,7 @@ FLAGS_LINE  := $(CC) | $(CPPFLAGS) | $(WARN) | $(CFLAGS) | $(DEPFLAGS) | \
 FIXTURES  := $(wildcard fixtures/protocol/spec/*.json fixtures/protocol/valid/*.json fixtures/protocol/invalid/*.json)
 
 .PHONY: all deps models faces run test check sanitize valgrind bench docs help clean FORCE
+.PHONY: install uninstall deb man completion check-install
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/camsim
@@ -86,6 +87,12 @@ help:
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
 	@echo "make docs      regenerate the rule catalogue in docs/protocol.md"
+	@echo "make install   camsim, its data, man pages and completion under PREFIX"
+	@echo "               (/usr/local; DESTDIR, bindir, datadir, mandir, docdir, ...);"
+	@echo "               make uninstall removes them (docs/install.md)"
+	@echo "make deb       the Debian package, in $(BUILD)/deb-out/ (docs/install.md)"
+	@echo "make check-install  the package unpacked into a scratch root, run from /;"
+	@echo "               man pages, completion, install/uninstall (part of make test)"
 
 deps:
 	@sh tools/deps.sh
@@ -190,6 +197,7 @@ test: models
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory check-install
 
 check: $(TEST_BIN) $(BUILD)/camsim
 	@bash tests/run.sh $(TEST_BIN)
@@ -243,6 +251,98 @@ docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
 	@mv $(BUILD)/protocol.md docs/protocol.md
 	@echo "docs/protocol.md: rule catalogue regenerated"
+
+# ---------------------------------------------------------------- install
+# docs/install.md.  The GNU directory variables; the data (scenarios, the
+# faces and images they name, the schemas, the models) goes to
+# $(pkgdatadir), which the binary also has compiled in (base/datadir.c) as
+# the last place it looks.
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+datarootdir ?= $(prefix)/share
+datadir     ?= $(datarootdir)
+pkgdatadir  ?= $(datadir)/camsim
+docdir      ?= $(datarootdir)/doc/camsim
+mandir      ?= $(datarootdir)/man
+man1dir     ?= $(mandir)/man1
+bashcompdir ?= $(datarootdir)/bash-completion/completions
+zshcompdir  ?= $(datarootdir)/zsh/site-functions
+INSTALL     ?= install
+
+# Only datadir.o knows the data directory; the stamp is rewritten when it
+# changes (a new PREFIX recompiles that one file, and relinks).
+DATADIR_STAMP := $(BUILD)/datadir.stamp
+DATADIR_OLD   := $(file <$(DATADIR_STAMP))
+ifneq ($(DATADIR_OLD),$(pkgdatadir))
+ifeq ($(DRY_RUN),)
+$(file >$(DATADIR_STAMP),$(pkgdatadir))
+endif
+endif
+$(DATADIR_STAMP): ;
+$(BUILD)/base/datadir.o: $(DATADIR_STAMP)
+$(BUILD)/base/datadir.o: CPPFLAGS += -DCAMSIM_DATADIR='"$(pkgdatadir)"'
+
+# What the suite's files name (../faces/x.jpg, ../fixtures/images/y.png):
+# exactly those are installed beside scenarios/, so the relative paths hold.
+SUITE_FILES := $(sort $(patsubst "../%",%,$(shell grep -ho '"\.\./\(faces\|fixtures\)/[^"]*"' scenarios/*.json)))
+SCHEMAS     := $(wildcard docs/*.schema.json)
+MODEL_FILES := $(wildcard $(MODELS)/model/*) $(MODELS)/LICENSE
+
+# One man page per subcommand (help2man from --help) and the completion
+# scripts (from --help too): tools/gen-man.sh, tools/gen-completion.sh.
+man: $(BUILD)/man/camsim.1
+$(BUILD)/man/camsim.1: $(BUILD)/camsim tools/gen-man.sh $(DATADIR_STAMP)
+	@sh tools/gen-man.sh $(BUILD)/camsim $(BUILD)/man $(pkgdatadir)
+
+completion: $(BUILD)/completion/camsim.bash
+$(BUILD)/completion/camsim.bash: $(BUILD)/camsim tools/gen-completion.sh
+	@sh tools/gen-completion.sh $(BUILD)/camsim $(BUILD)/completion
+
+# The faces are made once (make faces); another BUILD (the package's
+# build/deb) must not remake them with its own mkfaces.  A picture the
+# suite names and that is missing fails the install below, naming it.
+install: all models man completion
+	@[ -f faces/manifest.json ] || $(MAKE) --no-print-directory faces
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkgdatadir)/scenarios \
+	    $(DESTDIR)$(pkgdatadir)/docs $(DESTDIR)$(pkgdatadir)/models/model \
+	    $(DESTDIR)$(docdir) $(DESTDIR)$(man1dir) $(DESTDIR)$(bashcompdir) \
+	    $(DESTDIR)$(zshcompdir) $(addprefix $(DESTDIR)$(pkgdatadir)/,$(sort $(dir $(SUITE_FILES))))
+	$(INSTALL) -m 755 $(BUILD)/camsim $(DESTDIR)$(bindir)/camsim
+	$(INSTALL) -m 644 scenarios/*.json $(DESTDIR)$(pkgdatadir)/scenarios
+	for f in $(SUITE_FILES); do $(INSTALL) -m 644 $$f $(DESTDIR)$(pkgdatadir)/$$f || exit 1; done
+	$(INSTALL) -m 644 $(SCHEMAS) $(DESTDIR)$(pkgdatadir)/docs
+	$(INSTALL) -m 644 $(MODELS)/model/* $(DESTDIR)$(pkgdatadir)/models/model
+	$(INSTALL) -m 644 $(MODELS)/LICENSE $(DESTDIR)$(pkgdatadir)/models/LICENSE
+	$(INSTALL) -m 644 README.md docs/*.md $(SCHEMAS) $(DESTDIR)$(docdir)
+	$(INSTALL) -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(man1dir)
+	$(INSTALL) -m 644 $(BUILD)/completion/camsim.bash $(DESTDIR)$(bashcompdir)/camsim
+	$(INSTALL) -m 644 $(BUILD)/completion/_camsim $(DESTDIR)$(zshcompdir)/_camsim
+
+# Removes what install put there (the man pages by the names the binary
+# being uninstalled would have; the data directory whole: it is camsim's).
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/camsim $(DESTDIR)$(man1dir)/camsim.1 \
+	    $(DESTDIR)$(man1dir)/camsim-*.1 $(DESTDIR)$(bashcompdir)/camsim \
+	    $(DESTDIR)$(zshcompdir)/_camsim
+	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir)
+
+# The Debian package (debian/rules: its own build tree $(BUILD)/deb, kept
+# between runs, so a second make deb compiles only what changed; the
+# Depends from dpkg-shlibdeps; Rules-Requires-Root: no, so no fakeroot);
+# the .deb lands in $(BUILD)/deb-out/.
+# `dpkg-buildpackage -b -us -uc' works too and puts it in ../ as Debian does.
+deb: models
+	@$(MAKE) --no-print-directory faces
+	@rm -rf $(BUILD)/deb-out && mkdir -p $(BUILD)/deb-out
+	debian/rules DEB_OUT=$(BUILD)/deb-out build binary
+	@ls $(BUILD)/deb-out/*.deb
+
+# The install as a user meets it: the .deb unpacked into a scratch root,
+# its camsim run from / against the mock; man pages; completion.
+check-install: deb
+	@bash tests/check_install.sh $(BUILD)
 
 include tests/fuzz/fuzz.mk
 

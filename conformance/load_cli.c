@@ -4,10 +4,12 @@
 #include "load_cli.h"
 
 #include "config.h"
+#include "datadir.h"
 #include "load.h"
 #include "load_adapter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,8 @@ static const char usage[] =
 	"  --interval S        heartbeat interval, 1-86400 s (default 3)\n"
 	"  --jitter FRACTION   heartbeat drift, 0-0.5 of the interval (default 0.1)\n"
 	"  --arrivals RATE     people per device per minute, a Poisson process\n"
-	"                      (default 0); pictures from --faces (faces/)\n"
+	"                      (default 0); pictures from --faces (default:\n"
+	"                      faces/ of camsim's data, docs/install.md)\n"
 	"  --profile P         strict (default) or as-printed\n"
 	"  --threshold EXPR    e.g. 'p99(heartbeat)<200ms', 'errors<0.1%',\n"
 	"                      'rate(heartbeat)>10' (repeatable, at most 64)\n"
@@ -383,8 +386,15 @@ static int load_args(int argc, char **argv, FILE *out, FILE *err)
 			o.nth, o.report_dir ? ", reports in " : "",
 			o.report_dir ? o.report_dir : "");
 		rc = LOAD_EXIT_OK;
-	} else if (rc < 0)
+	} else if (rc < 0) {
+		/* the faces camsim found its suite beside (installed or the
+		 * build tree), not whatever ./faces the working directory has */
+		char faces[PATH_MAX + 200];
+		if (!o.faces_dir && data_find("faces", NULL, faces,
+					      sizeof faces) == 0)
+			o.faces_dir = faces;
 		rc = load_run(&o);
+	}
 	free(th);
 	return rc;
 }

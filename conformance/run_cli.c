@@ -5,6 +5,7 @@
  * is runner.c's, the files report.c's. */
 #include "adapter.h"
 #include "base.h"
+#include "datadir.h"
 #include "report.h"
 #include "runner.h"
 #include "version.h"
@@ -159,39 +160,6 @@ static bool is_dir(const char *p)
 {
 	struct stat sb;
 	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* The suite's directory: scenarios/ here, else next to the binary
- * (build/camsim, bin/camsim of an install); the places tried in tried. */
-static bool suite_dir(char *out, size_t n, char *tried, size_t tn)
-{
-	char exe[PATH_MAX];
-	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	const char *env = getenv("CAMSIM_DATA");
-	size_t used = 0;
-
-	tried[0] = '\0';
-#define TRY(...)                                                              \
-	do {                                                                  \
-		snprintf(out, n, __VA_ARGS__);                                \
-		if (is_dir(out))                                              \
-			return true;                                          \
-		used += (size_t)snprintf(tried + used, used < tn ? tn - used  \
-					 : 0, "%s%.300s", used ? ", " : "", out); \
-	} while (0)
-	if (env && *env)
-		TRY("%.3000s/scenarios", env);
-	TRY("scenarios");
-	if (k > 0) {
-		char *slash;
-		exe[k] = '\0';
-		if ((slash = strrchr(exe, '/')))
-			*slash = '\0';
-		TRY("%.3000s/../scenarios", exe);
-		TRY("%.3000s/../share/camsim/scenarios", exe);
-	}
-#undef TRY
-	return false;
 }
 
 /* ---------------------------------------------------------------- durations */
@@ -609,7 +577,7 @@ static int run_cmd(int argc, char **argv, FILE *out, FILE *err)
 	scenario **sc = NULL;
 	adapter *adp = NULL;
 	cJSON *doc = NULL;
-	char e[4096], run_id[8], dir[PATH_MAX], tried[1200];
+	char e[4096], run_id[8], dir[PATH_MAX + 1200];
 	size_t bad = 0, n_sc = 0, n_all = 0;
 	int rc = 2;
 	ui u = {.out = out, .err = err};
@@ -755,11 +723,11 @@ static int run_cmd(int argc, char **argv, FILE *out, FILE *err)
 	}
 	/* no file given, or names to find: the suite */
 	if (!files.n || names.n) {
-		if (!suite_dir(dir, sizeof dir, tried, sizeof tried)) {
+		if (data_find("scenarios", NULL, dir, sizeof dir) < 0) {
 			fprintf(err, "camsim run: the scenario suite is not found "
-				"(looked in %s; set CAMSIM_DATA to the directory "
-				"holding scenarios/, or name scenario files)\n",
-				tried);
+				"(looked in %s; install camsim (docs/install.md), "
+				"set CAMSIM_DATA to the directory holding "
+				"scenarios/, or name scenario files)\n", dir);
 			goto out;
 		}
 		if (expand_dir(&suite, dir, err) < 0)

@@ -146,11 +146,13 @@ void recog_cache_stats(const recog *r, size_t *hits, size_t *misses);
 void recog_blas_pick_kernels(char **argv);
 
 /* The face-model directory: $CAMSIM_MODELS (and only it, when set), else
- * share/camsim/models/model beside an installed bin/, models/model next to
- * the binary or up to two levels above it (build/camsim ->
- * build/models/model), else build/models/model under the working
- * directory.  buf receives the path; SIM_EMODEL when none exists (buf then
- * names every place looked in, for the user). */
+ * models/model of the data directory (base/datadir.h: $CAMSIM_DATA only,
+ * when set; else build/models/model of the build tree the binary belongs
+ * to, share/camsim/models/model beside an installed bin/, the compiled-in
+ * data directory), else models/model next to the binary or up to two
+ * levels above it (build/san/camsim), else build/models/model under the
+ * working directory.  buf receives the path; SIM_EMODEL when none exists
+ * (buf then names every place looked in, for the user). */
 int recog_model_dir(char *buf, size_t len);
 
 /* Reads dir/name-weights_manifest.json and its shards and parses them into

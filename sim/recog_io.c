@@ -2,6 +2,7 @@
  * directory and reads a TF.js manifest with its shards for model.c to
  * parse.  The core under sim/recog/ never opens a file itself. */
 #include "recog_int.h"
+#include "datadir.h"
 #include "file.h"
 
 #include <cjson/cJSON.h>
@@ -35,7 +36,7 @@ static bool try_dir(const char *cand, char *buf, size_t len, char *tried,
 
 int recog_model_dir(char *buf, size_t len)
 {
-	const char *env = getenv("CAMSIM_MODELS");
+	const char *env = getenv("CAMSIM_MODELS"), *data = getenv("CAMSIM_DATA");
 	char exe[PATH_MAX], tried[2048] = "", cand[PATH_MAX + 64];
 	size_t used = 0;
 	ssize_t n;
@@ -49,26 +50,29 @@ int recog_model_dir(char *buf, size_t len)
 			 "directory", env);
 		return SIM_EMODEL;
 	}
-	/* next to the binary: build/camsim finds build/models/model, an
-	 * installed bin/camsim finds share/camsim/models/model */
+	/* CAMSIM_DATA, the build tree, the install beside the binary, the
+	 * compiled-in data directory (datadir.h) */
+	if (data_find("models/model", "build/models/model", buf, len) == 0)
+		return 0;
+	if (data && *data) {
+		char why[600];
+		snprintf(why, sizeof why, "%.560s", buf);
+		snprintf(buf, len, "%s (CAMSIM_MODELS is not set)", why);
+		return SIM_EMODEL;
+	}
+	snprintf(tried, sizeof tried, "%.1500s", buf);
+	used = strlen(tried);
+	/* a build directory other than the tree's build/ (build/san/camsim
+	 * finds build/san/models/model) */
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
 		char *slash;
 		exe[n] = 0;
-		if ((slash = strrchr(exe, '/'))) {
+		for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++) {
 			*slash = 0;
-			snprintf(cand, sizeof cand, "%s/../share/camsim/models/model",
-				 exe);
+			snprintf(cand, sizeof cand, "%s/models/model", exe);
 			if (try_dir(cand, buf, len, tried, sizeof tried, &used))
 				return 0;
-			for (int up = 0; up < 3; up++) {
-				snprintf(cand, sizeof cand, "%s/models/model", exe);
-				if (try_dir(cand, buf, len, tried, sizeof tried, &used))
-					return 0;
-				if (!(slash = strrchr(exe, '/')))
-					break;
-				*slash = 0;
-			}
 		}
 	}
 	if (try_dir("build/models/model", buf, len, tried, sizeof tried, &used))

@@ -2,8 +2,11 @@
  * directory, a FIFO, too big; each message names the path) and reads (empty,
  * larger than a first buffer, standard input), the string builder, the
  * UTF-8 decoder's edge cases, base64 and SHA-256 known vectors, the listen
- * address parser and web_start/web_stop, the common macros and error texts. */
+ * address parser and web_start/web_stop, the common macros and error texts;
+ * the data directory's lookup order (CAMSIM_DATA alone, the build tree from
+ * any working directory, every place named when nothing is found). */
 #include "b64.h"
+#include "datadir.h"
 #include "base.h"
 #include "base_err.h"
 #include "file.h"
@@ -16,6 +19,7 @@
 
 #include <civetweb.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -613,6 +617,91 @@ START_TEST(source_address_ranges_parse_name_round_robin_and_probe)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- datadir */
+
+/* Restores CAMSIM_DATA and the working directory (the suite may run
+ * without fork: CK_FORK=no under valgrind). */
+static char *saved_env, saved_cwd[PATH_MAX];
+
+static void env_save(void)
+{
+	const char *e = getenv("CAMSIM_DATA");
+	saved_env = e ? strdup(e) : NULL;
+	ck_assert_ptr_nonnull(getcwd(saved_cwd, sizeof saved_cwd));
+}
+
+static void env_restore(void)
+{
+	if (saved_env)
+		setenv("CAMSIM_DATA", saved_env, 1);
+	else
+		unsetenv("CAMSIM_DATA");
+	free(saved_env);
+	saved_env = NULL;
+	ck_assert_int_eq(chdir(saved_cwd), 0);
+}
+
+START_TEST(data_find_with_camsim_data_looks_there_only_and_says_so)
+{
+	char dir[64], sub[128], out[PATH_MAX + 200];
+
+	env_save();
+	scratch(dir);
+	snprintf(sub, sizeof sub, "%s/scenarios", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	setenv("CAMSIM_DATA", dir, 1);
+	ck_assert_int_eq(data_find("scenarios", NULL, out, sizeof out), 0);
+	ck_assert_str_eq(out, sub);
+	/* the build tree has models, but an explicit choice is not passed over */
+	ck_assert_int_eq(data_find("models/model", "build/models/model", out,
+				   sizeof out), BASE_EIO);
+	ck_assert_msg(strstr(out, "CAMSIM_DATA=") && strstr(out, dir) &&
+		      strstr(out, "has no models/model/"), "%s", out);
+	env_restore();
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(data_find_takes_the_binarys_build_tree_not_the_working_directory)
+{
+	char dir[64], decoy[128], out[PATH_MAX + 200], mk[PATH_MAX + 300];
+	struct stat st;
+
+	env_save();
+	unsetenv("CAMSIM_DATA");
+	scratch(dir);
+	/* a directory of the user's own that happens to hold scenarios/ */
+	snprintf(decoy, sizeof decoy, "%s/scenarios", dir);
+	ck_assert_int_eq(mkdir(decoy, 0755), 0);
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(data_find("scenarios", NULL, out, sizeof out), 0);
+	ck_assert_msg(!strstr(out, dir), "took the working directory: %s", out);
+	/* build/tests/check_base belongs to the tree holding the Makefile */
+	snprintf(mk, sizeof mk, "%.*s/Makefile", (int)(strlen(out) - 10), out);
+	ck_assert_msg(strcmp(out + strlen(out) - 10, "/scenarios") == 0 &&
+		      stat(mk, &st) == 0, "%s", out);
+	env_restore();
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(data_find_names_every_place_it_looked_in)
+{
+	char out[PATH_MAX + 2048];
+
+	env_save();
+	unsetenv("CAMSIM_DATA");
+	ck_assert_int_eq(data_find("no-such-data", NULL, out, sizeof out),
+			 BASE_EIO);
+	/* the tree, beside the binary as installed, the compiled-in path */
+	ck_assert_msg(strstr(out, "/no-such-data, ") &&
+		      strstr(out, "/../share/camsim/no-such-data") &&
+		      strstr(out, data_compiled_dir()), "%s", out);
+	ck_assert_ptr_nonnull(strstr(data_compiled_dir(), "/camsim"));
+	env_restore();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("base");
@@ -622,6 +711,7 @@ int main(void)
 	TCase *b64 = tcase_create("base64 and sha256");
 	TCase *web = tcase_create("web");
 	TCase *com = tcase_create("common");
+	TCase *data = tcase_create("datadir");
 
 	tcase_add_test(file, read_file_of_a_missing_path_is_an_io_error_naming_it);
 	tcase_add_test(file, read_file_refuses_a_directory_naming_it);
@@ -649,6 +739,10 @@ int main(void)
 	suite_add_tcase(s, u8);
 	suite_add_tcase(s, b64);
 	suite_add_tcase(s, web);
+	tcase_add_test(data, data_find_with_camsim_data_looks_there_only_and_says_so);
+	tcase_add_test(data, data_find_takes_the_binarys_build_tree_not_the_working_directory);
+	tcase_add_test(data, data_find_names_every_place_it_looked_in);
 	suite_add_tcase(s, com);
+	suite_add_tcase(s, data);
 	return tu_run(s);
 }

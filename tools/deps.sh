@@ -10,6 +10,9 @@ libsdl2-dev libsdl2-ttf-dev libstb-dev libjpeg62-turbo-dev libpng-dev
 libcurl4-openssl-dev libsqlite3-dev libssl-dev libopenblas-dev
 python3 python3-jsonschema python3-yaml valgrind
 clang libclang-rt-dev"
+# make install / make deb (docs/install.md): man pages from --help, the
+# package tools, and what the install test drives (man -l, zsh completion)
+PKGS="$PKGS help2man dpkg-dev man-db zsh"
 # make bench: wrk is the ceiling camsim's request rate is compared with
 PKGS="$PKGS wrk"
 # tests/check_mock_page: the mock's live page in a real headless browser
