@@ -13,6 +13,7 @@
 #include "xvfb.h"
 
 #include <SDL.h>
+#include <dlfcn.h>
 #include <stdint.h>
 
 /* The X server every test draws on, started once in main (test processes
@@ -675,6 +676,33 @@ START_TEST(screenshot_errors_name_the_path)
 }
 END_TEST
 
+/* Under ASan (LeakSanitizer): D-Bus keeps its connection's buffers to
+ * the end (SDL leaves dbus_shutdown to the application, which must not
+ * call it if anything else uses D-Bus); that library's allocations only
+ * are not reported.  Ours are: the pattern names no camsim code. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libdbus-1.so\n";
+}
+
+/* SDL loads the X11, GL and D-Bus libraries itself and unloads them when
+ * it quits; what they still held then was reported as leaked from an
+ * unknown module, ours or not.  Loaded here once with RTLD_NODELETE, they
+ * stay, and what they hold stays reachable. */
+static void libs_keep(void)
+{
+	static const char *libs[] = {"libX11.so.6", "libXext.so.6",
+				     "libXcursor.so.1", "libXi.so.6",
+				     "libXfixes.so.3", "libXrandr.so.2",
+				     "libXss.so.1", "libdbus-1.so.3",
+				     "libGL.so.1", "libGLX_mesa.so.0",
+				     "libglapi.so.0",
+				     "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so"};
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		dlopen(libs[i], RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("win");
@@ -683,6 +711,7 @@ int main(void)
 	TCase *e = tcase_create("errors");
 	int rc;
 
+	libs_keep();
 	if (xvfb_start(&X, 1280, 1024, xvfb_err, sizeof xvfb_err) < 0)
 		fprintf(stderr, "check_win: %s\n", xvfb_err);
 	/* SDL and X11 start slowly under ASan and valgrind */
