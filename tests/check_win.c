@@ -696,6 +696,16 @@ START_TEST(no_display_is_an_error_saying_so)
 	rc = win_open(NULL, &wp, err, sizeof err);
 	ck_assert_int_eq(rc, SIM_ESTATE);
 	ck_assert_msg(strstr(err, ":64999") && strstr(err, "Xvfb"), "%s", err);
+	/* a Wayland display nobody serves: SDL would fall back to its
+	 * offscreen driver and show the window nowhere */
+	unsetenv("DISPLAY");
+	setenv("WAYLAND_DISPLAY", "camsim-no-such-wayland", 1);
+	rc = win_open(NULL, &wp, err, sizeof err);
+	ck_assert_int_eq(rc, SIM_ESTATE);
+	ck_assert_ptr_null(wp);
+	ck_assert_msg(strstr(err, "camsim-no-such-wayland") &&
+		      strstr(err, "cannot open the display"), "%s", err);
+	unsetenv("WAYLAND_DISPLAY");
 	setenv("DISPLAY", saved, 1);
 	free(saved);
 }

@@ -1274,6 +1274,7 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 	win *w = NULL;
 	const char *disp = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
 	const char *drv = getenv("SDL_VIDEODRIVER");
+	const char *where = disp && *disp ? disp : wl && *wl ? wl : "";
 	bool video = false, ttf = false;
 	Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
 	int rc = 0;
@@ -1300,9 +1301,11 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 	 * Wayland, which complains on stderr when it finds none) */
 	if ((!drv || !*drv) && disp && *disp && (!wl || !*wl))
 		SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
+	else
+		SDL_ResetHint(SDL_HINT_VIDEODRIVER); /* an earlier open's */
 	if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
 		say(err, errlen, "cannot open the display \"%s\": %s (is the X "
-			"server or Xvfb running?)", disp ? disp : "", SDL_GetError());
+			"server or Xvfb running?)", where, SDL_GetError());
 		rc = SIM_ESTATE;
 		goto out;
 	}
@@ -1315,8 +1318,7 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 					       !strcmp(got, "dummy"))) {
 			say(err, errlen, "cannot open the display \"%s\": no X "
 				"server or Wayland compositor answers there "
-				"(is the X server or Xvfb running?)",
-			    disp ? disp : wl);
+				"(is the X server or Xvfb running?)", where);
 			rc = SIM_ESTATE;
 			goto out;
 		}
