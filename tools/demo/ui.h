@@ -185,14 +185,17 @@ typedef struct ui_view {
 	ui_log_line log[UI_VIEW_LOG];
 	int log_selected;
 	bool show_json;
-	char json[UI_BODY_MAX + 64]; /* the selected message pretty-printed */
+	char json[UI_BODY_MAX + 256]; /* the selected message pretty-printed
+					 (a header line, the kept body as
+					 text when it is not JSON, a note
+					 on what was cut) */
 	/* overlays and captions */
 	bool help;
 	bool paused;
 	char step[96];
 } ui_view;
 
-/* What a frame at now_ms shows.  v is large (about 20 KiB): keep one. */
+/* What a frame at now_ms shows.  v is large (about 28 KiB): keep one. */
 void ui_view_build(const ui_state *s, int64_t now_ms, ui_view *v);
 
 #endif
