@@ -477,7 +477,10 @@ static void draw_camera(win *w, const ui_view *v, const win_camera *c)
 	fh = v->frame_h > 0 ? v->frame_h : c->h;
 	{
 		double sx = (double)d.w / fw, sy = (double)d.h / fh;
-		float rad = (float)clampi(d.w / 200, 1, 6);
+		/* dots sized by the face, so a small face is not buried */
+		float rad = (float)clampi(isfinite(v->box[2]) ?
+					  (int)(fabs(v->box[2] * sx) / 50) : 1,
+					  1, 6);
 		SDL_Rect clip = sdl_rect(d);
 
 		SDL_RenderSetClipRect(w->r, &clip);
