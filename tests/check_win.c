@@ -522,6 +522,14 @@ static void push_key(SDL_Keycode k, int repeat)
 	ck_assert_int_ge(SDL_PushEvent(&e), 0);
 }
 
+static void push_key_up(SDL_Keycode k)
+{
+	SDL_Event e = {0};
+	e.type = SDL_KEYUP;
+	e.key.keysym.sym = k;
+	ck_assert_int_ge(SDL_PushEvent(&e), 0);
+}
+
 static void push_text(const char *t)
 {
 	SDL_Event e = {0};
@@ -552,6 +560,7 @@ START_TEST(keys_text_and_dropped_files_become_actions)
 	push_key(SDLK_s, 0);
 	push_key(SDLK_s, 1);      /* a held toggle key does not repeat */
 	push_key(SDLK_DOWN, 1);   /* a held log key does */
+	push_key_up(SDLK_DOWN);
 	push_text("?");           /* typed, whatever the layout's key */
 	push_text("s");           /* a letter's text is not a second press */
 	push_text("=");
@@ -567,6 +576,21 @@ START_TEST(keys_text_and_dropped_files_become_actions)
 	ck_assert_int_eq(r.a[4], UI_ACT_TEMP_UP);
 	ck_assert_int_eq(r.a[5], UI_ACT_DROP);
 	ck_assert_str_eq(r.arg, "/tmp/some picture.jpg");
+
+	/* a bound key whose text is bound too acts once ("Keypad -" types
+	 * "-"); a key that typed nothing does not swallow the next text */
+	r.n = 0;
+	push_key(SDLK_KP_MINUS, 0);
+	push_text("-");
+	push_key_up(SDLK_KP_MINUS);
+	push_key(SDLK_RIGHT, 0);
+	push_key_up(SDLK_RIGHT);
+	push_text("?");
+	ck_assert_int_eq(win_frame(wp, &V, NULL, record, &r), 0);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_int_eq(r.a[0], UI_ACT_TEMP_DOWN);
+	ck_assert_int_eq(r.a[1], UI_ACT_NEXT);
+	ck_assert_int_eq(r.a[2], UI_ACT_HELP);
 
 	/* Q asks to quit; so does closing the window */
 	r.n = 0;
