@@ -216,6 +216,40 @@ static void network_dot(win *wp, const ui_layout *lp, int W, int H)
 	img_free(&im);
 }
 
+/* Temperature and mask in their colours; the heartbeat dot blue only
+ * while it pulses. */
+static void readings_and_pulse(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	img im;
+
+	snprintf(V.temperature, sizeof V.temperature, "38.6 °C");
+	V.temp_color = UI_COL_RED;
+	snprintf(V.mask, sizeof V.mask, "no mask");
+	V.mask_color = UI_COL_AMBER;
+	shot(wp, &V, NULL, &im);
+	ck_assert_msg(count(&im, L.readings, ui_rgb(UI_COL_RED), true) > 50,
+		      "%dx%d: a high temperature is not red", W, H);
+	ck_assert_int_gt(count(&im, L.readings, ui_rgb(UI_COL_AMBER), true), 50);
+	ck_assert_int_eq(count(&im, L.readings, ui_rgb(UI_COL_GREEN), true), 0);
+	ck_assert_int_eq(count(&im, L.status, ui_rgb(UI_COL_BLUE), true), 0);
+	img_free(&im);
+
+	V.temp_color = UI_COL_GREEN;
+	V.pulse = 1;
+	shot(wp, &V, NULL, &im);
+	ck_assert_int_gt(count(&im, L.readings, ui_rgb(UI_COL_GREEN), true), 50);
+	ck_assert_int_eq(count(&im, L.readings, ui_rgb(UI_COL_RED), true), 0);
+	ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_BLUE), true), 20);
+	img_free(&im);
+}
+
+START_TEST(readings_take_their_colours_and_the_pulse_is_blue)
+{
+	each_size(readings_and_pulse);
+}
+END_TEST
+
 START_TEST(network_dot_is_red_offline_and_green_online)
 {
 	each_size(network_dot);
@@ -812,6 +846,7 @@ int main(void)
 	tcase_add_test(d, banner_is_red_for_denied_and_green_for_pass_in_its_rect);
 	tcase_add_test(d, name_area_has_text_pixels_only_when_a_name_is_set);
 	tcase_add_test(d, network_dot_is_red_offline_and_green_online);
+	tcase_add_test(d, readings_take_their_colours_and_the_pulse_is_blue);
 	tcase_add_test(d, help_overlay_covers_the_tablet_and_lists_the_keys);
 	tcase_add_test(d, camera_frame_is_letterboxed_in_the_camera_rect_and_uploaded_per_generation);
 	tcase_add_test(d, landscape_window_draws_the_log_right_of_the_tablet);
