@@ -837,6 +837,12 @@ int main(void)
 	int rc;
 
 	libs_keep();
+	/* Mesa's llvmpipe (OpenGL on Xvfb) rasterises on threads of its own
+	 * and keeps a shader cache thread; LeakSanitizer's stop-the-world at
+	 * a test's exit crashed now and then while they ran ("Tracer caught
+	 * signal 11").  One thread and no disk cache render the same pixels. */
+	setenv("LP_NUM_THREADS", "0", 0);
+	setenv("MESA_SHADER_CACHE_DISABLE", "true", 0);
 	if (xvfb_start(&X, 1280, 1024, xvfb_err, sizeof xvfb_err) < 0)
 		fprintf(stderr, "check_win: %s\n", xvfb_err);
 	/* SDL and X11 start slowly under ASan and valgrind */
