@@ -684,7 +684,7 @@ START_TEST(click_on_a_log_line_moves_the_selection_there_and_double_click_opens_
 }
 END_TEST
 
-START_TEST(f11_makes_the_window_fill_the_screen_and_back)
+START_TEST(f11_makes_the_window_fill_the_screen_laid_out_anew_and_back)
 {
 	win *wp = open_win(540, 960);
 	acts r = {0};
@@ -701,6 +701,23 @@ START_TEST(f11_makes_the_window_fill_the_screen_and_back)
 	ck_assert_int_eq(pw, 1280);
 	ck_assert_int_eq(ph, 1024);
 	ck_assert_int_eq(r.n, 0); /* handled by the window, not passed on */
+	/* the new size is laid out: a landscape frame, its banner where
+	 * the layout of 1280 x 1024 puts it */
+	{
+		ui_layout L;
+		img im;
+		ui_layout_compute(1280, 1024, &L);
+		V.banner = true;
+		V.banner_color = UI_COL_RED;
+		V.banner_alpha = 1;
+		snprintf(V.banner_title, sizeof V.banner_title, "DENIED");
+		shot(wp, &V, NULL, &im);
+		ck_assert_int_eq(im.w, 1280);
+		ck_assert_int_eq(im.h, 1024);
+		ck_assert_double_gt(share(&im, L.banner, UI_COL_RED), 0.5);
+		img_free(&im);
+		V.banner = false;
+	}
 	push_key(SDLK_F11, 0);
 	for (int i = 0; i < 200 && !(pw == 540 && ph == 960); i++) {
 		ck_assert_int_eq(win_frame(wp, &V, NULL, record, &r), 0);
@@ -862,7 +879,7 @@ int main(void)
 	tcase_add_test(d, hostile_view_values_draw_without_harm);
 	tcase_add_test(in, keys_text_and_dropped_files_become_actions);
 	tcase_add_test(in, click_on_a_log_line_moves_the_selection_there_and_double_click_opens_json);
-	tcase_add_test(in, f11_makes_the_window_fill_the_screen_and_back);
+	tcase_add_test(in, f11_makes_the_window_fill_the_screen_laid_out_anew_and_back);
 	tcase_add_test(in, stats_report_the_frame_rate_of_the_last_frames);
 	tcase_add_test(e, missing_font_is_an_error_naming_the_path_and_make_deps);
 	tcase_add_test(e, no_display_is_an_error_saying_so);
