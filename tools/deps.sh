@@ -17,6 +17,9 @@ PKGS="$PKGS help2man dpkg-dev man-db zsh"
 PKGS="$PKGS wrk"
 # tests/check_mock_page: the mock's live page in a real headless browser
 PKGS="$PKGS chromium chromium-driver"
+# camsim demo: Xvfb for its window tests, the DejaVu fonts it draws with,
+# espeak-ng for --voice
+PKGS="$PKGS xvfb fonts-dejavu-core espeak-ng"
 
 # npm fetches the face-recognition weights (make models); a machine with
 # Node.js from elsewhere already has it, so only ask Debian when it is absent.
