@@ -660,8 +660,8 @@ static int enqueue(demo *D, cJSON *step, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return SIM_ENOMEM;
 	}
-	rc = op_command(step, &ctx, &cmd, err, errlen);
-	if (rc < 0)
+	if ((rc = op_check(step, "camsim demo", "set-up", err, errlen)) < 0 ||
+	    (rc = op_command(step, &ctx, &cmd, err, errlen)) < 0)
 		goto out;
 	id = mock_enqueue(D->m, DEMO_CID, cmd, err, errlen);
 	rc = id < 0 ? SIM_EINVAL : 0;
@@ -672,8 +672,10 @@ out:
 }
 
 /* The strategy, the config and the people, queued before the device's
- * first heartbeat so that its reply carries them; people last, so a full
- * library means the rest was applied too. */
+ * first heartbeat so that its reply carries them all (the people as one
+ * batch import: a reply holds one facelib_manage, so single enrolments
+ * would take a heartbeat each); people last, so a full library means the
+ * rest was applied too. */
 static int queue_setup(demo *D, char *err, size_t errlen)
 {
 	static const char strategy[] =
@@ -683,6 +685,7 @@ static int queue_setup(demo *D, char *err, size_t errlen)
 		"\"2099/12/31\",\"timeRange\":\"00:00:00-23:59:59\",\"week\":"
 		"\"1,2,3,4,5,6,7\",\"type\":1}]}]}";
 	char config[512];
+	cJSON *batch = cJSON_CreateObject(), *list;
 	int rc;
 
 	snprintf(config, sizeof config,
@@ -690,43 +693,54 @@ static int queue_setup(demo *D, char *err, size_t errlen)
 		 "\"voice\":1,\"relay\":1,\"score\":70},\"temperature\":{\"enable\""
 		 ":1,\"high_threshold\":%.1f,\"relay\":1},\"facemask\":{\"enable\":"
 		 "1,\"mode\":1}}}", THRESHOLD_TEMP);
-	if ((rc = enqueue(D, cJSON_Parse(strategy), err, errlen)) < 0 ||
-	    (rc = enqueue(D, cJSON_Parse(config), err, errlen)) < 0)
-		return rc;
+	if (!batch || !cJSON_AddStringToObject(batch, "operator", "batch") ||
+	    !(list = cJSON_AddArrayToObject(batch, "persons")))
+		goto oom;
 	for (size_t i = 0; i < D->n_people && D->n_enrol < ENROL_N; i++) {
 		const person *p = &D->people[i];
-		char *buf = NULL, *b64 = NULL, name[64], id[80];
+		char *buf = NULL, *b64, name[64], id[80];
 		size_t len;
-		cJSON *step;
+		cJSON *e;
 
 		if (!p->enrol)
 			continue;
+		if (!(e = cJSON_CreateObject()))
+			goto oom;
+		if (!cJSON_AddItemToArray(list, e)) {
+			cJSON_Delete(e);
+			goto oom;
+		}
 		rc = base_read_file("enrolment photo", p->enrol, PICTURE_MAX, &buf,
 				    &len, err, errlen);
-		if (rc < 0)
+		if (rc < 0) {
+			cJSON_Delete(batch);
 			return SIM_EIO;
+		}
 		b64 = b64_encode(buf, len, NULL);
 		free(buf);
 		display_name(p->name, name, sizeof name);
 		snprintf(id, sizeof id, "demo-%s", p->name);
-		step = cJSON_CreateObject();
-		if (!b64 || !step ||
-		    !cJSON_AddStringToObject(step, "operator", "enroll") ||
-		    !cJSON_AddStringToObject(step, "id", id) ||
-		    !cJSON_AddStringToObject(step, "name", name) ||
-		    !cJSON_AddNumberToObject(step, "strategy_id", 1) ||
-		    !cJSON_AddStringToObject(step, "photo_base64", b64)) {
+		if (!b64 || !cJSON_AddStringToObject(e, "op", "add") ||
+		    !cJSON_AddStringToObject(e, "id", id) ||
+		    !cJSON_AddStringToObject(e, "name", name) ||
+		    !cJSON_AddNumberToObject(e, "strategy_id", 1) ||
+		    !cJSON_AddStringToObject(e, "photo_base64", b64)) {
 			free(b64);
-			cJSON_Delete(step);
-			snprintf(err, errlen, "out of memory");
-			return SIM_ENOMEM;
+			goto oom;
 		}
 		free(b64);
-		if ((rc = enqueue(D, step, err, errlen)) < 0)
-			return rc;
 		D->n_enrol++;
 	}
-	return 0;
+	if ((rc = enqueue(D, cJSON_Parse(strategy), err, errlen)) < 0 ||
+	    (rc = enqueue(D, cJSON_Parse(config), err, errlen)) < 0) {
+		cJSON_Delete(batch);
+		return rc;
+	}
+	return enqueue(D, batch, err, errlen);
+oom:
+	cJSON_Delete(batch);
+	snprintf(err, errlen, "out of memory");
+	return SIM_ENOMEM;
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag,

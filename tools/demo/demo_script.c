@@ -236,19 +236,13 @@ int demo_script_load(const char *path, demo_script *out, char *err,
  * the device's idle retransmission (demo.c shortens the wait to 5 s)
  * starts 1.5 s after it is back: the record visibly waits, then goes. */
 static const demo_beat story[] = {
-	{0.0, UI_ACT_NEXT, "person-a", "1/6 A known person: recognised, "
-	 "normal temperature, inside the strategy: PASS"},
-	{4.5, UI_ACT_STRANGER, "", "2/6 A stranger: not in the library: "
-	 "DENIED"},
+	{0.0, UI_ACT_NEXT, "person-a", "1/6 Known person, 36.6 °C: PASS"},
+	{4.5, UI_ACT_STRANGER, "", "2/6 Stranger, not in the library: DENIED"},
 	{8.9, UI_ACT_FEVER, "38.6", ""},
-	{9.0, UI_ACT_NEXT, "person-b", "3/6 A known person with a fever: "
-	 "38.6 °C is above 37.3 °C: DENIED"},
-	{13.5, UI_ACT_NET, "down", "4/6 The network drops: heartbeats get "
-	 "no answer"},
-	{15.0, UI_ACT_NEXT, "person-c", "5/6 Offline: the pass is decided on "
-	 "the device; the snapshot waits as a record"},
-	{18.5, UI_ACT_NET, "up", "6/6 The network is back: the stored record "
-	 "is sent again"},
+	{9.0, UI_ACT_NEXT, "person-b", "3/6 Fever, 38.6 °C > 37.3 °C: DENIED"},
+	{13.5, UI_ACT_NET, "down", "4/6 Network down: no answers"},
+	{15.0, UI_ACT_NEXT, "person-c", "5/6 Offline pass: the record waits"},
+	{18.5, UI_ACT_NET, "up", "6/6 Network back: the record is resent"},
 };
 
 int demo_story(demo_script *out)

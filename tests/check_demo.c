@@ -1,0 +1,352 @@
+/* check_demo.c -- `camsim demo` as a user runs it: under a private Xvfb
+ * (tests/xvfb.h) with --state-script and --screenshot --after, the PNG
+ * decoded and its regions (ui_layout_compute) checked for what the state
+ * demands: a green Pass banner and a name for an enrolled person, a red
+ * Denied banner for the same person with a fever, the offline indicator
+ * while the network is down.  Also: --state-script errors (parsed here
+ * and through the command), and no display. */
+#include "proc.h"
+#include "xvfb.h"
+
+#include "demo_script.h"
+#include "image.h"
+#include "sim_err.h"
+#include "ui.h"
+
+#include <stdlib.h>
+
+static xvfb X;
+static char tmpdir[] = "/tmp/camsim-check-demo-XXXXXX";
+
+static void x_up(void)
+{
+	char e[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	if (xvfb_start(&X, 1280, 1024, e, sizeof e) < 0)
+		ck_abort_msg("%s", e);
+}
+
+static void x_down(void)
+{
+	char cmd[128];
+
+	xvfb_stop(&X);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Seconds from the start to the screenshot: the set-up (models, four
+ * enrolments through the mock) takes about 2 s on a quiet machine; a
+ * sanitizer build takes longer (CAMSIM_DEMO_AFTER overrides). */
+static double after_s(void)
+{
+	const char *v = getenv("CAMSIM_DEMO_AFTER");
+
+	return v && atof(v) > 0 ? atof(v) : 10;
+}
+
+/* A script that shows `who` every 2 s for a minute, each time preceded by
+ * pre (a JSON entry without "at", or NULL), so the banner on the picture
+ * is never older than about 2 s whenever the set-up ends. */
+static void repeat_script(const char *path, const char *who, const char *pre)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("[", f);
+	for (int i = 0; i < 30; i++) {
+		if (pre)
+			fprintf(f, "%s{\"at\": %d, %s}", i ? "," : "", 2 * i, pre);
+		fprintf(f, "%s{\"at\": %d.1, \"action\": \"next\", \"arg\": "
+			"\"%s\"}", i || pre ? "," : "", 2 * i, who);
+	}
+	fputs("]\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Runs camsim demo with args (NULL-terminated, after "demo") and env;
+ * returns the exit code; the output is in tmpdir/name.log. */
+static int demo(const char *name, const char *const *args,
+		const char *const *env, double limit_s)
+{
+	const char *argv[24] = {pr_camsim, "demo"};
+	char log[PATH_MAX];
+	size_t n = 2;
+
+	for (; args[n - 2] && n < 23; n++)
+		argv[n] = args[n - 2];
+	argv[n] = NULL;
+	snprintf(log, sizeof log, "%s/%s.log", tmpdir, name);
+	return pr_code(pr_wait(pr_spawn(argv, env, log, NULL), limit_s, name));
+}
+
+static char *log_of(const char *name)
+{
+	char log[PATH_MAX];
+	char *t;
+
+	snprintf(log, sizeof log, "%s/%s.log", tmpdir, name);
+	t = tu_read(log, NULL);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* The screenshot of a run of script at tmpdir/name.png, decoded. */
+static void shot(const char *name, const char *script, img *im)
+{
+	char png[PATH_MAX], after[32], e[512];
+	const char *args[] = {"--state-script", script, "--screenshot", png,
+			      "--after", after, "--size", "540x960", NULL};
+	int code;
+
+	snprintf(png, sizeof png, "%s/%s.png", tmpdir, name);
+	snprintf(after, sizeof after, "%g", after_s());
+	code = demo(name, args, NULL, after_s() + 60);
+	if (code != 0) {
+		char *t = log_of(name);
+		ck_abort_msg("%s: exit %d: %s", name, code, t);
+	}
+	ck_assert_msg(img_load_file(png, im, e, sizeof e) == 0, "%s", e);
+}
+
+/* Pixels of r within tol per channel of colour c. */
+static long count(const img *im, ui_rect r, ui_color c, int tol)
+{
+	uint32_t rgb = ui_rgb(c);
+	int cr = (int)(rgb >> 16), cg = (int)(rgb >> 8 & 255),
+	    cb = (int)(rgb & 255);
+	long n = 0;
+
+	for (int y = r.y; y < r.y + r.h && y < im->h; y++)
+		for (int x = r.x; x < r.x + r.w && x < im->w; x++) {
+			const uint8_t *p = im->px + ((size_t)y * (size_t)im->w +
+						     (size_t)x) * 3;
+			n += abs(p[0] - cr) <= tol && abs(p[1] - cg) <= tol &&
+			     abs(p[2] - cb) <= tol;
+		}
+	return n;
+}
+
+static double share(const img *im, ui_rect r, ui_color c)
+{
+	return (double)count(im, r, c, 24) / ((double)r.w * r.h);
+}
+
+/* ---------------------------------------------------------------- windows */
+
+START_TEST(an_enrolled_person_inside_the_strategy_passes_green_with_a_name)
+{
+	char script[PATH_MAX];
+	ui_layout L;
+	img im;
+
+	snprintf(script, sizeof script, "%s/pass.json", tmpdir);
+	repeat_script(script, "person-a", NULL);
+	shot("pass", script, &im);
+	ui_layout_compute(im.w, im.h, &L);
+	ck_assert_msg(share(&im, L.banner, UI_COL_GREEN) > 0.25,
+		      "banner green share %.2f", share(&im, L.banner,
+						       UI_COL_GREEN));
+	ck_assert_msg(share(&im, L.banner, UI_COL_RED) < 0.02,
+		      "banner red share %.2f", share(&im, L.banner, UI_COL_RED));
+	/* the name is drawn in the text colour */
+	ck_assert_msg(count(&im, L.identity, UI_COL_TEXT, 40) > 30,
+		      "%ld text pixels in the name area",
+		      count(&im, L.identity, UI_COL_TEXT, 40));
+	/* online: the status bar has no red */
+	ck_assert_msg(count(&im, L.status, UI_COL_RED, 24) < 10,
+		      "%ld red pixels in the status bar",
+		      count(&im, L.status, UI_COL_RED, 24));
+	img_free(&im);
+}
+END_TEST
+
+/* The same person at the same moments, only hotter: the banner turns. */
+START_TEST(the_same_person_with_a_fever_is_denied_red)
+{
+	char script[PATH_MAX];
+	ui_layout L;
+	img im;
+
+	snprintf(script, sizeof script, "%s/fever.json", tmpdir);
+	repeat_script(script, "person-a", "\"action\": \"fever\", \"arg\": 38.6");
+	shot("fever", script, &im);
+	ui_layout_compute(im.w, im.h, &L);
+	ck_assert_msg(share(&im, L.banner, UI_COL_RED) > 0.25,
+		      "banner red share %.2f", share(&im, L.banner, UI_COL_RED));
+	ck_assert_msg(share(&im, L.banner, UI_COL_GREEN) < 0.02,
+		      "banner green share %.2f", share(&im, L.banner,
+						       UI_COL_GREEN));
+	img_free(&im);
+}
+END_TEST
+
+START_TEST(the_offline_indicator_shows_while_the_network_is_down)
+{
+	char script[PATH_MAX];
+	ui_layout L;
+	img im;
+	FILE *f;
+
+	snprintf(script, sizeof script, "%s/offline.json", tmpdir);
+	ck_assert_ptr_nonnull(f = fopen(script, "w"));
+	fputs("[{\"at\": 0, \"action\": \"net\", \"arg\": \"down\", "
+	      "\"caption\": \"network down\"}]\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	shot("offline", script, &im);
+	ui_layout_compute(im.w, im.h, &L);
+	ck_assert_msg(count(&im, L.status, UI_COL_RED, 24) >= 10,
+		      "%ld red pixels in the status bar",
+		      count(&im, L.status, UI_COL_RED, 24));
+	/* nobody was shown: no name */
+	ck_assert_msg(count(&im, L.identity, UI_COL_TEXT, 40) < 5,
+		      "%ld text pixels in the name area",
+		      count(&im, L.identity, UI_COL_TEXT, 40));
+	img_free(&im);
+}
+END_TEST
+
+START_TEST(no_display_is_a_clear_error_and_exit_1)
+{
+	const char *args[] = {"--screenshot", "/dev/null", "--after", "1", NULL};
+	/* putenv of a bare name removes it (glibc) */
+	const char *env[] = {"DISPLAY", "WAYLAND_DISPLAY", NULL};
+	char *t;
+
+	ck_assert_int_eq(demo("nodisplay", args, env, 60), 1);
+	t = log_of("nodisplay");
+	ck_assert_msg(strstr(t, "camsim demo: ") && strstr(t, "display"),
+		      "%s", t);
+	free(t);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- scripts */
+
+START_TEST(a_bad_state_script_names_the_file_entry_and_rule_exit_2)
+{
+	char script[PATH_MAX], *t;
+	const char *args[] = {"--state-script", script, NULL};
+	FILE *f;
+
+	snprintf(script, sizeof script, "%s/bad.json", tmpdir);
+	ck_assert_ptr_nonnull(f = fopen(script, "w"));
+	fputs("[{\"at\": 0, \"action\": \"next\"}, {\"at\": 1, \"action\": "
+	      "\"jump\"}]\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(demo("badscript", args, NULL, 30), 2);
+	t = log_of("badscript");
+	ck_assert_msg(strstr(t, script) && strstr(t, "entry 1") &&
+		      strstr(t, "\"jump\"") && strstr(t, "temp_up"), "%s", t);
+	free(t);
+}
+END_TEST
+
+START_TEST(state_scripts_parse_sorted_and_refuse_what_they_cannot_do)
+{
+	static const struct {
+		const char *text, *want[3];
+	} bad[] = {
+		{"{}", {"s.json: must be a JSON array", NULL}},
+		{"[1]", {"entry 0: must be an object", NULL}},
+		{"[{\"action\": \"next\"}]", {"entry 0", "\"at\"", NULL}},
+		{"[{\"at\": -1, \"action\": \"next\"}]", {"\"at\"", "from 0", NULL}},
+		{"[{\"at\": 0}]", {"\"action\" is missing", NULL}},
+		{"[{\"at\": 0, \"action\": \"next\"}, {\"at\": 0, \"action\": "
+		 "\"drop\"}]", {"entry 1", "arg", "required"}},
+		{"[{\"at\": 0, \"action\": \"net\", \"arg\": \"sideways\"}]",
+		 {"\"sideways\"", "\"down\" or \"up\"", NULL}},
+		{"[{\"at\": 0, \"action\": \"fever\", \"arg\": 200}]",
+		 {"fever", "0 to 120", NULL}},
+		{"[{\"at\": 0, \"action\": \"stranger\", \"arg\": \"x\"}]",
+		 {"takes none", NULL}},
+		{"[{\"at\": 0, \"action\": \"next\", \"when\": 1}]",
+		 {"unknown member \"when\"", NULL}},
+		{"[{\"at\": 0, \"action\": \"next\"", {"not JSON", NULL}},
+	};
+	demo_script s;
+	char e[512];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(demo_script_parse("s.json", bad[i].text, &s, e,
+						   sizeof e), SIM_EINVAL);
+		ck_assert_ptr_null(s.beats);
+		for (size_t k = 0; k < 3 && bad[i].want[k]; k++)
+			ck_assert_msg(strstr(e, bad[i].want[k]), "case %zu: \"%s\" "
+				      "lacks \"%s\"", i, e, bad[i].want[k]);
+	}
+	ck_assert_int_eq(demo_script_parse("s.json",
+		"[{\"at\": 2, \"action\": \"NET\", \"arg\": \"up\"},"
+		" {\"at\": 1, \"action\": \"fever\", \"arg\": 39},"
+		" {\"at\": 1, \"action\": \"next\", \"caption\": \"hi\"},"
+		" {\"at\": 0.5, \"action\": \"none\", \"caption\": \"c\"}]",
+		&s, e, sizeof e), 0);
+	ck_assert_uint_eq(s.n, 4);
+	ck_assert_int_eq(s.beats[0].action, UI_ACT_NONE);
+	ck_assert_str_eq(s.beats[0].caption, "c");
+	/* one moment keeps file order */
+	ck_assert_int_eq(s.beats[1].action, UI_ACT_FEVER);
+	ck_assert_str_eq(s.beats[1].arg, "39");
+	ck_assert_int_eq(s.beats[2].action, UI_ACT_NEXT);
+	ck_assert_int_eq(s.beats[3].action, UI_ACT_NET);
+	ck_assert_double_eq(s.loop_s, 0);
+	demo_script_free(&s);
+	ck_assert_int_eq(demo_action_find("temp_up"), UI_ACT_TEMP_UP);
+	ck_assert_int_eq(demo_action_find("bogus"), UI_ACT_NONE);
+}
+END_TEST
+
+/* The story: the first beat shows a known person at once (the README's
+ * screenshot at 5 s depends on it), it holds the six parts the issue
+ * names in order, and it loops within the first minute. */
+START_TEST(the_story_starts_with_a_known_person_and_loops_within_a_minute)
+{
+	demo_script s;
+	ui_action want[] = {UI_ACT_NEXT, UI_ACT_STRANGER, UI_ACT_FEVER,
+			    UI_ACT_NEXT, UI_ACT_NET, UI_ACT_NEXT, UI_ACT_NET};
+	size_t k = 0;
+
+	ck_assert_int_eq(demo_story(&s), 0);
+	ck_assert_double_eq(s.beats[0].at, 0);
+	ck_assert_str_eq(s.beats[0].arg, "person-a");
+	for (size_t i = 0; i < s.n; i++) {
+		if (i)
+			ck_assert_double_ge(s.beats[i].at, s.beats[i - 1].at);
+		if (s.beats[i].action != UI_ACT_NONE) {
+			ck_assert_uint_lt(k, sizeof want / sizeof want[0]);
+			ck_assert_int_eq(s.beats[i].action, want[k++]);
+		}
+	}
+	ck_assert_uint_eq(k, sizeof want / sizeof want[0]);
+	ck_assert_double_gt(s.loop_s, s.beats[s.n - 1].at);
+	ck_assert_double_le(s.loop_s, 60);
+	demo_script_free(&s);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *su = suite_create("demo");
+	TCase *t = tcase_create("demo");
+	SRunner *sr;
+	int failed;
+
+	(void)argc;
+	pr_find_camsim(argv[0]);
+	tcase_add_unchecked_fixture(t, x_up, x_down);
+	tcase_add_test(t, state_scripts_parse_sorted_and_refuse_what_they_cannot_do);
+	tcase_add_test(t, the_story_starts_with_a_known_person_and_loops_within_a_minute);
+	tcase_add_test(t, a_bad_state_script_names_the_file_entry_and_rule_exit_2);
+	tcase_add_test(t, no_display_is_a_clear_error_and_exit_1);
+	tcase_set_timeout(t, 300);
+	tcase_add_test(t, an_enrolled_person_inside_the_strategy_passes_green_with_a_name);
+	tcase_add_test(t, the_same_person_with_a_fever_is_denied_red);
+	tcase_add_test(t, the_offline_indicator_shows_while_the_network_is_down);
+	suite_add_tcase(su, t);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
