@@ -86,6 +86,7 @@ help:
 	@echo "make valgrind  the unit tests under valgrind"
 	@echo "make bench     benchmarks (figures in docs/perf.md)"
 	@echo "make docs      regenerate the rule catalogue in docs/protocol.md"
+	@echo "make screenshot  regenerate docs/demo.png (camsim demo under xvfb-run)"
 
 deps:
 	@sh tools/deps.sh
@@ -241,6 +242,13 @@ docs: $(BUILD)/camsim
 	@sh tools/gen-rules-doc.sh $(BUILD)/camsim > $(BUILD)/protocol.md
 	@mv $(BUILD)/protocol.md docs/protocol.md
 	@echo "docs/protocol.md: rule catalogue regenerated"
+
+# docs/demo.png, the README's picture of `camsim demo': the story's first
+# beat (a known person passes) at 5 s, under a private X server.
+.PHONY: screenshot
+screenshot: $(BUILD)/camsim faces
+	xvfb-run -a -s '-screen 0 1280x1024x24' $(BUILD)/camsim demo \
+		--screenshot docs/demo.png --after 5
 
 include tests/fuzz/fuzz.mk
 
