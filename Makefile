@@ -166,6 +166,8 @@ DEMO_TESTS := $(filter $(BUILD)/tests/check_ui $(BUILD)/tests/check_win \
 		       $(BUILD)/tests/check_demo,$(TEST_BIN))
 $(DEMO_TESTS): $(BUILD)/libdemo.a
 $(DEMO_TESTS): LDLIBS += $(BUILD)/libcamsim.a $(SDL_LIBS)
+# check_win pushes synthetic input events through SDL itself.
+$(BUILD)/tests/check_win.o: CPPFLAGS += $(SDL_CFLAGS)
 
 # tools/golden.sh: camsim's decoded pixels as PNG for the TF.js reference
 $(BUILD)/stb2png: $(BUILD)/tools/stb2png.o $(BUILD)/libcamsim.a

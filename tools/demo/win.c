@@ -65,6 +65,7 @@ struct win {
 	int tw, th;            /* its size */
 	bool drawn;            /* target holds a presented frame */
 	bool fullscreen;
+	int win_w, win_h;      /* points, before going full screen */
 	int pw, ph;            /* output pixels */
 	ui_layout L;
 	char font_path[FACE_COUNT][1024];
@@ -687,27 +688,39 @@ static void draw_log(win *w, const ui_view *v)
 		const ui_log_line *l = &v->log[g.first + i];
 		int y = g.y + i * g.row_h, x = r.x + pad, ty;
 		int stw = 0;
+		/* the selected line: on blue, everything in text colour */
+		bool sel = g.first + i == v->log_selected;
+		ui_color lc = sel ? UI_COL_TEXT : l->color;
 		ty = y + (g.row_h - g.px) / 2;
-		if (g.first + i == v->log_selected)
+		if (sel)
 			fill(w, (ui_rect){r.x, y, r.w, g.row_h}, UI_COL_BLUE,
 			     255);
 		/* arrows: U+2191 up (to the server), U+2193 down */
-		x += text_draw(w, FACE_BOLD, g.px, l->color, 255,
+		x += text_draw(w, FACE_BOLD, g.px, lc, 255,
 			       l->up ? "\xe2\x86\x91" : "\xe2\x86\x93", x, ty,
 			       g.px, AL_LEFT) + pad;
 		if (l->status) {
 			snprintf(st, sizeof st, "%d", l->status);
-			stw = text_draw(w, FACE_MONO, g.px, l->color, 255, st,
+			stw = text_draw(w, FACE_MONO, g.px, lc, 255, st,
 					r.x, ty, r.w - pad, AL_RIGHT) + pad;
 		}
 		x += text_draw(w, FACE_BOLD, g.px, UI_COL_TEXT, 255, l->kind,
 			       x, ty, r.x + r.w - x - stw - pad, AL_LEFT) + pad;
-		text_draw(w, FACE_SANS, g.px, UI_COL_DIM, 255, l->summary, x, ty,
+		text_draw(w, FACE_SANS, g.px, sel ? UI_COL_TEXT : UI_COL_DIM,
+			  255, l->summary, x, ty,
 			  r.x + r.w - x - stw - pad, AL_LEFT);
 	}
 }
 
 /* ---- overlays ---- */
+
+static int json_lines(const char *s)
+{
+	int n = 1;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
 
 static void draw_json(win *w, const ui_view *v)
 {
@@ -724,15 +737,25 @@ static void draw_json(win *w, const ui_view *v)
 	}
 	px = px < 4 ? 4 : px;
 	row = px + px / 4;
-	fill(w, r, UI_COL_PANEL, 245);
+	fill(w, r, UI_COL_PANEL, 255);
 	outline(w, r, clampi(m / 8, 1, 4), UI_COL_BLUE);
-	text_draw(w, FACE_BOLD, w->L.font_small, UI_COL_DIM, 255,
-		  "message JSON  (wheel / Page Up / Page Down scroll)", r.x + m,
-		  r.y + m / 2, r.w - 2 * m, AL_LEFT);
 	top = r.y + m / 2 + w->L.font_small + m / 2;
 	w->json_rows = (r.y + r.h - m / 2 - top) / row;
 	if (w->json_rows < 1)
 		w->json_rows = 1;
+	{
+		/* where we are in it, and how to move */
+		char where[96];
+		int lines = json_lines(v->json), tw;
+		int last = w->json_scroll + w->json_rows;
+		snprintf(where, sizeof where, "lines %d-%d of %d, wheel / PgUp "
+			 "/ PgDn", w->json_scroll + 1, last < lines ? last : lines,
+			 lines);
+		tw = text_draw(w, FACE_SANS, px, UI_COL_DIM, 255, where, r.x + m,
+			       r.y + m / 2, r.w - 2 * m, AL_RIGHT);
+		text_draw(w, FACE_BOLD, w->L.font_small, UI_COL_TEXT, 255, "JSON",
+			  r.x + m, r.y + m / 2, r.w - 3 * m - tw, AL_LEFT);
+	}
 	y = top;
 	for (; *p; p = *e ? e + 1 : e, n++) {
 		size_t k = 0;
@@ -759,46 +782,68 @@ static void draw_json(win *w, const ui_view *v)
 	}
 }
 
-static void draw_help(win *w)
+/* The help's lines: every action with a key, its keys joined ("J,
+ * Return"), in ui_keys' order; returns how many. */
+static int help_lines(char keys[][96], ui_action act_of[])
 {
-	ui_rect r = w->L.tablet;
-	int n = 0, px, row, y, kw;
 	bool seen[UI_ACT_COUNT] = {0};
+	int n = 0;
 
-	for (size_t i = 0; i < ui_nkeys; i++)
-		if (ui_keys[i].action > UI_ACT_NONE &&
-		    ui_keys[i].action < UI_ACT_COUNT && !seen[ui_keys[i].action]) {
-			seen[ui_keys[i].action] = true;
-			n++;
-		}
-	fill(w, r, UI_COL_PANEL, 255);
-	row = (r.h - 2 * w->L.font_mid) / (n + 1);
-	row = clampi(row, 1, w->L.font_small * 2);
-	px = row * 3 / 4;
-	y = r.y + w->L.font_mid / 2;
-	text_draw(w, FACE_BOLD, w->L.font_mid, UI_COL_TEXT, 255, "Keys", r.x,
-		  y, r.w, AL_CENTER);
-	y += w->L.font_mid + w->L.font_mid / 2;
-	kw = r.w * 3 / 10;
-	memset(seen, 0, sizeof seen);
 	for (size_t i = 0; i < ui_nkeys; i++) {
 		ui_action a = ui_keys[i].action;
-		char keys[96] = "";
 		size_t k = 0;
 		if (a <= UI_ACT_NONE || a >= UI_ACT_COUNT || seen[a])
 			continue;
 		seen[a] = true;
-		/* every key of the action on one line */
+		keys[n][0] = '\0';
 		for (size_t j = i; j < ui_nkeys; j++)
-			if (ui_keys[j].action == a && k < sizeof keys)
-				k += (size_t)snprintf(keys + k, sizeof keys - k,
-						      "%s%s", k ? ", " : "",
+			if (ui_keys[j].action == a && k < sizeof keys[n])
+				k += (size_t)snprintf(keys[n] + k,
+						      sizeof keys[n] - k, "%s%s",
+						      k ? ", " : "",
 						      ui_keys[j].key);
-		text_draw(w, FACE_MONO, px, UI_COL_BLUE, 255, keys, r.x + px,
-			  y, kw - px, AL_LEFT);
+		act_of[n++] = a;
+	}
+	return n;
+}
+
+static void draw_help(win *w)
+{
+	ui_rect r = w->L.tablet;
+	char keys[UI_ACT_COUNT][96];
+	ui_action act_of[UI_ACT_COUNT];
+	int n = help_lines(keys, act_of), px, row, y, kw = 0, hw = 0, pad;
+
+	fill(w, r, UI_COL_PANEL, 255);
+	row = (r.h - 2 * w->L.font_mid) / (n + 1);
+	row = clampi(row, 1, w->L.font_small * 2);
+	px = row * 3 / 4;
+	/* one size for every line, so that the widest key list and the
+	 * widest help sentence fit side by side */
+	for (int i = 0; i < n; i++) {
+		wtext *k = text_get(w, FACE_MONO, px, ui_rgb(UI_COL_BLUE), keys[i]);
+		wtext *h = text_get(w, FACE_SANS, px, ui_rgb(UI_COL_TEXT),
+				    ui_action_help(act_of[i]));
+		kw = k && k->w > kw ? k->w : kw;
+		hw = h && h->w > hw ? h->w : hw;
+	}
+	pad = px;
+	if (kw + hw + 3 * pad > r.w && kw + hw > 0) {
+		int fit = px * (r.w - 3 * pad) / (kw + hw);
+		kw = kw * fit / px;
+		px = fit < 4 ? 4 : fit;
+		pad = px;
+	}
+	y = r.y + w->L.font_mid / 2;
+	text_draw(w, FACE_BOLD, w->L.font_mid, UI_COL_TEXT, 255, "Keys", r.x,
+		  y, r.w, AL_CENTER);
+	y += w->L.font_mid + w->L.font_mid / 2;
+	for (int i = 0; i < n; i++) {
+		text_draw(w, FACE_MONO, px, UI_COL_BLUE, 255, keys[i], r.x + pad,
+			  y, kw + 1, AL_LEFT);
 		text_draw(w, FACE_SANS, px, UI_COL_TEXT, 255,
-			  ui_action_help(a), r.x + kw, y, r.w - kw - px / 2,
-			  AL_LEFT);
+			  ui_action_help(act_of[i]), r.x + 2 * pad + kw, y,
+			  r.w - 3 * pad - kw, AL_LEFT);
 		y += row;
 	}
 }
@@ -846,11 +891,17 @@ static bool repeats(ui_action a)
 	       a == UI_ACT_TEMP_UP || a == UI_ACT_TEMP_DOWN;
 }
 
+/* Desktop full screen and back to the size the window had (without a
+ * window manager, X11 keeps the full-screen size otherwise). */
 static void toggle_fullscreen(win *w)
 {
 	w->fullscreen = !w->fullscreen;
+	if (w->fullscreen)
+		SDL_GetWindowSize(w->sw, &w->win_w, &w->win_h);
 	SDL_SetWindowFullscreen(w->sw, w->fullscreen ?
 				SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+	if (!w->fullscreen && w->win_w > 0 && w->win_h > 0)
+		SDL_SetWindowSize(w->sw, w->win_w, w->win_h);
 }
 
 /* An action from a key; returns 1 for quit. */
@@ -897,13 +948,8 @@ static void json_scroll(win *w, const ui_view *v, int by)
 	if (w->json_scroll < 0)
 		w->json_scroll = 0;
 	/* as far as the last line */
-	{
-		int lines = 1;
-		for (const char *p = v->json; *p; p++)
-			lines += *p == '\n';
-		if (w->json_scroll > lines - 1)
-			w->json_scroll = lines - 1;
-	}
+	if (w->json_scroll > json_lines(v->json) - 1)
+		w->json_scroll = json_lines(v->json) - 1;
 }
 
 /* Output pixels of a mouse position in window points (HiDPI). */
@@ -1228,6 +1274,10 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 		say(err, errlen, "out of memory for the window");
 		return SIM_ENOMEM;
 	}
+	/* an X display and no Wayland one: X11 it is (SDL would also probe
+	 * Wayland, which complains on stderr when it finds none) */
+	if ((!drv || !*drv) && disp && *disp && (!wl || !*wl))
+		SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
 	if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
 		say(err, errlen, "cannot open the display \"%s\": %s (is the X "
 			"server or Xvfb running?)", disp ? disp : "", SDL_GetError());
@@ -1235,6 +1285,20 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 		goto out;
 	}
 	video = true;
+	/* SDL falls back to its offscreen driver when no display answers,
+	 * and the window would then show nowhere: only on request */
+	{
+		const char *got = SDL_GetCurrentVideoDriver();
+		if ((!drv || !*drv) && got && (!strcmp(got, "offscreen") ||
+					       !strcmp(got, "dummy"))) {
+			say(err, errlen, "cannot open the display \"%s\": no X "
+				"server or Wayland compositor answers there "
+				"(is the X server or Xvfb running?)",
+			    disp ? disp : wl);
+			rc = SIM_ESTATE;
+			goto out;
+		}
+	}
 	if (TTF_Init() < 0) {
 		say(err, errlen, "SDL_ttf: %s", TTF_GetError());
 		rc = SIM_EIO;
@@ -1252,6 +1316,8 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 	if (d.fullscreen)
 		flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
 	w->fullscreen = d.fullscreen;
+	w->win_w = d.w;
+	w->win_h = d.h;
 	w->sw = SDL_CreateWindow(d.title, SDL_WINDOWPOS_CENTERED,
 				 SDL_WINDOWPOS_CENTERED, d.w, d.h, flags);
 	if (!w->sw) {
