@@ -222,6 +222,47 @@ START_TEST(no_display_is_a_clear_error_and_exit_1)
 }
 END_TEST
 
+START_TEST(bad_options_are_refused_naming_the_option_and_rule_exit_2)
+{
+	static const struct {
+		const char *args[5], *want;
+	} bad[] = {
+		{{"--size", "10x10", NULL}, "--size is \"10x10\"; it must be WxH"},
+		{{"--size", "540", NULL}, "--size is \"540\""},
+		{{"--after", "3", NULL}, "--after needs --screenshot FILE"},
+		{{"--screenshot", "x.png", NULL}, "--screenshot needs --after"},
+		{{"--screenshot", "x.png", "--after", "-1", NULL}, "--after is \"-1\""},
+		{{"--server", "ftp://h/x", NULL}, "--server is \"ftp://h/x\""},
+		{{"--bogus", NULL}, "unknown option \"--bogus\""},
+		{{"--faces", NULL}, "--faces needs a value"},
+		{{"--scenario", "a.json", "--state-script", "b.json", NULL},
+		 "do not combine"},
+	};
+	char name[32], *t;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(name, sizeof name, "badopt%zu", i);
+		ck_assert_msg(demo(name, bad[i].args, NULL, 30) == 2, "case %zu", i);
+		t = log_of(name);
+		ck_assert_msg(strstr(t, bad[i].want), "case %zu: %s", i, t);
+		free(t);
+	}
+}
+END_TEST
+
+START_TEST(voice_without_espeak_ng_is_a_clear_error_at_start)
+{
+	const char *args[] = {"--voice", NULL};
+	const char *env[] = {"PATH=/nonexistent", NULL};
+	char *t;
+
+	ck_assert_int_eq(demo("novoice", args, env, 30), 1);
+	t = log_of("novoice");
+	ck_assert_msg(strstr(t, "--voice needs espeak-ng"), "%s", t);
+	free(t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- scripts */
 
 START_TEST(a_bad_state_script_names_the_file_entry_and_rule_exit_2)
@@ -339,6 +380,8 @@ int main(int argc, char **argv)
 	tcase_add_test(t, the_story_starts_with_a_known_person_and_loops_within_a_minute);
 	tcase_add_test(t, a_bad_state_script_names_the_file_entry_and_rule_exit_2);
 	tcase_add_test(t, no_display_is_a_clear_error_and_exit_1);
+	tcase_add_test(t, bad_options_are_refused_naming_the_option_and_rule_exit_2);
+	tcase_add_test(t, voice_without_espeak_ng_is_a_clear_error_at_start);
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, an_enrolled_person_inside_the_strategy_passes_green_with_a_name);
 	tcase_add_test(t, the_same_person_with_a_fever_is_denied_red);
