@@ -1,6 +1,9 @@
-/* utf8.c -- utf8_decode: strict RFC 3629 decoding of one character.  Owns
+/* utf8.c -- utf8_decode: strict RFC 3629 decoding of one character;
+ * utf8_copy: a copy cut on a character boundary.  Owns
  * no state; what a caller does with a bad byte is the caller's rule. */
 #include "utf8.h"
+
+#include <string.h>
 
 size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 {
@@ -37,4 +40,26 @@ bad:
 	if (cp)
 		*cp = UTF8_BAD;
 	return 0;
+}
+
+size_t utf8_copy(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = 0, left = strlen(src);
+
+	if (!size)
+		return 0;
+	while (left) {
+		size_t len = utf8_decode(s + n, left, NULL);
+
+		if (!len)
+			len = 1;
+		if (n + len >= size)
+			break;
+		n += len;
+		left -= len;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
 }

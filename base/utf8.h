@@ -17,4 +17,11 @@
  * that resynchronises skips that one byte. */
 size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp);
 
+/* Copies the NUL-terminated src into dst (size > 0 bytes, always
+ * NUL-terminated), cut before the first character that does not fit, so
+ * a fixed-size field never ends inside a character.  A byte that starts
+ * no valid sequence is copied as one byte (it is the caller's text, not
+ * ours to judge).  Returns the bytes copied (without the NUL). */
+size_t utf8_copy(char *dst, size_t size, const char *src);
+
 #endif

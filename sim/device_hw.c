@@ -6,6 +6,7 @@
 #include "device_int.h"
 #include "b64.h"
 #include "strategy.h"
+#include "utf8.h"
 #include "vcam.h"
 
 #include <inttypes.h>
@@ -691,11 +692,16 @@ typedef struct face_pass {
 	const dev_person *p;   /* the library person matched, or NULL */
 	proto_snap_result r;   /* what the snapshot will say */
 	bool passed;
+	dev_pass pass;         /* what env->on_pass is told at the end */
+	bool deny_temp;        /* the reading broke the threshold and the
+				  config lets that block the door */
+	double threshold;      /* temperature.high_threshold, shown unit */
+	bool deny_mask;        /* the mask rule blocks */
 } face_pass;
 
 /* Capture gates (face_cap.goodness / blur, face_rec.liveness): false when
  * the frame is discarded, with the event saying why. */
-static bool capture_gates(dev *d, const dev_face_in *in)
+static bool capture_gates(dev *d, const dev_face_in *in, face_pass *fp)
 {
 	const proto_config *c = &d->cfg;
 	double quality = in->has_quality ? in->quality : 0.9;
@@ -706,11 +712,17 @@ static bool capture_gates(dev *d, const dev_face_in *in)
 		dev__event(d, DEV_EV_FACE, "frame discarded: quality %.2f (goodness "
 			   "%.2f), blur %.2f (limit %.2f)", quality,
 			   c->face_cap.goodness, blur, c->face_cap.blur);
+		snprintf(fp->pass.reason, sizeof(fp->pass.reason), "frame "
+			 "discarded: %s", quality < c->face_cap.goodness
+			 ? "poor quality" : "too blurred");
 		return false;
 	}
 	if (c->face_rec.enable == 1 && live < c->face_rec.liveness) {
 		dev__event(d, DEV_EV_FACE, "not a live face: liveness %.2f below %.2f",
 			   live, c->face_rec.liveness);
+		snprintf(fp->pass.reason, sizeof(fp->pass.reason), "not a live "
+			 "face (liveness %.2f below %.2f)", live,
+			 c->face_rec.liveness);
 		return false;
 	}
 	return true;
@@ -744,6 +756,8 @@ static int identify(dev *d, face_pass *fp, char *err, size_t errlen)
 		if (rc == SIM_ENOFACE && k == 0) {
 			dev__event(d, DEV_EV_FACE, "no face in the frame: "
 				   "nothing captured");
+			snprintf(fp->pass.reason, sizeof(fp->pass.reason),
+				 "no face in the frame");
 			return 0;
 		}
 		if (rc == SIM_ENOFACE)
@@ -767,7 +781,7 @@ static int identify(dev *d, face_pass *fp, char *err, size_t errlen)
 /* How far and how bright the identified face is: false when it is
  * farther than face_rec.distance (level 0..4: 0.5 .. 2.5 m) by the
  * virtual camera, or darker than half of face_rec.face_expos. */
-static bool measure(dev *d, const face_pass *fp)
+static bool measure(dev *d, face_pass *fp)
 {
 	const proto_config *c = &d->cfg;
 	const recog_match *m = &fp->match;
@@ -778,12 +792,15 @@ static bool measure(dev *d, const face_pass *fp)
 	if (meters > limit) {
 		dev__event(d, DEV_EV_FACE, "face at %.1f m, beyond %.1f m: ignored",
 			   meters, limit);
+		snprintf(fp->pass.reason, sizeof(fp->pass.reason), "too far: "
+			 "%.1f m, beyond %.1f m", meters, limit);
 		return false;
 	}
 	if (m->brightness * 100 / 255 < c->face_rec.face_expos / 2.0) {
 		dev__event(d, DEV_EV_FACE, "face too dark (exposure %.0f, "
 			   "threshold %" PRId64 ")", m->brightness * 100 / 255,
 			   c->face_rec.face_expos);
+		snprintf(fp->pass.reason, sizeof(fp->pass.reason), "face too dark");
 		return false;
 	}
 	return true;
@@ -814,6 +831,14 @@ static bool body_checks(dev *d, const dev_face_in *in, face_pass *fp)
 		fp->r.has_temperature = true;
 		fp->r.temperature = d->env->prof->temp_in_config_unit
 				    ? round(shown * 10) / 10 : temp;
+		fp->pass.has_temperature = true;
+		fp->pass.temperature = round(shown * 10) / 10;
+		fp->pass.temperature_high = temp_bad;
+		snprintf(fp->pass.unit, sizeof(fp->pass.unit), "%s", unit);
+		fp->deny_temp = temp_bad && c->temperature.relay == 1;
+		fp->threshold = c->temperature.unit == 1
+				? c->temperature.high_threshold * 9 / 5 + 32
+				: c->temperature.high_threshold;
 	}
 	if (c->facemask.enable == 1) {
 		mask_bad = c->facemask.mode == 0 ? mask == 0 : mask == 1;
@@ -822,9 +847,43 @@ static bool body_checks(dev *d, const dev_face_in *in, face_pass *fp)
 							  : "please remove mask");
 		fp->r.has_facemask = true;
 		fp->r.facemask = mask;
+		fp->pass.has_mask = true;
+		fp->pass.mask = mask;
+		fp->pass.mask_bad = mask_bad;
+		fp->deny_mask = mask_bad && c->facemask.relay == 1;
 	}
 	return (temp_bad && c->temperature.relay == 1) ||
 	       (mask_bad && c->facemask.relay == 1);
+}
+
+/* fp->pass's verdict, why and reason: the first rule that refused, in the
+ * device's order (library, strategy, then the body checks that block). */
+static void verdict(face_pass *fp, bool rec, bool known, bool allowed,
+		    strat_why why)
+{
+	dev_pass *ps = &fp->pass;
+
+	ps->verdict = fp->passed ? DEV_PASS_PASSED : DEV_PASS_DENIED;
+	ps->why = DEV_DENY_NONE;
+	if (rec && !known) {
+		ps->why = DEV_DENY_NOT_IN_LIBRARY;
+		snprintf(ps->reason, sizeof(ps->reason), "not in library");
+	} else if (rec && !allowed) {
+		ps->why = DEV_DENY_STRATEGY;
+		snprintf(ps->reason, sizeof(ps->reason), "%s", strat_why_text(why));
+	} else if (fp->deny_temp) {
+		ps->why = DEV_DENY_TEMPERATURE;
+		snprintf(ps->reason, sizeof(ps->reason), "temperature %.1f %s "
+			 "above %.1f %s", ps->temperature, ps->unit,
+			 fp->threshold, ps->unit);
+	} else if (fp->deny_mask) {
+		ps->why = DEV_DENY_MASK;
+		snprintf(ps->reason, sizeof(ps->reason), "%s", ps->mask
+			 ? "mask worn, the rule wants it off" : "no mask");
+	} else {
+		snprintf(ps->reason, sizeof(ps->reason), "%s", rec
+			 ? strat_why_text(why) : "capture: readings normal");
+	}
 }
 
 /* The pass decision (the person's strategy, unless the body checks block
@@ -840,6 +899,7 @@ static void decide(dev *d, const dev_face_in *in, face_pass *fp)
 					 dev__local_s(d), &why);
 
 	fp->passed = rec ? allowed && !blocked : !blocked;
+	verdict(fp, rec, p != NULL, allowed, why);
 	if (rec) {
 		if (c->face_rec.voice == 1 || (c->face_rec.voice == 2 && !fp->passed))
 			dev__say(d, fp->passed ? "authorized" : "unauthorized");
@@ -889,6 +949,41 @@ static void report(dev *d, const dev_face_in *in, face_pass *fp)
 	capture_start(d, &fp->frame, r, in->stay_s);
 }
 
+/* The pass as a frame arrives: nothing decided yet. */
+static void pass_begin(dev *d, face_pass *fp)
+{
+	dev_pass *ps = &fp->pass;
+
+	ps->t = dev_now_ms(d);
+	ps->verdict = DEV_PASS_NONE;
+	ps->frame_w = fp->frame.w;
+	ps->frame_h = fp->frame.h;
+	ps->recognition = d->cfg.face_rec.enable == 1;
+}
+
+/* The identified (largest) face's box and landmarks, and how close the
+ * nearest library entry came. */
+static void pass_face(face_pass *fp)
+{
+	dev_pass *ps = &fp->pass;
+
+	ps->has_face = true;
+	memcpy(ps->box, fp->match.box, sizeof(ps->box));
+	memcpy(ps->pts, fp->match.pts, sizeof(ps->pts));
+	ps->similarity = fp->match.confidence;
+}
+
+static void pass_person(face_pass *fp)
+{
+	dev_pass *ps = &fp->pass;
+
+	ps->known = fp->p != NULL;
+	if (!fp->p)
+		return;
+	utf8_copy(ps->person_id, sizeof(ps->person_id), fp->p->id);
+	utf8_copy(ps->name, sizeof(ps->name), fp->p->name ? fp->p->name : "");
+}
+
 int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
 {
 	face_pass fp;
@@ -904,22 +999,32 @@ int dev_face(dev *d, const dev_face_in *in, char *err, size_t errlen)
 		dev__event(d, DEV_EV_ERROR, "camera frame: %s", err);
 		return rc;
 	}
-	if (!capture_gates(d, in))
+	pass_begin(d, &fp);
+	if (!capture_gates(d, in, &fp))
 		goto done;
 	if (d->cfg.face_rec.enable == 1) {
 		rc = identify(d, &fp, err, errlen);
+		if (rc < 0)
+			snprintf(fp.pass.reason, sizeof(fp.pass.reason),
+				 "recognition failed");
 		if (rc <= 0)
 			goto out;
+		pass_face(&fp);
 		if (!measure(d, &fp))
 			goto done;
 		if (fp.match.matched && fp.match.index < d->n_lib)
 			fp.p = &d->lib[fp.match.index];
+		pass_person(&fp);
 	}
 	decide(d, in, &fp);
 	report(d, in, &fp);
 done:
 	rc = 0;
 out:
+	/* every end after a decoded frame tells the window, after the
+	 * events it caused (a recognition failure as "nothing decided") */
+	if (d->env->on_pass)
+		d->env->on_pass(d->env->pass_ud, d, &fp.pass);
 	img_free(&fp.frame);
 	return rc;
 }

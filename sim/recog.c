@@ -522,6 +522,8 @@ int recog_identify(recog *r, const img *im, const recog_desc *lib, size_t n,
 	out->face_w = (int)lroundf(e.face.box[2]);
 	out->face_h = (int)lroundf(e.face.box[3]);
 	out->brightness = e.face.brightness;
+	memcpy(out->box, e.face.box, sizeof(out->box));
+	memcpy(out->pts, e.face.pts, sizeof(out->pts));
 	if (n == 0)
 		return 0;
 	size_t i = nearest(e.face.desc, lib, n);

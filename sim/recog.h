@@ -52,6 +52,8 @@ typedef struct recog_match {
 	int face_w, face_h; /* face box size in pixels (distance estimate) */
 	double brightness; /* mean luma of the face box, 0..255 */
 	int n_faces;       /* faces in the frame; the largest one is matched */
+	float box[4];      /* the largest face: x, y, w, h in frame pixels */
+	float pts[68][2];  /* its landmarks, frame pixels (iBUG-300W order) */
 } recog_match;
 
 /* Every face of a picture, for the CLI and the calibration tools. */

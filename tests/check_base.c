@@ -299,6 +299,34 @@ START_TEST(utf8_refuses_overlong_surrogate_truncated_and_out_of_range)
 }
 END_TEST
 
+START_TEST(utf8_copy_cuts_before_a_character_that_does_not_fit)
+{
+	/* "Zoë 😀" is Z o (C3 AB) space (F0 9F 98 80): 9 bytes */
+	static const struct { size_t size; const char *want; } rows[] = {
+		{1, ""}, {2, "Z"}, {3, "Zo"}, {4, "Zo"}, {5, "Zo\xC3\xAB"},
+		{6, "Zo\xC3\xAB "}, {7, "Zo\xC3\xAB "}, {9, "Zo\xC3\xAB "},
+		{10, "Zo\xC3\xAB \xF0\x9F\x98\x80"},
+		{64, "Zo\xC3\xAB \xF0\x9F\x98\x80"},
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		memset(buf, 'x', sizeof buf);
+		ck_assert_uint_eq(utf8_copy(buf, rows[i].size,
+					    "Zo\xC3\xAB \xF0\x9F\x98\x80"),
+				  strlen(rows[i].want));
+		ck_assert_msg(!strcmp(buf, rows[i].want), "size %zu: \"%s\"",
+			      rows[i].size, buf);
+	}
+	/* a stray byte is the caller's text: copied, one byte */
+	ck_assert_uint_eq(utf8_copy(buf, 3, "\xFF\xFFz"), 2);
+	ck_assert_str_eq(buf, "\xFF\xFF");
+	buf[0] = 'x';
+	ck_assert_uint_eq(utf8_copy(buf, 0, "abc"), 0);
+	ck_assert_int_eq(buf[0], 'x');
+}
+END_TEST
+
 /* ---------------------------------------------------------------- base64 */
 
 START_TEST(base64_rfc4648_vectors_both_ways)
@@ -634,6 +662,7 @@ int main(void)
 	tcase_add_test(sb, strbuf_after_oom_every_append_is_a_no_op);
 	tcase_add_test(u8, utf8_decodes_one_to_four_byte_characters);
 	tcase_add_test(u8, utf8_refuses_overlong_surrogate_truncated_and_out_of_range);
+	tcase_add_test(u8, utf8_copy_cuts_before_a_character_that_does_not_fit);
 	tcase_add_test(b64, base64_rfc4648_vectors_both_ways);
 	tcase_add_test(b64, base64_round_trips_every_byte_value);
 	tcase_add_test(b64, base64_invalid_input_is_refused);

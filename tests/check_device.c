@@ -10,6 +10,7 @@
 #include "b64.h"
 #include "proc.h"
 #include "sim_err.h"
+#include "strategy.h"
 #include "testsrv.h"
 #include "testutil.h"
 
@@ -34,6 +35,9 @@ typedef struct fx {
 	char dir[64];
 	char events[64][128];
 	size_t n_events;
+	dev_pass pass;           /* the last face pass (env.on_pass) */
+	size_t n_pass;
+	size_t events_at_pass;   /* n_events when it was told */
 } fx;
 
 static void on_event(void *ud, dev *d, const dev_event *ev)
@@ -43,6 +47,25 @@ static void on_event(void *ud, dev *d, const dev_event *ev)
 	snprintf(f->events[f->n_events % 64], sizeof(f->events[0]), "%s: %s",
 		 dev_event_name(ev->kind), ev->text);
 	f->n_events++;
+}
+
+static void on_pass(void *ud, dev *d, const dev_pass *p)
+{
+	fx *f = ud;
+	(void)d;
+	f->pass = *p;
+	f->n_pass++;
+	f->events_at_pass = f->n_events;
+}
+
+/* The absolute index of the newest event holding needle, or -1. */
+static long event_index(fx *f, const char *needle)
+{
+	size_t from = f->n_events > 64 ? f->n_events - 64 : 0;
+	for (size_t i = f->n_events; i-- > from;)
+		if (strstr(f->events[i % 64], needle))
+			return (long)i;
+	return -1;
 }
 
 static bool saw(fx *f, const char *needle)
@@ -79,6 +102,8 @@ static void fx_setup(fx *f)
 	f->env.recog = f->rg;
 	f->env.on_event = on_event;
 	f->env.event_ud = f;
+	f->env.on_pass = on_pass;
+	f->env.pass_ud = f;
 	dev_env_defaults(&f->env);
 	dev_make(f);
 }
@@ -966,15 +991,195 @@ START_TEST(relay_voice_and_mask_follow_the_config)
 	ck_assert(saw(&f, "please wear mask"));
 	ck_assert(saw(&f, "98.6 °F")); /* 36.5 + 0.5 = 37.0 °C */
 	ck_assert(!dev_relay_on(f.d));
+	/* the window is told the capture's verdict in the config's unit */
+	ck_assert_uint_eq(f.n_pass, 1);
+	ck_assert_int_eq(f.pass.verdict, DEV_PASS_DENIED);
+	ck_assert_int_eq(f.pass.why, DEV_DENY_MASK);
+	ck_assert_str_eq(f.pass.reason, "no mask");
+	ck_assert(!f.pass.recognition && !f.pass.has_face && !f.pass.known);
+	ck_assert(f.pass.has_temperature && !f.pass.temperature_high);
+	ck_assert_double_eq_tol(f.pass.temperature, 98.6, 1e-9);
+	ck_assert_str_eq(f.pass.unit, "°F");
+	ck_assert(f.pass.has_mask && f.pass.mask == 0 && f.pass.mask_bad);
+	ck_assert_int_eq(f.pass.frame_w, 4);
+	ck_assert_int_eq(f.pass.frame_h, 3);
 	face(&f, 38.0, 1); /* fever: temperature abnormal, door shut */
 	ck_assert(saw(&f, "temperature abnormal"));
 	ck_assert(!dev_relay_on(f.d));
+	ck_assert_int_eq(f.pass.why, DEV_DENY_TEMPERATURE);
+	/* 38.5 °C is 101.3 °F; the 37.3 °C threshold is 99.1 °F */
+	ck_assert_str_eq(f.pass.reason, "temperature 101.3 °F above 99.1 °F");
+	ck_assert(f.pass.temperature_high && !f.pass.mask_bad);
 	face(&f, 36.4, 1); /* fine: relay for 500 ms */
 	ck_assert(dev_relay_on(f.d));
 	ck_assert(saw(&f, "on for 500 ms"));
+	ck_assert_uint_eq(f.n_pass, 3);
+	ck_assert_int_eq(f.pass.verdict, DEV_PASS_PASSED);
+	ck_assert_int_eq(f.pass.why, DEV_DENY_NONE);
+	/* told after the events the face caused, the relay's included */
+	ck_assert_int_ge(event_index(&f, "on for 500 ms"), 0);
+	ck_assert_int_lt(event_index(&f, "on for 500 ms"), (long)f.events_at_pass);
 	loop_run_until(f.l, loop_now(f.l) + 600);
 	ck_assert(!dev_relay_on(f.d));
 	run_until(&f, 5);
+	fx_teardown(&f);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- passes */
+
+/* Adds a person from a photo of faces/ (the reply applied at once). */
+static void enrol(fx *f, const char *id, const char *name, int sid,
+		  const char *photo)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "faces/%s", photo);
+	char *b = b64_file(rel);
+	size_t n = strlen(b) + 256;
+	char *body = malloc(n);
+	ck_assert_ptr_nonnull(body);
+	snprintf(body, n, "{\"facelib_manage\":{\"type\":1,\"seq\":%d,\"face\":"
+		 "{\"id\":\"%s\",\"name\":\"%s\",\"strategyId\":%d,"
+		 "\"image\":[\"%s\"]}}}", 20 + sid, id, name, sid, b);
+	apply(f, body);
+	free(body);
+	free(b);
+}
+
+/* One face event of the frame faces/photo; fails unless the window was
+ * told exactly once, after the event carrying the verdict. */
+static const dev_pass *show(fx *f, const char *photo, double temp, int mask)
+{
+	char path[512], err[256];
+	size_t n, before = f->n_pass;
+	snprintf(path, sizeof(path), "%s/faces/%s", tu_root(), photo);
+	char *raw = tu_read(path, &n);
+	ck_assert_msg(raw != NULL, "cannot read %s", path);
+	dev_face_in in = {.image = raw, .image_len = n, .has_temperature = true,
+			  .temperature = temp, .has_mask = true, .mask = mask};
+	int rc = dev_face(f->d, &in, err, sizeof(err));
+	free(raw);
+	ck_assert_msg(rc == 0, "%s: %s", photo, err);
+	ck_assert_uint_eq(f->n_pass, before + 1);
+	ck_assert_msg(event_index(f, "face: ") >= 0 &&
+		      event_index(f, "face: ") < (long)f->events_at_pass,
+		      "%s: the pass came before its face event", photo);
+	return &f->pass;
+}
+
+/* Box inside the frame; the 68 landmarks inside the box, give or take a
+ * quarter of its size (the jaw line runs past a detector's box). */
+static void check_face_geometry(const dev_pass *p, const char *photo)
+{
+	const float *b = p->box;
+	ck_assert_msg(b[2] > 10 && b[3] > 10, "%s: box %gx%g", photo, b[2], b[3]);
+	ck_assert_msg(b[0] >= -1 && b[1] >= -1 && b[0] + b[2] <= p->frame_w + 1 &&
+		      b[1] + b[3] <= p->frame_h + 1, "%s: box %g,%g %gx%g outside "
+		      "the %dx%d frame", photo, b[0], b[1], b[2], b[3],
+		      p->frame_w, p->frame_h);
+	for (int i = 0; i < 68; i++) {
+		float x = p->pts[i][0], y = p->pts[i][1];
+		ck_assert_msg(x >= b[0] - b[2] / 4 && x <= b[0] + b[2] * 5 / 4 &&
+			      y >= b[1] - b[3] / 4 && y <= b[1] + b[3] * 5 / 4,
+			      "%s: landmark %d at %g,%g far from the box %g,%g "
+			      "%gx%g", photo, i, x, y, b[0], b[1], b[2], b[3]);
+	}
+}
+
+/* Alice is enrolled, unrestricted; Bob's strategy 77 does not exist on
+ * the device; the person of person-c is not enrolled.  The deny order is
+ * library, strategy, temperature, mask (the mask rule blocking only when
+ * facemask.relay is 1). */
+START_TEST(face_passes_tell_the_window_verdict_rule_reason_and_face)
+{
+	static const struct {
+		const char *photo;
+		double temp;
+		int mask;
+		bool mask_blocks;
+		dev_pass_verdict verdict;
+		dev_deny_why why;
+		const char *reason;  /* NULL: the strategy's sentence */
+		const char *name;    /* "" a stranger */
+		bool has_face;
+	} rows[] = {
+		{"person-a-2.jpg", 36.5, 1, false, DEV_PASS_PASSED, DEV_DENY_NONE,
+		 "strategyId 0: not restricted", "Alice", true},
+		{"person-c-2.jpg", 36.5, 1, false, DEV_PASS_DENIED,
+		 DEV_DENY_NOT_IN_LIBRARY, "not in library", "", true},
+		{"person-c-2.jpg", 38.6, 0, true, DEV_PASS_DENIED,
+		 DEV_DENY_NOT_IN_LIBRARY, "not in library", "", true},
+		{"person-a-2.jpg", 38.6, 1, false, DEV_PASS_DENIED,
+		 DEV_DENY_TEMPERATURE, "temperature 38.6 °C above 37.3 °C",
+		 "Alice", true},
+		{"person-b-2.jpg", 36.5, 1, false, DEV_PASS_DENIED,
+		 DEV_DENY_STRATEGY, NULL, "Bob", true},
+		{"person-b-2.jpg", 38.6, 0, true, DEV_PASS_DENIED,
+		 DEV_DENY_STRATEGY, NULL, "Bob", true},
+		{"person-a-2.jpg", 36.5, 0, false, DEV_PASS_PASSED, DEV_DENY_NONE,
+		 "strategyId 0: not restricted", "Alice", true},
+		{"person-a-2.jpg", 36.5, 0, true, DEV_PASS_DENIED, DEV_DENY_MASK,
+		 "no mask", "Alice", true},
+		{"person-a-2.jpg", 38.6, 0, true, DEV_PASS_DENIED,
+		 DEV_DENY_TEMPERATURE, "temperature 38.6 °C above 37.3 °C",
+		 "Alice", true},
+		{"no-face.jpg", 36.5, 1, false, DEV_PASS_NONE, DEV_DENY_NONE,
+		 "no face in the frame", "", false},
+	};
+	fx f;
+
+	fx_setup(&f);
+	if (tu_valgrind() && !recog_available(f.rg)) {
+		fx_teardown(&f); /* recognition is off under valgrind */
+		return;
+	}
+	ck_assert_msg(recog_available(f.rg), "the recognition models do not "
+		      "load (run `make models`)");
+	/* face_rec.distance 4: the camera frames are made for 1 m, the
+	 * default limit */
+	apply(&f, "{\"config\":{\"opType\":0,\"seq\":1,\"face_rec\":"
+		  "{\"distance\":4}}}");
+	enrol(&f, "p1", "Alice", 0, "person-a-1.jpg");
+	enrol(&f, "p2", "Bob", 77, "person-b-1.jpg");
+	ck_assert_int_eq(dev_library_size(f.d), 2);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char cfg[160];
+		snprintf(cfg, sizeof(cfg), "{\"config\":{\"opType\":0,\"seq\":"
+			 "%zu,\"facemask\":{\"relay\":%d}}}", 2 + i,
+			 rows[i].mask_blocks);
+		apply(&f, cfg);
+		const dev_pass *p = show(&f, rows[i].photo, rows[i].temp,
+					 rows[i].mask);
+		const char *reason = rows[i].reason ? rows[i].reason
+				     : strat_why_text(STRAT_NO_STRATEGY);
+		ck_assert_msg(p->verdict == rows[i].verdict && p->why == rows[i].why,
+			      "row %zu (%s): verdict %d why %d, wanted %d %d (%s)",
+			      i, rows[i].photo, p->verdict, p->why,
+			      rows[i].verdict, rows[i].why, p->reason);
+		ck_assert_msg(!strcmp(p->reason, reason), "row %zu: reason "
+			      "\"%s\", wanted \"%s\"", i, p->reason, reason);
+		ck_assert_msg(!strcmp(p->name, rows[i].name), "row %zu: name "
+			      "\"%s\"", i, p->name);
+		ck_assert(p->recognition);
+		ck_assert_int_eq(p->known, *rows[i].name != '\0');
+		ck_assert_int_eq(p->has_face, rows[i].has_face);
+		ck_assert_int_eq(p->frame_w, 640);
+		ck_assert_int_gt(p->frame_h, 0);
+		if (p->known)
+			ck_assert_msg(p->similarity >= 0.7, "row %zu: %s at "
+				      "similarity %.2f", i, p->name, p->similarity);
+		if (p->has_face) {
+			check_face_geometry(p, rows[i].photo);
+			ck_assert(p->has_temperature && p->has_mask);
+			ck_assert_double_eq_tol(p->temperature, rows[i].temp, 1e-9);
+			ck_assert_str_eq(p->unit, "°C");
+			ck_assert_int_eq(p->temperature_high, rows[i].temp > 37.3);
+			ck_assert_int_eq(p->mask, rows[i].mask);
+			ck_assert_int_eq(p->mask_bad, rows[i].mask == 0);
+		} else {
+			ck_assert(!p->known && !p->has_temperature);
+		}
+	}
 	fx_teardown(&f);
 }
 END_TEST
@@ -1432,6 +1637,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, a_device_takes_exactly_the_cids_the_protocol_allows);
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
+	tcase_add_test(tc, face_passes_tell_the_window_verdict_rule_reason_and_face);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
 	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);

@@ -185,7 +185,10 @@ typedef struct ui_view {
 	ui_log_line log[UI_VIEW_LOG];
 	int log_selected;
 	bool show_json;
-	char json[UI_BODY_MAX + 64]; /* the selected message pretty-printed */
+	char json[UI_BODY_MAX + 256]; /* the selected message pretty-printed
+					 (a header line, the kept body as
+					 text when it is not JSON, a note
+					 on what was cut) */
 	/* overlays and captions */
 	bool help;
 	bool paused;
