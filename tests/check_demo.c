@@ -102,7 +102,13 @@ static void shot(const char *name, const char *script, img *im)
 
 	snprintf(png, sizeof png, "%s/%s.png", tmpdir, name);
 	snprintf(after, sizeof after, "%g", after_s());
-	code = demo(name, args, NULL, after_s() + 60);
+	/* Under ASan, SDL's X11 and GL libraries (libdbus, and code that is
+	 * dlclosed before LeakSanitizer reports: "<unknown module>") leave
+	 * about 1.3 KB at exit that no suppression can name; the runs that
+	 * open no window keep leak detection. */
+	const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+
+	code = demo(name, args, env, after_s() + 60);
 	if (code != 0) {
 		char *t = log_of(name);
 		ck_abort_msg("%s: exit %d: %s", name, code, t);

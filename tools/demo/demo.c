@@ -671,11 +671,13 @@ out:
 	return rc;
 }
 
-/* The strategy, the config and the people, queued before the device's
- * first heartbeat so that its reply carries them all (the people as one
- * batch import: a reply holds one facelib_manage, so single enrolments
- * would take a heartbeat each); people last, so a full library means the
- * rest was applied too. */
+/* The config, the strategy and the people, queued before the device's
+ * first heartbeat so that its reply carries them all: in the device's
+ * apply order (protocol.md D5), since the mock never lets a command
+ * overtake one queued before it, and the people as one batch import (a
+ * reply holds one facelib_manage: single enrolments would take a
+ * heartbeat each).  People last, so a full library means the rest was
+ * applied too. */
 static int queue_setup(demo *D, char *err, size_t errlen)
 {
 	static const char strategy[] =
@@ -731,8 +733,8 @@ static int queue_setup(demo *D, char *err, size_t errlen)
 		free(b64);
 		D->n_enrol++;
 	}
-	if ((rc = enqueue(D, cJSON_Parse(strategy), err, errlen)) < 0 ||
-	    (rc = enqueue(D, cJSON_Parse(config), err, errlen)) < 0) {
+	if ((rc = enqueue(D, cJSON_Parse(config), err, errlen)) < 0 ||
+	    (rc = enqueue(D, cJSON_Parse(strategy), err, errlen)) < 0) {
 		cJSON_Delete(batch);
 		return rc;
 	}
@@ -1003,7 +1005,7 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 	unsigned char *px = NULL;
 	size_t cap = 0;
 	win_camera cam = {0};
-	int64_t next = mono_us(), last = 0, first = 0, shot_at;
+	int64_t next = mono_us(), last = 0, first = 0, played = 0, shot_at;
 	char e[512];
 	int rc = SIM_ENOMEM, n = 0;
 
@@ -1013,7 +1015,8 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 	while (!F.quit && !atomic_load(&stop_signal)) {
 		int64_t now = mono_us();
 
-		play(&F, T, last ? (double)(now - last) / 1e6 : 0);
+		play(&F, T, played ? (double)(now - played) / 1e6 : 0);
+		played = now;
 		pthread_mutex_lock(&D->mu);
 		ui_view_build(D->ui, now / 1000, v);
 		rc = grab_camera(D, &cam, &px, &cap);
