@@ -99,7 +99,7 @@ typedef struct job {
 	struct demo *D;
 	bool used;          /* under D->mu */
 	ui_action a;
-	char arg[DEMO_ARG_MAX];
+	char arg[PATH_MAX]; /* a dropped file's path */
 } job;
 
 typedef struct demo {
@@ -898,6 +898,7 @@ static void post(demo *D, ui_action a, const char *arg)
 		j->used = true;
 		j->D = D;
 		j->a = a;
+		/* a path too long for the system is too long here too */
 		snprintf(j->arg, sizeof j->arg, "%s", arg ? arg : "");
 	}
 	pthread_mutex_unlock(&D->mu);
@@ -938,11 +939,19 @@ static void on_action(void *ud, ui_action a, const char *arg)
 	}
 }
 
+static void caption(demo *D, const char *text)
+{
+	pthread_mutex_lock(&D->mu);
+	ui_step(D->ui, text);
+	pthread_mutex_unlock(&D->mu);
+}
+
 /* The timeline (story or script) from the moment the set-up is done. */
 typedef struct timeline {
 	demo_script sc;
 	size_t next;
 	double t;    /* seconds played */
+	bool started;
 } timeline;
 
 static void play(fl *F, timeline *T, double dt)
@@ -951,6 +960,10 @@ static void play(fl *F, timeline *T, double dt)
 
 	if (!atomic_load(&D->ready) || F->paused)
 		return;
+	if (!T->started) { /* the set-up's caption goes */
+		T->started = true;
+		caption(D, "");
+	}
 	T->t += dt;
 	while (T->next < T->sc.n && T->sc.beats[T->next].at <= T->t) {
 		const demo_beat *b = &T->sc.beats[T->next++];
@@ -966,13 +979,6 @@ static void play(fl *F, timeline *T, double dt)
 		T->t -= T->sc.loop_s;
 		T->next = 0;
 	}
-}
-
-static void caption(demo *D, const char *text)
-{
-	pthread_mutex_lock(&D->mu);
-	ui_step(D->ui, text);
-	pthread_mutex_unlock(&D->mu);
 }
 
 /* Copies the camera picture when it changed (under the lock: the loop
