@@ -36,14 +36,13 @@ static void x_down(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Seconds from the start to the screenshot: the set-up (models, four
- * enrolments through the mock) takes about 2 s on a quiet machine; a
- * sanitizer build takes longer (CAMSIM_DEMO_AFTER overrides). */
+/* Seconds from the end of the set-up to the screenshot (CAMSIM_DEMO_AFTER
+ * overrides). */
 static double after_s(void)
 {
 	const char *v = getenv("CAMSIM_DEMO_AFTER");
 
-	return v && atof(v) > 0 ? atof(v) : 10;
+	return v && atof(v) > 0 ? atof(v) : 8;
 }
 
 /* A script that shows `who` every 2 s for a minute, each time preceded by
@@ -115,7 +114,7 @@ static void shot(const char *name, const char *script, img *im)
 	if (models && access(models, F_OK) != 0)
 		env[1] = "CAMSIM_MODELS";
 
-	code = demo(name, args, env, after_s() + 60);
+	code = demo(name, args, env, after_s() + 180);
 	if (code != 0) {
 		char *t = log_of(name);
 		ck_abort_msg("%s: exit %d: %s", name, code, t);
@@ -395,7 +394,8 @@ START_TEST(the_story_starts_with_a_known_person_and_loops_within_a_minute)
 	size_t k = 0;
 
 	ck_assert_int_eq(demo_story(&s), 0);
-	ck_assert_double_eq(s.beats[0].at, 0);
+	/* its banner is still up 5 s after the set-up (4 s at full colour) */
+	ck_assert_double_le(s.beats[0].at, 2);
 	ck_assert_str_eq(s.beats[0].arg, "person-a");
 	for (size_t i = 0; i < s.n; i++) {
 		if (i)

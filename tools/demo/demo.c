@@ -50,7 +50,7 @@ extern char **environ;
 #define THRESHOLD_TEMP 37.3
 #define POWER_OFF_MS 1500     /* a power cycle's dark time */
 #define IDLE_REUPLOAD_MS 5000 /* the story's retransmission wait (D26: 3 min) */
-#define READY_LIMIT_MS 20000  /* the story starts anyway after this */
+#define READY_LIMIT_MS 90000  /* the story starts anyway after this */
 #define FRAME_US 16667        /* 60 fps */
 #define JOBS 32               /* actions waiting for the loop thread */
 #define VOICES 8              /* espeak-ng processes at once */
@@ -73,8 +73,8 @@ static const char usage[] =
 	"                      as caption\n"
 	"  --faces DIR         the face pictures (default faces/; make faces)\n"
 	"  --voice             speak every voice prompt with espeak-ng\n"
-	"  --screenshot FILE   write the window as a PNG after --after SECONDS\n"
-	"  --after SECONDS     (from the start) and exit 0\n"
+	"  --screenshot FILE   write the window as a PNG --after SECONDS after the\n"
+	"  --after SECONDS     set-up (the story's time 0) and exit 0\n"
 	"  --state-script FILE timed actions in place of the story: a JSON array of\n"
 	"                      {\"at\": s, \"action\": \"next\", \"arg\": ..., \"caption\": ...}\n"
 	"  --size WxH          window size in points (default 540x960)\n"
@@ -104,7 +104,6 @@ typedef struct job {
 
 typedef struct demo {
 	demo_opts o;
-	int64_t t0;               /* monotonic ms at the start */
 	/* ---- shared: under mu ---- */
 	pthread_mutex_t mu;
 	ui_state *ui;
@@ -113,6 +112,7 @@ typedef struct demo {
 	job jobs[JOBS];
 	pid_t voices[VOICES];
 	atomic_bool ready;        /* set-up done: the timeline may start */
+	atomic_bool batch_done;   /* the device applied the batch import */
 	/* ---- the loop thread's (and set-up's) ---- */
 	loop *l;
 	store *st;
@@ -408,6 +408,10 @@ static void on_event(void *ud, dev *d, const dev_event *ev)
 	demo *D = ud;
 
 	(void)d;
+	/* applied, whatever the results: without models nothing is
+	 * enrolled, and waiting longer would not change that */
+	if (ev->kind == DEV_EV_COMMAND && !strncmp(ev->text, "facelib_batch", 13))
+		atomic_store(&D->batch_done, true);
 	pthread_mutex_lock(&D->mu);
 	ui_event(D->ui, ev, mono_ms());
 	if (ev->kind == DEV_EV_VOICE && D->o.voice)
@@ -623,12 +627,12 @@ static void tick(loop_timer *t)
 
 	if (!atomic_load(&D->ready) &&
 	    (dev_library_size(D->d) >= (int64_t)D->n_enrol ||
+	     atomic_load(&D->batch_done) ||
 	     loop_now(D->l) >= D->ready_limit)) {
 		if (dev_library_size(D->d) < (int64_t)D->n_enrol)
-			show_error(D, "set-up: %" PRId64 " of %zu people enrolled "
-				   "after %d s; the story starts anyway",
-				   dev_library_size(D->d), D->n_enrol,
-				   READY_LIMIT_MS / 1000);
+			show_error(D, "set-up: %" PRId64 " of %zu people enrolled; "
+				   "the story starts anyway",
+				   dev_library_size(D->d), D->n_enrol);
 		atomic_store(&D->ready, true);
 	}
 	if (D->ticks++ % 4 == 0) {
@@ -950,20 +954,24 @@ static void caption(demo *D, const char *text)
 typedef struct timeline {
 	demo_script sc;
 	size_t next;
-	double t;    /* seconds played */
+	double t;         /* seconds played */
 	bool started;
+	int64_t start_us; /* when the set-up was done */
 } timeline;
 
 static void play(fl *F, timeline *T, double dt)
 {
 	demo *D = F->D;
 
-	if (!atomic_load(&D->ready) || F->paused)
+	if (!atomic_load(&D->ready))
 		return;
 	if (!T->started) { /* the set-up's caption goes */
 		T->started = true;
+		T->start_us = mono_us();
 		caption(D, "");
 	}
+	if (F->paused)
+		return;
 	T->t += dt;
 	while (T->next < T->sc.n && T->sc.beats[T->next].at <= T->t) {
 		const demo_beat *b = &T->sc.beats[T->next++];
@@ -1011,11 +1019,10 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 	unsigned char *px = NULL;
 	size_t cap = 0;
 	win_camera cam = {0};
-	int64_t next = mono_us(), last = 0, first = 0, played = 0, shot_at;
+	int64_t next = mono_us(), last = 0, first = 0, played = 0;
 	char e[512];
 	int rc = SIM_ENOMEM, n = 0;
 
-	shot_at = D->t0 + (int64_t)(D->o.after * 1000);
 	if (!v || !h)
 		goto out;
 	while (!F.quit && !atomic_load(&stop_signal)) {
@@ -1045,7 +1052,8 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 		last = now;
 		n++;
 		reap_voices(D, false);
-		if (D->o.screenshot && now / 1000 >= shot_at) {
+		if (D->o.screenshot && T->started &&
+		    now - T->start_us >= (int64_t)(D->o.after * 1e6)) {
 			if ((rc = win_screenshot(w, D->o.screenshot, e,
 						 sizeof e)) < 0) {
 				fprintf(err, "camsim demo: --screenshot: %s\n", e);
@@ -1093,7 +1101,6 @@ int demo_main(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "camsim demo: out of memory\n");
 		return 1;
 	}
-	D->t0 = mono_ms();
 	pthread_mutex_init(&D->mu, NULL);
 	if ((rc = parse_args(argc, argv, out, err, &D->o)) >= 0)
 		goto out;
@@ -1141,6 +1148,7 @@ int demo_main(int argc, char **argv, FILE *out, FILE *err)
 	sigaction(SIGTERM, &sa, &old_term);
 	if (D->o.scenario) {
 		R.D = D;
+		atomic_store(&D->ready, true); /* --after counts from now */
 		caption(D, "starting the scenario");
 		if (pthread_create(&th, NULL, scenario_main, &R)) {
 			fprintf(err, "camsim demo: cannot start a thread\n");

@@ -231,18 +231,20 @@ int demo_script_load(const char *path, demo_script *out, char *err,
 	return rc;
 }
 
-/* The story, seconds after the set-up is done.  The offline pass comes
- * 1.5 s after the network drops and the network returns 3.5 s later, so
- * the device's idle retransmission (demo.c shortens the wait to 5 s)
- * starts 1.5 s after it is back: the record visibly waits, then goes. */
+/* The story, seconds after the set-up is done.  The first pass comes at
+ * 1.5 s, so a screenshot at 5 s (make screenshot) catches its banner
+ * (4 s at full colour).  The offline pass comes 1.5 s after the network
+ * drops and the network returns 3.5 s later, so the device's idle
+ * retransmission (demo.c shortens the wait to 5 s) starts 1.5 s after it
+ * is back: the record visibly waits, then goes. */
 static const demo_beat story[] = {
-	{0.0, UI_ACT_NEXT, "person-a", "1/6 Known person, 36.6 °C: PASS"},
-	{4.5, UI_ACT_STRANGER, "", "2/6 Stranger, not in the library: DENIED"},
-	{8.9, UI_ACT_FEVER, "38.6", ""},
-	{9.0, UI_ACT_NEXT, "person-b", "3/6 Fever, 38.6 °C > 37.3 °C: DENIED"},
-	{13.5, UI_ACT_NET, "down", "4/6 Network down: no answers"},
-	{15.0, UI_ACT_NEXT, "person-c", "5/6 Offline pass: the record waits"},
-	{18.5, UI_ACT_NET, "up", "6/6 Network back: the record is resent"},
+	{1.5, UI_ACT_NEXT, "person-a", "1/6 Known person, 36.6 °C: PASS"},
+	{6.0, UI_ACT_STRANGER, "", "2/6 Stranger, not in the library: DENIED"},
+	{10.4, UI_ACT_FEVER, "38.6", ""},
+	{10.5, UI_ACT_NEXT, "person-b", "3/6 Fever, 38.6 °C > 37.3 °C: DENIED"},
+	{15.0, UI_ACT_NET, "down", "4/6 Network down: no answers"},
+	{16.5, UI_ACT_NEXT, "person-c", "5/6 Offline pass: the record waits"},
+	{20.0, UI_ACT_NET, "up", "6/6 Network back: the record is resent"},
 };
 
 int demo_story(demo_script *out)
@@ -252,7 +254,7 @@ int demo_story(demo_script *out)
 		return SIM_ENOMEM;
 	memcpy(out->beats, story, sizeof story);
 	out->n = sizeof story / sizeof story[0];
-	out->loop_s = 25.0;
+	out->loop_s = 26.5;
 	return 0;
 }
 
