@@ -3,8 +3,10 @@
  * heartbeat slot, all-or-nothing config, strategy results, offline records
  * and their retransmission, the 2000 cap, upgrade error mapping, control,
  * log clear, alarm, reboot, address change, state after SIGKILL, and
- * heartbeat jitter (within its fraction, the same per cid), and a device
- * quiesced at a load run's end (its exchange ends, nothing new leaves).
+ * heartbeat jitter (within its fraction, the same per cid), a device
+ * quiesced at a load run's end (its exchange ends, nothing new leaves),
+ * and the face pass the demo window is told (verdict, first refusing
+ * rule, reason, face box and landmarks, readings in the config's unit).
  * Every message the device sends is validated with the protocol module. */
 #include "device_test.h"
 #include "b64.h"
@@ -1184,6 +1186,49 @@ START_TEST(face_passes_tell_the_window_verdict_rule_reason_and_face)
 }
 END_TEST
 
+/* Frames the capture gates throw away are told as "nothing decided",
+ * with the gate in the reason; no recognition is needed to see it. */
+START_TEST(frames_the_gates_discard_are_told_as_nothing_decided)
+{
+	static const struct {
+		double quality, blur, liveness;
+		const char *reason;
+	} rows[] = {
+		{0.3, 0.1, 0.95, "frame discarded: poor quality"},
+		{0.9, 0.8, 0.95, "frame discarded: too blurred"},
+		{0.9, 0.1, 0.05, "not a live face (liveness 0.05 below 0.20)"},
+	};
+	char path[512], err[256];
+	size_t n;
+	fx f;
+
+	fx_setup(&f);
+	snprintf(path, sizeof(path), "%s/fixtures/images/rgb_4x3.png", tu_root());
+	char *raw = tu_read(path, &n);
+	ck_assert_ptr_nonnull(raw);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		dev_face_in in = {.image = raw, .image_len = n,
+				  .has_quality = true, .quality = rows[i].quality,
+				  .has_blur = true, .blur = rows[i].blur,
+				  .has_liveness = true, .liveness = rows[i].liveness};
+		ck_assert_msg(dev_face(f.d, &in, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_uint_eq(f.n_pass, i + 1);
+		ck_assert_int_eq(f.pass.verdict, DEV_PASS_NONE);
+		ck_assert_int_eq(f.pass.why, DEV_DENY_NONE);
+		ck_assert_str_eq(f.pass.reason, rows[i].reason);
+		ck_assert(f.pass.recognition && !f.pass.has_face);
+		ck_assert(!f.pass.has_temperature && !f.pass.has_mask);
+		ck_assert_int_eq(f.pass.frame_w, 4);
+	}
+	/* an undecodable frame is an error, not a pass */
+	dev_face_in bad = {.image = "nope", .image_len = 4};
+	ck_assert_int_lt(dev_face(f.d, &bad, err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.n_pass, 3);
+	free(raw);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- SIGKILL */
 
 /* The child changes config, strategies, clock and records as fast as it
@@ -1638,6 +1683,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, server_address_change_takes_the_next_message);
 	tcase_add_test(tc, relay_voice_and_mask_follow_the_config);
 	tcase_add_test(tc, face_passes_tell_the_window_verdict_rule_reason_and_face);
+	tcase_add_test(tc, frames_the_gates_discard_are_told_as_nothing_decided);
 	tcase_add_test(tc, state_survives_sigkill_at_any_moment);
 	tcase_add_test(tc, passes_in_flight_survive_sigkill_of_the_device_process);
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);

@@ -550,9 +550,9 @@ START_TEST(json_of_the_selected_line_is_pretty_printed_or_shown_as_text)
 
 	ck_assert_str_eq(at(s, 0)->json, ""); /* hidden until asked */
 	j = json_of(s, "{\"config\":{\"opType\":0,\"face_rec\":{\"score\":70}}}",
-		    50);
+		    47);
 	ck_assert(view.show_json);
-	ck_assert_msg(strstr(j, "<- heartbeat reply, 50 bytes\n{\n  \"config\": {\n"
+	ck_assert_msg(strstr(j, "<- heartbeat reply, 47 bytes\n{\n  \"config\": {\n"
 			     "    \"opType\": 0,\n    \"face_rec\": {\n"
 			     "      \"score\": 70\n"), "%s", j);
 	ck_assert_ptr_null(strchr(j, '\t'));

@@ -13,6 +13,8 @@
 #include "xvfb.h"
 
 #include <SDL.h>
+#include <dlfcn.h>
+#include <math.h>
 #include <stdint.h>
 
 /* The X server every test draws on, started once in main (test processes
@@ -437,6 +439,48 @@ START_TEST(steady_frame_renders_no_text_and_a_changed_text_renders_again)
 }
 END_TEST
 
+START_TEST(hostile_view_values_draw_without_harm)
+{
+	enum { FW = 64, FH = 48 };
+	static unsigned char rgb[FW * FH * 3];
+	win *wp = open_win(540, 960);
+	win_camera bad = {rgb, FW, FH, FW, 1}; /* stride shorter than a row */
+	win_camera cam = {rgb, FW, FH, FW * 3, 1};
+	ui_layout L;
+	img im;
+
+	ui_layout_compute(540, 960, &L);
+	view_base(&V);
+	V.log_n = 100000;
+	V.log_selected = 99999;
+	V.banner = true;
+	V.banner_color = UI_COL_RED;
+	V.banner_alpha = NAN;
+	V.pulse = -7;
+	V.relay_on = true;
+	V.relay_progress = 9;
+	V.has_face = true;
+	V.frame_w = FW;
+	V.frame_h = FH;
+	V.box[0] = NAN, V.box[1] = 1e30f, V.box[2] = -1e30f, V.box[3] = INFINITY;
+	for (int i = 0; i < 68; i++)
+		V.pts[i][0] = i % 2 ? NAN : -1e9f, V.pts[i][1] = 1e9f;
+	V.show_json = true;
+	memset(V.json, 'x', sizeof V.json - 1); /* one line, never ending */
+	V.json[sizeof V.json - 1] = '\0';
+	ck_assert_int_eq(win_frame(wp, &V, &bad, NULL, NULL), 0);
+	V.show_json = false;
+	shot(wp, &V, &cam, &im);
+	/* nothing of the face is drawn, the camera shows the frame (black) */
+	ck_assert_int_eq(count(&im, L.camera, ui_rgb(UI_COL_BLUE), true), 0);
+	ck_assert_int_eq(count(&im, L.camera, ui_rgb(UI_COL_AMBER), true), 0);
+	/* NaN alpha: no banner */
+	ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_RED), true), 0);
+	img_free(&im);
+	win_close(wp);
+}
+END_TEST
+
 /* ---- input ---- */
 
 #define MAX_ACTS 64
@@ -652,6 +696,16 @@ START_TEST(no_display_is_an_error_saying_so)
 	rc = win_open(NULL, &wp, err, sizeof err);
 	ck_assert_int_eq(rc, SIM_ESTATE);
 	ck_assert_msg(strstr(err, ":64999") && strstr(err, "Xvfb"), "%s", err);
+	/* a Wayland display nobody serves: SDL would fall back to its
+	 * offscreen driver and show the window nowhere */
+	unsetenv("DISPLAY");
+	setenv("WAYLAND_DISPLAY", "camsim-no-such-wayland", 1);
+	rc = win_open(NULL, &wp, err, sizeof err);
+	ck_assert_int_eq(rc, SIM_ESTATE);
+	ck_assert_ptr_null(wp);
+	ck_assert_msg(strstr(err, "camsim-no-such-wayland") &&
+		      strstr(err, "cannot open the display"), "%s", err);
+	unsetenv("WAYLAND_DISPLAY");
 	setenv("DISPLAY", saved, 1);
 	free(saved);
 }
@@ -675,6 +729,33 @@ START_TEST(screenshot_errors_name_the_path)
 }
 END_TEST
 
+/* Under ASan (LeakSanitizer): D-Bus keeps its connection's buffers to
+ * the end (SDL leaves dbus_shutdown to the application, which must not
+ * call it if anything else uses D-Bus); that library's allocations only
+ * are not reported.  Ours are: the pattern names no camsim code. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libdbus-1.so\n";
+}
+
+/* SDL loads the X11, GL and D-Bus libraries itself and unloads them when
+ * it quits; what they still held then was reported as leaked from an
+ * unknown module, ours or not.  Loaded here once with RTLD_NODELETE, they
+ * stay, and what they hold stays reachable. */
+static void libs_keep(void)
+{
+	static const char *libs[] = {"libX11.so.6", "libXext.so.6",
+				     "libXcursor.so.1", "libXi.so.6",
+				     "libXfixes.so.3", "libXrandr.so.2",
+				     "libXss.so.1", "libdbus-1.so.3",
+				     "libGL.so.1", "libGLX_mesa.so.0",
+				     "libglapi.so.0",
+				     "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so"};
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		dlopen(libs[i], RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("win");
@@ -683,6 +764,7 @@ int main(void)
 	TCase *e = tcase_create("errors");
 	int rc;
 
+	libs_keep();
 	if (xvfb_start(&X, 1280, 1024, xvfb_err, sizeof xvfb_err) < 0)
 		fprintf(stderr, "check_win: %s\n", xvfb_err);
 	/* SDL and X11 start slowly under ASan and valgrind */
@@ -698,6 +780,7 @@ int main(void)
 	tcase_add_test(d, json_overlay_shows_the_start_of_the_message_and_pages_through_it);
 	tcase_add_test(d, powered_off_tablet_is_black);
 	tcase_add_test(d, steady_frame_renders_no_text_and_a_changed_text_renders_again);
+	tcase_add_test(d, hostile_view_values_draw_without_harm);
 	tcase_add_test(in, keys_text_and_dropped_files_become_actions);
 	tcase_add_test(in, click_on_a_log_line_moves_the_selection_there_and_double_click_opens_json);
 	tcase_add_test(in, f11_makes_the_window_fill_the_screen_and_back);

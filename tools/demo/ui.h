@@ -195,7 +195,7 @@ typedef struct ui_view {
 	char step[96];
 } ui_view;
 
-/* What a frame at now_ms shows.  v is large (about 20 KiB): keep one. */
+/* What a frame at now_ms shows.  v is large (about 28 KiB): keep one. */
 void ui_view_build(const ui_state *s, int64_t now_ms, ui_view *v);
 
 #endif

@@ -56,6 +56,7 @@ typedef struct wtext {
 /* Rows of the log panel: where they are, which line is first. */
 typedef struct log_geo {
 	int x, y, w, row_h, rows, first, px;
+	int n, sel; /* the view's log_n and log_selected, within bounds */
 } log_geo;
 
 struct win {
@@ -123,6 +124,18 @@ static SDL_Rect sdl_rect(ui_rect a)
 static int clampi(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Whether a coordinate lies on a frame of size n (ends included). */
+static bool in_frame(float c, int n)
+{
+	return isfinite(c) && c >= 0 && c <= (float)n;
+}
+
+/* A fraction from a view: NaN and what is outside 0..1 clamped. */
+static double unit(double f)
+{
+	return f > 0 ? (f < 1 ? f : 1) : 0;
 }
 
 /* ---- fonts ---- */
@@ -386,7 +399,7 @@ static void draw_status(win *w, const ui_view *v)
 	{
 		float cx = (float)(s.x + s.w - pad - 2 * dot);
 		float cy = (float)(s.y + half / 2 + 2);
-		double p = v->pulse < 0 ? 0 : v->pulse > 1 ? 1 : v->pulse;
+		double p = unit(v->pulse);
 		disc(w, cx, cy, (float)dot, p > 0 ? UI_COL_BLUE : UI_COL_GREY,
 		     255);
 		if (p > 0)
@@ -462,21 +475,28 @@ static void draw_camera(win *w, const ui_view *v, const win_camera *c)
 	fh = v->frame_h > 0 ? v->frame_h : c->h;
 	{
 		double sx = (double)d.w / fw, sy = (double)d.h / fh;
-		ui_rect b = {d.x + (int)lround(v->box[0] * sx),
-			     d.y + (int)lround(v->box[1] * sy),
-			     (int)lround(v->box[2] * sx),
-			     (int)lround(v->box[3] * sy)};
 		float rad = (float)clampi(d.w / 200, 1, 6);
 		SDL_Rect clip = sdl_rect(d);
 
 		SDL_RenderSetClipRect(w->r, &clip);
 		bc = v->banner ? v->banner_color : UI_COL_BLUE;
 		t = clampi(d.w / 160, 2, 8);
-		outline(w, b, t, bc);
+		/* a box or point off the frame (or not a number) is a bad
+		 * view, left out rather than drawn across the window */
+		if (in_frame(v->box[0], fw) && in_frame(v->box[1], fh) &&
+		    in_frame(v->box[0] + v->box[2], fw) &&
+		    in_frame(v->box[1] + v->box[3], fh))
+			outline(w, (ui_rect){d.x + (int)lround(v->box[0] * sx),
+					     d.y + (int)lround(v->box[1] * sy),
+					     (int)lround(v->box[2] * sx),
+					     (int)lround(v->box[3] * sy)},
+				t, bc);
 		for (int i = 0; i < 68; i++)
-			disc(w, (float)(d.x + v->pts[i][0] * sx),
-			     (float)(d.y + v->pts[i][1] * sy), rad,
-			     UI_COL_AMBER, 255);
+			if (in_frame(v->pts[i][0], fw) &&
+			    in_frame(v->pts[i][1], fh))
+				disc(w, (float)(d.x + v->pts[i][0] * sx),
+				     (float)(d.y + v->pts[i][1] * sy), rad,
+				     UI_COL_AMBER, 255);
 		SDL_RenderSetClipRect(w->r, NULL);
 	}
 }
@@ -484,9 +504,7 @@ static void draw_camera(win *w, const ui_view *v, const win_camera *c)
 static void draw_banner(win *w, const ui_view *v)
 {
 	ui_rect r = w->L.banner;
-	int a = (int)lround(255 * (v->banner_alpha < 0 ? 0 :
-				   v->banner_alpha > 1 ? 1 :
-							 v->banner_alpha));
+	int a = (int)lround(255 * unit(v->banner_alpha));
 	int big, small = w->L.font_small;
 	wtext *t;
 
@@ -665,9 +683,13 @@ static void log_geometry(const win *w, const ui_view *v, log_geo *g)
 	g->y = r.y + head;
 	g->rows = r.h > head ? (r.h - head) / g->row_h : 0;
 	/* the newest lines, scrolled back to keep the selection in view */
-	g->first = v->log_n > g->rows ? v->log_n - g->rows : 0;
-	if (v->log_selected >= 0 && v->log_selected < g->first)
-		g->first = v->log_selected;
+	/* a view is data: counts out of range draw as the nearest sane one */
+	g->n = clampi(v->log_n, 0, UI_VIEW_LOG);
+	g->sel = v->log_selected >= 0 && v->log_selected < g->n ?
+			 v->log_selected : -1;
+	g->first = g->n > g->rows ? g->n - g->rows : 0;
+	if (g->sel >= 0 && g->sel < g->first)
+		g->first = g->sel;
 }
 
 static void draw_log(win *w, const ui_view *v)
@@ -684,12 +706,12 @@ static void draw_log(win *w, const ui_view *v)
 	fill(w, r, UI_COL_PANEL, 255);
 	text_draw(w, FACE_BOLD, g.px, UI_COL_DIM, 255, "protocol log",
 		  r.x + pad, r.y + pad / 2, r.w - 2 * pad, AL_LEFT);
-	for (int i = 0; i < g.rows && g.first + i < v->log_n; i++) {
+	for (int i = 0; i < g.rows && g.first + i < g.n; i++) {
 		const ui_log_line *l = &v->log[g.first + i];
 		int y = g.y + i * g.row_h, x = r.x + pad, ty;
 		int stw = 0;
 		/* the selected line: on blue, everything in text colour */
-		bool sel = g.first + i == v->log_selected;
+		bool sel = g.first + i == g.sel;
 		ui_color lc = sel ? UI_COL_TEXT : l->color;
 		ty = y + (g.row_h - g.px) / 2;
 		if (sel)
@@ -928,10 +950,10 @@ static void click(win *w, const ui_view *v, int x, int y, int clicks,
 	if (!cb || x < g.x || x >= g.x + g.w || y < g.y || g.row_h <= 0)
 		return;
 	idx = g.first + (y - g.y) / g.row_h;
-	if ((y - g.y) / g.row_h >= g.rows || idx >= v->log_n)
+	if ((y - g.y) / g.row_h >= g.rows || idx >= g.n)
 		return;
 	/* no selection: the newest line counts as the current one */
-	cur = v->log_selected >= 0 ? v->log_selected : v->log_n - 1;
+	cur = g.sel >= 0 ? g.sel : g.n - 1;
 	for (; cur > idx; cur--)
 		cb(ud, UI_ACT_LOG_UP, NULL);
 	for (; cur < idx; cur++)
@@ -1252,6 +1274,7 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 	win *w = NULL;
 	const char *disp = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
 	const char *drv = getenv("SDL_VIDEODRIVER");
+	const char *where = disp && *disp ? disp : wl && *wl ? wl : "";
 	bool video = false, ttf = false;
 	Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
 	int rc = 0;
@@ -1278,9 +1301,11 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 	 * Wayland, which complains on stderr when it finds none) */
 	if ((!drv || !*drv) && disp && *disp && (!wl || !*wl))
 		SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
+	else
+		SDL_ResetHint(SDL_HINT_VIDEODRIVER); /* an earlier open's */
 	if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
 		say(err, errlen, "cannot open the display \"%s\": %s (is the X "
-			"server or Xvfb running?)", disp ? disp : "", SDL_GetError());
+			"server or Xvfb running?)", where, SDL_GetError());
 		rc = SIM_ESTATE;
 		goto out;
 	}
@@ -1293,8 +1318,7 @@ int win_open(const win_opts *o, win **out, char *err, size_t errlen)
 					       !strcmp(got, "dummy"))) {
 			say(err, errlen, "cannot open the display \"%s\": no X "
 				"server or Wayland compositor answers there "
-				"(is the X server or Xvfb running?)",
-			    disp ? disp : wl);
+				"(is the X server or Xvfb running?)", where);
 			rc = SIM_ESTATE;
 			goto out;
 		}
