@@ -113,6 +113,7 @@ typedef struct demo {
 	pid_t voices[VOICES];
 	atomic_bool ready;        /* set-up done: the timeline may start */
 	atomic_bool batch_done;   /* the device applied the batch import */
+	atomic_int pending;       /* actions posted and not yet carried out */
 	/* ---- the loop thread's (and set-up's) ---- */
 	loop *l;
 	store *st;
@@ -618,6 +619,7 @@ static void run_job(void *ud)
 	pthread_mutex_lock(&D->mu);
 	j->used = false;
 	pthread_mutex_unlock(&D->mu);
+	atomic_fetch_sub(&D->pending, 1);
 }
 
 /* Every 250 ms: is the set-up done; every second: the offline records. */
@@ -906,7 +908,11 @@ static void post(demo *D, ui_action a, const char *arg)
 		snprintf(j->arg, sizeof j->arg, "%s", arg ? arg : "");
 	}
 	pthread_mutex_unlock(&D->mu);
-	if (j && loop_post(D->l, run_job, j) < 0) {
+	if (!j)
+		return;
+	atomic_fetch_add(&D->pending, 1);
+	if (loop_post(D->l, run_job, j) < 0) {
+		atomic_fetch_sub(&D->pending, 1);
 		pthread_mutex_lock(&D->mu);
 		j->used = false;
 		pthread_mutex_unlock(&D->mu);
@@ -1052,8 +1058,11 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 		last = now;
 		n++;
 		reap_voices(D, false);
+		/* a settled picture: what was asked for so far is done (a face
+		 * takes seconds on a sanitizer build) */
 		if (D->o.screenshot && T->started &&
-		    now - T->start_us >= (int64_t)(D->o.after * 1e6)) {
+		    now - T->start_us >= (int64_t)(D->o.after * 1e6) &&
+		    atomic_load(&D->pending) == 0) {
 			if ((rc = win_screenshot(w, D->o.screenshot, e,
 						 sizeof e)) < 0) {
 				fprintf(err, "camsim demo: --screenshot: %s\n", e);
