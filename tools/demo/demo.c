@@ -1028,6 +1028,7 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 	int64_t next = mono_us(), last = 0, first = 0, played = 0;
 	char e[512];
 	int rc = SIM_ENOMEM, n = 0;
+	bool settled;
 
 	if (!v || !h)
 		goto out;
@@ -1036,6 +1037,9 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 
 		play(&F, T, played ? (double)(now - played) / 1e6 : 0);
 		played = now;
+		/* read before the view is built: an action that ends while
+		 * this frame is drawn is not in it */
+		settled = atomic_load(&D->pending) == 0;
 		pthread_mutex_lock(&D->mu);
 		ui_view_build(D->ui, now / 1000, v);
 		rc = grab_camera(D, &cam, &px, &cap);
@@ -1061,8 +1065,7 @@ static int frames(demo *D, win *w, timeline *T, FILE *out, FILE *err)
 		/* a settled picture: what was asked for so far is done (a face
 		 * takes seconds on a sanitizer build) */
 		if (D->o.screenshot && T->started &&
-		    now - T->start_us >= (int64_t)(D->o.after * 1e6) &&
-		    atomic_load(&D->pending) == 0) {
+		    now - T->start_us >= (int64_t)(D->o.after * 1e6) && settled) {
 			if ((rc = win_screenshot(w, D->o.screenshot, e,
 						 sizeof e)) < 0) {
 				fprintf(err, "camsim demo: --screenshot: %s\n", e);
