@@ -250,6 +250,31 @@ START_TEST(bad_dropped_pictures_are_error_lines_in_the_log_never_a_crash)
 }
 END_TEST
 
+/* --scenario: the runner plays the file with the window watching; the
+ * screenshot at 3 s (of a 40 s scenario) stops the run at once and exits
+ * 0, with the device online in the status bar and nothing red there. */
+START_TEST(a_scenario_plays_in_the_window_and_stops_with_it)
+{
+	char png[PATH_MAX], e[512];
+	const char *args[] = {"--scenario", "scenarios/heartbeat.json",
+			      "--screenshot", png, "--after", "3", NULL};
+	const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+	ui_layout L;
+	img im;
+	double t0 = pr_now();
+
+	snprintf(png, sizeof png, "%s/scenario.png", tmpdir);
+	ck_assert_int_eq(demo("scenario", args, env, 120), 0);
+	ck_assert_msg(pr_now() - t0 < 30, "took %.0f s", pr_now() - t0);
+	ck_assert_msg(img_load_file(png, &im, e, sizeof e) == 0, "%s", e);
+	ui_layout_compute(im.w, im.h, &L);
+	expect_px(&im, L.status, "the status bar", UI_COL_GREEN, 24, 10,
+		  LONG_MAX);
+	expect_px(&im, L.status, "the status bar", UI_COL_RED, 24, 0, 9);
+	img_free(&im);
+}
+END_TEST
+
 START_TEST(no_display_is_a_clear_error_and_exit_1)
 {
 	const char *args[] = {"--screenshot", "/dev/null", "--after", "1", NULL};
@@ -428,6 +453,7 @@ int main(int argc, char **argv)
 	tcase_add_test(t, the_same_person_with_a_fever_is_denied_red);
 	tcase_add_test(t, the_offline_indicator_shows_while_the_network_is_down);
 	tcase_add_test(t, bad_dropped_pictures_are_error_lines_in_the_log_never_a_crash);
+	tcase_add_test(t, a_scenario_plays_in_the_window_and_stops_with_it);
 	suite_add_tcase(su, t);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
