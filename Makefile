@@ -166,6 +166,9 @@ DEMO_TESTS := $(filter $(BUILD)/tests/check_ui $(BUILD)/tests/check_win \
 		       $(BUILD)/tests/check_demo,$(TEST_BIN))
 $(DEMO_TESTS): $(BUILD)/libdemo.a
 $(DEMO_TESTS): LDLIBS += $(BUILD)/libcamsim.a $(SDL_LIBS)
+# bench_win: what drawing a demo frame costs (docs/demo.md "Window").
+$(BUILD)/tests/bench_win: $(BUILD)/libdemo.a
+$(BUILD)/tests/bench_win: LDLIBS += $(BUILD)/libcamsim.a $(SDL_LIBS)
 # check_win pushes synthetic input events through SDL itself.
 $(BUILD)/tests/check_win.o: CPPFLAGS += $(SDL_CFLAGS)
 

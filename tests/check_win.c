@@ -107,134 +107,147 @@ static double share(const img *im, ui_rect r, ui_color c)
 	return (double)count(im, r, ui_rgb(c), true) / ((double)r.w * r.h);
 }
 
-START_TEST(banner_is_red_for_denied_and_green_for_pass_in_its_rect)
+/* Runs fn in a window of each size (the layout, the size, V reset by
+ * view_base), closing the window after. */
+typedef void (*sized_fn)(win *wp, const ui_layout *lp, int W, int H);
+static void each_size(sized_fn fn)
 {
 	for (int s = 0; s < NSIZES; s++) {
 		win *wp = open_win(sizes[s][0], sizes[s][1]);
 		ui_layout L;
-		img im;
 
 		ui_layout_compute(sizes[s][0], sizes[s][1], &L);
 		view_base(&V);
-		V.banner = true;
-		V.banner_color = UI_COL_RED;
-		snprintf(V.banner_title, sizeof V.banner_title, "DENIED");
-		snprintf(V.banner_reason, sizeof V.banner_reason,
-			 "temperature 38.6 °C above 37.3 °C");
-		shot(wp, &V, NULL, &im);
-		/* the banner's colour fills it but for its text */
-		ck_assert_msg(share(&im, L.banner, UI_COL_RED) > 0.5,
-			      "%dx%d: %.2f of the banner is red", sizes[s][0],
-			      sizes[s][1], share(&im, L.banner, UI_COL_RED));
-		ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_GREEN), true), 0);
-		/* and the title is drawn on it */
-		ck_assert_int_gt(count(&im, L.banner, ui_rgb(UI_COL_TEXT), true), 100);
-		img_free(&im);
-
-		V.banner_color = UI_COL_GREEN;
-		snprintf(V.banner_title, sizeof V.banner_title, "PASS");
-		snprintf(V.banner_reason, sizeof V.banner_reason, "welcome");
-		shot(wp, &V, NULL, &im);
-		ck_assert_double_gt(share(&im, L.banner, UI_COL_GREEN), 0.5);
-		ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_RED), true), 0);
-		img_free(&im);
-
-		/* faded out: no banner */
-		V.banner_alpha = 0;
-		shot(wp, &V, NULL, &im);
-		ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_GREEN), true), 0);
-		ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_BG), false), 0);
-		img_free(&im);
+		fn(wp, &L, sizes[s][0], sizes[s][1]);
 		win_close(wp);
 	}
 }
+
+static void banner_colours(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	img im;
+
+	V.banner = true;
+	V.banner_color = UI_COL_RED;
+	snprintf(V.banner_title, sizeof V.banner_title, "DENIED");
+	snprintf(V.banner_reason, sizeof V.banner_reason,
+		 "temperature 38.6 °C above 37.3 °C");
+	shot(wp, &V, NULL, &im);
+	/* the banner's colour fills it but for its text */
+	ck_assert_msg(share(&im, L.banner, UI_COL_RED) > 0.5,
+		      "%dx%d: %.2f of the banner is red", W,
+		      H, share(&im, L.banner, UI_COL_RED));
+	ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_GREEN), true), 0);
+	/* and the title is drawn on it */
+	ck_assert_int_gt(count(&im, L.banner, ui_rgb(UI_COL_TEXT), true), 100);
+	img_free(&im);
+
+	V.banner_color = UI_COL_GREEN;
+	snprintf(V.banner_title, sizeof V.banner_title, "PASS");
+	snprintf(V.banner_reason, sizeof V.banner_reason, "welcome");
+	shot(wp, &V, NULL, &im);
+	ck_assert_double_gt(share(&im, L.banner, UI_COL_GREEN), 0.5);
+	ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_RED), true), 0);
+	img_free(&im);
+
+	/* faded out: no banner */
+	V.banner_alpha = 0;
+	shot(wp, &V, NULL, &im);
+	ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_GREEN), true), 0);
+	ck_assert_int_eq(count(&im, L.banner, ui_rgb(UI_COL_BG), false), 0);
+	img_free(&im);
+}
+
+START_TEST(banner_is_red_for_denied_and_green_for_pass_in_its_rect)
+{
+	each_size(banner_colours);
+}
 END_TEST
+
+static void name_area(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	img im;
+	long n;
+
+	snprintf(V.name, sizeof V.name, "Ada Lovelace");
+	snprintf(V.similarity, sizeof V.similarity, "similarity 87 %%");
+	shot(wp, &V, NULL, &im);
+	n = count(&im, L.identity, ui_rgb(UI_COL_BG), false);
+	ck_assert_msg(n > L.identity.w * L.identity.h / 50,
+		      "%dx%d: %ld pixels of text in the name area",
+		      W, H, n);
+	ck_assert_int_gt(count(&im, L.identity, ui_rgb(UI_COL_TEXT), true), 50);
+	img_free(&im);
+
+	view_base(&V);
+	shot(wp, &V, NULL, &im);
+	ck_assert_int_eq(count(&im, L.identity, ui_rgb(UI_COL_BG), false), 0);
+	img_free(&im);
+}
 
 START_TEST(name_area_has_text_pixels_only_when_a_name_is_set)
 {
-	for (int s = 0; s < NSIZES; s++) {
-		win *wp = open_win(sizes[s][0], sizes[s][1]);
-		ui_layout L;
-		img im;
-		long n;
-
-		ui_layout_compute(sizes[s][0], sizes[s][1], &L);
-		view_base(&V);
-		snprintf(V.name, sizeof V.name, "Ada Lovelace");
-		snprintf(V.similarity, sizeof V.similarity, "similarity 87 %%");
-		shot(wp, &V, NULL, &im);
-		n = count(&im, L.identity, ui_rgb(UI_COL_BG), false);
-		ck_assert_msg(n > L.identity.w * L.identity.h / 50,
-			      "%dx%d: %ld pixels of text in the name area",
-			      sizes[s][0], sizes[s][1], n);
-		ck_assert_int_gt(count(&im, L.identity, ui_rgb(UI_COL_TEXT), true), 50);
-		img_free(&im);
-
-		view_base(&V);
-		shot(wp, &V, NULL, &im);
-		ck_assert_int_eq(count(&im, L.identity, ui_rgb(UI_COL_BG), false), 0);
-		img_free(&im);
-		win_close(wp);
-	}
+	each_size(name_area);
 }
 END_TEST
+
+static void network_dot(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	img im;
+
+	shot(wp, &V, NULL, &im);
+	ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_GREEN), true), 20);
+	ck_assert_int_eq(count(&im, L.status, ui_rgb(UI_COL_RED), true), 0);
+	img_free(&im);
+
+	V.online = false;
+	V.net_color = UI_COL_RED;
+	snprintf(V.net_text, sizeof V.net_text, "network down");
+	V.offline_records = 3;
+	shot(wp, &V, NULL, &im);
+	ck_assert_msg(count(&im, L.status, ui_rgb(UI_COL_RED), true) > 20,
+		      "%dx%d: no red dot in the status bar while offline", W, H);
+	ck_assert_int_eq(count(&im, L.status, ui_rgb(UI_COL_GREEN), true), 0);
+	/* the records waiting are written in amber */
+	ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_AMBER), true), 10);
+	img_free(&im);
+}
 
 START_TEST(network_dot_is_red_offline_and_green_online)
 {
-	for (int s = 0; s < NSIZES; s++) {
-		win *wp = open_win(sizes[s][0], sizes[s][1]);
-		ui_layout L;
-		img im;
-
-		ui_layout_compute(sizes[s][0], sizes[s][1], &L);
-		view_base(&V);
-		shot(wp, &V, NULL, &im);
-		ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_GREEN), true), 20);
-		ck_assert_int_eq(count(&im, L.status, ui_rgb(UI_COL_RED), true), 0);
-		img_free(&im);
-
-		V.online = false;
-		V.net_color = UI_COL_RED;
-		snprintf(V.net_text, sizeof V.net_text, "network down");
-		V.offline_records = 3;
-		shot(wp, &V, NULL, &im);
-		ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_RED), true), 20);
-		ck_assert_int_eq(count(&im, L.status, ui_rgb(UI_COL_GREEN), true), 0);
-		/* the records waiting are written in amber */
-		ck_assert_int_gt(count(&im, L.status, ui_rgb(UI_COL_AMBER), true), 10);
-		img_free(&im);
-		win_close(wp);
-	}
+	each_size(network_dot);
 }
 END_TEST
 
+static void help_overlay(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	img im;
+	double without;
+
+	snprintf(V.name, sizeof V.name, "Ada Lovelace");
+	shot(wp, &V, NULL, &im);
+	without = share(&im, L.tablet, UI_COL_PANEL);
+	img_free(&im);
+
+	V.help = true;
+	shot(wp, &V, NULL, &im);
+	ck_assert_msg(share(&im, L.tablet, UI_COL_PANEL) > 0.8 &&
+		      without < 0.5, "%dx%d: panel share %.2f with help, "
+		      "%.2f without", W, H,
+		      share(&im, L.tablet, UI_COL_PANEL), without);
+	/* key names in blue, their help in text colour */
+	ck_assert_int_gt(count(&im, L.tablet, ui_rgb(UI_COL_BLUE), true), 50);
+	ck_assert_int_gt(count(&im, L.tablet, ui_rgb(UI_COL_TEXT), true), 500);
+	img_free(&im);
+}
+
 START_TEST(help_overlay_covers_the_tablet_and_lists_the_keys)
 {
-	for (int s = 0; s < NSIZES; s++) {
-		win *wp = open_win(sizes[s][0], sizes[s][1]);
-		ui_layout L;
-		img im;
-		double without;
-
-		ui_layout_compute(sizes[s][0], sizes[s][1], &L);
-		view_base(&V);
-		snprintf(V.name, sizeof V.name, "Ada Lovelace");
-		shot(wp, &V, NULL, &im);
-		without = share(&im, L.tablet, UI_COL_PANEL);
-		img_free(&im);
-
-		V.help = true;
-		shot(wp, &V, NULL, &im);
-		ck_assert_msg(share(&im, L.tablet, UI_COL_PANEL) > 0.8 &&
-			      without < 0.5, "%dx%d: panel share %.2f with help, "
-			      "%.2f without", sizes[s][0], sizes[s][1],
-			      share(&im, L.tablet, UI_COL_PANEL), without);
-		/* key names in blue, their help in text colour */
-		ck_assert_int_gt(count(&im, L.tablet, ui_rgb(UI_COL_BLUE), true), 50);
-		ck_assert_int_gt(count(&im, L.tablet, ui_rgb(UI_COL_TEXT), true), 500);
-		img_free(&im);
-		win_close(wp);
-	}
+	each_size(help_overlay);
 }
 END_TEST
 
@@ -250,80 +263,81 @@ static void two_colours(unsigned char *rgb, int w, int h, uint32_t a,
 		}
 }
 
+enum { FW = 320, FH = 240 };
+static unsigned char cam_rgb[FW * FH * 3];
+
+static void camera_frame(win *wp, const ui_layout *lp, int W, int H)
+{
+	ui_layout L = *lp;
+	win_camera cam = {cam_rgb, FW, FH, FW * 3, 1};
+	ui_rect c, d;
+	img im;
+	int cy;
+
+	c = L.camera;
+	/* where a 4:3 frame goes: full width or full height */
+	if ((int64_t)c.w * FH <= (int64_t)c.h * FW)
+		d = (ui_rect){c.x, c.y + (c.h - c.w * FH / FW) / 2, c.w,
+			      c.w * FH / FW};
+	else
+		d = (ui_rect){c.x + (c.w - c.h * FW / FH) / 2, c.y,
+			      c.h * FW / FH, c.h};
+	cy = d.y + d.h / 2;
+	two_colours(cam_rgb, FW, FH, 0xff00ff, 0x00ffff);
+	V.frame_w = FW;
+	V.frame_h = FH;
+	shot(wp, &V, &cam, &im);
+	ck_assert_msg(px_at(&im, d.x + d.w / 4, cy) == 0xff00ff,
+		      "%dx%d: %06x where the frame's left half belongs", W, H,
+		      px_at(&im, d.x + d.w / 4, cy));
+	ck_assert_uint_eq(px_at(&im, d.x + 3 * d.w / 4, cy), 0x00ffff);
+	ck_assert_uint_eq(px_at(&im, d.x + 2, d.y + 2), 0xff00ff);
+	ck_assert_uint_eq(px_at(&im, d.x + d.w - 3, d.y + d.h - 3), 0x00ffff);
+	/* the bars beside or above the frame are black, and nothing
+	 * of the frame is outside the camera rect */
+	if (d.y > c.y + 1)
+		ck_assert_uint_eq(px_at(&im, c.x + c.w / 2, c.y), 0);
+	if (d.x > c.x + 1)
+		ck_assert_uint_eq(px_at(&im, c.x, cy), 0);
+	ck_assert_int_eq(count(&im, (ui_rect){0, 0, im.w, c.y}, 0xff00ff,
+			       true), 0);
+	img_free(&im);
+
+	/* new pixels under the same generation are not uploaded ... */
+	two_colours(cam_rgb, FW, FH, 0x00ff00, 0x00ff00);
+	shot(wp, &V, &cam, &im);
+	ck_assert_uint_eq(px_at(&im, d.x + d.w / 4, cy), 0xff00ff);
+	img_free(&im);
+	/* ... a new generation is */
+	cam.gen = 2;
+	shot(wp, &V, &cam, &im);
+	ck_assert_uint_eq(px_at(&im, d.x + d.w / 4, cy), 0x00ff00);
+	ck_assert_uint_eq(px_at(&im, d.x + 3 * d.w / 4, cy), 0x00ff00);
+	img_free(&im);
+
+	/* the face box, in frame pixels, is scaled onto the frame */
+	V.has_face = true;
+	V.box[0] = 80, V.box[1] = 60, V.box[2] = 160, V.box[3] = 120;
+	for (int i = 0; i < 68; i++)
+		V.pts[i][0] = 160, V.pts[i][1] = 120;
+	shot(wp, &V, &cam, &im);
+	{
+		int bx = d.x + 80 * d.w / FW, by = d.y + 60 * d.h / FH;
+		ck_assert_uint_eq(px_at(&im, bx + 1, cy), ui_rgb(UI_COL_BLUE));
+		ck_assert_uint_eq(px_at(&im, d.x + d.w / 2, by + 1),
+				  ui_rgb(UI_COL_BLUE));
+		/* the landmarks (all at the centre here) */
+		ck_assert_uint_eq(px_at(&im, d.x + d.w / 2, cy),
+				  ui_rgb(UI_COL_AMBER));
+		/* inside the box the frame shows through */
+		ck_assert_uint_eq(px_at(&im, bx + d.w / 8, cy), 0x00ff00);
+	}
+	img_free(&im);
+}
+
 START_TEST(camera_frame_is_letterboxed_in_the_camera_rect_and_uploaded_per_generation)
 {
-	enum { FW = 320, FH = 240 };
-	static unsigned char rgb[FW * FH * 3];
-
-	for (int s = 0; s < NSIZES; s++) {
-		win *wp = open_win(sizes[s][0], sizes[s][1]);
-		win_camera cam = {rgb, FW, FH, FW * 3, 1};
-		ui_layout L;
-		ui_rect c, d;
-		img im;
-		int cy;
-
-		ui_layout_compute(sizes[s][0], sizes[s][1], &L);
-		c = L.camera;
-		/* where a 4:3 frame goes: full width or full height */
-		if ((int64_t)c.w * FH <= (int64_t)c.h * FW)
-			d = (ui_rect){c.x, c.y + (c.h - c.w * FH / FW) / 2, c.w,
-				      c.w * FH / FW};
-		else
-			d = (ui_rect){c.x + (c.w - c.h * FW / FH) / 2, c.y,
-				      c.h * FW / FH, c.h};
-		cy = d.y + d.h / 2;
-		two_colours(rgb, FW, FH, 0xff00ff, 0x00ffff);
-		view_base(&V);
-		V.frame_w = FW;
-		V.frame_h = FH;
-		shot(wp, &V, &cam, &im);
-		ck_assert_uint_eq(px_at(&im, d.x + d.w / 4, cy), 0xff00ff);
-		ck_assert_uint_eq(px_at(&im, d.x + 3 * d.w / 4, cy), 0x00ffff);
-		ck_assert_uint_eq(px_at(&im, d.x + 2, d.y + 2), 0xff00ff);
-		ck_assert_uint_eq(px_at(&im, d.x + d.w - 3, d.y + d.h - 3), 0x00ffff);
-		/* the bars beside or above the frame are black, and nothing
-		 * of the frame is outside the camera rect */
-		if (d.y > c.y + 1)
-			ck_assert_uint_eq(px_at(&im, c.x + c.w / 2, c.y), 0);
-		if (d.x > c.x + 1)
-			ck_assert_uint_eq(px_at(&im, c.x, cy), 0);
-		ck_assert_int_eq(count(&im, (ui_rect){0, 0, im.w, c.y}, 0xff00ff,
-				       true), 0);
-		img_free(&im);
-
-		/* new pixels under the same generation are not uploaded ... */
-		two_colours(rgb, FW, FH, 0x00ff00, 0x00ff00);
-		shot(wp, &V, &cam, &im);
-		ck_assert_uint_eq(px_at(&im, d.x + d.w / 4, cy), 0xff00ff);
-		img_free(&im);
-		/* ... a new generation is */
-		cam.gen = 2;
-		shot(wp, &V, &cam, &im);
-		ck_assert_uint_eq(px_at(&im, d.x + d.w / 4, cy), 0x00ff00);
-		ck_assert_uint_eq(px_at(&im, d.x + 3 * d.w / 4, cy), 0x00ff00);
-		img_free(&im);
-
-		/* the face box, in frame pixels, is scaled onto the frame */
-		V.has_face = true;
-		V.box[0] = 80, V.box[1] = 60, V.box[2] = 160, V.box[3] = 120;
-		for (int i = 0; i < 68; i++)
-			V.pts[i][0] = 160, V.pts[i][1] = 120;
-		shot(wp, &V, &cam, &im);
-		{
-			int bx = d.x + 80 * d.w / FW, by = d.y + 60 * d.h / FH;
-			ck_assert_uint_eq(px_at(&im, bx + 1, cy), ui_rgb(UI_COL_BLUE));
-			ck_assert_uint_eq(px_at(&im, d.x + d.w / 2, by + 1),
-					  ui_rgb(UI_COL_BLUE));
-			/* the landmarks (all at the centre here) */
-			ck_assert_uint_eq(px_at(&im, d.x + d.w / 2, cy),
-					  ui_rgb(UI_COL_AMBER));
-			/* inside the box the frame shows through */
-			ck_assert_uint_eq(px_at(&im, bx + d.w / 8, cy), 0x00ff00);
-		}
-		img_free(&im);
-		win_close(wp);
-	}
+	each_size(camera_frame);
 }
 END_TEST
 
@@ -441,11 +455,11 @@ END_TEST
 
 START_TEST(hostile_view_values_draw_without_harm)
 {
-	enum { FW = 64, FH = 48 };
-	static unsigned char rgb[FW * FH * 3];
+	enum { HW = 64, HH = 48 };
+	static unsigned char rgb[HW * HH * 3];
 	win *wp = open_win(540, 960);
-	win_camera bad = {rgb, FW, FH, FW, 1}; /* stride shorter than a row */
-	win_camera cam = {rgb, FW, FH, FW * 3, 1};
+	win_camera bad = {rgb, HW, HH, HW, 1}; /* stride shorter than a row */
+	win_camera cam = {rgb, HW, HH, HW * 3, 1};
 	ui_layout L;
 	img im;
 
@@ -460,8 +474,8 @@ START_TEST(hostile_view_values_draw_without_harm)
 	V.relay_on = true;
 	V.relay_progress = 9;
 	V.has_face = true;
-	V.frame_w = FW;
-	V.frame_h = FH;
+	V.frame_w = HW;
+	V.frame_h = HH;
 	V.box[0] = NAN, V.box[1] = 1e30f, V.box[2] = -1e30f, V.box[3] = INFINITY;
 	for (int i = 0; i < 68; i++)
 		V.pts[i][0] = i % 2 ? NAN : -1e9f, V.pts[i][1] = 1e9f;

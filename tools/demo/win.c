@@ -329,23 +329,25 @@ static SDL_Vertex vert(float x, float y, uint32_t rgb, int alpha)
 static void arc(win *w, float cx, float cy, float r0, float r1, float a0,
 		float a1, ui_color c, int alpha)
 {
-	enum { SEG = 32 };
-	SDL_Vertex v[(SEG + 1) * 2];
-	int idx[SEG * 6], k = 0;
+	enum { SEG_MAX = 32 };
+	SDL_Vertex v[(SEG_MAX + 1) * 2];
+	int idx[SEG_MAX * 6], k = 0;
 	uint32_t rgb = ui_rgb(c);
+	/* segments by size: a landmark dot of 2 pixels needs no 32 */
+	int seg = r1 < 4 ? 8 : r1 < 12 ? 16 : SEG_MAX;
 
-	for (int i = 0; i <= SEG; i++) {
-		float a = a0 + (a1 - a0) * (float)i / SEG;
+	for (int i = 0; i <= seg; i++) {
+		float a = a0 + (a1 - a0) * (float)i / seg;
 		v[2 * i] = vert(cx + r0 * cosf(a), cy + r0 * sinf(a), rgb, alpha);
 		v[2 * i + 1] = vert(cx + r1 * cosf(a), cy + r1 * sinf(a), rgb,
 				    alpha);
 	}
-	for (int i = 0; i < SEG; i++) {
+	for (int i = 0; i < seg; i++) {
 		int a = 2 * i, b = a + 1, c2 = a + 2, d = a + 3;
 		idx[k++] = a, idx[k++] = b, idx[k++] = d;
 		idx[k++] = a, idx[k++] = d, idx[k++] = c2;
 	}
-	SDL_RenderGeometry(w->r, NULL, v, (SEG + 1) * 2, idx, k);
+	SDL_RenderGeometry(w->r, NULL, v, (seg + 1) * 2, idx, k);
 }
 
 static void disc(win *w, float cx, float cy, float rad, ui_color c, int alpha)
@@ -475,7 +477,10 @@ static void draw_camera(win *w, const ui_view *v, const win_camera *c)
 	fh = v->frame_h > 0 ? v->frame_h : c->h;
 	{
 		double sx = (double)d.w / fw, sy = (double)d.h / fh;
-		float rad = (float)clampi(d.w / 200, 1, 6);
+		/* dots sized by the face, so a small face is not buried */
+		float rad = (float)clampi(isfinite(v->box[2]) ?
+					  (int)(fabs(v->box[2] * sx) / 50) : 1,
+					  1, 6);
 		SDL_Rect clip = sdl_rect(d);
 
 		SDL_RenderSetClipRect(w->r, &clip);
