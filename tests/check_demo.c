@@ -219,6 +219,53 @@ START_TEST(the_offline_indicator_shows_while_the_network_is_down)
 }
 END_TEST
 
+/* The story's offline part, scripted: a pass while the network is down
+ * is stored (the status bar counts it in amber), and once the network is
+ * back the device sends it again after its idle wait (5 s in the demo),
+ * and the count is gone. */
+START_TEST(an_offline_pass_waits_as_a_record_and_is_resent_when_the_network_returns)
+{
+	static const char text[] =
+		"[{\"at\": 0, \"action\": \"net\", \"arg\": \"down\"},"
+		" {\"at\": 0.5, \"action\": \"next\", \"arg\": \"person-a\"},"
+		" {\"at\": 4, \"action\": \"net\", \"arg\": \"up\"}]\n";
+	char script[PATH_MAX], png[PATH_MAX], e[512];
+	/* 3 s: down, the record stored (the count is sampled every second);
+	 * 14 s: the resend was due at about 5.6 s (later on a sanitizer
+	 * build, where the face takes seconds) */
+	const char *after[] = {"3", "14"};
+	ui_layout L;
+	img im;
+
+	snprintf(script, sizeof script, "%s/resend.json", tmpdir);
+	write_text(script, text);
+	for (int i = 0; i < 2; i++) {
+		const char *args[] = {"--state-script", script, "--screenshot",
+				      png, "--after", after[i], NULL};
+		const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+		char name[32];
+
+		snprintf(name, sizeof name, "resend%d", i);
+		snprintf(png, sizeof png, "%s/%s.png", tmpdir, name);
+		ck_assert_int_eq(demo(name, args, env, 240), 0);
+		ck_assert_msg(img_load_file(png, &im, e, sizeof e) == 0, "%s", e);
+		ui_layout_compute(im.w, im.h, &L);
+		if (i == 0) {
+			expect_px(&im, L.status, "the status bar", UI_COL_AMBER,
+				  24, 10, LONG_MAX);
+			expect_px(&im, L.status, "the status bar", UI_COL_RED,
+				  24, 10, LONG_MAX);
+		} else {
+			expect_px(&im, L.status, "the status bar", UI_COL_AMBER,
+				  24, 0, 9);
+			expect_px(&im, L.status, "the status bar", UI_COL_RED,
+				  24, 0, 9);
+		}
+		img_free(&im);
+	}
+}
+END_TEST
+
 /* A picture that does not decode and a file that is not there: the
  * demo goes on (exit 0 at the screenshot), the camera view stays empty,
  * and the log shows the errors in red (the network is up, so no failed
@@ -452,6 +499,7 @@ int main(int argc, char **argv)
 	tcase_add_test(t, an_enrolled_person_inside_the_strategy_passes_green_with_a_name);
 	tcase_add_test(t, the_same_person_with_a_fever_is_denied_red);
 	tcase_add_test(t, the_offline_indicator_shows_while_the_network_is_down);
+	tcase_add_test(t, an_offline_pass_waits_as_a_record_and_is_resent_when_the_network_returns);
 	tcase_add_test(t, bad_dropped_pictures_are_error_lines_in_the_log_never_a_crash);
 	tcase_add_test(t, a_scenario_plays_in_the_window_and_stops_with_it);
 	suite_add_tcase(su, t);
