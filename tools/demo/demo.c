@@ -614,9 +614,14 @@ static void run_job(void *ud)
 {
 	job *j = ud;
 	demo *D = j->D;
+	int64_t n;
 
 	act(D, j->a, j->arg);
+	/* a pass may have stored a record: counted at once, not at the
+	 * next second's sample (before the action counts as done) */
+	n = D->d ? dev_offline_records(D->d) : 0;
 	pthread_mutex_lock(&D->mu);
+	ui_offline(D->ui, n);
 	j->used = false;
 	pthread_mutex_unlock(&D->mu);
 	atomic_fetch_sub(&D->pending, 1);
