@@ -81,6 +81,7 @@ struct win {
 	/* keys: ui_keys resolved, keycodes or typed text ('?' arrives as
 	 * text, whatever the layout's keycode for it is) */
 	SDL_Keycode *keycode;
+	bool key_acted;        /* the key down being held acted */
 	/* JSON overlay scroll, in lines; reset when the text changes */
 	int json_scroll;
 	uint32_t json_hash;
@@ -1004,7 +1005,11 @@ static int events(win *w, const ui_view *v, win_action_cb cb, void *ud)
 			if (e.window.event == SDL_WINDOWEVENT_CLOSE)
 				quit = 1;
 			break;
+		case SDL_KEYUP:
+			w->key_acted = false;
+			break;
 		case SDL_KEYDOWN:
+			w->key_acted = false;
 			if (e.key.keysym.mod & (KMOD_CTRL | KMOD_ALT | KMOD_GUI))
 				break;
 			if (e.key.keysym.sym == SDLK_PAGEUP)
@@ -1016,10 +1021,17 @@ static int events(win *w, const ui_view *v, win_action_cb cb, void *ud)
 				    w->keycode[i] == e.key.keysym.sym &&
 				    (!e.key.repeat || repeats(ui_keys[i].action))) {
 					quit |= act(w, ui_keys[i].action, cb, ud);
+					w->key_acted = true;
 					break;
 				}
 			break;
 		case SDL_TEXTINPUT:
+			/* the text a key already acted on ("Keypad -" types
+			 * "-", itself bound) is not a second press */
+			if (w->key_acted) {
+				w->key_acted = false;
+				break;
+			}
 			for (size_t i = 0; i < ui_nkeys; i++)
 				if (w->keycode[i] == SDLK_UNKNOWN &&
 				    !strcmp(ui_keys[i].key, e.text.text)) {

@@ -34,7 +34,9 @@ typedef struct win_camera {
 typedef void (*win_action_cb)(void *ud, ui_action a, const char *arg);
 
 /* Opens the window (resizable, HiDPI-aware).  SIM_E* with a sentence in
- * err: no display, no font, SDL failure. */
+ * err: SIM_ESTATE no display (DISPLAY unset, or nothing answers on it),
+ * SIM_ENOTFOUND the font cannot be opened (its path; make deps),
+ * SIM_EIO / SIM_ENOMEM an SDL failure.  One window at a time. */
 int win_open(const win_opts *o, win **out, char *err, size_t errlen);
 
 /* One frame: handles pending input (calling cb for each action, F11 and
@@ -48,7 +50,8 @@ int win_frame(win *w, const ui_view *v, const win_camera *cam,
 	      win_action_cb cb, void *ud);
 
 /* The last presented frame as a PNG file at output-pixel size.  SIM_E*
- * with a sentence in err naming the path. */
+ * with a sentence in err naming the path: SIM_ESTATE before the first
+ * frame, SIM_EIO when it cannot be read or written. */
 int win_screenshot(win *w, const char *path, char *err, size_t errlen);
 
 /* Output size in pixels (HiDPI pixels). */
