@@ -86,6 +86,24 @@ static char *log_of(const char *name)
 	return t;
 }
 
+/* The environment of a camsim that opens a window (env[3]). */
+static void window_env(const char *env[3])
+{
+	const char *models = getenv("CAMSIM_MODELS");
+
+	/* Under ASan, SDL's X11 and GL libraries (libdbus, and code that is
+	 * dlclosed before LeakSanitizer reports: "<unknown module>") leave
+	 * about 1.3 KB at exit that no suppression can name; the runs that
+	 * open no window keep leak detection. */
+	env[0] = "ASAN_OPTIONS=detect_leaks=0";
+	env[1] = env[2] = NULL;
+	/* tests/run.sh hides the models from suites under valgrind (it would
+	 * take minutes per frame); camsim here is a child valgrind does not
+	 * follow, so it gets them back (putenv of a bare name unsets). */
+	if (models && access(models, F_OK) != 0)
+		env[1] = "CAMSIM_MODELS";
+}
+
 /* The screenshot of a run of script at tmpdir/name.png, decoded. */
 static void shot(const char *name, const char *script, img *im)
 {
@@ -96,19 +114,9 @@ static void shot(const char *name, const char *script, img *im)
 
 	snprintf(png, sizeof png, "%s/%s.png", tmpdir, name);
 	snprintf(after, sizeof after, "%g", after_s());
-	/* Under ASan, SDL's X11 and GL libraries (libdbus, and code that is
-	 * dlclosed before LeakSanitizer reports: "<unknown module>") leave
-	 * about 1.3 KB at exit that no suppression can name; the runs that
-	 * open no window keep leak detection. */
-	const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL, NULL};
-	const char *models = getenv("CAMSIM_MODELS");
+	const char *env[3];
 
-	/* tests/run.sh hides the models from suites under valgrind (it would
-	 * take minutes per frame); camsim here is a child valgrind does not
-	 * follow, so it gets them back (putenv of a bare name unsets). */
-	if (models && access(models, F_OK) != 0)
-		env[1] = "CAMSIM_MODELS";
-
+	window_env(env);
 	code = demo(name, args, env, after_s() + 180);
 	if (code != 0) {
 		char *t = log_of(name);
@@ -242,8 +250,10 @@ START_TEST(an_offline_pass_waits_as_a_record_and_is_resent_when_the_network_retu
 	for (int i = 0; i < 2; i++) {
 		const char *args[] = {"--state-script", script, "--screenshot",
 				      png, "--after", after[i], NULL};
-		const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+		const char *env[3];
 		char name[32];
+
+		window_env(env);
 
 		snprintf(name, sizeof name, "resend%d", i);
 		snprintf(png, sizeof png, "%s/%s.png", tmpdir, name);
@@ -305,11 +315,12 @@ START_TEST(a_scenario_plays_in_the_window_and_stops_with_it)
 	char png[PATH_MAX], e[512];
 	const char *args[] = {"--scenario", "scenarios/heartbeat.json",
 			      "--screenshot", png, "--after", "3", NULL};
-	const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+	const char *env[3];
 	ui_layout L;
 	img im;
 	double t0 = pr_now();
 
+	window_env(env);
 	snprintf(png, sizeof png, "%s/scenario.png", tmpdir);
 	ck_assert_int_eq(demo("scenario", args, env, 120), 0);
 	ck_assert_msg(pr_now() - t0 < 30, "took %.0f s", pr_now() - t0);
