@@ -93,6 +93,7 @@ help:
 	@echo "make deb       the Debian package, in $(BUILD)/deb-out/ (docs/install.md)"
 	@echo "make check-install  the package unpacked into a scratch root, run from /;"
 	@echo "               man pages, completion, install/uninstall (part of make test)"
+	@echo "make screenshot  regenerate docs/demo.png (camsim demo under xvfb-run)"
 
 deps:
 	@sh tools/deps.sh
@@ -348,6 +349,13 @@ deb: models
 # its camsim run from / against the mock; man pages; completion.
 check-install: deb
 	@bash tests/check_install.sh $(BUILD)
+
+# docs/demo.png, the README's picture of `camsim demo': the story's first
+# beat (a known person passes) at 5 s, under a private X server.
+.PHONY: screenshot
+screenshot: $(BUILD)/camsim faces
+	xvfb-run -a -s '-screen 0 1280x1024x24' $(BUILD)/camsim demo \
+		--screenshot docs/demo.png --after 5
 
 include tests/fuzz/fuzz.mk
 

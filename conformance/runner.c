@@ -263,6 +263,10 @@ static int setup(srun *r, char *err, size_t errlen)
 	r->env.event_ud = r;
 	r->env.on_exchange = run__on_exchange;
 	r->env.exchange_ud = r;
+	if (o->observe) {
+		r->env.on_pass = o->observe->on_pass;
+		r->env.pass_ud = o->observe->ud;
+	}
 	r->env.keep_alive = o->keep_alive;
 	r->env.capacity = s->devs[0].capacity;
 	r->env.record_cap = s->devs[0].record_cap;

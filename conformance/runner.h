@@ -7,6 +7,7 @@
 #ifndef CAMSIM_RUNNER_H
 #define CAMSIM_RUNNER_H
 
+#include "device.h"
 #include "proto.h"
 #include "scenario.h"
 
@@ -38,6 +39,21 @@ typedef void (*run_tick_cb)(void *ud, const char *const *names,
 			    size_t total, double elapsed_s);
 /* Every 5 s until the last scenario ends: the run document so far. */
 typedef void (*run_checkpoint_cb)(void *ud, const cJSON *doc);
+
+/* Watching a scenario as it plays (camsim demo --scenario): each member
+ * may be NULL.  All run on the scenario's loop thread, under the same
+ * rules as dev_env's callbacks (short, must not call back into a device
+ * or the runner; what they are given is valid during the call only).
+ * on_step: step st of s starts (before it acts); the others get every
+ * event, exchange and face pass of the scenario's devices, after the
+ * runner has recorded it.  Meant for one scenario at a time (jobs 1). */
+typedef struct run_observer {
+	void (*on_step)(void *ud, const scenario *s, const scn_step *st);
+	dev_event_cb on_event;
+	dev_exchange_cb on_exchange;
+	dev_pass_cb on_pass;
+	void *ud;
+} run_observer;
 
 typedef struct run_opts {
 	const char *server;        /* "mock" (in-process) or the device URL of
@@ -77,6 +93,7 @@ typedef struct run_opts {
 	run_tick_cb on_tick;
 	run_checkpoint_cb on_checkpoint;
 	void *ud;
+	const run_observer *observe; /* NULL: nobody watches */
 } run_opts;
 
 #define RUN_STOP_INTERRUPTED 1

@@ -722,6 +722,8 @@ void run__on_exchange(void *ud, dev *d, const dev_exchange *x)
 		r->x_omitted++;
 		cJSON_Delete(viol);
 	}
+	if (r->o->observe && r->o->observe->on_exchange)
+		r->o->observe->on_exchange(r->o->observe->ud, d, x);
 	run__kick(r);
 }
 
@@ -752,6 +754,8 @@ void run__on_event(void *ud, dev *d, const dev_event *ev)
 	} else {
 		cJSON_Delete(j);
 	}
+	if (r->o->observe && r->o->observe->on_event)
+		r->o->observe->on_event(r->o->observe->ud, d, ev);
 	run__kick(r);
 }
 

@@ -908,6 +908,8 @@ static void begin_step(srun *r)
 {
 	const scn_step *st = &r->s->steps[r->cur];
 
+	if (r->o->observe && r->o->observe->on_step)
+		r->o->observe->on_step(r->o->observe->ud, r->s, st);
 	r->active = true;
 	r->phase = 0;
 	r->step_t = run__now(r);

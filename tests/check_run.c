@@ -230,24 +230,94 @@ START_TEST(a_negative_expectation_fails_at_the_first_match)
 }
 END_TEST
 
+/* A face (capture only) after a config, a snapshot, then "no relay":
+ * the last step fails, since the face pulsed the relay. */
+static const char relay_scenario[] =
+	"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"9\"],\"steps\":["
+	"{\"operator\":\"config\",\"ref\":\"c\",\"at\":1,"
+	" \"config\":{\"face_rec\":{\"enable\":0}}},"
+	"{\"expect\":\"outcome\",\"ref\":\"c\",\"state\":\"confirmed\",\"within\":10},"
+	"{\"device\":\"face\",\"image\":\"../fixtures/images/frame_640x480.png\","
+	" \"temperature\":36.5},"
+	"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"snapshot\",\"within\":2},"
+	"{\"expect\":\"relay\",\"state\":\"on\",\"none\":true,\"for\":1}]}";
+
 /* A relay pulse the face step itself caused comes before the expectations
  * written after it start; a "no relay" among them must still see it. */
 START_TEST(a_negative_relay_expectation_covers_its_action)
 {
-	static const char text[] =
-		"{\"name\":\"x\",\"title\":\"t\",\"sections\":[\"9\"],\"steps\":["
-		"{\"operator\":\"config\",\"ref\":\"c\",\"at\":1,"
-		" \"config\":{\"face_rec\":{\"enable\":0}}},"
-		"{\"expect\":\"outcome\",\"ref\":\"c\",\"state\":\"confirmed\",\"within\":10},"
-		"{\"device\":\"face\",\"image\":\"../fixtures/images/frame_640x480.png\","
-		" \"temperature\":36.5},"
-		"{\"expect\":\"message\",\"from\":\"device\",\"kind\":\"snapshot\",\"within\":2},"
-		"{\"expect\":\"relay\",\"state\":\"on\",\"none\":true,\"for\":1}]}";
-	cJSON *doc = run_text(text, "mock");
+	cJSON *doc = run_text(relay_scenario, "mock");
 
 	ck_assert_str_eq(status_of(doc, "step-04"), "pass");
 	ck_assert_str_eq(status_of(doc, "step-05"), "fail");
 	cJSON_Delete(doc);
+}
+END_TEST
+
+/* What camsim demo --scenario watches: every step as it starts, in order,
+ * and the same events and exchanges the run document lists, plus the
+ * face pass. */
+typedef struct watched {
+	size_t steps[16], n_steps, n_events, n_exchanges, n_passes;
+	int pass_w;
+} watched;
+
+static void w_step(void *ud, const scenario *s, const scn_step *st)
+{
+	watched *w = ud;
+
+	ck_assert_ptr_eq(st, &s->steps[st->index]);
+	if (w->n_steps < 16)
+		w->steps[w->n_steps] = st->index;
+	w->n_steps++;
+}
+
+static void w_event(void *ud, dev *d, const dev_event *ev)
+{
+	(void)d, (void)ev;
+	((watched *)ud)->n_events++;
+}
+
+static void w_exchange(void *ud, dev *d, const dev_exchange *x)
+{
+	(void)d, (void)x;
+	((watched *)ud)->n_exchanges++;
+}
+
+static void w_pass(void *ud, dev *d, const dev_pass *p)
+{
+	(void)d;
+	((watched *)ud)->n_passes++;
+	((watched *)ud)->pass_w = p->frame_w;
+}
+
+START_TEST(an_observer_sees_each_step_start_and_every_event_exchange_and_pass)
+{
+	watched w = {0};
+	run_observer obs = {w_step, w_event, w_exchange, w_pass, &w};
+	run_opts o = {.server = "mock", .prof = &proto_profile_strict,
+		      .jobs = 1, .slow_ms = 1000, .observe = &obs};
+	scenario *s = NULL;
+	cJSON *doc = NULL, *sc;
+	char e[1024];
+
+	ck_assert_msg(scn_parse(relay_scenario, strlen(relay_scenario),
+				"scenarios/inline.json", &s, e, sizeof e) == 0,
+		      "%s", e);
+	ck_assert_int_eq(run_all(&o, &s, 1, &doc, e, sizeof e), 0);
+	sc = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "scenarios"), 0);
+	ck_assert_uint_eq(w.n_steps, 5);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_uint_eq(w.steps[i], i);
+	ck_assert_uint_eq(w.n_exchanges, (size_t)cJSON_GetArraySize(
+		cJSON_GetObjectItem(sc, "exchanges")));
+	ck_assert_uint_eq(w.n_events, (size_t)cJSON_GetArraySize(
+		cJSON_GetObjectItem(sc, "events")));
+	ck_assert_uint_gt(w.n_events, 0);
+	ck_assert_uint_eq(w.n_passes, 1);
+	ck_assert_int_eq(w.pass_w, 640);
+	cJSON_Delete(doc);
+	scn_free(s);
 }
 END_TEST
 
@@ -771,6 +841,7 @@ static Suite *suite(void)
 	tcase_add_test(t, an_expectation_not_met_fails_with_its_window_and_nearest_miss);
 	tcase_add_test(t, a_negative_expectation_fails_at_the_first_match);
 	tcase_add_test(t, a_negative_relay_expectation_covers_its_action);
+	tcase_add_test(t, an_observer_sees_each_step_start_and_every_event_exchange_and_pass);
 	tcase_add_test(t, recognition_scenarios_are_skipped_without_models);
 	tcase_add_test(t, recognised_person_scenario_passes_with_the_core);
 	tcase_add_test(t, adapter_quotes_values_for_the_shell);

@@ -1,5 +1,6 @@
 /* camsim.c -- the camsim command: dispatches to the subcommands, each of
  * which lives with the module that owns it.  Nothing else happens here. */
+#include "demo.h"
 #include "device_cli.h"
 #include "load_cli.h"
 #include "load_merge.h"
@@ -28,6 +29,7 @@ static const char usage[] =
 	"  load       load-test a server with many simulated devices (thresholds)\n"
 	"  report     merge the load reports of shards (report merge)\n"
 	"  recog      the face-recognition core on picture files\n"
+	"  demo       one simulated tablet in a window, with a story (SDL2)\n"
 	"\n"
 	"  help       this text, or `camsim help COMMAND': that command's\n"
 	"  version    camsim's version (also --version)\n"
@@ -49,6 +51,7 @@ static const struct cmd {
 	{"mock", mock_main, false},
 	{"report", load_report_main, false},
 	{"recog", recog_main, true},
+	{"demo", demo_main, true},
 };
 
 static const struct cmd *find_cmd(const char *name)

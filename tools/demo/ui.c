@@ -252,6 +252,8 @@ void ui_free(ui_state *s)
 
 /* ---- events ---- */
 
+static ui_entry *log_add(ui_state *s, int64_t now_ms);
+
 void ui_event(ui_state *s, const dev_event *ev, int64_t now_ms)
 {
 	long long n;
@@ -304,6 +306,14 @@ void ui_event(ui_state *s, const dev_event *ev, int64_t now_ms)
 	case DEV_EV_DOOR:
 		s->door_open = !strcmp(ev->text, "open");
 		break;
+	case DEV_EV_ERROR: { /* a bad picture, a failed recognition: shown */
+		ui_entry *e = log_add(s, now_ms);
+
+		e->line.color = UI_COL_RED;
+		snprintf(e->line.kind, sizeof(e->line.kind), "error");
+		put_text(e->line.summary, sizeof(e->line.summary), ev->text);
+		break;
+	}
 	default:
 		break;
 	}
