@@ -110,57 +110,75 @@ static void count_rule(load_kind *k, const char *id, uint64_t n)
 	k->rules[k->n_rules++].n = n;
 }
 
-/* A 200's body as the device takes it (sim/device.c dev__apply_body):
- * nothing (only whitespace: no command), or JSON its parser accepts
- * whose object decodes as a command reply.  Returns LOAD_F_COUNT when
- * answered, else the failure; counts the rules broken under k and the
- * commands the reply carries into m->pend (for who). */
-static int judge_body(load_metrics *m, load_kind *k, const void *who,
-		      const char *body, size_t len)
+/* Judges a reply read as the device reads it: json NULL (not JSON) or
+ * not an object fails as not JSON; else the commands its keys name go
+ * into m->pend (for who) and the rules msg and rep say it broke count
+ * under k.  Returns LOAD_F_COUNT when answered, else the failure. */
+static int judge_read(load_metrics *m, load_kind *k, const void *who,
+		      const cJSON *j, const proto_msg *msg,
+		      const proto_report *rep)
 {
-	proto_arena a = PROTO_ARENA_INIT;
-	proto_report rep;
-	proto_msg msg;
-	cJSON *j = NULL, *e;
-	char why[256];
-	int res = LOAD_F_COUNT, c;
+	const cJSON *e;
+	int c;
 
-	memset(&rep, 0, sizeof rep);
-	if (proto_json_blank(body, 0, len))
-		return res;
-	if (proto_json_parse(body, len, &j, why, sizeof why) < 0 ||
-	    !cJSON_IsObject(j)) {
-		res = LOAD_F_NOTJSON;
-		goto out;
-	}
+	if (!j || !cJSON_IsObject(j))
+		return LOAD_F_NOTJSON;
 	cJSON_ArrayForEach(e, j)
 		if ((c = cmd_of_key(e->string, strlen(e->string))) >= 0)
 			m->pend.got |= 1u << c;
 	m->pend.who = who;
-	proto_decode(j, PROTO_TO_DEVICE, m->prof ? m->prof :
-		     &proto_profile_strict, &a, &msg, &rep);
-	if (msg.kind != PROTO_REPLY || rep.n_must) {
-		/* a rule a reply broke twice (two list items) counts once */
-		for (size_t i = 0; i < rep.n; i++) {
-			bool again = false;
-			if (rep.v[i].sev != PROTO_MUST)
-				continue;
-			for (size_t p = 0; p < i && !again; p++)
-				again = rep.v[p].sev == PROTO_MUST &&
-					!strcmp(rep.v[p].rule, rep.v[i].rule);
-			if (!again)
-				count_rule(k, rep.v[i].rule, 1);
-			/* the device refuses the command under the path */
-			if (!strncmp(rep.v[i].path, "$.", 2) &&
-			    (c = cmd_of_key(rep.v[i].path + 2, strcspn(
-					    rep.v[i].path + 2, ".["))) >= 0)
-				m->pend.bad |= 1u << c;
-		}
-		if (msg.kind != PROTO_REPLY)
-			m->pend.bad = m->pend.got;
-		res = LOAD_F_VIOLATION;
+	if (msg->kind == PROTO_REPLY && !rep->n_must)
+		return LOAD_F_COUNT;
+	/* a rule a reply broke twice (two list items) counts once */
+	for (size_t i = 0; i < rep->n; i++) {
+		bool again = false;
+		if (rep->v[i].sev != PROTO_MUST)
+			continue;
+		for (size_t p = 0; p < i && !again; p++)
+			again = rep->v[p].sev == PROTO_MUST &&
+				!strcmp(rep->v[p].rule, rep->v[i].rule);
+		if (!again)
+			count_rule(k, rep->v[i].rule, 1);
+		/* the device refuses the command under the path */
+		if (!strncmp(rep->v[i].path, "$.", 2) &&
+		    (c = cmd_of_key(rep->v[i].path + 2, strcspn(
+				    rep->v[i].path + 2, ".["))) >= 0)
+			m->pend.bad |= 1u << c;
 	}
-out:
+	if (msg->kind != PROTO_REPLY)
+		m->pend.bad = m->pend.got;
+	return LOAD_F_VIOLATION;
+}
+
+/* A 200's body as the device takes it (sim/device.c dev__body_read):
+ * nothing (only whitespace: no command), or JSON its parser accepts
+ * whose object decodes as a command reply.  The device's own reading
+ * (x->reply) when it made one under the profile judged here, so the
+ * reply is parsed once; else read here the same way.  Returns
+ * LOAD_F_COUNT when answered, else the failure; counts the rules broken
+ * under k and the commands the reply carries into m->pend (for who). */
+static int judge_body(load_metrics *m, load_kind *k, const void *who,
+		      const dev_exchange *x)
+{
+	const proto_profile *prof = m->prof ? m->prof : &proto_profile_strict;
+	const loop_http_res *r = x->res;
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep;
+	proto_msg msg;
+	cJSON *j = NULL;
+	char why[256];
+	int res;
+
+	if (x->reply && x->reply->prof == prof)
+		return judge_read(m, k, who, x->reply->json, x->reply->msg,
+				  x->reply->rep);
+	if (proto_json_blank(r->body, 0, r->len))
+		return LOAD_F_COUNT;
+	memset(&rep, 0, sizeof rep);
+	if (proto_json_parse(r->body, r->len, &j, why, sizeof why) == 0 &&
+	    cJSON_IsObject(j))
+		proto_decode(j, PROTO_TO_DEVICE, prof, &a, &msg, &rep);
+	res = judge_read(m, k, who, cJSON_IsObject(j) ? j : NULL, &msg, &rep);
 	cJSON_Delete(j);
 	proto_report_free(&rep);
 	proto_arena_free(&a);
@@ -309,8 +327,7 @@ void load_metrics_exchange(load_metrics *m, const void *who,
 		hist_add(&k->lat_us, lat);
 		if (r->status != 200)
 			k->failed[LOAD_F_STATUS]++;
-		else if ((f = judge_body(m, k, who, r->body, r->len)) <
-			 LOAD_F_COUNT)
+		else if ((f = judge_body(m, k, who, x)) < LOAD_F_COUNT)
 			k->failed[f]++;
 		else
 			k->answered++;

@@ -660,7 +660,7 @@ static void tr_lines(FILE *f, const char *prefix, const char *s, size_t n)
 
 void dev__transcript(dev *d, const char *method, const char *url,
 		     const char *kind, bool expect_100, const char *body,
-		     size_t len, const loop_http_res *r)
+		     size_t len, const loop_http_res *r, const dev_reply *reply)
 {
 	FILE *f = d->env->transcript;
 	time_t t;
@@ -670,7 +670,8 @@ void dev__transcript(dev *d, const char *method, const char *url,
 	if (d->env->on_exchange) {
 		dev_exchange x = {.method = method, .url = url, .kind = kind,
 				  .expect_100 = expect_100, .body = body,
-				  .len = len, .res = r, .fault = d->fault_text};
+				  .len = len, .res = r, .fault = d->fault_text,
+				  .reply = reply};
 		d->env->on_exchange(d->env->exchange_ud, d, &x);
 	}
 	if (!f)
@@ -935,6 +936,8 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 	dev_out *o = d->ctrl_msg;
 	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
 	bool cut = false;
+	dev_body b;
+	const dev_reply *reply = NULL;
 
 	d->ctrl_http = NULL;
 	d->ctrl_msg = NULL;
@@ -947,8 +950,10 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 				"the reply, and applied nothing (fault "
 				"injection: cut-reply)";
 	}
+	if (ok)
+		reply = dev__body_read(d, r->body, r->len, &b);
 	dev__transcript(d, "POST", d->url, proto_kind_name(o->kind), false,
-			o->body, o->len, r);
+			o->body, o->len, r, reply);
 	d->fault_text = NULL;
 	if (ok) {
 		d->n_sent++;
@@ -989,8 +994,10 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 		dev__schedule_hb(d, d->interval_s * 1000);
 		dev__upload_pump(d);
 	}
-	if (ok)
-		dev__apply_body(d, r->body, r->len);
+	if (ok) {
+		dev__body_apply(d, &b);
+		dev__body_free(&b);
+	}
 	if (o->what == OUT_BATCH && !d->batch_chain && d->state == DEV_ON)
 		dev__schedule_hb(d, d->interval_s * 1000); /* §7: resume */
 	/* a device stopping (dev_quiesce) does not restart into it */
@@ -1013,34 +1020,54 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 	dev__pump(d);
 }
 
+const dev_reply *dev__body_read(dev *d, const char *body, size_t len,
+				dev_body *b)
+{
+	memset(b, 0, sizeof(*b)); /* an empty arena and report */
+	b->blank = proto_json_blank(body, 0, len);
+	if (b->blank)
+		return NULL;
+	b->view.prof = d->env->prof;
+	if (proto_json_parse(body, len, &b->j, b->why, sizeof(b->why)) < 0)
+		return &b->view;
+	proto_decode(b->j, PROTO_TO_DEVICE, d->env->prof, &b->a, &b->m, &b->rep);
+	b->view.json = b->j;
+	b->view.msg = &b->m;
+	b->view.rep = &b->rep;
+	return &b->view;
+}
+
+void dev__body_apply(dev *d, dev_body *b)
+{
+	if (b->blank)
+		return; /* D3: nothing to do */
+	if (!b->j) {
+		dev__event(d, DEV_EV_REJECT, "reply body is not JSON: %s", b->why);
+		return;
+	}
+	if (b->m.kind != PROTO_REPLY) {
+		dev__event(d, DEV_EV_REJECT, "reply body is not a command reply%s%s",
+			   b->rep.n ? ": " : "", b->rep.n ? b->rep.v[0].msg : "");
+		return;
+	}
+	dev__apply_reply(d, &b->m.u.reply, &b->rep);
+}
+
+void dev__body_free(dev_body *b)
+{
+	cJSON_Delete(b->j);
+	b->j = NULL;
+	proto_report_free(&b->rep);
+	proto_arena_free(&b->a);
+}
+
 void dev__apply_body(dev *d, const char *body, size_t len)
 {
-	proto_arena a = PROTO_ARENA_INIT;
-	proto_report rep;
-	proto_msg m;
-	cJSON *j = NULL;
-	char why[256];
-	int rc;
+	dev_body b;
 
-	memset(&rep, 0, sizeof(rep));
-	if (proto_json_blank(body, 0, len))
-		return; /* D3: nothing to do */
-	rc = proto_json_parse(body, len, &j, why, sizeof(why));
-	if (rc < 0) {
-		dev__event(d, DEV_EV_REJECT, "reply body is not JSON: %s", why);
-		goto out;
-	}
-	rc = proto_decode(j, PROTO_TO_DEVICE, d->env->prof, &a, &m, &rep);
-	if (m.kind != PROTO_REPLY) {
-		dev__event(d, DEV_EV_REJECT, "reply body is not a command reply%s%s",
-			   rep.n ? ": " : "", rep.n ? rep.v[0].msg : "");
-		goto out;
-	}
-	dev__apply_reply(d, &m.u.reply, &rep);
-out:
-	cJSON_Delete(j);
-	proto_report_free(&rep);
-	proto_arena_free(&a);
+	dev__body_read(d, body, len, &b);
+	dev__body_apply(d, &b);
+	dev__body_free(&b);
 }
 
 /* ---------------------------------------------------------------- status */

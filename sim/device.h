@@ -56,6 +56,18 @@ typedef struct dev_event {
 
 /* ---- exchanges: what a conformance check sees ---- */
 
+/* How the device read a 200's body, the reading it then applies: json
+ * NULL when the body is not JSON (proto_json_parse refused it); else msg
+ * and rep are what proto_decode made of it (PROTO_TO_DEVICE, under prof,
+ * the device's profile).  Observers judge the reply from it instead of
+ * parsing and decoding it a second time. */
+typedef struct dev_reply {
+	const cJSON *json;
+	const proto_msg *msg;     /* valid when json is */
+	const proto_report *rep;  /* valid when json is */
+	const proto_profile *prof;
+} dev_reply;
+
 /* One HTTP exchange as it ended; every pointer is valid only during the
  * on_exchange call. */
 typedef struct dev_exchange {
@@ -70,6 +82,9 @@ typedef struct dev_exchange {
 	const char *fault;      /* fault injection changed this exchange (the
 				   sentence says how), else NULL: a reply
 				   cut keeps res as the server sent it */
+	const dev_reply *reply; /* the device's reading of the 200's body;
+				   NULL when it read none (not a 200, a
+				   cut reply, only whitespace, a download) */
 } dev_exchange;
 
 /* ---- callbacks: one contract each ---- */

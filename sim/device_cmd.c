@@ -804,7 +804,7 @@ static void dl_done(void *ud, const loop_http_res *r)
 
 	d->dl_http = NULL;
 	dev__transcript(d, "GET", "(upgrade package)", "fw_upgrade download",
-			false, NULL, 0, r);
+			false, NULL, 0, r, NULL);
 	switch (r->fail) {
 	case LOOP_HTTP_OK:
 		error = r->status != 200 || r->len == 0 ? 2 : 6;

@@ -308,10 +308,14 @@ static void upload_done(void *ud, const loop_http_res *r)
 	dev_upload *u = ud;
 	dev *d = u->d;
 	bool ok = r && r->fail == LOOP_HTTP_OK && r->status == 200;
+	const dev_reply *reply = NULL;
+	dev_body b;
 
 	u->http = NULL;
+	if (ok)
+		reply = dev__body_read(d, r->body, r->len, &b);
 	dev__transcript(d, "POST", d->url, u->resend ? "snapshot (resend)"
-			: "snapshot", true, u->body, u->len, r);
+			: "snapshot", true, u->body, u->len, r, reply);
 	if (ok) {
 		d->n_sent++;
 		dev__event(d, DEV_EV_REPLY, "200 to snapshot of %" PRId64, u->time);
@@ -348,8 +352,10 @@ static void upload_done(void *ud, const loop_http_res *r)
 	} else if (!ok) {
 		store_record(d, u);
 	}
-	if (ok)
-		dev__apply_body(d, r->body, r->len);
+	if (ok) {
+		dev__body_apply(d, &b);
+		dev__body_free(&b);
+	}
 	bool resend = u->resend;
 	upload_free(d, u);
 	if (resend)

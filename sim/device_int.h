@@ -150,12 +150,32 @@ int dev__save_strategies(dev *d, char **json);
  * per D7.  Strings point into d. */
 void dev__heartbeat_msg(dev *d, proto_msg *m, int64_t error);
 void dev__reboot(dev *d, const char *why);
-/* Reports an exchange to env->on_exchange and the transcript (each when
- * there is one). */
+/* Reports an exchange to env->on_exchange (with the device's reading of
+ * the reply, NULL for none) and the transcript (each when there is one). */
 void dev__transcript(dev *d, const char *method, const char *url,
 		     const char *kind, bool expect_100, const char *body,
-		     size_t len, const loop_http_res *r);
-/* Applies a 200 body (D42); never fails, problems become events. */
+		     size_t len, const loop_http_res *r, const dev_reply *reply);
+
+/* A 200 body read once: parsed and decoded before the exchange is
+ * reported, applied after (dev_exchange.reply shows the same reading). */
+typedef struct dev_body {
+	bool blank;          /* only whitespace: nothing to do (D3) */
+	cJSON *j;            /* NULL: not JSON (why says why) */
+	proto_arena a;
+	proto_msg m;
+	proto_report rep;
+	dev_reply view;      /* points into the above */
+	char why[256];
+} dev_body;
+/* Reads body into b (no events, no state touched); dev__body_free after.
+ * Returns &b->view, or NULL for a blank body. */
+const dev_reply *dev__body_read(dev *d, const char *body, size_t len,
+				dev_body *b);
+/* Applies what dev__body_read read (D42); never fails, problems become
+ * events. */
+void dev__body_apply(dev *d, dev_body *b);
+void dev__body_free(dev_body *b);
+/* Reads, applies and frees a 200 body. */
 void dev__apply_body(dev *d, const char *body, size_t len);
 
 /* device_cmd.c */

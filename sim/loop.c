@@ -14,8 +14,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define POOL_MAX 64 /* idle easy handles kept for reuse */
 #define ACTIVE_MAX 128 /* transfers handed to curl at once; more wait */
+/* Idle easy handles kept for reuse: as many as can be active, since a
+ * saturated loop ends (and then starts) up to all of them in one round,
+ * and each handle the pool could not take was cleaned up and another made
+ * (4 % of camsim load's CPU kept alive with 64). */
+#define POOL_MAX ACTIVE_MAX
 #define REPLY_BUDGET (128u << 20) /* default loop_set_reply_budget */
 
 struct loop_http {
@@ -48,12 +52,22 @@ typedef struct job {
 	struct job *next;
 } job;
 
+/* A heap entry holds its timer's key, so that comparisons read the heap's
+ * own contiguous array: with 100,000 devices the timers lie scattered over
+ * their owners' memory, and a heap of pointers cost a cache miss for every
+ * comparison (a third of `camsim load''s CPU per request, docs/perf.md). */
+typedef struct heap_ent {
+	int64_t due;
+	uint64_t order;
+	loop_timer *t;
+} heap_ent;
+
 struct loop {
 	loop_clock mode;
 	double scale;
 	int64_t start_v, start_mono;
 	_Atomic int64_t jump_off; /* read by loop_now from any thread */
-	loop_timer **heap;
+	heap_ent *heap;
 	size_t n_heap, cap_heap;
 	uint64_t order;
 	CURLM *multi;
@@ -192,7 +206,7 @@ void loop_free(loop *l)
 		free(j);
 	}
 	for (size_t i = 0; i < l->n_heap; i++)
-		l->heap[i]->slot = 0;
+		l->heap[i].t->slot = 0;
 	free(l->heap);
 	for (int i = 0; i < 4; i++)
 		curl_slist_free_all(l->post_hdrs[i]);
@@ -238,62 +252,69 @@ void loop_hold(loop *l, bool on)
 	l->holds += on ? 1 : l->holds > 0 ? -1 : 0;
 }
 
-static bool before(const loop_timer *a, const loop_timer *b)
+static bool before(const heap_ent *a, const heap_ent *b)
 {
 	return a->due < b->due || (a->due == b->due && a->order < b->order);
 }
 
-static void heap_set(loop *l, size_t i, loop_timer *t)
+/* Four children a node: half the levels of a binary heap, and a node's
+ * children share a cache line or two. */
+#define HEAP_K 4
+
+static void heap_set(loop *l, size_t i, heap_ent e)
 {
-	l->heap[i] = t;
-	t->slot = i + 1;
+	l->heap[i] = e;
+	e.t->slot = i + 1;
 }
 
 static void sift_up(loop *l, size_t i)
 {
-	loop_timer *t = l->heap[i];
+	heap_ent e = l->heap[i];
 	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(t, l->heap[p]))
+		size_t p = (i - 1) / HEAP_K;
+		if (!before(&e, &l->heap[p]))
 			break;
 		heap_set(l, i, l->heap[p]);
 		i = p;
 	}
-	heap_set(l, i, t);
+	heap_set(l, i, e);
 }
 
 static void sift_down(loop *l, size_t i)
 {
-	loop_timer *t = l->heap[i];
+	heap_ent e = l->heap[i];
 	for (;;) {
-		size_t c = 2 * i + 1;
+		size_t c = HEAP_K * i + 1, end = c + HEAP_K;
 		if (c >= l->n_heap)
 			break;
-		if (c + 1 < l->n_heap && before(l->heap[c + 1], l->heap[c]))
-			c++;
-		if (!before(l->heap[c], t))
+		if (end > l->n_heap)
+			end = l->n_heap;
+		for (size_t k = c + 1; k < end; k++)
+			if (before(&l->heap[k], &l->heap[c]))
+				c = k;
+		if (!before(&l->heap[c], &e))
 			break;
 		heap_set(l, i, l->heap[c]);
 		i = c;
 	}
-	heap_set(l, i, t);
+	heap_set(l, i, e);
 }
 
 void loop_timer_stop(loop *l, loop_timer *t)
 {
 	size_t i;
-	loop_timer *last;
 
 	if (!t->slot)
 		return;
 	i = t->slot - 1;
 	t->slot = 0;
-	last = l->heap[--l->n_heap];
-	if (i == l->n_heap)
+	if (i == --l->n_heap)
 		return;
-	heap_set(l, i, last);
-	sift_up(l, i);
-	sift_down(l, last->slot - 1);
+	heap_set(l, i, l->heap[l->n_heap]);
+	if (i > 0 && before(&l->heap[i], &l->heap[(i - 1) / HEAP_K]))
+		sift_up(l, i);
+	else
+		sift_down(l, i);
 }
 
 int loop_timer_at(loop *l, loop_timer *t, int64_t due)
@@ -301,7 +322,7 @@ int loop_timer_at(loop *l, loop_timer *t, int64_t due)
 	loop_timer_stop(l, t);
 	if (l->n_heap == l->cap_heap) {
 		size_t cap = l->cap_heap ? l->cap_heap * 2 : 64;
-		loop_timer **h = realloc(l->heap, cap * sizeof(*h));
+		heap_ent *h = realloc(l->heap, cap * sizeof(*h));
 		if (!h)
 			return SIM_ENOMEM;
 		l->heap = h;
@@ -309,7 +330,7 @@ int loop_timer_at(loop *l, loop_timer *t, int64_t due)
 	}
 	t->due = due;
 	t->order = l->order++;
-	heap_set(l, l->n_heap++, t);
+	heap_set(l, l->n_heap++, (heap_ent){due, t->order, t});
 	sift_up(l, l->n_heap - 1);
 	return 0;
 }
@@ -321,8 +342,8 @@ static void fire_due(loop *l)
 	 * the next round, so a careless owner cannot spin the loop. */
 	uint64_t limit = l->order;
 
-	while (l->n_heap && l->heap[0]->due <= now && l->heap[0]->order < limit) {
-		loop_timer *t = l->heap[0];
+	while (l->n_heap && l->heap[0].due <= now && l->heap[0].order < limit) {
+		loop_timer *t = l->heap[0].t;
 		loop_timer_stop(l, t);
 		t->fn(t);
 	}
@@ -720,7 +741,7 @@ static void step(loop *l, int max_ms, int64_t limit)
 		queued = l->jobs != NULL;
 		pthread_mutex_unlock(&l->mu);
 		int64_t now = loop_now(l);
-		int64_t to = l->heap[0]->due < limit ? l->heap[0]->due : limit;
+		int64_t to = l->heap[0].due < limit ? l->heap[0].due : limit;
 		if (!queued && to > now)
 			atomic_fetch_add(&l->jump_off, to - now); /* nothing can happen
 							     before it */
@@ -728,7 +749,7 @@ static void step(loop *l, int max_ms, int64_t limit)
 			return;
 	}
 	if (l->n_heap) {
-		int64_t gap = l->heap[0]->due - loop_now(l);
+		int64_t gap = l->heap[0].due - loop_now(l);
 		double real = gap <= 0 ? 0 : (double)gap / l->scale;
 		if (real < wait)
 			wait = (int)(real + (real > (int)real));
@@ -764,7 +785,7 @@ int loop_run_until(loop *l, int64_t t)
 			return 0;
 		}
 		if (l->mode == LOOP_JUMP && l->n_flight == 0 && !l->holds &&
-		    (!l->n_heap || l->heap[0]->due > t)) {
+		    (!l->n_heap || l->heap[0].due > t)) {
 			bool queued;
 			pthread_mutex_lock(&l->mu);
 			queued = l->jobs != NULL;

@@ -343,7 +343,12 @@ int main(int argc, char **argv)
 		"\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}'\n";
 	char lua[] = "/tmp/bench_rate.XXXXXX", url[2][64], load[16];
 	int secs = 10, p_quit[2], bad = 0;
-	bool only_camsim = false; /* "camsim": no wrk phase (for a profiler) */
+	/* "camsim", "camsim-keep", "camsim-keep1": one camsim phase alone
+	 * (short connections; kept alive in 2 shards; kept alive in one
+	 * process), no wrk phase: for a profiler */
+	bool only_camsim = false;
+	size_t only_phase = 1;
+	int only_shards = 0; /* 0: the plan's */
 	long devices = 20000;
 	phase ph[NPLAN];
 	int nph = 0, fd, ran[NPLAN];
@@ -356,11 +361,17 @@ int main(int argc, char **argv)
 		secs = atoi(argv[1]);
 		if (argc > 2 && numeric(argv[2]))
 			devices = atol(argv[2]);
-		only_camsim = argc > 3 && !strcmp(argv[3], "camsim");
+		only_camsim = argc > 3 && !strncmp(argv[3], "camsim", 6);
+		if (only_camsim && !strcmp(argv[3], "camsim-keep"))
+			only_phase = NPLAN - 1;
+		else if (only_camsim && !strcmp(argv[3], "camsim-keep1"))
+			only_phase = NPLAN - 1, only_shards = 1;
+		else if (only_camsim && strcmp(argv[3], "camsim"))
+			secs = 0; /* an unknown word: the usage below */
 	}
 	if (secs < 4 || secs > 600 || devices < 1 || devices > 100000) {
 		fprintf(stderr, "usage: bench_rate [SECONDS (4..600) [DEVICES "
-			"(1..100000) [camsim]]]\n");
+			"(1..100000) [camsim|camsim-keep|camsim-keep1]]]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -406,7 +417,7 @@ int main(int argc, char **argv)
 		const char *u = url[q->keep];
 		int rc;
 
-		if (only_camsim && i != 1)
+		if (only_camsim && i != only_phase)
 			continue;
 		if (q->wrk)
 			rc = run_wrk(&sm, u, lua, q->n, secs, q->keep, &ph[nph]);
@@ -414,7 +425,8 @@ int main(int argc, char **argv)
 			/* kept alive, a request costs a fraction: 20,000
 			 * devices at 1/s would offer less than wrk takes */
 			rc = run_camsim(&sm, u, q->keep ? 100000 : devices, secs,
-					q->src, q->n, q->keep, &ph[nph]);
+					q->src, only_shards ? only_shards : q->n,
+					q->keep, &ph[nph]);
 		if (rc == 0)
 			ran[nph++] = (int)i;
 		else {

@@ -4,7 +4,8 @@
  * commands received counted as applied or failed by their device's
  * events; --propagate's commands all received and applied; offline
  * records and memory sampled each second; shard reports with these
- * counters merge exactly.  The outage whose offline backlog rises and
+ * counters merge exactly; a reply judged from the device's own reading of
+ * it (parsed once) under the same profile.  The outage whose offline backlog rises and
  * drains is check_load_prop.c's. */
 #include "load.h"
 #include "load_cli.h"
@@ -252,6 +253,55 @@ START_TEST(a_command_fails_by_its_own_devices_refusal_only)
 }
 END_TEST
 
+/* A heartbeat exchange whose 200 carries body, with the device's reading
+ * of read_as (read under prof) beside it. */
+static void reply_read(load_metrics *m, const char *body, const char *read_as,
+		       const proto_profile *prof)
+{
+	loop_http_res res = {.status = 200, .body = body, .len = strlen(body),
+			     .t_total_ms = 1.0};
+	proto_arena a = PROTO_ARENA_INIT;
+	proto_report rep = {0};
+	proto_msg msg;
+	cJSON *j = NULL;
+	char why[128];
+
+	ck_assert_int_eq(proto_json_parse(read_as, strlen(read_as), &j, why,
+					  sizeof why), 0);
+	proto_decode(j, PROTO_TO_DEVICE, prof, &a, &msg, &rep);
+	dev_reply rd = {.json = j, .msg = &msg, .rep = &rep, .prof = prof};
+	dev_exchange x = {.kind = "heartbeat", .res = &res, .reply = &rd};
+	load_metrics_exchange(m, &a, &x);
+	cJSON_Delete(j);
+	proto_report_free(&rep);
+	proto_arena_free(&a);
+}
+
+START_TEST(a_reply_is_judged_from_the_devices_own_reading_not_parsed_again)
+{
+	load_metrics m = {.prof = &proto_profile_strict};
+	const load_kind *k;
+
+	/* the device read a reply breaking a rule: a violation, whatever
+	 * the bytes (the reading is what the device applied) */
+	reply_read(&m, "{}", "{\"time_interval\":0}", &proto_profile_strict);
+	k = load_metrics_kind(&m, "heartbeat");
+	ck_assert_uint_eq(k->failed[LOAD_F_VIOLATION], 1);
+	ck_assert_str_eq(k->rules[0].id, "reply.time_interval.range");
+	/* and a clean reading of a body that breaks one: answered */
+	reply_read(&m, "{\"time_interval\":0}", "{}", &proto_profile_strict);
+	ck_assert_uint_eq(k->answered, 1);
+	ck_assert_uint_eq(k->failed[LOAD_F_VIOLATION], 1);
+	/* a reading under another profile than the one judged here: the
+	 * body is read again under this one */
+	reply_read(&m, "{\"time_interval\":0}", "{}", &proto_profile_as_printed);
+	ck_assert_uint_eq(k->answered, 1);
+	ck_assert_uint_eq(k->failed[LOAD_F_VIOLATION], 2);
+	ck_assert_uint_eq(k->requests, 3);
+	load_metrics_free(&m);
+}
+END_TEST
+
 /* A shard's report by hand: one heartbeat kind with violations, commands,
  * two sampled seconds and a violations threshold. */
 static cJSON *shard(int idx, int viol, int off0, int off1)
@@ -360,6 +410,7 @@ int main(void)
 	tcase_add_test(run, propagated_commands_are_all_received_and_applied);
 	tcase_add_test(run, offline_records_and_memory_are_sampled_every_second);
 	tcase_add_test(unit, a_command_fails_by_its_own_devices_refusal_only);
+	tcase_add_test(unit, a_reply_is_judged_from_the_devices_own_reading_not_parsed_again);
 	tcase_add_test(unit, shard_reports_merge_violations_commands_and_samples_exactly);
 	tcase_add_test(unit, violations_threshold_grammar);
 	suite_add_tcase(s, run);

@@ -3,7 +3,10 @@
  * a server streaming endless replies to many devices cannot grow memory
  * past it, and the replies it cuts fail with an error that names it;
  * transfers waiting for a slot cancelled anywhere in the queue while the
- * rest complete once each, with the request headers they asked for. */
+ * rest complete once each, with the request headers they asked for;
+ * timers, many of them armed, stopped and re-armed anywhere in the heap
+ * (also from inside a firing timer), fire once each in due order, ties in
+ * arming order. */
 #include "base.h"
 #include "loop.h"
 #include "testsrv.h"
@@ -282,6 +285,123 @@ START_TEST(waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete)
 }
 END_TEST
 
+
+/* ---- timers ---- */
+
+#define N_TIMERS 3000
+
+typedef struct tfx {
+	loop *l;
+	loop_timer t[N_TIMERS];
+	int64_t due[N_TIMERS];
+	uint64_t armed_at[N_TIMERS]; /* arming sequence, the tie-break */
+	bool armed[N_TIMERS];
+	uint64_t seq;
+	int fired[2 * N_TIMERS]; /* re-arms inside firings add some */
+	int64_t fired_late[2 * N_TIMERS]; /* now - due as it fired */
+	size_t n_fired;
+	uint64_t rng;
+	int64_t t0;
+} tfx;
+
+static tfx *tf_cur;
+
+static uint64_t tf_rand(tfx *f)
+{
+	f->rng ^= f->rng << 13;
+	f->rng ^= f->rng >> 7;
+	f->rng ^= f->rng << 17;
+	return f->rng;
+}
+
+static void tf_arm(tfx *f, int i, int64_t due)
+{
+	ck_assert_int_eq(loop_timer_at(f->l, &f->t[i], due), 0);
+	f->due[i] = due;
+	f->armed_at[i] = f->seq++;
+	f->armed[i] = true;
+}
+
+static void tf_stop(tfx *f, int i)
+{
+	loop_timer_stop(f->l, &f->t[i]);
+	f->armed[i] = false;
+}
+
+/* Fires: records itself, and every third firing stops another timer at
+ * random (anywhere in the heap) and re-arms a fourth one later. */
+static void tf_fire(loop_timer *t)
+{
+	tfx *f = tf_cur;
+	int i = (int)(t - f->t);
+
+	ck_assert(f->armed[i]);
+	ck_assert(!loop_timer_armed(t));
+	f->armed[i] = false;
+	/* the first of every timer still armed, by (due, arming); no
+	 * ck_assert per pair: each costs a write to check's pipe */
+	for (int j = 0; j < N_TIMERS; j++)
+		if (f->armed[j] && !(f->due[i] < f->due[j] ||
+				     (f->due[i] == f->due[j] &&
+				      f->armed_at[i] < f->armed_at[j])))
+			ck_abort_msg("firing %zu: timer %d (due +%lld, armed "
+				     "#%llu) before timer %d (due +%lld, armed "
+				     "#%llu)", f->n_fired, i,
+				     (long long)(f->due[i] - f->t0),
+				     (unsigned long long)f->armed_at[i], j,
+				     (long long)(f->due[j] - f->t0),
+				     (unsigned long long)f->armed_at[j]);
+	f->fired_late[f->n_fired] = loop_now(f->l) - f->due[i];
+	f->fired[f->n_fired++] = i;
+	if (f->n_fired % 3 == 0) {
+		tf_stop(f, (int)(tf_rand(f) % N_TIMERS));
+		tf_arm(f, (int)(tf_rand(f) % N_TIMERS),
+		       loop_now(f->l) + 1 + (int64_t)(tf_rand(f) % 50));
+	}
+}
+
+START_TEST(many_timers_fire_once_each_in_due_order_ties_in_arming_order)
+{
+	static tfx f;
+	int64_t t0;
+
+	memset(&f, 0, sizeof f);
+	tf_cur = &f;
+	f.rng = 0x9E3779B97F4A7C15ULL;
+	ck_assert_int_eq(loop_new(LOOP_JUMP, 1, 1000000, &f.l), 0);
+	t0 = f.t0 = loop_now(f.l);
+	for (int i = 0; i < N_TIMERS; i++) {
+		f.t[i].fn = tf_fire;
+		/* few distinct times: many ties */
+		tf_arm(&f, i, t0 + 10 + (int64_t)(tf_rand(&f) % 200));
+	}
+	for (int k = 0; k < N_TIMERS; k++) {
+		int i = (int)(tf_rand(&f) % N_TIMERS);
+		if (k % 2)
+			tf_stop(&f, i);
+		else /* re-armed: its old place goes, a new tie order comes */
+			tf_arm(&f, i, t0 + 10 + (int64_t)(tf_rand(&f) % 200));
+	}
+	/* until every timer fired (those armed in firings come later) */
+	for (int round = 0; round < 100; round++) {
+		int64_t last = 0;
+		for (int i = 0; i < N_TIMERS; i++)
+			if (f.armed[i] && f.due[i] > last)
+				last = f.due[i];
+		if (!last)
+			break;
+		loop_run_until(f.l, last);
+	}
+	for (int i = 0; i < N_TIMERS; i++)
+		ck_assert_msg(!f.armed[i], "timer %d armed for %lld never fired",
+			      i, (long long)(f.due[i] - t0));
+	ck_assert_uint_gt(f.n_fired, N_TIMERS / 2);
+	for (size_t k = 0; k < f.n_fired; k++)
+		ck_assert_int_ge(f.fired_late[k], 0);
+	loop_free(f.l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -291,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, endless_replies_to_many_transfers_stay_within_the_reply_budget);
 	tcase_add_test(tc, a_reply_within_the_budget_is_whole_and_its_bytes_come_back);
 	tcase_add_test(tc, waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete);
+	tcase_add_test(tc, many_timers_fire_once_each_in_due_order_ties_in_arming_order);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
