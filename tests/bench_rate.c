@@ -423,8 +423,13 @@ int main(int argc, char **argv)
 			rc = run_wrk(&sm, u, lua, q->n, secs, q->keep, &ph[nph]);
 		else
 			/* kept alive, a request costs a fraction: 20,000
-			 * devices at 1/s would offer less than wrk takes */
-			rc = run_camsim(&sm, u, q->keep ? 100000 : devices, secs,
+			 * devices at 1/s would offer less than camsim can
+			 * send; 50,000 offer more.  Powering them on counts
+			 * against --duration (and takes seconds), so the
+			 * phase runs twice as long: the steady window
+			 * starts at the first answer anyway */
+			rc = run_camsim(&sm, u, q->keep ? 50000 : devices,
+					q->keep ? 2 * secs : secs,
 					q->src, only_shards ? only_shards : q->n,
 					q->keep, &ph[nph]);
 		if (rc == 0)
