@@ -293,6 +293,10 @@ $(BUILD)/base/datadir.o: CPPFLAGS += -DCAMSIM_DATADIR='"$(pkgdatadir)"'
 # What the suite's files name (../faces/x.jpg, ../fixtures/images/y.png):
 # exactly those are installed beside scenarios/, so the relative paths hold.
 SUITE_FILES := $(sort $(patsubst "../%",%,$(shell grep -ho '"\.\./\(faces\|fixtures\)/[^"]*"' scenarios/*.json)))
+# camsim demo's people (tools/demo/demo.c reads faces/manifest.json and
+# the enrolment and camera pictures it names): the faces/ top level, a
+# shell glob since make faces may make them during the install itself.
+DEMO_FACES  := faces/manifest.json faces/people.json faces/person-*.jpg
 SCHEMAS     := $(wildcard docs/*.schema.json)
 MODEL_FILES := $(wildcard $(MODELS)/model/*) $(MODELS)/LICENSE
 
@@ -317,7 +321,7 @@ install: all models man completion
 	    $(DESTDIR)$(zshcompdir) $(addprefix $(DESTDIR)$(pkgdatadir)/,$(sort $(dir $(SUITE_FILES))))
 	$(INSTALL) -m 755 $(BUILD)/camsim $(DESTDIR)$(bindir)/camsim
 	$(INSTALL) -m 644 scenarios/*.json $(DESTDIR)$(pkgdatadir)/scenarios
-	for f in $(SUITE_FILES); do $(INSTALL) -m 644 $$f $(DESTDIR)$(pkgdatadir)/$$f || exit 1; done
+	for f in $(SUITE_FILES) $(DEMO_FACES); do $(INSTALL) -m 644 $$f $(DESTDIR)$(pkgdatadir)/$$f || exit 1; done
 	$(INSTALL) -m 644 $(SCHEMAS) $(DESTDIR)$(pkgdatadir)/docs
 	$(INSTALL) -m 644 $(MODELS)/model/* $(DESTDIR)$(pkgdatadir)/models/model
 	$(INSTALL) -m 644 $(MODELS)/LICENSE $(DESTDIR)$(pkgdatadir)/models/LICENSE

@@ -7,6 +7,7 @@
 
 #include "b64.h"
 #include "base.h"
+#include "datadir.h"
 #include "demo_script.h"
 #include "device.h"
 #include "file.h"
@@ -71,7 +72,8 @@ static const char usage[] =
 	"                      no story, keys only\n"
 	"  --scenario FILE     play a scenario file in the window, the current step\n"
 	"                      as caption\n"
-	"  --faces DIR         the face pictures (default faces/; make faces)\n"
+	"  --faces DIR         the face pictures (default: faces/ of camsim's\n"
+	"                      data, the build tree's or the installed one)\n"
 	"  --voice             speak every voice prompt with espeak-ng\n"
 	"  --screenshot FILE   write the window as a PNG --after SECONDS after the\n"
 	"  --after SECONDS     set-up (the story's time 0) and exit 0\n"
@@ -84,6 +86,7 @@ static const char usage[] =
 
 typedef struct demo_opts {
 	const char *server, *scenario, *faces, *screenshot, *state_script;
+	char faces_found[PATH_MAX + 200]; /* the data directory's faces/ */
 	double after;
 	bool has_after, voice, fullscreen;
 	int w, h;
@@ -173,7 +176,7 @@ static int bad(FILE *err, const char *opt, const char *v, const char *rule)
 static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		      demo_opts *o)
 {
-	*o = (demo_opts){.faces = "faces", .w = 540, .h = 960};
+	*o = (demo_opts){.w = 540, .h = 960};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
@@ -1121,6 +1124,13 @@ int demo_main(int argc, char **argv, FILE *out, FILE *err)
 	pthread_mutex_init(&D->mu, NULL);
 	if ((rc = parse_args(argc, argv, out, err, &D->o)) >= 0)
 		goto out;
+	/* the faces camsim found its suite beside (installed or the build
+	 * tree, docs/install.md), not whatever ./faces the working directory
+	 * has; "faces" (and its error) when there are none */
+	if (!D->o.faces)
+		D->o.faces = data_find("faces", NULL, D->o.faces_found,
+				       sizeof D->o.faces_found) == 0
+			     ? D->o.faces_found : "faces";
 	rc = 2;
 	if (D->o.state_script &&
 	    demo_script_load(D->o.state_script, &T.sc, e, sizeof e) < 0) {
