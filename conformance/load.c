@@ -940,6 +940,15 @@ int load_run(const load_opts *opts)
 			conf_strerror(rc));
 		goto out;
 	}
+	/* the series sized once for the whole run, drain included, so that
+	 * it does not grow in steps as the run goes on (docs/load.md) */
+	if (load_metrics_reserve(&L->met, (o->ramp_ms + o->duration_ms +
+					    DRAIN_MS) / 1000 + 2) < 0) {
+		fprintf(o->progress, "camsim load: out of memory for the "
+			"series of a %.0f s run\n", (double)(o->ramp_ms +
+			o->duration_ms) / 1e3);
+		goto out;
+	}
 
 	fprintf(o->progress, "camsim load: %zu devices -> %s, ramp %.1fs, "
 		"duration %.1fs, interval %lds\n", L->made,

@@ -94,21 +94,38 @@ typedef struct load_cmd {
 /* One second of the run, for the report's charts over time: exchanges
  * that ended in it, the failed ones, and the latency of those with a
  * final status as sparse histogram buckets (a full hist a second would be
- * 18 KiB; a second holds a few dozen distinct buckets).  Mergeable: the
+ * 18 KiB; a second holds a few hundred distinct buckets).  Mergeable: the
  * buckets are hist.h's, so shards' seconds add exactly. */
 typedef struct load_sec {
 	uint64_t requests, failed;
 	/* sampled once a second (load_metrics_sample), when sampled: offline
 	 * records waiting over every device, the process's resident set */
-	bool sampled;
 	uint64_t offline, rss_kb;
-	struct load_sb { uint32_t i; uint64_t n; } *b; /* bucket, count */
+	/* nb packed entries in one of the series' blocks (not owned): the
+	 * bucket index in the low LOAD_SB_BITS bits, its count above; a
+	 * count too big for one entry takes several of the same bucket */
+	uint32_t *b;
 	uint32_t nb;
+	bool sampled;
 } load_sec;
+
+#define LOAD_SB_BITS 12 /* HIST_BUCKETS < 2^12 (static assert) */
+#define LOAD_SB_MAXN ((UINT32_C(1) << (32 - LOAD_SB_BITS)) - 1)
 
 /* Seconds past this (27.7 h) are not charted: counted in
  * series_dropped, never silently. */
 #define LOAD_SERIES_MAX 100000
+/* Entries of one block of bucket storage (64 KiB; about a minute of a
+ * 10,000-device run): the series grows by whole blocks that never move. */
+#define LOAD_SB_BLOCK 16384
+
+/* A block of packed bucket entries; blocks are only added, never moved,
+ * so seconds keep pointers into them. */
+typedef struct load_sblock {
+	struct load_sblock *next;
+	uint32_t used, cap;
+	uint32_t e[];
+} load_sblock;
 
 /* Zero-initialise to start; load_metrics_free releases the kinds. */
 typedef struct load_metrics {
@@ -124,7 +141,8 @@ typedef struct load_metrics {
 	int64_t now_s;
 	load_sec *sec;          /* [0, nsec) */
 	size_t nsec, capsec;
-	hist *cur;
+	load_sblock *blocks;    /* newest first; the seconds' buckets */
+	hist *cur, *scratch;    /* scratch: merging into a filed second */
 	int64_t cur_s;
 	uint64_t series_dropped; /* exchanges past LOAD_SERIES_MAX seconds or
 				    without memory for their second */
@@ -143,6 +161,16 @@ typedef struct load_metrics {
 	struct { const void *who; uint32_t got, bad; } pend;
 } load_metrics;
 
+/* Sizes the series once for a run of `seconds' (its ramp, duration and
+ * drain): the records of that many seconds are allocated now and never
+ * moved or grown while the run stays within them, so that memory does not
+ * grow in steps with run time (a run without a known length grows them by
+ * doubling).  Call before the first exchange; seconds are capped at
+ * LOAD_SERIES_MAX.  0, or CONF_ENOMEM (m unchanged). */
+int load_metrics_reserve(load_metrics *m, int64_t seconds);
+/* Bytes the series holds (second records and bucket blocks, allocated
+ * sizes): what a run's memory grows by over time. */
+size_t load_series_bytes(const load_metrics *m);
 /* Counts exchange x of device who (dev_exchange_cb's, on the loop
  * thread): a 200 is validated as the device does (proto_json_parse,
  * proto_decode with m->prof) and its commands are counted as received.
