@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *load_fail_name(load_fail f)
 {
@@ -186,13 +187,37 @@ static void count_code(load_kind *k, long code, uint64_t n)
 STATIC_ASSERT(HIST_BUCKETS <= (1u << LOAD_SB_BITS),
 	      "a bucket index fits an entry's low bits");
 
-/* s's buckets into h (h cleared first). */
-static void sec_load(const load_sec *s, hist *h)
+/* The scratch entries grown to n; false without memory. */
+static bool ebuf_fit(load_metrics *m, size_t n)
 {
+	uint32_t *p;
+
+	if (n <= m->ebuf_cap)
+		return true;
+	if (!(p = realloc(m->ebuf, n * sizeof *p)))
+		return false;
+	m->ebuf = p;
+	m->ebuf_cap = n;
+	return true;
+}
+
+/* s's buckets into h (h cleared first); false when a spilled second
+ * cannot be read back (no memory, or the file failed). */
+static bool sec_load(load_metrics *m, const load_sec *s, hist *h)
+{
+	const uint32_t *e;
+
 	memset(h, 0, sizeof *h);
+	if (s->spilled &&
+	    (!ebuf_fit(m, s->nb) ||
+	     pread(m->spill_fd, m->ebuf, (size_t)s->nb * sizeof *m->ebuf,
+		   (off_t)s->off) != (ssize_t)(s->nb * sizeof *m->ebuf)))
+		return false;
+	e = s->spilled ? m->ebuf : s->b;
 	for (uint32_t i = 0; i < s->nb; i++)
-		hist_add_n(h, hist_bucket_lo(s->b[i] & ((1u << LOAD_SB_BITS) - 1)),
-			   s->b[i] >> LOAD_SB_BITS);
+		hist_add_n(h, hist_bucket_lo(e[i] & ((1u << LOAD_SB_BITS) - 1)),
+			   e[i] >> LOAD_SB_BITS);
+	return true;
 }
 
 /* n entries of bucket storage from the newest block, or a new block;
@@ -215,30 +240,54 @@ static uint32_t *sb_take(load_metrics *m, uint32_t n)
 }
 
 /* h's non-empty buckets as s's; false (s unchanged) without memory.  A
- * second filed again (shards merged, the last second closed twice) takes
- * its old place when the entries fit, else new ones (the old are left
- * unused: only merges do this, once per input second). */
+ * second filed for the first time goes to the spill file when there is
+ * one; one filed again (shards merged, the last second closed twice)
+ * takes its old place in memory when the entries fit, else new ones (the
+ * old are left unused: only merges do this, once per input second). */
 static bool sec_store(load_metrics *m, load_sec *s, const hist *h)
 {
-	uint32_t n = 0, *b;
+	size_t n = 0;
+	uint32_t *b;
 
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
 		if (h->n[i])
-			n += (uint32_t)((h->n[i] + LOAD_SB_MAXN - 1) / LOAD_SB_MAXN);
-	if (n <= s->nb)
-		b = s->b;
-	else if (!(b = sb_take(m, n)))
+			n += (h->n[i] + LOAD_SB_MAXN - 1) / LOAD_SB_MAXN;
+	if (n > UINT32_MAX || !ebuf_fit(m, n))
 		return false;
 	n = 0;
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
 		for (uint64_t left = h->n[i]; left; ) {
 			uint64_t k = left < LOAD_SB_MAXN ? left : LOAD_SB_MAXN;
-			b[n++] = (uint32_t)i | (uint32_t)k << LOAD_SB_BITS;
+			m->ebuf[n++] = (uint32_t)i | (uint32_t)k << LOAD_SB_BITS;
 			left -= k;
 		}
+	if (m->spill && !s->nb &&
+	    pwrite(m->spill_fd, m->ebuf, n * sizeof *m->ebuf,
+		   (off_t)m->spill_off) == (ssize_t)(n * sizeof *m->ebuf)) {
+		s->off = m->spill_off;
+		s->spilled = true;
+		s->nb = (uint32_t)n;
+		m->spill_off += n * sizeof *m->ebuf;
+		return true;
+	}
+	if (!s->spilled && n <= s->nb)
+		b = s->b;
+	else if (!(b = sb_take(m, (uint32_t)n)))
+		return false;
+	memcpy(b, m->ebuf, n * sizeof *b);
 	s->b = b;
-	s->nb = n;
+	s->spilled = false;
+	s->nb = (uint32_t)n;
 	return true;
+}
+
+void load_metrics_spill(load_metrics *m, int fd)
+{
+	if (m->spill)
+		close(m->spill_fd);
+	m->spill = fd >= 0;
+	m->spill_fd = fd;
+	m->spill_off = 0;
 }
 
 /* Grows the records to hold cap seconds (zeroed); false without memory. */
@@ -266,7 +315,7 @@ int load_metrics_reserve(load_metrics *m, int64_t seconds)
 
 size_t load_series_bytes(const load_metrics *m)
 {
-	size_t n = m->capsec * sizeof *m->sec;
+	size_t n = m->capsec * sizeof *m->sec + m->ebuf_cap * sizeof *m->ebuf;
 
 	for (const load_sblock *k = m->blocks; k; k = k->next)
 		n += sizeof *k + (size_t)k->cap * sizeof k->e[0];
@@ -308,7 +357,8 @@ static int sec_add_hist(load_metrics *m, int64_t t, const hist *h)
 		return sec_store(m, s, h) ? 0 : CONF_ENOMEM;
 	if (!m->scratch && !(m->scratch = malloc(sizeof *m->scratch)))
 		return CONF_ENOMEM;
-	sec_load(s, m->scratch);
+	if (!sec_load(m, s, m->scratch))
+		return CONF_ENOMEM;
 	hist_merge(m->scratch, h);
 	return sec_store(m, s, m->scratch) ? 0 : CONF_ENOMEM;
 }
@@ -642,7 +692,10 @@ cJSON *load_series_json(load_metrics *m)
 			ok = false;
 			break;
 		}
-		sec_load(&m->sec[t], h);
+		if (!sec_load(m, &m->sec[t], h)) {
+			ok = false; /* a spilled second not read back */
+			break;
+		}
 		cJSON_AddNumberToObject(s, "t", (double)t);
 		cJSON_AddNumberToObject(s, "requests", (double)m->sec[t].requests);
 		cJSON_AddNumberToObject(s, "failed", (double)m->sec[t].failed);
@@ -836,5 +889,8 @@ void load_metrics_free(load_metrics *m)
 	free(m->sec);
 	free(m->cur);
 	free(m->scratch);
+	free(m->ebuf);
+	if (m->spill)
+		close(m->spill_fd);
 	memset(m, 0, sizeof *m);
 }

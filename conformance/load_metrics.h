@@ -2,7 +2,8 @@
  * answers, failures by kind, a latency histogram (hist.h), and their JSON
  * form in report.json (docs/load.md).  Fed only from the devices'
  * exchange callback on the loop thread; knows nothing of thresholds,
- * progress lines or files. */
+ * progress lines or file names (the series' buckets may go to a file
+ * descriptor it is handed, load_metrics_spill). */
 #ifndef CAMSIM_LOAD_METRICS_H
 #define CAMSIM_LOAD_METRICS_H
 
@@ -101,12 +102,16 @@ typedef struct load_sec {
 	/* sampled once a second (load_metrics_sample), when sampled: offline
 	 * records waiting over every device, the process's resident set */
 	uint64_t offline, rss_kb;
-	/* nb packed entries in one of the series' blocks (not owned): the
-	 * bucket index in the low LOAD_SB_BITS bits, its count above; a
-	 * count too big for one entry takes several of the same bucket */
-	uint32_t *b;
+	/* nb packed entries: the bucket index in the low LOAD_SB_BITS
+	 * bits, its count above; a count too big for one entry takes
+	 * several of the same bucket.  In one of the series' blocks (b,
+	 * not owned), or in the spill file at byte off when spilled. */
+	union {
+		uint32_t *b;
+		uint64_t off;
+	};
 	uint32_t nb;
-	bool sampled;
+	bool sampled, spilled;
 } load_sec;
 
 #define LOAD_SB_BITS 12 /* HIST_BUCKETS < 2^12 (static assert) */
@@ -142,6 +147,11 @@ typedef struct load_metrics {
 	load_sec *sec;          /* [0, nsec) */
 	size_t nsec, capsec;
 	load_sblock *blocks;    /* newest first; the seconds' buckets */
+	bool spill;             /* closed seconds' buckets go to spill_fd */
+	int spill_fd;
+	uint64_t spill_off;     /* its end */
+	uint32_t *ebuf;         /* scratch entries of one second */
+	size_t ebuf_cap;
 	hist *cur, *scratch;    /* scratch: merging into a filed second */
 	int64_t cur_s;
 	uint64_t series_dropped; /* exchanges past LOAD_SERIES_MAX seconds or
@@ -168,8 +178,15 @@ typedef struct load_metrics {
  * doubling).  Call before the first exchange; seconds are capped at
  * LOAD_SERIES_MAX.  0, or CONF_ENOMEM (m unchanged). */
 int load_metrics_reserve(load_metrics *m, int64_t seconds);
-/* Bytes the series holds (second records and bucket blocks, allocated
- * sizes): what a run's memory grows by over time. */
+/* Hands m a file (read and write, empty; m closes it in
+ * load_metrics_free): each second's buckets are written there once
+ * closed and read back for load_series_json, so that a run's memory
+ * does not grow with its length by what it charts.  A second whose write
+ * fails stays in memory; nothing is lost. */
+void load_metrics_spill(load_metrics *m, int fd);
+/* Bytes of memory the series holds (second records and bucket blocks,
+ * allocated sizes; not the spill file): what a run's memory grows by over
+ * time. */
 size_t load_series_bytes(const load_metrics *m);
 /* Counts exchange x of device who (dev_exchange_cb's, on the loop
  * thread): a 200 is validated as the device does (proto_json_parse,
@@ -221,7 +238,7 @@ int load_metrics_add_kind(load_metrics *m, const load_kind *k);
  * "seconds":[{"t":s,"requests":n,"failed":n,"p50":us,"p99":us,
  * "buckets":[[lo,n],...]},...]}, every second from 0 to the last.
  * Closes the current second first (so m changes).  NULL when out of
- * memory; caller deletes. */
+ * memory or when a spilled second cannot be read back; caller deletes. */
 cJSON *load_series_json(load_metrics *m);
 /* Adds the "series" object s (load_series_json's form) into m second by
  * second.  0, or CONF_EINVAL naming the second and the member in err, or

@@ -306,6 +306,49 @@ START_TEST(a_series_sized_for_the_run_neither_moves_nor_grows_in_steps)
 }
 END_TEST
 
+/* With a spill file, a run's memory does not grow with its length by
+ * what it charts: closed seconds' buckets go to the file and come back
+ * whole in the report, the same as kept in memory. */
+START_TEST(a_spilled_series_holds_no_more_memory_as_seconds_pass)
+{
+	enum { SECS = 200, DISTINCT = 250 };
+	load_metrics mem = {0}, sp = {0};
+	char path[] = "/tmp/check_load_met.spill.XXXXXX";
+	char *a, *b;
+	size_t early = 0;
+	cJSON *ja, *jb;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(load_metrics_reserve(&sp, SECS), 0);
+	load_metrics_spill(&sp, fd);
+	for (int t = 0; t < SECS; t++) {
+		for (int i = 0; i < DISTINCT - t % 7; i++) {
+			double ms = (double)hist_bucket_lo(200 + i) / 1e3;
+			ended(&sp, t, ms);
+			ended(&mem, t, ms);
+		}
+		if (t == 2)
+			early = load_series_bytes(&sp);
+	}
+	ck_assert_uint_eq(load_series_bytes(&sp), early);
+	ck_assert_ptr_nonnull(ja = load_series_json(&mem));
+	ck_assert_ptr_nonnull(jb = load_series_json(&sp));
+	a = cJSON_PrintUnformatted(ja);
+	b = cJSON_PrintUnformatted(jb);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	load_metrics_free(&mem);
+	load_metrics_free(&sp); /* closes fd */
+}
+END_TEST
+
 /* Shards whose second holds more of one latency than an entry counts
  * (2^20 - 1) merge into that second exactly. */
 START_TEST(a_seconds_bucket_past_an_entrys_count_merges_exactly)
@@ -451,6 +494,7 @@ int main(void)
 	tcase_add_test(unit, a_command_fails_by_its_own_devices_refusal_only);
 	tcase_add_test(unit, a_series_sized_for_the_run_neither_moves_nor_grows_in_steps);
 	tcase_add_test(unit, a_seconds_bucket_past_an_entrys_count_merges_exactly);
+	tcase_add_test(unit, a_spilled_series_holds_no_more_memory_as_seconds_pass);
 	tcase_add_test(unit, shard_reports_merge_violations_commands_and_samples_exactly);
 	tcase_add_test(unit, violations_threshold_grammar);
 	suite_add_tcase(s, run);
