@@ -21,6 +21,7 @@
 #include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -941,6 +942,26 @@ int load_run(const load_opts *opts)
 		fprintf(o->progress, "camsim load: %s\n", err[0] ? err :
 			conf_strerror(rc));
 		goto out;
+	}
+	/* the series sized once for the whole run, drain included, so that
+	 * it does not grow in steps as the run goes on (docs/load.md) */
+	if (load_metrics_reserve(&L->met, (o->ramp_ms + o->duration_ms +
+					    DRAIN_MS) / 1000 + 2) < 0) {
+		fprintf(o->progress, "camsim load: out of memory for the "
+			"series of a %.0f s run\n", (double)(o->ramp_ms +
+			o->duration_ms) / 1e3);
+		goto out;
+	}
+	/* each second's buckets written to the scratch directory once it is
+	 * closed and read back for the report, so that memory does not grow
+	 * with the run's length by what it charts (docs/load.md); without
+	 * the file they stay in memory */
+	char sp[sizeof L->dir + 16];
+	int fd;
+	snprintf(sp, sizeof sp, "%s/series.bin", L->dir);
+	if ((fd = open(sp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+		unlink(sp); /* gone with the process, whatever happens */
+		load_metrics_spill(&L->met, fd);
 	}
 
 	fprintf(o->progress, "camsim load: %zu devices -> %s, ramp %.1fs, "

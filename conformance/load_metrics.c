@@ -5,12 +5,14 @@
  * their JSON forms.  Owns the per-kind records; touches no device. */
 #include "load_metrics.h"
 
+#include "base.h"
 #include "conf_err.h"
 #include "proto.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *load_fail_name(load_fail f)
 {
@@ -200,32 +202,142 @@ static void count_code(load_kind *k, long code, uint64_t n)
 	k->codes[k->n_codes++].n = n;
 }
 
-/* s's buckets into h (h cleared first). */
-static void sec_load(const load_sec *s, hist *h)
+STATIC_ASSERT(HIST_BUCKETS <= (1u << LOAD_SB_BITS),
+	      "a bucket index fits an entry's low bits");
+
+/* The scratch entries grown to n; false without memory. */
+static bool ebuf_fit(load_metrics *m, size_t n)
 {
-	memset(h, 0, sizeof *h);
-	for (uint32_t i = 0; i < s->nb; i++)
-		hist_add_n(h, hist_bucket_lo(s->b[i].i), s->b[i].n);
+	uint32_t *p;
+
+	if (n <= m->ebuf_cap)
+		return true;
+	if (!(p = realloc(m->ebuf, n * sizeof *p)))
+		return false;
+	m->ebuf = p;
+	m->ebuf_cap = n;
+	return true;
 }
 
-/* h's non-empty buckets as s's; false (s unchanged) without memory. */
-static bool sec_store(load_sec *s, const hist *h)
+/* s's buckets into h (h cleared first); false when a spilled second
+ * cannot be read back (no memory, or the file failed). */
+static bool sec_load(load_metrics *m, const load_sec *s, hist *h)
 {
-	uint32_t n = 0;
-	struct load_sb *b;
+	const uint32_t *e;
+
+	memset(h, 0, sizeof *h);
+	if (s->spilled &&
+	    (!ebuf_fit(m, s->nb) ||
+	     pread(m->spill_fd, m->ebuf, (size_t)s->nb * sizeof *m->ebuf,
+		   (off_t)s->off) != (ssize_t)(s->nb * sizeof *m->ebuf)))
+		return false;
+	e = s->spilled ? m->ebuf : s->b;
+	for (uint32_t i = 0; i < s->nb; i++)
+		hist_add_n(h, hist_bucket_lo(e[i] & ((1u << LOAD_SB_BITS) - 1)),
+			   e[i] >> LOAD_SB_BITS);
+	return true;
+}
+
+/* n entries of bucket storage from the newest block, or a new block;
+ * NULL without memory. */
+static uint32_t *sb_take(load_metrics *m, uint32_t n)
+{
+	load_sblock *k = m->blocks;
+
+	if (!k || k->cap - k->used < n) {
+		uint32_t cap = n > LOAD_SB_BLOCK ? n : LOAD_SB_BLOCK;
+		if (!(k = malloc(sizeof *k + (size_t)cap * sizeof k->e[0])))
+			return NULL;
+		k->used = 0;
+		k->cap = cap;
+		k->next = m->blocks;
+		m->blocks = k;
+	}
+	k->used += n;
+	return k->e + k->used - n;
+}
+
+/* h's non-empty buckets as s's; false (s unchanged) without memory.  A
+ * second filed for the first time goes to the spill file when there is
+ * one; one filed again (shards merged, the last second closed twice)
+ * takes its old place in memory when the entries fit, else new ones (the
+ * old are left unused: only merges do this, once per input second). */
+static bool sec_store(load_metrics *m, load_sec *s, const hist *h)
+{
+	size_t n = 0;
+	uint32_t *b;
 
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		n += h->n[i] != 0;
-	if (!(b = n ? malloc(n * sizeof *b) : NULL) && n)
+		if (h->n[i])
+			n += (h->n[i] + LOAD_SB_MAXN - 1) / LOAD_SB_MAXN;
+	if (n > UINT32_MAX || !ebuf_fit(m, n))
 		return false;
 	n = 0;
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		if (h->n[i])
-			b[n++] = (struct load_sb){(uint32_t)i, h->n[i]};
-	free(s->b);
+		for (uint64_t left = h->n[i]; left; ) {
+			uint64_t k = left < LOAD_SB_MAXN ? left : LOAD_SB_MAXN;
+			m->ebuf[n++] = (uint32_t)i | (uint32_t)k << LOAD_SB_BITS;
+			left -= k;
+		}
+	if (m->spill && !s->nb &&
+	    pwrite(m->spill_fd, m->ebuf, n * sizeof *m->ebuf,
+		   (off_t)m->spill_off) == (ssize_t)(n * sizeof *m->ebuf)) {
+		s->off = m->spill_off;
+		s->spilled = true;
+		s->nb = (uint32_t)n;
+		m->spill_off += n * sizeof *m->ebuf;
+		return true;
+	}
+	if (!s->spilled && n <= s->nb)
+		b = s->b;
+	else if (!(b = sb_take(m, (uint32_t)n)))
+		return false;
+	memcpy(b, m->ebuf, n * sizeof *b);
 	s->b = b;
-	s->nb = n;
+	s->spilled = false;
+	s->nb = (uint32_t)n;
 	return true;
+}
+
+void load_metrics_spill(load_metrics *m, int fd)
+{
+	if (m->spill)
+		close(m->spill_fd);
+	m->spill = fd >= 0;
+	m->spill_fd = fd;
+	m->spill_off = 0;
+}
+
+/* Grows the records to hold cap seconds (zeroed); false without memory. */
+static bool sec_grow(load_metrics *m, size_t cap)
+{
+	load_sec *p = realloc(m->sec, cap * sizeof *p);
+
+	if (!p)
+		return false;
+	memset(p + m->capsec, 0, (cap - m->capsec) * sizeof *p);
+	m->sec = p;
+	m->capsec = cap;
+	return true;
+}
+
+int load_metrics_reserve(load_metrics *m, int64_t seconds)
+{
+	size_t cap = seconds < 1 ? 1 : seconds > LOAD_SERIES_MAX ?
+		     LOAD_SERIES_MAX : (size_t)seconds;
+
+	if (cap <= m->capsec)
+		return 0;
+	return sec_grow(m, cap) ? 0 : CONF_ENOMEM;
+}
+
+size_t load_series_bytes(const load_metrics *m)
+{
+	size_t n = m->capsec * sizeof *m->sec + m->ebuf_cap * sizeof *m->ebuf;
+
+	for (const load_sblock *k = m->blocks; k; k = k->next)
+		n += sizeof *k + (size_t)k->cap * sizeof k->e[0];
+	return n;
 }
 
 /* The record of second t, grown to it; NULL past LOAD_SERIES_MAX or
@@ -236,39 +348,37 @@ static load_sec *sec_at(load_metrics *m, int64_t t)
 		return NULL;
 	if ((size_t)t >= m->capsec) {
 		size_t cap = m->capsec ? m->capsec : 64;
-		load_sec *p;
 		while (cap <= (size_t)t)
 			cap *= 2;
-		if (!(p = realloc(m->sec, cap * sizeof *p)))
+		if (cap > LOAD_SERIES_MAX)
+			cap = LOAD_SERIES_MAX;
+		if (!sec_grow(m, cap))
 			return NULL;
-		memset(p + m->capsec, 0, (cap - m->capsec) * sizeof *p);
-		m->sec = p;
-		m->capsec = cap;
 	}
 	if ((size_t)t >= m->nsec)
 		m->nsec = (size_t)t + 1;
 	return &m->sec[t];
 }
 
-/* Adds h into second t's buckets through a scratch histogram. */
+/* Adds h into second t's buckets: stored as they are into a second
+ * without any (the run's case, once a second), else merged through the
+ * scratch histogram. */
 static int sec_add_hist(load_metrics *m, int64_t t, const hist *h)
 {
 	load_sec *s = sec_at(m, t);
-	hist *tmp;
-	int rc = CONF_ENOMEM;
 
 	if (!s)
 		return t >= LOAD_SERIES_MAX ? 0 : CONF_ENOMEM;
 	if (!h->count)
 		return 0;
-	if (!(tmp = malloc(sizeof *tmp)))
+	if (!s->nb)
+		return sec_store(m, s, h) ? 0 : CONF_ENOMEM;
+	if (!m->scratch && !(m->scratch = malloc(sizeof *m->scratch)))
 		return CONF_ENOMEM;
-	sec_load(s, tmp);
-	hist_merge(tmp, h);
-	if (sec_store(s, tmp))
-		rc = 0;
-	free(tmp);
-	return rc;
+	if (!sec_load(m, s, m->scratch))
+		return CONF_ENOMEM;
+	hist_merge(m->scratch, h);
+	return sec_store(m, s, m->scratch) ? 0 : CONF_ENOMEM;
 }
 
 /* Files the latencies gathered in cur under their second. */
@@ -599,7 +709,10 @@ cJSON *load_series_json(load_metrics *m)
 			ok = false;
 			break;
 		}
-		sec_load(&m->sec[t], h);
+		if (!sec_load(m, &m->sec[t], h)) {
+			ok = false; /* a spilled second not read back */
+			break;
+		}
 		cJSON_AddNumberToObject(s, "t", (double)t);
 		cJSON_AddNumberToObject(s, "requests", (double)m->sec[t].requests);
 		cJSON_AddNumberToObject(s, "failed", (double)m->sec[t].failed);
@@ -785,9 +898,16 @@ void load_metrics_free(load_metrics *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->k[i]);
-	for (size_t i = 0; i < m->nsec; i++)
-		free(m->sec[i].b);
+	while (m->blocks) {
+		load_sblock *k = m->blocks;
+		m->blocks = k->next;
+		free(k);
+	}
 	free(m->sec);
 	free(m->cur);
+	free(m->scratch);
+	free(m->ebuf);
+	if (m->spill)
+		close(m->spill_fd);
 	memset(m, 0, sizeof *m);
 }

@@ -2,7 +2,8 @@
  * answers, failures by kind, a latency histogram (hist.h), and their JSON
  * form in report.json (docs/load.md).  Fed only from the devices'
  * exchange callback on the loop thread; knows nothing of thresholds,
- * progress lines or files. */
+ * progress lines or file names (the series' buckets may go to a file
+ * descriptor it is handed, load_metrics_spill). */
 #ifndef CAMSIM_LOAD_METRICS_H
 #define CAMSIM_LOAD_METRICS_H
 
@@ -94,21 +95,42 @@ typedef struct load_cmd {
 /* One second of the run, for the report's charts over time: exchanges
  * that ended in it, the failed ones, and the latency of those with a
  * final status as sparse histogram buckets (a full hist a second would be
- * 18 KiB; a second holds a few dozen distinct buckets).  Mergeable: the
+ * 18 KiB; a second holds a few hundred distinct buckets).  Mergeable: the
  * buckets are hist.h's, so shards' seconds add exactly. */
 typedef struct load_sec {
 	uint64_t requests, failed;
 	/* sampled once a second (load_metrics_sample), when sampled: offline
 	 * records waiting over every device, the process's resident set */
-	bool sampled;
 	uint64_t offline, rss_kb;
-	struct load_sb { uint32_t i; uint64_t n; } *b; /* bucket, count */
+	/* nb packed entries: the bucket index in the low LOAD_SB_BITS
+	 * bits, its count above; a count too big for one entry takes
+	 * several of the same bucket.  In one of the series' blocks (b,
+	 * not owned), or in the spill file at byte off when spilled. */
+	union {
+		uint32_t *b;
+		uint64_t off;
+	};
 	uint32_t nb;
+	bool sampled, spilled;
 } load_sec;
+
+#define LOAD_SB_BITS 12 /* HIST_BUCKETS < 2^12 (static assert) */
+#define LOAD_SB_MAXN ((UINT32_C(1) << (32 - LOAD_SB_BITS)) - 1)
 
 /* Seconds past this (27.7 h) are not charted: counted in
  * series_dropped, never silently. */
 #define LOAD_SERIES_MAX 100000
+/* Entries of one block of bucket storage (64 KiB; about a minute of a
+ * 10,000-device run): the series grows by whole blocks that never move. */
+#define LOAD_SB_BLOCK 16384
+
+/* A block of packed bucket entries; blocks are only added, never moved,
+ * so seconds keep pointers into them. */
+typedef struct load_sblock {
+	struct load_sblock *next;
+	uint32_t used, cap;
+	uint32_t e[];
+} load_sblock;
 
 /* Zero-initialise to start; load_metrics_free releases the kinds. */
 typedef struct load_metrics {
@@ -124,7 +146,13 @@ typedef struct load_metrics {
 	int64_t now_s;
 	load_sec *sec;          /* [0, nsec) */
 	size_t nsec, capsec;
-	hist *cur;
+	load_sblock *blocks;    /* newest first; the seconds' buckets */
+	bool spill;             /* closed seconds' buckets go to spill_fd */
+	int spill_fd;
+	uint64_t spill_off;     /* its end */
+	uint32_t *ebuf;         /* scratch entries of one second */
+	size_t ebuf_cap;
+	hist *cur, *scratch;    /* scratch: merging into a filed second */
 	int64_t cur_s;
 	uint64_t series_dropped; /* exchanges past LOAD_SERIES_MAX seconds or
 				    without memory for their second */
@@ -143,6 +171,23 @@ typedef struct load_metrics {
 	struct { const void *who; uint32_t got, bad; } pend;
 } load_metrics;
 
+/* Sizes the series once for a run of `seconds' (its ramp, duration and
+ * drain): the records of that many seconds are allocated now and never
+ * moved or grown while the run stays within them, so that memory does not
+ * grow in steps with run time (a run without a known length grows them by
+ * doubling).  Call before the first exchange; seconds are capped at
+ * LOAD_SERIES_MAX.  0, or CONF_ENOMEM (m unchanged). */
+int load_metrics_reserve(load_metrics *m, int64_t seconds);
+/* Hands m a file (read and write, empty; m closes it in
+ * load_metrics_free): each second's buckets are written there once
+ * closed and read back for load_series_json, so that a run's memory
+ * does not grow with its length by what it charts.  A second whose write
+ * fails stays in memory; nothing is lost. */
+void load_metrics_spill(load_metrics *m, int fd);
+/* Bytes of memory the series holds (second records and bucket blocks,
+ * allocated sizes; not the spill file): what a run's memory grows by over
+ * time. */
+size_t load_series_bytes(const load_metrics *m);
 /* Counts exchange x of device who (dev_exchange_cb's, on the loop
  * thread): a 200 is validated as the device does (proto_json_parse,
  * proto_decode with m->prof) and its commands are counted as received.
@@ -193,7 +238,7 @@ int load_metrics_add_kind(load_metrics *m, const load_kind *k);
  * "seconds":[{"t":s,"requests":n,"failed":n,"p50":us,"p99":us,
  * "buckets":[[lo,n],...]},...]}, every second from 0 to the last.
  * Closes the current second first (so m changes).  NULL when out of
- * memory; caller deletes. */
+ * memory or when a spilled second cannot be read back; caller deletes. */
 cJSON *load_series_json(load_metrics *m);
 /* Adds the "series" object s (load_series_json's form) into m second by
  * second.  0, or CONF_EINVAL naming the second and the member in err, or

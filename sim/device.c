@@ -87,7 +87,12 @@ int64_t dev_library_size(const dev *d)
 /* ---------------------------------------------------------------- events */
 
 #define EV_HEAD 10 /* a record's time (8), kind (1), text length (1) */
-#define EV_MIN_CAP 256
+/* The log's smallest buffer, taken at the first event: 32 heartbeat
+ * events ("heartbeat", "200 to heartbeat") fill about 720 bytes, so a
+ * heartbeating device's log never grows after power-on; from 256 it grew
+ * twice over its first 16 heartbeats, which in a load run is memory
+ * growing for the first minute after the ramp (docs/perf.md). */
+#define EV_MIN_CAP 1024
 STATIC_ASSERT(DEV_EV_COUNT <= 256, "a record's kind is one byte");
 STATIC_ASSERT(sizeof(((dev_event *)0)->text) <= 256,
 	      "a record's text length is one byte");

@@ -1592,6 +1592,23 @@ START_TEST(heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid)
 }
 END_TEST
 
+/* A heartbeating device holds after its first heartbeat what it holds
+ * once its event log is full: its memory does not grow with run time
+ * (a load run's "RSS flat", docs/perf.md). */
+START_TEST(a_heartbeating_devices_memory_does_not_grow_after_its_first_heartbeat)
+{
+	fx f;
+	size_t first;
+
+	fx_setup(&f);
+	run_until(&f, 1);
+	first = dev_mem_bytes(f.d);
+	run_until(&f, 40); /* 80 events: the log full and turned over */
+	ck_assert_uint_eq(dev_mem_bytes(f.d), first);
+	fx_teardown(&f);
+}
+END_TEST
+
 /* An idle device's recent events are most of what it holds: the last 32,
  * in order, texts whole, in a packed log a fraction of the size of 32
  * fixed 136-byte slots (5.8 KB per device before, docs/perf.md "Idle
@@ -1689,6 +1706,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, the_jump_clock_pauses_for_the_devices_own_computing);
 	tcase_add_test(tc, heartbeat_jitter_drifts_within_its_fraction_reproducibly_per_cid);
 	tcase_add_test(tc, an_idle_device_keeps_its_last_32_events_packed);
+	tcase_add_test(tc, a_heartbeating_devices_memory_does_not_grow_after_its_first_heartbeat);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

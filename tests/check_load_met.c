@@ -302,6 +302,138 @@ START_TEST(a_reply_is_judged_from_the_devices_own_reading_not_parsed_again)
 }
 END_TEST
 
+/* An exchange answered in ms milliseconds, ended in second t of the run. */
+static void ended(load_metrics *m, int64_t t, double ms)
+{
+	loop_http_res res = {.status = 200, .body = "{}", .len = 2,
+			     .t_total_ms = ms};
+	dev_exchange x = {.kind = "heartbeat", .res = &res};
+
+	m->now_s = t;
+	load_metrics_exchange(m, NULL, &x);
+}
+
+/* A 1-hour run's memory must not grow in steps with run time: the series
+ * sized for the run keeps its records where they are, and a second's
+ * latencies cost 4 bytes per distinct bucket (docs/load.md). */
+START_TEST(a_series_sized_for_the_run_neither_moves_nor_grows_in_steps)
+{
+	enum { SECS = 300, DISTINCT = 250 };
+	load_metrics m = {0};
+	const load_sec *sec;
+	const uint32_t *first;
+	size_t bytes;
+	cJSON *js;
+
+	ck_assert_int_eq(load_metrics_reserve(&m, SECS), 0);
+	sec = m.sec;
+	ck_assert_uint_eq(m.capsec, SECS);
+	for (int t = 0; t < SECS; t++)
+		for (int i = 0; i < DISTINCT; i++) /* a bucket each */
+			ended(&m, t, (double)hist_bucket_lo(200 + i) / 1e3);
+	first = m.sec[0].b;
+	ck_assert_ptr_eq(m.sec, sec); /* filed where they were reserved */
+	ck_assert_uint_eq(m.capsec, SECS);
+	ck_assert_uint_eq(m.sec[0].nb, DISTINCT);
+	/* the records and the buckets: within one 64 KiB block of 4 bytes
+	 * per distinct bucket (a malloc'd array of 16-byte entries per
+	 * second held more than 4 times that) */
+	bytes = load_series_bytes(&m);
+	ck_assert_uint_le(bytes, SECS * sizeof(load_sec) +
+			  (size_t)SECS * DISTINCT * 4 + (LOAD_SB_BLOCK + 64) * 4);
+	/* a run past its reserve (a drain that took longer) is still
+	 * charted, and what was filed stays where it was */
+	ended(&m, SECS, 1.0);
+	ck_assert_ptr_eq(m.sec[0].b, first);
+	ck_assert_uint_eq(m.sec[SECS - 1].nb, DISTINCT);
+	js = load_series_json(&m);
+	ck_assert_ptr_nonnull(js);
+	ck_assert_int_eq(cJSON_GetArraySize(at(js, "seconds")), SECS + 1);
+	ck_assert_double_eq(num(cJSON_GetArrayItem(at(js, "seconds"), 7),
+				"requests"), DISTINCT);
+	cJSON_Delete(js);
+	load_metrics_free(&m);
+}
+END_TEST
+
+/* With a spill file, a run's memory does not grow with its length by
+ * what it charts: closed seconds' buckets go to the file and come back
+ * whole in the report, the same as kept in memory. */
+START_TEST(a_spilled_series_holds_no_more_memory_as_seconds_pass)
+{
+	enum { SECS = 200, DISTINCT = 250 };
+	load_metrics mem = {0}, sp = {0};
+	char path[] = "/tmp/check_load_met.spill.XXXXXX";
+	char *a, *b;
+	size_t early = 0;
+	cJSON *ja, *jb;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(load_metrics_reserve(&sp, SECS), 0);
+	load_metrics_spill(&sp, fd);
+	for (int t = 0; t < SECS; t++) {
+		for (int i = 0; i < DISTINCT - t % 7; i++) {
+			double ms = (double)hist_bucket_lo(200 + i) / 1e3;
+			ended(&sp, t, ms);
+			ended(&mem, t, ms);
+		}
+		if (t == 2)
+			early = load_series_bytes(&sp);
+	}
+	ck_assert_uint_eq(load_series_bytes(&sp), early);
+	ck_assert_ptr_nonnull(ja = load_series_json(&mem));
+	ck_assert_ptr_nonnull(jb = load_series_json(&sp));
+	a = cJSON_PrintUnformatted(ja);
+	b = cJSON_PrintUnformatted(jb);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	load_metrics_free(&mem);
+	load_metrics_free(&sp); /* closes fd */
+}
+END_TEST
+
+/* Shards whose second holds more of one latency than an entry counts
+ * (2^20 - 1) merge into that second exactly. */
+START_TEST(a_seconds_bucket_past_an_entrys_count_merges_exactly)
+{
+	cJSON *in = cJSON_Parse("{\"step_s\":1,\"dropped\":0,\"seconds\":["
+				"{\"t\":0,\"requests\":3000001,\"failed\":0,"
+				"\"buckets\":[[1000,3000000],[2000,1]]}]}");
+	load_metrics m = {0};
+	cJSON *out, *js;
+	const cJSON *b;
+	char *txt;
+	char err[256];
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_int_eq(load_series_add_json(&m, in, err, sizeof err), 0);
+	ck_assert_int_eq(load_series_add_json(&m, in, err, sizeof err), 0);
+	/* the buckets are raw JSON in the tree: printed and read back */
+	ck_assert_ptr_nonnull(js = load_series_json(&m));
+	ck_assert_ptr_nonnull(txt = cJSON_PrintUnformatted(js));
+	ck_assert_ptr_nonnull(out = cJSON_Parse(txt));
+	free(txt);
+	cJSON_Delete(js);
+	b = at(cJSON_GetArrayItem(at(out, "seconds"), 0), "buckets");
+	ck_assert_int_eq(cJSON_GetArraySize(b), 2);
+	ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetArrayItem(b, 0), 0)->valuedouble, 1000);
+	ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetArrayItem(b, 0), 1)->valuedouble, 6000000);
+	ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetArrayItem(b, 1), 1)->valuedouble, 2);
+	ck_assert_double_eq(num(cJSON_GetArrayItem(at(out, "seconds"), 0),
+				"requests"), 6000002);
+	cJSON_Delete(out);
+	cJSON_Delete(in);
+	load_metrics_free(&m);
+}
+END_TEST
+
 /* A shard's report by hand: one heartbeat kind with violations, commands,
  * two sampled seconds and a violations threshold. */
 static cJSON *shard(int idx, int viol, int off0, int off1)
@@ -411,6 +543,9 @@ int main(void)
 	tcase_add_test(run, offline_records_and_memory_are_sampled_every_second);
 	tcase_add_test(unit, a_command_fails_by_its_own_devices_refusal_only);
 	tcase_add_test(unit, a_reply_is_judged_from_the_devices_own_reading_not_parsed_again);
+	tcase_add_test(unit, a_series_sized_for_the_run_neither_moves_nor_grows_in_steps);
+	tcase_add_test(unit, a_seconds_bucket_past_an_entrys_count_merges_exactly);
+	tcase_add_test(unit, a_spilled_series_holds_no_more_memory_as_seconds_pass);
 	tcase_add_test(unit, shard_reports_merge_violations_commands_and_samples_exactly);
 	tcase_add_test(unit, violations_threshold_grammar);
 	suite_add_tcase(s, run);

@@ -2200,6 +2200,65 @@ static void *beat_loop(void *ud)
 	return NULL;
 }
 
+/* The process's thread count (/proc/self/status), 0 when unreadable. */
+static int threads_now(void)
+{
+	char line[128];
+	int n = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Issue 15 ("RSS flat"): a burst of device messages beyond the mock's 8
+ * pool threads waits for them, first come first served, rather than
+ * starting a thread (and a 4 MiB stack) per message; every one is still
+ * answered and stored. */
+START_TEST(a_burst_of_heartbeats_waits_for_the_pool_without_new_threads)
+{
+	enum { NT = 32 };
+	fx f;
+	beater b[NT];
+	pthread_t th[NT];
+	int base, most = 0;
+	bool busy = true;
+
+	fx_start(&f);
+	/* the first request starts the process's request-deadline watchdog
+	 * (web.c), a thread for good */
+	cJSON_Delete(get_json(&f, "/admin/stats"));
+	base = threads_now();
+	ck_assert_int_gt(base, 0);
+	for (int i = 0; i < NT; i++) {
+		b[i] = (beater){.port = f.port, .id = i};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, beat_loop, &b[i]), 0);
+	}
+	while (busy) {
+		int n = threads_now();
+		most = n > most ? n : most;
+		busy = false;
+		for (int i = 0; i < NT; i++)
+			busy |= !atomic_load(&b[i].done);
+		usleep(200);
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(atomic_load(&b[i].ok), 50);
+	}
+	/* the clients' threads and nothing more */
+	ck_assert_int_le(most, base + NT);
+	cJSON *sts = get_json(&f, "/admin/stats");
+	ck_assert_double_eq(jnum(sts, "messages.heartbeat"), NT * 50);
+	cJSON_Delete(sts);
+	fx_end(&f);
+}
+END_TEST
+
 /* Issue 15: heartbeats arriving together share transactions (group
  * commit); each is answered only once stored, none is lost or counted
  * twice, and an admin write between them (a command queued) finds no
@@ -2516,6 +2575,7 @@ static Suite *suite(void)
 	tcase_add_test(t, heartbeat_with_nothing_queued_gets_an_empty_reply_and_lists_the_device);
 	tcase_add_test(t, device_list_is_paged_by_cid_prefix_with_totals_and_online_by_three_intervals);
 	tcase_add_test(t, concurrent_heartbeats_are_all_stored_once_with_commands_queued_between);
+	tcase_add_test(t, a_burst_of_heartbeats_waits_for_the_pool_without_new_threads);
 	tcase_add_test(t, facelib_op_numbered_from_1_is_confirmed_by_the_heartbeat_echoing_its_seq);
 	tcase_add_test(t, facelib_op_fails_when_the_next_heartbeat_carries_another_seq);
 	tcase_add_test(t, reply_carries_one_facelib_op_at_a_time_in_queue_order);
