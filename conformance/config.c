@@ -132,6 +132,8 @@ static const key keys[] = {
 	 "false", NULL, false, false, NULL},
 	{"propagate", "load", "--propagate", K_STR, 0, 0, "enrol, batch[:N], "
 	 "strategy or config", propagate_ok, false, false, NULL},
+	{"connections", "load", "--connections", K_INT, 1, 128,
+	 "an integer from 1 to 128", NULL, false, false, NULL},
 	{"adapter_concurrency", "load", "--adapter-concurrency", K_INT, 1, 256,
 	 "an integer from 1 to 256", NULL, false, false, NULL},
 	{"source_addrs", "load", "--source-addrs", K_STR, 0, 0, "A or A-B: "

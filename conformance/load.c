@@ -635,6 +635,9 @@ static int write_report(load *L, double el, int code, const bool *ok,
 		cJSON_AddNumberToObject(o, "jitter", L->o->jitter);
 		cJSON_AddNumberToObject(o, "arrivals", L->o->arrivals);
 		cJSON_AddBoolToObject(o, "keep_alive", L->o->keep_alive);
+		cJSON_AddNumberToObject(o, "connections", L->o->connections ?
+					(double)L->o->connections :
+					LOOP_ACTIVE_MAX);
 	}
 	o = cJSON_AddObjectToObject(r, "shard");
 	if (o) {
@@ -866,6 +869,7 @@ static int setup(load *L, char *err, size_t errlen)
 	L->env.on_slot = on_slot;
 	L->env.idle_reupload_ms = o->idle_reupload_ms;
 	L->env.keep_alive = o->keep_alive;
+	loop_set_active_max(L->l, (size_t)o->connections);
 	dev_env_defaults(&L->env);
 	L->met.prof = L->env.prof; /* replies judged as the devices judge */
 	if (!(L->devs = calloc((size_t)o->devices, sizeof *L->devs)))

@@ -41,6 +41,9 @@ typedef struct load_opts {
 	const load_threshold *th; /* not owned */
 	size_t nth;
 	bool abort_on_fail;
+	long connections;         /* --connections: exchanges on the network
+				     at once in this process (1..128; 0:
+				     128, LOOP_ACTIVE_MAX) */
 	bool keep_alive;           /* --keep-alive: devices reuse connections
 				     (dev_env.keep_alive); default: one
 				     per message, V1.16's short connection */

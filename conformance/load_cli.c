@@ -7,6 +7,7 @@
 #include "datadir.h"
 #include "load.h"
 #include "load_adapter.h"
+#include "loop.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,7 +25,8 @@ static const char usage[] =
 	"                   [--arrivals RATE] [--faces DIR] [--profile P]\n"
 	"                   [--threshold EXPR]... [--abort-on-fail]\n"
 	"                   [--report-dir DIR] [--shard I/N | --shards N]\n"
-	"                   [--source-addrs A-B] [--keep-alive] [--dry-run]\n"
+	"                   [--source-addrs A-B] [--keep-alive] [--connections N]\n"
+	"                   [--dry-run]\n"
 	"                   [--propagate enrol|batch[:N]|strategy|config]\n"
 	"                   [--adapter FILE [--adapter-concurrency N]]\n"
 	"                   [--config FILE | --no-config]\n"
@@ -59,6 +61,8 @@ static const char usage[] =
 	"                      127.0.0.2-127.0.0.9): more ephemeral ports\n"
 	"  --keep-alive        reuse connections (default: a new connection per\n"
 	"                      message, V1.16's short connection)\n"
+	"  --connections N     at most N exchanges on the network at once in\n"
+	"                      this process, 1-128 (default 128); the rest wait\n"
 	"  --dry-run           check the command line, print the plan, run nothing\n"
 	"  --propagate CMD     after the ramp, queue CMD for every device on the\n"
 	"                      mock and time each until confirmed (enrol, batch:N\n"
@@ -262,7 +266,7 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 		    strcmp(a, "--report-dir") && strcmp(a, "--shard") &&
 		    strcmp(a, "--shards") && strcmp(a, "--propagate") &&
 		    strcmp(a, "--adapter") && strcmp(a, "--adapter-concurrency") &&
-		    strcmp(a, "--source-addrs")) {
+		    strcmp(a, "--source-addrs") && strcmp(a, "--connections")) {
 			fprintf(err, "camsim load: unknown option \"%s\"\n%s", a,
 				usage);
 			return LOAD_EXIT_CANNOT_RUN;
@@ -284,6 +288,13 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err,
 			shards = v;
 		else if (!strcmp(a, "--adapter"))
 			o->adapter = v;
+		else if (!strcmp(a, "--connections")) {
+			rc = num(err, a, v, 1, LOOP_ACTIVE_MAX, "an integer from "
+				 "1 to 128", &x);
+			if (!rc && x != floor(x))
+				rc = bad(err, a, v, "an integer from 1 to 128");
+			o->connections = (long)x;
+		}
 		else if (!strcmp(a, "--adapter-concurrency")) {
 			rc = num(err, a, v, 1, LOAD_ADP_CONCURRENCY_MAX, "an integer "
 				 "from 1 to 256", &x);

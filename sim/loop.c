@@ -14,7 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
-#define ACTIVE_MAX 128 /* transfers handed to curl at once; more wait */
+#define ACTIVE_MAX LOOP_ACTIVE_MAX /* transfers handed to curl at once
+				       (loop_set_active_max); more wait */
 /* Idle easy handles kept for reuse: as many as can be active, since a
  * saturated loop ends (and then starts) up to all of them in one round,
  * and each handle the pool could not take was cleaned up and another made
@@ -89,6 +90,7 @@ struct loop {
 	int64_t pause_mono;        /* monotonic ms when the pause began */
 	_Atomic int64_t paused_at; /* virtual ms while paused, else 0 */
 	size_t reply_budget;       /* loop_set_reply_budget */
+	size_t active_max;         /* loop_set_active_max */
 	size_t reply_bytes;        /* buffers of replies in flight */
 	size_t reply_peak;
 };
@@ -117,6 +119,7 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 	l->mode = mode;
 	l->scale = scale;
 	l->reply_budget = REPLY_BUDGET;
+	l->active_max = ACTIVE_MAX;
 	l->start_mono = clock_ms(CLOCK_MONOTONIC);
 	l->start_v = start_ms ? start_ms : clock_ms(CLOCK_REALTIME);
 	l->multi = curl_multi_init();
@@ -473,7 +476,7 @@ static int activate(loop *l, loop_http *h)
 
 static void pump_waiting(loop *l)
 {
-	while (l->wait_head && l->n_active < ACTIVE_MAX) {
+	while (l->wait_head && l->n_active < l->active_max) {
 		loop_http *h = l->wait_head;
 		if (activate(l, h) < 0)
 			return; /* tried again next round */
@@ -526,7 +529,7 @@ int loop_http_start(loop *l, const loop_http_req *req, loop_http_cb cb,
 		h->body[req->len] = '\0';
 		h->hdrs = l->post_hdrs[req->expect_100 + 2 * req->keep_alive];
 	}
-	if (!l->wait_head && l->n_active < ACTIVE_MAX) {
+	if (!l->wait_head && l->n_active < l->active_max) {
 		if (activate(l, h) < 0)
 			goto fail;
 	} else {
@@ -573,6 +576,11 @@ size_t loop_http_in_flight(const loop *l)
 void loop_set_reply_budget(loop *l, size_t bytes)
 {
 	l->reply_budget = bytes ? bytes : REPLY_BUDGET;
+}
+
+void loop_set_active_max(loop *l, size_t n)
+{
+	l->active_max = n < 1 || n > ACTIVE_MAX ? ACTIVE_MAX : n;
 }
 
 size_t loop_reply_bytes(const loop *l)
@@ -670,7 +678,7 @@ static void drive(loop *l)
 	while ((m = curl_multi_info_read(l->multi, &left)))
 		if (m->msg == CURLMSG_DONE)
 			finish(l, m->easy_handle, m->data.result);
-	if (l->wait_head && l->n_active < ACTIVE_MAX) {
+	if (l->wait_head && l->n_active < l->active_max) {
 		pump_waiting(l);
 		curl_multi_perform(l->multi, &running);
 	}

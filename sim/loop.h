@@ -139,6 +139,13 @@ size_t loop_http_in_flight(const loop *l);
  * loop_reply_bytes: the bytes held now; loop_reply_peak: the most ever
  * held at once (never above the budget). */
 void loop_set_reply_budget(loop *l, size_t bytes);
+
+/* At most n transfers on the network at once (1..LOOP_ACTIVE_MAX; 0 or
+ * more: LOOP_ACTIVE_MAX); the others wait for a slot in start order.  A
+ * load run's connections in flight (camsim load --connections), like a
+ * load tool's -c.  Lowering it leaves transfers already running alone. */
+#define LOOP_ACTIVE_MAX 128
+void loop_set_active_max(loop *l, size_t n);
 size_t loop_reply_bytes(const loop *l);
 size_t loop_reply_peak(const loop *l);
 

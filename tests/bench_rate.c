@@ -244,7 +244,10 @@ static void camsim_child(const char *url, long n, long shard, long shards,
 	load_opts o = {.server = url, .devices = n, .shard = shard,
 		       .shards = shards, .duration_ms = (int64_t)secs * 1000,
 		       .interval_s = 1, .out = null, .progress = null,
-		       .keep_alive = keep, .prof = &proto_profile_strict};
+		       .keep_alive = keep, .prof = &proto_profile_strict,
+		       /* wrk -c128 holds 128 connections over all its
+			* threads: the shards share 128 the same way */
+		       .connections = CONNS / shards};
 	char why[300];
 
 	if (!null)

@@ -285,6 +285,40 @@ START_TEST(waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete)
 }
 END_TEST
 
+/* loop_set_active_max(3): of 10 transfers started at once 3 reach the
+ * network and 7 wait, and all 10 complete; the default lets 10 go. */
+START_TEST(active_max_caps_the_transfers_on_the_network)
+{
+	for (int cap = 0; cap <= 3; cap += 3) {
+		loop_http *h[10];
+		queued qd = {0};
+		testsrv s;
+		loop *l;
+		size_t waiting = 0;
+
+		q_of = &qd;
+		ck_assert_int_eq(ts_start(&s), 0);
+		ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+		if (cap)
+			loop_set_active_max(l, (size_t)cap);
+		for (int i = 0; i < 10; i++) {
+			loop_http_req q = {.url = s.url, .body = "{}", .len = 2};
+			ck_assert_int_eq(loop_http_start(l, &q, on_queued,
+							 (void *)(intptr_t)i,
+							 &h[i]), 0);
+		}
+		for (int i = 0; i < 10; i++)
+			waiting += loop_http_waiting(h[i]);
+		ck_assert_uint_eq(waiting, cap ? 7 : 0);
+		double deadline = now_s() + 30;
+		while (loop_http_in_flight(l) && now_s() < deadline)
+			loop_step(l, 10);
+		ck_assert_int_eq(qd.ok, 10);
+		loop_free(l);
+		ts_stop(&s);
+	}
+}
+END_TEST
 
 /* ---- timers ---- */
 
@@ -411,6 +445,7 @@ int main(void)
 	tcase_add_test(tc, endless_replies_to_many_transfers_stay_within_the_reply_budget);
 	tcase_add_test(tc, a_reply_within_the_budget_is_whole_and_its_bytes_come_back);
 	tcase_add_test(tc, waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete);
+	tcase_add_test(tc, active_max_caps_the_transfers_on_the_network);
 	tcase_add_test(tc, many_timers_fire_once_each_in_due_order_ties_in_arming_order);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
