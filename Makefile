@@ -230,7 +230,7 @@ BENCH_MISSED := $(BUILD)/bench-missed
 bench: models
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BUILD)/tests/bench_mock \
 	    $(BUILD)/tests/bench_mock_ingest $(BUILD)/tests/bench_rate \
-	    $(BUILD)/tests/bench_recog $(BUILD)/stb2png all faces
+	    $(BUILD)/tests/bench_recog $(BUILD)/tests/bench_win $(BUILD)/stb2png all faces
 	@: > $(BENCH_MISSED)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b . || echo "$$b" >> $(BENCH_MISSED); done
 	@echo "== idle devices in one process: 10,000, 50,000 and 100,000, short connections"
@@ -247,6 +247,8 @@ bench: models
 	@sh tools/bench-load.sh $(BUILD)/camsim $(BUILD)/bench-load || echo bench-load >> $(BENCH_MISSED)
 	@echo "== face recognition, camsim and the TF.js reference"
 	@sh tools/bench-recog.sh $(BUILD) || echo bench-recog >> $(BENCH_MISSED)
+	@echo "== the demo window: what a whole frame costs (its own Xvfb, llvmpipe; docs/demo.md)"
+	@$(BUILD)/tests/bench_win 300 || echo bench_win >> $(BENCH_MISSED)
 	@echo "== camsim's request rate against a fixed server, beside wrk's (same run)"
 	@$(BUILD)/tests/bench_rate 10 20000 || echo bench_rate >> $(BENCH_MISSED)
 	@if [ -s $(BENCH_MISSED) ]; then echo "make bench: missed or failed:" \
