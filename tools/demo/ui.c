@@ -487,6 +487,7 @@ void ui_exchange(ui_state *s, const dev_exchange *x, int64_t now_ms)
 	const char *kind = x->kind ? x->kind : "message";
 	bool ok = res && res->fail == LOOP_HTTP_OK;
 	int status = ok ? (int)res->status : 0;
+	const cJSON *dj;
 	cJSON *j;
 	ui_entry *e;
 
@@ -509,9 +510,14 @@ void ui_exchange(ui_state *s, const dev_exchange *x, int64_t now_ms)
 			: status >= 200 && status < 300 ? UI_COL_GREEN
 							 : UI_COL_AMBER;
 	snprintf(e->line.kind, sizeof(e->line.kind), "%.30s reply", kind);
-	j = ok ? parse(res->body, res->len) : NULL;
-	reply_summary(e->line.summary, sizeof(e->line.summary), res, j,
-		      x->fault);
+	/* the device's own reading of a 200 when it made one (a reply can be
+	 * megabytes of photos: not parsed twice under the caller's lock);
+	 * a copy only when keep_body must shorten it */
+	dj = ok && x->reply ? x->reply->json : NULL;
+	j = !ok ? NULL : !dj ? parse(res->body, res->len)
+	    : res->len > UI_BODY_MAX ? cJSON_Duplicate(dj, true) : NULL;
+	reply_summary(e->line.summary, sizeof(e->line.summary), res,
+		      j ? j : dj, x->fault);
 	if (ok)
 		keep_body(e, res->body, res->len, j);
 	cJSON_Delete(j);
