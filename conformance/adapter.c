@@ -1,5 +1,5 @@
 /* adapter.c -- runs operator actions against a vendor's server: shell
- * commands (fork/exec with a timeout, standard output kept as the result),
+ * commands (posix_spawn with a timeout, standard output kept as the result),
  * HTTP calls (libcurl easy, in the caller's thread) and terminal prompts.
  * Values reach a shell command as positional parameters of sh -c, never
  * as its text, so a person's name can never become shell syntax.  Knows nothing of V1.16. */
@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,79 @@ static char *shell_evidence(const char *cmd, char **args, int nargs,
 	return b.p;
 }
 
+/* sh -c CMD NAME ARG1 ARG2 ...: $0 is NAME.  The strings stay the
+ * caller's; free the array only.  NULL when out of memory. */
+static char **shell_argv(char *cmd, char **args, int nargs)
+{
+	char **argv = calloc((size_t)nargs + 5, sizeof *argv);
+
+	if (!argv)
+		return NULL;
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = cmd;
+	argv[3] = "camsim-adapter";
+	for (int i = 0; i < nargs; i++)
+		argv[4 + i] = args[i];
+	return argv;
+}
+
+static void free_env(char **envp)
+{
+	if (!envp)
+		return;
+	for (char **e = envp; *e; e++)
+		free(*e);
+	free(envp);
+}
+
+static const char *const child_vars[] = {"CAMSIM_PARAMS", "CAMSIM_CID",
+					 "CAMSIM_ACTION", "CAMSIM_ADAPTER_DIR"};
+
+/* The child's environment: this process's, less any CAMSIM_PARAMS,
+ * CAMSIM_CID, CAMSIM_ACTION and CAMSIM_ADAPTER_DIR, plus this call's
+ * (docs/adapters.md).  light is the parameters without the pictures.
+ * Every string is owned by the array (free_env); NULL when out of
+ * memory. */
+static char **child_env(const cJSON *params, const char *light,
+			const char *dir)
+{
+	extern char **environ;
+	const cJSON *cid = cJSON_GetObjectItemCaseSensitive(params, "cid");
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(params, "action");
+	const char *val[ARRAY_SIZE(child_vars)] = {
+		light, cJSON_IsString(cid) ? cid->valuestring : NULL,
+		cJSON_IsString(act) ? act->valuestring : NULL, dir};
+	size_t n = 0, k = 0;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	if (!(envp = calloc(n + ARRAY_SIZE(child_vars) + 1, sizeof *envp)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool ours = false;
+		for (size_t v = 0; v < ARRAY_SIZE(child_vars); v++) {
+			size_t len = strlen(child_vars[v]);
+			ours |= !strncmp(environ[i], child_vars[v], len) &&
+				environ[i][len] == '=';
+		}
+		if (!ours && !(envp[k++] = strdup(environ[i])))
+			goto oom;
+	}
+	for (size_t v = 0; v < ARRAY_SIZE(child_vars); v++) {
+		if (!val[v])
+			continue;
+		if (!(envp[k] = malloc(strlen(child_vars[v]) + strlen(val[v]) + 2)))
+			goto oom;
+		sprintf(envp[k++], "%s=%s", child_vars[v], val[v]);
+	}
+	return envp;
+oom:
+	free_env(envp);
+	return NULL;
+}
+
 static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 		     const atomic_bool *cancel, adp_result *res, char *err,
 		     size_t errlen)
@@ -475,7 +549,10 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = CONF_EADAPTER;
 	pid_t pid = -1;
 	struct timespec t0;
-	bool timed_out = false, stopped = false;
+	bool timed_out = false, stopped = false, fa_ok = false, sa_ok = false;
+	char **argv = NULL, **envp = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 
 	if (!cmd) {
 		free_args(args, nargs);
@@ -484,9 +561,13 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 	/* the whole parameters, pictures included, on standard input; the
 	 * environment has a per-string limit (128 KiB) that photos pass */
 	json = cJSON_PrintUnformatted(params);
-	if (!json || (in = mkstemp(infile)) < 0 ||
+	/* close-on-exec: calls run on several threads at once, and a pipe
+	 * end inherited by another call's child would hold this one's EOF
+	 * back until that child exits */
+	if (!json || (in = mkostemp(infile, O_CLOEXEC)) < 0 ||
 	    write(in, json, strlen(json)) != (ssize_t)strlen(json) ||
-	    lseek(in, 0, SEEK_SET) < 0 || pipe(po) < 0 || pipe(pe) < 0) {
+	    lseek(in, 0, SEEK_SET) < 0 || pipe2(po, O_CLOEXEC) < 0 ||
+	    pipe2(pe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "cannot start the adapter command: %s",
 			 json ? strerror(errno) : "out of memory");
 		goto out;
@@ -497,45 +578,39 @@ static int run_shell(const adapter *a, const char *tpl, const cJSON *params,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
+	argv = shell_argv(cmd, args, nargs);
+	envp = child_env(params, json, a->dir);
+	if (!argv || !envp) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* posix_spawn, not fork: the child of a threaded process may only
+	 * make async-signal-safe calls before exec, and setenv/malloc there
+	 * could block forever on a lock another thread held at the fork
+	 * (seen under ASan: an adapter call that exits at once was still
+	 * "running" 3 s later).  Everything is built here, before. */
+	if ((errno = posix_spawn_file_actions_init(&fa)) == 0) {
+		fa_ok = true;
+		errno = posix_spawn_file_actions_adddup2(&fa, in, 0);
+		if (!errno)
+			errno = posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+		if (!errno)
+			errno = posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	}
+	if (!errno && (errno = posix_spawnattr_init(&sa)) == 0) {
+		sa_ok = true;
+		/* its own process group: a timeout kills the whole pipeline */
+		errno = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+		if (!errno)
+			errno = posix_spawnattr_setpgroup(&sa, 0);
+	}
+	if (!errno)
+		errno = posix_spawn(&pid, "/bin/sh", &fa, &sa, argv, envp);
+	if (errno) {
+		pid = -1;
 		snprintf(err, errlen, "cannot start the adapter command: %s",
 			 strerror(errno));
 		goto out;
-	}
-	if (pid == 0) {
-		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(params, "cid");
-		const cJSON *act = cJSON_GetObjectItemCaseSensitive(params,
-								   "action");
-		setpgid(0, 0);
-		dup2(in, 0);
-		close(in);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(po[1]);
-		close(pe[0]);
-		close(pe[1]);
-		setenv("CAMSIM_PARAMS", json, 1);
-		if (cJSON_IsString(cid))
-			setenv("CAMSIM_CID", cid->valuestring, 1);
-		if (cJSON_IsString(act))
-			setenv("CAMSIM_ACTION", act->valuestring, 1);
-		setenv("CAMSIM_ADAPTER_DIR", a->dir, 1);
-		{
-			/* sh -c CMD NAME ARG1 ARG2 ...: $0 is NAME */
-			char **argv = calloc((size_t)nargs + 5, sizeof *argv);
-			if (!argv)
-				_exit(127);
-			argv[0] = "sh";
-			argv[1] = "-c";
-			argv[2] = cmd;
-			argv[3] = "camsim-adapter";
-			for (int i = 0; i < nargs; i++)
-				argv[4 + i] = args[i];
-			execv("/bin/sh", argv);
-		}
-		_exit(127);
 	}
 	close(po[1]);
 	close(pe[1]);
@@ -600,6 +675,12 @@ out:
 		close(in);
 		unlink(infile);
 	}
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	if (sa_ok)
+		posix_spawnattr_destroy(&sa);
+	free(argv);
+	free_env(envp);
 	free(out.p);
 	free(errs.p);
 	free(cmd);
