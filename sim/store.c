@@ -83,6 +83,9 @@ enum {
 	S_SAVE,
 	S_RELEASE,
 	S_UNDO,
+	S_NEST,
+	S_NEST_RELEASE,
+	S_NEST_UNDO,
 	S_KV_GET,
 	S_KV_SET,
 	S_KV_DEL,
@@ -113,6 +116,9 @@ static const char *const stmt_sql[S_N] = {
 	[S_SAVE] = "SAVEPOINT unit",
 	[S_RELEASE] = "RELEASE unit",
 	[S_UNDO] = "ROLLBACK TO unit",
+	[S_NEST] = "SAVEPOINT nest",
+	[S_NEST_RELEASE] = "RELEASE nest",
+	[S_NEST_UNDO] = "ROLLBACK TO nest",
 	[S_KV_GET] = "SELECT value FROM kv WHERE cid = ?1 AND key = ?2",
 	[S_KV_SET] = "INSERT INTO kv(cid, key, value) VALUES(?1, ?2, ?3)"
 		     " ON CONFLICT(cid, key) DO UPDATE SET value = excluded.value",
@@ -161,7 +167,9 @@ struct store {
 	char *path;              /* DIR/camsim-state.db, for messages */
 	int lock_fd;             /* DIR/camsim-state.lock, flock'd; -1 */
 	sqlite3_stmt *s[S_N];    /* prepared at open, reset after each use */
-	bool in_tx;              /* between store_begin and commit/rollback */
+	int depth;               /* store_begin calls not yet committed or
+				    rolled back: 1 the transaction, more
+				    its savepoints */
 	bool walking;            /* inside store_face_foreach's callback */
 	unsigned char *blob;     /* descriptor being written, little-endian */
 	size_t blob_cap;
@@ -219,7 +227,7 @@ static int enter(store *st, const char *op, const char *cid)
 	if (st->walking)
 		return fail(st, SIM_ESTATE, op, "called from inside the "
 			    "callback of store_face_foreach");
-	if (st->in_tx && sqlite3_get_autocommit(st->db))
+	if (st->depth && sqlite3_get_autocommit(st->db))
 		return fail(st, SIM_ESTATE, op, "SQLite rolled back the "
 			    "transaction of store_begin after an earlier "
 			    "error; call store_rollback");
@@ -290,7 +298,7 @@ out:
  * the whole write and nothing of the caller's. */
 static int unit_begin(store *st, const char *op)
 {
-	return run(st, st->in_tx ? S_SAVE : S_BEGIN, op);
+	return run(st, st->depth ? S_SAVE : S_BEGIN, op);
 }
 
 /* Commits the unit when rc >= 0, else undoes it; returns rc or the
@@ -298,14 +306,14 @@ static int unit_begin(store *st, const char *op)
 static int unit_end(store *st, int rc, const char *op)
 {
 	if (rc >= 0) {
-		int c = run(st, st->in_tx ? S_RELEASE : S_COMMIT, op);
+		int c = run(st, st->depth ? S_RELEASE : S_COMMIT, op);
 		if (c == 0)
 			return rc;
 		rc = c;
 	}
 	if (sqlite3_get_autocommit(st->db))
 		return rc; /* SQLite already rolled everything back */
-	if (st->in_tx) {
+	if (st->depth) {
 		run_quiet(st, S_UNDO);
 		run_quiet(st, S_RELEASE);
 	} else {
@@ -671,7 +679,7 @@ void store_close(store *st)
 {
 	if (!st)
 		return;
-	if (st->db && st->in_tx && !sqlite3_get_autocommit(st->db))
+	if (st->db && st->depth && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S_N; i++)
 		sqlite3_finalize(st->s[i]);
@@ -697,12 +705,11 @@ int store_begin(store *st)
 
 	if (rc < 0)
 		return rc;
-	if (st->in_tx)
-		return fail(st, SIM_ESTATE, "begin", "a transaction is already "
-			    "open (store_begin does not nest)");
-	rc = run(st, S_BEGIN, "begin");
+	/* nested: a savepoint, so that a caller grouping many devices' set-up
+	 * (each with its own begin..commit) pays for one transaction */
+	rc = run(st, st->depth ? S_NEST : S_BEGIN, "begin");
 	if (rc == 0)
-		st->in_tx = true;
+		st->depth++;
 	return rc;
 }
 
@@ -712,15 +719,23 @@ int store_commit(store *st)
 
 	if (!st)
 		return SIM_EINVAL;
-	if (!st->in_tx)
+	if (!st->depth)
 		return fail(st, SIM_ESTATE, "commit", "no transaction is open");
 	rc = enter(st, "commit", "");
 	if (rc < 0)
 		return rc;
+	if (st->depth > 1) {
+		/* the writes wait for the outer commit; a failed release
+		 * leaves the savepoint for store_rollback */
+		rc = run(st, S_NEST_RELEASE, "commit");
+		if (rc == 0)
+			st->depth--;
+		return rc;
+	}
 	rc = run(st, S_COMMIT, "commit");
 	if (rc < 0 && !sqlite3_get_autocommit(st->db))
 		run_quiet(st, S_ROLLBACK);
-	st->in_tx = false;
+	st->depth = 0;
 	return rc;
 }
 
@@ -733,11 +748,18 @@ int store_rollback(store *st)
 	if (st->walking)
 		return fail(st, SIM_ESTATE, "rollback", "called from inside the "
 			    "callback of store_face_foreach");
-	if (!st->in_tx)
+	if (!st->depth)
 		return fail(st, SIM_ESTATE, "rollback", "no transaction is open");
-	if (!sqlite3_get_autocommit(st->db))
+	if (sqlite3_get_autocommit(st->db)) {
+		/* SQLite undid the whole transaction already */
+	} else if (st->depth > 1) {
+		rc = run(st, S_NEST_UNDO, "rollback");
+		if (rc == 0)
+			rc = run(st, S_NEST_RELEASE, "rollback");
+	} else {
 		rc = run(st, S_ROLLBACK, "rollback");
-	st->in_tx = false;
+	}
+	st->depth--;
 	return rc;
 }
 

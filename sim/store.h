@@ -43,11 +43,16 @@ void store_close(store *st); /* NULL is fine */
 const char *store_errmsg(const store *st);
 
 /* Groups the writes that follow into one transaction (BEGIN IMMEDIATE:
- * the write lock is taken at once).  Nesting is not supported
- * (SIM_ESTATE), nor are commit and rollback without begin.  store_rollback
- * undoes everything since begin; a commit that fails rolls back too.
- * Should SQLite abort the transaction itself (disk full, I/O error), every
- * call but store_rollback gives SIM_ESTATE until store_rollback. */
+ * the write lock is taken at once).  Begin inside a begin nests (a
+ * savepoint): its commit keeps the writes for the outer commit, which
+ * alone makes them durable, and its rollback undoes only what came since
+ * it; reads inside share the transaction's one lock, so a caller setting
+ * up many devices groups them for the price of one.  Commit and rollback
+ * without begin give SIM_ESTATE.  The outermost rollback undoes
+ * everything since the first begin; an outermost commit that fails rolls
+ * back too.  Should SQLite abort the transaction itself (disk full, I/O
+ * error), every call but store_rollback gives SIM_ESTATE until
+ * store_rollback has been called once for every open begin. */
 int store_begin(store *st);
 int store_commit(store *st);
 int store_rollback(store *st);

@@ -530,7 +530,6 @@ START_TEST(rollback_undoes_every_write_since_begin)
 	ck_assert_int_eq(store_commit(st), SIM_ESTATE);
 	ck_assert_int_eq(store_rollback(st), SIM_ESTATE);
 	ck_assert_int_eq(store_begin(st), 0);
-	ck_assert_int_eq(store_begin(st), SIM_ESTATE);
 	ck_assert_int_eq(store_kv_set(st, "cam1", "k", "v"), 0);
 	ck_assert_int_eq(store_face_put(st, "cam1", &f), 0);
 	ck_assert_int_eq(store_rec_add(st, "cam1", 9, "b", 1, 3, NULL, NULL), 0);
@@ -551,6 +550,54 @@ START_TEST(rollback_undoes_every_write_since_begin)
 	kv_is(st, "cam1", "k", "v");
 	kv_is(st, "cam1", "records_dropped", "1");
 	store_close(st);
+	drop_dir(d);
+}
+END_TEST
+
+START_TEST(a_nested_begin_is_undone_alone_and_kept_only_by_the_outer_commit)
+{
+	char *d = tmp_dir();
+	store *st = open_ok(d), *again;
+	char err[300];
+
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_kv_set(st, "cam1", "a", "1"), 0);
+	/* an inner unit rolled back: only its own write goes */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_kv_set(st, "cam1", "b", "2"), 0);
+	ck_assert_int_eq(store_rollback(st), 0);
+	kv_is(st, "cam1", "a", "1");
+	kv_is(st, "cam1", "b", NULL);
+	/* an inner unit committed, two deep: kept for the outer commit */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_kv_set(st, "cam1", "c", "3"), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	kv_is(st, "cam1", "c", "3");
+	/* the outer rollback undoes the committed inner units too */
+	ck_assert_int_eq(store_rollback(st), 0);
+	kv_is(st, "cam1", "a", NULL);
+	kv_is(st, "cam1", "c", NULL);
+	ck_assert_int_eq(store_commit(st), SIM_ESTATE);
+	/* durable only with the outer commit: what another open sees */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_kv_set(st, "cam1", "d", "4"), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_rollback(st), SIM_ESTATE);
+	/* an inner commit with the outer still open at close: gone */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_kv_set(st, "cam1", "e", "5"), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	store_close(st);
+	ck_assert_int_eq(store_open(d, &again, err, sizeof err), 0);
+	kv_is(again, "cam1", "d", "4");
+	kv_is(again, "cam1", "e", NULL);
+	kv_is(again, "cam1", "a", NULL);
+	store_close(again);
 	drop_dir(d);
 }
 END_TEST
@@ -1087,6 +1134,7 @@ int main(void)
 	tcase_add_test(tc, faces_round_trip_every_field_and_descriptors_bit_exactly);
 	tcase_add_test(tc, replacing_a_person_changes_every_field_and_keeps_their_place);
 	tcase_add_test(tc, face_del_and_clear_touch_only_their_cid);
+	tcase_add_test(tc, a_nested_begin_is_undone_alone_and_kept_only_by_the_outer_commit);
 	tcase_add_test(tc, foreach_stops_on_nonzero_and_refuses_calls_from_its_callback);
 	tcase_add_test(tc, a_descriptor_not_a_whole_number_of_floats_is_corrupt);
 	tcase_add_test(tc, records_come_oldest_first_and_next_skips_to_after);
