@@ -6,12 +6,15 @@
  * `camsim load --keep-alive').  Each policy has its server: CivetWeb in a
  * child process answering every POST 200 with "{}" and counting its
  * answers in shared memory; every rate here is that count over the steady
- * part of a phase, so wrk and camsim are measured alike.  Exits 1 when
- * camsim < 0.8 x wrk under either policy (docs/perf.md). */
+ * part of a phase, so wrk and camsim are measured alike.  A third client,
+ * bare libcurl (the same multi interface camsim's loop drives, doing
+ * nothing but the POSTs), shows what any libcurl client reaches here.
+ * Exits 1 when camsim < 0.8 x wrk under either policy (docs/perf.md). */
 #include "bench_util.h"
 #include "load.h"
 
 #include <civetweb.h>
+#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +236,65 @@ static int run_wrk(sampler *sm, const char *url, const char *lua, int threads,
 	return judge(sm, from, sm->n, p);
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return sz * n;
+}
+
+/* Bare libcurl in this (forked) process: conns transfers always in
+ * flight on one multi handle, each easy handle set up once and re-added
+ * as soon as it finishes (the least work a libcurl client can do per
+ * request), the heartbeat body and headers camsim sends, driven as
+ * camsim's loop drives curl (curl_multi_poll, curl_multi_perform).  For
+ * secs seconds; exits 0, or 2 when curl cannot be set up. */
+static void curl_child(const char *url, const char *body, int conns, int secs,
+		       bool keep)
+{
+	CURLM *m = curl_global_init(CURL_GLOBAL_DEFAULT) ? NULL
+		   : curl_multi_init();
+	struct curl_slist *h = NULL;
+	double end = mono() + secs;
+	int running;
+
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+	if (!keep)
+		h = curl_slist_append(h, "Connection: close");
+	if (!m || !h)
+		_exit(2);
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 64L);
+	for (int i = 0; i < conns; i++) {
+		CURL *e = curl_easy_init();
+		if (!e)
+			_exit(2);
+		curl_easy_setopt(e, CURLOPT_URL, url);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+		if (!keep) {
+			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+			curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		}
+		curl_multi_add_handle(m, e);
+	}
+	while (mono() < end) {
+		CURLMsg *msg;
+		int left;
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left))) {
+			CURL *e = msg->easy_handle;
+			curl_multi_remove_handle(m, e);
+			curl_multi_add_handle(m, e);
+		}
+		curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	_exit(0);
+}
+
 /* One shard of camsim load in this (forked) process: n devices over all
  * shards, one heartbeat a second each, no jitter, all powered on at once:
  * more than the loop can send, so its backlog never empties and the rate
@@ -261,9 +323,11 @@ static void camsim_child(const char *url, long n, long shard, long shards,
 }
 
 /* camsim load as `shards' processes at once (--shard i/shards): how
- * camsim uses more than one core of a machine. */
+ * camsim uses more than one core of a machine; with body, bare libcurl
+ * POSTing it instead (curl_child), as many processes. */
 static int run_camsim(sampler *sm, const char *url, long n, int secs,
-		      const char *src, int shards, bool keep, phase *p)
+		      const char *src, int shards, bool keep, const char *body,
+		      phase *p)
 {
 	size_t from = sm->n;
 	pid_t pid[2];
@@ -274,6 +338,8 @@ static int run_camsim(sampler *sm, const char *url, long n, int secs,
 	for (int i = 0; i < shards; i++) {
 		if ((pid[i] = fork()) < 0)
 			return -1;
+		if (pid[i] == 0 && body)
+			curl_child(url, body, CONNS / shards, secs, keep);
 		if (pid[i] == 0)
 			camsim_child(url, n, i, shards, secs, src, keep);
 		atomic_store(&sm->client[i], pid[i]);
@@ -282,8 +348,9 @@ static int run_camsim(sampler *sm, const char *url, long n, int secs,
 		waitpid(pid[i], &status, 0);
 		atomic_store(&sm->client[i], 0);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != LOAD_EXIT_OK) {
-			fprintf(stderr, "bench_rate: camsim load shard %d of %d "
-				"ended with %d\n", i, shards, WIFEXITED(status)
+			fprintf(stderr, "bench_rate: %s %d of %d "
+				"ended with %d\n", body ? "bare libcurl process"
+				: "camsim load shard", i, shards, WIFEXITED(status)
 				? WEXITSTATUS(status) : -1);
 			bad = 1;
 		}
@@ -291,24 +358,33 @@ static int run_camsim(sampler *sm, const char *url, long n, int secs,
 	usleep(300 * 1000);
 	if (bad)
 		return -1;
-	snprintf(p->name, sizeof p->name, "camsim load%s, %ld devices%s%s%s",
-		 shards > 1 ? " (2 shards)" : "", n, src ? ", " : "",
-		 src ? src : "", keep ? ", keep-alive" : "");
+	if (body)
+		snprintf(p->name, sizeof p->name, "bare libcurl multi%s%s",
+			 shards > 1 ? " (2 processes)" : "",
+			 keep ? ", keep-alive" : "");
+	else
+		snprintf(p->name, sizeof p->name, "camsim load%s, %ld devices%s"
+			 "%s%s", shards > 1 ? " (2 shards)" : "", n,
+			 src ? ", " : "", src ? src : "",
+			 keep ? ", keep-alive" : "");
 	return judge(sm, from, sm->n, p);
 }
 
 /* The run's phases in order: one thread / process, then two of each
  * (the machine's cores), under each connection policy. */
+enum { WRK, CAMSIM, BARE };
 static const struct plan {
-	bool wrk;
-	int n;           /* wrk threads, camsim shards */
+	int who;
+	int n;           /* wrk threads, camsim shards, curl processes */
 	bool keep;
 	const char *src; /* camsim's --source-addrs */
 } plan[] = {
-	{true, 1, false, NULL},  {false, 1, false, NULL},
-	{true, 2, false, NULL},  {false, 2, false, NULL},
-	{false, 1, false, "127.0.0.2-127.0.0.9"},
-	{true, 2, true, NULL},   {false, 2, true, NULL},
+	{WRK, 1, false, NULL},  {CAMSIM, 1, false, NULL},
+	{WRK, 2, false, NULL},  {CAMSIM, 2, false, NULL},
+	{CAMSIM, 1, false, "127.0.0.2-127.0.0.9"},
+	{BARE, 2, false, NULL},
+	{WRK, 2, true, NULL},   {CAMSIM, 2, true, NULL},
+	{BARE, 2, true, NULL},
 };
 #define NPLAN (sizeof plan / sizeof plan[0])
 
@@ -356,7 +432,10 @@ int main(int argc, char **argv)
 	phase ph[NPLAN];
 	int nph = 0, fd, ran[NPLAN];
 	sampler sm = {0};
-	double best_wrk[2] = {0, 0}, best_cam[2] = {0, 0};
+	double best_wrk[2] = {0, 0}, best_cam[2] = {0, 0}, best_curl[2] = {0, 0};
+	/* wrk's heartbeat, for bare libcurl */
+	const char *body = "{\"type\":3,\"cid\":\"load-00001\",\"seq\":0,"
+			   "\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}";
 	bool met = true;
 
 	/* `make bench' passes the source root ("."): defaults then */
@@ -366,9 +445,9 @@ int main(int argc, char **argv)
 			devices = atol(argv[2]);
 		only_camsim = argc > 3 && !strncmp(argv[3], "camsim", 6);
 		if (only_camsim && !strcmp(argv[3], "camsim-keep"))
-			only_phase = NPLAN - 1;
+			only_phase = NPLAN - 2;
 		else if (only_camsim && !strcmp(argv[3], "camsim-keep1"))
-			only_phase = NPLAN - 1, only_shards = 1;
+			only_phase = NPLAN - 2, only_shards = 1;
 		else if (only_camsim && strcmp(argv[3], "camsim"))
 			secs = 0; /* an unknown word: the usage below */
 	}
@@ -413,8 +492,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "bench_rate: %d s per phase, %ld devices for camsim: "
 		"short connections (wrk -t1, camsim, wrk -t2, camsim in 2 "
-		"shards, camsim with 8 source addresses), then kept alive "
-		"(wrk -t2, camsim in 2 shards) ...\n", secs, devices);
+		"shards, camsim with 8 source addresses, bare libcurl in 2 "
+		"processes), then kept alive (wrk -t2, camsim in 2 shards, "
+		"bare libcurl in 2 processes) ...\n", secs, devices);
 	for (size_t i = 0; i < NPLAN && !bad; i++) {
 		const struct plan *q = &plan[i];
 		const char *u = url[q->keep];
@@ -422,8 +502,11 @@ int main(int argc, char **argv)
 
 		if (only_camsim && i != only_phase)
 			continue;
-		if (q->wrk)
+		if (q->who == WRK)
 			rc = run_wrk(&sm, u, lua, q->n, secs, q->keep, &ph[nph]);
+		else if (q->who == BARE)
+			rc = run_camsim(&sm, u, 0, secs, NULL, q->n, q->keep,
+					body, &ph[nph]);
 		else
 			/* kept alive, a request costs a fraction: 20,000
 			 * devices at 1/s would offer less than camsim can
@@ -434,14 +517,15 @@ int main(int argc, char **argv)
 			rc = run_camsim(&sm, u, q->keep ? 50000 : devices,
 					q->keep ? 2 * secs : secs,
 					q->src, only_shards ? only_shards : q->n,
-					q->keep, &ph[nph]);
+					q->keep, NULL, &ph[nph]);
 		if (rc == 0)
 			ran[nph++] = (int)i;
 		else {
 			fprintf(stderr, "bench_rate: phase %zu (%s, %d %s%s) gave "
 				"no steady window: too few answers, or it failed "
-				"(above)\n", i + 1, q->wrk ? "wrk" : "camsim",
-				q->n, q->wrk ? "threads" : "processes",
+				"(above)\n", i + 1, q->who == WRK ? "wrk" :
+				q->who == BARE ? "bare libcurl" : "camsim",
+				q->n, q->who == WRK ? "threads" : "processes",
 				q->keep ? ", keep-alive" : "");
 			bad = 1;
 		}
@@ -469,7 +553,8 @@ int main(int argc, char **argv)
 		printf("| %s | %.0f | %.0f | %.1f | %.1f | %ld in %.1f s |\n",
 		       ph[i].name, ph[i].rate, ph[i].peak, ph[i].us_cli,
 		       ph[i].us_srv, ph[i].answers, ph[i].window_s);
-		double *best = q->wrk ? best_wrk : best_cam;
+		double *best = q->who == WRK ? best_wrk : q->who == BARE
+			       ? best_curl : best_cam;
 		if (ph[i].rate > best[q->keep])
 			best[q->keep] = ph[i].rate;
 	}
@@ -484,10 +569,12 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 2; k++) {
 		bool ok = best_cam[k] >= TARGET * best_wrk[k];
 		printf("%s: camsim / wrk (best of each): %.0f / %.0f = %.2f "
-		       "(target >= %.1f): %s\n", k ? "kept alive" :
+		       "(target >= %.1f): %s; bare libcurl / wrk = %.2f, "
+		       "camsim / bare libcurl = %.2f\n", k ? "kept alive" :
 		       "short connections", best_cam[k], best_wrk[k],
 		       best_cam[k] / best_wrk[k], TARGET, ok ? "met" :
-		       "TARGET MISSED");
+		       "TARGET MISSED", best_curl[k] / best_wrk[k],
+		       best_cam[k] / best_curl[k]);
 		met = met && ok;
 	}
 	return met ? 0 : 1;
