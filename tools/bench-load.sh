@@ -19,8 +19,10 @@ every=${RSS_EVERY:-5}
 mkdir -p "$dir"
 
 # run NAME ARGS...: camsim load in the background, its RSS and CPU time
-# sampled as "seconds_since_start kB cpu_ticks" lines in $dir/NAME.rss;
-# leaves its exit code in rc
+# sampled as "seconds_since_start kB cpu_ticks anon_kB file_shmem_kB"
+# lines in $dir/NAME.rss (the last two from /proc/PID/smaps_rollup: heap
+# and stacks apart from mapped files and SQLite's -shm, so that a rise
+# says what rose); leaves its exit code in rc
 run() {
 	name=$1
 	shift
@@ -35,7 +37,11 @@ run() {
 		# utime + stime (fields 14 and 15; the name in field 2 has no
 		# space)
 		cpu=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-		echo "$(($(date +%s) - t0)) $kb ${cpu:-0}" >>"$dir/$name.rss"
+		split=$(awk '/^Anonymous:/ {a = $2} /^Rss:/ {r = $2}
+			END {print a + 0, r - a}' "/proc/$pid/smaps_rollup" \
+			2>/dev/null || echo "0 0")
+		echo "$(($(date +%s) - t0)) $kb ${cpu:-0} ${split:-0 0}" \
+			>>"$dir/$name.rss"
 		sleep "$every"
 	done
 	rc=0
@@ -106,6 +112,15 @@ if len(means) >= 2:
 else:
     flat, rss_txt = False, "too few samples after the ramp"
 peak = max((kb for _, kb in rss), default=0)
+# what moved between the first and the last sample after the ramp
+split = [(r[0], r[3], r[4]) for r in rows if len(r) > 4 and r[3]
+         and ramp + 10 <= r[0] <= ramp + duration]
+split_txt = "-"
+if len(split) >= 2:
+    (t0, a0, f0), (t1, a1, f1) = split[0], split[-1]
+    split_txt = (f"anonymous (heap, stacks) {a0 / 1024:.1f} -> {a1 / 1024:.1f} "
+                 f"MiB, files and shared memory {f0 / 1024:.1f} -> "
+                 f"{f1 / 1024:.1f} MiB (s {t0} -> {t1})")
 
 p99 = lat.get("p99")
 late_ok = p99 is not None and p99 <= 100000 and lat["count"] > 0
@@ -131,6 +146,7 @@ print(f"| heartbeats sent / failed ({late['elapsed_s']:.0f} s, "
 print(f"| RSS after the ramp (peak {peak / 1024:.1f} MiB) | flat (last window "
       f"within 2 % of the first, no monotone rise) | {rss_txt} "
       f"| {'ok' if flat else 'MISSED'} |")
+print(f"| RSS by kind, first and last sample after the ramp | - | {split_txt} | - |")
 print(f"| propagation of one enrolment, confirmed | every device "
       f"| {pr.get('confirmed', 0)} of {pr.get('devices', 0)} "
       f"| {'ok' if prop_ok else 'MISSED'} |")
