@@ -376,9 +376,6 @@ static void ramp_fire(loop_timer *t)
 	size_t want = ramp <= 0 ? L->made : (size_t)((double)(now - L->t0) *
 			(double)L->made / (double)ramp) + 1;
 	char err[256];
-	/* one store transaction for the tick's power-ons (reads and writes
-	 * of each device's rows), not one per statement: see dev_set_up */
-	bool tx = want > L->up + 1 && store_begin(L->st) == 0;
 
 	if (want > L->made)
 		want = L->made;
@@ -391,11 +388,6 @@ static void ramp_fire(loop_timer *t)
 		}
 		if (L->o->arrivals > 0)
 			arrive_next(ld);
-	}
-	if (tx && store_commit(L->st) < 0) {
-		fprintf(L->o->progress, "camsim load: saving the devices' "
-			"state at power-on: %s\n", store_errmsg(L->st));
-		store_rollback(L->st);
 	}
 	if (L->up < L->made)
 		loop_timer_at(L->l, t, L->t0 + (int64_t)((double)L->up *

@@ -436,6 +436,84 @@ START_TEST(many_timers_fire_once_each_in_due_order_ties_in_arming_order)
 }
 END_TEST
 
+#define N_CROWD 20000
+
+typedef struct crowd {
+	loop_timer t[N_CROWD];
+	int fired;
+	int fired_at_reply; /* timers fired when the reply came: -1 none */
+} crowd;
+
+static crowd *cr_of;
+
+/* A device's slot costs time: 20 µs each, 0.4 s for the crowd. */
+static void crowd_fire(loop_timer *t)
+{
+	double until = now_s() + 20e-6;
+
+	(void)t;
+	while (now_s() < until)
+		;
+	cr_of->fired++;
+}
+
+static void crowd_reply(void *ud, const loop_http_res *r)
+{
+	(void)ud;
+	(void)r;
+	cr_of->fired_at_reply = cr_of->fired;
+}
+
+/* 20,000 timers due at once (devices powered on in one tick), each
+ * taking 20 µs, beside a transfer whose answer comes 100 ms later: the
+ * reply is handed over between rounds of timers, not after the last of
+ * them, and every timer still fires exactly once. */
+START_TEST(a_crowd_of_due_timers_does_not_hold_the_network_back)
+{
+	static crowd c;
+	testsrv s;
+	loop *l;
+	int64_t now;
+	queued qd = {0};
+
+	memset(&c, 0, sizeof c);
+	c.fired_at_reply = -1;
+	cr_of = &c;
+	q_of = &qd;
+	ck_assert_int_eq(ts_start(&s), 0);
+	s.dflt.delay_ms = 100;
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+	loop_http_req q = {.url = s.url, .body = "{}", .len = 2};
+	ck_assert_int_eq(loop_http_start(l, &q, crowd_reply, NULL, NULL), 0);
+	/* the request reaches the server, whose answer is 100 ms away */
+	double deadline = now_s() + 10;
+	while (now_s() < deadline) {
+		loop_step(l, 10);
+		pthread_mutex_lock(&s.mu);
+		size_t n = s.n_req;
+		pthread_mutex_unlock(&s.mu);
+		if (n)
+			break;
+	}
+	ck_assert_int_eq(c.fired_at_reply, -1);
+	now = loop_now(l);
+	for (int i = 0; i < N_CROWD; i++) {
+		c.t[i].fn = crowd_fire;
+		ck_assert_int_eq(loop_timer_at(l, &c.t[i], now), 0);
+	}
+	deadline = now_s() + 30;
+	while ((c.fired < N_CROWD || c.fired_at_reply < 0) &&
+	       now_s() < deadline)
+		loop_step(l, 10);
+	ck_assert_int_eq(c.fired, N_CROWD);
+	ck_assert_msg(c.fired_at_reply >= 0 && c.fired_at_reply < N_CROWD,
+		      "the reply came after %d of %d due timers",
+		      c.fired_at_reply, N_CROWD);
+	loop_free(l);
+	ts_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -447,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete);
 	tcase_add_test(tc, active_max_caps_the_transfers_on_the_network);
 	tcase_add_test(tc, many_timers_fire_once_each_in_due_order_ties_in_arming_order);
+	tcase_add_test(tc, a_crowd_of_due_timers_does_not_hold_the_network_back);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
