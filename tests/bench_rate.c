@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #define TARGET 0.8
+/* the heartbeat wrk and bare libcurl POST */
+#define HB_BODY "{\"type\":3,\"cid\":\"load-00001\",\"seq\":0," \
+		"\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}"
 #define SAMPLE_MS 100
 #define SAMPLES_MAX 20000    /* 2000 s at 10 a second */
 #define WARMUP_S 2.0         /* after the first answer: connection ramp */
@@ -418,8 +421,7 @@ int main(int argc, char **argv)
 	static const char lua_text[] =
 		"wrk.method = \"POST\"\n"
 		"wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-		"wrk.body = '{\"type\":3,\"cid\":\"load-00001\",\"seq\":0,"
-		"\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}'\n";
+		"wrk.body = '" HB_BODY "'\n";
 	char lua[] = "/tmp/bench_rate.XXXXXX", url[2][64], load[16];
 	int secs = 10, p_quit[2], bad = 0;
 	/* "camsim", "camsim-keep", "camsim-keep1": one camsim phase alone
@@ -433,9 +435,7 @@ int main(int argc, char **argv)
 	int nph = 0, fd, ran[NPLAN];
 	sampler sm = {0};
 	double best_wrk[2] = {0, 0}, best_cam[2] = {0, 0}, best_curl[2] = {0, 0};
-	/* wrk's heartbeat, for bare libcurl */
-	const char *body = "{\"type\":3,\"cid\":\"load-00001\",\"seq\":0,"
-			   "\"uptime\":1796287405,\"app_version\":\"V1.0.0\"}";
+	const char *body = HB_BODY; /* wrk's heartbeat, for bare libcurl */
 	bool met = true;
 
 	/* `make bench' passes the source root ("."): defaults then */
