@@ -538,6 +538,7 @@ int mock_start(const mock_opts *o, mock **out, char *err, size_t errlen)
 	m->log = o->log;
 	m->retain_age_ms = o->retain_age_ms;
 	m->retain_bytes = o->retain_bytes;
+	m->scratch = o->scratch;
 	if ((rc = mock__inject_init(m, o, err, errlen)) < 0)
 		goto fail;
 	mock__lock_init(m);

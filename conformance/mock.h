@@ -54,6 +54,11 @@ typedef struct mock_opts {
 	 * settled commands older than retain_age_ms too.  0: no limit. */
 	int64_t retain_age_ms;
 	int64_t retain_bytes;
+	/* A database thrown away when the mock stops (camsim load's):
+	 * written without fsync (PRAGMA synchronous = OFF), so that the
+	 * checkpoints of a mock under load do not wait on the disk.  A crash
+	 * of the machine may leave it corrupt; a crash of the process not. */
+	bool scratch;
 } mock_opts;
 
 /* Opens the database (what an earlier run stored is kept: a restart loses

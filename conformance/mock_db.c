@@ -230,7 +230,8 @@ static int setup(mock *m, char *err, size_t errlen)
 	int64_t app = 0, ver = 0, tables = 0;
 	int rc;
 
-	rc = sqlite3_exec(m->db, "PRAGMA journal_mode = WAL;"
+	rc = sqlite3_exec(m->db, m->scratch ? "PRAGMA journal_mode = WAL;"
+			  "PRAGMA synchronous = OFF;" : "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(m, "open", err, errlen);

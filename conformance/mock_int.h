@@ -91,6 +91,7 @@ struct mock {
 
 	/* retention (mock_retain.c), under mu */
 	int64_t retain_age_ms, retain_bytes;
+	bool scratch;              /* mock_opts.scratch */
 	int64_t retain_last;   /* mock clock of the last pass */
 	int64_t retain_since;  /* body bytes stored since then */
 };

@@ -43,17 +43,22 @@ static int batch(mock *m, const char *sql, int *deleted)
 	return rc == SQLITE_OK ? 0 : CONF_EDB;
 }
 
-/* Bytes of the database in use: pages that are not free. */
-static int used_bytes(mock *m, int64_t *used)
+/* Bytes of the database in use (pages that are not free) and the
+ * messages held, counted from the ids (AUTOINCREMENT, deleted oldest
+ * first, so the ids between the first and the last are nearly all there;
+ * count(*) would read the whole table). */
+static int used_bytes(mock *m, int64_t *used, int64_t *msgs)
 {
 	static const char *const q[] = {"PRAGMA page_count",
 					"PRAGMA freelist_count",
-					"PRAGMA page_size"};
-	int64_t v[3] = {0};
+					"PRAGMA page_size",
+					"SELECT (SELECT max(id) FROM messages) -"
+					" (SELECT min(id) FROM messages) + 1"};
+	int64_t v[4] = {0};
 	int rc = 0;
 
 	mock__lock(m);
-	for (int i = 0; i < 3 && rc == 0; i++) {
+	for (int i = 0; i < 4 && rc == 0; i++) {
 		sqlite3_stmt *s = NULL;
 		if (sqlite3_prepare_v2(m->db, q[i], -1, &s, NULL) != SQLITE_OK ||
 		    sqlite3_step(s) != SQLITE_ROW)
@@ -64,12 +69,13 @@ static int used_bytes(mock *m, int64_t *used)
 	}
 	pthread_mutex_unlock(&m->mu);
 	*used = (v[0] - v[1]) * v[2];
+	*msgs = v[3];
 	return rc;
 }
 
 int mock__retain_run(mock *m)
 {
-	int64_t now = mock__now(m), used;
+	int64_t now = mock__now(m), used, msgs;
 	char sql[400];
 	int rc = 0, n = BATCH;
 
@@ -93,15 +99,26 @@ int mock__retain_run(mock *m)
 		if (rc == 0)
 			rc = batch(m, sql, &n);
 	}
-	/* the oldest messages first, the newest always kept; freed pages are
-	 * reused, so the file stops growing near the limit */
-	while (rc == 0 && m->retain_bytes && (rc = used_bytes(m, &used)) == 0 &&
-	       used > m->retain_bytes) {
-		snprintf(sql, sizeof sql, "INSERT INTO temp.doomed SELECT id FROM "
-			 "messages WHERE id < (SELECT max(id) FROM messages) "
-			 "ORDER BY id LIMIT %d;", 4);
-		if ((rc = batch(m, sql, &n)) == 0 && n == 0)
-			break;
+	/* The oldest messages first, the newest always kept, down to 90 % of
+	 * the limit so that the next pass is not due at once.  How many to
+	 * delete is estimated once from the bytes per message: pages in use
+	 * fall behind the deletes (an index page is freed only once all its
+	 * entries are gone), so deleting until they fall would take far more
+	 * than needed, a few rows per look, and hold the devices up.  Freed
+	 * pages are reused, so the file stops growing near the limit. */
+	if (rc == 0 && m->retain_bytes &&
+	    (rc = used_bytes(m, &used, &msgs)) == 0 && used > m->retain_bytes &&
+	    msgs > 0) {
+		double per = (double)used / (double)msgs;
+		int64_t left = (int64_t)((double)(used - m->retain_bytes +
+				m->retain_bytes / 10) / per) + 1;
+		for (n = BATCH; rc == 0 && left > 0 && n > 0; left -= n) {
+			snprintf(sql, sizeof sql, "INSERT INTO temp.doomed SELECT id "
+				 "FROM messages WHERE id < (SELECT max(id) FROM "
+				 "messages) ORDER BY id LIMIT %d;",
+				 left < BATCH ? (int)left : BATCH);
+			rc = batch(m, sql, &n);
+		}
 	}
 	return rc;
 }
