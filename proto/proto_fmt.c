@@ -11,10 +11,34 @@
 
 /* ---------------------------------------------------------------- numbers */
 
+/* Integers never in exponent form.  Digits by hand, not "%.0f": every
+ * heartbeat carries three integers, and glibc formats a double through
+ * its multi-precision path (and every printf through the slow positional
+ * one once libquadmath, loaded with OpenBLAS, has registered its hooks):
+ * half of a heartbeat's encoding time (docs/perf.md). */
+static void fmt_integral(char *buf, size_t n, double d)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	bool neg = signbit(d); /* "-0", as "%.0f" writes it */
+	unsigned long long v = (unsigned long long)fabs(d); /* < 1e17 */
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (neg)
+		*--p = '-';
+	if (n) { /* cut to n, as snprintf did */
+		size_t len = strlen(p) < n ? strlen(p) : n - 1;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+	}
+}
+
 void proto__fmt_double(char *buf, size_t n, double d)
 {
 	if (d == floor(d) && fabs(d) < 1e17) {
-		snprintf(buf, n, "%.0f", d); /* integers never in exponent form */
+		fmt_integral(buf, n, d);
 		return;
 	}
 	for (int prec = 1; prec <= 17; prec++) {
