@@ -921,7 +921,8 @@ void dev__pump(dev *d)
 			.timeout_ms = d->env->http_timeout_ms,
 			.connect_timeout_ms = d->env->connect_timeout_ms,
 			.max_response = 64u << 20,
-			.keep_headers = d->env->transcript || d->env->on_exchange,
+			.keep_headers = d->env->transcript ||
+				(d->env->on_exchange && d->env->exchange_headers),
 			.keep_alive = d->env->keep_alive,
 			.source_addr = d->src_addr,
 		};

@@ -393,7 +393,8 @@ static int upload_start(dev *d, char *body, size_t len, int64_t time,
 		.timeout_ms = d->env->http_timeout_ms,
 		.connect_timeout_ms = d->env->connect_timeout_ms,
 		.max_response = 64u << 20,
-		.keep_headers = d->env->transcript || d->env->on_exchange,
+		.keep_headers = d->env->transcript ||
+				(d->env->on_exchange && d->env->exchange_headers),
 		.keep_alive = d->env->keep_alive,
 		.source_addr = d->src_addr,
 	};
