@@ -78,6 +78,7 @@ struct loop {
 	loop_http *wait_head, *wait_tail;
 	size_t n_active;
 	CURL *pool[POOL_MAX];
+	int pool_setup[POOL_MAX]; /* each pooled handle's setup(), or 0 */
 	size_t n_pool;
 	/* A POST's request headers, by expect_100 + 2 * keep_alive: the same
 	 * few lists for every transfer, built once (a list per transfer cost
@@ -157,6 +158,16 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 	return 0;
 }
 
+/* The options a POST's handle keeps from one transfer to the next, as a
+ * number: 1 short connection, 2 kept alive; 0 for any other transfer (a
+ * GET, a source address), whose handle is reset and set up in full. */
+static int setup(const loop_http *h)
+{
+	if (h->get || h->iface[0])
+		return 0;
+	return h->keep_alive ? 2 : 1;
+}
+
 static void http_free(loop_http *h, bool pool_it)
 {
 	loop *l = h->l;
@@ -164,7 +175,9 @@ static void http_free(loop_http *h, bool pool_it)
 	if (h->easy) {
 		curl_multi_remove_handle(l->multi, h->easy);
 		if (pool_it && l->n_pool < POOL_MAX) {
-			curl_easy_reset(h->easy);
+			/* h's buffer goes: curl must not write to it later */
+			curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
+			l->pool_setup[l->n_pool] = setup(h);
 			l->pool[l->n_pool++] = h->easy;
 		} else {
 			curl_easy_cleanup(h->easy);
@@ -433,38 +446,23 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	return n;
 }
 
-static int activate(loop *l, loop_http *h)
+/* The options every transfer of h's setup() sets alike, on a handle new
+ * or reset. */
+static void setup_handle(CURL *e, const loop_http *h)
 {
-	CURL *e = l->n_pool ? l->pool[--l->n_pool] : curl_easy_init();
-
-	if (!e)
-		return SIM_ENOMEM;
 	if (!h->get) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->len);
-		/* curl only reads the list */
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER,
-				 (struct curl_slist *)h->hdrs);
 		curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->rmax);
 	}
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cto);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->to);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "camsim-device/1");
 	if (h->iface[0])
 		curl_easy_setopt(e, CURLOPT_INTERFACE, h->iface);
@@ -472,6 +470,54 @@ static int activate(loop *l, loop_http *h)
 		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	}
+}
+
+/* A pooled handle whose last transfer had h's setup() keeps its options
+ * (curl_easy_reset and setting them again were 5 % of a kept-alive
+ * request's instructions, docs/perf.md); any other is reset.  Every
+ * option either setup_handle sets for this setup or activate sets for
+ * every transfer, so nothing of another transfer's survives. */
+static CURL *take_handle(loop *l, const loop_http *h)
+{
+	CURL *e;
+	int want = setup(h);
+
+	if (!l->n_pool) {
+		e = curl_easy_init();
+		if (e)
+			setup_handle(e, h);
+		return e;
+	}
+	e = l->pool[--l->n_pool];
+	if (!want || l->pool_setup[l->n_pool] != want) {
+		curl_easy_reset(e);
+		setup_handle(e, h);
+	}
+	return e;
+}
+
+static int activate(loop *l, loop_http *h)
+{
+	CURL *e = take_handle(l, h);
+
+	if (!e)
+		return SIM_ENOMEM;
+	if (!h->get) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->len);
+		/* curl only reads the list */
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+				 (struct curl_slist *)h->hdrs);
+	} else {
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->rmax);
+	}
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cto);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->to);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->err);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		return SIM_ENOMEM;
