@@ -10,6 +10,9 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcivetweb -lpthread -lm
+# base/printf_hooks.c: nothing calls it, so the archive's member is pulled
+# in by name (it keeps glibc's printf fast with OpenBLAS loaded)
+LDLIBS  += -Wl,--undefined=register_printf_type
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

@@ -2,7 +2,8 @@
  * directory, a FIFO, too big; each message names the path) and reads (empty,
  * larger than a first buffer, standard input), the string builder, the
  * UTF-8 decoder's edge cases, base64 and SHA-256 known vectors, the listen
- * address parser and web_start/web_stop, the common macros and error texts;
+ * address parser and web_start/web_stop, the common macros and error texts,
+ * libquadmath's printf hooks refused;
  * the data directory's lookup order (CAMSIM_DATA alone, the build tree from
  * any working directory, every place named when nothing is found). */
 #include "b64.h"
@@ -10,6 +11,7 @@
 #include "base.h"
 #include "base_err.h"
 #include "file.h"
+#include "printf_hooks.h"
 #include "sha256.h"
 #include "srcaddr.h"
 #include "strbuf.h"
@@ -18,6 +20,7 @@
 #include "testutil.h"
 
 #include <civetweb.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -730,6 +733,28 @@ START_TEST(data_find_names_every_place_it_looked_in)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- printf */
+
+/* OpenBLAS brings libquadmath, whose constructor registers printf hooks
+ * for __float128; glibc then formats every printf of the process on its
+ * slow path.  camsim refuses them: libquadmath (loaded, or loaded here,
+ * which runs its constructor again) registered nothing, and printf does
+ * not know "%Qf" (ASan's printf interceptor says once that it does not
+ * either: expected). */
+START_TEST(libquadmaths_printf_hooks_are_refused)
+{
+	char buf[32];
+	const char *fmt = "%Qf"; /* not a literal: -Wformat would refuse it */
+	void *q = dlopen("libquadmath.so.0", RTLD_NOW);
+
+	ck_assert_msg(q, "libquadmath.so.0 (OpenBLAS's): %s", dlerror());
+	ck_assert_uint_gt(printf_hooks_refused(), 0);
+	snprintf(buf, sizeof buf, fmt, (__float128)1.5);
+	ck_assert_str_ne(buf, "1.500000");
+	dlclose(q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("base");
@@ -763,6 +788,7 @@ int main(void)
 	tcase_add_test(web, source_address_ranges_parse_name_round_robin_and_probe);
 	tcase_add_test(com, container_of_and_array_size_find_the_whole);
 	tcase_add_test(com, base_error_codes_are_distinct_with_their_own_text);
+	tcase_add_test(com, libquadmaths_printf_hooks_are_refused);
 	suite_add_tcase(s, file);
 	suite_add_tcase(s, sb);
 	suite_add_tcase(s, u8);
