@@ -612,7 +612,7 @@ int main(int argc, char **argv)
 			cw[r] = best_cam[r][k] / best_wrk[r][k];
 			bw[r] = best_curl[r][k] / best_wrk[r][k];
 			cb[r] = best_cam[r][k] / best_curl[r][k];
-			printf(" %s%.0f / %.0f = %.2f", r ? "; " : "",
+			printf("%s %.0f / %.0f = %.2f", r ? ";" : "",
 			       best_cam[r][k], best_wrk[r][k], cw[r]);
 		}
 		double m = median(cw, rounds);
