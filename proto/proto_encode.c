@@ -109,7 +109,9 @@ static cJSON *encode_obj(const proto_schema *s, const void *obj,
 		if (f->type == PT_VARIANT && !variant_of(f, obj))
 			continue; /* no operation chosen: nothing to write */
 		cJSON *e = encode_field(f, obj, prof);
-		if (!e || !cJSON_AddItemToObject(o, f->key, e)) {
+		/* the schema's keys are static: not copied (a malloc and a
+		 * free per field of every message) */
+		if (!e || !cJSON_AddItemToObjectCS(o, f->key, e)) {
 			cJSON_Delete(e);
 			cJSON_Delete(o);
 			return NULL;

@@ -23,6 +23,7 @@
 #define POOL_MAX ACTIVE_MAX
 #define REPLY_BUDGET (128u << 20) /* default loop_set_reply_budget */
 #define FIRE_MAX 256 /* timers fired per round before the sockets' turn */
+#define URLS_MAX 8   /* POST URLs kept parsed; more are parsed per transfer */
 
 struct loop_http {
 	loop *l;
@@ -84,6 +85,19 @@ struct loop {
 	 * few lists for every transfer, built once (a list per transfer cost
 	 * three allocations and frees per message at thousands a second) */
 	struct curl_slist *post_hdrs[4];
+	/* The POST URLs seen, parsed once: curl parses a URL given as text
+	 * for every transfer (5 % of a kept-alive request's instructions,
+	 * docs/perf.md).  A CURLU is never changed once here, and lives
+	 * until loop_free, so no transfer outlives its own. */
+	struct {
+		char *text;
+		CURLU *u;
+	} urls[URLS_MAX];
+	int n_urls;
+	/* No proxy variable in the environment: each handle is told "no
+	 * proxy" once, where curl would read five variables per transfer
+	 * to find that out.  With one set, curl's own lookup is kept. */
+	bool no_proxy_env;
 	pthread_mutex_t mu;
 	job *jobs, *jobs_tail;
 	atomic_bool stop;
@@ -103,6 +117,10 @@ static int64_t clock_ms(clockid_t id)
 	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static const char *const proxy_vars[] = {
+	"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
 
 int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 {
@@ -153,6 +171,12 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 			return SIM_ENOMEM;
 		}
 	}
+	/* the variables curl 7.88 reads for http and https (not
+	 * HTTP_PROXY: httpoxy) */
+	l->no_proxy_env = true;
+	for (size_t i = 0; i < sizeof proxy_vars / sizeof *proxy_vars; i++)
+		if (getenv(proxy_vars[i]))
+			l->no_proxy_env = false;
 	pthread_mutex_init(&l->mu, NULL);
 	*out = l;
 	return 0;
@@ -227,6 +251,10 @@ void loop_free(loop *l)
 	free(l->heap);
 	for (int i = 0; i < 4; i++)
 		curl_slist_free_all(l->post_hdrs[i]);
+	for (int i = 0; i < l->n_urls; i++) {
+		curl_url_cleanup(l->urls[i].u);
+		free(l->urls[i].text);
+	}
 	curl_multi_cleanup(l->multi);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -450,6 +478,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
  * or reset. */
 static void setup_handle(CURL *e, const loop_http *h)
 {
+	if (h->l->no_proxy_env) {
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	}
 	if (!h->get) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
@@ -496,9 +528,38 @@ static CURL *take_handle(loop *l, const loop_http *h)
 	return e;
 }
 
+/* url parsed once for this loop, as curl would parse it (the flags its
+ * CURLOPT_URL path uses); NULL when it does not parse or the loop keeps
+ * URLS_MAX already: then curl parses the text, and says what is wrong. */
+static CURLU *parsed_url(loop *l, const char *url)
+{
+	CURLU *u;
+	char *text;
+
+	for (int i = 0; i < l->n_urls; i++)
+		if (!strcmp(l->urls[i].text, url))
+			return l->urls[i].u;
+	if (l->n_urls == URLS_MAX)
+		return NULL;
+	u = curl_url();
+	text = strdup(url);
+	if (!u || !text ||
+	    curl_url_set(u, CURLUPART_URL, url,
+			 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) !=
+		    CURLUE_OK) {
+		curl_url_cleanup(u);
+		free(text);
+		return NULL;
+	}
+	l->urls[l->n_urls].text = text;
+	l->urls[l->n_urls++].u = u;
+	return u;
+}
+
 static int activate(loop *l, loop_http *h)
 {
 	CURL *e = take_handle(l, h);
+	CURLU *u;
 
 	if (!e)
 		return SIM_ENOMEM;
@@ -511,7 +572,12 @@ static int activate(loop *l, loop_http *h)
 	} else {
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->rmax);
 	}
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	/* a GET's URLs are many (photos, packages) and it may follow a
+	 * redirect: given as text */
+	u = h->get ? NULL : parsed_url(l, h->url);
+	curl_easy_setopt(e, CURLOPT_CURLU, u); /* NULL: the text below */
+	if (!u)
+		curl_easy_setopt(e, CURLOPT_URL, h->url);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cto);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->to);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);

@@ -514,6 +514,147 @@ START_TEST(a_crowd_of_due_timers_does_not_hold_the_network_back)
 }
 END_TEST
 
+static int n_ended;
+
+static void on_ended(void *ud, const loop_http_res *r)
+{
+	int *ok = ud;
+
+	n_ended++;
+	if (r->fail == LOOP_HTTP_OK && r->status == 200)
+		(*ok)++;
+}
+
+/* POSTs to more URLs than the loop keeps parsed (8), each URL twice and
+ * interleaved: every request reaches its own path, those whose URL the
+ * loop parsed once and those curl parses from the text. */
+START_TEST(posts_to_many_urls_each_reach_their_own_path)
+{
+	enum { N_URL = 11, ROUNDS = 2 };
+	char url[N_URL][160];
+	int per_path[N_URL] = {0}, ok = 0;
+	testsrv s;
+	loop *l;
+
+	ck_assert_int_eq(ts_start(&s), 0);
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+	n_ended = 0;
+	for (int k = 0; k < ROUNDS; k++)
+		for (int i = 0; i < N_URL; i++) {
+			snprintf(url[i], sizeof url[i], "%s/u%d", s.url, i);
+			loop_http_req q = {.url = url[i], .body = "{}", .len = 2,
+					   .keep_alive = i % 2};
+			ck_assert_int_eq(loop_http_start(l, &q, on_ended, &ok,
+							 NULL), 0);
+		}
+	double deadline = now_s() + 30;
+	while (n_ended < N_URL * ROUNDS && now_s() < deadline)
+		loop_step(l, 10);
+	ck_assert_int_eq(ok, N_URL * ROUNDS);
+	pthread_mutex_lock(&s.mu);
+	ck_assert_uint_eq(s.n_req, N_URL * ROUNDS);
+	for (size_t r = 0; r < s.n_req; r++) {
+		int i = -1;
+		ck_assert_msg(sscanf(s.req[r].uri, "/api/face/u%d", &i) == 1 &&
+				      i >= 0 && i < N_URL,
+			      "request %zu went to %s", r, s.req[r].uri);
+		per_path[i]++;
+	}
+	pthread_mutex_unlock(&s.mu);
+	for (int i = 0; i < N_URL; i++)
+		ck_assert_msg(per_path[i] == ROUNDS, "/api/face/u%d got %d "
+			      "requests, not %d", i, per_path[i], ROUNDS);
+	loop_free(l);
+	ts_stop(&s);
+}
+END_TEST
+
+/* A proxy: accepts one connection, keeps the request's first line and
+ * answers 200 "{}". */
+typedef struct proxy {
+	int lfd, port;
+	char line[256];
+	pthread_t th;
+} proxy;
+
+static void *proxy_main(void *ud)
+{
+	static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+				  "Connection: close\r\n\r\n{}";
+	proxy *p = ud;
+	char buf[4096];
+	size_t len = 0;
+	struct pollfd pl = {.fd = p->lfd, .events = POLLIN};
+	int c;
+
+	/* a loop that went around the proxy never comes */
+	if (poll(&pl, 1, 10000) <= 0 || (c = accept(p->lfd, NULL, NULL)) < 0)
+		return NULL;
+	/* the head, then the two bytes of body */
+	while (len < sizeof buf - 1) {
+		struct pollfd pf = {.fd = c, .events = POLLIN};
+		ssize_t n;
+		char *end;
+		if (poll(&pf, 1, 10000) <= 0)
+			break;
+		n = recv(c, buf + len, sizeof buf - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end && (size_t)(end + 4 - buf) + 2 <= len)
+			break;
+	}
+	buf[len] = '\0';
+	snprintf(p->line, sizeof p->line, "%.*s", (int)strcspn(buf, "\r\n"),
+		 buf);
+	(void)!send(c, ans, sizeof ans - 1, MSG_NOSIGNAL);
+	close(c);
+	return NULL;
+}
+
+/* The loop tells curl "no proxy" once per handle when the environment
+ * names none; with http_proxy set a POST still goes through that proxy,
+ * as curl's own lookup sends it. */
+START_TEST(a_proxy_named_in_the_environment_carries_the_posts)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof a;
+	char env[64];
+	int ok = 0;
+	proxy p = {0};
+	loop *l;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(p.lfd, 0);
+	ck_assert_int_eq(bind(p.lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(p.lfd, 8), 0);
+	ck_assert_int_eq(getsockname(p.lfd, (struct sockaddr *)&a, &al), 0);
+	p.port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&p.th, NULL, proxy_main, &p), 0);
+	snprintf(env, sizeof env, "http://127.0.0.1:%d", p.port);
+	ck_assert_int_eq(setenv("http_proxy", env, 1), 0);
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+	/* TEST-NET-1: reached directly it never answers */
+	loop_http_req q = {.url = "http://192.0.2.1:9/api/face", .body = "{}",
+			   .len = 2, .connect_timeout_ms = 3000,
+			   .timeout_ms = 5000};
+	n_ended = 0;
+	ck_assert_int_eq(loop_http_start(l, &q, on_ended, &ok, NULL), 0);
+	double deadline = now_s() + 15;
+	while (!n_ended && now_s() < deadline)
+		loop_step(l, 10);
+	pthread_join(p.th, NULL);
+	close(p.lfd);
+	loop_free(l);
+	unsetenv("http_proxy");
+	ck_assert_int_eq(ok, 1);
+	ck_assert_str_eq(p.line, "POST http://192.0.2.1:9/api/face HTTP/1.1");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -526,6 +667,8 @@ int main(void)
 	tcase_add_test(tc, active_max_caps_the_transfers_on_the_network);
 	tcase_add_test(tc, many_timers_fire_once_each_in_due_order_ties_in_arming_order);
 	tcase_add_test(tc, a_crowd_of_due_timers_does_not_hold_the_network_back);
+	tcase_add_test(tc, posts_to_many_urls_each_reach_their_own_path);
+	tcase_add_test(tc, a_proxy_named_in_the_environment_carries_the_posts);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
