@@ -138,6 +138,28 @@ static int quiet_log(const struct mg_connection *conn, const char *msg)
 	return 1; /* errors reach the clients as answers, not stderr */
 }
 
+/* CivetWeb's own error answers (a request it could not read: malformed,
+ * cut, too slow) are written here, in one small frame: its default path
+ * formats the header through mg_printf's 8 KiB buffers on top of the
+ * worker's 100 KiB stack, and a camsim load test killing and restarting
+ * the in-process mock overflowed it (SIGSEGV in vsnprintf,
+ * check_load_prop).  0: answered. */
+static int small_error(struct mg_connection *conn, int status, const char *msg)
+{
+	char head[192];
+	size_t n = strlen(msg);
+	int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: "
+			  "text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+			  "Connection: close\r\n\r\n", status,
+			  mg_get_response_code_text(conn, status), n);
+
+	if (hn > 0 && (size_t)hn < sizeof head) {
+		mg_write(conn, head, (size_t)hn);
+		mg_write(conn, msg, n);
+	}
+	return 0;
+}
+
 struct mg_context *web_start(web_addr *a, const char *threads,
 			     const char *uri, web_handler_cb fn, void *ud,
 			     web_site *site, char *why,
@@ -145,7 +167,8 @@ struct mg_context *web_start(web_addr *a, const char *threads,
 {
 	char cerr[256] = "", rto[24];
 	unsigned code = 0;
-	struct mg_callbacks cb = {.log_message = quiet_log};
+	struct mg_callbacks cb = {.log_message = quiet_log,
+				  .http_error = small_error};
 	struct mg_error_data ed = {.code = &code, .text = cerr,
 				   .text_buffer_size = sizeof cerr};
 	const char *opts[] = {"listening_ports", a->opt, "num_threads", threads,

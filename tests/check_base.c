@@ -553,6 +553,31 @@ START_TEST(web_start_serves_its_handler_on_a_free_port_until_web_stop)
 }
 END_TEST
 
+/* A request CivetWeb cannot read is answered by web.c's own small
+ * writer (its default one overflowed a worker's stack, web.c): a whole
+ * HTTP/1.1 reply with its length, and the listener serves on. */
+START_TEST(a_request_civetweb_cannot_read_gets_a_whole_400_and_the_listener_lives)
+{
+	web_addr a;
+	web_site site;
+	char why[256], buf[512];
+	struct mg_context *ctx;
+
+	ck_assert_int_eq(web_addr_parse("x", "127.0.0.1:0", &a, why,
+					sizeof why), 0);
+	ctx = web_start(&a, "2", "/", hello, "hi there", &site, why, sizeof why);
+	ck_assert_msg(ctx, "%s", why);
+	tu_ask(site.port, "GARBAGE\r\n\r\n", buf, sizeof buf, 10000);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26) &&
+		      strstr(buf, "\r\nContent-Length: 11\r\n") &&
+		      strstr(buf, "\r\n\r\nBad request"), "%s", buf);
+	tu_ask(site.port, "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", buf,
+	       sizeof buf, 10000);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+	web_stop(ctx, &a.addr);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- common */
 
 struct outer {
@@ -785,6 +810,7 @@ int main(void)
 	tcase_add_test(web, listen_addresses_parse_to_civetweb_form_and_poke_address);
 	tcase_add_test(web, listen_addresses_that_are_not_host_port_are_refused_naming_them);
 	tcase_add_test(web, web_start_serves_its_handler_on_a_free_port_until_web_stop);
+	tcase_add_test(web, a_request_civetweb_cannot_read_gets_a_whole_400_and_the_listener_lives);
 	tcase_add_test(web, source_address_ranges_parse_name_round_robin_and_probe);
 	tcase_add_test(com, container_of_and_array_size_find_the_whole);
 	tcase_add_test(com, base_error_codes_are_distinct_with_their_own_text);
