@@ -40,11 +40,13 @@ static cJSON *number(double d)
 	return cJSON_CreateRaw(buf);
 }
 
+/* ref: the tree's strings point into obj instead of being copied (for a
+ * tree printed and deleted while obj is still there: proto_build) */
 static cJSON *encode_obj(const proto_schema *s, const void *obj,
-			 const proto_profile *prof);
+			 const proto_profile *prof, bool ref);
 
 static cJSON *encode_field(const proto_field *f, const void *obj,
-			   const proto_profile *prof)
+			   const proto_profile *prof, bool ref)
 {
 	const proto_schema *vs;
 	cJSON *arr;
@@ -66,13 +68,14 @@ static cJSON *encode_field(const proto_field *f, const void *obj,
 			snprintf(buf, sizeof buf, " %s", s);
 			return cJSON_CreateString(buf);
 		}
-		return cJSON_CreateString(s);
+		return ref ? cJSON_CreateStringReference(s)
+			   : cJSON_CreateString(s);
 	}
 	case PT_OBJ:
-		return encode_obj(f->sub, AT(obj, f->off), prof);
+		return encode_obj(f->sub, AT(obj, f->off), prof, ref);
 	case PT_VARIANT:
 		vs = variant_of(f, obj);
-		return vs ? encode_obj(vs, AT(obj, f->off), prof) : NULL;
+		return vs ? encode_obj(vs, AT(obj, f->off), prof, ref) : NULL;
 	case PT_ARR_OBJ:
 	case PT_ARR_STR: {
 		const char *items = *(const char *const *)AT(obj, f->off);
@@ -80,7 +83,8 @@ static cJSON *encode_field(const proto_field *f, const void *obj,
 		arr = cJSON_CreateArray();
 		for (size_t i = 0; arr && i < n; i++) {
 			cJSON *e = f->type == PT_ARR_OBJ
-					   ? encode_obj(f->sub, items + i * f->esz, prof)
+					   ? encode_obj(f->sub, items + i * f->esz,
+							prof, ref)
 					   : cJSON_CreateString(
 						     ((const char *const *)items)[i]
 							     ? ((const char *const *)items)[i]
@@ -98,7 +102,7 @@ static cJSON *encode_field(const proto_field *f, const void *obj,
 }
 
 static cJSON *encode_obj(const proto_schema *s, const void *obj,
-			 const proto_profile *prof)
+			 const proto_profile *prof, bool ref)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -108,7 +112,7 @@ static cJSON *encode_obj(const proto_schema *s, const void *obj,
 			continue;
 		if (f->type == PT_VARIANT && !variant_of(f, obj))
 			continue; /* no operation chosen: nothing to write */
-		cJSON *e = encode_field(f, obj, prof);
+		cJSON *e = encode_field(f, obj, prof, ref);
 		/* the schema's keys are static: not copied (a malloc and a
 		 * free per field of every message) */
 		if (!e || !cJSON_AddItemToObjectCS(o, f->key, e)) {
@@ -120,18 +124,32 @@ static cJSON *encode_obj(const proto_schema *s, const void *obj,
 	return o;
 }
 
-cJSON *proto_encode(const proto_msg *m, const proto_profile *prof)
+static cJSON *encode(const proto_msg *m, const proto_profile *prof, bool ref)
 {
 	const proto_schema *s = proto__kind_schema(m->kind);
 	if (!s)
 		return NULL;
-	return encode_obj(s, &m->u, prof ? prof : &proto_profile_strict);
+	return encode_obj(s, &m->u, prof ? prof : &proto_profile_strict, ref);
 }
 
+cJSON *proto_encode(const proto_msg *m, const proto_profile *prof)
+{
+	return encode(m, prof, false);
+}
+
+/* Every device message goes through here: the tree borrows m's strings
+ * and is printed into the stack first (cJSON's own printing allocates a
+ * buffer and shrinks it), so a heartbeat costs one allocation for its
+ * text besides the tree's nodes. */
 char *proto_build(const proto_msg *m, const proto_profile *prof)
 {
-	cJSON *j = proto_encode(m, prof);
-	char *out = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON *j = encode(m, prof, true);
+	char buf[1024], *out = NULL;
+
+	if (j && cJSON_PrintPreallocated(j, buf, sizeof buf, false))
+		out = strdup(buf);
+	else if (j) /* longer than buf */
+		out = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return out;
 }

@@ -161,19 +161,37 @@ void dev__events_clear(dev *d)
 	d->ev_len = d->ev_cap = d->n_ev = 0;
 }
 
+static void ev_emit(dev *d, dev_event *ev)
+{
+	ev->t = dev_now_ms(d);
+	ev_keep(d, ev);
+	if (d->env->on_event)
+		d->env->on_event(d->env->event_ud, d, ev);
+}
+
 void dev__event(dev *d, dev_event_kind k, const char *fmt, ...)
 {
 	dev_event ev;
 	va_list ap;
 
-	ev.t = dev_now_ms(d);
 	ev.kind = k;
 	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
-	ev_keep(d, &ev);
-	if (d->env->on_event)
-		d->env->on_event(d->env->event_ud, d, &ev);
+	ev_emit(d, &ev);
+}
+
+void dev__event_join(dev *d, dev_event_kind k, const char *a, const char *b)
+{
+	dev_event ev;
+	size_t na = strnlen(a, sizeof(ev.text) - 1);
+	size_t nb = strnlen(b, sizeof(ev.text) - 1 - na);
+
+	ev.kind = k;
+	memcpy(ev.text, a, na);
+	memcpy(ev.text + na, b, nb);
+	ev.text[na + nb] = '\0';
+	ev_emit(d, &ev);
 }
 
 size_t dev_recent_events(const dev *d, dev_event *out, size_t max)
@@ -903,7 +921,7 @@ void dev__pump(dev *d)
 		d->n_outbox--;
 		o->next = NULL;
 		d->ctrl_msg = o;
-		dev__event(d, DEV_EV_SEND, "%s", proto_kind_name(o->kind));
+		dev__event_join(d, DEV_EV_SEND, "", proto_kind_name(o->kind));
 		if (d->fault_drop && is_result(o->kind) &&
 		    (d->fault_kind == PROTO_KIND_NONE || d->fault_kind == o->kind)) {
 			d->fault_drop = false;
@@ -963,7 +981,8 @@ static void ctrl_done(void *ud, const loop_http_res *r)
 	d->fault_text = NULL;
 	if (ok) {
 		d->n_sent++;
-		dev__event(d, DEV_EV_REPLY, "200 to %s", proto_kind_name(o->kind));
+		dev__event_join(d, DEV_EV_REPLY, "200 to ",
+				proto_kind_name(o->kind));
 		if (o->what == OUT_HEARTBEAT && d->seq_pending &&
 		    o->seq == d->seq_val) {
 			/* D7: delivered; back to the send time. */
