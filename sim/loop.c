@@ -4,6 +4,7 @@
  * loop_post (curl_multi_wakeup interrupts the wait).  Nothing here knows
  * what the bytes mean. */
 #include "loop.h"
+#include "base.h"
 #include "sim_err.h"
 
 #include <curl/curl.h>
@@ -119,6 +120,34 @@ static int64_t clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A POST's request headers for i = expect_100 + 2 * keep_alive; NULL
+ * without memory. */
+static struct curl_slist *post_headers(int i)
+{
+	const char *line[] = {
+		"Content-Type: application/json",
+		/* the user agent here, not as CURLOPT_USERAGENT: curl 7.88
+		 * formats that one twice per request, a character at a time
+		 * (3k instructions, docs/perf.md) */
+		"User-Agent: " LOOP_USER_AGENT,
+		i & 1 ? "Expect: 100-continue" : "Expect:",
+		/* the short connection says so (V1.16, D57) */
+		i & 2 ? NULL : "Connection: close",
+	};
+	struct curl_slist *s = NULL, *t;
+
+	for (size_t k = 0; k < ARRAY_SIZE(line); k++) {
+		if (!line[k])
+			continue;
+		if (!(t = curl_slist_append(s, line[k]))) {
+			curl_slist_free_all(s);
+			return NULL;
+		}
+		s = t;
+	}
+	return s;
+}
+
 static const char *const proxy_vars[] = {
 	"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
 };
@@ -153,25 +182,7 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 	curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
 	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 64L);
 	for (int i = 0; i < 4; i++) {
-		/* the user agent here, not as CURLOPT_USERAGENT: curl 7.88
-		 * formats that one twice per request, a character at a time
-		 * (3k instructions, docs/perf.md) */
-		struct curl_slist *s = curl_slist_append(NULL, "Content-Type: "
-							  "application/json");
-		if (s && !curl_slist_append(s, "User-Agent: " LOOP_USER_AGENT)) {
-			curl_slist_free_all(s);
-			s = NULL;
-		}
-		if (s && !(l->post_hdrs[i] = curl_slist_append(
-				   s, i & 1 ? "Expect: 100-continue" : "Expect:")))
-			curl_slist_free_all(s);
-		/* the short connection says so (V1.16, D57) */
-		if (l->post_hdrs[i] && !(i & 2) &&
-		    !curl_slist_append(l->post_hdrs[i], "Connection: close")) {
-			curl_slist_free_all(l->post_hdrs[i]);
-			l->post_hdrs[i] = NULL;
-		}
-		if (!l->post_hdrs[i]) {
+		if (!(l->post_hdrs[i] = post_headers(i))) {
 			while (i-- > 0)
 				curl_slist_free_all(l->post_hdrs[i]);
 			curl_multi_cleanup(l->multi);
@@ -182,7 +193,7 @@ int loop_new(loop_clock mode, double scale, int64_t start_ms, loop **out)
 	/* the variables curl 7.88 reads for http and https (not
 	 * HTTP_PROXY: httpoxy) */
 	l->no_proxy_env = true;
-	for (size_t i = 0; i < sizeof proxy_vars / sizeof *proxy_vars; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(proxy_vars); i++)
 		if (getenv(proxy_vars[i]))
 			l->no_proxy_env = false;
 	pthread_mutex_init(&l->mu, NULL);

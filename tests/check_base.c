@@ -517,17 +517,26 @@ static int hello(struct mg_connection *c, void *ud)
 	return 200;
 }
 
+/* A listener on a free loopback port answering every request "hi there". */
+static struct mg_context *hello_listener(web_addr *a, web_site *site)
+{
+	char why[256];
+	struct mg_context *ctx;
+
+	ck_assert_int_eq(web_addr_parse("x", "127.0.0.1:0", a, why,
+					sizeof why), 0);
+	ctx = web_start(a, "2", "/", hello, "hi there", site, why, sizeof why);
+	ck_assert_msg(ctx, "%s", why);
+	return ctx;
+}
+
 START_TEST(web_start_serves_its_handler_on_a_free_port_until_web_stop)
 {
 	web_addr a;
 	web_site site;
 	char why[256], buf[512];
-	struct mg_context *ctx;
+	struct mg_context *ctx = hello_listener(&a, &site);
 
-	ck_assert_int_eq(web_addr_parse("x", "127.0.0.1:0", &a, why,
-					sizeof why), 0);
-	ctx = web_start(&a, "2", "/", hello, "hi there", &site, why, sizeof why);
-	ck_assert_msg(ctx, "%s", why);
 	ck_assert_int_gt(site.port, 0);
 	ck_assert(site.loopback);
 	ck_assert_str_eq(site.addr, "127.0.0.1");
@@ -560,13 +569,9 @@ START_TEST(a_request_civetweb_cannot_read_gets_a_whole_400_and_the_listener_live
 {
 	web_addr a;
 	web_site site;
-	char why[256], buf[512];
-	struct mg_context *ctx;
+	char buf[512];
+	struct mg_context *ctx = hello_listener(&a, &site);
 
-	ck_assert_int_eq(web_addr_parse("x", "127.0.0.1:0", &a, why,
-					sizeof why), 0);
-	ctx = web_start(&a, "2", "/", hello, "hi there", &site, why, sizeof why);
-	ck_assert_msg(ctx, "%s", why);
 	tu_ask(site.port, "GARBAGE\r\n\r\n", buf, sizeof buf, 10000);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26) &&
 		      strstr(buf, "\r\nContent-Length: 11\r\n") &&
