@@ -15,6 +15,7 @@
 #include "file.h"
 #include "hist.h"
 #include "image.h"
+#include "mem.h"
 #include "mock.h"
 #include "version.h"
 
@@ -39,6 +40,7 @@
 #define SET_UP_BATCH 1000 /* devices set up per store transaction */
 #define DRAIN_MS 15000 /* longest wait for requests in flight at the end */
 #define LOAD_MOCK_RETAIN_BYTES (32ll << 20) /* --server mock's database */
+#define GIVE_BACK_S 5 /* seconds between giving freed heap back */
 
 typedef struct load load;
 
@@ -410,20 +412,6 @@ static bool thresholds_hold(load *L, double elapsed_s, bool only_with_data)
 	return true;
 }
 
-/* The process's resident set in KiB (0 when /proc cannot say). */
-static uint64_t rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long long size, res = 0;
-
-	if (f) {
-		if (fscanf(f, "%llu %llu", &size, &res) != 2)
-			res = 0;
-		fclose(f);
-	}
-	return res * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
-}
-
 /* Offline records over every device and the resident set, filed under
  * the current second: the backlog a failing server leaves behind as it
  * grows and drains, and whether memory stays flat.  Returns the
@@ -434,7 +422,7 @@ static uint64_t sample(load *L, uint64_t *rss)
 
 	for (size_t i = 0; i < L->made; i++)
 		off += (uint64_t)dev_offline_records(L->devs[i].d);
-	*rss = rss_kb();
+	*rss = mem_rss_kb();
 	load_metrics_sample(&L->met, (loop_now(L->l) - L->t0) / 1000, off,
 			    *rss);
 	return off;
@@ -446,8 +434,17 @@ static void tick_fire(loop_timer *t)
 	int64_t now = loop_now(L->l);
 	double el = (double)(now - L->t0) / 1000.0;
 	double left = (double)(L->t_end - now) / 1000.0;
-	load_kind *all = malloc(sizeof *all);
-	uint64_t fails, rss, off = sample(L, &rss);
+	load_kind *all;
+	uint64_t fails, rss, off;
+
+	/* Before the sample, so that it counts what the run holds: a stall
+	 * of the server leaves thousands of requests waiting, and the heap
+	 * they were freed from stays resident, each new peak a step up in
+	 * RSS that a user watching for a leak cannot tell from one. */
+	if ((now - L->t0) / 1000 % GIVE_BACK_S == 0)
+		mem_give_back();
+	all = malloc(sizeof *all);
+	off = sample(L, &rss);
 
 	if (!all)
 		goto rearm;
