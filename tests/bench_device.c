@@ -10,6 +10,7 @@
 #include "device.h"
 #include "device_test.h" /* dev_mem_bytes */
 #include "loop.h"
+#include "mem.h"
 #include "recog.h"
 #include "store.h"
 
@@ -142,21 +143,6 @@ typedef struct bench {
 	long *late, *reply;          /* histograms, HIST_MS + 1 buckets */
 	result *r;
 } bench;
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* Bytes the program holds from malloc (glibc's count, main arena and
  * mmap'd blocks): what RSS would be without freed-but-kept pages. */
@@ -391,7 +377,7 @@ static void run(int n, int secs, result *r)
 	env.on_slot = on_slot;
 	env.event_ud = &b;
 	dev_env_defaults(&env);
-	r->rss0 = rss_kb();
+	r->rss0 = (long)mem_rss_kb();
 	r->heap0 = heap_used();
 
 	t = mono();
@@ -402,7 +388,7 @@ static void run(int n, int secs, result *r)
 			goto out;
 	}
 	r->create_s = mono() - t;
-	r->rss_idle = rss_kb();
+	r->rss_idle = (long)mem_rss_kb();
 	for (int i = 0; i < n; i++)
 		r->mem_idle += (double)dev_mem_bytes(devs[i]);
 	r->mem_idle /= n;
@@ -424,12 +410,12 @@ static void run(int n, int secs, result *r)
 	for (int64_t tick = b.win_start + 1000; tick <= b.win_end; tick += 1000) {
 		long kb;
 		loop_run_until(l, tick);
-		if ((kb = rss_kb()) > r->rss_peak)
+		if ((kb = (long)mem_rss_kb()) > r->rss_peak)
 			r->rss_peak = kb;
 	}
 	r->cpu_dev = (cpu_self() - c0) / secs;
 	r->cpu_srv = (cpu_pid(g.srv) - s0) / secs;
-	r->rss_run = rss_kb();
+	r->rss_run = (long)mem_rss_kb();
 	r->heap_run = heap_used();
 	for (int i = 0; i < n; i++)
 		r->mem_run += (double)dev_mem_bytes(devs[i]);
@@ -623,8 +609,8 @@ static void run_scale(int n, int interval_s, scale_result *r)
 	env.on_exchange = scale_exchange;
 	env.exchange_ud = &s;
 	dev_env_defaults(&env);
-	malloc_trim(0);
-	r->rss0 = rss_kb();
+	mem_give_back();
+	r->rss0 = (long)mem_rss_kb();
 	r->heap0 = heap_used();
 
 	t = mono();
@@ -636,7 +622,7 @@ static void run_scale(int n, int interval_s, scale_result *r)
 			goto out;
 	}
 	r->create_s = mono() - t;
-	r->rss_created = rss_kb();
+	r->rss_created = (long)mem_rss_kb();
 	r->heap_created = heap_used();
 
 	c0 = cpu_self();
@@ -657,7 +643,7 @@ static void run_scale(int n, int interval_s, scale_result *r)
 	r->cpu_dev = cpu_self() - c0;
 	r->cpu_srv = cpu_pid(g.srv) - s0;
 	r->never = n - r->heartbeated;
-	r->rss_idle = rss_kb();
+	r->rss_idle = (long)mem_rss_kb();
 	r->heap_idle = heap_used();
 	for (int i = 0; i < n; i++)
 		r->mem_idle += (double)dev_mem_bytes(s.devs[i]);
