@@ -83,6 +83,7 @@ struct loop {
 	CURL *pool[POOL_MAX];
 	int pool_setup[POOL_MAX]; /* each pooled handle's setup(), or 0 */
 	size_t n_pool;
+	size_t active_peak; /* most transfers active at once since loop_trim */
 	/* A POST's request headers, by expect_100 + 2 * keep_alive: the same
 	 * few lists for every transfer, built once (a list per transfer cost
 	 * three allocations and frees per message at thousands a second) */
@@ -610,7 +611,8 @@ static int activate(loop *l, loop_http *h)
 	}
 	h->easy = e;
 	h->waiting = false;
-	l->n_active++;
+	if (++l->n_active > l->active_peak)
+		l->active_peak = l->n_active;
 	return 0;
 }
 
@@ -721,6 +723,22 @@ void loop_set_reply_budget(loop *l, size_t bytes)
 void loop_set_active_max(loop *l, size_t n)
 {
 	l->active_max = n < 1 || n > ACTIVE_MAX ? ACTIVE_MAX : n;
+}
+
+size_t loop_trim(loop *l)
+{
+	size_t keep = l->active_peak - l->n_active;
+	size_t n = l->n_pool > keep ? l->n_pool - keep : 0;
+
+	/* the oldest returned go: the pool is taken from its top */
+	for (size_t i = 0; i < n; i++)
+		curl_easy_cleanup(l->pool[i]);
+	l->n_pool -= n;
+	memmove(l->pool, l->pool + n, l->n_pool * sizeof *l->pool);
+	memmove(l->pool_setup, l->pool_setup + n,
+		l->n_pool * sizeof *l->pool_setup);
+	l->active_peak = l->n_active;
+	return n;
 }
 
 size_t loop_reply_bytes(const loop *l)

@@ -149,6 +149,15 @@ void loop_set_active_max(loop *l, size_t n);
 size_t loop_reply_bytes(const loop *l);
 size_t loop_reply_peak(const loop *l);
 
+/* Frees the idle transfer handles beyond the most transfers that were
+ * active at once since the last call (or since loop_new), and starts
+ * counting that peak again; returns how many it freed.  The loop keeps a
+ * finished transfer's handle (about 8 KiB with curl's buffers) for the
+ * next, up to LOOP_ACTIVE_MAX: a server that stalls once fills every
+ * slot, and without this the handles kept after it stay for the run
+ * (camsim load calls it every few seconds).  On the loop thread. */
+size_t loop_trim(loop *l);
+
 /* ---- running ---- */
 
 /* Runs until loop_stop, then returns 0. */

@@ -3,8 +3,8 @@
  * a server streaming endless replies to many devices cannot grow memory
  * past it, and the replies it cuts fail with an error that names it;
  * transfers waiting for a slot cancelled anywhere in the queue while the
- * rest complete once each, with the request headers they asked for;
- * timers, many of them armed, stopped and re-armed anywhere in the heap
+ * rest complete once each, with the request headers they asked for; the
+ * idle handles a burst left behind freed once no burst needs them; timers, many of them armed, stopped and re-armed anywhere in the heap
  * (also from inside a firing timer), fire once each in due order, ties in
  * arming order. */
 #include "base.h"
@@ -317,6 +317,48 @@ START_TEST(active_max_caps_the_transfers_on_the_network)
 		loop_free(l);
 		ts_stop(&s);
 	}
+}
+END_TEST
+
+/* n transfers to s started at once, run until each is answered 200. */
+static void run_at_once(loop *l, const testsrv *s, int n)
+{
+	queued qd = {0};
+
+	q_of = &qd;
+	for (int i = 0; i < n; i++) {
+		loop_http_req q = {.url = s->url, .body = "{}", .len = 2};
+		loop_http *h;
+		ck_assert_int_eq(loop_http_start(l, &q, on_queued,
+						 (void *)(intptr_t)i, &h), 0);
+	}
+	double deadline = now_s() + 30;
+	while (loop_http_in_flight(l) && now_s() < deadline)
+		loop_step(l, 10);
+	ck_assert_int_eq(qd.ok, n);
+}
+
+/* The handles a burst of 10 left behind stay while a burst of 10 can
+ * come again; once the busiest moment since the last trim was 3 at once,
+ * 7 go; after a quiet spell the rest; and transfers still run after. */
+START_TEST(trim_frees_the_idle_handles_beyond_the_recent_peak)
+{
+	testsrv s;
+	loop *l;
+
+	ck_assert_int_eq(ts_start(&s), 0);
+	ck_assert_int_eq(loop_new(LOOP_REAL, 1, 0, &l), 0);
+	ck_assert_uint_eq(loop_trim(l), 0);
+	run_at_once(l, &s, 10);
+	ck_assert_uint_eq(loop_trim(l), 0);
+	run_at_once(l, &s, 3);
+	ck_assert_uint_eq(loop_trim(l), 7);
+	ck_assert_uint_eq(loop_trim(l), 3);
+	run_at_once(l, &s, 2);
+	ck_assert_uint_eq(loop_trim(l), 0);
+	ck_assert_uint_eq(loop_trim(l), 2);
+	loop_free(l);
+	ts_stop(&s);
 }
 END_TEST
 
@@ -665,6 +707,7 @@ int main(void)
 	tcase_add_test(tc, a_reply_within_the_budget_is_whole_and_its_bytes_come_back);
 	tcase_add_test(tc, waiting_transfers_cancel_anywhere_in_the_queue_and_the_rest_complete);
 	tcase_add_test(tc, active_max_caps_the_transfers_on_the_network);
+	tcase_add_test(tc, trim_frees_the_idle_handles_beyond_the_recent_peak);
 	tcase_add_test(tc, many_timers_fire_once_each_in_due_order_ties_in_arming_order);
 	tcase_add_test(tc, a_crowd_of_due_timers_does_not_hold_the_network_back);
 	tcase_add_test(tc, posts_to_many_urls_each_reach_their_own_path);
