@@ -218,6 +218,11 @@ bool mock__inject_answer(mock *m, struct mg_connection *c,
 
 /* ---- mock_retain.c ---- */
 
+/* The ids a retention batch deletes, in m->db's temporary database:
+ * made at open when retention is on, and by each batch if not yet. */
+#define MOCK_RETAIN_SCRATCH                                                  \
+	"CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER PRIMARY KEY);"
+
 /* Deletes what retention allows (docs/mock.md, "Retention") when due:
  * called after each stored message with the bytes it added; takes mu for
  * short batches. */

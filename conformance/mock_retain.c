@@ -5,6 +5,7 @@
  * m->mu, in short batches so that devices do not wait behind a pass. */
 #include "mock_int.h"
 
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -20,9 +21,8 @@ static int batch(mock *m, const char *sql, int *deleted)
 
 	*deleted = 0;
 	mock__lock(m);
-	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;"
-			  "CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER "
-			  "PRIMARY KEY);DELETE FROM temp.doomed;", NULL, NULL, NULL);
+	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;" MOCK_RETAIN_SCRATCH
+			  "DELETE FROM temp.doomed;", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(m->db, sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -40,6 +40,11 @@ static int batch(mock *m, const char *sql, int *deleted)
 	if (rc != SQLITE_OK)
 		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&m->mu);
+	/* The devices' turn: a pass at 10,000 devices is 800 batches in a
+	 * row, and a mutex is not fair, so without this the pass took the
+	 * lock straight back while 100 requests waited (p99 7.7 ms; with
+	 * it, 3.0 ms; docs/perf.md). */
+	sched_yield();
 	return rc == SQLITE_OK ? 0 : CONF_EDB;
 }
 
