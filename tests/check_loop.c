@@ -4,7 +4,8 @@
  * past it, and the replies it cuts fail with an error that names it;
  * transfers waiting for a slot cancelled anywhere in the queue while the
  * rest complete once each, with the request headers they asked for; the
- * idle handles a burst left behind freed once no burst needs them; timers, many of them armed, stopped and re-armed anywhere in the heap
+ * idle handles a burst left behind freed once no burst needs them;
+ * timers, many of them armed, stopped and re-armed anywhere in the heap
  * (also from inside a firing timer), fire once each in due order, ties in
  * arming order. */
 #include "base.h"
