@@ -219,7 +219,8 @@ bool mock__inject_answer(mock *m, struct mg_connection *c,
 /* ---- mock_retain.c ---- */
 
 /* The ids a retention batch deletes, in m->db's temporary database:
- * made at open when retention is on, and by each batch if not yet. */
+ * made by mock__db_open when retention is on (retain_age_ms or
+ * retain_bytes set before it), the only time a pass can run. */
 #define MOCK_RETAIN_SCRATCH                                                  \
 	"CREATE TEMP TABLE IF NOT EXISTS doomed(id INTEGER PRIMARY KEY);"
 

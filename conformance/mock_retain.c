@@ -21,8 +21,8 @@ static int batch(mock *m, const char *sql, int *deleted)
 
 	*deleted = 0;
 	mock__lock(m);
-	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;" MOCK_RETAIN_SCRATCH
-			  "DELETE FROM temp.doomed;", NULL, NULL, NULL);
+	rc = sqlite3_exec(m->db, "BEGIN IMMEDIATE;DELETE FROM temp.doomed;",
+			  NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(m->db, sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
